@@ -1,0 +1,31 @@
+# Two commands set everything up on a fresh machine that has python3: `make ingest` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: ingest test fixtures bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Re-install only when the project metadata changes; the install is editable so code edits need nothing.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+ingest: $(STAMP)
+	$(BIN)/cnstat ingest
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+fixtures: $(STAMP)
+	$(BIN)/python tests/fixtures/generate.py
+
+bench: $(STAMP)
+	$(BIN)/python bench/extract_speed.py
+
+clean:
+	rm -rf $(VENV) warehouse/cnstat.duckdb warehouse/cnstat.duckdb.wal
