@@ -1,0 +1,205 @@
+"""Printed names to codes in force, and codes to today's codes, on the real code history."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from cnstat_etl.harmonise.resolver import RegionResolver, latin_key, split_printed
+
+
+@pytest.fixture(scope="module")
+def resolver() -> RegionResolver:
+    return RegionResolver.default()
+
+
+def _code(resolver, name, year, province=None):
+    return resolver.resolve(name, year=year, province=province).code
+
+
+@pytest.mark.parametrize(
+    "printed, year, province, code",
+    [
+        ("达县地区", 1990, "四川", "513000"),
+        ("渡口市", 1985, None, "510400"),
+        ("渡口", 1985, None, "510400"),
+        ("达川地区", 1998, None, "513000"),
+        ("巴中地区", 1998, None, "513700"),
+        ("雅安地区", 1998, None, "513100"),
+        ("宜宾地区", 1995, None, "512500"),
+        ("宿县地区", 1997, None, "342200"),
+        ("莱芜市", 2017, None, "371200"),
+        ("巢湖市", 2008, None, "341400"),
+        ("襄樊", 2005, None, "420600"),
+        ("思茅", 2005, None, "530800"),
+        ("涪陵市", 1995, None, "511400"),
+        ("眉山市", 2005, None, "511400"),
+    ],
+)
+def test_old_names_resolve_in_their_years(resolver, printed, year, province, code):
+    assert _code(resolver, printed, year, province) == code
+
+
+@pytest.mark.parametrize(
+    "printed", ["南京", "南京市", "南 京 Nanjing", "南  京", "南京市 Nanjing City", "Nanjing", "NANJING", "ＮＡＮＪＩＮＧ", "南京*"]
+)
+def test_spacing_width_suffix_and_english_do_not_matter(resolver, printed):
+    assert _code(resolver, printed, 2010) == "320100"
+
+
+@pytest.mark.parametrize(
+    "printed, code", [("Tai'an", "370900"), ("Taian", "370900"), ("TAIAN", "370900"), ("Ma'anshan", "340500"),
+                      ("Maanshan", "340500"), ("Xi'an", "610100"), ("Lüliang", "141100"), ("Lvliang", "141100")]
+)
+def test_pinyin_with_or_without_apostrophes_in_any_case(resolver, printed, code):
+    result = resolver.resolve(printed, year=2010)
+    assert (result.code, result.match_kind) == (code, "pinyin")
+
+
+def test_traditional_characters_are_read_as_simplified(resolver):
+    assert _code(resolver, "貴陽市", 2010) == "520100"
+    assert _code(resolver, "襄樊", 2005) == "420600"
+
+
+@pytest.mark.parametrize(
+    "printed, province, code",
+    [("宿州", "安徽", "341300"), ("Suzhou", "安徽", "341300"), ("Suzhou", "江苏省 Jiangsu", "320500"),
+     ("Taizhou", "Zhejiang", "331000"), ("Taizhou", "江苏", "321200"), ("Fuzhou", "福建", "350100"),
+     ("Fuzhou", "江西省", "361000")],
+)
+def test_homonyms_are_decided_by_the_province(resolver, printed, province, code):
+    assert _code(resolver, printed, 2008, province) == code
+
+
+@pytest.mark.parametrize("printed, expected", [("Suzhou", {"320500", "341300"}), ("Taizhou", {"321200", "331000"}),
+                                                ("Fuzhou", {"350100", "361000"})])
+def test_homonyms_without_province_stay_unresolved_with_all_candidates(resolver, printed, expected):
+    result = resolver.resolve(printed, year=2008)
+    assert result.code is None and result.match_kind == "unresolved"
+    assert result.reason.startswith("ambiguous")
+    assert expected <= {code for code, _ in result.candidates}
+
+
+def test_municipalities_are_city_level(resolver):
+    for printed in ("北京", "北京市", "Beijing"):
+        result = resolver.resolve(printed, year=2010)
+        assert (result.code, result.level) == ("110000", "municipality")
+
+
+def test_chongqing_before_1997_is_the_sichuan_prefecture(resolver):
+    assert resolver.resolve("重庆", year=1995).code == "510200"
+    assert resolver.resolve("重庆", year=1995).level == "prefecture"
+    assert resolver.resolve("重庆", year=2000).code == "500000"
+
+
+def test_city_beats_the_province_it_is_named_after(resolver):
+    assert resolver.resolve("吉林", year=2010).code == "220200"
+    assert resolver.resolve("吉林省", year=2010).code == "220000"
+
+
+def test_hainan_without_province_is_ambiguous_and_decided_by_province(resolver):
+    unresolved = resolver.resolve("海南", year=2010)
+    assert unresolved.code is None and {"460000", "632500"} <= {code for code, _ in unresolved.candidates}
+    assert resolver.resolve("海南", year=2010, province="青海").code == "632500"
+
+
+def test_prefecture_beats_county_namesakes(resolver):
+    assert resolver.resolve("宜宾", year=1995).code == "512500"
+    assert resolver.resolve("朝阳", year=2010).code == "211300"
+
+
+def test_county_only_names_resolve_as_counties(resolver):
+    result = resolver.resolve("和县", year=2010)
+    assert (result.code, result.level) == ("341424", "county")
+
+
+@pytest.mark.parametrize("printed, code", [("阿坝州", "513200"), ("凉山州", "513400"), ("延边州", "222400")])
+def test_autonomous_prefecture_abbreviations(resolver, printed, code):
+    assert _code(resolver, printed, 2010) == code
+
+
+def test_reviewed_aliases(resolver):
+    assert resolver.resolve("毫州市", year=2010).code == "341600"
+    assert resolver.resolve("毫州市", year=2010).match_kind == "alias"
+    assert resolver.resolve("Harbin", year=2010).code == "230100"
+    assert resolver.resolve("Xigaze", year=2010).code == "542300"
+    assert resolver.resolve("Xigaze", year=2020).code == "540200"
+
+
+def test_a_name_changed_during_the_year_is_accepted_for_that_year(resolver):
+    result = resolver.resolve("襄樊", year=2010)
+    assert (result.code, result.name, result.match_kind) == ("420600", "襄阳市", "former_name")
+
+
+def test_a_name_out_of_force_is_unresolved_with_the_reason(resolver):
+    result = resolver.resolve("渡口市", year=2000)
+    assert result.code is None and result.reason == "not in force in 2000"
+    assert ("510400", "渡口市") in result.candidates
+
+
+def test_unknown_names_are_unresolved(resolver):
+    result = resolver.resolve("不存在市", year=2010)
+    assert (result.code, result.reason) == (None, "unknown name")
+
+
+def test_fuzzy_only_with_a_known_province(resolver):
+    typo = "黔西南布依族苗族自治洲"
+    assert resolver.resolve(typo, year=2010).code is None
+    result = resolver.resolve(typo, year=2010, province="贵州")
+    assert (result.code, result.match_kind) == ("522300", "fuzzy")
+    assert resolver.resolve("南宁", year=2010, province="贵州").code is None
+
+
+@pytest.mark.parametrize(
+    "text, code",
+    [("江苏省 Jiangsu", "320000"), ("江苏", "320000"), ("Jiangsu", "320000"), ("内蒙", "150000"),
+     ("Nei Mongol", "150000"), ("Inner Mongolia Autonomous Region", "150000"), ("Shanxi", "140000"),
+     ("Shaanxi", "610000"), ("廣東", "440000"), ("北京市", "110000"), ("重庆", "500000"), ("海南", "460000"),
+     ("320000", "320000")],
+)
+def test_resolve_province(resolver, text, code):
+    assert resolver.resolve_province(text) == code
+
+
+@pytest.mark.parametrize(
+    "code, year, vintage, targets",
+    [("513000", 1990, None, {"511700"}), ("510400", 1985, None, {"510400"}), ("341300", 2008, None, {"341300"}),
+     ("512500", 1995, None, {"511500"}), ("342200", 1997, None, {"341300"}), ("371200", 2017, 2024, {"370100"}),
+     ("371200", 2017, 2017, {"371200"}), ("511400", 1995, None, {"500000"}), ("511400", 2005, None, {"511400"})],
+)
+def test_harmonised_targets(resolver, code, year, vintage, targets):
+    found = resolver.harmonised_targets(code, year, vintage)
+    assert {c for c, _ in found} == targets
+    assert sum(w for _, w in found) == pytest.approx(1.0)
+
+
+def test_dissolved_chaohu_is_shared_among_its_successors(resolver):
+    found = dict(resolver.harmonised_targets("341400", 2008))
+    assert set(found) == {"340100", "340200", "340500"}
+    assert sum(found.values()) == pytest.approx(1.0)
+
+
+def test_lineage_of_shows_code_reuse(resolver):
+    lineage = resolver.lineage_of("511400")
+    assert [p["name"] for p in lineage["periods"]] == ["涪陵市", "眉山市"]
+    assert {e["code"] for e in lineage["successors"]} == {"500000"}
+    assert {e["code"] for e in lineage["predecessors"]} >= {"512300", "513800"}
+
+
+def test_helpers_split_and_key_printed_names():
+    assert split_printed("南 京 Nanjing") == ("南京", "Nanjing")
+    assert latin_key("Ma'an Shan City") == latin_key("MAANSHAN") == "maanshan"
+
+
+def test_resolver_builds_in_under_a_second():
+    started = time.perf_counter()
+    from cnstat_etl.harmonise import regions
+
+    for cached in (regions.region_periods, regions.lineage_edges, regions._current_pinyin, regions._history_rows,
+                   regions._periods_by_code, regions._successions):
+        cached.cache_clear()
+    fresh = RegionResolver(regions.region_periods(), RegionResolver.default()._aliases)
+    fresh.resolve("巢湖", year=2008)
+    fresh.harmonised_targets("341400", 2008)
+    assert time.perf_counter() - started < 1.0
