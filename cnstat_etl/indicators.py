@@ -1,0 +1,93 @@
+"""The indicator dictionary (mappings/indicators.csv) and its header variants (mappings/header_variants.csv).
+
+A header is matched on its Chinese words with spaces, parenthesised parts (units, "当年价格") and the
+"#" / "其中" component marks removed, so "#科学支出", "科学支出（万元）" and "科 学 支 出" all read as 科学支出.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+from cnstat_etl.config import read_mapping_csv
+from cnstat_etl.text import fold, split_bilingual
+
+_PARENTHESISED = re.compile(r"\([^()]*\)")
+_COMPONENT_MARKS = re.compile(r"^(#|其中[:：]?|内:)")
+
+
+@dataclass(frozen=True)
+class Indicator:
+    id: str
+    name_zh: str
+    name_en: str
+    canonical_unit: str
+    additive: bool
+
+
+@dataclass(frozen=True)
+class HeaderVariant:
+    indicator: str
+    first_year: int | None
+    last_year: int | None
+
+    def applies_to(self, year: int | None) -> bool:
+        if year is None:
+            return True
+        return (self.first_year is None or year >= self.first_year) and (
+            self.last_year is None or year <= self.last_year
+        )
+
+
+def header_key(text: str) -> str:
+    """The part of a header cell that names an indicator: "#科学支出（万元） Science" -> "科学支出"."""
+    folded = fold(text)
+    previous = None
+    while previous != folded:  # nested brackets: "(当年价格(万元))"
+        previous, folded = folded, _PARENTHESISED.sub("", folded)
+    chinese, english = split_bilingual(folded)
+    key = chinese or " ".join(english.split())
+    return _COMPONENT_MARKS.sub("", key)
+
+
+def is_component(text: str) -> bool:
+    return bool(_COMPONENT_MARKS.match("".join(fold(text).split())))
+
+
+@functools.lru_cache(maxsize=None)
+def indicators() -> dict[str, Indicator]:
+    return {
+        row["id"]: Indicator(
+            id=row["id"],
+            name_zh=row["name_zh"],
+            name_en=row["name_en"],
+            canonical_unit=row["canonical_unit"],
+            additive=row["additive"].strip().lower() == "true",
+        )
+        for row in read_mapping_csv("indicators.csv")
+    }
+
+
+@functools.lru_cache(maxsize=None)
+def _variants() -> dict[str, tuple[HeaderVariant, ...]]:
+    known = indicators()
+    table: dict[str, list[HeaderVariant]] = {}
+    for row in read_mapping_csv("header_variants.csv"):
+        if row["indicator"] not in known:
+            raise ValueError(f"mappings/header_variants.csv names unknown indicator {row['indicator']!r}")
+        variant = HeaderVariant(
+            indicator=row["indicator"],
+            first_year=int(row["first_year"]) if row["first_year"] else None,
+            last_year=int(row["last_year"]) if row["last_year"] else None,
+        )
+        table.setdefault(header_key(row["header"]), []).append(variant)
+    return {key: tuple(variants) for key, variants in table.items()}
+
+
+def match_header(text: str, year: int | None) -> str | None:
+    """The indicator id a header cell names in that data year, or None."""
+    for variant in _variants().get(header_key(text), ()):
+        if variant.applies_to(year):
+            return variant.indicator
+    return None

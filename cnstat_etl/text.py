@@ -1,0 +1,76 @@
+"""Reading printed cell text: folding widths and padding, numbers, missing markers, bilingual labels."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from cnstat_etl.config import layout
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_LATIN_START = re.compile(r"[A-Za-z]")
+_FOOTNOTE_MARK = re.compile(r"[*＊※①②③④⑤⑥⑦⑧⑨⑩†‡]+|\(\d\)|（\d）|\[\d\]")
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+def as_printed(text: str) -> str:
+    """The text as printed with only its whitespace runs (line breaks in a cell) folded to one space."""
+    return " ".join((text or "").split())
+
+
+def fold(text: str) -> str:
+    """Full-width to ASCII and compatibility forms folded (NFKC), whitespace runs to one space."""
+    text = unicodedata.normalize("NFKC", text or "")
+    return " ".join(text.split())
+
+
+def squash(text: str) -> str:
+    """`fold` with every space removed: "全 省" -> "全省", "城  市" -> "城市"."""
+    return "".join(fold(text).split())
+
+
+def split_bilingual(text: str) -> tuple[str, str]:
+    """Split "南 京 Nanjing" into ("南京", "Nanjing"); Chinese padding spaces are dropped.
+
+    Yearbooks print the Chinese label first and the English after it, on one line or several.
+    """
+    folded = fold(text)
+    match = _LATIN_START.search(folded)
+    if match is None or not _CJK.search(folded[: match.start()]):
+        chinese, english = (folded, "") if _CJK.search(folded) else ("", folded)
+    else:
+        chinese, english = folded[: match.start()], folded[match.start():]
+    return "".join(chinese.split()), english.strip()
+
+
+def strip_footnote_marks(text: str) -> str:
+    return _FOOTNOTE_MARK.sub("", text)
+
+
+def is_missing(text: str) -> bool:
+    return squash(text) in _MISSING
+
+
+@dataclass(frozen=True)
+class ParsedNumber:
+    value: float | None  # None: a missing marker
+    ok: bool  # False: the text is neither a number nor a missing marker
+
+
+def parse_number(text: str) -> ParsedNumber:
+    """Read a printed number: full-width digits, thousands separators, footnote marks beside it."""
+    if is_missing(text):
+        return ParsedNumber(None, True)
+    cleaned = strip_footnote_marks(squash(text)).replace(",", "")
+    if _NUMBER.match(cleaned):
+        return ParsedNumber(float(cleaned), True)
+    return ParsedNumber(None, False)
+
+
+def matches_prefix(text: str, prefixes: list[str]) -> bool:
+    squashed = squash(text)
+    return any(squashed.startswith(squash(p)) for p in prefixes if p)
+
+
+_MISSING = frozenset(squash(m) for m in layout()["missing_markers"])

@@ -1,0 +1,33 @@
+"""Printed units read through the project's pint registry and convert to canonical units."""
+
+from __future__ import annotations
+
+import pytest
+
+from cnstat_etl.harmonise.units import IncompatibleUnit, UnknownUnit, parse_unit, to_canonical
+
+
+@pytest.mark.parametrize("printed, value, canonical, expected", [
+    ("万元", 38145300, "CNY", 381_453_000_000),
+    ("亿元", 1000.13, "CNY", 100_013_000_000),
+    ("万人", 1003.56, "person", 10_035_600),
+    ("元/人", 52840, "CNY/person", 52840),
+    ("(10 000 yuan)", 2.5, "CNY", 25_000),
+    ("10 000 persons", 3, "person", 30_000),
+    ("万美元", 12.5, "USD", 125_000),
+    ("%", 6.7, "percent", 6.7),
+    ("（万元）", 1234.56, "CNY", 12_345_600),
+])
+def test_printed_unit_converts_to_the_canonical_unit_exactly(printed, value, canonical, expected):
+    assert to_canonical(value, printed, canonical) == expected
+
+
+def test_us_dollars_never_convert_to_yuan_implicitly():
+    with pytest.raises(IncompatibleUnit):
+        to_canonical(1, "万美元", "CNY")
+
+
+@pytest.mark.parametrize("printed", ["万斤", "万", "", "billion"])
+def test_unknown_unit_is_an_error_naming_the_unit(printed):
+    with pytest.raises(UnknownUnit, match="unit"):
+        parse_unit(printed)
