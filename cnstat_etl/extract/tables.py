@@ -1,0 +1,385 @@
+"""From a block of cells to values: the part both parsers share.
+
+A PDF page's table and a stretch of a spreadsheet both arrive here as a `Block`: the lines printed above
+the table (running header, title, unit line) and a rectangular grid of cell text with merged cells already
+spread over the cells they cover. This module finds the header rows, reads each column's header path as
+(indicator, scope, unit), walks the body rows (province rows set the context, totals and notes are
+skipped with a reason) and emits one `ExtractedValue` per recognised cell.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from cnstat_etl.config import layout
+from cnstat_etl.text import (
+    as_printed,
+    fold,
+    is_missing,
+    matches_prefix,
+    parse_number,
+    split_bilingual,
+    squash,
+    strip_footnote_marks,
+)
+from cnstat_etl.indicators import match_header
+from cnstat_etl.harmonise.resolver import RegionResolver
+from cnstat_etl.harmonise.units import is_unit
+from cnstat_etl.model import ExtractedValue, ExtractResult, Problem, Provenance, TableContext, TableReport
+
+MUNICIPALITY_CODES = frozenset({"110000", "120000", "310000", "500000"})
+
+
+@dataclass(frozen=True)
+class ExtractOptions:
+    """What the command line may tell a parser that the file does not: the data year or the edition."""
+
+    year: int | None = None
+    edition: int | None = None
+    pages: tuple[int, int] | None = None  # 1-based, inclusive
+
+
+@dataclass
+class Block:
+    """A table as a parser found it on one page or in one stretch of a sheet."""
+
+    lines_above: list[str]  # running header, title, unit line, in reading order
+    cells: list[list[str]]  # rectangular grid, merged cells spread
+    rows: list[int]  # 1-based row number of each grid row (within the page's table or the sheet)
+    columns: list[int]  # 1-based column number of each grid column
+    page: int | None = None
+    sheet: str | None = None
+
+
+@dataclass(frozen=True)
+class ColumnMeaning:
+    column: int  # index into the block's grid
+    label: str  # the header path as printed, joined with " / "
+    indicator: str
+    scope: str
+    unit: str | None
+
+
+@dataclass
+class TableState:
+    """What a table carries from one page (or stretch) to its continuation."""
+
+    context: TableContext
+    label_columns: tuple[int, ...] = (0,)
+    meanings: tuple[ColumnMeaning, ...] = ()
+    province: str | None = None
+    sheet: str | None = None
+    pages: list[int] = field(default_factory=list)
+    values: int = 0
+    unrecognised: int = 0
+
+
+# ---------------------------------------------------------------------------------------------- titles
+
+def _compiled(key: str) -> re.Pattern:
+    return re.compile(layout()[key])
+
+
+def table_number(lines: list[str]) -> str | None:
+    pattern = _compiled("table_number_pattern")
+    for line in lines:
+        match = pattern.match(fold(line))
+        if match:
+            return re.sub(r"\s*[—–\-‐－]+\s*", "-", match.group(1))
+    return None
+
+
+def is_continuation(lines: list[str]) -> bool:
+    return any(marker in fold(line) for line in lines for marker in layout()["continued_markers"])
+
+
+def title_of(lines: list[str]) -> str:
+    """The Chinese title line: the one with the table number, else the first line that is not a unit line."""
+    candidates = [as_printed(line) for line in lines if as_printed(line)]
+    number_pattern = _compiled("table_number_pattern")
+    for line in candidates:
+        if number_pattern.match(fold(line)):
+            return line
+    unit_pattern = _compiled("unit_line_pattern")
+    for line in candidates:
+        if not unit_pattern.match(fold(line)) and not _edition_of([line]):
+            return line
+    return ""
+
+
+def unit_line(lines: list[str]) -> str | None:
+    pattern = _compiled("unit_line_pattern")
+    for line in lines:
+        match = pattern.match(fold(line))
+        if match:
+            return match.group("unit")
+    return None
+
+
+def _edition_of(lines: list[str]) -> int | None:
+    for edition in layout()["editions"]:
+        pattern = re.compile(edition["pattern"])
+        for line in lines:
+            match = pattern.search(fold(line))
+            if match:
+                return int(match.group("edition")) + edition["data_year_offset"]
+    return None
+
+
+def data_year(lines: list[str], options: ExtractOptions) -> tuple[int | None, str]:
+    """Title year, else edition year, else the command line; see docs: edition 2009 reports 2008."""
+    pattern = _compiled("title_year_pattern")
+    for line in lines:
+        if _edition_of([line]):
+            continue  # "中国城市统计年鉴—2009" is an edition, not a data year
+        match = pattern.search(fold(line))
+        if match:
+            return int(match.group("year")), "title"
+    edition_year = _edition_of(lines)
+    if edition_year is not None:
+        return edition_year, "edition"
+    if options.year is not None:
+        return options.year, "option"
+    if options.edition is not None:
+        return options.edition - 1, "option"
+    return None, "none"
+
+
+def table_context(lines: list[str], options: ExtractOptions, fallback_lines: list[str] = ()) -> TableContext:
+    year, year_from = data_year(list(lines) + list(fallback_lines), options)
+    return TableContext(
+        table_number=table_number(lines),
+        table_title=title_of(lines),
+        year=year,
+        year_from=year_from,
+        unit_line=unit_line(lines),
+    )
+
+
+# --------------------------------------------------------------------------------------------- headers
+
+def _scope_in(text: str) -> str | None:
+    squashed = squash(text).lower()
+    for scope, words in layout()["scopes"].items():
+        if any(squash(word).lower() in squashed for word in words):
+            return scope
+    return None
+
+
+_PARENTHESISED = re.compile(r"[(（]([^()（）]*)[)）]")
+
+
+def _unit_in(text: str) -> str | None:
+    """A unit printed inside a header cell: "地区生产总值（亿元）" -> "亿元"; Chinese before English."""
+    for inner in _PARENTHESISED.findall(fold(text)):
+        if is_unit(inner):
+            return inner.strip()
+    return None
+
+
+def _row_is_body(row: list[str], label_columns: tuple[int, ...]) -> bool:
+    return any(parse_number(cell).ok and not is_missing(cell)
+               for i, cell in enumerate(row) if i not in label_columns)
+
+
+def _values_empty(row: list[str], label_columns: tuple[int, ...]) -> bool:
+    return all(is_missing(cell) for i, cell in enumerate(row) if i not in label_columns)
+
+
+def find_header_rows(cells: list[list[str]]) -> int:
+    """Rows above the first row holding a number, less the province rows just above it."""
+    first_body = next((i for i, row in enumerate(cells) if _row_is_body(row, (0,))), len(cells))
+    end = first_body
+    while end > 0 and squash(cells[end - 1][0]) and _values_empty(cells[end - 1], (0,)):
+        if matches_prefix(cells[end - 1][0], layout()["label_headers"]):
+            break
+        end -= 1
+    return end
+
+
+def find_label_columns(cells: list[list[str]], header_rows: int) -> tuple[int, ...]:
+    """Leading columns whose body cells are names, not numbers ("南 京", then "Nanjing" in CNKI tables)."""
+    body = cells[header_rows:]
+    label_columns = [0]
+    for column in range(1, len(cells[0]) if cells else 0):
+        filled = [row[column] for row in body if not is_missing(row[column])]
+        if filled and sum(not parse_number(c).ok for c in filled) > len(filled) / 2:
+            label_columns.append(column)
+        else:
+            break
+    return tuple(label_columns)
+
+
+def header_path(cells: list[list[str]], header_rows: int, column: int) -> list[str]:
+    path: list[str] = []
+    for row in cells[:header_rows]:
+        text = as_printed(row[column])
+        if text and (not path or squash(path[-1]) != squash(text)):
+            path.append(text)
+    return path
+
+
+def read_header(
+    state: TableState, cells: list[list[str]], header_rows: int, title_scope: str | None,
+    source: str, page: int | None, sheet: str | None, columns: list[int],
+) -> list[Problem]:
+    """Give each value column its (indicator, scope, unit); report the columns that name none."""
+    problems = []
+    meanings = []
+    state.label_columns = find_label_columns(cells, header_rows)
+    for column in range(len(cells[0]) if cells else 0):
+        if column in state.label_columns:
+            continue
+        path = header_path(cells, header_rows, column)
+        if not path:
+            if any(not is_missing(row[column]) for row in cells[header_rows:]):
+                problems.append(Problem("unknown_column", "column with values has no header",
+                                        source, page, sheet, None, columns[column]))
+                state.unrecognised += 1
+            continue
+        indicator = None
+        for cell in reversed(path):  # the deepest header naming an indicator: "#科学支出" under "支出"
+            indicator = match_header(cell, state.context.year)
+            if indicator:
+                break
+        label = " / ".join(path)
+        if indicator is None:
+            problems.append(Problem("unknown_column",
+                                    f"header {label!r} names no indicator in mappings/header_variants.csv",
+                                    source, page, sheet, None, columns[column]))
+            state.unrecognised += 1
+            continue
+        scope = next((s for s in map(_scope_in, reversed(path)) if s), None) or title_scope or "city_total"
+        unit = next((u for u in map(_unit_in, reversed(path)) if u), None) or state.context.unit_line
+        meanings.append(ColumnMeaning(column, label, indicator, scope, unit))
+    state.meanings = tuple(meanings)
+    return problems
+
+
+# ------------------------------------------------------------------------------------------------ body
+
+def _row_label(row: list[str], label_columns: tuple[int, ...]) -> str:
+    return as_printed(" ".join(row[i] for i in label_columns))
+
+
+def _aggregate(label_zh: str) -> bool:
+    return any(label_zh.startswith(squash(word)) for word in layout()["aggregate_labels"])
+
+
+def read_body(
+    state: TableState, block: Block, start: int, source: str, sha256: str,
+) -> tuple[list[ExtractedValue], list[Problem]]:
+    values: list[ExtractedValue] = []
+    problems: list[Problem] = []
+    resolver = RegionResolver.default()
+    for index in range(start, len(block.cells)):
+        row = block.cells[index]
+        where = dict(source_file=source, page=block.page, sheet=block.sheet, row=block.rows[index])
+        label = _row_label(row, state.label_columns)
+        if not label and _values_empty(row, state.label_columns):
+            continue  # spacer row
+        if matches_prefix(label, layout()["footnote_prefixes"]):
+            continue  # notes under the table
+        name_zh, name_en = split_bilingual(strip_footnote_marks(label))
+        if not label or _aggregate(name_zh):
+            problems.append(Problem("skipped_row", f"aggregate row {label!r} is not a prefecture", **where))
+            continue
+        province = resolver.resolve_province(name_zh or name_en)
+        empty = _values_empty(row, state.label_columns)
+        if province and (empty or province not in MUNICIPALITY_CODES):
+            state.province = name_zh or name_en
+            if not empty:
+                problems.append(Problem("skipped_row", f"province subtotal row {label!r}", **where))
+            continue
+        if empty and not state.meanings:
+            continue
+        for meaning in state.meanings:
+            cell = row[meaning.column]
+            number = parse_number(cell)
+            if not number.ok:
+                problems.append(Problem("unreadable_value", f"{cell!r} is neither a number nor a missing "
+                                        f"marker", column=block.columns[meaning.column], **where))
+                continue
+            values.append(ExtractedValue(
+                provenance=Provenance(source, sha256, block.page, block.sheet, block.rows[index],
+                                      block.columns[meaning.column]),
+                table=state.context,
+                row_label=label,
+                region_name=name_zh or name_en,
+                province_context=state.province,
+                column_label=meaning.label,
+                indicator=meaning.indicator,
+                scope=meaning.scope,
+                unit_as_printed=meaning.unit,
+                value_as_printed=as_printed(cell),
+                value=number.value,
+            ))
+            state.values += 1
+    return values, problems
+
+
+def read_block(
+    block: Block, state: TableState, source: str, sha256: str, continued: bool,
+) -> tuple[list[ExtractedValue], list[Problem]]:
+    """Read one block into `state`'s table; a continuation without its own header reuses the last one."""
+    header_rows = find_header_rows(block.cells)
+    problems: list[Problem] = []
+    if header_rows or not continued:
+        title_scope = _scope_in(state.context.table_title)
+        problems += read_header(state, block.cells, header_rows, title_scope, source,
+                                block.page, block.sheet, block.columns)
+    values, body_problems = read_body(state, block, header_rows, source, sha256)
+    if block.page is not None and block.page not in state.pages:
+        state.pages.append(block.page)
+    return values, problems + body_problems
+
+
+class TableAssembler:
+    """Collects a file's blocks, in reading order, into logical tables.
+
+    A block whose lines say 续表 / continued, or that carries no table number (or the same one), continues
+    the table before it; any other block starts a new table. A table whose data year cannot be found is
+    an error for that table alone.
+    """
+
+    def __init__(self, result: ExtractResult, options: ExtractOptions, fallback_lines: list[str] = ()):
+        self.result = result
+        self.options = options
+        self.fallback_lines = list(fallback_lines)
+        self.state: TableState | None = None
+
+    def add(self, block: Block) -> None:
+        continued = self.state is not None and (
+            is_continuation(block.lines_above)
+            or table_number(block.lines_above) in (None, self.state.context.table_number))
+        if not continued:
+            self.finish_table()
+            self.state = TableState(context=table_context(block.lines_above, self.options, self.fallback_lines),
+                                    sheet=block.sheet)
+            if self.state.context.year is None:
+                self.result.problems.append(Problem(
+                    "unknown_year", f"table {self.state.context.table_title!r}: no year in its title and no "
+                    "edition in the running header; give --year or --edition", self.result.source_file,
+                    page=block.page, sheet=block.sheet, severity="error"))
+        values, problems = read_block(block, self.state, self.result.source_file, self.result.source_sha256,
+                                      continued)
+        self.result.problems.extend(problems)
+        if self.state.context.year is not None:
+            self.result.values.extend(values)
+
+    def finish_table(self) -> None:
+        """Close the current table (call at the end of a sheet or file): it goes into the report."""
+        state, self.state = self.state, None
+        if state is None:
+            return
+        self.result.tables.append(TableReport(
+            table_number=state.context.table_number,
+            table_title=state.context.table_title,
+            year=state.context.year,
+            pages=tuple(state.pages),
+            sheet=state.sheet,
+            values=state.values,
+            columns_recognised=len(state.meanings),
+            columns_unrecognised=state.unrecognised,
+        ))

@@ -1,0 +1,110 @@
+"""Load: the DuckDB warehouse. Each source file loads in one transaction, all of its rows or none.
+
+The schema and views are SQL files in warehouse/, applied on every connection, so the relations live in
+the DuckDB file itself and any DuckDB client sees them without cnstat.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from cnstat_etl.config import WAREHOUSE_DIR
+from cnstat_etl.harmonise import HarmonisedFile
+from cnstat_etl.model import ExtractResult
+
+# Write the v1.0 storage format so that DuckDB 1.x clients (R and Stata users often lag) open the file too.
+STORAGE_COMPATIBILITY = "v1.0.0"
+
+# Tables that hold rows of one source file each; replacing a file replaces its rows in all of them.
+PER_FILE_TABLES = ("observations", "unresolved", "extracted_tables", "problems", "sources")
+
+
+class Warehouse:
+    def __init__(self, path: Path, read_only: bool = False):
+        self.path = Path(path)
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        config = {} if read_only else {"storage_compatibility_version": STORAGE_COMPATIBILITY}
+        self.con = duckdb.connect(str(self.path), read_only=read_only, config=config)
+        if not read_only:
+            self.con.execute((WAREHOUSE_DIR / "schema.sql").read_text(encoding="utf-8"))
+            self.con.execute((WAREHOUSE_DIR / "views.sql").read_text(encoding="utf-8"))
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> "Warehouse":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def is_loaded(self, source_file: str, sha256: str) -> bool:
+        return self.con.execute(
+            "SELECT count(*) FROM sources WHERE source_file = ? AND source_sha256 = ? AND status = 'loaded'",
+            [source_file, sha256]).fetchone()[0] > 0
+
+    def load_file(self, source_path: Path, extracted: ExtractResult, harmonised: HarmonisedFile) -> None:
+        """Replace everything earlier loaded from a file of this name with this file's rows, atomically.
+
+        A file that could not be read at all leaves an earlier good load of the same name in place and
+        only records why it failed.
+        """
+        name = extracted.source_file
+        problems = extracted.problems + harmonised.problems
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            if extracted.failed:
+                self.con.execute("DELETE FROM problems WHERE source_file = ? AND kind = 'unreadable_file'", [name])
+                self._insert("problems", problems)
+                if not self.con.execute("SELECT count(*) FROM sources WHERE source_file = ? AND status = 'loaded'",
+                                        [name]).fetchone()[0]:
+                    self.con.execute("DELETE FROM sources WHERE source_file = ?", [name])
+                    self._insert_source(source_path, extracted, "failed", 0, len(problems))
+            else:
+                for table in PER_FILE_TABLES:
+                    self.con.execute(f"DELETE FROM {table} WHERE source_file = ?", [name])
+                self._insert("observations", harmonised.observations)
+                self._insert("unresolved", harmonised.unresolved)
+                self._insert("problems", problems)
+                self._insert("extracted_tables", [
+                    {**dataclasses.asdict(t), "source_file": name, "pages": ",".join(map(str, t.pages)) or None}
+                    for t in extracted.tables])
+                self._insert_source(source_path, extracted, "loaded", len(harmonised.observations),
+                                    len(problems))
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+
+    def _insert_source(self, path: Path, extracted: ExtractResult, status: str, values: int, problems: int):
+        self._insert("sources", [{
+            "source_file": extracted.source_file, "source_sha256": extracted.source_sha256,
+            "source_path": str(path), "file_format": extracted.file_format, "status": status,
+            "values_loaded": values, "problems": problems,
+            "loaded_at": datetime.now(timezone.utc).replace(tzinfo=None),
+        }])
+
+    def _insert(self, table: str, records: list) -> None:
+        if not records:
+            return
+        rows = [r if isinstance(r, dict) else dataclasses.asdict(r) for r in records]
+        frame = pd.DataFrame(rows)
+        columns = {row[0] for row in self.con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]).fetchall()}
+        frame = frame[[c for c in frame.columns if c in columns]]
+        self.con.register("incoming", frame)
+        try:
+            self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming")
+        finally:
+            self.con.unregister("incoming")
+
+    def query(self, sql: str) -> tuple[list[str], list[tuple]]:
+        cursor = self.con.execute(sql)
+        columns = [d[0] for d in cursor.description] if cursor.description else []
+        return columns, cursor.fetchall()

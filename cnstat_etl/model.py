@@ -1,0 +1,158 @@
+"""The records that travel between the three steps: extract -> harmonise -> load.
+
+Extraction turns one source file into `ExtractedValue`s (a printed number with everything needed to
+place it: where it was printed, under which header, in which table) plus `Problem`s. Harmonisation turns
+those into `Observation`s (codes, base units) plus more `Problem`s. Problems are typed records, not
+exceptions, so one bad row or column never hides the others (the frictionless-py way).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where one printed value sits in its source file."""
+
+    source_file: str
+    source_sha256: str
+    page: int | None  # 1-based PDF page; None for spreadsheets
+    sheet: str | None  # sheet name; None for PDFs
+    row: int  # 1-based row within the page's table or the sheet
+    column: int  # 1-based column within the table or the sheet
+
+
+@dataclass(frozen=True)
+class TableContext:
+    """What a table says about all of its values: title, data year, unit line."""
+
+    table_number: str | None  # "2-9"
+    table_title: str  # the Chinese title as printed, whitespace folded
+    year: int | None  # data year; None when the table does not say and no default was given
+    year_from: str  # where `year` came from: title / edition / option / none
+    unit_line: str | None  # "万元" from "单位：万元 (10 000 yuan)"
+
+
+@dataclass(frozen=True)
+class ExtractedValue:
+    """One printed number (or missing marker) under a recognised indicator column."""
+
+    provenance: Provenance
+    table: TableContext
+    row_label: str  # the row's label as printed (whitespace folded), e.g. "南 京 Nanjing"
+    region_name: str  # the Chinese place name from the row label, inner padding removed: "南京"
+    province_context: str | None  # the province header row above, e.g. "江苏省"
+    column_label: str  # the header path as printed, joined with " / "
+    indicator: str  # id from mappings/indicators.csv
+    scope: str  # city_total / urban_districts
+    unit_as_printed: str | None  # "万元"; None when the indicator is unitless
+    value_as_printed: str  # the cell text as printed
+    value: float | None  # the printed number parsed (still in the printed unit); None = missing
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something a step could not do, located precisely enough to look at in the source."""
+
+    kind: str  # e.g. unreadable_file, garbled_page, no_text_layer, unknown_column, unknown_year, ...
+    message: str
+    source_file: str
+    page: int | None = None
+    sheet: str | None = None
+    row: int | None = None
+    column: int | None = None
+    severity: str = "warning"  # warning: reported, rest loads; error: the file or table did not load
+
+    def location(self) -> str:
+        parts = [self.source_file]
+        if self.page is not None:
+            parts.append(f"page {self.page}")
+        if self.sheet is not None:
+            parts.append(f"sheet {self.sheet!r}")
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        if self.column is not None:
+            parts.append(f"column {self.column}")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class TableReport:
+    """One logical table found in a file (a table continued over pages counts once)."""
+
+    table_number: str | None
+    table_title: str
+    year: int | None
+    pages: tuple[int, ...]
+    sheet: str | None
+    values: int  # extracted values (including missing markers)
+    columns_recognised: int
+    columns_unrecognised: int
+
+
+@dataclass
+class ExtractResult:
+    """Everything one source file yields; a pure function of the file and the extract options."""
+
+    source_file: str
+    source_sha256: str
+    file_format: str  # pdf / xlsx / xls / csv / html
+    values: list[ExtractedValue] = field(default_factory=list)
+    tables: list[TableReport] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        """True when the file as a whole could not be read (nothing of it may load)."""
+        return any(p.kind in FILE_LEVEL_FAILURES for p in self.problems)
+
+
+# Problems that mean the whole file is unusable, as opposed to one page, table, row or column.
+FILE_LEVEL_FAILURES = frozenset({"unreadable_file", "unsupported_format", "encrypted_file"})
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One harmonised value: a row of the warehouse's `observations` relation."""
+
+    region_code: str
+    harmonised_code: str
+    region_name: str
+    province_code: str
+    year: int
+    indicator: str
+    scope: str
+    value: float | None
+    unit: str
+    value_as_printed: str
+    unit_as_printed: str | None
+    source_file: str
+    source_sha256: str
+    page: int | None
+    sheet: str | None
+    table_title: str
+    row_label: str
+    column_label: str
+    match_kind: str
+    row: int
+    column: int
+
+
+@dataclass(frozen=True)
+class Unresolved:
+    """A row whose place could not be decided: kept for review, never guessed."""
+
+    source_file: str
+    page: int | None
+    sheet: str | None
+    row: int
+    printed_name: str
+    province_context: str | None
+    year: int | None
+    reason: str
+    candidates: str  # "320500 苏州市; 341300 宿州市"
+
+
+def as_dict(record) -> dict:
+    return asdict(record)
