@@ -1,0 +1,70 @@
+"""The `cnstat` console command as a user runs it: a real subprocess on a real DuckDB file."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from cnstat_etl.config import SAMPLES_DIR
+
+CNSTAT = str(Path(sys.executable).parent / "cnstat")
+COUNT_SQL = "select indicator, scope, count(*) as n from observations group by all order by all"
+
+
+def run(*args: str, env_db: Path | None = None) -> subprocess.CompletedProcess:
+    env = None
+    if env_db is not None:
+        import os
+        env = {**os.environ, "CNSTAT_DB": str(env_db)}
+    return subprocess.run([CNSTAT, *args], capture_output=True, text=True, env=env, timeout=300)
+
+
+def test_ingest_with_no_path_loads_the_bundled_samples_and_summarises(tmp_path):
+    db = tmp_path / "w.duckdb"
+    result = run("ingest", "--db", str(db))
+    assert result.returncode == 0, result.stderr
+    samples = sorted(p.name for p in SAMPLES_DIR.iterdir())
+    for name in samples:
+        assert name in result.stdout
+    assert f"{len(samples)} files: {len(samples)} loaded" in result.stdout
+
+
+def test_second_ingest_of_the_same_files_changes_nothing(tmp_path):
+    db = tmp_path / "w.duckdb"
+    assert run("ingest", "--db", str(db)).returncode == 0
+    first = run("query", "--db", str(db), "--format", "json", "select * from observations order by all")
+    again = run("ingest", "--db", str(db))
+    assert again.returncode == 0 and "unchanged" in again.stdout
+    second = run("query", "--db", str(db), "--format", "json", "select * from observations order by all")
+    assert json.loads(first.stdout) == json.loads(second.stdout)
+    assert len(json.loads(first.stdout)) > 0
+
+
+def test_cnstat_db_environment_variable_chooses_the_warehouse(tmp_path):
+    db = tmp_path / "env.duckdb"
+    assert run("ingest", env_db=db).returncode == 0
+    assert db.exists()
+    result = run("query", "--format", "csv", COUNT_SQL, env_db=db)
+    assert result.returncode == 0
+    assert result.stdout.splitlines()[0] == "indicator,scope,n"
+    assert "gdp,city_total," in result.stdout
+
+
+def test_query_with_bad_sql_prints_duckdbs_reason_without_a_traceback(samples_db):
+    result = run("query", "--db", str(samples_db), "select nope from observations")
+    assert result.returncode != 0
+    assert "nope" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_extract_previews_values_with_provenance_without_a_warehouse(tmp_path):
+    pdf = SAMPLES_DIR / "ccsy2009_gdp_revenue_ruled.pdf"
+    result = run("extract", str(pdf), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    nanjing = [r for r in rows if r["row_label"] == "南 京 Nanjing"]
+    assert {(r["indicator"], r["scope"]) for r in nanjing} == {
+        ("gdp", "city_total"), ("gdp", "urban_districts"),
+        ("budget_revenue", "city_total"), ("budget_revenue", "urban_districts")}
+    assert all(r["page"] == 1 and r["year"] == 2008 for r in nanjing)
