@@ -24,6 +24,12 @@ class Indicator:
     name_en: str
     canonical_unit: str
     additive: bool
+    plausible_min: float  # a prefecture-level value outside this range is flagged (a unit slip?)
+    plausible_max: float
+    implied_per: str  # yearbooks print per-capita units without their "/人": 人均GDP（元）means 元/人
+
+    def plausible(self, value: float) -> bool:
+        return self.plausible_min <= value <= self.plausible_max
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,9 @@ def indicators() -> dict[str, Indicator]:
             name_en=row["name_en"],
             canonical_unit=row["canonical_unit"],
             additive=row["additive"].strip().lower() == "true",
+            plausible_min=float(row["plausible_min"]),
+            plausible_max=float(row["plausible_max"]),
+            implied_per=row.get("implied_per") or "",
         )
         for row in read_mapping_csv("indicators.csv")
     }

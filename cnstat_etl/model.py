@@ -117,7 +117,7 @@ class Observation:
     """One harmonised value: a row of the warehouse's `observations` relation."""
 
     region_code: str
-    harmonised_code: str
+    harmonised_code: str | None  # None: the unit split; the harmonised view allocates it by weight
     region_name: str
     province_code: str
     year: int

@@ -10,7 +10,8 @@ from typing import Callable, Iterable, Iterator
 
 from cnstat_etl.config import SAMPLES_DIR
 from cnstat_etl.extract import ExtractOptions, extract_file, file_sha256
-from cnstat_etl.harmonise import HarmonisedFile, harmonise
+from cnstat_etl.harmonise import HarmonisedFile, harmonise, harmonisation_rows, reference_tables
+from cnstat_etl.harmonise.regions import last_year
 from cnstat_etl.load.warehouse import Warehouse
 from cnstat_etl.model import ExtractResult
 
@@ -84,12 +85,18 @@ def _results(paths: list[Path], options: ExtractOptions, jobs: int
 
 
 def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions = ExtractOptions(),
-           jobs: int | None = None, on_file: Callable[[int, int, FileOutcome], None] | None = None
-           ) -> IngestSummary:
-    """Ingest files and folders (the bundled samples when none are given) into the warehouse at db_path."""
+           jobs: int | None = None, on_file: Callable[[int, int, FileOutcome], None] | None = None,
+           vintage: int | None = None) -> IngestSummary:
+    """Ingest files and folders (the bundled samples when none are given) into the warehouse at db_path.
+
+    `vintage` is the year whose units the harmonised views use; by default the warehouse keeps the one it
+    has, and a new warehouse takes the latest year of the code history.
+    """
     files = source_files(paths or [SAMPLES_DIR])
     summary = IngestSummary()
     with Warehouse(db_path) as warehouse:
+        for table, frame in reference_tables().items():
+            warehouse.replace_table(table, frame)
         pending = []
         for path in files:
             try:
@@ -114,6 +121,8 @@ def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions 
                 errors=len(errors),
                 reason=errors[0].message if extracted.failed else "",
             ), len(files), on_file)
+        vintage = vintage or warehouse.vintage() or last_year()
+        warehouse.store_harmonisation(vintage, harmonisation_rows(warehouse.unharmonised_years(vintage), vintage))
     return summary
 
 

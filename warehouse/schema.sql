@@ -72,3 +72,61 @@ CREATE TABLE IF NOT EXISTS problems (
     "row"        INTEGER,
     "column"     INTEGER
 );
+
+-- How each (region_code, year) present in observations maps onto the target vintage's units.
+-- Filled by the ingest for the pairs it loads; weights of one (region_code, year, vintage) sum to 1.
+CREATE TABLE IF NOT EXISTS harmonisation (
+    region_code      VARCHAR NOT NULL,
+    year             INTEGER NOT NULL,
+    vintage          INTEGER NOT NULL,
+    harmonised_code  VARCHAR NOT NULL,
+    weight           DOUBLE NOT NULL
+);
+
+-- Warehouse settings: `vintage` is the year whose units the harmonised views use.
+CREATE TABLE IF NOT EXISTS settings (
+    key    VARCHAR PRIMARY KEY,
+    value  VARCHAR NOT NULL
+);
+
+-- Reference tables, refilled from mappings/ on every ingest so SQL can join them.
+CREATE TABLE IF NOT EXISTS indicators (
+    id              VARCHAR PRIMARY KEY,
+    name_zh         VARCHAR NOT NULL,
+    name_en         VARCHAR NOT NULL,
+    canonical_unit  VARCHAR NOT NULL,
+    additive        BOOLEAN NOT NULL,
+    plausible_min   DOUBLE NOT NULL,
+    plausible_max   DOUBLE NOT NULL,
+    implied_per     VARCHAR,          -- a per-capita unit printed without its "/人"
+    description     VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS exchange_rates (
+    year         INTEGER PRIMARY KEY,
+    cny_per_usd  DOUBLE NOT NULL,  -- annual average, yuan per US dollar
+    source       VARCHAR NOT NULL
+);
+
+-- Every province-, prefecture- and county-level unit 1981-2024 and its names (derived from the
+-- vendored GB/T 2260 history). valid_to is exclusive; NULL while in force.
+CREATE TABLE IF NOT EXISTS regions (
+    code           VARCHAR NOT NULL,
+    name           VARCHAR NOT NULL,
+    short_name     VARCHAR NOT NULL,
+    name_en        VARCHAR,
+    level          VARCHAR NOT NULL,  -- province / municipality / prefecture / county
+    province_code  VARCHAR NOT NULL,
+    valid_from     INTEGER NOT NULL,
+    valid_to       INTEGER
+);
+
+-- Where each ended unit went: rename, upgrade, merge, split, transfer, with the share that went.
+CREATE TABLE IF NOT EXISTS lineage (
+    from_code  VARCHAR NOT NULL,
+    to_code    VARCHAR NOT NULL,
+    year       INTEGER NOT NULL,
+    kind       VARCHAR NOT NULL,
+    weight     DOUBLE,            -- NULL for a partial transfer whose share is not known
+    level      VARCHAR NOT NULL
+);

@@ -12,3 +12,51 @@ SELECT s.source_file, s.status, s.file_format, s.values_loaded,
        (SELECT count(*) FROM problems p WHERE p.source_file = s.source_file AND p.severity = 'error') AS errors,
        s.loaded_at
 FROM sources s;
+
+-- USD-denominated values also in yuan, at that year's annual average rate (mappings/exchange_rates.csv).
+CREATE OR REPLACE VIEW observations_cny AS
+SELECT o.*, r.cny_per_usd,
+       CASE o.unit WHEN 'CNY' THEN o.value WHEN 'USD' THEN o.value * r.cny_per_usd END AS value_cny
+FROM observations o
+LEFT JOIN exchange_rates r ON r.year = o.year;
+
+-- One value per cell (region_code, year, indicator, scope): where several sources print it, the one
+-- loaded last wins.
+CREATE OR REPLACE VIEW observations_preferred AS
+SELECT o.*
+FROM observations o JOIN sources s USING (source_file)
+QUALIFY row_number() OVER (PARTITION BY o.region_code, o.year, o.indicator, o.scope
+                           ORDER BY s.loaded_at DESC, o.source_file) = 1;
+
+-- Values on the units of the target vintage (settings.vintage). A rename or upgrade maps 1:1; a merger
+-- adds additive indicators into the successor; a dissolved or split unit's additive values are allocated
+-- by the lineage weights. A ratio or per-capita indicator is kept only where one whole unit maps onto the
+-- target, else NULL: it is never summed. Where a unit that belongs to the target printed no value (or is
+-- absent from the source) the value is NULL, not an understated sum; units_reported says how many did.
+CREATE OR REPLACE VIEW harmonised_observations AS
+WITH target_map AS (
+    SELECT region_code, year, harmonised_code, weight FROM harmonisation
+    WHERE vintage = (SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'vintage')
+),
+cells AS (
+    SELECT DISTINCT m.harmonised_code, o.year, o.indicator, o.scope, o.unit
+    FROM observations_preferred o JOIN target_map m USING (region_code, year)
+),
+allocated AS (
+    SELECT c.*, m.region_code, m.weight, o.value, i.additive
+    FROM cells c
+    JOIN target_map m ON m.harmonised_code = c.harmonised_code AND m.year = c.year
+    JOIN indicators i ON i.id = c.indicator
+    LEFT JOIN observations_preferred o
+      ON o.region_code = m.region_code AND o.year = c.year AND o.indicator = c.indicator AND o.scope = c.scope
+)
+SELECT harmonised_code, year, indicator, scope, unit,
+       CASE WHEN count(value) < count(*) THEN NULL
+            WHEN bool_and(additive) THEN sum(value * weight)
+            WHEN count(*) = 1 AND min(weight) = 1 THEN min(value)
+       END AS value,
+       count(*) AS units_combined,
+       count(value) AS units_reported,
+       string_agg(region_code || ' x' || round(weight, 4), ', ' ORDER BY region_code) AS allocated_from
+FROM allocated
+GROUP BY ALL;

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from cnstat_etl.harmonise.regions import units_in_force
 from cnstat_etl.harmonise.resolver import RegionResolver
 from cnstat_etl.harmonise.units import IncompatibleUnit, UnknownUnit, to_canonical
 from cnstat_etl.indicators import indicators
@@ -22,9 +23,58 @@ class HarmonisedFile:
     problems: list[Problem] = field(default_factory=list)
 
 
+def harmonisation_rows(years: list[int], vintage: int, resolver: RegionResolver | None = None) -> list[dict]:
+    """Rows of the warehouse's `harmonisation` table: every city-level unit in force in each year.
+
+    All units, not only those a source printed, so the harmonised view can tell a complete sum from
+    one that lacks a part (芜湖 missing from a table that has 巢湖).
+    """
+    resolver = resolver or RegionResolver.default()
+    return [{"region_code": code, "year": year, "vintage": vintage, "harmonised_code": target, "weight": weight}
+            for year in years for code in sorted(units_in_force(year))
+            for target, weight in resolver.harmonised_targets(code, year, vintage)]
+
+
+def reference_tables() -> dict[str, "pandas.DataFrame"]:
+    """The mappings as tables for the warehouse, so SQL can join them."""
+    import pandas
+
+    from cnstat_etl.config import MAPPINGS_DIR
+    from cnstat_etl.harmonise.regions import lineage_table, regions_table
+
+    return {
+        "regions": regions_table(),
+        "lineage": lineage_table(),
+        "indicators": pandas.read_csv(MAPPINGS_DIR / "indicators.csv"),
+        "exchange_rates": pandas.read_csv(MAPPINGS_DIR / "exchange_rates.csv"),
+    }
+
+
 def _problem(kind: str, message: str, value: ExtractedValue, severity: str = "warning") -> Problem:
     where = value.provenance
     return Problem(kind, message, where.source_file, where.page, where.sheet, where.row, where.column, severity)
+
+
+def _column_problem(kind: str, message: str, value: ExtractedValue) -> Problem:
+    """An error about a whole column: reported once, at the column, not once per cell."""
+    where = value.provenance
+    return Problem(kind, f"table {value.table.table_title!r}, column {value.column_label!r}: {message}; "
+                   "the column is not loaded", where.source_file, where.page, where.sheet, None, where.column,
+                   "error")
+
+
+def base_value(value: ExtractedValue) -> float | None:
+    """The value in the indicator's canonical unit. Raises UnknownUnit / IncompatibleUnit."""
+    if value.value is None:
+        return None
+    indicator = indicators()[value.indicator]
+    if value.unit_as_printed is None:
+        raise UnknownUnit(f"no unit printed in the header or a unit line; {value.indicator} is in "
+                          f"{indicator.canonical_unit}")
+    unit = value.unit_as_printed
+    if indicator.implied_per and "/" not in unit:
+        unit = f"{unit}/{indicator.implied_per}"
+    return to_canonical(value.value, unit, indicator.canonical_unit)
 
 
 def harmonise(result: ExtractResult, resolver: RegionResolver | None = None,
@@ -32,9 +82,13 @@ def harmonise(result: ExtractResult, resolver: RegionResolver | None = None,
     resolver = resolver or RegionResolver.default()
     out = HarmonisedFile()
     rows_reported: set[tuple] = set()
+    columns_failed: set[tuple] = set()
     for value in result.values:
         where = value.provenance
         row_key = (where.page, where.sheet, where.row)
+        column_key = (value.table.table_title, where.sheet, where.column)
+        if column_key in columns_failed:
+            continue
         year = value.table.year
         place = resolver.resolve(value.region_name, year=year, province=value.province_context)
         if place.code is None:
@@ -53,20 +107,17 @@ def harmonise(result: ExtractResult, resolver: RegionResolver | None = None,
                     "the panel holds prefecture-level units", value))
             continue
         indicator = indicators()[value.indicator]
-        if value.value is None:
-            base_value = None
-        elif value.unit_as_printed is None:
-            out.problems.append(_problem(
-                "missing_unit", f"column {value.column_label!r} ({value.indicator}) prints no unit and the "
-                "table has no unit line; not loaded", value, "error"))
+        try:
+            converted = base_value(value)
+        except (UnknownUnit, IncompatibleUnit) as error:
+            columns_failed.add(column_key)
+            out.problems.append(_column_problem("bad_unit", str(error), value))
             continue
-        else:
-            try:
-                base_value = to_canonical(value.value, value.unit_as_printed, indicator.canonical_unit)
-            except (UnknownUnit, IncompatibleUnit) as error:
-                out.problems.append(_problem("bad_unit", f"column {value.column_label!r}: {error}", value,
-                                             "error"))
-                continue
+        if converted is not None and not indicator.plausible(converted):
+            out.problems.append(_problem(
+                "implausible_value", f"{value.indicator} = {converted:g} {indicator.canonical_unit} "
+                f"(printed {value.value_as_printed} {value.unit_as_printed or ''}) is outside the plausible "
+                f"range {indicator.plausible_min:g}–{indicator.plausible_max:g}: a unit slip?", value))
         targets = resolver.harmonised_targets(place.code, year, vintage)
         out.observations.append(Observation(
             region_code=place.code,
@@ -77,7 +128,7 @@ def harmonise(result: ExtractResult, resolver: RegionResolver | None = None,
             year=year,
             indicator=value.indicator,
             scope=value.scope,
-            value=base_value,
+            value=converted,
             unit=indicator.canonical_unit,
             value_as_printed=value.value_as_printed,
             unit_as_printed=value.unit_as_printed,

@@ -104,6 +104,42 @@ class Warehouse:
         finally:
             self.con.unregister("incoming")
 
+    def replace_table(self, table: str, frame: pd.DataFrame) -> None:
+        """Refill a reference table (regions, lineage, indicators, exchange_rates) in one transaction."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            self.con.execute(f"DELETE FROM {table}")
+            self._insert(table, frame.to_dict("records"))
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+
+    def vintage(self) -> int | None:
+        row = self.con.execute("SELECT value FROM settings WHERE key = 'vintage'").fetchone()
+        return int(row[0]) if row else None
+
+    def unharmonised_years(self, vintage: int) -> list[int]:
+        """Data years in observations whose units have no harmonisation to `vintage` yet."""
+        return [row[0] for row in self.con.execute(
+            "SELECT DISTINCT year FROM observations EXCEPT "
+            "SELECT year FROM harmonisation WHERE vintage = ? ORDER BY ALL", [vintage]).fetchall()]
+
+    def store_harmonisation(self, vintage: int, rows: list[dict]) -> None:
+        """Record the target vintage and its mapping; observations.harmonised_code follows it."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            self._insert("harmonisation", rows)
+            self.con.execute("INSERT OR REPLACE INTO settings VALUES ('vintage', ?)", [str(vintage)])
+            self.con.execute("""
+                UPDATE observations o SET harmonised_code = (
+                    SELECT CASE WHEN count(*) = 1 THEN min(h.harmonised_code) END FROM harmonisation h
+                    WHERE h.region_code = o.region_code AND h.year = o.year AND h.vintage = ?)""", [vintage])
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+
     def query(self, sql: str) -> tuple[list[str], list[tuple]]:
         cursor = self.con.execute(sql)
         columns = [d[0] for d in cursor.description] if cursor.description else []

@@ -1,0 +1,81 @@
+"""Harmonisation in the warehouse: unplaceable rows, splits allocated by weight, vintages, USD in yuan."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from cnstat_etl.pipeline import ingest
+from workbooks import write_table
+
+
+def rows(db, sql, params=()):
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql, params).fetchall()
+
+
+def test_row_whose_name_cannot_be_placed_goes_to_unresolved_and_the_rest_loads(tmp_path):
+    source = write_table(tmp_path / "anhui.xlsx", "各市主要指标（2008年）", ["地区", "地区生产总值（亿元）"],
+                         [["合肥市", 1664.84], ["火星市", 12.0], ["Suzhou", 530.77]])
+    db = tmp_path / "w.duckdb"
+    summary = ingest([source], db)
+    assert summary.unresolved == 2
+    assert rows(db, "select region_code, value from observations") == [("340100", 166_484_000_000.0)]
+    unresolved = rows(db, 'select "row", printed_name, year, reason, candidates from unresolved order by 1')
+    assert [(r[0], r[1], r[2]) for r in unresolved] == [(4, "火星市", 2008), (5, "Suzhou", 2008)]
+    assert "ambiguous" in unresolved[1][3]
+    assert "320500" in unresolved[1][4] and "341300" in unresolved[1][4]
+
+
+def test_chaohu_2008_is_allocated_to_hefei_wuhu_and_maanshan_by_lineage_weights(samples_db):
+    weights = dict(rows(samples_db, "select harmonised_code, weight from harmonisation "
+                                    "where region_code = '341400' and year = 2008"))
+    assert set(weights) == {"340100", "340200", "340500"}
+    assert sum(weights.values()) == pytest.approx(1)
+    chaohu, = rows(samples_db, "select value from observations where region_code = '341400' and year = 2008 "
+                               "and indicator = 'gdp' and scope = 'city_total'")[0]
+    hefei, = rows(samples_db, "select value from observations where region_code = '340100' and year = 2008 "
+                              "and indicator = 'gdp' and scope = 'city_total'")[0]
+    harmonised = dict(rows(samples_db, "select harmonised_code, value from harmonised_observations "
+                                       "where year = 2008 and indicator = 'gdp' and scope = 'city_total'"))
+    assert harmonised["340100"] == pytest.approx(hefei + chaohu * weights["340100"])
+    # 芜湖 itself is not in the sample table: its harmonised GDP is unknown, not 巢湖's share alone.
+    assert harmonised["340200"] is None
+    assert rows(samples_db, "select harmonised_code from observations where region_code = '341400'")[0] == (None,)
+
+
+def test_upgraded_prefecture_carries_todays_code(samples_db):
+    assert rows(samples_db, "select distinct region_code, harmonised_code from observations "
+                            "where region_name = '达川地区'") == [("513000", "511700")]
+
+
+def test_ratio_indicator_is_never_summed_over_merged_units(tmp_path):
+    source = write_table(tmp_path / "shandong.xlsx", "各市主要指标（2017年）",
+                         ["地区", "地区生产总值（亿元）", "人均地区生产总值（元）"],
+                         [["济南市", 7201.96, 98000], ["莱芜市", 1005.65, 73000]])
+    db = tmp_path / "w.duckdb"
+    ingest([source], db)
+    harmonised = {r[0]: r[1] for r in rows(db, "select indicator, value from harmonised_observations "
+                                               "where harmonised_code = '370100'")}
+    assert harmonised["gdp"] == pytest.approx((7201.96 + 1005.65) * 1e8)
+    assert harmonised["gdp_per_capita"] is None
+
+
+def test_choosing_another_vintage_reharmonises_the_codes(tmp_path):
+    source = write_table(tmp_path / "shandong.xlsx", "各市主要指标（2017年）", ["地区", "地区生产总值（亿元）"],
+                         [["莱芜市", 1005.65]])
+    db = tmp_path / "w.duckdb"
+    ingest([source], db, vintage=2017)
+    assert rows(db, "select harmonised_code from observations") == [("371200",)]
+    ingest([source], db, vintage=2024)
+    assert rows(db, "select harmonised_code from observations") == [("370100",)]
+
+
+def test_usd_values_are_also_given_in_yuan_at_that_years_rate(tmp_path):
+    source = write_table(tmp_path / "fdi.xlsx", "各市利用外资（2008年）", ["地区", "实际利用外资（万美元）"],
+                         [["南京市", 239_152]])
+    db = tmp_path / "w.duckdb"
+    ingest([source], db)
+    value, unit, rate, value_cny = rows(db, "select value, unit, cny_per_usd, value_cny from observations_cny")[0]
+    assert (value, unit, rate) == (2_391_520_000.0, "USD", 6.9451)
+    assert value_cny == pytest.approx(2_391_520_000 * 6.9451)

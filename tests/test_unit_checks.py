@@ -1,0 +1,61 @@
+"""Unit errors and implausible magnitudes are reported at the cell or column, never loaded with a guess."""
+
+from __future__ import annotations
+
+import duckdb
+
+from cnstat_etl.pipeline import ingest
+from workbooks import write_table
+
+
+def problems(db, kind):
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute('select severity, message, source_file, sheet, "row", "column" from problems '
+                           "where kind = ? order by all", [kind]).fetchall()
+
+
+def loaded(db):
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute("select indicator, value from observations order by all").fetchall()
+
+
+def test_unknown_unit_is_an_error_naming_file_table_and_column_and_loads_nothing_of_it(tmp_path):
+    source = write_table(tmp_path / "odd.xlsx", "各市主要指标（2008年）",
+                         ["地区", "地区生产总值（万斤）", "年末总人口（万人）"], [["南京市", 3814.53, 624.46]])
+    db = tmp_path / "w.duckdb"
+    ingest([source], db)
+    (severity, message, file, sheet, row, column), = problems(db, "bad_unit")
+    assert (severity, file, sheet, row, column) == ("error", "odd.xlsx", "表1", None, 2)
+    assert "万斤" in message and "各市主要指标（2008年）" in message and "地区生产总值（万斤）" in message
+    assert loaded(db) == [("population", 6_244_600.0)]
+
+
+def test_column_with_no_unit_anywhere_is_an_error_not_a_guess(tmp_path):
+    source = write_table(tmp_path / "nounit.xlsx", "各市主要指标（2008年）", ["地区", "地区生产总值"],
+                         [["南京市", 3814.53], ["无锡市", 4460.21]])
+    db = tmp_path / "w.duckdb"
+    ingest([source], db)
+    reported = problems(db, "bad_unit")
+    assert len(reported) == 1 and "no unit" in reported[0][1]
+    assert loaded(db) == []
+
+
+def test_unit_line_above_the_table_gives_the_unit(tmp_path):
+    source = write_table(tmp_path / "unitline.xlsx", "各市主要指标（2008年）", ["地区", "地区生产总值"],
+                         [["南京市", 38145300]], unit_line="单位：万元")
+    db = tmp_path / "w.duckdb"
+    ingest([source], db)
+    assert loaded(db) == [("gdp", 381_453_000_000.0)]
+
+
+def test_implausible_magnitude_is_flagged_at_its_cell_and_still_loaded(tmp_path):
+    # GDP printed in 元 where the column says 万元 would be: a city GDP of 3814 yuan.
+    source = write_table(tmp_path / "slip.xlsx", "各市主要指标（2008年）",
+                         ["地区", "地区生产总值（元）", "人均地区生产总值（元）"],
+                         [["南京市", 3814, 3_000_000_000], ["无锡市", 446_021_000_000, 92_000]])
+    db = tmp_path / "w.duckdb"
+    ingest([source], db)
+    flagged = problems(db, "implausible_value")
+    assert [(f[2], f[3], f[4], f[5]) for f in flagged] == [("slip.xlsx", "表1", 3, 2), ("slip.xlsx", "表1", 3, 3)]
+    assert all(f[0] == "warning" and "unit slip" in f[1] for f in flagged)
+    assert len(loaded(db)) == 4
