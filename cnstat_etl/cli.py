@@ -12,6 +12,7 @@ import click
 
 from cnstat_etl.config import default_db_path
 from cnstat_etl.extract import ExtractOptions, extract_file
+from cnstat_etl.harmonise.resolver import RegionResolver, resolve_name
 from cnstat_etl.load.warehouse import Warehouse
 from cnstat_etl.pipeline import FileOutcome, ingest
 
@@ -86,10 +87,13 @@ def _show_progress(index: int, total: int, outcome: FileOutcome) -> None:
 @db_option
 @year_options
 @click.option("--jobs", type=int, default=None, help="Worker processes for extraction (default: up to 4).")
-def ingest_command(paths, db, year, edition, jobs):
+@click.option("--vintage", type=int, default=None,
+              help="Year whose units the harmonised views use (default: kept; new warehouses take the latest).")
+def ingest_command(paths, db, year, edition, jobs, vintage):
     """Ingest files and folders (the bundled samples when no PATH is given)."""
     db = db or default_db_path()
-    summary = ingest(list(paths) or None, db, ExtractOptions(year=year, edition=edition), jobs, _show_progress)
+    summary = ingest(list(paths) or None, db, ExtractOptions(year=year, edition=edition), jobs, _show_progress,
+                     vintage)
     click.echo(
         f"{len(summary.files)} files: {summary.count('loaded')} loaded, {summary.count('unchanged')} unchanged, "
         f"{summary.count('failed')} failed; {summary.tables} tables, {summary.values} values, "
@@ -143,3 +147,43 @@ def extract_command(file, pages, year, edition, output_format):
         click.echo(f"{problem.severity}: {problem.location()}: {problem.message}", err=True)
     if result.failed:
         sys.exit(1)
+
+
+@main.command("resolve")
+@click.argument("name")
+@click.option("--province", default=None, help="Province context, Chinese or English (江苏, Jiangsu).")
+@click.option("--year", type=int, default=None, help="Data year (default: the latest of the code history).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def resolve_command(name, province, year, as_json):
+    """Place a printed NAME on the code in force in YEAR; exit 1 with the candidates if it cannot."""
+    answer = resolve_name(name, province=province, year=year)
+    if as_json:
+        click.echo(json.dumps(answer, ensure_ascii=False, indent=1))
+    elif answer["code"]:
+        click.echo(f"{answer['code']} {answer['name']} ({answer['level']}, province {answer['province_code']}, "
+                   f"valid {answer['valid_from']}-{answer['valid_to'] or ''}) harmonised "
+                   f"{answer['harmonised']} [{answer['match_kind']}]")
+    else:
+        click.echo(f"{name!r}: {answer['reason']}", err=True)
+        for code, candidate in answer["candidates"]:
+            click.echo(f"  candidate {code} {candidate}", err=True)
+    if not answer["code"]:
+        sys.exit(1)
+
+
+@main.command("lineage")
+@click.argument("code")
+def lineage_command(code):
+    """CODE's history: names by period, predecessors, successors and today's code(s)."""
+    history = RegionResolver.default().lineage_of(code)
+    if not history.get("periods"):
+        raise click.ClickException(f"{code} is not in the code history 1981-2024")
+    click.echo(f"{history['code']} ({history['level']}, province {history['province_code']})")
+    for period in history["periods"]:
+        click.echo(f"  {period['valid_from']}-{period['valid_to'] or '':4}  {period['name']}  {period['name_en']}")
+    for title, key in (("predecessors", "predecessors"), ("successors", "successors")):
+        for edge in history[key]:
+            weight = "" if edge["weight"] is None else f" weight {edge['weight']:g}"
+            click.echo(f"  {title[:-1]}: {edge['code']} {edge['name']} ({edge['kind']} {edge['year']}{weight})")
+    targets = ", ".join(f"{code} x{weight:g}" for code, weight in history["harmonised_targets"])
+    click.echo(f"  harmonised (latest vintage): {targets}")

@@ -68,3 +68,30 @@ def test_extract_previews_values_with_provenance_without_a_warehouse(tmp_path):
         ("gdp", "city_total"), ("gdp", "urban_districts"),
         ("budget_revenue", "city_total"), ("budget_revenue", "urban_districts")}
     assert all(r["page"] == 1 and r["year"] == 2008 for r in nanjing)
+
+
+def test_resolve_prints_the_code_in_force_and_todays_code():
+    result = run("resolve", "达县地区", "--province", "四川", "--year", "1990", "--json")
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert (answer["code"], answer["harmonised"], answer["valid_from"], answer["valid_to"]) == \
+        ("513000", "511700", 1981, 1993)
+
+
+def test_resolve_accepts_an_english_province_for_a_homonym():
+    answer = json.loads(run("resolve", "Suzhou", "--province", "Anhui", "--year", "2008", "--json").stdout)
+    assert answer["code"] == "341300"
+
+
+def test_resolve_of_an_ambiguous_name_exits_1_listing_the_candidates():
+    result = run("resolve", "Suzhou", "--year", "2008")
+    assert result.returncode == 1
+    assert "320500" in result.stderr and "341300" in result.stderr
+
+
+def test_lineage_shows_names_by_period_and_the_split_successors():
+    result = run("lineage", "341400")
+    assert result.returncode == 0
+    assert "巢湖市" in result.stdout
+    for successor in ("340100", "340200", "340500"):
+        assert f"successor: {successor}" in result.stdout

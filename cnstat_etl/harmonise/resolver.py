@@ -17,7 +17,7 @@ import csv
 import re
 import unicodedata
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import Iterable
 
@@ -326,3 +326,18 @@ class RegionResolver:
 @lru_cache(maxsize=1)
 def _default_resolver() -> RegionResolver:
     return RegionResolver(regions.region_periods(), load_aliases())
+
+
+def resolve_name(name: str, *, province: str | None = None, year: int | None = None) -> dict:
+    """What `cnstat resolve` prints: the resolution, the unit's valid years and its harmonised code(s)."""
+    year = year or regions.last_year()
+    resolution = RegionResolver.default().resolve(name, year=year, province=province)
+    answer = {"query": name, "province": province, "year": year, **asdict(resolution),
+              "valid_from": None, "valid_to": None, "harmonised": None}
+    if resolution.code:
+        period = regions.period_in_force(resolution.code, year)
+        answer["valid_from"], answer["valid_to"] = period.valid_from, period.valid_to
+        answer["harmonised"] = ", ".join(
+            code if weight == 1 else f"{code} x{weight:g}"
+            for code, weight in RegionResolver.default().harmonised_targets(resolution.code, year))
+    return answer
