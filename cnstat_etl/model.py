@@ -107,9 +107,13 @@ class ExtractResult:
         """True when the file as a whole could not be read (nothing of it may load)."""
         return any(p.kind in FILE_LEVEL_FAILURES for p in self.problems)
 
+    @property
+    def failure_reason(self) -> str:
+        return next((p.message for p in self.problems if p.kind in FILE_LEVEL_FAILURES), "")
+
 
 # Problems that mean the whole file is unusable, as opposed to one page, table, row or column.
-FILE_LEVEL_FAILURES = frozenset({"unreadable_file", "unsupported_format", "encrypted_file"})
+FILE_LEVEL_FAILURES = frozenset({"unreadable_file", "no_table"})
 
 
 @dataclass(frozen=True)

@@ -60,7 +60,9 @@ def source_files(paths: Iterable[Path]) -> list[Path]:
     found: list[Path] = []
     for path in map(Path, paths):
         if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SOURCE_SUFFIXES)
+            # A dangling link is listed too: it is reported as unreadable, not silently passed over.
+            found += sorted(p for p in path.rglob("*") if (p.is_file() or p.is_symlink())
+                            and p.suffix.lower() in SOURCE_SUFFIXES)
         else:
             found.append(path)
     return found
@@ -119,7 +121,7 @@ def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions 
                 unresolved=len(harmonised.unresolved),
                 warnings=len(problems) - len(errors),
                 errors=len(errors),
-                reason=errors[0].message if extracted.failed else "",
+                reason=extracted.failure_reason,
             ), len(files), on_file)
         vintage = vintage or warehouse.vintage() or last_year()
         warehouse.store_harmonisation(vintage, harmonisation_rows(warehouse.unharmonised_years(vintage), vintage))

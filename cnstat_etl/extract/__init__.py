@@ -9,6 +9,9 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+from pdfplumber.utils.exceptions import PdfminerException
+
 from cnstat_etl.extract.pdf import extract_pdf
 from cnstat_etl.extract.sheets import extract_grids
 from cnstat_etl.extract.tables import ExtractOptions
@@ -26,24 +29,65 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+# What a file's name promises, to warn when its bytes say otherwise (CNKI's HTML saved as .xls).
+FORMATS_BY_SUFFIX = {".pdf": "pdf", ".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls", ".csv": "csv",
+                     ".htm": "html", ".html": "html"}
+
+
 def extract_file(path: Path, options: ExtractOptions = ExtractOptions()) -> ExtractResult:
     """Every value the file prints under a recognised indicator, and every problem met on the way.
 
-    Bad input never raises: it comes back as an `unreadable_file` problem naming the reason.
+    Bad input never raises: a file that cannot be read, or holds no table with a recognised indicator,
+    comes back failed, with a one-line reason.
     """
     path = Path(path)
     try:
         sha256 = file_sha256(path)
         file_format = sniff_format(path)
         if file_format == "pdf":
-            return extract_pdf(path, sha256, options)
-        return extract_grids(read_grids(path), path.name, sha256, file_format, options)
+            result = extract_pdf(path, sha256, options)
+        else:
+            result = extract_grids(read_grids(path), path.name, sha256, file_format, options)
     except UnreadableSource as error:
-        reason = str(error)
+        return _unreadable(path, str(error))
     except OSError as error:
-        reason = f"cannot read the file: {error.strerror or error}"
+        return _unreadable(path, f"cannot read the file: {error.strerror or error}")
+    except PdfminerException as error:
+        return _unreadable(path, _pdf_reason(error))
     except Exception as error:  # a parser library choking on a corrupt file: report it, keep going
-        reason = f"{type(error).__name__}: {error}".splitlines()[0]
+        return _unreadable(path, f"{type(error).__name__}: {error}".splitlines()[0])
+    promised = FORMATS_BY_SUFFIX.get(path.suffix.lower())
+    if promised and promised != file_format and not (promised == "xls" and file_format in ("html", "csv")):
+        result.problems.insert(0, Problem("misnamed_file", f"named {path.suffix} but holds {file_format}; "
+                                          f"read as {file_format}", path.name))
+    if not result.values and not result.failed:
+        result.problems.append(Problem("no_table", _why_nothing(result), path.name, severity="error"))
+    return result
+
+
+def _unreadable(path: Path, reason: str) -> ExtractResult:
     result = ExtractResult(path.name, "", "unknown")
     result.problems.append(Problem("unreadable_file", reason, path.name, severity="error"))
     return result
+
+
+def _pdf_reason(error: PdfminerException) -> str:
+    cause = error.args[0] if error.args else error
+    if isinstance(cause, (PDFPasswordIncorrect, PDFEncryptionError)):
+        return "encrypted PDF: it needs a password (decrypt a copy, e.g. qpdf --decrypt, and ingest that)"
+    return f"truncated or corrupt PDF ({type(cause).__name__}: {cause})".splitlines()[0]
+
+
+def _why_nothing(result: ExtractResult) -> str:
+    """One line on why a readable file gave no values at all."""
+    notes = [p.message for p in result.problems if p.kind == "misnamed_file"]
+    errors = [p.message for p in result.problems if p.severity == "error"]
+    if errors:
+        notes.append(errors[0] + (f" (and {len(errors) - 1} more errors)" if len(errors) > 1 else ""))
+    elif result.tables:
+        unrecognised = sum(t.columns_unrecognised for t in result.tables)
+        notes.append(f"{len(result.tables)} tables found but no column names a known indicator "
+                     f"({unrecognised} unrecognised columns; see mappings/header_variants.csv)")
+    else:
+        notes.append("no table with a recognised indicator column found")
+    return "; ".join(notes)

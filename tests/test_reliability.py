@@ -1,0 +1,137 @@
+"""Bad input, killed runs, re-runs and concurrent use lose nothing already in the warehouse."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from cnstat_etl.config import SAMPLES_DIR
+from cnstat_etl.load.warehouse import Warehouse
+from conftest import FIXTURES
+from workbooks import write_table
+
+CNSTAT = str(Path(sys.executable).parent / "cnstat")
+BAD = FIXTURES / "bad"
+
+# The reason each bad fixture must be reported with (a part of the one-line message).
+BAD_REASONS = {
+    "empty.pdf": "empty file",
+    "truncated.pdf": "truncated or corrupt PDF",
+    "notes_named.pdf": "named .pdf but holds csv",
+    "encrypted.pdf": "encrypted PDF",
+    "csv_named.xlsx": "named .xlsx but holds csv",
+    "no_known_indicator.xlsx": "no column names a known indicator",
+    "moved_away.xlsx": "cannot read the file",
+}
+
+
+def cnstat(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    kwargs.setdefault("timeout", 300)
+    return subprocess.run([CNSTAT, *args], capture_output=True, text=True, **kwargs)
+
+
+def scalar(db: Path, sql: str, params=()):
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql, params).fetchone()[0]
+
+
+def good_workbooks(folder: Path, count: int) -> list[Path]:
+    return [write_table(folder / f"good_{i}.xlsx", f"各市主要指标（{2000 + i}年）", ["地区", "地区生产总值（亿元）"],
+                        [["南京市", 1000.0 + i], ["无锡市", 900.0 + i]]) for i in range(count)]
+
+
+def test_folder_of_good_and_bad_files_loads_the_good_names_each_bad_and_exits_non_zero(tmp_path):
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    good_workbooks(folder, 5)
+    for bad in BAD.iterdir():
+        shutil.copy(bad, folder / bad.name)
+    (folder / "moved_away.xlsx").symlink_to(tmp_path / "no_such_file.xlsx")
+    db = tmp_path / "w.duckdb"
+    result = cnstat("ingest", str(folder), "--db", str(db))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr + result.stdout
+    failed_lines = [line for line in result.stderr.splitlines() if line.startswith("  failed: ")]
+    assert len(failed_lines) == len(BAD_REASONS)
+    for name, reason in BAD_REASONS.items():
+        line = next(line for line in failed_lines if name in line)
+        assert reason in line, line
+    assert "5 loaded" in result.stdout and f"{len(BAD_REASONS)} failed" in result.stdout
+    assert scalar(db, "select count(distinct source_file) from observations") == 5
+    assert scalar(db, "select count(*) from sources where status = 'failed'") == len(BAD_REASONS)
+
+
+def test_unreadable_file_in_place_of_a_loaded_one_keeps_the_earlier_rows(tmp_path):
+    source, = good_workbooks(tmp_path, 1)
+    db = tmp_path / "w.duckdb"
+    assert cnstat("ingest", str(source), "--db", str(db)).returncode == 0
+    source.write_bytes(source.read_bytes()[:200])  # the re-download was cut off
+    result = cnstat("ingest", str(source), "--db", str(db))
+    assert result.returncode == 1 and "good_0.xlsx" in result.stderr
+    assert scalar(db, "select count(*) from observations where source_file = 'good_0.xlsx'") == 2
+    assert scalar(db, "select count(*) from problems where source_file = 'good_0.xlsx' "
+                      "and kind = 'unreadable_file'") == 1
+
+
+def test_changed_file_replaces_its_rows_without_stale_or_duplicate_rows(tmp_path):
+    path = tmp_path / "table.xlsx"
+    write_table(path, "各市主要指标（2008年）", ["地区", "地区生产总值（亿元）"], [["南京市", 3000.0], ["无锡市", 4000.0]])
+    db = tmp_path / "w.duckdb"
+    assert cnstat("ingest", str(path), "--db", str(db)).returncode == 0
+    write_table(path, "各市主要指标（2008年）", ["地区", "地区生产总值（亿元）"], [["南京市", 3814.53]])
+    assert cnstat("ingest", str(path), "--db", str(db)).returncode == 0
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("select region_code, value from observations").fetchall() == [("320100", 381_453_000_000.0)]
+        assert con.execute("select count(*) from sources").fetchone()[0] == 1
+
+
+def test_killed_ingest_leaves_every_committed_file_whole_and_no_partial_file(tmp_path):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    total = 60
+    for i in range(total):
+        shutil.copy(SAMPLES_DIR / "ccsy2009_gdp_revenue_ruled.pdf", folder / f"page_{i:03d}.pdf")
+    db = tmp_path / "w.duckdb"
+    process = subprocess.Popen([CNSTAT, "ingest", str(folder), "--db", str(db), "--jobs", "1"],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    for line in process.stdout:
+        if line.startswith("[3/"):
+            os.kill(process.pid, signal.SIGKILL)
+            break
+    process.wait(timeout=60)
+    assert process.returncode == -signal.SIGKILL
+    with duckdb.connect(str(db)) as con:
+        loaded = con.execute("select source_file, values_loaded from sources where status = 'loaded'").fetchall()
+        assert 3 <= len(loaded) < total, "the ingest was not killed mid-run"
+        for source_file, values_loaded in loaded:
+            count = con.execute("select count(*) from observations where source_file = ?", [source_file]).fetchone()
+            assert count[0] == values_loaded > 0
+        orphans = con.execute("select count(*) from observations where source_file not in "
+                              "(select source_file from sources)").fetchone()[0]
+        assert orphans == 0
+    again = cnstat("ingest", str(folder), "--db", str(db))
+    assert again.returncode == 0 and f"{len(loaded)} unchanged" in again.stdout
+
+
+def test_second_ingest_while_one_holds_the_warehouse_fails_fast_with_a_clear_message(tmp_path):
+    db = tmp_path / "w.duckdb"
+    with Warehouse(db):
+        ingest_again = cnstat("ingest", "--db", str(db), timeout=60)
+        query = cnstat("query", "--db", str(db), "select 1", timeout=60)
+    assert ingest_again.returncode != 0
+    assert "is in use by another ingest" in ingest_again.stderr and "Traceback" not in ingest_again.stderr
+    assert query.returncode != 0 and "is in use by another ingest" in query.stderr
+
+
+@pytest.mark.parametrize("name", sorted(BAD_REASONS.keys() - {"moved_away.xlsx"}))
+def test_extract_preview_of_a_bad_file_names_the_reason_without_a_traceback(name):
+    result = cnstat("extract", str(BAD / name))
+    assert result.returncode == 1
+    assert BAD_REASONS[name] in result.stderr and "Traceback" not in result.stderr
