@@ -9,11 +9,13 @@ import unicodedata
 from pathlib import Path
 
 import click
+import duckdb
 
 from cnstat_etl.config import default_db_path
 from cnstat_etl.extract import ExtractOptions, extract_file
 from cnstat_etl.harmonise.resolver import RegionResolver, resolve_name
-from cnstat_etl.load.warehouse import Warehouse
+from cnstat_etl.load.validate import validate
+from cnstat_etl.load.warehouse import Warehouse, WarehouseBusy
 from cnstat_etl.pipeline import FileOutcome, ingest
 
 
@@ -92,8 +94,11 @@ def _show_progress(index: int, total: int, outcome: FileOutcome) -> None:
 def ingest_command(paths, db, year, edition, jobs, vintage):
     """Ingest files and folders (the bundled samples when no PATH is given)."""
     db = db or default_db_path()
-    summary = ingest(list(paths) or None, db, ExtractOptions(year=year, edition=edition), jobs, _show_progress,
-                     vintage)
+    try:
+        summary = ingest(list(paths) or None, db, ExtractOptions(year=year, edition=edition), jobs, _show_progress,
+                         vintage)
+    except WarehouseBusy as error:
+        raise click.ClickException(str(error)) from None
     click.echo(
         f"{len(summary.files)} files: {summary.count('loaded')} loaded, {summary.count('unchanged')} unchanged, "
         f"{summary.count('failed')} failed; {summary.tables} tables, {summary.values} values, "
@@ -114,11 +119,13 @@ def query_command(sql, db, output_format):
     db = db or default_db_path()
     if not db.exists():
         raise click.ClickException(f"no warehouse at {db}: run `cnstat ingest` first")
-    with Warehouse(db, read_only=True) as warehouse:
-        try:
+    try:
+        with Warehouse(db, read_only=True) as warehouse:
             columns, rows = warehouse.query(sql)
-        except Exception as error:  # a SQL mistake is the user's to fix: show DuckDB's message only
-            raise click.ClickException(str(error).splitlines()[0]) from None
+    except WarehouseBusy as error:
+        raise click.ClickException(str(error)) from None
+    except duckdb.Error as error:  # a SQL mistake is the user's to fix: show DuckDB's message only
+        raise click.ClickException(str(error).splitlines()[0]) from None
     print_rows(columns, rows, output_format)
 
 
@@ -187,3 +194,32 @@ def lineage_command(code):
             click.echo(f"  {title[:-1]}: {edge['code']} {edge['name']} ({edge['kind']} {edge['year']}{weight})")
     targets = ", ".join(f"{code} x{weight:g}" for code, weight in history["harmonised_targets"])
     click.echo(f"  harmonised (latest vintage): {targets}")
+
+
+@main.command("validate")
+@db_option
+@format_option
+@click.option("--limit", type=int, default=20, show_default=True, help="Rows shown per failed check (table format).")
+def validate_command(db, output_format, limit):
+    """Check the warehouse (warehouse/checks.toml); exit 1 if an error-level check finds rows."""
+    db = db or default_db_path()
+    if not db.exists():
+        raise click.ClickException(f"no warehouse at {db}: run `cnstat ingest` first")
+    try:
+        results = validate(db)
+    except WarehouseBusy as error:
+        raise click.ClickException(str(error)) from None
+    if output_format == "json":
+        click.echo(json.dumps([{"check": r.name, "severity": r.severity, "description": r.description,
+                                "passed": r.passed, "rows": [dict(zip(r.columns, row)) for row in r.rows]}
+                               for r in results], ensure_ascii=False, default=str, indent=1))
+    else:
+        for result in results:
+            status = "ok" if result.passed else f"{len(result.rows)} {result.severity}s"
+            click.echo(f"{result.name:28} {status:14} {result.description}")
+            if not result.passed and output_format == "table":
+                print_rows(result.columns, result.rows[:limit], "table")
+            elif not result.passed:
+                print_rows(result.columns, result.rows, "csv")
+    if any(r.severity == "error" and not r.passed for r in results):
+        sys.exit(1)

@@ -7,6 +7,7 @@ the DuckDB file itself and any DuckDB client sees them without cnstat.
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -21,7 +22,16 @@ from cnstat_etl.model import ExtractResult
 STORAGE_COMPATIBILITY = "v1.0.0"
 
 # Tables that hold rows of one source file each; replacing a file replaces its rows in all of them.
-PER_FILE_TABLES = ("observations", "unresolved", "extracted_tables", "problems", "sources")
+PER_FILE_TABLES = ("observations", "aggregates", "unresolved", "extracted_tables", "problems", "sources")
+
+
+class WarehouseBusy(RuntimeError):
+    """Another process holds the warehouse: DuckDB allows one writing process, and no reader beside it."""
+
+
+def _holder(message: str) -> str:
+    match = re.search(r"\(PID (\d+)\)", message)
+    return f" (process {match.group(1)})" if match else ""
 
 
 class Warehouse:
@@ -30,7 +40,13 @@ class Warehouse:
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         config = {} if read_only else {"storage_compatibility_version": STORAGE_COMPATIBILITY}
-        self.con = duckdb.connect(str(self.path), read_only=read_only, config=config)
+        try:
+            self.con = duckdb.connect(str(self.path), read_only=read_only, config=config)
+        except duckdb.IOException as error:
+            if "lock" not in str(error).lower():
+                raise
+            raise WarehouseBusy(f"warehouse {self.path} is in use by another ingest{_holder(str(error))}; "
+                                "try again when it has finished") from None
         if not read_only:
             self.con.execute((WAREHOUSE_DIR / "schema.sql").read_text(encoding="utf-8"))
             self.con.execute((WAREHOUSE_DIR / "views.sql").read_text(encoding="utf-8"))
