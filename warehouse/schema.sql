@@ -130,3 +130,18 @@ CREATE TABLE IF NOT EXISTS lineage (
     weight     DOUBLE,            -- NULL for a partial transfer whose share is not known
     level      VARCHAR NOT NULL
 );
+
+-- Total rows a table prints (全 省, province subtotals): not loaded as places, kept to check sums.
+CREATE TABLE IF NOT EXISTS aggregates (
+    source_file    VARCHAR NOT NULL,
+    page           INTEGER,
+    sheet          VARCHAR,
+    "row"          INTEGER NOT NULL,
+    row_label      VARCHAR NOT NULL,
+    province_code  VARCHAR,          -- the province the total is for; NULL for 全国 and unplaced totals
+    table_title    VARCHAR NOT NULL,
+    year           INTEGER NOT NULL,
+    indicator      VARCHAR NOT NULL,
+    scope          VARCHAR NOT NULL,
+    value          DOUBLE
+);

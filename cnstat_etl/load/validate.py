@@ -1,0 +1,38 @@
+"""`cnstat validate`: the checks in warehouse/checks.toml, run against a warehouse, as typed findings."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from cnstat_etl.config import WAREHOUSE_DIR
+from cnstat_etl.load.warehouse import Warehouse
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    severity: str  # error / warning
+    description: str
+    columns: list[str]
+    rows: list[tuple]
+
+    @property
+    def passed(self) -> bool:
+        return not self.rows
+
+
+def load_checks() -> list[dict]:
+    with open(WAREHOUSE_DIR / "checks.toml", "rb") as f:
+        return tomllib.load(f)["checks"]
+
+
+def validate(db_path: Path) -> list[CheckResult]:
+    results = []
+    # Opened for writing so that a warehouse made by an older cnstat gets the relations the checks read.
+    with Warehouse(db_path) as warehouse:
+        for check in load_checks():
+            columns, rows = warehouse.query(check["sql"])
+            results.append(CheckResult(check["name"], check["severity"], check["description"], columns, rows))
+    return results
