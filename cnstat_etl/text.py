@@ -26,8 +26,15 @@ def fold(text: str) -> str:
 
 
 def squash(text: str) -> str:
-    """`fold` with every space removed: "全 省" -> "全省", "城  市" -> "城市"."""
-    return "".join(fold(text).split())
+    """`fold` with every space removed: "全 省" -> "全省", "城  市" -> "城市".
+
+    Repeated until stable: NFKC can turn a character into a space plus an accent ("´"), and joining
+    across the removed space then composes anew.
+    """
+    previous, squashed = None, text or ""
+    while squashed != previous:
+        previous, squashed = squashed, "".join(unicodedata.normalize("NFKC", squashed).split())
+    return squashed
 
 
 def split_bilingual(text: str) -> tuple[str, str]:
