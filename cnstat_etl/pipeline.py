@@ -99,6 +99,7 @@ def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions 
     with Warehouse(db_path) as warehouse:
         for table, frame in reference_tables().items():
             warehouse.replace_table(table, frame)
+        warehouse.create_researcher_relations()
         pending = []
         for path in files:
             try:

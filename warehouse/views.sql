@@ -28,15 +28,15 @@ FROM observations o JOIN sources s USING (source_file)
 QUALIFY row_number() OVER (PARTITION BY o.region_code, o.year, o.indicator, o.scope
                            ORDER BY s.loaded_at DESC, o.source_file) = 1;
 
--- Values on the units of the target vintage (settings.vintage). A rename or upgrade maps 1:1; a merger
--- adds additive indicators into the successor; a dissolved or split unit's additive values are allocated
--- by the lineage weights. A ratio or per-capita indicator is kept only where one whole unit maps onto the
+-- Values on the units of a target vintage. A rename or upgrade maps 1:1; a merger adds additive
+-- indicators into the successor; a dissolved or split unit's additive values are allocated by the
+-- lineage weights. A ratio or per-capita indicator is kept only where one whole unit maps onto the
 -- target, else NULL: it is never summed. Where a unit that belongs to the target printed no value (or is
 -- absent from the source) the value is NULL, not an understated sum; units_reported says how many did.
-CREATE OR REPLACE VIEW harmonised_observations AS
+-- The harmonisation rows for a vintage exist once an ingest (or export) has used that vintage.
+CREATE OR REPLACE MACRO harmonised_at(target_vintage) AS TABLE
 WITH target_map AS (
-    SELECT region_code, year, harmonised_code, weight FROM harmonisation
-    WHERE vintage = (SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'vintage')
+    SELECT region_code, year, harmonised_code, weight FROM harmonisation WHERE vintage = target_vintage
 ),
 cells AS (
     SELECT DISTINCT m.harmonised_code, o.year, o.indicator, o.scope, o.unit
@@ -60,3 +60,17 @@ SELECT harmonised_code, year, indicator, scope, unit,
        string_agg(region_code || ' x' || round(weight, 4), ', ' ORDER BY region_code) AS allocated_from
 FROM allocated
 GROUP BY ALL;
+
+-- The same on the warehouse's current vintage (settings.vintage; `cnstat ingest --vintage` sets it).
+CREATE OR REPLACE VIEW harmonised_observations AS
+FROM harmonised_at((SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'vintage'));
+
+-- Cells whose sources disagree by more than 0.5%: a revision, or a reading error to look at.
+CREATE OR REPLACE VIEW conflicts AS
+SELECT region_code, year, indicator, scope, count(*) AS sources,
+       min(value) AS lowest, max(value) AS highest,
+       string_agg(source_file || ': ' || value_as_printed, '; ' ORDER BY source_file) AS printed
+FROM observations
+WHERE value IS NOT NULL
+GROUP BY region_code, year, indicator, scope
+HAVING count(DISTINCT source_file) > 1 AND max(value) - min(value) > 0.005 * greatest(abs(max(value)), abs(min(value)));

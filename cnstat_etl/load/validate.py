@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from cnstat_etl.config import WAREHOUSE_DIR
+from cnstat_etl.config import WAREHOUSE_DIR, tomllib
 from cnstat_etl.load.warehouse import Warehouse
 
 

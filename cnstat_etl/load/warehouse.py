@@ -16,6 +16,7 @@ import pandas as pd
 
 from cnstat_etl.config import WAREHOUSE_DIR
 from cnstat_etl.harmonise import HarmonisedFile
+from cnstat_etl.load.panel import researcher_relations_sql
 from cnstat_etl.model import ExtractResult
 
 # Write the v1.0 storage format so that DuckDB 1.x clients (R and Stata users often lag) open the file too.
@@ -131,6 +132,11 @@ class Warehouse:
             self.con.execute("ROLLBACK")
             raise
 
+    def create_researcher_relations(self) -> None:
+        """(Re)create panel, analysis_city and period_means for the indicators now in the warehouse."""
+        ids = [row[0] for row in self.con.execute("SELECT id FROM indicators ORDER BY id").fetchall()]
+        self.con.execute(researcher_relations_sql(ids))
+
     def vintage(self) -> int | None:
         row = self.con.execute("SELECT value FROM settings WHERE key = 'vintage'").fetchone()
         return int(row[0]) if row else None
@@ -140,6 +146,10 @@ class Warehouse:
         return [row[0] for row in self.con.execute(
             "SELECT DISTINCT year FROM observations EXCEPT "
             "SELECT year FROM harmonisation WHERE vintage = ? ORDER BY ALL", [vintage]).fetchall()]
+
+    def add_harmonisation(self, rows: list[dict]) -> None:
+        """Mapping rows for another vintage than the current one (an export's); the setting stays."""
+        self._insert("harmonisation", rows)
 
     def store_harmonisation(self, vintage: int, rows: list[dict]) -> None:
         """Record the target vintage and its mapping; observations.harmonised_code follows it."""

@@ -1,0 +1,89 @@
+"""The researcher-facing relations generated from data: `panel`, `analysis_city`, `period_means`.
+
+The panel has one column per indicator in mappings/indicators.csv and analysis_city one column per
+variable in warehouse/analysis_variables.toml, so both are generated as SQL from those files: adding an
+indicator or a variable needs no SQL edit. Everything is a macro or view stored in the DuckDB file.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from cnstat_etl.config import WAREHOUSE_DIR, tomllib
+
+_IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
+
+CURRENT_VINTAGE = "(SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'vintage')"
+
+
+@functools.lru_cache(maxsize=None)
+def analysis_variables() -> tuple[dict, ...]:
+    with open(WAREHOUSE_DIR / "analysis_variables.toml", "rb") as f:
+        variables = tomllib.load(f)["variables"]
+    for variable in variables:
+        if not _IDENTIFIER.match(variable["name"]):
+            raise ValueError(f"analysis variable name {variable['name']!r} is not a plain SQL identifier")
+    return tuple(variables)
+
+
+def _checked(ids: list[str]) -> list[str]:
+    for name in ids:
+        if not _IDENTIFIER.match(name):
+            raise ValueError(f"indicator id {name!r} is not a plain SQL identifier")
+    return ids
+
+
+def panel_sql(indicator_ids: list[str]) -> str:
+    pivot = ",\n       ".join(f"max(h.value) FILTER (WHERE h.indicator = '{i}') AS {i}"
+                              for i in _checked(indicator_ids))
+    in_force = "{t}.valid_from <= target_vintage AND ({t}.valid_to IS NULL OR {t}.valid_to > target_vintage)"
+    return f"""
+CREATE OR REPLACE MACRO panel_at(target_vintage) AS TABLE
+SELECT h.harmonised_code, h.year, h.scope, r.name AS name_zh, r.name_en, r.province_code,
+       p.name AS province_zh, p.name_en AS province_en,
+       {pivot}
+FROM harmonised_at(target_vintage) h
+LEFT JOIN regions r ON r.code = h.harmonised_code AND {in_force.format(t="r")}
+LEFT JOIN regions p ON p.code = r.province_code AND {in_force.format(t="p")}
+GROUP BY ALL;
+
+CREATE OR REPLACE VIEW panel AS FROM panel_at({CURRENT_VINTAGE});
+"""
+
+
+def analysis_sql(indicator_ids: list[str]) -> str:
+    query = ("SELECT p.* EXCLUDE (scope), x.cny_per_usd FROM panel_at(target_vintage) p "
+             "LEFT JOIN exchange_rates x USING (year) WHERE p.scope = 'city_total'")
+    for variable in analysis_variables():
+        name, formula = variable["name"], variable["formula"]
+        if name in indicator_ids:
+            query = f"SELECT * REPLACE ({formula} AS {name}) FROM ({query})"
+        else:
+            query = f"SELECT *, {formula} AS {name} FROM ({query})"
+    return f"""
+CREATE OR REPLACE MACRO analysis_city_at(target_vintage) AS TABLE {query};
+
+CREATE OR REPLACE VIEW analysis_city AS FROM analysis_city_at({CURRENT_VINTAGE});
+"""
+
+
+def period_means_sql(indicator_ids: list[str]) -> str:
+    """`period_means(first_year, last_year)`: per city, the mean of each measure over the span and the
+    number of years each mean used."""
+    measures = list(dict.fromkeys(indicator_ids + [v["name"] for v in analysis_variables()]))
+    columns = ",\n       ".join(f"avg({m}) AS {m}, count({m}) AS {m}_years" for m in measures)
+    return f"""
+CREATE OR REPLACE MACRO period_means(first_year, last_year) AS TABLE
+SELECT harmonised_code, any_value(name_zh) AS name_zh, any_value(name_en) AS name_en,
+       any_value(province_code) AS province_code, first_year AS first_year, last_year AS last_year,
+       count(*) AS years_in_data,
+       {columns}
+FROM analysis_city
+WHERE year BETWEEN first_year AND last_year
+GROUP BY harmonised_code;
+"""
+
+
+def researcher_relations_sql(indicator_ids: list[str]) -> str:
+    return panel_sql(indicator_ids) + analysis_sql(indicator_ids) + period_means_sql(indicator_ids)
