@@ -14,6 +14,7 @@ import duckdb
 from cnstat_etl.config import default_db_path
 from cnstat_etl.extract import ExtractOptions, extract_file
 from cnstat_etl.harmonise.resolver import RegionResolver, resolve_name
+from cnstat_etl.load.export import FORMATS, export
 from cnstat_etl.load.validate import validate
 from cnstat_etl.load.warehouse import Warehouse, WarehouseBusy
 from cnstat_etl.pipeline import FileOutcome, ingest
@@ -223,3 +224,46 @@ def validate_command(db, output_format, limit):
                 print_rows(result.columns, result.rows, "csv")
     if any(r.severity == "error" and not r.passed for r in results):
         sys.exit(1)
+
+
+@main.command("panel")
+@click.option("--period", required=True, help="Span of data years, e.g. 2007-2010.")
+@db_option
+@format_option
+def panel_command(period, db, output_format):
+    """Per-city means of the panel and analysis variables over a span of years, with years used."""
+    first, last = _year_span(period)
+    db = db or default_db_path()
+    try:
+        with Warehouse(db, read_only=True) as warehouse:
+            columns, rows = warehouse.query(f"SELECT * FROM period_means({first}, {last}) ORDER BY harmonised_code")
+    except WarehouseBusy as error:
+        raise click.ClickException(str(error)) from None
+    print_rows(columns, rows, output_format)
+
+
+def _year_span(text: str) -> tuple[int, int]:
+    first, _, last = text.partition("-")
+    try:
+        return int(first), int(last or first)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a span of years like 2007-2010", param_hint="--period") from None
+
+
+@main.command("export")
+@click.option("--format", "file_format", type=click.Choice(FORMATS), required=True, help="File format.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("export"), show_default=True,
+              help="Folder to write into.")
+@click.option("--vintage", type=int, default=None, help="Units of area as of this year (default: the warehouse's).")
+@db_option
+def export_command(file_format, out, vintage, db):
+    """Write panel and analysis_city (with labels) and a codebook into a folder."""
+    db = db or default_db_path()
+    if not db.exists():
+        raise click.ClickException(f"no warehouse at {db}: run `cnstat ingest` first")
+    try:
+        written = export(db, out, file_format, vintage)
+    except (WarehouseBusy, ValueError) as error:
+        raise click.ClickException(str(error)) from None
+    for path in written:
+        click.echo(f"wrote {path}")

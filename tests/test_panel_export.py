@@ -1,0 +1,133 @@
+"""The researcher's relations: panel, analysis_city, period_means, conflicts, and the exported files."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from cnstat_etl.pipeline import ingest
+from workbooks import write_table
+
+CNSTAT = str(Path(sys.executable).parent / "cnstat")
+HEADERS = ["地区", "地区生产总值（万元）", "年末总人口（万人）", "地方财政一般预算内收入（万元）",
+           "地方财政一般预算内支出（万元）", "科学技术支出（万元）", "当年实际使用外资金额（万美元）", "出口总额（万美元）"]
+# (city, year): gdp, population, revenue, expenditure, S&T, FDI, exports as printed
+PRINTED = {
+    ("南京市", 2008): [38145300, 624.46, 3300100, 3513500, 120300, 239152, 1986000],
+    ("郑州市", 2008): [16648400, 486.73, 1556600, 1846300, 80100, 113400, 342100],
+    ("南京市", 2009): [42303000, 629.77, 3780900, 4301300, 135900, 251369, 1694100],
+    ("郑州市", 2009): [21022400, 491.41, "…", 2250700, 96200, 140100, 287400],  # revenue not printed
+}
+CODES = {"南京市": "320100", "郑州市": "410100"}
+RATES = {2008: 6.9451, 2009: 6.8310}
+
+
+@pytest.fixture(scope="module")
+def panel_db(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("panel")
+    for year in (2008, 2009):
+        write_table(folder / f"cities_{year}.xlsx", f"各市主要指标（{year}年）", HEADERS,
+                    [[city, *values] for (city, y), values in PRINTED.items() if y == year])
+    db = folder / "w.duckdb"
+    ingest([folder], db)
+    return db
+
+
+def by_hand(city: str, year: int) -> dict:
+    gdp, population, revenue, expenditure, st, fdi, exports = PRINTED[(city, year)]
+    gdp, population, expenditure, st = gdp * 1e4, population * 1e4, expenditure * 1e4, st * 1e4
+    revenue = None if revenue == "…" else revenue * 1e4
+    st_share = st / expenditure
+    return {
+        "st_share": st_share,
+        "st_share_logodds": math.log(st_share / (1 - st_share)),
+        "fdi_gdp": fdi * 1e4 * RATES[year] / gdp,
+        "log_fdi_gdp": math.log(fdi * 1e4 * RATES[year] / gdp),
+        "gdp_per_capita": gdp / population,
+        "log_gdp_per_capita": math.log(gdp / population),
+        "log_budget_revenue": None if revenue is None else math.log(revenue),
+        "fiscal_capacity": None if revenue is None else revenue / gdp,
+        "export_gdp": exports * 1e4 * RATES[year] / gdp,
+        "east": 1 if city == "南京市" else 0,
+    }
+
+
+@pytest.mark.parametrize("city, year", sorted(PRINTED))
+def test_analysis_variables_equal_the_hand_computation(panel_db, city, year):
+    with duckdb.connect(str(panel_db), read_only=True) as con:
+        cursor = con.execute("select * from analysis_city where harmonised_code = ? and year = ?", [CODES[city], year])
+        row = dict(zip([d[0] for d in cursor.description], cursor.fetchone()))
+    for name, expected in by_hand(city, year).items():
+        if expected is None:
+            assert row[name] is None, f"{name} must be NULL when an input is missing"
+        else:
+            assert row[name] == pytest.approx(expected, rel=1e-12), name
+
+
+def test_period_means_report_how_many_years_each_mean_used(panel_db):
+    with duckdb.connect(str(panel_db), read_only=True) as con:
+        cursor = con.execute("select * from period_means(2008, 2009) where harmonised_code = '410100'")
+        row = dict(zip([d[0] for d in cursor.description], cursor.fetchone()))
+    assert row["years_in_data"] == 2
+    assert row["fiscal_capacity_years"] == 1  # 2009 revenue was not printed
+    assert row["fiscal_capacity"] == pytest.approx(by_hand("郑州市", 2008)["fiscal_capacity"])
+    assert row["gdp"] == pytest.approx((16648400 + 21022400) * 1e4 / 2)
+
+
+def test_panel_command_prints_period_means(panel_db):
+    result = subprocess.run([CNSTAT, "panel", "--period", "2008-2009", "--db", str(panel_db), "--format", "json"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    rows = {r["harmonised_code"]: r for r in json.loads(result.stdout)}
+    assert rows["320100"]["gdp_years"] == 2 and rows["320100"]["name_en"] == "Nanjing"
+
+
+def test_sources_that_disagree_by_more_than_half_a_percent_are_listed_as_conflicts(tmp_path):
+    write_table(tmp_path / "a.xlsx", "各市主要指标（2008年）", ["地区", "地区生产总值（亿元）"], [["南京市", 3814.53]])
+    write_table(tmp_path / "b.xlsx", "各市主要指标（2008年）", ["地区", "地区生产总值（亿元）"],
+                [["南京市", 3775.00], ["无锡市", 4460.21]])
+    write_table(tmp_path / "c.xlsx", "各市主要指标（2008年）", ["地区", "地区生产总值（亿元）"], [["无锡市", 4461.00]])
+    db = tmp_path / "w.duckdb"
+    ingest([tmp_path], db)
+    with duckdb.connect(str(db), read_only=True) as con:
+        conflicts = con.execute("select region_code, sources from conflicts").fetchall()
+    assert conflicts == [("320100", 2)]  # 无锡 differs by 0.02%: a rounding, not a conflict
+
+
+@pytest.mark.parametrize("file_format", ["parquet", "dta", "csv"])
+def test_export_reads_back_equal_to_the_panel_with_labels(panel_db, tmp_path, file_format):
+    result = subprocess.run([CNSTAT, "export", "--db", str(panel_db), "--format", file_format, "--out", str(tmp_path)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    with duckdb.connect(str(panel_db), read_only=True) as con:
+        panel = con.execute("select * from analysis_city order by harmonised_code, year").df()
+    path = tmp_path / f"analysis_city.{file_format}"
+    if file_format == "parquet":
+        back = duckdb.sql(f"select * from read_parquet('{path}')").df()
+        metadata = dict(duckdb.sql(f"select decode(key), decode(value) from parquet_kv_metadata('{path}')").fetchall())
+        columns = json.loads(metadata["cnstat_columns"])
+        assert columns["st_share"]["unit"] == "fraction" and columns["gdp"]["unit"] == "CNY"
+    elif file_format == "dta":
+        reader = pd.io.stata.StataReader(path)
+        back = reader.read()
+        labels = reader.variable_labels()
+        assert "科学技术支出" in labels["st_share"] and "[fraction]" in labels["st_share"]
+        assert "Gross regional product" in labels["gdp"]
+    else:
+        back = pd.read_csv(path, dtype={"harmonised_code": str, "province_code": str})
+    assert list(back.columns) == list(panel.columns)
+    for column in panel.columns:
+        want, have = panel[column], back[column]
+        if want.dtype.kind in "fiu":
+            assert have.astype(float).tolist() == pytest.approx(want.astype(float).tolist(), nan_ok=True), column
+        else:
+            assert have.fillna("").astype(str).tolist() == want.fillna("").astype(str).tolist(), column
+    codebook = pd.read_csv(tmp_path / "codebook.csv")
+    assert set(panel.columns) <= set(codebook[codebook.relation == "analysis_city"].variable)
