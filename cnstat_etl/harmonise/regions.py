@@ -248,10 +248,12 @@ def period_in_force(code: str, year: int) -> RegionPeriod | None:
     return next((p for p in periods_of(code) if p.in_force(year)), None)
 
 
+@lru_cache(maxsize=1)
 def first_year() -> int:
     return min(p.valid_from for p in region_periods())
 
 
+@lru_cache(maxsize=1)
 def last_year() -> int:
     """Latest list year of the history (the year before the last change, or the newest start)."""
     ends = [p.valid_to - 1 for p in region_periods() if p.valid_to is not None]

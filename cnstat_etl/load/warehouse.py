@@ -38,6 +38,7 @@ def _holder(message: str) -> str:
 class Warehouse:
     def __init__(self, path: Path, read_only: bool = False):
         self.path = Path(path)
+        self._column_cache: dict[str, frozenset[str]] = {}
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         config = {} if read_only else {"storage_compatibility_version": STORAGE_COMPATIBILITY}
@@ -112,8 +113,7 @@ class Warehouse:
             return
         rows = [r if isinstance(r, dict) else dataclasses.asdict(r) for r in records]
         frame = pd.DataFrame(rows)
-        columns = {row[0] for row in self.con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]).fetchall()}
+        columns = self._columns(table)
         frame = frame[[c for c in frame.columns if c in columns]]
         self.con.register("incoming", frame)
         try:
@@ -165,6 +165,12 @@ class Warehouse:
         except BaseException:
             self.con.execute("ROLLBACK")
             raise
+
+    def _columns(self, table: str) -> frozenset[str]:
+        if table not in self._column_cache:
+            self._column_cache[table] = frozenset(row[0] for row in self.con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]).fetchall())
+        return self._column_cache[table]
 
     def query(self, sql: str) -> tuple[list[str], list[tuple]]:
         cursor = self.con.execute(sql)
