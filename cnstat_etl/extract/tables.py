@@ -9,10 +9,11 @@ skipped with a reason) and emits one `ExtractedValue` per recognised cell.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
-from cnstat_etl.config import layout
+from cnstat_etl.config import layout, read_mapping_csv
 from cnstat_etl.text import (
     as_printed,
     fold,
@@ -69,10 +70,14 @@ class TableState:
     label_columns: tuple[int, ...] = (0,)
     meanings: tuple[ColumnMeaning, ...] = ()
     province: str | None = None
+    # Rows with a label seen so far, as (indentation, kind, label), kind "province" or "unit": a row's
+    # parent is the nearest one printed less indented.
+    outline: list[tuple[int, str, str]] = field(default_factory=list)
     sheet: str | None = None
     pages: list[int] = field(default_factory=list)
     values: int = 0
-    unrecognised: int = 0
+    # (column, squashed header) of columns naming no indicator; a header repeated on each page counts once
+    unrecognised: set[tuple[int, str]] = field(default_factory=set)
 
 
 # ---------------------------------------------------------------------------------------------- titles
@@ -127,8 +132,26 @@ def _edition_of(lines: list[str]) -> int | None:
     return None
 
 
-def data_year(lines: list[str], options: ExtractOptions) -> tuple[int | None, str]:
-    """Title year, else edition year, else the command line; see docs: edition 2009 reports 2008."""
+@functools.lru_cache(maxsize=None)
+def _catalogued_editions() -> dict[str, int]:
+    return {row["sha256"]: int(row["edition"]) for row in read_mapping_csv("source_editions.csv")}
+
+
+def catalogued_edition(sha256: str) -> int | None:
+    """The edition mappings/source_editions.csv records, with its evidence, for a download printing none.
+
+    CNKI's per-table workbooks print no year or edition anywhere (cells, sheet names, document
+    properties), so a verified download is recognised by its content hash.
+    """
+    return _catalogued_editions().get(sha256)
+
+
+def data_year(lines: list[str], options: ExtractOptions,
+              catalogued: int | None = None) -> tuple[int | None, str]:
+    """Title year, else edition year, else the catalogued edition, else the command line.
+
+    See docs: edition 2009 reports 2008.
+    """
     pattern = _compiled("title_year_pattern")
     for line in lines:
         if _edition_of([line]):
@@ -139,6 +162,8 @@ def data_year(lines: list[str], options: ExtractOptions) -> tuple[int | None, st
     edition_year = _edition_of(lines)
     if edition_year is not None:
         return edition_year, "edition"
+    if catalogued is not None:
+        return catalogued - 1, "catalogue"
     if options.year is not None:
         return options.year, "option"
     if options.edition is not None:
@@ -146,8 +171,9 @@ def data_year(lines: list[str], options: ExtractOptions) -> tuple[int | None, st
     return None, "none"
 
 
-def table_context(lines: list[str], options: ExtractOptions, fallback_lines: list[str] = ()) -> TableContext:
-    year, year_from = data_year(list(lines) + list(fallback_lines), options)
+def table_context(lines: list[str], options: ExtractOptions, fallback_lines: list[str] = (),
+                  sha256: str = "") -> TableContext:
+    year, year_from = data_year(list(lines) + list(fallback_lines), options, catalogued_edition(sha256))
     return TableContext(
         table_number=table_number(lines),
         table_title=title_of(lines),
@@ -188,10 +214,17 @@ def _values_empty(row: list[str], label_columns: tuple[int, ...]) -> bool:
 
 
 def find_header_rows(cells: list[list[str]]) -> int:
-    """Rows above the first row holding a number, less the province rows just above it."""
+    """Rows above the first row holding a number, less the province rows just above it.
+
+    A province row is blank where the first body row holds numbers; it may still print an English name
+    beside the Chinese one ("湖南省 | Hunan"), so only those number columns are looked at.
+    """
     first_body = next((i for i, row in enumerate(cells) if _row_is_body(row, (0,))), len(cells))
+    width = len(cells[0]) if cells else 0
+    number_columns = [i for i in range(1, width) if first_body == len(cells) or
+                      (parse_number(cells[first_body][i]).ok and not is_missing(cells[first_body][i]))]
     end = first_body
-    while end > 0 and squash(cells[end - 1][0]) and _values_empty(cells[end - 1], (0,)):
+    while end > 0 and squash(cells[end - 1][0]) and all(is_missing(cells[end - 1][i]) for i in number_columns):
         if matches_prefix(cells[end - 1][0], layout()["label_headers"]):
             break
         end -= 1
@@ -232,23 +265,26 @@ def read_header(
         if column in state.label_columns:
             continue
         path = header_path(cells, header_rows, column)
+        label = " / ".join(path)
+        seen_key = (columns[column], squash(label))  # pages print "全市" and "全 市" alike
+        known_unrecognised = seen_key in state.unrecognised
         if not path:
-            if any(not is_missing(row[column]) for row in cells[header_rows:]):
+            if any(not is_missing(row[column]) for row in cells[header_rows:]) and not known_unrecognised:
                 problems.append(Problem("unknown_column", "column with values has no header",
                                         source, page, sheet, None, columns[column]))
-                state.unrecognised += 1
+                state.unrecognised.add(seen_key)
             continue
         indicator = None
         for cell in reversed(path):  # the deepest header naming an indicator: "#科学支出" under "支出"
             indicator = match_header(cell, state.context.year)
             if indicator:
                 break
-        label = " / ".join(path)
         if indicator is None:
-            problems.append(Problem("unknown_column",
-                                    f"header {label!r} names no indicator in mappings/header_variants.csv",
-                                    source, page, sheet, None, columns[column]))
-            state.unrecognised += 1
+            if not known_unrecognised:
+                problems.append(Problem("unknown_column",
+                                        f"header {label!r} names no indicator in mappings/header_variants.csv",
+                                        source, page, sheet, None, columns[column]))
+                state.unrecognised.add(seen_key)
             continue
         scope = next((s for s in map(_scope_in, reversed(path)) if s), None) or title_scope or "city_total"
         unit = next((u for u in map(_unit_in, reversed(path)) if u), None) or state.context.unit_line
@@ -265,6 +301,20 @@ def _row_label(row: list[str], label_columns: tuple[int, ...]) -> str:
 
 def _aggregate(label_zh: str) -> bool:
     return any(label_zh.startswith(squash(word)) for word in layout()["aggregate_labels"])
+
+
+def _indentation(cell: str) -> int:
+    """Leading blanks of a label as printed: spaces, U+00A0 (`&nbsp;`) or ideographic spaces."""
+    return len(cell) - len(cell.lstrip())
+
+
+def _place_in_outline(state: TableState, indentation: int, kind: str, label: str) -> tuple[str, str] | None:
+    """Record a labelled row; return (kind, label) of its parent, the nearest row printed less indented."""
+    while state.outline and state.outline[-1][0] >= indentation:
+        state.outline.pop()
+    parent = state.outline[-1][1:] if state.outline else None
+    state.outline.append((indentation, kind, label))
+    return parent
 
 
 def read_body(
@@ -287,10 +337,21 @@ def read_body(
             continue
         province = resolver.resolve_province(name_zh or name_en)
         empty = _values_empty(row, state.label_columns)
-        if province and (empty or province not in MUNICIPALITY_CODES):
+        indentation = _indentation(row[state.label_columns[0]])
+        if province and province not in MUNICIPALITY_CODES:
             state.province = name_zh or name_en
+            _place_in_outline(state, indentation, "province", label)
             if not empty:
                 problems.append(Problem("skipped_row", f"province subtotal row {label!r}", **where))
+            continue
+        if province:
+            # A municipality is its own province and a prefecture-level unit: its row loads, blank or not.
+            state.province = name_zh or name_en
+        parent = _place_in_outline(state, indentation, "unit", label)
+        if parent and parent[0] == "unit":
+            # Districts and counties printed indented under their prefecture (or a municipality).
+            problems.append(Problem("county_row", f"{label!r} is printed under {parent[1]!r}: a county-level "
+                                    "row, not a prefecture", **where))
             continue
         if empty and not state.meanings:
             continue
@@ -355,12 +416,14 @@ class TableAssembler:
             or table_number(block.lines_above) in (None, self.state.context.table_number))
         if not continued:
             self.finish_table()
-            self.state = TableState(context=table_context(block.lines_above, self.options, self.fallback_lines),
-                                    sheet=block.sheet)
+            context = table_context(block.lines_above, self.options, self.fallback_lines,
+                                    self.result.source_sha256)
+            self.state = TableState(context=context, sheet=block.sheet)
             if self.state.context.year is None:
                 self.result.problems.append(Problem(
                     "unknown_year", f"table {self.state.context.table_title!r}: no year in its title and no "
-                    "edition in the running header; give --year or --edition", self.result.source_file,
+                    "edition in the running header; give --year or --edition, or record the file's edition "
+                    "with its evidence in mappings/source_editions.csv", self.result.source_file,
                     page=block.page, sheet=block.sheet, severity="error"))
         values, problems = read_block(block, self.state, self.result.source_file, self.result.source_sha256,
                                       continued)
@@ -381,5 +444,5 @@ class TableAssembler:
             sheet=state.sheet,
             values=state.values,
             columns_recognised=len(state.meanings),
-            columns_unrecognised=state.unrecognised,
+            columns_unrecognised=len(state.unrecognised),
         ))

@@ -1,0 +1,86 @@
+"""What the spreadsheet parser reports beside the values (the golden files pin the values themselves)."""
+
+from __future__ import annotations
+
+import pytest
+import xlwt
+
+from cnstat_etl.config import SAMPLES_DIR
+from cnstat_etl.extract import ExtractOptions, extract_file, file_sha256
+from cnstat_etl.extract import tables
+
+
+def problems_of(result, kind: str) -> list:
+    return [p for p in result.problems if p.kind == kind]
+
+
+def test_table_continued_over_pages_in_one_sheet_is_one_table_with_each_unknown_column_reported_once():
+    result = extract_file(SAMPLES_DIR / "ccsy2015_cnki_pages.xls")
+    assert [(t.table_number, t.sheet, t.columns_recognised, t.columns_unrecognised) for t in result.tables] == [
+        ("2-9", "1-7", 3, 1)]
+    assert [(p.column, p.message.split("'")[1].split(" ")[0]) for p in problems_of(result, "unknown_column")] == [
+        (6, "绿地面积")]
+
+
+def test_edition_printed_above_the_title_gives_the_data_year():
+    context = extract_file(SAMPLES_DIR / "ccsy2015_cnki_pages.xls").values[0].table
+    assert (context.year, context.year_from) == (2014, "edition")
+
+
+def test_province_heading_right_under_a_repeated_header_sets_the_province():
+    values = extract_file(SAMPLES_DIR / "ccsy2015_cnki_pages.xls").values
+    assert {v.province_context for v in values if v.region_name == "吉林市"} == {"吉林省"}
+    assert {v.province_context for v in values if v.region_name == "重庆市"} == {"重庆市"}
+
+
+def test_stacked_tables_and_sheets_are_separate_tables_with_their_own_years():
+    result = extract_file(SAMPLES_DIR / "provincial_stacked_sheets.xlsx")
+    assert [(t.table_number, t.sheet, t.year) for t in result.tables] == [
+        ("3-1", "经济", 2005), ("3-2", "经济", 2005), ("4-2", "区县", 1998)]
+
+
+def test_counties_printed_under_their_prefecture_are_reported_as_county_rows_and_not_extracted():
+    result = extract_file(SAMPLES_DIR / "provincial_stacked_sheets.xlsx")
+    county_rows = problems_of(result, "county_row")
+    assert [(p.sheet, p.row) for p in county_rows] == [("区县", 5), ("区县", 6), ("区县", 8), ("区县", 10)]
+    assert "'成都市'" in county_rows[0].message
+    assert {v.region_name for v in result.values if v.provenance.sheet == "区县"} == {"成都市", "阿坝州", "凉山州"}
+
+
+def test_total_row_of_a_gbk_csv_is_skipped_with_its_reason():
+    result = extract_file(SAMPLES_DIR / "jiangsu2010_cities_gbk.csv")
+    assert result.file_format == "csv"
+    assert [(p.row, p.message) for p in problems_of(result, "skipped_row")] == [
+        (4, "aggregate row '全 省' is not a prefecture")]
+
+
+@pytest.fixture
+def yearless_xls(tmp_path):
+    path = tmp_path / "table.xls"
+    workbook = xlwt.Workbook(encoding="utf-8")
+    sheet = workbook.add_sheet("1-7")
+    for r, row in enumerate([["2-1  人口状况"], ["城 市", "年末户籍人口(万人)"], ["北京市", "1363"]]):
+        for c, text in enumerate(row):
+            sheet.write(r, c, text)
+    workbook.save(str(path))
+    return path
+
+
+def test_table_printing_no_year_is_an_error_naming_the_ways_to_give_one(yearless_xls):
+    result = extract_file(yearless_xls)
+    [problem] = problems_of(result, "unknown_year")
+    assert problem.severity == "error" and "--edition" in problem.message and "source_editions.csv" in problem.message
+    assert not result.values
+
+
+def test_catalogued_download_takes_its_data_year_from_the_recorded_edition(yearless_xls, monkeypatch):
+    monkeypatch.setattr(tables, "_catalogued_editions", lambda: {file_sha256(yearless_xls): 2017})
+    context = extract_file(yearless_xls).values[0].table
+    assert (context.year, context.year_from) == (2016, "catalogue")
+
+
+def test_year_printed_in_the_file_wins_over_the_catalogue_and_the_command_line(monkeypatch):
+    path = SAMPLES_DIR / "jiangsu2010_cities_gbk.csv"
+    monkeypatch.setattr(tables, "_catalogued_editions", lambda: {file_sha256(path): 2001})
+    context = extract_file(path, ExtractOptions(edition=1999)).values[0].table
+    assert (context.year, context.year_from) == (2009, "title")
