@@ -27,7 +27,7 @@ BAD_REASONS = {
     "notes_named.pdf": "named .pdf but holds csv",
     "encrypted.pdf": "encrypted PDF",
     "csv_named.xlsx": "named .xlsx but holds csv",
-    "no_known_indicator.xlsx": "no column names a known indicator",
+    "contents_page.xlsx": "no table found",
     "moved_away.xlsx": "cannot read the file",
 }
 
@@ -135,3 +135,13 @@ def test_extract_preview_of_a_bad_file_names_the_reason_without_a_traceback(name
     result = cnstat("extract", str(BAD / name))
     assert result.returncode == 1
     assert BAD_REASONS[name] in result.stderr and "Traceback" not in result.stderr
+
+
+def test_table_whose_columns_name_no_known_indicator_loads_nothing_but_is_not_a_failure(tmp_path):
+    source = write_table(tmp_path / "health.xlsx", "各市卫生机构（2008年）", ["地区", "医院数（个）", "床位数（张）"],
+                         [["南京市", 250, 41000]])
+    db = tmp_path / "w.duckdb"
+    result = cnstat("ingest", str(source), "--db", str(db))
+    assert result.returncode == 0, result.stderr
+    assert scalar(db, "select status from sources") == "loaded"
+    assert scalar(db, "select unrecognised_columns from extraction_report") == 2

@@ -60,7 +60,7 @@ def extract_file(path: Path, options: ExtractOptions = ExtractOptions()) -> Extr
     if promised and promised != file_format and not (promised == "xls" and file_format in ("html", "csv")):
         result.problems.insert(0, Problem("misnamed_file", f"named {path.suffix} but holds {file_format}; "
                                           f"read as {file_format}", path.name))
-    if not result.values and not result.failed:
+    if not result.values and not result.failed and _nothing_readable(result):
         result.problems.append(Problem("no_table", _why_nothing(result), path.name, severity="error"))
     return result
 
@@ -78,16 +78,22 @@ def _pdf_reason(error: PdfminerException) -> str:
     return f"truncated or corrupt PDF ({type(cause).__name__}: {cause})".splitlines()[0]
 
 
+def _nothing_readable(result: ExtractResult) -> bool:
+    """No table with any value column, or an error kept every table from loading.
+
+    A yearbook table whose columns are all indicators the dictionary does not know yet is not a bad
+    file: it loads no values and its columns are listed in the extraction report.
+    """
+    has_columns = any(t.columns_recognised + t.columns_unrecognised for t in result.tables)
+    return not has_columns or any(p.severity == "error" for p in result.problems)
+
+
 def _why_nothing(result: ExtractResult) -> str:
     """One line on why a readable file gave no values at all."""
     notes = [p.message for p in result.problems if p.kind == "misnamed_file"]
     errors = [p.message for p in result.problems if p.severity == "error"]
     if errors:
         notes.append(errors[0] + (f" (and {len(errors) - 1} more errors)" if len(errors) > 1 else ""))
-    elif result.tables:
-        unrecognised = sum(t.columns_unrecognised for t in result.tables)
-        notes.append(f"{len(result.tables)} tables found but no column names a known indicator "
-                     f"({unrecognised} unrecognised columns; see mappings/header_variants.csv)")
     else:
-        notes.append("no table with a recognised indicator column found")
+        notes.append("no table found: no header over columns of numbers")
     return "; ".join(notes)
