@@ -30,7 +30,7 @@ class TableContext:
     table_number: str | None  # "2-9"
     table_title: str  # the Chinese title as printed, whitespace folded
     year: int | None  # data year; None when the table does not say and no default was given
-    year_from: str  # where `year` came from: title / edition / option / none
+    year_from: str  # where `year` came from: title / edition / catalogue / option / none
     unit_line: str | None  # "万元" from "单位：万元 (10 000 yuan)"
 
 
