@@ -1,0 +1,117 @@
+"""What the PDF parser does with real yearbook layouts beyond the cell values the golden files pin."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pdfplumber
+import pytest
+
+from cnstat_etl.config import SAMPLES_DIR
+from cnstat_etl.extract import ExtractOptions, extract_file
+from conftest import FIXTURES
+
+PROBLEMS = FIXTURES / "pdf_problems"
+CNSTAT = str(Path(sys.executable).parent / "cnstat")
+
+
+def test_a_table_continued_over_three_pages_is_one_logical_table():
+    result = extract_file(SAMPLES_DIR / "ccsy2010_population_continued.pdf")
+    assert [(t.table_number, t.pages, t.values) for t in result.tables] == [("2-1", (1, 2, 3), 22)]
+    # page 3 repeats no header: its values still land under the columns of page 1
+    assert {(v.indicator, v.scope) for v in result.values if v.provenance.page == 3} == {
+        ("population", "city_total"), ("population", "urban_districts")}
+
+
+@pytest.mark.parametrize("source", ["ccsy2006_fiscal_three_line.pdf", "ccsy2010_population_continued.pdf"])
+def test_province_rows_place_the_two_suzhous_on_different_codes(samples_db, source):
+    with duckdb.connect(str(samples_db), read_only=True) as con:
+        codes = con.execute("SELECT DISTINCT row_label, region_code FROM observations "
+                            "WHERE source_file = ? AND row_label LIKE '%Suzhou' ORDER BY 2", [source]).fetchall()
+    assert codes == [("苏 州 Suzhou", "320500"), ("宿 州 Suzhou", "341300")]
+
+
+def test_a_component_column_stays_its_own_indicator():
+    result = extract_file(SAMPLES_DIR / "ccsy2006_fiscal_three_line.pdf")
+    nanjing = {(v.indicator, v.scope): v.value for v in result.values if v.region_name == "南京"}
+    assert nanjing[("budget_expenditure", "city_total")] == 2317600
+    assert nanjing[("st_expenditure", "city_total")] == 41100
+
+
+@pytest.mark.parametrize("source, label", [("ccsy2006_fiscal_three_line.pdf", "全 国 National Total"),
+                                           ("sichuan1991_prefectures_three_line.pdf", "全 省"),
+                                           ("ccsy1986_old_ruled.pdf", "总 计")])
+def test_aggregate_rows_are_reported_and_not_loaded(source, label):
+    result = extract_file(SAMPLES_DIR / source)
+    assert not [v for v in result.values if v.row_label == label]
+    assert [p.kind for p in result.problems if label in p.message] == ["skipped_row"]
+
+
+def test_footnote_lines_under_a_table_are_neither_rows_nor_titles():
+    result = extract_file(SAMPLES_DIR / "sichuan1991_prefectures_three_line.pdf")
+    labels = {v.row_label for v in result.values} | {p.message for p in result.problems}
+    assert not [label for label in labels if "注" in label or "Note" in label]
+    assert result.tables[0].table_title == "12—3 各市、地、州主要经济指标"
+
+
+def test_missing_markers_load_no_value_never_zero():
+    result = extract_file(SAMPLES_DIR / "sichuan1991_prefectures_three_line.pdf")
+    missing = {v.value_as_printed: v.value for v in result.values if v.value is None or v.value == 0}
+    assert missing == {"…": None, "／": None, "－": None, "—": None}
+
+
+def test_a_scanned_page_is_reported_and_the_other_pages_still_load():
+    result = extract_file(PROBLEMS / "scanned_page.pdf")
+    assert [(p.kind, p.page) for p in result.problems] == [("no_text_layer", 2)]
+    assert "scan" in result.problems[0].message and "OCR" in result.problems[0].message
+    assert {v.provenance.page for v in result.values} == {1}
+
+
+def test_the_unmapped_font_really_decodes_as_cid_codes():
+    with pdfplumber.open(PROBLEMS / "cid_garbled_page.pdf") as pdf:
+        first, second = ("".join(c["text"] for c in page.chars) for page in pdf.pages)
+    assert "(cid:" not in first and "地区生产总值" in first
+    assert "(cid:" in second and "地区生产总值" not in second
+
+
+def test_a_page_whose_text_does_not_decode_is_reported_and_loads_nothing():
+    result = extract_file(PROBLEMS / "cid_garbled_page.pdf")
+    assert [(p.kind, p.page, p.severity) for p in result.problems] == [("garbled_text", 2, "error")]
+    assert "(cid:NN)" in result.problems[0].message
+    assert {v.provenance.page for v in result.values} == {1}
+
+
+def test_a_table_without_a_year_is_an_error_that_names_the_remedies():
+    result = extract_file(PROBLEMS / "no_year.pdf")
+    assert not result.values
+    unknown = [p for p in result.problems if p.kind == "unknown_year"]
+    assert len(unknown) == 1 and "--year" in unknown[0].message and "--edition" in unknown[0].message
+
+
+@pytest.mark.parametrize("options, year", [(ExtractOptions(year=2003), 2003), (ExtractOptions(edition=2004), 2003)])
+def test_the_command_line_supplies_a_year_the_file_does_not_print(options, year):
+    result = extract_file(PROBLEMS / "no_year.pdf", options)
+    assert len(result.values) == 4 and {(v.table.year, v.table.year_from) for v in result.values} == {(year, "option")}
+
+
+def test_a_title_year_wins_over_the_running_header_edition():
+    result = extract_file(SAMPLES_DIR / "ccsy2006_fiscal_three_line.pdf")
+    assert {(v.table.year, v.table.year_from) for v in result.values} == {(2005, "title")}
+
+
+def test_cnstat_extract_previews_a_page_range_with_provenance():
+    run = subprocess.run([CNSTAT, "extract", str(SAMPLES_DIR / "ccsy2010_population_continued.pdf"),
+                          "--pages", "2-3", "--format", "csv"], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    header, *rows = run.stdout.strip().splitlines()
+    assert header.startswith("page,sheet,row,column,row_label")
+    assert len(rows) == 14 and {row.split(",")[0] for row in rows} == {"2", "3"}
+
+
+def test_a_headerless_continuation_read_without_its_first_page_is_reported():
+    result = extract_file(SAMPLES_DIR / "ccsy2010_population_continued.pdf", ExtractOptions(pages=(3, 3)))
+    assert not result.values
+    assert [(p.kind, p.page) for p in result.problems if p.kind == "no_header"] == [("no_header", 3)]
