@@ -145,11 +145,11 @@ def _page_range(text: str | None) -> tuple[int, int] | None:
 def extract_command(file, pages, year, edition, output_format):
     """Show what FILE would load, with provenance, without touching the warehouse."""
     result = extract_file(file, ExtractOptions(year=year, edition=edition, pages=_page_range(pages)))
-    columns = ["page", "sheet", "row", "column", "row_label", "province", "year", "indicator", "scope",
+    columns = ["page", "sheet", "row", "column", "row_label", "row_kind", "province", "year", "indicator", "scope",
                "value_as_printed", "unit_as_printed"]
     rows = [(v.provenance.page, v.provenance.sheet, v.provenance.row, v.provenance.column, v.row_label,
-             v.province_context, v.table.year, v.indicator, v.scope, v.value_as_printed, v.unit_as_printed)
-            for v in result.values]
+             v.row_kind, v.province_context, v.table.year, v.indicator, v.scope, v.value_as_printed,
+             v.unit_as_printed) for v in result.values]
     print_rows(columns, rows, output_format)
     for problem in result.problems:
         click.echo(f"{problem.severity}: {problem.location()}: {problem.message}", err=True)

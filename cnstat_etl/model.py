@@ -32,6 +32,7 @@ class TableContext:
     year: int | None  # data year; None when the table does not say and no default was given
     year_from: str  # where `year` came from: title / edition / catalogue / option / none
     unit_line: str | None  # "万元" from "单位：万元 (10 000 yuan)"
+    edition: int | None = None  # the yearbook edition, where the file or the catalogue says it
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class ExtractedValue:
     unit_as_printed: str | None  # "万元"; None when the indicator is unitless
     value_as_printed: str  # the cell text as printed
     value: float | None  # the printed number parsed (still in the printed unit); None = missing
+    row_kind: str = "unit"  # unit: a place's row; total: a total or province subtotal row (not a place)
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,24 @@ class Observation:
     match_kind: str
     row: int
     column: int
+    edition: int | None
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """A total row's value (全 省, a province subtotal): kept to check the places' sum, never a place."""
+
+    source_file: str
+    page: int | None
+    sheet: str | None
+    row: int
+    row_label: str
+    province_code: str | None
+    table_title: str
+    year: int
+    indicator: str
+    scope: str
+    value: float | None
 
 
 @dataclass(frozen=True)

@@ -131,3 +131,19 @@ def test_export_reads_back_equal_to_the_panel_with_labels(panel_db, tmp_path, fi
             assert have.fillna("").astype(str).tolist() == want.fillna("").astype(str).tolist(), column
     codebook = pd.read_csv(tmp_path / "codebook.csv")
     assert set(panel.columns) <= set(codebook[codebook.relation == "analysis_city"].variable)
+
+
+def test_panel_takes_the_latest_edition_whatever_the_loading_order(tmp_path):
+    later, earlier = tmp_path / "ccsy2010.xlsx", tmp_path / "ccsy2009.xlsx"
+    write_table(later, "中国城市统计年鉴—2010", ["地区", "地区生产总值（亿元）"], [["南京市", 3814.62]],
+                unit_line="2-9  地区生产总值（2008年）")
+    write_table(earlier, "中国城市统计年鉴—2009", ["地区", "地区生产总值（亿元）"], [["南京市", 3775.00]],
+                unit_line="2-9  地区生产总值（2008年）")
+    db = tmp_path / "w.duckdb"
+    ingest([later], db)
+    ingest([earlier], db)  # loaded last, but an older edition
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("select edition, value from observations order by edition").fetchall() == [
+            (2009, 3775e8), (2010, 3814.62e8)]
+        assert con.execute("select gdp from panel where harmonised_code = '320100'").fetchone()[0] == 3814.62e8
+        assert con.execute("select sources from conflicts").fetchone()[0] == 2

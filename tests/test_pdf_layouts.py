@@ -44,9 +44,10 @@ def test_a_component_column_stays_its_own_indicator():
 @pytest.mark.parametrize("source, label", [("ccsy2006_fiscal_three_line.pdf", "全 国 National Total"),
                                            ("sichuan1991_prefectures_three_line.pdf", "全 省"),
                                            ("ccsy1986_old_ruled.pdf", "总 计")])
-def test_aggregate_rows_are_reported_and_not_loaded(source, label):
+def test_aggregate_rows_are_reported_and_kept_apart_as_totals_not_places(source, label):
     result = extract_file(SAMPLES_DIR / source)
-    assert not [v for v in result.values if v.row_label == label]
+    totals = [v for v in result.values if v.row_label == label]
+    assert totals and all(v.row_kind == "total" for v in totals)
     assert [p.kind for p in result.problems if label in p.message] == ["skipped_row"]
 
 

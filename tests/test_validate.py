@@ -55,3 +55,19 @@ def test_a_code_not_in_force_in_its_year_is_an_error(tmp_path, samples_db):
     with duckdb.connect(str(db)) as con:  # 巢湖市 was dissolved in 2011: a 2015 value cannot be its own
         con.execute("UPDATE observations SET year = 2015 WHERE region_code = '341400'")
     assert findings(db)["code_not_in_force"] == 1
+
+
+def test_places_that_do_not_add_up_to_their_printed_province_total_are_flagged(tmp_path):
+    source = write_table(tmp_path / "jiangsu.xlsx", "各市主要指标（2008年）", ["地区", "地区生产总值（亿元）"],
+                         [["江苏省", 1000.0], ["南京市", 600.0], ["无锡市", 300.0],
+                          ["安徽省", 500.0], ["合肥市", 300.0], ["芜湖市", 200.0]])
+    db = tmp_path / "w.duckdb"
+    ingest([source], db)
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("select row_label, province_code, value from aggregates order by 1").fetchall() == [
+            ("安徽省", "340000", 500e8), ("江苏省", "320000", 1000e8)]
+        assert con.execute("select count(*) from observations where region_name like '%省'").fetchone()[0] == 0
+    mismatch = next(r for r in validate(db) if r.name == "province_total_mismatch")
+    found = [dict(zip(mismatch.columns, row)) for row in mismatch.rows]
+    assert [(f["province_code"], f["printed_total"], f["prefecture_sum"]) for f in found] == [
+        ("320000", 1000e8, 900e8)]

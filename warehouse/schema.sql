@@ -33,8 +33,11 @@ CREATE TABLE IF NOT EXISTS observations (
     column_label     VARCHAR NOT NULL,  -- the column's header path as printed, joined with " / "
     match_kind       VARCHAR NOT NULL,  -- how the printed name was placed: exact, short_name, alias, pinyin, fuzzy
     "row"            INTEGER NOT NULL,  -- 1-based row in the page's table or the sheet
-    "column"         INTEGER NOT NULL   -- 1-based column
+    "column"         INTEGER NOT NULL,  -- 1-based column
+    edition          INTEGER            -- the yearbook edition, where the file or the catalogue says it
 );
+-- Warehouses made before the edition column existed get it here.
+ALTER TABLE observations ADD COLUMN IF NOT EXISTS edition INTEGER;
 
 -- Rows whose place could not be decided, for review: never guessed, never silently dropped.
 CREATE TABLE IF NOT EXISTS unresolved (

@@ -20,13 +20,14 @@ SELECT o.*, r.cny_per_usd,
 FROM observations o
 LEFT JOIN exchange_rates r ON r.year = o.year;
 
--- One value per cell (region_code, year, indicator, scope): where several sources print it, the one
--- loaded last wins.
+-- One value per cell (region_code, year, indicator, scope): where several sources print it, the latest
+-- edition wins (a later yearbook revises an earlier year); sources of unknown edition come after, the one
+-- loaded last first.
 CREATE OR REPLACE VIEW observations_preferred AS
 SELECT o.*
 FROM observations o JOIN sources s USING (source_file)
 QUALIFY row_number() OVER (PARTITION BY o.region_code, o.year, o.indicator, o.scope
-                           ORDER BY s.loaded_at DESC, o.source_file) = 1;
+                           ORDER BY o.edition DESC NULLS LAST, s.loaded_at DESC, o.source_file) = 1;
 
 -- Values on the units of a target vintage. A rename or upgrade maps 1:1; a merger adds additive
 -- indicators into the successor; a dissolved or split unit's additive values are allocated by the

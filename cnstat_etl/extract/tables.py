@@ -122,13 +122,20 @@ def unit_line(lines: list[str]) -> str | None:
     return None
 
 
-def _edition_of(lines: list[str]) -> int | None:
+@dataclass(frozen=True)
+class Edition:
+    number: int  # the yearbook edition printed: 中国城市统计年鉴—2009 -> 2009
+    data_year: int  # the year its tables report, unless a title says otherwise: 2008
+
+
+def _edition_of(lines: list[str]) -> Edition | None:
     for edition in layout()["editions"]:
         pattern = re.compile(edition["pattern"])
         for line in lines:
             match = pattern.search(fold(line))
             if match:
-                return int(match.group("edition")) + edition["data_year_offset"]
+                number = int(match.group("edition"))
+                return Edition(number, number + edition["data_year_offset"])
     return None
 
 
@@ -159,9 +166,9 @@ def data_year(lines: list[str], options: ExtractOptions,
         match = pattern.search(fold(line))
         if match:
             return int(match.group("year")), "title"
-    edition_year = _edition_of(lines)
-    if edition_year is not None:
-        return edition_year, "edition"
+    printed = _edition_of(lines)
+    if printed is not None:
+        return printed.data_year, "edition"
     if catalogued is not None:
         return catalogued - 1, "catalogue"
     if options.year is not None:
@@ -173,13 +180,17 @@ def data_year(lines: list[str], options: ExtractOptions,
 
 def table_context(lines: list[str], options: ExtractOptions, fallback_lines: list[str] = (),
                   sha256: str = "") -> TableContext:
-    year, year_from = data_year(list(lines) + list(fallback_lines), options, catalogued_edition(sha256))
+    every_line = list(lines) + list(fallback_lines)
+    catalogued = catalogued_edition(sha256)
+    year, year_from = data_year(every_line, options, catalogued)
+    printed = _edition_of(every_line)
     return TableContext(
         table_number=table_number(lines),
         table_title=title_of(lines),
         year=year,
         year_from=year_from,
         unit_line=unit_line(lines),
+        edition=printed.number if printed else catalogued or options.edition,
     )
 
 
@@ -332,27 +343,33 @@ def read_body(
         if matches_prefix(label, layout()["footnote_prefixes"]):
             continue  # notes under the table
         name_zh, name_en = split_bilingual(strip_footnote_marks(label))
-        if not label or _aggregate(name_zh):
-            problems.append(Problem("skipped_row", f"aggregate row {label!r} is not a prefecture", **where))
-            continue
-        province = resolver.resolve_province(name_zh or name_en)
         empty = _values_empty(row, state.label_columns)
-        indentation = _indentation(row[state.label_columns[0]])
-        if province and province not in MUNICIPALITY_CODES:
-            state.province = name_zh or name_en
-            _place_in_outline(state, indentation, "province", label)
-            if not empty:
+        province_context = state.province
+        if not label or _aggregate(name_zh):
+            # Totals are not places; their values are kept apart to check the places' sum against.
+            problems.append(Problem("skipped_row", f"aggregate row {label!r} is not a prefecture", **where))
+            row_kind = "total"
+        else:
+            province = resolver.resolve_province(name_zh or name_en)
+            indentation = _indentation(row[state.label_columns[0]])
+            if province and province not in MUNICIPALITY_CODES:
+                state.province = province_context = name_zh or name_en
+                _place_in_outline(state, indentation, "province", label)
+                if empty:
+                    continue
                 problems.append(Problem("skipped_row", f"province subtotal row {label!r}", **where))
-            continue
-        if province:
-            # A municipality is its own province and a prefecture-level unit: its row loads, blank or not.
-            state.province = name_zh or name_en
-        parent = _place_in_outline(state, indentation, "unit", label)
-        if parent and parent[0] == "unit":
-            # Districts and counties printed indented under their prefecture (or a municipality).
-            problems.append(Problem("county_row", f"{label!r} is printed under {parent[1]!r}: a county-level "
-                                    "row, not a prefecture", **where))
-            continue
+                row_kind = "total"
+            else:
+                if province:
+                    # A municipality is its own province and a prefecture-level unit: its row loads, blank or not.
+                    state.province = province_context = name_zh or name_en
+                parent = _place_in_outline(state, indentation, "unit", label)
+                if parent and parent[0] == "unit":
+                    # Districts and counties printed indented under their prefecture (or a municipality).
+                    problems.append(Problem("county_row", f"{label!r} is printed under {parent[1]!r}: a "
+                                            "county-level row, not a prefecture", **where))
+                    continue
+                row_kind = "unit"
         if empty and not state.meanings:
             continue
         for meaning in state.meanings:
@@ -368,15 +385,17 @@ def read_body(
                 table=state.context,
                 row_label=label,
                 region_name=name_zh or name_en,
-                province_context=state.province,
+                province_context=province_context,
                 column_label=meaning.label,
                 indicator=meaning.indicator,
                 scope=meaning.scope,
                 unit_as_printed=meaning.unit,
                 value_as_printed=as_printed(cell),
                 value=number.value,
+                row_kind=row_kind,
             ))
-            state.values += 1
+            if row_kind == "unit":
+                state.values += 1
     return values, problems
 
 

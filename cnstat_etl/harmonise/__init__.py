@@ -13,12 +13,13 @@ from cnstat_etl.harmonise.regions import units_in_force
 from cnstat_etl.harmonise.resolver import RegionResolver
 from cnstat_etl.harmonise.units import IncompatibleUnit, UnknownUnit, to_canonical
 from cnstat_etl.indicators import indicators
-from cnstat_etl.model import ExtractedValue, ExtractResult, Observation, Problem, Unresolved
+from cnstat_etl.model import Aggregate, ExtractedValue, ExtractResult, Observation, Problem, Unresolved
 
 
 @dataclass
 class HarmonisedFile:
     observations: list[Observation] = field(default_factory=list)
+    aggregates: list[Aggregate] = field(default_factory=list)
     unresolved: list[Unresolved] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
@@ -83,7 +84,10 @@ def harmonise(result: ExtractResult, resolver: RegionResolver | None = None,
     out = HarmonisedFile()
     rows_reported: set[tuple] = set()
     columns_failed: set[tuple] = set()
+    totals = [value for value in result.values if value.row_kind == "total"]
     for value in result.values:
+        if value.row_kind == "total":
+            continue
         where = value.provenance
         row_key = (where.page, where.sheet, where.row)
         column_key = (value.table.table_title, where.sheet, where.column)
@@ -142,5 +146,32 @@ def harmonise(result: ExtractResult, resolver: RegionResolver | None = None,
             match_kind=place.match_kind,
             row=where.row,
             column=where.column,
+            edition=value.table.edition,
         ))
+    out.aggregates = _aggregates(totals, out.observations, resolver)
     return out
+
+
+def _aggregates(totals: list[ExtractedValue], observations: list[Observation],
+                resolver: RegionResolver) -> list[Aggregate]:
+    """Total rows in base units, each tied to the province it totals where that can be told: the
+    province it names or sits under, else the one province all places of its table belong to."""
+    provinces_by_table: dict[str, set[str]] = {}
+    for observation in observations:
+        provinces_by_table.setdefault(observation.table_title, set()).add(observation.province_code)
+    aggregates = []
+    for value in totals:
+        try:
+            converted = base_value(value)
+        except (UnknownUnit, IncompatibleUnit):
+            continue  # the column's error is reported with its places' values
+        if value.province_context:
+            province = resolver.resolve_province(value.province_context)
+        else:
+            only = provinces_by_table.get(value.table.table_title, set())
+            province = next(iter(only)) if len(only) == 1 else None
+        where = value.provenance
+        aggregates.append(Aggregate(where.source_file, where.page, where.sheet, where.row, value.row_label,
+                                    province, value.table.table_title, value.table.year, value.indicator,
+                                    value.scope, converted))
+    return aggregates

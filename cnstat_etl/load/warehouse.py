@@ -88,6 +88,7 @@ class Warehouse:
                 for table in PER_FILE_TABLES:
                     self.con.execute(f"DELETE FROM {table} WHERE source_file = ?", [name])
                 self._insert("observations", harmonised.observations)
+                self._insert("aggregates", harmonised.aggregates)
                 self._insert("unresolved", harmonised.unresolved)
                 self._insert("problems", problems)
                 self._insert("extracted_tables", [
