@@ -71,11 +71,21 @@ def test_choosing_another_vintage_reharmonises_the_codes(tmp_path):
     assert rows(db, "select harmonised_code from observations") == [("370100",)]
 
 
-def test_usd_values_are_also_given_in_yuan_at_that_years_rate(tmp_path):
-    source = write_table(tmp_path / "fdi.xlsx", "各市利用外资（2008年）", ["地区", "实际利用外资（万美元）"],
+@pytest.mark.parametrize("year, rate", [(1994, 8.6187), (2008, 6.9451), (2015, 6.2284), (2023, 7.0467)])
+def test_usd_values_are_also_given_in_yuan_at_that_years_rate(tmp_path, year, rate):
+    source = write_table(tmp_path / "fdi.xlsx", f"各市利用外资（{year}年）", ["地区", "实际利用外资（万美元）"],
                          [["南京市", 239_152]])
     db = tmp_path / "w.duckdb"
     ingest([source], db)
-    value, unit, rate, value_cny = rows(db, "select value, unit, cny_per_usd, value_cny from observations_cny")[0]
-    assert (value, unit, rate) == (2_391_520_000.0, "USD", 6.9451)
-    assert value_cny == pytest.approx(2_391_520_000 * 6.9451)
+    value, unit, cny_per_usd, value_cny = rows(db, "select value, unit, cny_per_usd, value_cny "
+                                                   "from observations_cny")[0]
+    assert (value, unit, cny_per_usd) == (2_391_520_000.0, "USD", rate)
+    assert value_cny == pytest.approx(2_391_520_000 * rate)
+
+
+def test_usd_value_in_a_year_without_a_rate_has_no_yuan_value_rather_than_a_guess(tmp_path):
+    source = write_table(tmp_path / "fdi.xlsx", "各市利用外资（1990年）", ["地区", "实际利用外资（万美元）"],
+                         [["南京市", 9_152]])
+    db = tmp_path / "w.duckdb"
+    ingest([source], db)
+    assert rows(db, "select value, value_cny from observations_cny") == [(91_520_000.0, None)]

@@ -102,24 +102,27 @@ def test_sources_that_disagree_by_more_than_half_a_percent_are_listed_as_conflic
 
 
 @pytest.mark.parametrize("file_format", ["parquet", "dta", "csv"])
-def test_export_reads_back_equal_to_the_panel_with_labels(panel_db, tmp_path, file_format):
+@pytest.mark.parametrize("relation, order", [("panel", "harmonised_code, year, scope"),
+                                             ("analysis_city", "harmonised_code, year")])
+def test_export_reads_back_equal_to_the_relation_with_labels(panel_db, tmp_path, file_format, relation, order):
     result = subprocess.run([CNSTAT, "export", "--db", str(panel_db), "--format", file_format, "--out", str(tmp_path)],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     with duckdb.connect(str(panel_db), read_only=True) as con:
-        panel = con.execute("select * from analysis_city order by harmonised_code, year").df()
-    path = tmp_path / f"analysis_city.{file_format}"
+        panel = con.execute(f"select * from {relation} order by {order}").df()
+    path = tmp_path / f"{relation}.{file_format}"
     if file_format == "parquet":
         back = duckdb.sql(f"select * from read_parquet('{path}')").df()
         metadata = dict(duckdb.sql(f"select decode(key), decode(value) from parquet_kv_metadata('{path}')").fetchall())
         columns = json.loads(metadata["cnstat_columns"])
-        assert columns["st_share"]["unit"] == "fraction" and columns["gdp"]["unit"] == "CNY"
+        assert columns["gdp"]["unit"] == "CNY" and "Gross regional product" in columns["gdp"]["label_en"]
     elif file_format == "dta":
         reader = pd.io.stata.StataReader(path)
         back = reader.read()
         labels = reader.variable_labels()
-        assert "科学技术支出" in labels["st_share"] and "[fraction]" in labels["st_share"]
-        assert "Gross regional product" in labels["gdp"]
+        assert "地区生产总值" in labels["gdp"] and "Gross regional product" in labels["gdp"] and "[CNY]" in labels["gdp"]
+        if relation == "analysis_city":
+            assert "科学技术支出" in labels["st_share"] and "[fraction]" in labels["st_share"]
     else:
         back = pd.read_csv(path, dtype={"harmonised_code": str, "province_code": str})
     assert list(back.columns) == list(panel.columns)
@@ -130,7 +133,7 @@ def test_export_reads_back_equal_to_the_panel_with_labels(panel_db, tmp_path, fi
         else:
             assert have.fillna("").astype(str).tolist() == want.fillna("").astype(str).tolist(), column
     codebook = pd.read_csv(tmp_path / "codebook.csv")
-    assert set(panel.columns) <= set(codebook[codebook.relation == "analysis_city"].variable)
+    assert set(panel.columns) <= set(codebook[codebook.relation == relation].variable)
 
 
 def test_panel_takes_the_latest_edition_whatever_the_loading_order(tmp_path):
