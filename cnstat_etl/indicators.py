@@ -57,10 +57,6 @@ def header_key(text: str) -> str:
     return _COMPONENT_MARKS.sub("", key)
 
 
-def is_component(text: str) -> bool:
-    return bool(_COMPONENT_MARKS.match("".join(fold(text).split())))
-
-
 @functools.lru_cache(maxsize=None)
 def indicators() -> dict[str, Indicator]:
     return {

@@ -8,7 +8,7 @@ exceptions, so one bad row or column never hides the others (the frictionless-py
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -177,6 +177,3 @@ class Unresolved:
     reason: str
     candidates: str  # "320500 苏州市; 341300 宿州市"
 
-
-def as_dict(record) -> dict:
-    return asdict(record)
