@@ -26,12 +26,34 @@ def test_a_table_continued_over_three_pages_is_one_logical_table():
         ("population", "city_total"), ("population", "urban_districts")}
 
 
-@pytest.mark.parametrize("source", ["ccsy2006_fiscal_three_line.pdf", "ccsy2010_population_continued.pdf"])
+def test_two_ruled_tables_on_one_page_are_two_tables_and_the_second_continues_on_the_next_page():
+    result = extract_file(SAMPLES_DIR / "ccsy2012_two_tables_ruled.pdf")
+    assert [(t.table_number, t.pages, t.values) for t in result.tables] == [("2-9", (1,), 12), ("2-10", (1, 2), 14)]
+    meanings = {(v.table.table_number, v.indicator, v.unit_as_printed) for v in result.values}
+    assert meanings == {("2-9", "gdp", "万元"), ("2-10", "population", "万人")}
+    # the edition is printed only in the running header above the first table
+    assert {(v.table.year, v.table.year_from) for v in result.values} == {(2011, "edition")}
+
+
+@pytest.mark.parametrize("source", ["ccsy2006_fiscal_three_line.pdf", "ccsy2010_population_continued.pdf",
+                                    "ccsy2012_two_tables_ruled.pdf"])
 def test_province_rows_place_the_two_suzhous_on_different_codes(samples_db, source):
     with duckdb.connect(str(samples_db), read_only=True) as con:
         codes = con.execute("SELECT DISTINCT row_label, region_code FROM observations "
                             "WHERE source_file = ? AND row_label LIKE '%Suzhou' ORDER BY 2", [source]).fetchall()
     assert codes == [("苏 州 Suzhou", "320500"), ("宿 州 Suzhou", "341300")]
+
+
+@pytest.mark.parametrize("english, places", [
+    ("Taizhou", [("泰 州 Taizhou", "321200", "320000"), ("台 州 Taizhou", "331000", "330000")]),
+    ("Fuzhou", [("福 州 Fuzhou", "350100", "350000"), ("抚 州 Fuzhou", "361000", "360000")])])
+def test_province_rows_place_english_homonyms_in_their_provinces(samples_db, english, places):
+    with duckdb.connect(str(samples_db), read_only=True) as con:
+        codes = con.execute("SELECT DISTINCT row_label, region_code, province_code FROM observations "
+                            "WHERE source_file = 'ccsy2013_foreign_trade_usd.pdf' AND row_label LIKE ? ORDER BY 2",
+                            [f"% {english}"]).fetchall()
+    assert codes == places
+
 
 
 def test_a_component_column_stays_its_own_indicator():
