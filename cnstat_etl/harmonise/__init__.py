@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cnstat_etl.harmonise.regions import units_in_force
+import pandas
+
+from cnstat_etl.config import MAPPINGS_DIR
+from cnstat_etl.harmonise.regions import lineage_table, regions_table, units_in_force
 from cnstat_etl.harmonise.resolver import RegionResolver
 from cnstat_etl.harmonise.units import IncompatibleUnit, UnknownUnit, to_canonical
 from cnstat_etl.indicators import indicators
@@ -36,13 +39,8 @@ def harmonisation_rows(years: list[int], vintage: int, resolver: RegionResolver 
             for target, weight in resolver.harmonised_targets(code, year, vintage)]
 
 
-def reference_tables() -> dict[str, "pandas.DataFrame"]:
+def reference_tables() -> dict[str, pandas.DataFrame]:
     """The mappings as tables for the warehouse, so SQL can join them."""
-    import pandas
-
-    from cnstat_etl.config import MAPPINGS_DIR
-    from cnstat_etl.harmonise.regions import lineage_table, regions_table
-
     return {
         "regions": regions_table(),
         "lineage": lineage_table(),
