@@ -24,12 +24,11 @@ from cnstat_etl.text import (
     squash,
     strip_footnote_marks,
 )
-from cnstat_etl.indicators import match_header
+from cnstat_etl.harmonise.regions import MUNICIPALITY_CODES
 from cnstat_etl.harmonise.resolver import RegionResolver
 from cnstat_etl.harmonise.units import is_unit
+from cnstat_etl.indicators import match_header
 from cnstat_etl.model import ExtractedValue, ExtractResult, Problem, Provenance, TableContext, TableReport
-
-MUNICIPALITY_CODES = frozenset({"110000", "120000", "310000", "500000"})
 
 
 @dataclass(frozen=True)
