@@ -333,11 +333,11 @@ def resolve_name(name: str, *, province: str | None = None, year: int | None = N
     year = year or regions.last_year()
     resolution = RegionResolver.default().resolve(name, year=year, province=province)
     answer = {"query": name, "province": province, "year": year, **asdict(resolution),
-              "valid_from": None, "valid_to": None, "harmonised": None}
+              "valid_from": None, "valid_to": None, "harmonised_code": None}
     if resolution.code:
         period = regions.period_in_force(resolution.code, year)
         answer["valid_from"], answer["valid_to"] = period.valid_from, period.valid_to
-        answer["harmonised"] = ", ".join(
+        answer["harmonised_code"] = ", ".join(
             code if weight == 1 else f"{code} x{weight:g}"
             for code, weight in RegionResolver.default().harmonised_targets(resolution.code, year))
     return answer
