@@ -120,6 +120,7 @@ def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions 
         warehouse.create_researcher_relations()
         by_path, loaded = warehouse.source_states()
     pending: list[tuple[Path, str, str]] = []
+    duplicates: list[tuple[Path, str, str]] = []  # recorded once the copy they repeat has loaded
     for path in files:
         key = os.path.abspath(path)
         try:
@@ -129,10 +130,7 @@ def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions 
         if sha256 and by_path.get(key) in ((sha256, "loaded"), (sha256, "duplicate")):
             _record(summary, FileOutcome(path, "unchanged", reason="already loaded"), len(files), on_file)
         elif sha256 and loaded.get(sha256, key) != key:
-            with Warehouse(db_path, wait=_quietly, apply_schema=False) as warehouse:
-                warehouse.record_duplicate(key, sha256, loaded[sha256])
-            _record(summary, FileOutcome(path, "duplicate", reason=f"same bytes as {loaded[sha256]}"),
-                    len(files), on_file)
+            duplicates.append((path, key, sha256))
         else:
             pending.append((path, key, sha256))
             if sha256:
@@ -143,6 +141,11 @@ def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions 
         with Warehouse(db_path, wait=_quietly, apply_schema=False) as warehouse:
             warehouse.load_file(key, sha256, extracted, harmonised)
         _record(summary, _outcome(path, extracted, harmonised, by_path.get(key), sha256), len(files), on_file)
+    for path, key, sha256 in duplicates:
+        with Warehouse(db_path, wait=_quietly, apply_schema=False) as warehouse:
+            warehouse.record_duplicate(key, sha256, loaded[sha256])
+        _record(summary, FileOutcome(path, "duplicate", reason=f"same bytes as {loaded[sha256]}"), len(files),
+                on_file)
     with Warehouse(db_path, wait=_quietly, apply_schema=False) as warehouse:
         vintage = vintage or warehouse.vintage() or last_year()
         vintages = history_years()
