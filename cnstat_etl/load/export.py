@@ -114,16 +114,22 @@ def _write_codebook(out: Path, books: dict[str, list[Variable]], vintage: int) -
     return [csv_path, md_path]
 
 
+def use_vintage(warehouse: Warehouse, vintage: int | None) -> int:
+    """The vintage asked for, else the warehouse's, with its harmonisation rows in place."""
+    vintage = vintage or warehouse.vintage()
+    if vintage is None:
+        raise ValueError(f"{warehouse.path} holds no harmonised data yet: run `cnstat ingest` first")
+    missing = warehouse.unharmonised_years(vintage)
+    if missing:  # another vintage than the warehouse's: add its mapping, leave the current setting
+        warehouse.add_harmonisation(harmonisation_rows(missing, vintage))
+    return vintage
+
+
 def export(db_path: Path, out: Path, file_format: str, vintage: int | None = None) -> list[Path]:
     """Write panel.<fmt>, analysis_city.<fmt>, codebook.csv and codebook.md into `out`."""
     out.mkdir(parents=True, exist_ok=True)
     with Warehouse(db_path) as warehouse:
-        vintage = vintage or warehouse.vintage()
-        if vintage is None:
-            raise ValueError(f"{db_path} holds no harmonised data yet: run `cnstat ingest` first")
-        missing = warehouse.unharmonised_years(vintage)
-        if missing:  # another vintage than the warehouse's: add its mapping, leave the current setting
-            warehouse.add_harmonisation(harmonisation_rows(missing, vintage))
+        vintage = use_vintage(warehouse, vintage)
         written, books = [], {}
         for relation, macro in RELATIONS.items():
             columns = [d[0] for d in warehouse.con.execute(f"DESCRIBE SELECT * FROM {macro}({vintage})").fetchall()]

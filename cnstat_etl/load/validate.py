@@ -27,11 +27,15 @@ def load_checks() -> list[dict]:
         return tomllib.load(f)["checks"]
 
 
-def validate(db_path: Path) -> list[CheckResult]:
+def run_checks(warehouse: Warehouse) -> list[CheckResult]:
     results = []
+    for check in load_checks():
+        columns, rows = warehouse.query(check["sql"])
+        results.append(CheckResult(check["name"], check["severity"], check["description"], columns, rows))
+    return results
+
+
+def validate(db_path: Path) -> list[CheckResult]:
     # Opened for writing so that a warehouse made by an older cnstat gets the relations the checks read.
     with Warehouse(db_path) as warehouse:
-        for check in load_checks():
-            columns, rows = warehouse.query(check["sql"])
-            results.append(CheckResult(check["name"], check["severity"], check["description"], columns, rows))
-    return results
+        return run_checks(warehouse)
