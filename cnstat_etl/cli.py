@@ -18,6 +18,7 @@ from cnstat_etl.load.export import FORMATS, export
 from cnstat_etl.load.validate import validate
 from cnstat_etl.load.warehouse import Warehouse, WarehouseBusy
 from cnstat_etl.pipeline import FileOutcome, ingest
+from cnstat_etl.report import ReportOptions, build_report
 
 
 def db_option(command):
@@ -242,12 +243,12 @@ def panel_command(period, db, output_format):
     print_rows(columns, rows, output_format)
 
 
-def _year_span(text: str) -> tuple[int, int]:
+def _year_span(text: str, option: str = "--period") -> tuple[int, int]:
     first, _, last = text.partition("-")
     try:
         return int(first), int(last or first)
     except ValueError:
-        raise click.BadParameter(f"{text!r} is not a span of years like 2007-2010", param_hint="--period") from None
+        raise click.BadParameter(f"{text!r} is not a span of years like 2007-2010", param_hint=option) from None
 
 
 @main.command("export")
@@ -267,3 +268,29 @@ def export_command(file_format, out, vintage, db):
         raise click.ClickException(str(error)) from None
     for path in written:
         click.echo(f"wrote {path}")
+
+
+@main.command("report")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("report"), show_default=True,
+              help="Folder for report.html and figures/*.png.")
+@click.option("--vintage", type=int, default=None, help="Units of area of the panel balance (default: the warehouse's).")
+@click.option("--indicators", default=None, help="Comma-separated indicator ids (default: every one with values).")
+@click.option("--years", default=None, help="Span of data years, e.g. 2000-2010 (default: all the warehouse holds).")
+@click.option("--period", "periods", multiple=True,
+              help="Span whose per-city means the panel balance counts, e.g. 2007-2010; repeatable "
+                   "(default: warehouse/report/report.toml).")
+@db_option
+def report_command(out, vintage, indicators, years, periods, db):
+    """Write a static HTML coverage report (report.html) and its figures as PNG into a folder."""
+    db = db or default_db_path()
+    if not db.exists():
+        raise click.ClickException(f"no warehouse at {db}: run `cnstat ingest` first")
+    options = ReportOptions(
+        vintage=vintage, indicators=tuple(i.strip() for i in (indicators or "").split(",") if i.strip()),
+        years=_year_span(years, "--years") if years else None,
+        periods=tuple(_year_span(p, "--period") for p in periods))
+    try:
+        written = build_report(db, out, options)
+    except (WarehouseBusy, ValueError) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"wrote {written[0]} and {len(written) - 1} figures in {written[0].parent / 'figures'}")

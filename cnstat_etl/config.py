@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PARSERS_DIR = ROOT / "parsers"
 MAPPINGS_DIR = ROOT / "mappings"
 WAREHOUSE_DIR = ROOT / "warehouse"
+REPORT_DIR = WAREHOUSE_DIR / "report"
 SAMPLES_DIR = ROOT / "tests" / "fixtures" / "sources"
 DEFAULT_DB = WAREHOUSE_DIR / "cnstat.duckdb"
 
@@ -38,3 +39,15 @@ def layout() -> dict:
 def read_mapping_csv(name: str) -> list[dict[str, str]]:
     with open(MAPPINGS_DIR / name, encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f))
+
+
+@functools.lru_cache(maxsize=None)
+def report_settings() -> dict:
+    """warehouse/report/report.toml: the periods, thresholds and colours of `cnstat report`."""
+    with open(REPORT_DIR / "report.toml", "rb") as f:
+        return tomllib.load(f)
+
+
+def report_template(name: str) -> str:
+    """A Jinja2 template of `cnstat report`, from warehouse/report/."""
+    return (REPORT_DIR / name).read_text(encoding="utf-8")
