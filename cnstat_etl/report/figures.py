@@ -83,7 +83,7 @@ class Heatmaps:
     """The coverage heatmaps of one report. They share units, years and legend, so one figure is laid out
     once and each indicator only swaps the image data and the title: drawing stays fast at 40 heatmaps."""
 
-    LEFT, RIGHT, TOP, BOTTOM = 1.7, 0.15, 0.35, 0.75  # margins, inches
+    LEFT, LEFT_PROVINCES, RIGHT, TOP, BOTTOM = 1.7, 1.0, 0.15, 0.35, 0.75  # margins, inches
 
     def __init__(self, report: CoverageReport, colours: dict[str, str], labels: Labels):
         self.report, self.labels = report, labels
@@ -91,12 +91,13 @@ class Heatmaps:
         self.states = [s for i, s in enumerate(STATES) if i != NEEDS_REVIEW or report.needs_review_tracked]
         rows = len(units)
         label_rows = rows * ROW_INCHES <= MAX_HEIGHT
-        width = self.LEFT + self.RIGHT + max(4.0, 0.2 * len(years))
+        left = self.LEFT if label_rows else self.LEFT_PROVINCES
+        width = left + self.RIGHT + max(4.0, 0.2 * len(years))
         height = self.TOP + self.BOTTOM + min(MAX_HEIGHT, max(2.0, rows * ROW_INCHES))
         with plt.rc_context(labels.rc()):
             self.figure = plt.figure(figsize=(width, height), dpi=DPI)
-            self.axes = self.figure.add_axes((self.LEFT / width, self.BOTTOM / height,
-                                              1 - (self.LEFT + self.RIGHT) / width,
+            self.axes = self.figure.add_axes((left / width, self.BOTTOM / height,
+                                              1 - (left + self.RIGHT) / width,
                                               1 - (self.TOP + self.BOTTOM) / height))
             self.image = self.axes.imshow(
                 np.zeros((rows, len(years))), aspect="auto", interpolation="nearest",
@@ -173,15 +174,18 @@ def balance_chart(balance: Balance, labels: Labels) -> bytes:
         figure, axes = plt.subplots(figsize=(8, 3), layout="constrained")
         axes.bar(balance.years, balance.cities, color="#dddddd", label="cities in analysis_city")
         axes.bar(balance.years, balance.complete, color="#3182bd", label="with every analysis variable")
+        top = max(balance.cities + [1]) * 1.3  # headroom for the period labels
+        axes.set_ylim(0, top)
         for period in balance.periods:
             axes.axvspan(period.first - 0.5, period.last + 0.5, color="#fdae6b", alpha=0.25)
-            axes.text((period.first + period.last) / 2, axes.get_ylim()[1] * 0.95,
-                      f"{period.first}-{period.last}: {period.complete} complete means", ha="center", va="top",
-                      fontsize=7)
+            axes.text((period.first + period.last) / 2, top * 0.97,
+                      f"{period.first}-{period.last} means\n{period.complete} of {period.cities} complete",
+                      ha="center", va="top", fontsize=6)
         axes.set_xlabel("data year", fontsize=8)
         axes.set_ylabel("cities", fontsize=8)
         axes.tick_params(labelsize=7)
         axes.legend(fontsize=7, loc="upper left", frameon=False)
+        axes.set_title("Cities with every analysis variable, per year and per period mean", fontsize=9)
         return png(figure)
 
 
