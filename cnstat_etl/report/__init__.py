@@ -90,7 +90,10 @@ def build_report(db_path: Path, out: Path, options: ReportOptions = ReportOption
         unresolved = data.unresolved_names(con, settings["near_miss_min_score"])
         conflicts = data.conflicts(con, first, last, indicators)
         checks = run_checks(warehouse)
-        jump_check = next(c for c in checks if c.name == settings["sparkline_check"])
+        jump_check = next((c for c in checks if c.name == settings["sparkline_check"]), None)
+        if jump_check is None:
+            raise ValueError(f"warehouse/report/report.toml: sparkline_check {settings['sparkline_check']!r} "
+                             "is not a check in warehouse/checks.toml")
         series = data.jump_series(con, jump_check)
 
     writer = _FigureWriter(out / FIGURES_DIR)
