@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from cnstat_etl.harmonise import harmonisation_rows, reference_tables
+from cnstat_etl.harmonise.regions import history_years
 from cnstat_etl.load.warehouse import Warehouse
 from cnstat_etl.report import build_report
 
@@ -65,13 +66,19 @@ def synthetic_warehouse(db: Path, cities: int, years: int, indicators: int) -> N
         con.execute(observation.format(value="1e8 * (1 + random())", source=1, share=0.002),
                     [indicators])
         con.execute("""
-            INSERT INTO unresolved SELECT 'bench_0.xlsx', NULL, 'Sheet1', i, '虚构市' || (i % 25), NULL, 2000,
-                                          'unknown name', '' FROM range(100) t(i)""")
+            INSERT INTO unresolved BY NAME
+            SELECT 'bench_0.xlsx' AS source_file, 'sha0' AS source_sha256, 'Sheet1' AS sheet, i AS "row",
+                   '虚构市' || (i % 25) AS printed_name, 2000 AS year, 'unknown name' AS reason, '' AS candidates
+            FROM range(100) t(i)""")
         con.execute("""
-            INSERT INTO problems SELECT 'bench_' || (i % 2) || '.xlsx', 'skipped_row', 'warning', 'a note line',
-                                        NULL, 'Sheet1', i, NULL FROM range(500) t(i)""")
-        vintage = 2024
-        warehouse.store_harmonisation(vintage, harmonisation_rows(warehouse.unharmonised_years(vintage), vintage))
+            INSERT INTO problems BY NAME
+            SELECT 'bench_' || (i % 2) || '.xlsx' AS source_file, 'sha' || (i % 2) AS source_sha256,
+                   '/bench/' || (i % 2) AS source_path, 'skipped_row' AS kind, 'warning' AS severity,
+                   'a note line' AS message, 'Sheet1' AS sheet, i AS "row"
+            FROM range(500) t(i)""")
+        vintages = history_years()  # as the ingest does: every data year onto every vintage of the history
+        years = warehouse.unharmonised_years(vintages)
+        warehouse.store_harmonisation(vintages[-1], years, harmonisation_rows(years, vintages), vintages)
 
 
 def main(cities: int, years: int, indicators: int) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from cnstat_etl.config import WAREHOUSE_DIR, tomllib
 from cnstat_etl.load.warehouse import Warehouse
@@ -35,7 +36,7 @@ def run_checks(warehouse: Warehouse) -> list[CheckResult]:
     return results
 
 
-def validate(db_path: Path) -> list[CheckResult]:
+def validate(db_path: Path, wait: Callable[[str | None], None] | None = None) -> list[CheckResult]:
     # Opened for writing so that a warehouse made by an older cnstat gets the relations the checks read.
-    with Warehouse(db_path) as warehouse:
+    with Warehouse(db_path, wait=wait) as warehouse:
         return run_checks(warehouse)

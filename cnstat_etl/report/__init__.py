@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
 
 from cnstat_etl.config import report_settings, report_template
-from cnstat_etl.load.export import use_vintage
 from cnstat_etl.load.validate import run_checks
 from cnstat_etl.load.warehouse import Warehouse
 from cnstat_etl.report import data, figures
@@ -69,21 +69,25 @@ def _indicators(warehouse: Warehouse, asked: tuple[str, ...]) -> list[str]:
     return list(asked) or known
 
 
-def build_report(db_path: Path, out: Path, options: ReportOptions = ReportOptions()) -> list[Path]:
+def build_report(db_path: Path, out: Path, options: ReportOptions = ReportOptions(),
+                 wait: Callable[[str | None], None] | None = None) -> list[Path]:
     """Write out/report.html and out/figures/*.png; return the paths written (the page first)."""
     settings = report_settings()
     labels = figures.Labels(figures.installed_font(tuple(settings["cjk_fonts"])))
     colours = settings["colours"]
     periods = list(options.periods) or [(p["first"], p["last"]) for p in settings["periods"]]
-    # Opened for writing, as validate does: an older warehouse gets the relations, another vintage its mapping.
-    with Warehouse(db_path) as warehouse:
+    # Opened for writing, as validate is: a warehouse made by an older cnstat gets the relations read here.
+    with Warehouse(db_path, wait=wait) as warehouse:
         con = warehouse.con
         span = options.years or data.observed_years(con)
         if span is None:
             raise ValueError(f"{db_path} holds no observations: run `cnstat ingest` first")
         first, last = span
         indicators = _indicators(warehouse, options.indicators)
-        vintage = use_vintage(warehouse, options.vintage)
+        vintage = options.vintage or warehouse.vintage()
+        if vintage is None:
+            raise ValueError(f"{db_path} holds no harmonised data yet: run `cnstat ingest` first")
+        warehouse.check_vintage(vintage)
         coverage = data.coverage(con, first, last, indicators)
         balance = data.panel_balance(con, vintage, first, last, periods)
         sources = data.sources(con, settings["max_problems_per_file"])

@@ -176,6 +176,7 @@ def panel_balance(con: duckdb.DuckDBPyConnection, vintage: int, first: int, last
 class SourceFile:
     anchor: str
     source_file: str
+    source_path: str
     status: str
     file_format: str
     tables: int
@@ -187,24 +188,25 @@ class SourceFile:
 
 
 def sources(con: duckdb.DuckDBPyConnection, max_problems: int) -> list[SourceFile]:
-    """One row per ingested file, with its problems (at most `max_problems` listed; the count is complete)."""
-    problem_counts = dict(con.execute("SELECT source_file, count(*) FROM problems GROUP BY ALL").fetchall())
-    files = [SourceFile(f"source-{index}", name, status, file_format, tables, values, unresolved,
-                        problem_counts.get(name, 0), errors)
-             for index, (name, status, file_format, tables, values, unresolved, errors) in enumerate(con.execute(
-                 "SELECT source_file, status, file_format, tables, values_loaded, unresolved_rows, errors "
-                 "FROM extraction_report ORDER BY source_file").fetchall())]
-    by_name = {f.source_file: f for f in files}
+    """One row per ingested path, with its problems (at most `max_problems` listed; the count is complete)."""
+    problem_counts = dict(con.execute("SELECT source_path, count(*) FROM file_problems GROUP BY ALL").fetchall())
+    files = [SourceFile(f"source-{index}", name, path, status, file_format, tables, values, unresolved,
+                        problem_counts.get(path, 0), errors)
+             for index, (name, path, status, file_format, tables, values, unresolved, errors) in enumerate(
+                 con.execute("SELECT source_file, source_path, status, file_format, tables, values_loaded, "
+                             "unresolved_rows, errors FROM extraction_report ORDER BY source_file, source_path"
+                             ).fetchall())]
+    by_path = {f.source_path: f for f in files}
     cursor = con.execute("""
-        SELECT source_file, kind, severity, message, page, sheet, "row", "column" FROM (
-            SELECT *, row_number() OVER (PARTITION BY source_file
+        SELECT source_path, kind, severity, message, page, sheet, "row", "column" FROM (
+            SELECT *, row_number() OVER (PARTITION BY source_path
                                          ORDER BY severity, page, sheet, "row", "column", kind) AS listed
-            FROM problems)
-        WHERE listed <= ? ORDER BY source_file, listed""", [max_problems])
+            FROM file_problems)
+        WHERE listed <= ? ORDER BY source_path, listed""", [max_problems])
     columns = [d[0] for d in cursor.description]
     for row in cursor.fetchall():
-        if row[0] in by_name:
-            by_name[row[0]].listed_problems.append(dict(zip(columns, row)))
+        if row[0] in by_path:
+            by_path[row[0]].listed_problems.append(dict(zip(columns, row)))
     return files
 
 
