@@ -241,3 +241,12 @@ def test_an_unknown_indicator_is_a_one_line_error(warehouse_with_extras, tmp_pat
                              "--indicators", "gdp,no_such_thing"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [result.stderr.strip()] and "no_such_thing" in result.stderr
+
+
+def test_a_narrower_report_into_the_same_folder_leaves_no_figure_of_the_wider_one(warehouse_with_extras, tmp_path):
+    build_report(warehouse_with_extras, tmp_path, ReportOptions(indicators=("gdp", "population")))
+    (tmp_path / "figures" / "notes.txt").write_text("mine", encoding="utf-8")
+    written = build_report(warehouse_with_extras, tmp_path, ReportOptions(indicators=("population",)))
+    on_disk = {p for p in (tmp_path / "figures").iterdir()}
+    assert not any("coverage_gdp" in p.name for p in on_disk)
+    assert on_disk - set(written) == {tmp_path / "figures" / "notes.txt"}

@@ -22,6 +22,7 @@ from cnstat_etl.report import data, figures
 
 TEMPLATE = "report.html.j2"
 FIGURES_DIR = "figures"
+FIGURE_PATTERNS = ("coverage_*.png", "panel_balance.png", "jump_*.png")  # every name build_report writes
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,9 @@ class _FigureWriter:
     def __init__(self, folder: Path):
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
+        # An earlier report's figures go (its indicators or jumps may be gone); other files stay.
+        for stale in [p for pattern in FIGURE_PATTERNS for p in folder.glob(pattern)]:
+            stale.unlink()
 
     def add(self, name: str, title: str, image: bytes) -> Figure:
         path = self.folder / f"{_safe_name(name)}.png"
@@ -103,12 +107,14 @@ def build_report(db_path: Path, out: Path, options: ReportOptions = ReportOption
     writer = _FigureWriter(out / FIGURES_DIR)
     summary = writer.add("coverage_summary", "Coverage: indicator x year",
                          figures.summary_heatmap(coverage, labels)) if coverage.panels else None
-    canvas = figures.Heatmaps(coverage, colours, labels)
-    try:
-        heatmaps = [writer.add(f"coverage_{p.indicator}_{p.scope}", f"{p.indicator} ({p.scope})", canvas.render(p))
-                    for p in coverage.panels]
-    finally:
-        canvas.close()
+    heatmaps = []
+    if coverage.panels:
+        canvas = figures.Heatmaps(coverage, colours, labels)
+        try:
+            heatmaps = [writer.add(f"coverage_{p.indicator}_{p.scope}", f"{p.indicator} ({p.scope})",
+                                   canvas.render(p)) for p in coverage.panels]
+        finally:
+            canvas.close()
     balance_figure = writer.add("panel_balance", "Panel balance", figures.balance_chart(balance, labels))
     drawn = series[:settings["max_sparklines"]]
     canvas = figures.Sparklines(labels)
