@@ -26,6 +26,7 @@ fixtures: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/extract_speed.py
+	$(BIN)/python bench/report_speed.py
 
 clean:
 	rm -rf $(VENV) warehouse/cnstat.duckdb warehouse/cnstat.duckdb.wal

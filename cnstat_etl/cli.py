@@ -20,6 +20,7 @@ from cnstat_etl.load.export import FORMATS, export
 from cnstat_etl.load.validate import validate
 from cnstat_etl.load.warehouse import Warehouse, WarehouseBusy
 from cnstat_etl.pipeline import STATUS_WORDS, FileOutcome, ingest
+from cnstat_etl.report import ReportOptions, build_report
 
 
 def db_option(command):
@@ -182,6 +183,14 @@ def _year_span(context, parameter, text: str) -> tuple[int, int]:
     return _span(text, "a span of years like 2007-2010")
 
 
+def _optional_year_span(context, parameter, text: str | None) -> tuple[int, int] | None:
+    return _year_span(context, parameter, text) if text else None
+
+
+def _year_spans(context, parameter, texts: tuple[str, ...]) -> tuple[tuple[int, int], ...]:
+    return tuple(_year_span(context, parameter, text) for text in texts)
+
+
 @main.command("extract")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--pages", default=None, callback=_page_span, help="Only these pages, e.g. 3-5.")
@@ -311,3 +320,22 @@ def export_command(file_format, out, vintage, db):
     """Write panel and analysis_city (with labels) and a codebook into a folder."""
     for path in export(existing_warehouse(db), out, file_format, vintage, wait=_tell_waiting):
         click.echo(f"wrote {path}")
+
+
+@main.command("report")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("report"), show_default=True,
+              help="Folder for report.html and figures/*.png.")
+@click.option("--vintage", type=int, default=None, help="Units of area of the panel balance (default: the warehouse's).")
+@click.option("--indicators", default=None, help="Comma-separated indicator ids (default: every one with values).")
+@click.option("--years", default=None, callback=_optional_year_span,
+              help="Span of data years, e.g. 2000-2010 (default: all the warehouse holds).")
+@click.option("--period", "periods", multiple=True, callback=_year_spans,
+              help="Span whose per-city means the panel balance counts, e.g. 2007-2010; repeatable "
+                   "(default: warehouse/report/report.toml).")
+@db_option
+def report_command(out, vintage, indicators, years, periods, db):
+    """Write a static HTML coverage report (report.html) and its figures as PNG into a folder."""
+    options = ReportOptions(vintage=vintage, indicators=tuple(i.strip() for i in (indicators or "").split(",")
+                                                              if i.strip()), years=years, periods=periods)
+    written = build_report(existing_warehouse(db), out, options, wait=_tell_waiting)
+    click.echo(f"wrote {written[0]} and {len(written) - 1} figures in {written[0].parent / 'figures'}")

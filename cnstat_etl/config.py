@@ -31,6 +31,7 @@ def _data_folder(package: str) -> Path:
 PARSERS_DIR = _data_folder("cnstat_etl.parsers")
 MAPPINGS_DIR = _data_folder("cnstat_etl.mappings")
 WAREHOUSE_DIR = _data_folder("cnstat_etl.warehouse")
+REPORT_DIR = WAREHOUSE_DIR / "report"
 
 # A source checkout (editable install, `make`) has the sample sources and keeps the warehouse in
 # warehouse/; an installed wheel has neither, so its default warehouse is ./cnstat.duckdb.
@@ -61,3 +62,15 @@ def layout() -> dict:
 def read_mapping_csv(name: str) -> list[dict[str, str]]:
     with open(MAPPINGS_DIR / name, encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f))
+
+
+@functools.lru_cache(maxsize=None)
+def report_settings() -> dict:
+    """warehouse/report/report.toml: the periods, thresholds and colours of `cnstat report`."""
+    with open(REPORT_DIR / "report.toml", "rb") as f:
+        return tomllib.load(f)
+
+
+def report_template(name: str) -> str:
+    """A Jinja2 template of `cnstat report`, from warehouse/report/."""
+    return (REPORT_DIR / name).read_text(encoding="utf-8")

@@ -85,3 +85,14 @@ def test_ingest_without_paths_in_a_wheel_install_says_there_are_no_bundled_sampl
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "no bundled samples" in result.stderr and len(result.stderr.splitlines()) == 1
     assert not (work / "cnstat.duckdb").exists()
+
+
+def test_report_runs_from_the_installed_wheel_with_its_template_and_settings(installed):
+    bin_dir, work = installed
+    cnstat = bin_dir / "cnstat"
+    source = work / "ccsy2010_population_continued.pdf"
+    shutil.copy(SAMPLES_DIR / source.name, source)
+    run(cnstat, "ingest", source, "--db", work / "r.duckdb", cwd=work)
+    run(cnstat, "report", "--db", work / "r.duckdb", "--out", work / "report", cwd=work)
+    assert "<section id=\"coverage\">" in (work / "report" / "report.html").read_text(encoding="utf-8")
+    assert (work / "report" / "figures" / "coverage_population_city_total.png").is_file()

@@ -28,11 +28,15 @@ def load_checks() -> list[dict]:
         return tomllib.load(f)["checks"]
 
 
-def validate(db_path: Path, wait: Callable[[str | None], None] | None = None) -> list[CheckResult]:
+def run_checks(warehouse: Warehouse) -> list[CheckResult]:
     results = []
+    for check in load_checks():
+        columns, rows = warehouse.query(check["sql"])
+        results.append(CheckResult(check["name"], check["severity"], check["description"], columns, rows))
+    return results
+
+
+def validate(db_path: Path, wait: Callable[[str | None], None] | None = None) -> list[CheckResult]:
     # Opened for writing so that a warehouse made by an older cnstat gets the relations the checks read.
     with Warehouse(db_path, wait=wait) as warehouse:
-        for check in load_checks():
-            columns, rows = warehouse.query(check["sql"])
-            results.append(CheckResult(check["name"], check["severity"], check["description"], columns, rows))
-    return results
+        return run_checks(warehouse)

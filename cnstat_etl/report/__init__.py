@@ -1,0 +1,134 @@
+"""`cnstat report`: one static HTML page (report.html, figures inline) and the same figures as PNG files.
+
+The page is for a researcher about to run a regression on the panel: what each variable covers, where the
+holes are, which sources failed or left rows unplaced, which cells two sources print differently and which
+values look wrong. It needs no network: no scripts, no fonts, no stylesheets from elsewhere.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+
+from cnstat_etl.config import report_settings, report_template
+from cnstat_etl.load.validate import run_checks
+from cnstat_etl.load.warehouse import Warehouse
+from cnstat_etl.report import data, figures
+
+TEMPLATE = "report.html.j2"
+FIGURES_DIR = "figures"
+FIGURE_PATTERNS = ("coverage_*.png", "panel_balance.png", "jump_*.png")  # every name build_report writes
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    vintage: int | None = None
+    indicators: tuple[str, ...] = ()  # all indicators with values when empty
+    years: tuple[int, int] | None = None  # the years the warehouse holds when None
+    periods: tuple[tuple[int, int], ...] = ()  # report.toml's periods when empty
+
+
+@dataclass(frozen=True)
+class Figure:
+    title: str
+    path: Path
+    data_uri: str
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FunctionLoader(report_template), autoescape=True,
+                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+
+def _safe_name(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)
+
+
+class _FigureWriter:
+    """Writes each PNG beside the page and keeps it as a data URI so report.html stands alone."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        # An earlier report's figures go (its indicators or jumps may be gone); other files stay.
+        for stale in [p for pattern in FIGURE_PATTERNS for p in folder.glob(pattern)]:
+            stale.unlink()
+
+    def add(self, name: str, title: str, image: bytes) -> Figure:
+        path = self.folder / f"{_safe_name(name)}.png"
+        path.write_bytes(image)
+        return Figure(title, path, "data:image/png;base64," + base64.b64encode(image).decode("ascii"))
+
+
+def _indicators(warehouse: Warehouse, asked: tuple[str, ...]) -> list[str]:
+    known = [row[0] for row in warehouse.con.execute("SELECT id FROM indicators ORDER BY id").fetchall()]
+    unknown = [i for i in asked if i not in known]
+    if unknown:
+        raise ValueError(f"unknown indicator {', '.join(unknown)}; known: {', '.join(known)}")
+    return list(asked) or known
+
+
+def build_report(db_path: Path, out: Path, options: ReportOptions = ReportOptions(),
+                 wait: Callable[[str | None], None] | None = None) -> list[Path]:
+    """Write out/report.html and out/figures/*.png; return the paths written (the page first)."""
+    settings = report_settings()
+    labels = figures.Labels(figures.installed_font(tuple(settings["cjk_fonts"])))
+    colours = settings["colours"]
+    periods = list(options.periods) or [(p["first"], p["last"]) for p in settings["periods"]]
+    # Opened for writing, as validate is: a warehouse made by an older cnstat gets the relations read here.
+    with Warehouse(db_path, wait=wait) as warehouse:
+        con = warehouse.con
+        span = options.years or data.observed_years(con)
+        if span is None:
+            raise ValueError(f"{db_path} holds no observations: run `cnstat ingest` first")
+        first, last = span
+        indicators = _indicators(warehouse, options.indicators)
+        vintage = options.vintage or warehouse.vintage()
+        if vintage is None:
+            raise ValueError(f"{db_path} holds no harmonised data yet: run `cnstat ingest` first")
+        warehouse.check_vintage(vintage)
+        coverage = data.coverage(con, first, last, indicators)
+        balance = data.panel_balance(con, vintage, first, last, periods)
+        sources = data.sources(con, settings["max_problems_per_file"])
+        unresolved = data.unresolved_names(con, settings["near_miss_min_score"])
+        conflicts = data.conflicts(con, first, last, indicators)
+        checks = run_checks(warehouse)
+        jump_check = next((c for c in checks if c.name == settings["sparkline_check"]), None)
+        if jump_check is None:
+            raise ValueError(f"warehouse/report/report.toml: sparkline_check {settings['sparkline_check']!r} "
+                             "is not a check in warehouse/checks.toml")
+        series = data.jump_series(con, jump_check)
+
+    writer = _FigureWriter(out / FIGURES_DIR)
+    summary = writer.add("coverage_summary", "Coverage: indicator x year",
+                         figures.summary_heatmap(coverage, labels)) if coverage.panels else None
+    heatmaps = []
+    if coverage.panels:
+        canvas = figures.Heatmaps(coverage, colours, labels)
+        try:
+            heatmaps = [writer.add(f"coverage_{p.indicator}_{p.scope}", f"{p.indicator} ({p.scope})",
+                                   canvas.render(p)) for p in coverage.panels]
+        finally:
+            canvas.close()
+    balance_figure = writer.add("panel_balance", "Panel balance", figures.balance_chart(balance, labels))
+    drawn = series[:settings["max_sparklines"]]
+    canvas = figures.Sparklines(labels)
+    try:
+        sparklines = [writer.add(f"jump_{s.region_code}_{s.indicator}_{s.scope}", s.region_code, canvas.render(s))
+                      for s in drawn]
+    finally:
+        canvas.close()
+    page = _environment().get_template(TEMPLATE).render(
+        db_path=str(db_path), vintage=vintage, first=first, last=last, states=data.STATES, colours=colours,
+        coverage=coverage, summary=summary, heatmaps=list(zip(coverage.panels, heatmaps)),
+        balance=balance, balance_figure=balance_figure, sources=sources, unresolved=unresolved,
+        conflicts=conflicts, checks=checks, max_rows_per_check=settings["max_rows_per_check"],
+        jump_check=jump_check, series=list(zip(drawn, sparklines)), series_not_drawn=len(series) - len(drawn))
+    html_path = out / "report.html"
+    html_path.write_text(page, encoding="utf-8")
+    return [html_path] + [f.path for f in [summary, *heatmaps, balance_figure, *sparklines] if f is not None]

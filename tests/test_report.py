@@ -1,0 +1,252 @@
+"""`cnstat report` writes one offline HTML page and PNG figures that agree with SQL on the warehouse."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import warnings
+from html.parser import HTMLParser
+from pathlib import Path
+
+import duckdb
+import pytest
+
+import cnstat_etl.report as report_module
+from cnstat_etl.config import report_settings
+from cnstat_etl.load.panel import analysis_variables
+from cnstat_etl.pipeline import ingest
+from cnstat_etl.report import ReportOptions, build_report
+from workbooks import write_table
+
+CNSTAT = str(Path(sys.executable).parent / "cnstat")
+SECTIONS = ("coverage", "balance", "sources", "problems", "unresolved", "conflicts", "validate", "jumps")
+VOID = {"meta", "img", "br", "hr", "link", "input", "col", "area", "base", "source", "wbr"}
+CITY_LEVELS_SQL = "('prefecture', 'municipality')"
+NANJING_2008_GDP_YI = 3814.53  # what ccsy2009_gdp_revenue_ruled.pdf prints; the extra source prints 4000
+
+
+class ReportPage(HTMLParser):
+    """The parts of report.html the tests read; fails on a closing tag that does not match its opening."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.stack: list[str] = []
+        self.sections: dict[str, list[str]] = {}
+        self.section: str | None = None
+        self.counts: dict[tuple[str, str], dict[str, int]] = {}
+        self.row: dict | None = None
+        self.cell_state: str | None = None
+        self.links: list[str] = []
+        self.alias_lines: list[str] = []
+        self.in_alias = False
+        self.balance: dict[str, dict[str, int]] = {}
+        self.complete_cell = False
+        self.feed(text)
+        self.close()
+        assert not self.stack, f"unclosed elements: {self.stack}"
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag not in VOID:
+            self.stack.append(tag)
+        if tag == "section":
+            self.section = attributes["id"]
+            self.sections[self.section] = []
+        self.links += [attributes[a] for a in ("src", "href") if a in attributes]
+        if tag == "tr" and "data-indicator" in attributes:
+            self.row = self.counts.setdefault((attributes["data-indicator"], attributes["data-scope"]), {})
+        if tag == "td" and "data-state" in attributes:
+            self.cell_state = attributes["data-state"]
+        if tag == "tr" and ("data-year" in attributes or "data-first" in attributes):
+            key = attributes.get("data-year") or f"{attributes['data-first']}-{attributes['data-last']}"
+            self.balance_key = key
+        if tag == "td" and "data-complete" in attributes:
+            self.complete_cell = True
+        self.in_alias = tag == "code" and attributes.get("class") == "alias-line"
+
+    def handle_endtag(self, tag):
+        assert self.stack and self.stack[-1] == tag, f"</{tag}> closes <{self.stack[-1] if self.stack else None}>"
+        self.stack.pop()
+        if tag == "section":
+            self.section = None
+        self.cell_state, self.complete_cell, self.in_alias = None, False, False
+
+    def handle_data(self, data):
+        if self.section:
+            self.sections[self.section].append(data)
+        if self.cell_state is not None:
+            self.row[self.cell_state] = int(data)
+        if self.complete_cell:
+            self.balance[self.balance_key] = int(data)
+        if self.in_alias:
+            self.alias_lines.append(data)
+
+    def text(self, section: str) -> str:
+        return " ".join(self.sections[section])
+
+
+@pytest.fixture(scope="module")
+def warehouse_with_extras(samples_db, tmp_path_factory) -> Path:
+    """The samples plus one generated table: a 南京 GDP that differs from the sample PDF's (a conflict),
+    a made-up place (unplaceable) and a one-character typo of 西双版纳傣族自治州 (a likely alias)."""
+    folder = tmp_path_factory.mktemp("report_db")
+    db = folder / "w.duckdb"
+    shutil.copy(samples_db, db)
+    extra = write_table(folder / "extra2008.xlsx", "各市主要指标（2008年）", ["地区", "地区生产总值（亿元）"],
+                        [["南京市", 4000.0], ["火星市", 12.5], ["西双版纳傣族自治洲", 200.0]])
+    summary = ingest([extra], db, jobs=1)
+    assert summary.count("loaded") == 1
+    return db
+
+
+@pytest.fixture(scope="module")
+def report(warehouse_with_extras, tmp_path_factory) -> tuple[Path, ReportPage]:
+    out = tmp_path_factory.mktemp("report")
+    result = subprocess.run([CNSTAT, "report", "--db", str(warehouse_with_extras), "--out", str(out)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return out, ReportPage((out / "report.html").read_text(encoding="utf-8"))
+
+
+def test_the_page_parses_and_holds_every_section(report):
+    _, page = report
+    assert list(page.sections) == list(SECTIONS)
+
+
+def test_the_page_needs_no_network_and_every_figure_is_also_a_png(report):
+    out, page = report
+    figures = sorted((out / "figures").glob("*.png"))
+    assert figures and all(f.read_bytes().startswith(b"\x89PNG\r\n\x1a\n") for f in figures)
+    images = [link for link in page.links if link.startswith("data:image/png;base64,")]
+    assert len(images) == len(figures)
+    assert not [link for link in page.links if link.startswith(("http:", "https:", "//"))]
+
+
+def independent_counts(con: duckdb.DuckDBPyConnection, indicator: str, scope: str) -> dict[str, int]:
+    """Cell counts of one heatmap straight from observations, regions and the conflicts view."""
+    first, last = con.execute("SELECT min(year), max(year) FROM observations").fetchone()
+    return dict(zip(("units", "in_force", "with_value", "conflict"), con.execute(f"""
+        WITH units AS (
+            SELECT DISTINCT code FROM regions WHERE level IN {CITY_LEVELS_SQL}
+              AND valid_from <= {last} AND (valid_to IS NULL OR valid_to > {first})),
+        in_force AS (
+            SELECT DISTINCT r.code, y.range AS year FROM regions r JOIN range({first}, {last} + 1) y
+              ON r.valid_from <= y.range AND (r.valid_to IS NULL OR y.range < r.valid_to)
+            WHERE r.level IN {CITY_LEVELS_SQL}),
+        printed AS (
+            SELECT DISTINCT region_code AS code, year FROM observations
+            WHERE indicator = '{indicator}' AND scope = '{scope}' AND value IS NOT NULL)
+        SELECT (SELECT count(*) FROM units),
+               (SELECT count(*) FROM in_force),
+               (SELECT count(*) FROM printed WHERE code IN (SELECT code FROM units)),
+               (SELECT count(*) FROM conflicts WHERE indicator = '{indicator}' AND scope = '{scope}')
+        """).fetchone()))
+
+
+def test_each_heatmaps_cell_counts_match_sql_on_the_warehouse(report, warehouse_with_extras):
+    _, page = report
+    with duckdb.connect(str(warehouse_with_extras), read_only=True) as con:
+        pairs = con.execute("SELECT DISTINCT indicator, scope FROM observations ORDER BY ALL").fetchall()
+        first, last = con.execute("SELECT min(year), max(year) FROM observations").fetchone()
+        assert sorted(page.counts) == pairs
+        for indicator, scope in pairs:
+            expected = independent_counts(con, indicator, scope)
+            counts = page.counts[(indicator, scope)]
+            assert counts["conflict"] == expected["conflict"], (indicator, scope)
+            assert counts["present"] + counts["conflict"] == expected["with_value"], (indicator, scope)
+            assert counts["missing"] == expected["in_force"] - expected["with_value"], (indicator, scope)
+            assert sum(counts.values()) == expected["units"] * (last - first + 1), (indicator, scope)
+    assert page.counts[("gdp", "city_total")]["conflict"] >= 1
+
+
+def test_an_unplaceable_row_is_listed_under_unresolved_names(report):
+    _, page = report
+    assert "火星市" in page.text("unresolved")
+    assert "extra2008.xlsx" in page.text("unresolved")
+
+
+def test_a_typo_with_one_likely_candidate_gets_a_ready_to_paste_alias_line(report):
+    _, page = report
+    lines = {line.split(",")[0]: line.split(",") for line in page.alias_lines}
+    assert lines["西双版纳傣族自治洲"][1:4] == ["532800", "2008", "2009"]
+    assert "火星市" not in lines  # nothing like it: no alias is offered
+
+
+def test_a_cell_two_sources_print_differently_shows_both_values_and_sources(report):
+    _, page = report
+    text = page.text("conflicts")
+    assert "ccsy2009_gdp_revenue_ruled.pdf" in text and "extra2008.xlsx" in text
+    assert f"{NANJING_2008_GDP_YI * 1e8:,.0f}" in text and f"{4000 * 1e8:,.0f}" in text
+
+
+def test_panel_balance_counts_cities_with_every_analysis_variable(report, warehouse_with_extras):
+    _, page = report
+    variables = [v["name"] for v in analysis_variables()]
+    with duckdb.connect(str(warehouse_with_extras), read_only=True) as con:
+        frame = con.execute("SELECT * FROM analysis_city").df()
+    complete = frame[variables].notna().all(axis=1)
+    for year in frame["year"].unique():
+        assert page.balance[str(year)] == int(complete[frame["year"] == year].sum())
+    for period in report_settings()["periods"]:
+        span = frame[frame["year"].between(period["first"], period["last"])]
+        means = span[variables].notna().groupby(span["harmonised_code"]).any()
+        assert page.balance[f"{period['first']}-{period['last']}"] == int(means.all(axis=1).sum())
+
+
+def test_validate_findings_are_listed_by_check(report):
+    _, page = report
+    text = page.text("validate")
+    for check in ("duplicate_observation", "code_not_in_force", "year_over_year_jump", "unresolved_rows"):
+        assert check in text
+
+
+def test_needs_review_cells_light_up_once_observations_has_the_column(warehouse_with_extras, tmp_path):
+    db = tmp_path / "w.duckdb"
+    shutil.copy(warehouse_with_extras, db)
+    with duckdb.connect(str(db)) as con:
+        con.execute("ALTER TABLE observations ADD COLUMN needs_review BOOLEAN")
+        con.execute("UPDATE observations SET needs_review = true WHERE region_code = '320100' AND year = 2008 "
+                    "AND indicator = 'budget_revenue' AND scope = 'city_total'")
+    build_report(db, tmp_path / "out")
+    counts = ReportPage((tmp_path / "out" / "report.html").read_text(encoding="utf-8")).counts
+    assert counts[("budget_revenue", "city_total")]["needs_review"] == 1
+    assert counts[("gdp", "city_total")]["needs_review"] == 0
+
+
+def test_without_the_column_there_is_no_needs_review_state(report):
+    _, page = report
+    assert all("needs_review" not in counts for counts in page.counts.values())
+
+
+def test_without_a_cjk_font_the_figures_use_codes_and_english_and_draw_no_missing_glyph(
+        warehouse_with_extras, tmp_path, monkeypatch):
+    settings = {**report_settings(), "cjk_fonts": ["No Such Font"]}
+    monkeypatch.setattr(report_module, "report_settings", lambda: settings)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*missing from (current )?font")
+        written = build_report(warehouse_with_extras, tmp_path, ReportOptions(indicators=("gdp",)))
+    assert (tmp_path / "figures" / "coverage_gdp_city_total.png") in written
+
+
+def test_options_narrow_the_report_to_indicators_and_years(warehouse_with_extras, tmp_path):
+    build_report(warehouse_with_extras, tmp_path, ReportOptions(indicators=("population",), years=(2009, 2011)))
+    page = ReportPage((tmp_path / "report.html").read_text(encoding="utf-8"))
+    assert {indicator for indicator, _ in page.counts} == {"population"}
+    assert sorted(int(k) for k in page.balance if "-" not in k) == [2009, 2010, 2011]
+
+
+def test_an_unknown_indicator_is_a_one_line_error(warehouse_with_extras, tmp_path):
+    result = subprocess.run([CNSTAT, "report", "--db", str(warehouse_with_extras), "--out", str(tmp_path),
+                             "--indicators", "gdp,no_such_thing"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()] and "no_such_thing" in result.stderr
+
+
+def test_a_narrower_report_into_the_same_folder_leaves_no_figure_of_the_wider_one(warehouse_with_extras, tmp_path):
+    build_report(warehouse_with_extras, tmp_path, ReportOptions(indicators=("gdp", "population")))
+    (tmp_path / "figures" / "notes.txt").write_text("mine", encoding="utf-8")
+    written = build_report(warehouse_with_extras, tmp_path, ReportOptions(indicators=("population",)))
+    on_disk = {p for p in (tmp_path / "figures").iterdir()}
+    assert not any("coverage_gdp" in p.name for p in on_disk)
+    assert on_disk - set(written) == {tmp_path / "figures" / "notes.txt"}
