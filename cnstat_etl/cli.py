@@ -17,7 +17,7 @@ from cnstat_etl.harmonise.resolver import RegionResolver, resolve_name
 from cnstat_etl.load.export import FORMATS, export
 from cnstat_etl.load.validate import validate
 from cnstat_etl.load.warehouse import Warehouse, WarehouseBusy
-from cnstat_etl.pipeline import FileOutcome, ingest
+from cnstat_etl.pipeline import KINDS, FileOutcome, ingest
 
 
 def db_option(command):
@@ -80,6 +80,9 @@ def _show_progress(index: int, total: int, outcome: FileOutcome) -> None:
         click.secho(f"{prefix} FAILED    {outcome.path}: {outcome.reason}", fg="red", err=True)
     elif outcome.status == "unchanged":
         click.echo(f"{prefix} unchanged {outcome.path} (already loaded)")
+    elif outcome.firms:
+        click.echo(f"{prefix} loaded    {outcome.path}: {outcome.firms} firms, {outcome.firms_placed} placed on "
+                   f"cities, {outcome.errors} errors, {outcome.warnings} warnings")
     else:
         click.echo(f"{prefix} loaded    {outcome.path}: {plural(outcome.tables, 'table')}, {outcome.values} values, "
                    f"{outcome.unresolved} unresolved rows, {outcome.errors} errors, {outcome.warnings} warnings")
@@ -92,18 +95,24 @@ def _show_progress(index: int, total: int, outcome: FileOutcome) -> None:
 @click.option("--jobs", type=int, default=None, help="Worker processes for extraction (default: up to 4).")
 @click.option("--vintage", type=int, default=None,
               help="Year whose units the harmonised views use (default: kept; new warehouses take the latest).")
-def ingest_command(paths, db, year, edition, jobs, vintage):
+@click.option("--kind", type=click.Choice(KINDS), default=None,
+              help="Read every file as this kind (default: a file whose columns are a firm survey's is one).")
+def ingest_command(paths, db, year, edition, jobs, vintage, kind):
     """Ingest files and folders (the bundled samples when no PATH is given)."""
     db = db or default_db_path()
     try:
         summary = ingest(list(paths) or None, db, ExtractOptions(year=year, edition=edition), jobs, _show_progress,
-                         vintage)
+                         vintage, kind)
     except WarehouseBusy as error:
         raise click.ClickException(str(error)) from None
     click.echo(
         f"{len(summary.files)} files: {summary.count('loaded')} loaded, {summary.count('unchanged')} unchanged, "
         f"{summary.count('failed')} failed; {summary.tables} tables, {summary.values} values, "
         f"{summary.unresolved} unresolved rows, {summary.problems} problems -> {db}")
+    shares = summary.placed_shares()
+    if shares:
+        click.echo(f"firm survey: {shares[0]:.2%} of firms and {shares[1]:.2%} of their sales placed on cities "
+                   "(the rest: firm_unplaced)")
     if summary.count("failed"):
         for outcome in summary.files:
             if outcome.status == "failed":

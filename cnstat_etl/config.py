@@ -38,3 +38,8 @@ def layout() -> dict:
 def read_mapping_csv(name: str) -> list[dict[str, str]]:
     with open(MAPPINGS_DIR / name, encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f))
+
+
+def read_mapping_toml(name: str) -> dict:
+    with open(MAPPINGS_DIR / name, "rb") as f:
+        return tomllib.load(f)

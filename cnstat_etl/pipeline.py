@@ -10,13 +10,16 @@ from typing import Callable, Iterable, Iterator
 
 from cnstat_etl.config import SAMPLES_DIR
 from cnstat_etl.extract import ExtractOptions, extract_file, file_sha256
+from cnstat_etl.extract.firms import looks_like_firm_file
 from cnstat_etl.harmonise import HarmonisedFile, harmonise, harmonisation_rows, reference_tables
 from cnstat_etl.harmonise.regions import last_year
+from cnstat_etl.load.firms import load_firm_file
 from cnstat_etl.load.warehouse import Warehouse
 from cnstat_etl.model import ExtractResult
 
 # In a folder, files with these endings are ingested; a file named on the command line always is.
-SOURCE_SUFFIXES = {".pdf", ".xlsx", ".xlsm", ".xls", ".csv", ".htm", ".html"}
+SOURCE_SUFFIXES = {".pdf", ".xlsx", ".xlsm", ".xls", ".csv", ".htm", ".html", ".dta"}
+KINDS = ("yearbook", "firms")  # `--kind`: what to read the files as; by default recognised per file
 
 
 @dataclass
@@ -29,6 +32,10 @@ class FileOutcome:
     warnings: int = 0
     errors: int = 0
     reason: str = ""  # why a failed file failed
+    firms: int = 0  # firm-survey files: firms read, and placed on a city; their sales (yuan)
+    firms_placed: int = 0
+    sales: float = 0.0
+    sales_placed: float = 0.0
 
 
 @dataclass
@@ -53,6 +60,15 @@ class IngestSummary:
     @property
     def problems(self) -> int:
         return sum(f.warnings + f.errors for f in self.files)
+
+    def placed_shares(self) -> tuple[float, float] | None:
+        """Share of the firms, and of their sales, placed on a city; None when no firm file loaded."""
+        firms = sum(f.firms for f in self.files)
+        if not firms:
+            return None
+        sales = sum(f.sales for f in self.files)
+        return (sum(f.firms_placed for f in self.files) / firms,
+                sum(f.sales_placed for f in self.files) / sales if sales else 1.0)
 
 
 def source_files(paths: Iterable[Path]) -> list[Path]:
@@ -88,11 +104,12 @@ def _results(paths: list[Path], options: ExtractOptions, jobs: int
 
 def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions = ExtractOptions(),
            jobs: int | None = None, on_file: Callable[[int, int, FileOutcome], None] | None = None,
-           vintage: int | None = None) -> IngestSummary:
+           vintage: int | None = None, kind: str | None = None) -> IngestSummary:
     """Ingest files and folders (the bundled samples when none are given) into the warehouse at db_path.
 
     `vintage` is the year whose units the harmonised views use; by default the warehouse keeps the one it
-    has, and a new warehouse takes the latest year of the code history.
+    has, and a new warehouse takes the latest year of the code history. `kind` "firms" reads every file as a
+    firm-survey file, "yearbook" none; by default a file is a firm file when its columns say so.
     """
     files = source_files(paths or [SAMPLES_DIR])
     summary = IngestSummary()
@@ -108,6 +125,8 @@ def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions 
                 unchanged = False  # extraction reports why it cannot be read
             if unchanged:
                 _record(summary, FileOutcome(path, "unchanged"), len(files), on_file)
+            elif kind == "firms" or (kind is None and looks_like_firm_file(path)):
+                _record(summary, _load_firms(warehouse, path, options.year), len(files), on_file)
             else:
                 pending.append(path)
         for path, (extracted, harmonised) in _results(pending, options, jobs or min(4, os.cpu_count() or 1)):
@@ -127,6 +146,15 @@ def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions 
         vintage = vintage or warehouse.vintage() or last_year()
         warehouse.store_harmonisation(vintage, harmonisation_rows(warehouse.unharmonised_years(vintage), vintage))
     return summary
+
+
+def _load_firms(warehouse: Warehouse, path: Path, year: int | None) -> FileOutcome:
+    """Firm files stream straight into the warehouse (no worker process: a year is too big to pass along)."""
+    loaded = load_firm_file(warehouse, path, year)
+    errors = sum(1 for p in loaded.problems if p.severity == "error")
+    return FileOutcome(path, "failed" if loaded.failure_reason else "loaded", warnings=len(loaded.problems) - errors,
+                       errors=errors, reason=loaded.failure_reason, firms=loaded.firms,
+                       firms_placed=loaded.firms_placed, sales=loaded.sales, sales_placed=loaded.sales_placed)
 
 
 def _record(summary: IngestSummary, outcome: FileOutcome, total: int, on_file) -> None:

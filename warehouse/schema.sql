@@ -148,3 +148,38 @@ CREATE TABLE IF NOT EXISTS aggregates (
     scope          VARCHAR NOT NULL,
     value          DOUBLE
 );
+
+-- Firm survey (中国工业企业数据库), filled by cnstat_etl/load/firms.py; one file a survey year.
+-- Sums of the firms placed on each city-level unit in force that year, per firm group and measure
+-- (groups: mappings/firm_definitions.toml; measures in yuan; measure `firms` is the count of firms).
+CREATE TABLE IF NOT EXISTS firm_totals (
+    source_file  VARCHAR NOT NULL,
+    year         INTEGER NOT NULL,
+    region_code  VARCHAR NOT NULL,   -- prefecture or municipality in force in the survey year
+    firm_group   VARCHAR NOT NULL,
+    measure      VARCHAR NOT NULL,   -- sales / exports / assets / output (yuan) / firms (count)
+    value        DOUBLE NOT NULL
+);
+
+-- Firms that could not be placed on a city, with the reason: counted, never silently dropped.
+CREATE TABLE IF NOT EXISTS firm_unplaced (
+    source_file       VARCHAR NOT NULL,
+    year              INTEGER NOT NULL,
+    "row"             BIGINT NOT NULL,   -- 1-based record number in the file (header not counted)
+    firm_id           VARCHAR,
+    code_as_printed   VARCHAR,
+    reason            VARCHAR NOT NULL,
+    sales             DOUBLE             -- yuan
+);
+
+-- One row per loaded firm file: how many firms, and how much of their sales, were placed.
+CREATE TABLE IF NOT EXISTS firm_files (
+    source_file   VARCHAR NOT NULL,
+    year          INTEGER NOT NULL,
+    file_format   VARCHAR NOT NULL,
+    firms         BIGINT NOT NULL,
+    firms_placed  BIGINT NOT NULL,
+    sales         DOUBLE NOT NULL,
+    sales_placed  DOUBLE NOT NULL,
+    "columns"     VARCHAR NOT NULL      -- field=column as found in the file
+);

@@ -143,9 +143,9 @@ class Warehouse:
         return int(row[0]) if row else None
 
     def unharmonised_years(self, vintage: int) -> list[int]:
-        """Data years in observations whose units have no harmonisation to `vintage` yet."""
+        """Data years in observations or firm_totals whose units have no harmonisation to `vintage` yet."""
         return [row[0] for row in self.con.execute(
-            "SELECT DISTINCT year FROM observations EXCEPT "
+            "(SELECT DISTINCT year FROM observations UNION SELECT DISTINCT year FROM firm_totals) EXCEPT "
             "SELECT year FROM harmonisation WHERE vintage = ? ORDER BY ALL", [vintage]).fetchall()]
 
     def add_harmonisation(self, rows: list[dict]) -> None:
