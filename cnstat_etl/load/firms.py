@@ -318,7 +318,7 @@ def firm_codebook() -> dict[str, tuple[str, str, str, str]]:
                         f"{part(v['numerator'])} / {part(v['denominator'])} (Annual Survey of Industrial Firms; "
                         f"sums over the city's firms, summed over merged units before dividing; "
                         f"mappings/{DEFINITIONS})") for v in definitions()["variables"]}
-    book[_cell_name("all", "firms")] = ("Firms in the Annual Survey of Industrial Firms placed on the city",
-                                        "规模以上工业企业数（工业企业数据库）", "firms",
+    book[_cell_name("all", "firms")] = ("Firms of the industrial firm survey placed on the city",
+                                        "工业企业数据库企业数", "firms",
                                         "count of firm records placed on the city through the code history")
     return book
