@@ -21,7 +21,7 @@ _DIGITS = re.compile(r"^\d+$")
 @dataclass(frozen=True)
 class Placement:
     region_code: str | None  # the city-level unit in force in the year; None when not placed
-    how: str  # in_force / successor / unplaced
+    how: str  # in_force / urban_districts / successor / unplaced
     reason: str = ""  # why a firm was placed through a successor, or why it was not placed
 
 
@@ -56,6 +56,10 @@ def place_code(printed: str | None, year: int) -> Placement:
     if len(code) != 6 or not _DIGITS.match(code):
         return Placement(None, "unplaced", f"invalid region code {code!r}: not 6 digits")
     periods = periods_of(code)
+    if not periods and code.endswith("01") and period_in_force(code[:4] + "00", year):
+        # GB/T 2260 gives xxxx01 to a prefecture's 市辖区 (its urban districts taken together); the history
+        # does not list these codes, but the standard says whose they are.
+        return Placement(_city_in_year(code[:4] + "00", year), "urban_districts", f"{code} is 市辖区 of {code[:4]}00")
     if not periods:
         return Placement(None, "unplaced", f"{code} is not in the GB/T 2260 code history")
     if code.endswith("0000") and code not in MUNICIPALITY_CODES:
