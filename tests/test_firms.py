@@ -239,3 +239,34 @@ def test_the_generator_writes_the_committed_fixtures_again(tmp_path):
             pd.testing.assert_frame_equal(pd.read_excel(written, dtype=str), pd.read_excel(committed, dtype=str))
         else:
             assert written.read_bytes() == committed.read_bytes(), written.name
+
+
+def test_a_firm_file_without_a_year_in_its_name_needs_year_and_loads_with_it(tmp_path):
+    shutil.copy(FIRMS_DIR / "asif2009.csv", tmp_path / "firms.csv")
+    db = str(tmp_path / "w.duckdb")
+    refused = subprocess.run([CNSTAT, "ingest", str(tmp_path / "firms.csv"), "--db", db],
+                             capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 1 and "no survey year in the file name" in refused.stderr
+    loaded = subprocess.run([CNSTAT, "ingest", str(tmp_path / "firms.csv"), "--year", "2009", "--db", db],
+                            capture_output=True, text=True, timeout=300)
+    assert loaded.returncode == 0, loaded.stderr
+    firms = truth(2009)
+    assert rows(Path(db), "select firms, firms_placed from firm_files") == [
+        {"firms": len(firms), "firms_placed": int(firms["city"].notna().sum())}]
+
+
+def test_a_year_without_a_column_map_fails_with_the_reason_and_the_rest_loads(tmp_path):
+    shutil.copy(FIRMS_DIR / "asif2009.csv", tmp_path / "asif1990.csv")
+    shutil.copy(FIRMS_DIR / "asif2002.csv", tmp_path)
+    result = subprocess.run([CNSTAT, "ingest", str(tmp_path), "--db", str(tmp_path / "w.duckdb")],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1
+    assert "asif1990.csv: no column map for 1990" in result.stderr and "Traceback" not in result.stderr
+    assert rows(tmp_path / "w.duckdb", "select year from firm_files") == [{"year": 2002}]
+
+
+def test_ingesting_the_same_firm_files_again_changes_nothing(firm_db):
+    before = rows(firm_db, "select * from firm_totals order by all")
+    summary = ingest([FIRMS_DIR], firm_db, jobs=1)
+    assert {f.status for f in summary.files} == {"unchanged"}
+    assert rows(firm_db, "select * from firm_totals order by all") == before
