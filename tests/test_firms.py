@@ -270,3 +270,15 @@ def test_ingesting_the_same_firm_files_again_changes_nothing(firm_db):
     summary = ingest([FIRMS_DIR], firm_db, jobs=1)
     assert {f.status for f in summary.files} == {"unchanged"}
     assert rows(firm_db, "select * from firm_totals order by all") == before
+
+
+def test_every_printed_code_is_recorded_with_how_it_was_placed(firm_db):
+    found = {(r["year"], r["code_as_printed"]): r for r in rows(firm_db, "select * from firm_codes")}
+    for year in YEARS:
+        firms = truth(year)
+        for code, group in firms.groupby(firms["code"].where(firms["code"].notna(), None), dropna=False):
+            record = found[(year, code if isinstance(code, str) else None)]
+            assert record["firms"] == len(group)
+            assert record["region_code"] == (city_in_year(code, year) if code in PLACES else None)
+        assert found[(year, "320101")]["how"] == "urban_districts"
+    assert found[(2004, "330181")]["how"] == "successor" and "330109" in found[(2004, "330181")]["reason"]

@@ -172,6 +172,17 @@ CREATE TABLE IF NOT EXISTS firm_unplaced (
     sales             DOUBLE             -- yuan
 );
 
+-- How each region code printed in a firm file was placed (in_force, urban_districts, successor, unplaced).
+CREATE TABLE IF NOT EXISTS firm_codes (
+    source_file      VARCHAR NOT NULL,
+    year             INTEGER NOT NULL,
+    code_as_printed  VARCHAR,
+    region_code      VARCHAR,          -- the city it was placed on; NULL when not placed
+    how              VARCHAR NOT NULL,
+    reason           VARCHAR NOT NULL,
+    firms            BIGINT NOT NULL
+);
+
 -- One row per loaded firm file: how many firms, and how much of their sales, were placed.
 CREATE TABLE IF NOT EXISTS firm_files (
     source_file   VARCHAR NOT NULL,

@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # the warehouse module builds its relations from this one
     from cnstat_etl.load.warehouse import Warehouse
 
 DEFINITIONS = "firm_definitions.toml"
-FIRM_TABLES = ("firm_totals", "firm_unplaced", "firm_files")
+FIRM_TABLES = ("firm_totals", "firm_unplaced", "firm_codes", "firm_files")
 TEXT_FIELDS = ("firm_id", "region_code")
 CODE_FIELDS = ("registration_type", "holding_status")  # numeric codes, compared as text ("110")
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -142,12 +142,13 @@ def _placements(warehouse: Warehouse, year: int) -> None:
     placed = [place_code(code, year) for code in codes]
     frame = pd.DataFrame({"code": pd.Series(codes, dtype=object),
                           "city": pd.Series([p.region_code for p in placed], dtype=object),
+                          "how": pd.Series([p.how for p in placed], dtype=object),
                           "reason": pd.Series([p.reason for p in placed], dtype=object)})
     warehouse.con.register("placement_frame", frame)
     try:
         warehouse.con.execute("CREATE OR REPLACE TEMP TABLE firm_placement AS "
                               "SELECT CAST(code AS VARCHAR) AS code, CAST(city AS VARCHAR) AS city, "
-                              "CAST(reason AS VARCHAR) AS reason FROM placement_frame")
+                              "CAST(how AS VARCHAR) AS how, CAST(reason AS VARCHAR) AS reason FROM placement_frame")
     finally:
         warehouse.con.unregister("placement_frame")
 
@@ -211,6 +212,11 @@ def load_firm_file(warehouse: Warehouse, path: Path, year: int | None = None) ->
             SELECT ?, {layout.year}, s."row", s.firm_id, s.region_code, p.reason, s.sales
             FROM firm_stage s JOIN firm_placement p ON p.code IS NOT DISTINCT FROM s.region_code
             WHERE p.city IS NULL""", [path.name])
+        con.execute(f"""
+            INSERT INTO firm_codes
+            SELECT ?, {layout.year}, p.code, p.city, p.how, p.reason, count(*)
+            FROM firm_stage s JOIN firm_placement p ON p.code IS NOT DISTINCT FROM s.region_code
+            GROUP BY ALL""", [path.name])
         counts = con.execute("""
             SELECT count(*), count(*) FILTER (WHERE p.city IS NOT NULL), coalesce(sum(s.sales), 0),
                    coalesce(sum(s.sales) FILTER (WHERE p.city IS NOT NULL), 0),
