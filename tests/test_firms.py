@@ -267,7 +267,7 @@ def test_a_year_without_a_column_map_fails_with_the_reason_and_the_rest_loads(tm
 
 def test_ingesting_the_same_firm_files_again_changes_nothing(firm_db):
     before = rows(firm_db, "select * from firm_totals order by all")
-    summary = ingest([FIRMS_DIR], firm_db, jobs=1)
+    summary = ingest([firm_db.parent], firm_db, jobs=1)
     assert {f.status for f in summary.files} == {"unchanged"}
     assert rows(firm_db, "select * from firm_totals order by all") == before
 

@@ -59,7 +59,8 @@ def place_code(printed: str | None, year: int) -> Placement:
     if not periods and code.endswith("01") and period_in_force(code[:4] + "00", year):
         # GB/T 2260 gives xxxx01 to a prefecture's 市辖区 (its urban districts taken together); the history
         # does not list these codes, but the standard says whose they are.
-        return Placement(_city_in_year(code[:4] + "00", year), "urban_districts", f"{code} is 市辖区 of {code[:4]}00")
+        return Placement(_city_in_year(code[:4] + "00", year), "urban_districts",
+                         f"{code} is 市辖区 of {code[:4]}00")
     if not periods:
         return Placement(None, "unplaced", f"{code} is not in the GB/T 2260 code history")
     if code.endswith("0000") and code not in MUNICIPALITY_CODES:

@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # the warehouse module builds its relations from this one
 DEFINITIONS = "firm_definitions.toml"
 FIRM_TABLES = ("firm_totals", "firm_unplaced", "firm_codes", "firm_files")
 TEXT_FIELDS = ("firm_id", "region_code")
-CODE_FIELDS = ("registration_type", "holding_status")  # numeric codes, compared as text ("110")
+NUMERIC_CODE_FIELDS = ("registration_type", "holding_status")  # numeric codes, compared as text ("110")
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 _CURRENT_VINTAGE = "(SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'vintage')"
 
@@ -108,7 +108,7 @@ def _stage_sql(layout: FirmFileLayout, factors: dict[str, float]) -> str:
     columns = ['"row"']
     for name in TEXT_FIELDS:
         columns.append(f"NULLIF(trim(CAST({name} AS VARCHAR)), '') AS {name}")
-    for name in CODE_FIELDS:
+    for name in NUMERIC_CODE_FIELDS:
         columns.append(f"CAST(TRY_CAST(TRY_CAST({name} AS DOUBLE) AS BIGINT) AS VARCHAR) AS {name}"
                        if name in layout.columns else f"CAST(NULL AS VARCHAR) AS {name}")
     for name in measures():
@@ -119,13 +119,13 @@ def _stage_sql(layout: FirmFileLayout, factors: dict[str, float]) -> str:
 
 def _stage(warehouse: Warehouse, layout: FirmFileLayout, factors: dict[str, float]) -> None:
     con = warehouse.con
-    columns = ", ".join([f"{name} VARCHAR" for name in TEXT_FIELDS + CODE_FIELDS]
+    columns = ", ".join([f"{name} VARCHAR" for name in TEXT_FIELDS + NUMERIC_CODE_FIELDS]
                         + [f"{name} DOUBLE" for name in measures()])
     con.execute(f'CREATE OR REPLACE TEMP TABLE firm_stage ("row" BIGINT, {columns})')
     offset = 0
     sql = _stage_sql(layout, factors)
     for chunk in iter_chunks(layout):
-        for name in TEXT_FIELDS + CODE_FIELDS + measures():
+        for name in TEXT_FIELDS + NUMERIC_CODE_FIELDS + measures():
             if name not in chunk.columns:
                 chunk[name] = None
         chunk.insert(0, "row", range(offset + 1, offset + 1 + len(chunk)))
@@ -153,7 +153,7 @@ def _placements(warehouse: Warehouse, year: int) -> None:
         warehouse.con.unregister("placement_frame")
 
 
-def _totals_sql(source_file: str, year: int, fields: set[str]) -> str:
+def _totals_sql(year: int, fields: set[str]) -> str:
     present = [m for m in measures() if m in fields]
     columns = []
     for group in definitions()["groups"]:
@@ -171,29 +171,31 @@ def _totals_sql(source_file: str, year: int, fields: set[str]) -> str:
             ON COLUMNS(* EXCLUDE (region_code)) INTO NAME key VALUE value)"""
 
 
-def _replace_rows(warehouse: Warehouse, source_file: str, year: int) -> list[str]:
-    """Delete what this file name, or another file of the same survey year, loaded before: one file a year.
-    Returns the other files replaced."""
+def _replace_rows(warehouse: Warehouse, source_path: str, year: int) -> list[str]:
+    """Delete what this path, or another file of the same survey year, loaded before: one file a year.
+    Returns the other files replaced (their sources rows go too, so a later ingest reads them again)."""
     others = [row[0] for row in warehouse.con.execute(
-        "SELECT source_file FROM firm_files WHERE year = ? AND source_file <> ?", [year, source_file]).fetchall()]
-    for name in [source_file] + others:
+        "SELECT source_path FROM firm_files WHERE year = ? AND source_path <> ?", [year, source_path]).fetchall()]
+    for path in [source_path] + others:
         for table in FIRM_TABLES + ("problems", "sources"):
-            warehouse.con.execute(f"DELETE FROM {table} WHERE source_file = ?", [name])
+            warehouse.con.execute(f"DELETE FROM {table} WHERE source_path = ?", [path])
     return others
 
 
-def load_firm_file(warehouse: Warehouse, path: Path, year: int | None = None) -> FirmFileResult:
-    """Load one firm file; a file that cannot be read is recorded as failed with a one-line reason."""
+def load_firm_file(warehouse: Warehouse, path: Path, source_path: str, sha256: str,
+                   year: int | None = None) -> FirmFileResult:
+    """Load one firm file read from `source_path` (absolute, its identity with the content hash `sha256`);
+    a file that cannot be read is recorded as failed with a one-line reason."""
     path = Path(path)
     result = FirmFileResult()
     try:
         layout = open_firm_file(path, year)
         factors = yuan_factors(layout.units)
-        sha256 = file_sha256(path)
+        sha256 = sha256 or file_sha256(path)
     except (UnreadableSource, UnknownUnit, IncompatibleUnit, OSError) as error:
-        return _failed(warehouse, path, result, str(error))
+        return _failed(warehouse, path, source_path, sha256, result, str(error))
     except Exception as error:  # a reader library choking on a corrupt file: report it, keep going
-        return _failed(warehouse, path, result, f"{type(error).__name__}: {error}".splitlines()[0])
+        return _failed(warehouse, path, source_path, sha256, result, f"{type(error).__name__}: {error}".splitlines()[0])
     result.year = layout.year
     result.problems += [Problem("missing_column", f"no column {m.name!r} ({m.field}) for {layout.year}: "
                                 "its sums are not loaded", path.name) for m in layout.absent]
@@ -202,21 +204,21 @@ def load_firm_file(warehouse: Warehouse, path: Path, year: int | None = None) ->
     try:
         _stage(warehouse, layout, factors)
         _placements(warehouse, layout.year)
-        replaced = _replace_rows(warehouse, path.name, layout.year)
+        replaced = _replace_rows(warehouse, source_path, layout.year)
         result.problems += [Problem("replaced_file", f"replaces {name}, the firm file loaded for {layout.year}",
                                     path.name) for name in replaced]
         fields = set(layout.columns)
-        con.execute(_totals_sql(path.name, layout.year, fields), [path.name])
+        con.execute(_totals_sql(layout.year, fields), [source_path])
         con.execute(f"""
             INSERT INTO firm_unplaced
             SELECT ?, {layout.year}, s."row", s.firm_id, s.region_code, p.reason, s.sales
             FROM firm_stage s JOIN firm_placement p ON p.code IS NOT DISTINCT FROM s.region_code
-            WHERE p.city IS NULL""", [path.name])
+            WHERE p.city IS NULL""", [source_path])
         con.execute(f"""
             INSERT INTO firm_codes
             SELECT ?, {layout.year}, p.code, p.city, p.how, p.reason, count(*)
             FROM firm_stage s JOIN firm_placement p ON p.code IS NOT DISTINCT FROM s.region_code
-            GROUP BY ALL""", [path.name])
+            GROUP BY ALL""", [source_path])
         counts = con.execute("""
             SELECT count(*), count(*) FILTER (WHERE p.city IS NOT NULL), coalesce(sum(s.sales), 0),
                    coalesce(sum(s.sales) FILTER (WHERE p.city IS NOT NULL), 0),
@@ -227,13 +229,13 @@ def load_firm_file(warehouse: Warehouse, path: Path, year: int | None = None) ->
             result.problems.append(Problem("unreadable_code", f"{untyped} firms have no readable registration "
                                            "type: counted among all firms, in no group", path.name))
         warehouse._insert("firm_files", [{
-            "source_file": path.name, "year": layout.year, "file_format": layout.file_format,
+            "source_path": source_path, "year": layout.year, "file_format": layout.file_format,
             "firms": result.firms, "firms_placed": result.firms_placed, "sales": result.sales,
             "sales_placed": result.sales_placed,
             "columns": "; ".join(f"{f}={c}" for f, c in layout.columns.items())}])
-        warehouse._insert("problems", result.problems)
+        warehouse._insert("problems", result.problems, source_sha256=sha256, source_path=source_path)
         warehouse._insert("sources", [{
-            "source_file": path.name, "source_sha256": sha256, "source_path": str(path),
+            "source_file": path.name, "source_sha256": sha256, "source_path": source_path,
             "file_format": f"firms-{layout.file_format}", "status": "loaded", "values_loaded": result.firms_placed,
             "problems": len(result.problems), "loaded_at": datetime.now(timezone.utc).replace(tzinfo=None)}])
         con.execute("DROP TABLE firm_stage")
@@ -241,16 +243,17 @@ def load_firm_file(warehouse: Warehouse, path: Path, year: int | None = None) ->
         con.execute("COMMIT")
     except Exception as error:
         con.execute("ROLLBACK")
-        return _failed(warehouse, path, FirmFileResult(year=layout.year),
+        return _failed(warehouse, path, source_path, sha256, FirmFileResult(year=layout.year),
                        f"{type(error).__name__}: {error}".splitlines()[0])
     return result
 
 
-def _failed(warehouse: Warehouse, path: Path, result: FirmFileResult, reason: str) -> FirmFileResult:
+def _failed(warehouse: Warehouse, path: Path, source_path: str, sha256: str, result: FirmFileResult,
+            reason: str) -> FirmFileResult:
     result.failure_reason = reason
-    extracted = ExtractResult(path.name, "", "firms")
+    extracted = ExtractResult(path.name, sha256, "firms")
     extracted.problems.append(Problem("unreadable_file", reason, path.name, severity="error"))
-    warehouse.load_file(path, extracted, HarmonisedFile())
+    warehouse.load_file(source_path, sha256, extracted, HarmonisedFile())
     result.problems = extracted.problems
     return result
 
