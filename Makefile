@@ -24,9 +24,9 @@ test: $(STAMP)
 fixtures: $(STAMP)
 	$(BIN)/python tests/fixtures/generate.py
 
+# Every script in bench/ prints its own figures against the anchor its issue names.
 bench: $(STAMP)
-	$(BIN)/python bench/extract_speed.py
-	$(BIN)/python bench/report_speed.py
+	set -e; for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script; done
 
 clean:
 	rm -rf $(VENV) warehouse/cnstat.duckdb warehouse/cnstat.duckdb.wal

@@ -19,7 +19,7 @@ from cnstat_etl.harmonise.resolver import RegionResolver, resolve_name
 from cnstat_etl.load.export import FORMATS, export
 from cnstat_etl.load.validate import validate
 from cnstat_etl.load.warehouse import Warehouse, WarehouseBusy
-from cnstat_etl.pipeline import STATUS_WORDS, FileOutcome, ingest
+from cnstat_etl.pipeline import KINDS, STATUS_WORDS, FileOutcome, ingest
 from cnstat_etl.report import ReportOptions, build_report
 
 
@@ -105,6 +105,9 @@ def _show_progress(index: int, total: int, outcome: FileOutcome) -> None:
         click.secho(f"{prefix} FAILED    {outcome.path}: {outcome.reason}", fg="red", err=True)
     elif outcome.status in ("unchanged", "duplicate", "no_values"):
         click.echo(f"{prefix} {word} {outcome.path}: {outcome.reason}")
+    elif outcome.firms:
+        click.echo(f"{prefix} {word} {outcome.path}: {outcome.firms} firms, {outcome.firms_placed} placed on "
+                   f"cities, {plural(outcome.errors, 'error')}, {plural(outcome.warnings, 'warning')}")
     else:
         click.echo(f"{prefix} {word} {outcome.path}: {plural(outcome.tables, 'table')}, "
                    f"{plural(outcome.values, 'value')}, {plural(outcome.unresolved, 'unresolved row')}, "
@@ -129,11 +132,13 @@ def existing_warehouse(db: Path | None) -> Path:
 @click.option("--jobs", type=int, default=None, help="Worker processes for extraction (default: up to 4).")
 @click.option("--vintage", type=int, default=None,
               help="Year whose units the harmonised views use (default: kept; new warehouses take the latest).")
-def ingest_command(paths, db, year, edition, jobs, vintage):
+@click.option("--kind", type=click.Choice(KINDS), default=None,
+              help="Read every file as this kind (default: a file whose columns are a firm survey's is one).")
+def ingest_command(paths, db, year, edition, jobs, vintage, kind):
     """Ingest files and folders (the bundled samples when no PATH is given)."""
     db = db or default_db_path()
     summary = ingest(list(paths) or None, db, ExtractOptions(year=year, edition=edition), jobs, _show_progress,
-                     vintage)
+                     vintage, kind)
     counts = ", ".join(f"{summary.count(status)} {word}" for status, word in STATUS_WORDS.items())
     click.echo(f"{plural(len(summary.files), 'file')}: {counts}; {plural(summary.tables, 'table')}, "
                f"{plural(summary.values, 'value')}, {plural(summary.unresolved, 'unresolved row')}, "
@@ -142,6 +147,10 @@ def ingest_command(paths, db, year, edition, jobs, vintage):
         db_hint = "" if db == default_db_path() else f" --db {db}"
         click.echo(f"Where to look: `cnstat problems{db_hint}` lists the problems by kind (--kind K, --file F); "
                    "unresolved rows are in the `unresolved` table.")
+    shares = summary.placed_shares()
+    if shares:
+        click.echo(f"firm survey: {shares[0]:.2%} of firms and {shares[1]:.2%} of their sales placed on cities "
+                   "(the rest: firm_unplaced)")
     if summary.count("failed"):
         for outcome in summary.files:
             if outcome.status == "failed":

@@ -74,3 +74,8 @@ def report_settings() -> dict:
 def report_template(name: str) -> str:
     """A Jinja2 template of `cnstat report`, from warehouse/report/."""
     return (REPORT_DIR / name).read_text(encoding="utf-8")
+
+
+def read_mapping_toml(name: str) -> dict:
+    with open(MAPPINGS_DIR / name, "rb") as f:
+        return tomllib.load(f)

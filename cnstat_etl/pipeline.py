@@ -11,8 +11,10 @@ from typing import Callable, Iterable, Iterator
 
 from cnstat_etl.config import bundled_samples
 from cnstat_etl.extract import FORMATS_BY_SUFFIX, ExtractOptions, extract_file, file_sha256
+from cnstat_etl.extract.firms import FIRM_SUFFIXES, looks_like_firm_file
 from cnstat_etl.harmonise import HarmonisedFile, harmonise, harmonisation_rows, reference_tables
 from cnstat_etl.harmonise.regions import history_years, last_year
+from cnstat_etl.load.firms import load_firm_file
 from cnstat_etl.load.warehouse import Warehouse
 from cnstat_etl.model import ExtractResult
 
@@ -26,6 +28,7 @@ STATUS_WORDS = {
     "no_values": "no values",  # read, but no value loaded (no known indicator, or no row placed)
     "failed": "failed",
 }
+KINDS = ("yearbook", "firms")  # `--kind`: what to read the files as; by default recognised per file
 
 
 @dataclass
@@ -38,6 +41,10 @@ class FileOutcome:
     warnings: int = 0
     errors: int = 0
     reason: str = ""  # why a failed file failed, why a file loaded no value, whose duplicate it is
+    firms: int = 0  # firm-survey files: firms read, and placed on a city; their sales (yuan)
+    firms_placed: int = 0
+    sales: float = 0.0
+    sales_placed: float = 0.0
 
 
 @dataclass
@@ -63,6 +70,15 @@ class IngestSummary:
     def problems(self) -> int:
         return sum(f.warnings + f.errors for f in self.files)
 
+    def placed_shares(self) -> tuple[float, float] | None:
+        """Share of the firms, and of their sales, placed on a city; None when no firm file loaded."""
+        firms = sum(f.firms for f in self.files)
+        if not firms:
+            return None
+        sales = sum(f.sales for f in self.files)
+        return (sum(f.firms_placed for f in self.files) / firms,
+                sum(f.sales_placed for f in self.files) / sales if sales else 1.0)
+
 
 def source_files(paths: Iterable[Path]) -> list[Path]:
     """Files named (always), and the files below folders named whose endings extract reads, in a stable order."""
@@ -71,7 +87,7 @@ def source_files(paths: Iterable[Path]) -> list[Path]:
         if path.is_dir():
             # A dangling link is listed too: it is reported as unreadable, not silently passed over.
             found += sorted(p for p in path.rglob("*") if (p.is_file() or p.is_symlink())
-                            and p.suffix.lower() in FORMATS_BY_SUFFIX)
+                            and (p.suffix.lower() in FORMATS_BY_SUFFIX or p.suffix.lower() in FIRM_SUFFIXES))
         else:
             found.append(path)
     return found
@@ -97,7 +113,7 @@ def _results(paths: list[Path], options: ExtractOptions, jobs: int
 
 def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions = ExtractOptions(),
            jobs: int | None = None, on_file: Callable[[int, int, FileOutcome], None] | None = None,
-           vintage: int | None = None) -> IngestSummary:
+           vintage: int | None = None, kind: str | None = None) -> IngestSummary:
     """Ingest files and folders (the bundled samples when none are given) into the warehouse at db_path.
 
     Extraction and harmonisation run with the warehouse closed; it is opened only to load one file at a
@@ -105,7 +121,8 @@ def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions 
     full path: see `Warehouse.load_file`.
 
     `vintage` is the year whose units the harmonised views use; by default the warehouse keeps the one it
-    has, and a new warehouse takes the latest year of the code history.
+    has, and a new warehouse takes the latest year of the code history. `kind` "firms" reads every file as a
+    firm-survey file, "yearbook" none; by default a file is a firm file when its columns say so.
     """
     if vintage is not None and vintage not in history_years():
         raise ValueError(f"vintage {vintage} is outside the code history {history_years()[0]}-{history_years()[-1]}")
@@ -132,6 +149,12 @@ def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions 
             pending.append((path, key, sha256))
             if sha256:
                 loaded.setdefault(sha256, key)  # a second copy later in this run is a duplicate of this one
+    firm_files = [item for item in pending if kind == "firms" or (kind is None and looks_like_firm_file(item[0]))]
+    pending = [item for item in pending if item not in firm_files]
+    for path, key, sha256 in firm_files:
+        with Warehouse(db_path, wait=_quietly, apply_schema=False) as warehouse:
+            outcome = _load_firms(warehouse, path, key, sha256, options.year)
+        _record(summary, outcome, len(files), on_file)
     results = _results([path for path, _, _ in pending], options, jobs or min(4, os.cpu_count() or 1))
     for (path, key, sha256), (_, (extracted, harmonised)) in zip(pending, results):
         sha256 = sha256 or extracted.source_sha256
@@ -149,6 +172,15 @@ def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions 
         years = warehouse.unharmonised_years(vintages)
         warehouse.store_harmonisation(vintage, years, harmonisation_rows(years, vintages), vintages)
     return summary
+
+
+def _load_firms(warehouse: Warehouse, path: Path, key: str, sha256: str, year: int | None) -> FileOutcome:
+    """Firm files stream straight into the warehouse (no worker process: a year is too big to pass along)."""
+    loaded = load_firm_file(warehouse, path, key, sha256, year)
+    errors = sum(1 for p in loaded.problems if p.severity == "error")
+    return FileOutcome(path, "failed" if loaded.failure_reason else "loaded", warnings=len(loaded.problems) - errors,
+                       errors=errors, reason=loaded.failure_reason, firms=loaded.firms,
+                       firms_placed=loaded.firms_placed, sales=loaded.sales, sales_placed=loaded.sales_placed)
 
 
 def _quietly(holder: str | None) -> None:

@@ -173,3 +173,49 @@ WHERE source_sha256 IS NULL;
 UPDATE problems t SET source_sha256 = (SELECT min(s.source_sha256) FROM sources s WHERE s.source_file = t.source_file),
                       source_path = (SELECT min(s.source_path) FROM sources s WHERE s.source_file = t.source_file)
 WHERE source_sha256 IS NULL;
+
+-- Firm survey (中国工业企业数据库), filled by cnstat_etl/load/firms.py; one file a survey year.
+-- Sums of the firms placed on each city-level unit in force that year, per firm group and measure
+-- (groups: mappings/firm_definitions.toml; measures in yuan; measure `firms` is the count of firms).
+CREATE TABLE IF NOT EXISTS firm_totals (
+    source_path  VARCHAR NOT NULL,   -- the firm file, as sources.source_path
+    year         INTEGER NOT NULL,
+    region_code  VARCHAR NOT NULL,   -- prefecture or municipality in force in the survey year
+    firm_group   VARCHAR NOT NULL,
+    measure      VARCHAR NOT NULL,   -- sales / exports / assets / output (yuan) / firms (count)
+    value        DOUBLE NOT NULL
+);
+
+-- Firms that could not be placed on a city, with the reason: counted, never silently dropped.
+CREATE TABLE IF NOT EXISTS firm_unplaced (
+    source_path       VARCHAR NOT NULL,
+    year              INTEGER NOT NULL,
+    "row"             BIGINT NOT NULL,   -- 1-based record number in the file (header not counted)
+    firm_id           VARCHAR,
+    code_as_printed   VARCHAR,
+    reason            VARCHAR NOT NULL,
+    sales             DOUBLE             -- yuan
+);
+
+-- How each region code printed in a firm file was placed (in_force, urban_districts, successor, unplaced).
+CREATE TABLE IF NOT EXISTS firm_codes (
+    source_path      VARCHAR NOT NULL,
+    year             INTEGER NOT NULL,
+    code_as_printed  VARCHAR,
+    region_code      VARCHAR,          -- the city it was placed on; NULL when not placed
+    how              VARCHAR NOT NULL,
+    reason           VARCHAR NOT NULL,
+    firms            BIGINT NOT NULL
+);
+
+-- One row per loaded firm file: how many firms, and how much of their sales, were placed.
+CREATE TABLE IF NOT EXISTS firm_files (
+    source_path   VARCHAR NOT NULL,
+    year          INTEGER NOT NULL,
+    file_format   VARCHAR NOT NULL,
+    firms         BIGINT NOT NULL,
+    firms_placed  BIGINT NOT NULL,
+    sales         DOUBLE NOT NULL,
+    sales_placed  DOUBLE NOT NULL,
+    "columns"     VARCHAR NOT NULL      -- field=column as found in the file
+);

@@ -282,7 +282,7 @@ def regions_table() -> pd.DataFrame:
     return frame
 
 
-def _city_level_unit(code: str, year: int) -> str:
+def city_level_unit(code: str, year: int) -> str:
     """The prefecture-level unit a county-level code belongs to in `year` (itself when directly under a
     province, e.g. 429004 仙桃市)."""
     prefecture = code[:4] + "00"
@@ -331,7 +331,7 @@ def _prefecture_edges() -> list[tuple[str, str, int, Fraction | None, str]]:
         shares: Counter[str] = Counter()
         for child in children_leaving:
             for successor in child.successors_at_end:
-                target = _city_level_unit(successor, end)
+                target = city_level_unit(successor, end)
                 if target != prefecture.code:
                     shares[target] += Fraction(1, len(child.successors_at_end) * len(in_force))
         if _continues(prefecture.code, end):
@@ -345,7 +345,7 @@ def _prefecture_edges() -> list[tuple[str, str, int, Fraction | None, str]]:
         if period.level != "prefecture" or end is None or _continues(period.code, end) or (period.code, end) in handled:
             continue
         named = _history_row_ending(period.code, end).successors_at_end
-        edges.extend((period.code, _city_level_unit(s, end), end, Fraction(1, len(named)), period.level) for s in named)
+        edges.extend((period.code, city_level_unit(s, end), end, Fraction(1, len(named)), period.level) for s in named)
     return edges
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from cnstat_etl.load.firms import firm_codebook
 from cnstat_etl.load.panel import analysis_variables
 from cnstat_etl.load.warehouse import Warehouse
 
@@ -50,6 +51,7 @@ def codebook(warehouse: Warehouse, columns: list[str]) -> list[Variable]:
         "SELECT indicator, string_agg(DISTINCT source_file || ' / ' || table_title, '; ') "
         "FROM observations GROUP BY indicator").fetchall())
     variables = {v["name"]: v for v in analysis_variables()}
+    firm_columns = firm_codebook()
     book = []
     for column in columns:
         if column in variables:
@@ -62,6 +64,9 @@ def codebook(warehouse: Warehouse, columns: list[str]) -> list[Variable]:
                 "kept only where one whole unit maps onto the city, never summed"
             book.append(Variable(column, name_en, name_zh, unit, f"printed value in base units; {how}",
                                  sources.get(column, "")))
+        elif column in firm_columns:
+            label_en, label_zh, unit, definition = firm_columns[column]
+            book.append(Variable(column, label_en, label_zh, unit, definition, "firm survey files (firm_files)"))
         else:
             label_en, label_zh, unit = KEY_LABELS[column]
             book.append(Variable(column, label_en, label_zh, unit, "", ""))

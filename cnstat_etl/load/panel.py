@@ -11,10 +11,13 @@ import functools
 import re
 
 from cnstat_etl.config import WAREHOUSE_DIR, tomllib
+from cnstat_etl.load.firms import analysis_firm_columns, firm_relations_sql
 
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 
 CURRENT_VINTAGE = "(SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'vintage')"
+IN_FORCE = "{t}.valid_from <= target_vintage AND ({t}.valid_to IS NULL OR {t}.valid_to > target_vintage)"
+NAME_COLUMNS = ("name_zh", "name_en", "province_code", "province_zh", "province_en")
 
 
 @functools.lru_cache(maxsize=None)
@@ -37,15 +40,14 @@ def _checked(ids: list[str]) -> list[str]:
 def panel_sql(indicator_ids: list[str]) -> str:
     pivot = ",\n       ".join(f"max(h.value) FILTER (WHERE h.indicator = '{i}') AS {i}"
                               for i in _checked(indicator_ids))
-    in_force = "{t}.valid_from <= target_vintage AND ({t}.valid_to IS NULL OR {t}.valid_to > target_vintage)"
     return f"""
 CREATE OR REPLACE MACRO panel_at(target_vintage) AS TABLE
 SELECT h.harmonised_code, h.year, h.scope, r.name AS name_zh, r.name_en, r.province_code,
        p.name AS province_zh, p.name_en AS province_en,
        {pivot}
 FROM harmonised_at(target_vintage) h
-LEFT JOIN regions r ON r.code = h.harmonised_code AND {in_force.format(t="r")}
-LEFT JOIN regions p ON p.code = r.province_code AND {in_force.format(t="p")}
+LEFT JOIN regions r ON r.code = h.harmonised_code AND {IN_FORCE.format(t="r")}
+LEFT JOIN regions p ON p.code = r.province_code AND {IN_FORCE.format(t="p")}
 GROUP BY ALL;
 
 CREATE OR REPLACE VIEW panel AS FROM panel_at({CURRENT_VINTAGE});
@@ -53,8 +55,20 @@ CREATE OR REPLACE VIEW panel AS FROM panel_at({CURRENT_VINTAGE});
 
 
 def analysis_sql(indicator_ids: list[str]) -> str:
-    query = ("SELECT p.* EXCLUDE (scope), x.cny_per_usd FROM panel_at(target_vintage) p "
-             "LEFT JOIN exchange_rates x USING (year) WHERE p.scope = 'city_total'")
+    # A city-year is in analysis_city when the panel or the firm survey has it; firm-only rows take their
+    # names from the code history like the panel does.
+    firm_columns = ", ".join(f"f.{c}" for c in analysis_firm_columns())
+    city_total = "(SELECT * FROM panel_at(target_vintage) WHERE scope = 'city_total')"
+    query = f"""SELECT k.harmonised_code, k.year, r.name AS name_zh, r.name_en, r.province_code,
+       pr.name AS province_zh, pr.name_en AS province_en,
+       p.* EXCLUDE (harmonised_code, year, scope, {', '.join(NAME_COLUMNS)}), x.cny_per_usd, {firm_columns}
+FROM (SELECT harmonised_code, year FROM {city_total}
+      UNION SELECT harmonised_code, year FROM firm_aggregates_at(target_vintage)) k
+LEFT JOIN {city_total} p ON p.harmonised_code = k.harmonised_code AND p.year = k.year
+LEFT JOIN firm_aggregates_at(target_vintage) f ON f.harmonised_code = k.harmonised_code AND f.year = k.year
+LEFT JOIN regions r ON r.code = k.harmonised_code AND {IN_FORCE.format(t="r")}
+LEFT JOIN regions pr ON pr.code = r.province_code AND {IN_FORCE.format(t="pr")}
+LEFT JOIN exchange_rates x ON x.year = k.year"""
     for variable in analysis_variables():
         name, formula = variable["name"], variable["formula"]
         if name in indicator_ids:
@@ -71,7 +85,7 @@ CREATE OR REPLACE VIEW analysis_city AS FROM analysis_city_at({CURRENT_VINTAGE})
 def period_means_sql(indicator_ids: list[str]) -> str:
     """`period_means(first_year, last_year)`: per city, the mean of each measure over the span and the
     number of years each mean used."""
-    measures = list(dict.fromkeys(indicator_ids + [v["name"] for v in analysis_variables()]))
+    measures = list(dict.fromkeys(indicator_ids + analysis_firm_columns() + [v["name"] for v in analysis_variables()]))
     columns = ",\n       ".join(f"avg({m}) AS {m}, count({m}) AS {m}_years" for m in measures)
     return f"""
 CREATE OR REPLACE MACRO period_means(first_year, last_year) AS TABLE
@@ -86,4 +100,5 @@ GROUP BY harmonised_code;
 
 
 def researcher_relations_sql(indicator_ids: list[str]) -> str:
-    return panel_sql(indicator_ids) + analysis_sql(indicator_ids) + period_means_sql(indicator_ids)
+    return (panel_sql(indicator_ids) + firm_relations_sql() + analysis_sql(indicator_ids)
+            + period_means_sql(indicator_ids))

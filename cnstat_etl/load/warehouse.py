@@ -228,9 +228,11 @@ class Warehouse:
         return int(row[0]) if row else None
 
     def unharmonised_years(self, vintages: range) -> list[int]:
-        """Data years in observations whose units are not yet mapped onto every one of `vintages`."""
+        """Data years in observations or firm_totals whose units are not yet mapped onto every one of
+        `vintages`."""
         return [row[0] for row in self.con.execute(
-            "SELECT DISTINCT o.year FROM observations o, range(?, ?) v(vintage) WHERE NOT EXISTS "
+            "SELECT DISTINCT o.year FROM (SELECT year FROM observations UNION SELECT year FROM firm_totals) o, "
+            "range(?, ?) v(vintage) WHERE NOT EXISTS "
             "(SELECT 1 FROM harmonisation h WHERE h.year = o.year AND h.vintage = v.vintage) ORDER BY ALL",
             [vintages.start, vintages.stop]).fetchall()]
 
