@@ -16,7 +16,7 @@ from cnstat_etl.extract import ExtractOptions, extract_file
 from cnstat_etl.harmonise.resolver import RegionResolver, resolve_name
 from cnstat_etl.load.export import FORMATS, export
 from cnstat_etl.load.validate import validate
-from cnstat_etl.load.warehouse import Warehouse, WarehouseBusy
+from cnstat_etl.load.warehouse import Warehouse, WarehouseBusy, dictionary_rows, provisional_indicators
 from cnstat_etl.pipeline import FileOutcome, ingest
 
 
@@ -78,6 +78,8 @@ def _show_progress(index: int, total: int, outcome: FileOutcome) -> None:
     prefix = f"[{index}/{total}]"
     if outcome.status == "failed":
         click.secho(f"{prefix} FAILED    {outcome.path}: {outcome.reason}", fg="red", err=True)
+    elif outcome.status == "skipped":
+        click.echo(f"{prefix} skipped   {outcome.path}: {outcome.reason}")
     elif outcome.status == "unchanged":
         click.echo(f"{prefix} unchanged {outcome.path} (already loaded)")
     else:
@@ -102,13 +104,30 @@ def ingest_command(paths, db, year, edition, jobs, vintage):
         raise click.ClickException(str(error)) from None
     click.echo(
         f"{len(summary.files)} files: {summary.count('loaded')} loaded, {summary.count('unchanged')} unchanged, "
-        f"{summary.count('failed')} failed; {summary.tables} tables, {summary.values} values, "
+        f"{summary.count('failed')} failed, {summary.count('skipped')} skipped; {summary.tables} tables, {summary.values} values, "
         f"{summary.unresolved} unresolved rows, {summary.problems} problems -> {db}")
     if summary.count("failed"):
         for outcome in summary.files:
             if outcome.status == "failed":
                 click.echo(f"  failed: {outcome.path}: {outcome.reason}", err=True)
         sys.exit(1)
+
+
+@main.command("indicators")
+@click.option("--unknown", is_flag=True,
+              help="List the provisional indicators (numeric columns naming no dictionary indicator), with counts.")
+@db_option
+@format_option
+def indicators_command(unknown, db, output_format):
+    """The indicator dictionary, or with --unknown the provisional indicators loaded, for curation."""
+    db = db or default_db_path()
+    if unknown and not db.exists():
+        raise click.ClickException(f"no warehouse at {db}: run `cnstat ingest` first")
+    try:
+        columns, rows = provisional_indicators(db) if unknown else dictionary_rows()
+    except WarehouseBusy as error:
+        raise click.ClickException(str(error)) from None
+    print_rows(columns, rows, output_format)
 
 
 @main.command("query")

@@ -38,3 +38,13 @@ def layout() -> dict:
 def read_mapping_csv(name: str) -> list[dict[str, str]]:
     with open(MAPPINGS_DIR / name, encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f))
+
+
+@functools.lru_cache(maxsize=None)
+def source_descriptors() -> tuple[tuple[str, dict], ...]:
+    """(name, content) of every mappings/sources/*.toml: what each column of a dataset means."""
+    found = []
+    for path in sorted((MAPPINGS_DIR / "sources").glob("*.toml")):
+        with open(path, "rb") as f:
+            found.append((path.stem, tomllib.load(f)))
+    return tuple(found)

@@ -51,6 +51,7 @@ class ExtractedValue:
     value_as_printed: str  # the cell text as printed
     value: float | None  # the printed number parsed (still in the printed unit); None = missing
     row_kind: str = "unit"  # unit: a place's row; total: a total or province subtotal row (not a place)
+    region_code: str | None = None  # a 6-digit code the source prints beside the name (census, code-keyed panels)
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,13 @@ class ExtractResult:
     values: list[ExtractedValue] = field(default_factory=list)
     tables: list[TableReport] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # yearbook / nbs / census / researcher_panel: the panel prefers them in this order
+    source_kind: str = "yearbook"
+
+    @property
+    def skipped(self) -> bool:
+        """True when the file is readable but holds no statistics (a code list, a crosswalk)."""
+        return any(p.kind == NOT_STATISTICAL for p in self.problems)
 
     @property
     def failed(self) -> bool:
@@ -111,11 +119,13 @@ class ExtractResult:
 
     @property
     def failure_reason(self) -> str:
-        return next((p.message for p in self.problems if p.kind in FILE_LEVEL_FAILURES), "")
+        return next((p.message for p in self.problems if p.kind in FILE_LEVEL_FAILURES | {NOT_STATISTICAL}), "")
 
 
 # Problems that mean the whole file is unusable, as opposed to one page, table, row or column.
 FILE_LEVEL_FAILURES = frozenset({"unreadable_file", "no_table"})
+# A readable file that is not a statistical table (a code list): skipped, not failed.
+NOT_STATISTICAL = "not_statistical"
 
 
 @dataclass(frozen=True)

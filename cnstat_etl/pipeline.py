@@ -22,13 +22,13 @@ SOURCE_SUFFIXES = {".pdf", ".xlsx", ".xlsm", ".xls", ".csv", ".htm", ".html"}
 @dataclass
 class FileOutcome:
     path: Path
-    status: str  # loaded / unchanged / failed
+    status: str  # loaded / unchanged / failed / skipped (not a statistical table)
     tables: int = 0
     values: int = 0
     unresolved: int = 0
     warnings: int = 0
     errors: int = 0
-    reason: str = ""  # why a failed file failed
+    reason: str = ""  # why a failed file failed, or why a skipped one was skipped
 
 
 @dataclass
@@ -116,7 +116,7 @@ def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions 
             errors = [p for p in problems if p.severity == "error"]
             _record(summary, FileOutcome(
                 path=path,
-                status="failed" if extracted.failed else "loaded",
+                status="failed" if extracted.failed else "skipped" if extracted.skipped else "loaded",
                 tables=len(extracted.tables),
                 values=len(harmonised.observations),
                 unresolved=len(harmonised.unresolved),

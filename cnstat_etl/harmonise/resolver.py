@@ -225,6 +225,23 @@ class RegionResolver:
             return _unresolved(f"not in force in {year}", [p for _, p in out_of_year])
         return _unresolved("unknown name")
 
+    def resolve_coded(self, printed_code: str, printed_name: str, *, year: int | None,
+                      province: str | None = None) -> Resolution:
+        """A row that prints its code beside its name (census, code-keyed panels).
+
+        The code is taken where it is in force in `year` and the name does not place the row elsewhere;
+        a code not in force then (a source that printed today's codes for 2010) falls back to the name.
+        Code and name placing the row on two different units is left unresolved, never guessed.
+        """
+        by_name = self.resolve(printed_name, year=year, province=province)
+        periods = [p for p in self._by_code.get(printed_code.strip(), []) if year is not None and p.in_force(year)]
+        if not periods:
+            return by_name
+        if by_name.code not in (None, periods[0].code):
+            return _unresolved(f"code {printed_code} and name {printed_name!r} name different units in {year}",
+                               [periods[0]] + [p for p in self._by_code.get(by_name.code, []) if p.in_force(year)])
+        return _resolved(periods[0], "code")
+
     def _resolve_adjacent_year(self, out_of_year: list[tuple[str, RegionPeriod]], year: int) -> Resolution | None:
         """A name that ended or started during `year` (31-December lists) maps 1:1 to the unit of `year`."""
         found: dict[str, tuple[RegionPeriod, str]] = {}

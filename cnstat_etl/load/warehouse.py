@@ -16,6 +16,7 @@ import pandas as pd
 
 from cnstat_etl.config import WAREHOUSE_DIR
 from cnstat_etl.harmonise import HarmonisedFile
+from cnstat_etl.indicators import PROVISIONAL_PREFIX, indicators
 from cnstat_etl.load.panel import researcher_relations_sql
 from cnstat_etl.model import ExtractResult
 
@@ -64,7 +65,8 @@ class Warehouse:
 
     def is_loaded(self, source_file: str, sha256: str) -> bool:
         return self.con.execute(
-            "SELECT count(*) FROM sources WHERE source_file = ? AND source_sha256 = ? AND status = 'loaded'",
+            "SELECT count(*) FROM sources WHERE source_file = ? AND source_sha256 = ? "
+            "AND status IN ('loaded', 'skipped')",
             [source_file, sha256]).fetchone()[0] > 0
 
     def load_file(self, source_path: Path, extracted: ExtractResult, harmonised: HarmonisedFile) -> None:
@@ -94,8 +96,8 @@ class Warehouse:
                 self._insert("extracted_tables", [
                     {**dataclasses.asdict(t), "source_file": name, "pages": ",".join(map(str, t.pages)) or None}
                     for t in extracted.tables])
-                self._insert_source(source_path, extracted, "loaded", len(harmonised.observations),
-                                    len(problems))
+                self._insert_source(source_path, extracted, "skipped" if extracted.skipped else "loaded",
+                                    len(harmonised.observations), len(problems))
             self.con.execute("COMMIT")
         except BaseException:
             self.con.execute("ROLLBACK")
@@ -105,6 +107,7 @@ class Warehouse:
         self._insert("sources", [{
             "source_file": extracted.source_file, "source_sha256": extracted.source_sha256,
             "source_path": str(path), "file_format": extracted.file_format, "status": status,
+            "kind": extracted.source_kind,
             "values_loaded": values, "problems": problems,
             "loaded_at": datetime.now(timezone.utc).replace(tzinfo=None),
         }])
@@ -177,3 +180,20 @@ class Warehouse:
         cursor = self.con.execute(sql)
         columns = [d[0] for d in cursor.description] if cursor.description else []
         return columns, cursor.fetchall()
+
+
+def provisional_indicators(db_path: Path) -> tuple[list[str], list[tuple]]:
+    """Provisional indicators in the warehouse, most values first: what to curate into the dictionary."""
+    with Warehouse(db_path, read_only=True) as warehouse:
+        return warehouse.query(f"""
+            SELECT indicator, unit, count(*) AS "values", count(DISTINCT source_file) AS files,
+                   string_agg(DISTINCT source_file, '; ' ORDER BY source_file) AS sources,
+                   any_value(column_label) AS example_header
+            FROM observations WHERE starts_with(indicator, '{PROVISIONAL_PREFIX}')
+            GROUP BY indicator, unit ORDER BY "values" DESC, indicator""")
+
+
+def dictionary_rows() -> tuple[list[str], list[tuple]]:
+    """The indicator dictionary (mappings/indicators.csv) as rows."""
+    columns = ["id", "name_zh", "name_en", "canonical_unit", "additive"]
+    return columns, [(i.id, i.name_zh, i.name_en, i.canonical_unit, i.additive) for i in indicators().values()]
