@@ -102,7 +102,7 @@ def harmonise(result: ExtractResult, resolver: RegionResolver | None = None,
         if value.row_kind == "total":
             continue
         where = value.provenance
-        row_key = (where.page, where.sheet, where.row)
+        row_key = (where.page, where.sheet, where.row, value.table.year)  # a series row spans years
         column_key = (value.table.table_title, where.sheet, where.column)
         if column_key in columns_failed:
             continue
