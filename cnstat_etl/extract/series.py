@@ -158,10 +158,10 @@ def _find_column(headers: list[str], names: list[str]) -> int | None:
     return next((i for i, h in enumerate(headers) if _key(h) in wanted), None)
 
 
-def _measure(column: int, header: str, year: int | None, spec: dict | None) -> Measure:
-    """A column's meaning: what its descriptor entry states, else what its name says."""
+def _measure(column: int, header: str, year: int | None, spec: dict | None, stem: str | None = None) -> Measure:
+    """A column's meaning: what its descriptor entry states, else what its name (less a year suffix) says."""
     spec = spec or {}
-    split = split_column_name(header)
+    split = split_column_name(stem or header)
     indicator = spec.get("indicator") or match_header(split.indicator_text, year) or provisional_id(
         [split.indicator_text])
     return Measure(column, as_printed(header), indicator, spec.get("scope") or split.scope or "city_total",
@@ -208,7 +208,7 @@ def panel_layout(rows: list[list[str]], descriptor: Descriptor | None,
         if not _numeric_column(rows[header_row + 1:], column):
             layout_.ignored.append((column, as_printed(header), "holds text, not numbers"))
             continue
-        layout_.measures.append(_measure(column, stem, year or layout_.fixed_year, spec))
+        layout_.measures.append(_measure(column, header, year or layout_.fixed_year, spec, stem))
     has_year = year_column is not None or layout_.fixed_year is not None or all(
         m.year is not None for m in layout_.measures)
     if not layout_.measures or not has_year:
