@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 
 from cnstat_etl.config import layout, source_descriptors
-from cnstat_etl.extract.tables import ExtractOptions, _scope_in, catalogued_edition
+from cnstat_etl.extract.tables import ExtractOptions, _aggregate, _scope_in, catalogued_edition
 from cnstat_etl.extract.workbook import Grid
 from cnstat_etl.indicators import match_header, provisional_id
 from cnstat_etl.model import (NOT_STATISTICAL, ExtractedValue, ExtractResult, Problem, Provenance,
@@ -238,6 +238,7 @@ class SeriesReader:
     def value(self, sheet: str, row: int, column: int, context: TableContext, label: str, place: str,
               code: str | None, province: str | None, column_label: str, indicator: str, scope: str,
               unit: str | None, cell: str) -> bool:
+        # A total row (城市合计, 全国) is kept apart to check sums against, never placed.
         """Add one cell; False (and a problem) when it is neither a number nor a missing marker."""
         where = Provenance(self.result.source_file, self.result.source_sha256, None, sheet, row, column)
         number = parse_number(cell)
@@ -249,7 +250,8 @@ class SeriesReader:
         self.result.values.append(ExtractedValue(
             provenance=where, table=context, row_label=label, region_name=place, province_context=province,
             column_label=column_label, indicator=indicator, scope=scope, unit_as_printed=unit,
-            value_as_printed=as_printed(cell), value=number.value, region_code=code))
+            value_as_printed=as_printed(cell), value=number.value, region_code=code,
+            row_kind="total" if _aggregate(place) else "unit"))
         return True
 
     def report(self, sheet: str, year: int | None, values: int, recognised: int, provisional: int) -> None:
