@@ -21,7 +21,7 @@ from cnstat_etl.config import layout, source_descriptors
 from cnstat_etl.extract.tables import ExtractOptions, _aggregate, _scope_in, catalogued_edition
 from cnstat_etl.extract.workbook import Grid
 from cnstat_etl.indicators import match_header, provisional_id
-from cnstat_etl.model import (NOT_STATISTICAL, ExtractedValue, ExtractResult, Problem, Provenance,
+from cnstat_etl.model import (NOT_STATISTICAL, BodyRow, ExtractedValue, ExtractResult, Problem, Provenance,
                               TableContext, TableReport)
 from cnstat_etl.text import as_printed, fold, is_missing, matches_prefix, parse_number, squash
 
@@ -235,11 +235,23 @@ class SeriesReader:
             self._contexts[key] = TableContext(None, self.title, year, year_from, unit_line)
         return self._contexts[key]
 
-    def value(self, sheet: str, row: int, column: int, context: TableContext, label: str, place: str,
-              code: str | None, province: str | None, column_label: str, indicator: str, scope: str,
-              unit: str | None, cell: str) -> bool:
-        # A total row (城市合计, 全国) is kept apart to check sums against, never placed.
+    def body_row(self, sheet: str, row: int, label: str, place: str, cells: list[str],
+                 province: str | None = None) -> int:
+        """Record a printed row (harmonise decides what it is); its index for the row's values.
+
+        A total row (城市合计, 全国) is told by its words and kept apart to check sums against, never placed.
+        """
+        self.result.rows.append(BodyRow(
+            table=len(self.result.tables), page=None, sheet=sheet, row=row, label=label, name=place,
+            indentation=0, has_values=any(not is_missing(c) for c in cells), total=_aggregate(place),
+            standalone=True, province=province))
+        return len(self.result.rows) - 1
+
+    def value(self, body_row: int, column: int, context: TableContext, code: str | None, column_label: str,
+              indicator: str, scope: str, unit: str | None, cell: str) -> bool:
         """Add one cell; False (and a problem) when it is neither a number nor a missing marker."""
+        printed = self.result.rows[body_row]
+        sheet, row = printed.sheet, printed.row
         where = Provenance(self.result.source_file, self.result.source_sha256, None, sheet, row, column)
         number = parse_number(cell)
         if not number.ok:
@@ -248,10 +260,9 @@ class SeriesReader:
                                                 column))
             return False
         self.result.values.append(ExtractedValue(
-            provenance=where, table=context, row_label=label, region_name=place, province_context=province,
+            provenance=where, table=context, body_row=body_row, row_label=printed.label, region_name=printed.name,
             column_label=column_label, indicator=indicator, scope=scope, unit_as_printed=unit,
-            value_as_printed=as_printed(cell), value=number.value, region_code=code,
-            row_kind="total" if _aggregate(place) else "unit"))
+            value_as_printed=as_printed(cell), value=number.value, region_code=code))
         return True
 
     def report(self, sheet: str, year: int | None, values: int, recognised: int, provisional: int) -> None:
@@ -284,14 +295,15 @@ def read_panel(reader: SeriesReader, grid: Grid, panel: PanelLayout, options: Ex
                 continue
             row_year = int(parsed.value)
         province = as_printed(row[panel.province_column]) if panel.province_column is not None else None
+        label = as_printed(" ".join(c for c in (
+            row[panel.place_column] if panel.place_column is not None else "", code or "") if c))
+        body_row = reader.body_row(grid.name, index + 1, label, place, [row[m.column] for m in panel.measures],
+                                   province)
         for measure in panel.measures:
             year = measure.year or row_year
             context = reader.context(year, "column" if row_year else panel.year_from)
-            if reader.value(grid.name, index + 1, measure.column + 1, context, as_printed(
-                    " ".join(c for c in (row[panel.place_column] if panel.place_column is not None else "",
-                                         code or "") if c)),
-                    place, code, province, measure.label, measure.indicator, measure.scope, measure.unit,
-                    row[measure.column]):
+            if reader.value(body_row, measure.column + 1, context, code, measure.label, measure.indicator,
+                            measure.scope, measure.unit, row[measure.column]):
                 loaded += 1
     reader.report(grid.name, panel.fixed_year, loaded,
                   sum(not m.indicator.startswith("provisional:") for m in panel.measures),
@@ -355,9 +367,10 @@ def read_wide(reader: SeriesReader, grid: Grid, metadata: dict[str, str], header
         indicator_text, place = (fixed_indicator, label) if fixed_indicator else (label, fixed_place or "")
         measure = _measure(0, indicator_text, None, None)
         measures[index] = measure
+        body_row = reader.body_row(grid.name, index + 1, label, squash(place), [row[c] for c in filled])
         for column, year in filled.items():
             context = reader.context(year, "column")
-            if reader.value(grid.name, index + 1, column + 1, context, label, squash(place), None, None,
+            if reader.value(body_row, column + 1, context, None,
                             f"{as_printed(indicator_text)} / {as_printed(rows[header_row][column])}",
                             _measure(0, indicator_text, year, None).indicator, measure.scope, measure.unit,
                             row[column]):
