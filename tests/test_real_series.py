@@ -82,17 +82,18 @@ def test_nbs_wide_export_loads_every_city_and_year_in_yuan(real_db, name, indica
             expected[(r + 1, c + 1)] = (int(str(sheet.cell_value(header, c))[:4]),
                                         None if printed == "" else float(printed) * 1e8)
     loaded = loaded_cells(db, name, indicator)
-    # A row the resolver cannot place (南宁 in 2001: 南宁市 and 南宁地区 both existed) is listed, not guessed.
-    unresolved = {(row, year) for row, year in query(
-        db, 'select "row", year from unresolved where source_file = ?', name)}
-    assert len({row for row, _year in unresolved}) <= 1
-    want = {key: cell for key, cell in expected.items() if (key[0], cell[0]) not in unresolved}
+    # Every row is placed: the database is one of cities, so its bare 南宁 is 南宁市 even in 1999-2001, when
+    # the 南宁地区 around it existed too.
+    assert query(db, "select count(*) from unresolved where source_file = ?", name) == [(0,)]
+    want = expected
     assert sorted(loaded) == sorted(want)
     for key, (year, value) in want.items():
         code, loaded_year, loaded_value, unit = loaded[key]
         assert (loaded_year, unit) == (year, "CNY"), key
         assert loaded_value is None if value is None else math.isclose(loaded_value, value, rel_tol=1e-12), key
     assert {code for code, *_ in loaded.values()} >= {"110000", "310000", "440100", "650100"}
+    nanning = next(r + 1 for r in body if sheet.cell_value(r, 0) == "南宁")
+    assert {code for (row, _c), (code, *_rest) in loaded.items() if row == nanning} == {"450100"}
     assert query(db, "select distinct kind from sources where source_file = ?", name) == [("nbs",)]
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from cnstat_etl.extract import ExtractOptions, extract_file
 from cnstat_etl.extract.series import split_column_name
+from cnstat_etl.harmonise import harmonise
 
 CNSTAT = str(Path(sys.executable).parent / "cnstat")
 
@@ -62,3 +63,16 @@ def test_code_list_is_skipped_by_name_and_the_ingest_exits_zero(tmp_path):
     assert "skipped" in run.stdout and "not a statistical table: a code list" in run.stdout
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("select status, kind from sources").fetchall() == [("skipped", "code_list")]
+
+
+@pytest.mark.parametrize("database, codes, unresolved", [
+    ("主要城市年度数据", {"450100"}, 0),  # a city database: 南宁 is 南宁市
+    ("地区年度数据", set(), 2),  # elsewhere 南宁 in 2000 may be 南宁市 or 南宁地区: left unresolved
+])
+def test_bare_names_of_a_city_database_are_the_cities_not_the_prefectures_around_them(tmp_path, database, codes,
+                                                                                        unresolved):
+    source = write_csv(tmp_path / "nbs.csv", f"数据库：{database}\n指标：国内生产总值(亿元)\n地区,2001年,2000年\n"
+                                             "南宁,365.21,319.87\n数据来源：国家统计局\n")
+    harmonised = harmonise(extract_file(source))
+    assert {o.region_code for o in harmonised.observations} == codes
+    assert len(harmonised.unresolved) == unresolved

@@ -353,6 +353,7 @@ def read_wide(reader: SeriesReader, grid: Grid, metadata: dict[str, str], header
         return False
     fixed_indicator = metadata.get(rules["metadata_indicator"])
     fixed_place = metadata.get(rules["metadata_place"])
+    cities = metadata.get(rules["metadata_database"]) in rules["city_databases"]
     source = reader.result.source_file
     # A year column the export pads with nothing (NBS's latest year) prints no value: it is not loaded.
     filled = {column: year for column, year in years.items()
@@ -365,6 +366,7 @@ def read_wide(reader: SeriesReader, grid: Grid, metadata: dict[str, str], header
         if not label or matches_prefix(label, layout()["footnote_prefixes"]):
             continue
         indicator_text, place = (fixed_indicator, label) if fixed_indicator else (label, fixed_place or "")
+        place = _as_city(place) if cities else place
         measure = _measure(0, indicator_text, None, None)
         measures[index] = measure
         body_row = reader.body_row(grid.name, index + 1, label, squash(place), [row[c] for c in filled])
@@ -384,6 +386,11 @@ def read_wide(reader: SeriesReader, grid: Grid, metadata: dict[str, str], header
     reader.report(grid.name, None, loaded, sum(not i.startswith("provisional:") for i in distinct),
                   sum(i.startswith("provisional:") for i in distinct))
     return True
+
+
+def _as_city(name: str) -> str:
+    """A place of a city database read as the city ("南宁" -> "南宁市"); a total (全国) stays as printed."""
+    return name if not name or name.endswith("市") or _aggregate(squash(name)) else name + "市"
 
 
 # ------------------------------------------------------------------------------------------------- entry
