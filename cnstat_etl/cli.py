@@ -18,7 +18,7 @@ from cnstat_etl.harmonise import roles_of
 from cnstat_etl.harmonise.resolver import RegionResolver, resolve_name
 from cnstat_etl.load.export import FORMATS, export
 from cnstat_etl.load.validate import validate
-from cnstat_etl.load.warehouse import Warehouse, WarehouseBusy
+from cnstat_etl.load.warehouse import Warehouse, WarehouseBusy, dictionary_rows, provisional_indicators
 from cnstat_etl.pipeline import KINDS, STATUS_WORDS, FileOutcome, ingest
 from cnstat_etl.report import ReportOptions, build_report
 
@@ -103,7 +103,7 @@ def _show_progress(index: int, total: int, outcome: FileOutcome) -> None:
     word = f"{STATUS_WORDS[outcome.status]:9}"
     if outcome.status == "failed":
         click.secho(f"{prefix} FAILED    {outcome.path}: {outcome.reason}", fg="red", err=True)
-    elif outcome.status in ("unchanged", "duplicate", "no_values"):
+    elif outcome.status in ("unchanged", "duplicate", "no_values", "skipped"):
         click.echo(f"{prefix} {word} {outcome.path}: {outcome.reason}")
     elif outcome.firms:
         click.echo(f"{prefix} {word} {outcome.path}: {outcome.firms} firms, {outcome.firms_placed} placed on "
@@ -156,6 +156,17 @@ def ingest_command(paths, db, year, edition, jobs, vintage, kind):
             if outcome.status == "failed":
                 click.echo(f"  failed: {outcome.path}: {outcome.reason}", err=True)
         sys.exit(1)
+
+
+@main.command("indicators")
+@click.option("--unknown", is_flag=True,
+              help="List the provisional indicators (numeric columns naming no dictionary indicator), with counts.")
+@db_option
+@format_option
+def indicators_command(unknown, db, output_format):
+    """The indicator dictionary, or with --unknown the provisional indicators loaded, for curation."""
+    columns, rows = provisional_indicators(existing_warehouse(db), _tell_waiting) if unknown else dictionary_rows()
+    print_rows(columns, rows, output_format)
 
 
 @main.command("query")

@@ -79,3 +79,13 @@ def report_template(name: str) -> str:
 def read_mapping_toml(name: str) -> dict:
     with open(MAPPINGS_DIR / name, "rb") as f:
         return tomllib.load(f)
+
+
+@functools.lru_cache(maxsize=None)
+def source_descriptors() -> tuple[tuple[str, dict], ...]:
+    """(name, content) of every mappings/sources/*.toml: what each column of a dataset means."""
+    found = []
+    for path in sorted((MAPPINGS_DIR / "sources").glob("*.toml")):
+        with open(path, "rb") as f:
+            found.append((path.stem, tomllib.load(f)))
+    return tuple(found)

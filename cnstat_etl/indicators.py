@@ -96,3 +96,18 @@ def match_header(text: str, year: int | None) -> str | None:
         if variant.applies_to(year):
             return variant.indicator
     return None
+
+
+# A numeric column naming no indicator still loads, under this prefix and its normalised header, so
+# nothing printed is dropped; `cnstat indicators --unknown` lists them for curation into the dictionary.
+PROVISIONAL_PREFIX = "provisional:"
+
+
+def provisional_id(header_parts: list[str]) -> str:
+    """"provisional:年末单位从业人员/第一产业" from the header path's parts (scope words already left out)."""
+    keys = [header_key(part) for part in header_parts]
+    return PROVISIONAL_PREFIX + "/".join(dict.fromkeys(k for k in keys if k))
+
+
+def is_provisional(indicator: str) -> bool:
+    return indicator.startswith(PROVISIONAL_PREFIX)

@@ -54,6 +54,10 @@ class BodyRow:
     indentation: int  # leading blanks printed before the label: a row is nested under a less indented one
     has_values: bool  # any value column holds something other than a missing marker
     total: bool  # labelled as a total (全 省, 合计: parsers/layout.toml) or unlabelled with values
+    # A row of a panel or list (one row per place and year, in any order): what it is does not depend on
+    # the rows above it, and its province is the one its own province column prints, if any.
+    standalone: bool = False
+    province: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,7 @@ class ExtractedValue:
     unit_as_printed: str | None  # "万元"; None when the indicator is unitless
     value_as_printed: str  # the cell text as printed
     value: float | None  # the printed number parsed (still in the printed unit); None = missing
+    region_code: str | None = None  # a 6-digit code the source prints beside the name (census, code-keyed panels)
 
 
 @dataclass(frozen=True)
@@ -124,6 +129,13 @@ class ExtractResult:
     rows: list[BodyRow] = field(default_factory=list)
     tables: list[TableReport] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # yearbook / nbs / census / researcher_panel: the panel prefers them in this order
+    source_kind: str = "yearbook"
+
+    @property
+    def skipped(self) -> bool:
+        """True when the file is readable but holds no statistics (a code list, a crosswalk)."""
+        return any(p.kind == NOT_STATISTICAL for p in self.problems)
 
     @property
     def failed(self) -> bool:
@@ -132,11 +144,13 @@ class ExtractResult:
 
     @property
     def failure_reason(self) -> str:
-        return next((p.message for p in self.problems if p.kind in FILE_LEVEL_FAILURES), "")
+        return next((p.message for p in self.problems if p.kind in FILE_LEVEL_FAILURES | {NOT_STATISTICAL}), "")
 
 
 # Problems that mean the whole file is unusable, as opposed to one page, table, row or column.
 FILE_LEVEL_FAILURES = frozenset({"unreadable_file", "no_table"})
+# A readable file that is not a statistical table (a code list): skipped, not failed.
+NOT_STATISTICAL = "not_statistical"
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +24,8 @@ STATUS_WORDS = {
     "replaced": "replaced",  # new bytes at a path loaded before: its earlier rows are gone
     "unchanged": "unchanged",  # the same bytes at the same path: nothing to do
     "duplicate": "duplicate",  # the same bytes as a file loaded from another path: loaded once
-    "no_values": "no values",  # read, but no value loaded (no known indicator, or no row placed)
+    "no_values": "no values",  # read, but no value loaded (no value column read, or no row placed)
+    "skipped": "skipped",  # not a statistical table (a code list): named as such, not a failure
     "failed": "failed",
 }
 KINDS = ("yearbook", "firms")  # `--kind`: what to read the files as; by default recognised per file
@@ -141,7 +141,7 @@ def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions 
             sha256 = file_sha256(path) if path.is_file() else ""
         except OSError:
             sha256 = ""  # extraction reports why it cannot be read
-        if sha256 and by_path.get(key) in ((sha256, "loaded"), (sha256, "duplicate")):
+        if sha256 and by_path.get(key) in ((sha256, "loaded"), (sha256, "duplicate"), (sha256, "skipped")):
             _record(summary, FileOutcome(path, "unchanged", reason="already loaded"), len(files), on_file)
         elif sha256 and loaded.get(sha256, key) != key:
             duplicates.append((path, key, sha256))
@@ -195,6 +195,8 @@ def _outcome(path: Path, extracted: ExtractResult, harmonised: HarmonisedFile, e
                           len(harmonised.unresolved), len(problems) - errors, errors)
     if extracted.failed:
         outcome.status, outcome.reason = "failed", extracted.failure_reason
+    elif extracted.skipped:
+        outcome.status, outcome.reason = "skipped", extracted.failure_reason
     elif not harmonised.observations:
         outcome.status, outcome.reason = "no_values", _why_no_values(extracted, harmonised)
     elif earlier and earlier[1] != "failed" and earlier[0] != sha256:
@@ -203,16 +205,13 @@ def _outcome(path: Path, extracted: ExtractResult, harmonised: HarmonisedFile, e
 
 
 def _why_no_values(extracted: ExtractResult, harmonised: HarmonisedFile) -> str:
-    if not any(t.columns_recognised for t in extracted.tables):
+    if not extracted.values:
+        # A header naming no indicator loads as a provisional one: nothing read means no column had a
+        # header to load under (or no number under it).
         seen = [p.message for p in extracted.problems if p.kind == "unknown_column"]
-        labels = [m.group(1) for m in map(_UNKNOWN_HEADER.search, seen) if m] or seen
-        return "no known indicator; columns seen: " + (", ".join(labels) or "none")
+        return "no value read; columns seen: " + ("; ".join(seen) or "none")
     return (f"no row placed: {len(harmonised.unresolved)} unresolved, "
             f"{sum(1 for p in harmonised.problems if p.severity == 'error')} errors")
-
-
-# The header an unknown_column problem names (extract's message: "header '...' names no indicator ...").
-_UNKNOWN_HEADER = re.compile(r"header '(.*)' names no indicator")
 
 
 def _record(summary: IngestSummary, outcome: FileOutcome, total: int, on_file) -> None:

@@ -76,23 +76,27 @@ def test_a_bad_option_or_file_is_one_line_on_stderr_and_exit_1(command, reason, 
     assert len(lines) == 1 and lines[0].startswith("Error: ") and reason in lines[0], (command, result.stderr)
 
 
-def test_a_file_that_loads_no_value_says_no_known_indicator_with_the_columns_it_saw(tmp_path):
-    health = write_table(tmp_path / "health.xlsx", "各市卫生机构（2008年）", ["地区", "医院数（个）", "床位数（张）"],
-                         [["南京市", 250, 41000]])
-    gdp = write_table(tmp_path / "gdp.xlsx", "各市主要指标（2008年）", ["地区", "地区生产总值（亿元）"], [["南京市", 3814.53]])
-    result = cnstat("ingest", str(health), str(gdp), "--db", str(tmp_path / "w.duckdb"))
+def test_a_file_that_loads_no_value_says_why_and_unknown_columns_load_as_provisional(tmp_path):
+    # Columns naming no dictionary indicator load as provisional indicators (issue 14): not "no values".
+    toilets = write_table(tmp_path / "toilets.xlsx", "各市公共设施（2008年）", ["地区", "公共厕所（座）"],
+                          [["南京市", 250]])
+    mars = write_table(tmp_path / "mars.xlsx", "各市主要指标（2008年）", ["地区", "地区生产总值（亿元）"], [["火星市", 1.0]])
+    headless = write_table(tmp_path / "headless.xlsx", "各市公共设施（2008年）", ["地区", ""], [["南京市", 250]])
+    result = cnstat("ingest", str(toilets), str(mars), str(headless), "--db", str(tmp_path / "w.duckdb"))
     assert result.returncode == 0, result.stderr
-    health_line = next(line for line in result.stdout.splitlines() if "health.xlsx" in line)
-    assert "no values" in health_line and "loaded" not in health_line
-    assert "no known indicator" in health_line and "医院数（个）" in health_line and "床位数（张）" in health_line
-    gdp_line = next(line for line in result.stdout.splitlines() if "gdp.xlsx" in line)
-    assert "loaded" in gdp_line and "1 table, 1 value, 0 unresolved rows, 0 errors" in gdp_line
-    assert "2 files: 1 loaded" in result.stdout and "1 no values" in result.stdout
+    toilets_line = next(line for line in result.stdout.splitlines() if "toilets.xlsx" in line)
+    assert "loaded" in toilets_line and "1 table, 1 value, 0 unresolved rows, 0 errors" in toilets_line
+    mars_line = next(line for line in result.stdout.splitlines() if "mars.xlsx" in line)
+    assert "no values" in mars_line and "no row placed: 1 unresolved" in mars_line
+    headless_line = next(line for line in result.stdout.splitlines() if "headless.xlsx" in line)
+    assert "no values" in headless_line and "no value read" in headless_line
+    assert "column with values has no header" in headless_line
+    assert "3 files: 1 loaded" in result.stdout and "2 no values" in result.stdout
 
 
 def test_summary_points_to_the_problems_command_which_lists_them_by_kind(tmp_path):
     source = write_table(tmp_path / "mixed.xlsx", "各市主要指标（2008年）",
-                         ["地区", "地区生产总值（亿元）", "医院数（个）"], [["南京市", 3814.53, 250], ["火星市", 1.0, 2]])
+                         ["地区", "地区生产总值（亿元）", "公共厕所（座）"], [["南京市", 3814.53, 250], ["火星市", 1.0, 2]])
     db = tmp_path / "w.duckdb"
     result = cnstat("ingest", str(source), "--db", str(db))
     assert result.returncode == 0, result.stderr

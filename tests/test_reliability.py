@@ -189,11 +189,13 @@ def test_extract_preview_of_a_bad_file_names_the_reason_without_a_traceback(name
     assert BAD_REASONS[name] in result.stderr and "Traceback" not in result.stderr
 
 
-def test_table_whose_columns_name_no_known_indicator_loads_nothing_but_is_not_a_failure(tmp_path):
-    source = write_table(tmp_path / "health.xlsx", "各市卫生机构（2008年）", ["地区", "医院数（个）", "床位数（张）"],
-                         [["南京市", 250, 41000]])
+def test_table_whose_columns_name_no_known_indicator_loads_them_as_provisional_and_is_not_a_failure(tmp_path):
+    source = write_table(tmp_path / "toilets.xlsx", "各市公共设施（2008年）", ["地区", "公共厕所（座）", "邮政局（万处）"],
+                         [["南京市", 250, 4.1]])
     db = tmp_path / "w.duckdb"
     result = cnstat("ingest", str(source), "--db", str(db))
     assert result.returncode == 0, result.stderr
     assert scalar(db, "select status from sources") == "loaded"
     assert scalar(db, "select unrecognised_columns from extraction_report") == 2
+    assert scalar(db, "select list(indicator || '=' || value || ' ' || unit order by indicator) from observations"
+                  ) == ["provisional:公共厕所=250.0 count", "provisional:邮政局=41000.0 count"]

@@ -233,3 +233,25 @@ def test_lineage_of_shows_code_reuse(resolver):
 def test_helpers_split_and_key_printed_names():
     assert split_printed("南 京 Nanjing") == ("南京", "Nanjing")
     assert latin_key("Ma'an Shan City") == latin_key("MAANSHAN") == "maanshan"
+
+
+@pytest.mark.parametrize("code, printed, year, expected", [
+    ("520500", "毕节市", 2010, "522400"),  # 毕节地区 became 毕节市 whole in 2011
+    ("540300", "昌都市", 2010, "542100"),
+    ("331100", "丽水市", 1999, "332500"),  # the name alone would be the county-level 丽水市 332501
+])
+def test_a_code_created_later_is_the_unit_whose_whole_area_it_was(resolver, code, printed, year, expected):
+    result = resolver.resolve_coded(code, printed, year=year)
+    assert (result.code, result.level, result.match_kind) == (expected, "prefecture", "code_lineage")
+
+
+def test_a_code_created_later_from_parts_is_not_put_on_its_county_namesake(resolver):
+    # 秦皇岛市 130300 (1983) took in more than the county-level 秦皇岛市 132701 of 1982.
+    result = resolver.resolve_coded("130300", "秦皇岛市", year=1982)
+    assert result.code is None and "132701" in result.reason and "county-level" in result.reason
+    assert resolver.resolve("秦皇岛市", year=1982).code == "132701"
+
+
+def test_a_code_created_from_parts_with_no_namesake_then_stays_unresolved(resolver):
+    result = resolver.resolve_coded("659005", "北屯市", year=2010)
+    assert (result.code, result.reason) == (None, "not in force in 2010")

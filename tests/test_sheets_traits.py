@@ -20,7 +20,9 @@ def test_table_continued_over_pages_in_one_sheet_is_one_table_with_each_unknown_
     assert [(t.table_number, t.sheet, t.columns_recognised, t.columns_unrecognised) for t in result.tables] == [
         ("2-9", "1-7", 3, 1)]
     assert [(p.column, p.message.split("'")[1].split(" ")[0]) for p in problems_of(result, "unknown_column")] == [
-        (6, "绿地面积")]
+        (6, "公共厕所")]
+    # Reported, and still loaded: under a provisional indicator keyed by its header, on every page.
+    assert {v.provenance.column for v in result.values if v.indicator == "provisional:公共厕所"} == {6}
 
 
 def test_edition_printed_above_the_title_gives_the_data_year():

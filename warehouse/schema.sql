@@ -9,7 +9,8 @@ CREATE TABLE IF NOT EXISTS sources (
     source_sha256   VARCHAR NOT NULL,   -- content hash: re-ingesting the same bytes is a no-op
     source_path     VARCHAR NOT NULL,   -- absolute path as ingested: the file's identity with the hash
     file_format     VARCHAR NOT NULL,   -- pdf / xlsx / xls / html / csv
-    status          VARCHAR NOT NULL,   -- loaded / duplicate (the same bytes loaded from another path) / failed
+    status          VARCHAR NOT NULL,   -- loaded / duplicate (the same bytes loaded from another path) / failed /
+                                        -- skipped (not a statistical table: a code list)
     values_loaded   INTEGER NOT NULL,
     problems        INTEGER NOT NULL,
     loaded_at       TIMESTAMP NOT NULL
@@ -39,6 +40,10 @@ CREATE TABLE IF NOT EXISTS observations (
     "column"         INTEGER NOT NULL,  -- 1-based column
     edition          INTEGER            -- the yearbook edition, where the file or the catalogue says it
 );
+-- What the source is: yearbook / nbs / census / researcher_panel (code_list for a skipped one). The
+-- panel prefers them in that order (views.sql observations_preferred).
+ALTER TABLE sources ADD COLUMN IF NOT EXISTS kind VARCHAR;
+
 -- Warehouses made before the edition column existed get it here.
 ALTER TABLE observations ADD COLUMN IF NOT EXISTS edition INTEGER;
 

@@ -27,15 +27,19 @@ SELECT o.*, r.cny_per_usd,
 FROM observations o
 LEFT JOIN exchange_rates r ON r.year = o.year;
 
--- One value per cell (region_code, year, indicator, scope): where several sources print it, the latest
+-- One value per cell (region_code, year, indicator, scope): where several sources print it, yearbooks win
+-- over NBS database exports and census tables, which win over researcher panels; among yearbooks the latest
 -- edition wins (a later yearbook revises an earlier year); sources of unknown edition come after, the one
 -- loaded last first.
 CREATE OR REPLACE VIEW observations_preferred AS
 SELECT o.*
 FROM observations o
-JOIN (SELECT source_sha256, max(loaded_at) AS loaded_at FROM sources GROUP BY source_sha256) s USING (source_sha256)
+JOIN (SELECT source_sha256, max(loaded_at) AS loaded_at, any_value(kind) AS kind FROM sources GROUP BY source_sha256) s
+  USING (source_sha256)
 QUALIFY row_number() OVER (PARTITION BY o.region_code, o.year, o.indicator, o.scope
-                           ORDER BY o.edition DESC NULLS LAST, s.loaded_at DESC, o.source_file) = 1;
+                           ORDER BY CASE coalesce(s.kind, 'yearbook') WHEN 'yearbook' THEN 0 WHEN 'nbs' THEN 1
+                                         WHEN 'census' THEN 1 ELSE 2 END,
+                                    o.edition DESC NULLS LAST, s.loaded_at DESC, o.source_file) = 1;
 
 -- Values on the units of a target vintage. A rename or upgrade maps 1:1; a merger adds additive
 -- indicators into the successor; a dissolved or split unit's additive values are allocated by the
@@ -87,12 +91,15 @@ GROUP BY ALL;
 CREATE OR REPLACE VIEW harmonised_observations AS
 FROM harmonised_at((SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'vintage'));
 
--- Cells whose sources disagree by more than 0.5%: a revision, or a reading error to look at.
+-- Cells whose sources disagree by more than 0.5%: a revision, or a reading error to look at. Sources of
+-- every kind are compared, so a researcher panel's typo shows up against the yearbook; `kinds` lists them.
 CREATE OR REPLACE VIEW conflicts AS
 SELECT region_code, year, indicator, scope, count(*) AS sources,
        min(value) AS lowest, max(value) AS highest,
-       string_agg(source_file || ': ' || value_as_printed, '; ' ORDER BY source_file) AS printed
-FROM observations
+       string_agg(source_file || ': ' || value_as_printed, '; ' ORDER BY source_file) AS printed,
+       string_agg(DISTINCT coalesce(s.kind, 'yearbook'), ', ' ORDER BY coalesce(s.kind, 'yearbook')) AS kinds
+FROM observations LEFT JOIN (SELECT source_sha256, any_value(kind) AS kind FROM sources GROUP BY source_sha256) s
+  USING (source_sha256)
 WHERE value IS NOT NULL
-GROUP BY region_code, year, indicator, scope
+GROUP BY region_code, year, indicator, scope, unit  -- a provisional indicator may come in several units
 HAVING count(DISTINCT source_sha256) > 1 AND max(value) - min(value) > 0.005 * greatest(abs(max(value)), abs(min(value)));

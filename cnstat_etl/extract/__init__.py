@@ -13,6 +13,7 @@ from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from pdfplumber.utils.exceptions import PdfminerException
 
 from cnstat_etl.extract.pdf import extract_pdf
+from cnstat_etl.extract.series import read_series
 from cnstat_etl.extract.sheets import extract_grids
 from cnstat_etl.extract.tables import ExtractOptions
 from cnstat_etl.extract.workbook import UnreadableSource, read_grids, sniff_format
@@ -48,7 +49,9 @@ def extract_file(path: Path, options: ExtractOptions = ExtractOptions()) -> Extr
         if file_format == "pdf":
             result = extract_pdf(path, sha256, options)
         else:
-            result = extract_grids(read_grids(path), path.name, sha256, file_format, options)
+            grids = read_grids(path)
+            result = (read_series(grids, path.name, sha256, file_format, options)
+                      or extract_grids(grids, path.name, sha256, file_format, options))
     except UnreadableSource as error:
         return _unreadable(path, str(error))
     except OSError as error:
@@ -61,7 +64,7 @@ def extract_file(path: Path, options: ExtractOptions = ExtractOptions()) -> Extr
     if promised and promised != file_format and not (promised == "xls" and file_format in ("html", "csv")):
         result.problems.insert(0, Problem("misnamed_file", f"named {path.suffix} but holds {file_format}; "
                                           f"read as {file_format}", path.name))
-    if not result.values and not result.failed and _nothing_readable(result):
+    if not result.values and not result.failed and not result.skipped and _nothing_readable(result):
         result.problems.append(Problem("no_table", _why_nothing(result), path.name, severity="error"))
     return result
 

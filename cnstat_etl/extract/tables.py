@@ -24,7 +24,7 @@ from cnstat_etl.text import (
     squash,
     strip_footnote_marks,
 )
-from cnstat_etl.indicators import match_header
+from cnstat_etl.indicators import header_key, is_provisional, match_header, provisional_id
 from cnstat_etl.model import (BodyRow, ExtractedValue, ExtractResult, Problem, Provenance, TableContext,
                               TableReport)
 from cnstat_etl.unit_words import is_unit
@@ -201,6 +201,12 @@ def _scope_in(text: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=None)
+def _scope_words() -> frozenset[str]:
+    """Header keys that are only a scope ("全市", "市辖区"): not part of a provisional indicator's name."""
+    return frozenset(header_key(word) for words in layout()["scopes"].values() for word in words)
+
+
 _PARENTHESISED = re.compile(r"[(（]([^()（）]*)[)）]")
 
 
@@ -288,12 +294,12 @@ def read_header(
             if indicator:
                 break
         if indicator is None:
+            indicator = provisional_id([cell for cell in path if header_key(cell) not in _scope_words()])
             if not known_unrecognised:
                 problems.append(Problem("unknown_column",
-                                        f"header {label!r} names no indicator in mappings/header_variants.csv",
-                                        source, page, sheet, None, columns[column]))
+                                        f"header {label!r} names no indicator in mappings/header_variants.csv; "
+                                        f"loaded as {indicator!r}", source, page, sheet, None, columns[column]))
                 state.unrecognised.add(seen_key)
-            continue
         scope = next((s for s in map(_scope_in, reversed(path)) if s), None) or title_scope or "city_total"
         unit = next((u for u in map(_unit_in, reversed(path)) if u), None) or state.context.unit_line
         meanings.append(ColumnMeaning(column, label, indicator, scope, unit))
@@ -429,6 +435,6 @@ class TableAssembler:
             pages=tuple(state.pages),
             sheet=state.sheet,
             values=state.values,
-            columns_recognised=len(state.meanings),
+            columns_recognised=sum(not is_provisional(m.indicator) for m in state.meanings),
             columns_unrecognised=len(state.unrecognised),
         ))

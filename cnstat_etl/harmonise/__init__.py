@@ -16,8 +16,8 @@ from cnstat_etl.config import MAPPINGS_DIR
 from cnstat_etl.harmonise.regions import lineage_table, regions_table, units_in_force
 from cnstat_etl.harmonise.resolver import RegionResolver
 from cnstat_etl.harmonise.rows import RowRole, row_roles
-from cnstat_etl.harmonise.units import IncompatibleUnit, UnknownUnit, to_canonical
-from cnstat_etl.indicators import indicators
+from cnstat_etl.harmonise.units import IncompatibleUnit, UnknownUnit, to_base_unit, to_canonical
+from cnstat_etl.indicators import indicators, is_provisional
 from cnstat_etl.model import Aggregate, ExtractedValue, ExtractResult, Observation, Problem, Unresolved
 
 
@@ -70,6 +70,8 @@ def base_value(value: ExtractedValue) -> float | None:
     """The value in the indicator's canonical unit. Raises UnknownUnit / IncompatibleUnit."""
     if value.value is None:
         return None
+    if is_provisional(value.indicator):
+        return provisional_value(value)[0]
     indicator = indicators()[value.indicator]
     if value.unit_as_printed is None:
         raise UnknownUnit(f"no unit printed in the header or a unit line; {value.indicator} is in "
@@ -78,6 +80,19 @@ def base_value(value: ExtractedValue) -> float | None:
     if indicator.implied_per and "/" not in unit:
         unit = f"{unit}/{indicator.implied_per}"
     return to_canonical(value.value, unit, indicator.canonical_unit)
+
+
+def provisional_value(value: ExtractedValue) -> tuple[float | None, str]:
+    """A provisional indicator's value and unit: in the base unit where the unit word is known, else as
+    printed, under the printed unit (or "unknown")."""
+    printed = value.unit_as_printed
+    if printed:
+        try:
+            converted, unit = to_base_unit(value.value if value.value is not None else 0.0, printed)
+            return (converted if value.value is not None else None), unit
+        except UnknownUnit:
+            return value.value, printed
+    return value.value, "unknown"
 
 
 def roles_of(result: ExtractResult, resolver: RegionResolver | None = None) -> tuple[list[RowRole], list[Problem]]:
@@ -91,7 +106,7 @@ def harmonise(result: ExtractResult, resolver: RegionResolver | None = None,
     resolver = resolver or RegionResolver.default()
     out = HarmonisedFile()
     roles, out.problems = roles_of(result, resolver)
-    rows_reported: set[int] = set()
+    rows_reported: set[tuple[int, int | None]] = set()
     columns_failed: set[tuple] = set()
     totals: list[tuple[ExtractedValue, RowRole]] = []
     for value in result.values:
@@ -102,34 +117,40 @@ def harmonise(result: ExtractResult, resolver: RegionResolver | None = None,
         if role.kind in ("heading", "county"):
             continue
         where = value.provenance
+        row_key = (value.body_row, value.table.year)  # a series row spans years
         column_key = (value.table.table_title, where.sheet, where.column)
         if column_key in columns_failed:
             continue
         year = value.table.year
-        place = resolver.resolve(value.region_name, year=year, province=role.province)
+        if value.region_code:
+            place = resolver.resolve_coded(value.region_code, value.region_name, year=year,
+                                           province=role.province)
+        else:
+            place = resolver.resolve(value.region_name, year=year, province=role.province)
         if place.code is None:
-            if value.body_row not in rows_reported:
-                rows_reported.add(value.body_row)
+            if row_key not in rows_reported:
+                rows_reported.add(row_key)
                 out.unresolved.append(Unresolved(
                     where.source_file, where.page, where.sheet, where.row, value.row_label,
                     role.province, year, place.reason or "unknown name",
                     "; ".join(f"{code} {name}" for code, name in place.candidates)))
             continue
         if place.level == "county":
-            if value.body_row not in rows_reported:
-                rows_reported.add(value.body_row)
+            if row_key not in rows_reported:
+                rows_reported.add(row_key)
                 out.problems.append(_problem(
                     "county_row", f"{value.row_label!r} is county-level ({place.code} {place.name}); "
                     "the panel holds prefecture-level units", value))
             continue
-        indicator = indicators()[value.indicator]
+        indicator = indicators().get(value.indicator)
         try:
             converted = base_value(value)
         except (UnknownUnit, IncompatibleUnit) as error:
             columns_failed.add(column_key)
             out.problems.append(_column_problem("bad_unit", str(error), value))
             continue
-        if converted is not None and not indicator.plausible(converted):
+        unit = indicator.canonical_unit if indicator else provisional_value(value)[1]
+        if indicator and converted is not None and not indicator.plausible(converted):
             out.problems.append(_problem(
                 "implausible_value", f"{value.indicator} = {converted:g} {indicator.canonical_unit} "
                 f"(printed {value.value_as_printed} {value.unit_as_printed or ''}) is outside the plausible "
@@ -145,7 +166,7 @@ def harmonise(result: ExtractResult, resolver: RegionResolver | None = None,
             indicator=value.indicator,
             scope=value.scope,
             value=converted,
-            unit=indicator.canonical_unit,
+            unit=unit,
             value_as_printed=value.value_as_printed,
             unit_as_printed=value.unit_as_printed,
             source_file=where.source_file,

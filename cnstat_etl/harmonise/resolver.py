@@ -229,6 +229,49 @@ class RegionResolver:
             return _unresolved(f"not in force in {year}", [p for _, p in out_of_year])
         return _unresolved("unknown name")
 
+    def resolve_coded(self, printed_code: str, printed_name: str, *, year: int | None,
+                      province: str | None = None) -> Resolution:
+        """A row that prints its code beside its name (census, code-keyed panels).
+
+        The code is taken where it is in force in `year` and the name does not place the row elsewhere.
+        A code created after `year` (a source that printed today's codes for 2010) is the unit it was then
+        when its area stayed whole (毕节市 520500 in 2010 is 毕节地区 522400); otherwise the name decides,
+        unless it names a unit of another level (the county-level 毕节市 of 2010 is not the prefecture).
+        Code and name placing the row on two different units is left unresolved, never guessed.
+        """
+        by_name = self.resolve(printed_name, year=year, province=province)
+        known = self._by_code.get(printed_code.strip(), [])
+        periods = [p for p in known if year is not None and p.in_force(year)]
+        if not periods:
+            return self._earlier_unit_of_code(known, printed_name, year) or self._unless_other_level(
+                by_name, known, printed_code, printed_name, year)
+        if by_name.code not in (None, periods[0].code):
+            return _unresolved(f"code {printed_code} and name {printed_name!r} name different units in {year}",
+                               [periods[0]] + [p for p in self._by_code.get(by_name.code, []) if p.in_force(year)])
+        return _resolved(periods[0], "code")
+
+    def _earlier_unit_of_code(self, known: list[RegionPeriod], printed_name: str,
+                              year: int | None) -> Resolution | None:
+        """The unit in force in `year` whose whole area the code's later unit is, when the printed name is
+        that later unit's own; None otherwise."""
+        later = sorted((p for p in known if year is not None and p.valid_from > year), key=lambda p: p.valid_from)
+        chinese, _latin = split_printed(printed_name)
+        if not later or not any(v in (later[0].name, later[0].short_name) for v in chinese_variants(chinese)):
+            return None
+        earlier = regions.successor_shares(later[0].code, later[0].valid_from, year)
+        if len(earlier) != 1:
+            return None
+        period = regions.period_in_force(next(iter(earlier)), year)
+        return _resolved(period, "code_lineage") if period is not None else None
+
+    @staticmethod
+    def _unless_other_level(by_name: Resolution, known: list[RegionPeriod], printed_code: str, printed_name: str,
+                            year: int | None) -> Resolution:
+        if by_name.code is None or not known or any(p.level == by_name.level for p in known):
+            return by_name
+        return _unresolved(f"code {printed_code} is not in force in {year} and {printed_name!r} then names a "
+                           f"{by_name.level}-level unit ({by_name.code} {by_name.name})", known[:1])
+
     def _resolve_adjacent_year(self, out_of_year: list[tuple[str, RegionPeriod]], year: int) -> Resolution | None:
         """A name that ended or started during `year` (31-December lists) maps 1:1 to the unit of `year`."""
         found: dict[str, tuple[RegionPeriod, str]] = {}

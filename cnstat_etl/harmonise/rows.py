@@ -49,6 +49,11 @@ def row_roles(rows: list[BodyRow], years: dict[int, int | None], source: str,
         if row.table != table:
             table, province, outline = row.table, None, _Outline([])
         where = dict(source_file=source, page=row.page, sheet=row.sheet, row=row.row)
+        if row.standalone:
+            role, problem = _standalone_role(row, where, years.get(row.table), resolver)
+            roles.append(role)
+            problems += [problem] if problem else []
+            continue
         if row.total:
             # Totals are not places; their values are kept apart to check the places' sum against.
             problems.append(Problem("skipped_row", f"aggregate row {row.label!r} is not a prefecture", **where))
@@ -75,6 +80,22 @@ def row_roles(rows: list[BodyRow], years: dict[int, int | None], source: str,
             continue
         roles.append(RowRole("unit", province))
     return roles, problems
+
+
+def _standalone_role(row: BodyRow, where: dict, year: int | None,
+                     resolver: RegionResolver) -> tuple[RowRole, Problem | None]:
+    """A panel's row: a total by its words, a province (not a municipality, not a city of that name such
+    as 吉林市) as a subtotal, else a place."""
+    if row.total:
+        return RowRole("total", row.province), Problem("skipped_row", f"aggregate row {row.label!r} is not a "
+                                                       "prefecture", **where)
+    province_code = resolver.resolve_province(row.name)
+    place = resolver.resolve(row.name, year=year, province=row.province) if province_code else None
+    if province_code and province_code not in MUNICIPALITY_CODES and not (
+            place and place.code and place.level in CITY_LEVELS):
+        return (RowRole("subtotal" if row.has_values else "heading", row.province),
+                Problem("skipped_row", f"province row {row.label!r} is not a prefecture", **where))
+    return RowRole("unit", row.province), None
 
 
 def _namesake_place(row: BodyRow, province_code: str, province: str | None, outline: _Outline,

@@ -64,3 +64,12 @@ def conversion_factor(printed_unit: str, canonical_unit: str) -> Decimal:
             f"{printed_unit!r} does not convert to {canonical_unit} ({error.dim1} vs {error.dim2})"
         ) from None
     return Decimal(repr(float(factor)))
+
+
+def to_base_unit(value: float, printed_unit: str) -> tuple[float, str]:
+    """A value in the unit its printed unit word names, without the magnitude: 12.5 万元 -> (125000, "CNY").
+
+    For a provisional indicator, which has no canonical unit yet. Raises UnknownUnit.
+    """
+    quantity = parse_unit(printed_unit)
+    return float(Decimal(repr(value)) * Decimal(repr(float(quantity.magnitude)))), str(quantity.units)

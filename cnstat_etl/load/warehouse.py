@@ -18,6 +18,7 @@ import pandas as pd
 
 from cnstat_etl.config import WAREHOUSE_DIR
 from cnstat_etl.harmonise import HarmonisedFile
+from cnstat_etl.indicators import PROVISIONAL_PREFIX, indicators
 from cnstat_etl.load.panel import researcher_relations_sql
 from cnstat_etl.model import ExtractResult, Problem
 
@@ -127,8 +128,8 @@ class Warehouse:
                     {**dataclasses.asdict(t), "source_file": extracted.source_file,
                      "pages": ",".join(map(str, t.pages)) or None}
                     for t in extracted.tables], source_sha256=sha256)
-                self._set_source(source_path, sha256, extracted, "loaded", len(harmonised.observations),
-                                 len(problems))
+                self._set_source(source_path, sha256, extracted, "skipped" if extracted.skipped else "loaded",
+                                 len(harmonised.observations), len(problems))
                 if earlier and earlier != sha256:
                     self._drop_unreferenced(earlier)
             self.con.execute("COMMIT")
@@ -179,6 +180,7 @@ class Warehouse:
         self._insert("sources", [{
             "source_file": extracted.source_file, "source_sha256": sha256,
             "source_path": source_path, "file_format": extracted.file_format, "status": status,
+            "kind": extracted.source_kind,
             "values_loaded": values, "problems": problems, "loaded_at": _now(),
         }])
 
@@ -275,3 +277,20 @@ class Warehouse:
         cursor = self.con.execute(sql)
         columns = [d[0] for d in cursor.description] if cursor.description else []
         return columns, cursor.fetchall()
+
+
+def provisional_indicators(db_path: Path, wait=None) -> tuple[list[str], list[tuple]]:
+    """Provisional indicators in the warehouse, most values first: what to curate into the dictionary."""
+    with Warehouse(db_path, read_only=True, wait=wait) as warehouse:
+        return warehouse.query(f"""
+            SELECT indicator, unit, count(*) AS "values", count(DISTINCT source_file) AS files,
+                   string_agg(DISTINCT source_file, '; ' ORDER BY source_file) AS sources,
+                   any_value(column_label) AS example_header
+            FROM observations WHERE starts_with(indicator, '{PROVISIONAL_PREFIX}')
+            GROUP BY indicator, unit ORDER BY "values" DESC, indicator""")
+
+
+def dictionary_rows() -> tuple[list[str], list[tuple]]:
+    """The indicator dictionary (mappings/indicators.csv) as rows."""
+    columns = ["id", "name_zh", "name_en", "canonical_unit", "additive"]
+    return columns, [(i.id, i.name_zh, i.name_en, i.canonical_unit, i.additive) for i in indicators().values()]

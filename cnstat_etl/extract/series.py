@@ -1,0 +1,456 @@
+"""Time series and panels: NBS portal exports, long panels, and files a source descriptor explains.
+
+Besides the yearbook's city tables (tables.py), sources come as
+- wide series (NBS portal exports): metadata lines (数据库：…, 指标：国内生产总值(亿元) or 地区：广州), a header
+  of years ("2017年"), places or indicators as rows, a source footer;
+- long panels: one row per place and year, with a year column (年份 / year) or the year in a column's
+  suffix (popu_2010);
+- described files: a TOML in mappings/sources/ states what each column means (place code or name, year,
+  indicator, scope and unit), matched by the file's hash or its column signature (PUDL's column maps). A
+  descriptor of kind "code_list" names a file that is not a statistical table, which is then skipped.
+Column names that carry indicator, scope and unit are split by the rules in parsers/layout.toml [series].
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+
+from cnstat_etl.config import layout, source_descriptors
+from cnstat_etl.extract.tables import ExtractOptions, _aggregate, _scope_in, catalogued_edition
+from cnstat_etl.extract.workbook import Grid
+from cnstat_etl.indicators import match_header, provisional_id
+from cnstat_etl.model import (NOT_STATISTICAL, BodyRow, ExtractedValue, ExtractResult, Problem, Provenance,
+                              TableContext, TableReport)
+from cnstat_etl.text import as_printed, fold, is_missing, matches_prefix, parse_number, squash
+
+
+def _rules() -> dict:
+    return layout()["series"]
+
+
+@functools.lru_cache(maxsize=None)
+def _pattern(key: str) -> re.Pattern:
+    return re.compile(_rules()[key])
+
+
+def _key(text: str) -> str:
+    return squash(text).lower()
+
+
+# ------------------------------------------------------------------------------------------ column names
+
+@dataclass(frozen=True)
+class ColumnName:
+    """What a column name says: "地区生产总值_当年价格_全市_万元" -> (地区生产总值, city_total, 万元)."""
+
+    indicator_text: str
+    scope: str | None
+    unit: str | None
+
+
+_TRAILING_UNIT = re.compile(r"[(（]([^()（）]+)[)）]\s*$")
+
+
+def split_column_name(header: str) -> ColumnName:
+    rules = _rules()
+    text = fold(header).strip()
+    unit = None
+    bracketed = _TRAILING_UNIT.search(text)
+    if bracketed and _pattern("unit_part_pattern").match(squash(bracketed.group(1))):
+        unit, text = squash(bracketed.group(1)), text[:bracketed.start()]
+    parts = [text]
+    for separator in rules["name_separators"]:
+        parts = [piece for part in parts for piece in part.split(separator)]
+    parts = [part.strip() for part in parts if part.strip()]
+    if unit is None and len(parts) > 1 and _pattern("unit_part_pattern").match(squash(parts[-1])):
+        unit = squash(parts.pop())
+    scope = None
+    kept = []
+    for part in parts:
+        if squash(part) in rules["dropped_qualifiers"]:
+            continue
+        found = _scope_in(part)
+        if found and _scope_word_only(part):
+            scope = found
+            continue
+        prefix = _scope_prefix(part)
+        if prefix:
+            scope, part = prefix
+        kept.append(part)
+    if unit is not None:
+        unit = rules["unit_spellings"].get(unit, unit)
+    return ColumnName("_".join(kept) or text, scope, unit)
+
+
+def _scope_words() -> list[tuple[str, str]]:
+    return [(squash(word), scope) for scope, words in layout()["scopes"].items() for word in words]
+
+
+def _scope_word_only(part: str) -> bool:
+    return any(squash(part).lower() == word.lower() for word, _ in _scope_words())
+
+
+def _scope_prefix(part: str) -> tuple[str, str] | None:
+    """"市辖区地区生产总值" -> ("urban_districts", "地区生产总值"): a Chinese scope word opening the name."""
+    squashed = squash(part)
+    for word, scope in _scope_words():
+        if re.match(r"[\u4e00-\u9fff]", word) and squashed.startswith(word) and len(squashed) > len(word):
+            return scope, squashed[len(word):]
+    return None
+
+
+# ------------------------------------------------------------------------------------------- descriptors
+
+@dataclass(frozen=True)
+class Descriptor:
+    name: str
+    content: dict
+
+    @property
+    def kind(self) -> str:
+        return self.content.get("kind", "researcher_panel")
+
+
+def find_descriptor(sha256: str, headers: list[str]) -> Descriptor | None:
+    """The descriptor naming this file's hash, else the one whose column signature its header row holds."""
+    present = {_key(h) for h in headers}
+    for name, content in source_descriptors():
+        if sha256 in content.get("match", {}).get("sha256", []):
+            return Descriptor(name, content)
+    for name, content in source_descriptors():
+        for signature in content.get("match", {}).get("signatures", []):
+            if signature and {_key(c) for c in signature} <= present:
+                return Descriptor(name, content)
+    return None
+
+
+# ------------------------------------------------------------------------------------------------ panels
+
+@dataclass(frozen=True)
+class Measure:
+    """A value column of a panel: its meaning, and the year it holds when the header says it."""
+
+    column: int
+    label: str
+    indicator: str
+    scope: str
+    unit: str | None
+    year: int | None = None
+
+
+@dataclass
+class PanelLayout:
+    header_row: int
+    place_column: int | None
+    code_column: int | None = None
+    province_column: int | None = None
+    year_column: int | None = None
+    fixed_year: int | None = None
+    year_from: str = "column"
+    measures: list[Measure] = field(default_factory=list)
+    ignored: list[tuple[int, str, str]] = field(default_factory=list)  # (column, header, why)
+
+
+def _find_column(headers: list[str], names: list[str]) -> int | None:
+    wanted = {_key(n) for n in names}
+    return next((i for i, h in enumerate(headers) if _key(h) in wanted), None)
+
+
+def _measure(column: int, header: str, year: int | None, spec: dict | None, stem: str | None = None) -> Measure:
+    """A column's meaning: what its descriptor entry states, else what its name (less a year suffix) says."""
+    spec = spec or {}
+    split = split_column_name(stem or header)
+    indicator = spec.get("indicator") or match_header(split.indicator_text, year) or provisional_id(
+        [split.indicator_text])
+    return Measure(column, as_printed(header), indicator, spec.get("scope") or split.scope or "city_total",
+                   spec.get("unit", split.unit) or None, year)
+
+
+def _year_suffix(header: str) -> tuple[str, int] | None:
+    match = _pattern("year_suffix_pattern").match(squash(header))
+    return (match.group("stem"), int(match.group("year"))) if match else None
+
+
+def panel_layout(rows: list[list[str]], descriptor: Descriptor | None,
+                 default_year: int | None = None) -> PanelLayout | None:
+    """Where a long panel keeps its places, years and values; None when the grid is not one."""
+    rules = _rules()
+    keys = (descriptor.content.get("keys", {}) if descriptor else {})
+    header_row = next((i for i, row in enumerate(rows) if sum(bool(fold(c)) for c in row) > 1), None)
+    if header_row is None:
+        return None
+    headers = rows[header_row]
+    place = _find_column(headers, [keys["place_name"]] if "place_name" in keys else rules["place_name_headers"])
+    code = _find_column(headers, [keys["place_code"]] if "place_code" in keys else rules["place_code_headers"])
+    province = _find_column(headers, [keys["province"]] if "province" in keys else rules["province_headers"])
+    year_column = _find_column(headers, [keys["year"]] if "year" in keys else rules["year_column_headers"])
+    if (place is None and code is None) or (descriptor is None and header_row != 0):
+        return None  # a yearbook table has its title above the header; a panel export starts with it
+    layout_ = PanelLayout(header_row, place, code, province, year_column, keys.get("fixed_year"))
+    if year_column is None:
+        layout_.year_from = "descriptor" if layout_.fixed_year else "suffix"
+        if layout_.fixed_year is None and not any(_year_suffix(h) for h in headers):
+            layout_.fixed_year, layout_.year_from = default_year, "catalogue or option"
+    described = (descriptor.content.get("columns", {}) if descriptor else {})
+    described = {_key(name): spec for name, spec in described.items()}
+    key_columns = {c for c in (place, code, province, year_column) if c is not None}
+    for column, header in enumerate(headers):
+        if column in key_columns or not fold(header):
+            continue
+        suffix = _year_suffix(header) if year_column is None and layout_.fixed_year is None else None
+        stem, year = suffix if suffix else (header, None)
+        spec = described.get(_key(header)) or described.get(_key(stem))
+        if spec and "ignore" in spec:
+            layout_.ignored.append((column, as_printed(header), spec["ignore"]))
+            continue
+        if not _numeric_column(rows[header_row + 1:], column):
+            layout_.ignored.append((column, as_printed(header), "holds text, not numbers"))
+            continue
+        layout_.measures.append(_measure(column, header, year or layout_.fixed_year, spec, stem))
+    has_year = year_column is not None or layout_.fixed_year is not None or all(
+        m.year is not None for m in layout_.measures)
+    if not layout_.measures or not has_year:
+        return None
+    return layout_
+
+
+def _numeric_column(body: list[list[str]], column: int) -> bool:
+    filled = [row[column] for row in body if not is_missing(row[column])]
+    return bool(filled) and sum(parse_number(c).ok for c in filled) > len(filled) / 2
+
+
+class SeriesReader:
+    """Collects one file's values from its series or panel grids into an ExtractResult."""
+
+    def __init__(self, source: str, sha256: str, file_format: str, kind: str, title: str):
+        self.result = ExtractResult(source, sha256, file_format, source_kind=kind)
+        self.title = title
+        self._contexts: dict[tuple[int, str], TableContext] = {}
+
+    def context(self, year: int, year_from: str, unit_line: str | None = None) -> TableContext:
+        key = (year, year_from)
+        if key not in self._contexts:
+            self._contexts[key] = TableContext(None, self.title, year, year_from, unit_line)
+        return self._contexts[key]
+
+    def body_row(self, sheet: str, row: int, label: str, place: str, cells: list[str],
+                 province: str | None = None) -> int:
+        """Record a printed row (harmonise decides what it is); its index for the row's values.
+
+        A total row (城市合计, 全国) is told by its words and kept apart to check sums against, never placed.
+        """
+        self.result.rows.append(BodyRow(
+            table=len(self.result.tables), page=None, sheet=sheet, row=row, label=label, name=place,
+            indentation=0, has_values=any(not is_missing(c) for c in cells), total=_aggregate(place),
+            standalone=True, province=province))
+        return len(self.result.rows) - 1
+
+    def value(self, body_row: int, column: int, context: TableContext, code: str | None, column_label: str,
+              indicator: str, scope: str, unit: str | None, cell: str) -> bool:
+        """Add one cell; False (and a problem) when it is neither a number nor a missing marker."""
+        printed = self.result.rows[body_row]
+        sheet, row = printed.sheet, printed.row
+        where = Provenance(self.result.source_file, self.result.source_sha256, None, sheet, row, column)
+        number = parse_number(cell)
+        if not number.ok:
+            self.result.problems.append(Problem("unreadable_value", f"{cell!r} is neither a number nor a "
+                                                "missing marker", self.result.source_file, None, sheet, row,
+                                                column))
+            return False
+        self.result.values.append(ExtractedValue(
+            provenance=where, table=context, body_row=body_row, row_label=printed.label, region_name=printed.name,
+            column_label=column_label, indicator=indicator, scope=scope, unit_as_printed=unit,
+            value_as_printed=as_printed(cell), value=number.value, region_code=code))
+        return True
+
+    def report(self, sheet: str, year: int | None, values: int, recognised: int, provisional: int) -> None:
+        self.result.tables.append(TableReport(None, self.title, year, (), sheet, values, recognised, provisional))
+
+
+def read_panel(reader: SeriesReader, grid: Grid, panel: PanelLayout, options: ExtractOptions) -> None:
+    rows = grid.rows
+    source = reader.result.source_file
+    for column, header, why in panel.ignored:
+        reader.result.problems.append(Problem("ignored_column", f"column {header!r} not loaded: {why}", source,
+                                              None, grid.name, panel.header_row + 1, column + 1))
+    _report_provisional(reader, grid.name, panel.header_row + 1, panel.measures)
+    loaded = 0
+    for index in range(panel.header_row + 1, len(rows)):
+        row = rows[index]
+        if not any(fold(c) for c in row):
+            continue
+        place = squash(row[panel.place_column]) if panel.place_column is not None else ""
+        code = squash(row[panel.code_column]) if panel.code_column is not None else None
+        if matches_prefix(place, layout()["footnote_prefixes"]):
+            continue
+        row_year = None
+        if panel.year_column is not None:
+            parsed = parse_number(row[panel.year_column])
+            if not parsed.ok or parsed.value is None or not parsed.value.is_integer():
+                reader.result.problems.append(Problem(
+                    "unknown_year", f"year {row[panel.year_column]!r} is not a year; the row is not loaded",
+                    source, None, grid.name, index + 1, panel.year_column + 1, "error"))
+                continue
+            row_year = int(parsed.value)
+        province = as_printed(row[panel.province_column]) if panel.province_column is not None else None
+        label = as_printed(" ".join(c for c in (
+            row[panel.place_column] if panel.place_column is not None else "", code or "") if c))
+        body_row = reader.body_row(grid.name, index + 1, label, place, [row[m.column] for m in panel.measures],
+                                   province)
+        for measure in panel.measures:
+            year = measure.year or row_year
+            context = reader.context(year, "column" if row_year else panel.year_from)
+            if reader.value(body_row, measure.column + 1, context, code, measure.label, measure.indicator,
+                            measure.scope, measure.unit, row[measure.column]):
+                loaded += 1
+    reader.report(grid.name, panel.fixed_year, loaded,
+                  sum(not m.indicator.startswith("provisional:") for m in panel.measures),
+                  sum(m.indicator.startswith("provisional:") for m in panel.measures))
+
+
+def _report_provisional(reader: SeriesReader, sheet: str, row: int, measures: list[Measure]) -> None:
+    seen = set()
+    for measure in measures:
+        if measure.indicator.startswith("provisional:") and measure.column not in seen:
+            seen.add(measure.column)
+            reader.result.problems.append(Problem(
+                "unknown_column", f"header {measure.label!r} names no indicator in mappings/header_variants.csv; "
+                f"loaded as {measure.indicator!r}", reader.result.source_file, None, sheet, row, measure.column + 1))
+
+
+# -------------------------------------------------------------------------------------------- wide (NBS)
+
+def _metadata(rows: list[list[str]]) -> tuple[dict[str, str], int]:
+    """The metadata lines above an NBS export's header, and the header's row index."""
+    found: dict[str, str] = {}
+    for index, row in enumerate(rows):
+        filled = [fold(c) for c in row if fold(c)]
+        match = _pattern("metadata_pattern").match(filled[0]) if len(filled) == 1 else None
+        if match:
+            found[match.group("key")] = match.group("value").strip()
+            continue
+        return found, index
+    return found, len(rows)
+
+
+def _year_columns(headers: list[str]) -> dict[int, int]:
+    years = {}
+    for column, header in enumerate(headers):
+        match = _pattern("year_header_pattern").match(squash(header))
+        if match:
+            years[column] = int(match.group("year"))
+    return years
+
+
+def read_wide(reader: SeriesReader, grid: Grid, metadata: dict[str, str], header_row: int) -> bool:
+    """Years as columns; the rows are places (指标 given above) or indicators (地区 given above)."""
+    rules = _rules()
+    rows = grid.rows
+    years = _year_columns(rows[header_row])
+    if len(years) < 2:
+        return False
+    fixed_indicator = metadata.get(rules["metadata_indicator"])
+    fixed_place = metadata.get(rules["metadata_place"])
+    cities = metadata.get(rules["metadata_database"]) in rules["city_databases"]
+    source = reader.result.source_file
+    # A year column the export pads with nothing (NBS's latest year) prints no value: it is not loaded.
+    filled = {column: year for column, year in years.items()
+              if any(not is_missing(row[column]) for row in rows[header_row + 1:])}
+    measures: dict[int, Measure] = {}
+    loaded = 0
+    for index in range(header_row + 1, len(rows)):
+        row = rows[index]
+        label = as_printed(row[0])
+        if not label or matches_prefix(label, layout()["footnote_prefixes"]):
+            continue
+        indicator_text, place = (fixed_indicator, label) if fixed_indicator else (label, fixed_place or "")
+        place = _as_city(place) if cities else place
+        measure = _measure(0, indicator_text, None, None)
+        measures[index] = measure
+        body_row = reader.body_row(grid.name, index + 1, label, squash(place), [row[c] for c in filled])
+        for column, year in filled.items():
+            context = reader.context(year, "column")
+            if reader.value(body_row, column + 1, context, None,
+                            f"{as_printed(indicator_text)} / {as_printed(rows[header_row][column])}",
+                            _measure(0, indicator_text, year, None).indicator, measure.scope, measure.unit,
+                            row[column]):
+                loaded += 1
+    distinct = {m.indicator: m for m in measures.values()}
+    for indicator, measure in distinct.items():
+        if indicator.startswith("provisional:"):
+            reader.result.problems.append(Problem(
+                "unknown_column", f"indicator {measure.label!r} names no indicator in "
+                f"mappings/header_variants.csv; loaded as {indicator!r}", source, None, grid.name))
+    reader.report(grid.name, None, loaded, sum(not i.startswith("provisional:") for i in distinct),
+                  sum(i.startswith("provisional:") for i in distinct))
+    return True
+
+
+def _as_city(name: str) -> str:
+    """A place of a city database read as the city ("南宁" -> "南宁市"); a total (全国) stays as printed."""
+    return name if not name or name.endswith("市") or _aggregate(squash(name)) else name + "市"
+
+
+# ------------------------------------------------------------------------------------------------- entry
+
+KIND_OF_LAYOUT = {"wide": "nbs", "panel": "researcher_panel"}
+
+
+def read_series(grids: list[Grid], source: str, sha256: str, file_format: str,
+                options: ExtractOptions) -> ExtractResult | None:
+    """The file read as series or panels, or None when it is not one (a yearbook table: tables.py reads it)."""
+    for grid in grids:
+        if not grid.rows:
+            continue
+        metadata, header_row = _metadata(grid.rows)
+        if header_row >= len(grid.rows):
+            continue
+        descriptor = find_descriptor(sha256, grid.rows[header_row])
+        if descriptor and descriptor.kind == "code_list":
+            result = ExtractResult(source, sha256, file_format, source_kind="code_list")
+            result.problems.append(Problem(NOT_STATISTICAL, "not a statistical table: a code list "
+                                           f"({descriptor.content.get('title', descriptor.name)}; "
+                                           f"mappings/sources/{descriptor.name}.toml)", source,
+                                           severity="info"))
+            return result
+        if metadata and _year_columns(grid.rows[header_row]):
+            reader = SeriesReader(source, sha256, file_format, KIND_OF_LAYOUT["wide"],
+                                  _title(metadata, source))
+            return reader.result if _read_all(reader, grids) else None
+        default_year = _default_year(sha256, options)
+        panel = panel_layout(grid.rows, descriptor, default_year)
+        if panel is not None:
+            kind = descriptor.kind if descriptor else KIND_OF_LAYOUT["panel"]
+            title = descriptor.content.get("title", source) if descriptor else source
+            reader = SeriesReader(source, sha256, file_format, kind, title)
+            read_panel(reader, grid, panel, options)
+            for other in grids:
+                other_panel = (panel_layout(other.rows, descriptor, default_year)
+                               if other is not grid and other.rows else None)
+                if other_panel is not None:
+                    read_panel(reader, other, other_panel, options)
+            return reader.result
+    return None
+
+
+def _default_year(sha256: str, options: ExtractOptions) -> int | None:
+    """The data year a file without any year of its own has: its catalogued edition, else the command line."""
+    catalogued = catalogued_edition(sha256)
+    edition = catalogued or options.edition
+    return options.year if catalogued is None and options.year else (edition - 1 if edition else None)
+
+
+def _title(metadata: dict[str, str], source: str) -> str:
+    return " ".join(v for v in metadata.values() if v) or source
+
+
+def _read_all(reader: SeriesReader, grids: list[Grid]) -> bool:
+    any_read = False
+    for grid in grids:
+        if grid.rows:
+            metadata, header_row = _metadata(grid.rows)
+            if header_row < len(grid.rows):
+                any_read = read_wide(reader, grid, metadata, header_row) or any_read
+    return any_read
