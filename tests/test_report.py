@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import re
 import subprocess
 import sys
 import warnings
@@ -250,3 +251,11 @@ def test_a_narrower_report_into_the_same_folder_leaves_no_figure_of_the_wider_on
     on_disk = {p for p in (tmp_path / "figures").iterdir()}
     assert not any("coverage_gdp" in p.name for p in on_disk)
     assert on_disk - set(written) == {tmp_path / "figures" / "notes.txt"}
+
+
+def test_provisional_indicators_named_in_chinese_get_figure_files_of_their_own():
+    from cnstat_etl.report import _safe_name
+
+    names = {_safe_name(f"coverage_provisional:{header}_city_total") for header in ("公共厕所", "公园数量")}
+    assert len(names) == 2 and all(re.fullmatch(r"[A-Za-z0-9_.-]+", n) for n in names)
+    assert _safe_name("coverage_gdp_city_total") == "coverage_gdp_city_total"

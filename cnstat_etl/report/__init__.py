@@ -8,6 +8,7 @@ values look wrong. It needs no network: no scripts, no fonts, no stylesheets fro
 from __future__ import annotations
 
 import base64
+import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from pathlib import Path
 import jinja2
 
 from cnstat_etl.config import report_settings, report_template
+from cnstat_etl.indicators import PROVISIONAL_PREFIX
 from cnstat_etl.load.validate import run_checks
 from cnstat_etl.load.warehouse import Warehouse
 from cnstat_etl.report import data, figures
@@ -46,7 +48,9 @@ def _environment() -> jinja2.Environment:
 
 
 def _safe_name(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", text)
+    # provisional indicators are named in Chinese: a digest keeps two of them from sharing a file name
+    return safe if safe == text else f"{safe}{hashlib.sha1(text.encode()).hexdigest()[:8]}"
 
 
 class _FigureWriter:
@@ -66,7 +70,12 @@ class _FigureWriter:
 
 
 def _indicators(warehouse: Warehouse, asked: tuple[str, ...]) -> list[str]:
-    known = [row[0] for row in warehouse.con.execute("SELECT id FROM indicators ORDER BY id").fetchall()]
+    # the dictionary's indicators, then the provisional ones this warehouse holds (loaded under their header)
+    known = [row[0] for row in warehouse.con.execute(f"""
+        SELECT id FROM (SELECT id FROM indicators
+                        UNION SELECT DISTINCT indicator FROM observations
+                              WHERE starts_with(indicator, '{PROVISIONAL_PREFIX}'))
+        ORDER BY starts_with(id, '{PROVISIONAL_PREFIX}'), id""").fetchall()]
     unknown = [i for i in asked if i not in known]
     if unknown:
         raise ValueError(f"unknown indicator {', '.join(unknown)}; known: {', '.join(known)}")
