@@ -179,23 +179,28 @@ def _phrase_of(chars: list[Glyph]) -> Phrase:
     return phrase
 
 
-def cut_at(phrase: Phrase, boundaries: list[float]) -> list[Phrase]:
-    """A header phrase cut where two cells were printed close: at a gap of half a character or more
-    within a character of a column edge, or after a label header word ("地 区" then the next header)."""
-    pieces = [[phrase.chars[0]]]
+def cut_at(phrase: Phrase, regions: list[tuple[float, float]]) -> list[Phrase]:
+    """A header phrase cut where two cells were printed close: after a label header word ("地 区" then
+    the next header), or at a gap of half a character or more (wider than a space between words) whose
+    two sides are centred over different columns."""
     label_words = {squash(word) for word in layout()["label_headers"]}
-    for char in phrase.chars[1:]:
-        previous = pieces[-1][-1]
-        gap = char.x0 - previous.x1
-        at_edge = gap >= 0.5 * char.size and any(previous.x1 - char.size <= x <= char.x0 + char.size
-                                                  for x in boundaries)
-        after_label = gap > WORD_GAP * char.size and len(pieces) == 1 and \
-            squash("".join(c.text for c in pieces[0])) in label_words
-        if at_edge or after_label:
-            pieces.append([char])
-        else:
-            pieces[-1].append(char)
-    return [phrase] if len(pieces) == 1 else [_phrase_of(chars) for chars in pieces]
+    chars = phrase.chars
+    for index in range(1, len(chars)):
+        gap = chars[index].x0 - chars[index - 1].x1
+        if gap <= WORD_GAP * chars[index].size:
+            continue
+        left, right = chars[:index], chars[index:]
+        after_label = squash("".join(c.text for c in left)) in label_words
+        if after_label or (gap >= 0.5 * chars[index].size and _centre_column(left, regions) != _centre_column(
+                right, regions)):
+            return [_phrase_of(left)] + cut_at(_phrase_of(right), regions)
+    return [phrase]
+
+
+def _centre_column(chars: list[Glyph], regions: list[tuple[float, float]]) -> int:
+    centre = (chars[0].x0 + chars[-1].x1) / 2
+    column = _region_of(centre, regions)
+    return -1 if column is None and centre < regions[0][0] else column if column is not None else len(regions)
 
 
 def _cut_trailing_number(phrase: Phrase) -> list[Phrase]:
@@ -502,10 +507,11 @@ def _bodies(lines: list[Line]) -> list[tuple[int, int]]:
         while cursor < len(lines):
             line = lines[cursor]
             if _is_body_line(line):
-                last = cursor
                 label_right = min(label_right, _label_right([line]))
-            elif not (_is_label_only(line, label_right) or _only_missing(line, label_right)):
+            elif not (_is_label_only(line, label_right) or _only_missing(line, label_right)) \
+                    or not _close(lines[cursor - 1], line):
                 break
+            last = cursor  # a row printing only blanks or missing markers is a row all the same
             cursor += 1
         # province rows printed just above the first numbers belong to the body
         while first > 0 and (first - 1) not in {i for span in spans for i in range(span[0], span[1] + 1)} \
@@ -660,7 +666,7 @@ def _grid(geometry: PageGeometry, band: list[Line], body: list[Line], label_righ
     # header cells printed close together ("地 区" beside a narrow label column's neighbour) part at the
     # label column's edge
     band = [Line(line.top, line.bottom, [piece for phrase in line.phrases
-                                         for piece in cut_at(phrase, [left for left, _ in regions])], line.size)
+                                         for piece in cut_at(phrase, regions)], line.size)
             for line in band]
     pieces = _stack(band, band_rules if ruled or band_rules else set())
     label_pieces, value_pieces, ambiguous = _assign_header(pieces, regions, label_right)
@@ -669,9 +675,14 @@ def _grid(geometry: PageGeometry, band: list[Line], body: list[Line], label_righ
     cell_rules = sorted({round(s.top, 1) for s in geometry.horizontal
                          if s.x0 >= left - 2 and s.x1 <= right + 2 and s.x1 - s.x0 >= narrowest / 2})
 
-    def row_key(line: Line) -> int:
-        """Grid row of a line: the count of cell rules above it in a ruled grid, else its own line."""
-        return sum(1 for y in cell_rules if top - 1 <= y <= line.top) if ruled else id(line)
+    ruled_band = bool(band) and len(_rule_columns(geometry.vertical, band[0].top, band[-1].bottom)) >= 2
+    band_lines = {id(line) for line in band}
+
+    def row_key(line: Line) -> tuple:
+        """Grid row of a line: where vertical rules make cells, the count of rules above it; else the line."""
+        if ruled_band if id(line) in band_lines else ruled:
+            return ("ruled", sum(1 for y in cell_rules if top - 1 <= y <= line.top))
+        return ("line", id(line))
 
     all_lines = band + body
     keys: list = []
