@@ -515,7 +515,8 @@ def _bodies(lines: list[Line]) -> list[tuple[int, int]]:
             cursor += 1
         # province rows printed just above the first numbers belong to the body
         while first > 0 and (first - 1) not in {i for span in spans for i in range(span[0], span[1] + 1)} \
-                and _is_label_only(lines[first - 1], label_right) and not _is_label_header(lines[first - 1]) \
+                and _is_label_only(lines[first - 1], label_right) and lines[first - 1].x1 <= label_right \
+                and not _is_label_header(lines[first - 1]) \
                 and not _line_is_title(lines[first - 1]) and _close(lines[first - 1], lines[first]):
             first -= 1
         spans.append((first, last))
@@ -528,7 +529,10 @@ def _close(upper: Line, lower: Line) -> bool:
 
 
 def _is_label_only(line: Line, label_right: float) -> bool:
-    return line.x1 <= label_right and not _line_is_title(line) and not line.phrases[0].is_value
+    """A row printing only its label (a province): starts in the label column, may run a little past it
+    (a spaced name in a tight column), prints no value; a long line (a note) is no row."""
+    return (line.x0 < label_right and line.x1 <= label_right + 3 * line.size and not _line_is_title(line)
+            and not any(p.is_value for p in line.phrases))
 
 
 def _only_missing(line: Line, label_right: float) -> bool:
