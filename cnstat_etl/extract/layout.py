@@ -598,8 +598,11 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
         body = lines[first:last + 1]
         numbered = [line for line in body if _is_body_line(line)]
         label_right = _label_right(numbered)
-        left, right = _table_extent(body, geometry.horizontal)
-        rules = _rules_across(geometry.horizontal, left, right)
+        # rules above the title (a running header's) are the page's, not the table's
+        ceiling = max([lines_floor] + [line.bottom for line in lines[floor:first] if _line_is_title(line)])
+        horizontal = [rule for rule in geometry.horizontal if rule.top > ceiling]
+        left, right = _table_extent(body, horizontal)
+        rules = _rules_across(horizontal, left, right)
         band_start = _header_band(lines, floor, first, rules)
         band = lines[band_start:first]
         left = min([left] + [line.x0 for line in band])

@@ -8,13 +8,14 @@ the page into a neutral `layout.PageGeometry` (character boxes and rule segments
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pdfplumber
 
-from cnstat_etl.extract.layout import Glyph, PageGeometry, Segment, read_page
-from cnstat_etl.extract.tables import ExtractOptions, TableAssembler
-from cnstat_etl.model import ExtractResult, Problem
+from cnstat_etl.extract.layout import Glyph, PageGeometry, Segment, TableLayout, read_page
+from cnstat_etl.extract.tables import Block, ExtractOptions, TableAssembler
+from cnstat_etl.model import ExtractedValue, ExtractResult, Problem
 
 # Share of characters that must decode to real text before a page is read at all.
 GARBLED_SHARE = 0.05
@@ -48,7 +49,20 @@ def geometry_of(page) -> PageGeometry:
     return PageGeometry(page.page_number, page.width, page.height, glyphs, horizontal, vertical)
 
 
-def extract_pdf(path: Path, sha256: str, options: ExtractOptions) -> ExtractResult:
+@dataclass
+class TableSeen:
+    """One table on one page as the engine saw it, with what the assembler made of it (for --explain)."""
+
+    page: int
+    layout: TableLayout
+    block: Block
+    values: list[ExtractedValue]
+    problems: list[Problem]
+
+
+def extract_pdf(path: Path, sha256: str, options: ExtractOptions,
+                seen: list[TableSeen] | None = None) -> ExtractResult:
+    """Every table of the file read into values; `seen`, if given, collects each page's tables as read."""
     result = ExtractResult(path.name, sha256, "pdf")
     with pdfplumber.open(path) as pdf:
         first_page_lines = [line["text"] for line in pdf.pages[0].extract_text_lines()[:3]] if pdf.pages else []
@@ -63,7 +77,11 @@ def extract_pdf(path: Path, sha256: str, options: ExtractOptions) -> ExtractResu
                 continue
             found, carried, problems = read_page(geometry_of(page), carried, result.source_file)
             result.problems.extend(problems)
-            for block, _ in found:
+            for block, table in found:
+                values_before, problems_before = len(result.values), len(result.problems)
                 tables.add(block)
+                if seen is not None:
+                    seen.append(TableSeen(page.page_number, table, block, result.values[values_before:],
+                                          result.problems[problems_before:]))
         tables.finish_table()
     return result
