@@ -632,6 +632,7 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
             floor = last + 1
             continue
         else:
+            label_right = min(label_right, columns[0].left)
             regions = _split_regions(columns, _label_boundary(body, columns[0].left), right + 1)
         # indentation is measured from the flush labels of the table so far: a continued page may print
         # only indented cities
@@ -647,7 +648,10 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
 
 def _columns(body: list[Line], label_right: float, vertical: list[Segment], band: list[Line]) -> list[Column] | None:
     xs = _rule_columns(vertical, body[0].top, body[-1].bottom)
-    rule_columns = [Column(a, b) for a, b in zip(xs, xs[1:]) if b > label_right + 1]
+    # the label column is the ruled one the labels print in; every column right of it holds values, even
+    # one this page leaves blank
+    label_end = min([label_right] + [line.phrases[0].x1 for line in body if _is_body_line(line)])
+    rule_columns = [Column(a, b) for a, b in zip(xs, xs[1:]) if a >= label_end - 2]
     if len(rule_columns) >= 1 and xs[0] < label_right:
         return [Column(c.left + 1, c.right - 1) for c in rule_columns]
     return _cluster_columns(body, label_right)
@@ -721,8 +725,10 @@ def _grid(geometry: PageGeometry, band: list[Line], body: list[Line], label_righ
             column = _region_of(phrase.centre, regions)
             if column is None:
                 continue
+            # two cells landing in one column are kept apart so the cell reads as no number: refused,
+            # never "20,696 91,738" read as 2069691738
             text = cells[row][column + 1]
-            cells[row][column + 1] = f"{text} {phrase.text}".strip() if text else phrase.text
+            cells[row][column + 1] = f"{text} | {phrase.text}" if text else phrase.text
     headers = []
     for column in range(len(regions)):
         path = [p.text for p in sorted(value_pieces, key=lambda p: p.first_line) if column in p.columns]
