@@ -13,6 +13,7 @@ import click
 import duckdb
 
 from cnstat_etl.config import default_db_path
+from cnstat_etl.explain import explain_file
 from cnstat_etl.extract import ExtractOptions, extract_file
 from cnstat_etl.harmonise import roles_of
 from cnstat_etl.harmonise.resolver import RegionResolver, resolve_name
@@ -214,11 +215,15 @@ def _year_spans(context, parameter, texts: tuple[str, ...]) -> tuple[tuple[int, 
 @main.command("extract")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--pages", default=None, callback=_page_span, help="Only these pages, e.g. 3-5.")
+@click.option("--explain", "explain_to", default=None, type=click.Path(file_okay=False, path_type=Path),
+              help="Write a PNG per PDF page into this folder showing the columns, header band, each "
+                   "column's meaning and each row's kind as the parser saw them.")
 @year_options
 @format_option
-def extract_command(file, pages, year, edition, output_format):
+def extract_command(file, pages, explain_to, year, edition, output_format):
     """Show what FILE would load, with provenance, without touching the warehouse."""
-    result = extract_file(file, ExtractOptions(year=year, edition=edition, pages=pages))
+    options = ExtractOptions(year=year, edition=edition, pages=pages)
+    result = explain_file(file, options, explain_to) if explain_to else extract_file(file, options)
     roles, row_problems = roles_of(result)
     columns = ["page", "sheet", "row", "column", "row_label", "row_kind", "province_context", "year", "indicator",
                "scope", "value_as_printed", "unit_as_printed"]

@@ -12,7 +12,7 @@ from pathlib import Path
 from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from pdfplumber.utils.exceptions import PdfminerException
 
-from cnstat_etl.extract.pdf import extract_pdf
+from cnstat_etl.extract.pdf import TableSeen, extract_pdf
 from cnstat_etl.extract.series import read_series
 from cnstat_etl.extract.sheets import extract_grids
 from cnstat_etl.extract.tables import ExtractOptions
@@ -36,18 +36,20 @@ FORMATS_BY_SUFFIX = {".pdf": "pdf", ".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "x
                      ".htm": "html", ".html": "html"}
 
 
-def extract_file(path: Path, options: ExtractOptions = ExtractOptions()) -> ExtractResult:
+def extract_file(path: Path, options: ExtractOptions = ExtractOptions(), seen: list[TableSeen] | None = None,
+                 ) -> ExtractResult:
     """Every value the file prints under a recognised indicator, and every problem met on the way.
 
     Bad input never raises: a file that cannot be read, or holds no table with a recognised indicator,
-    comes back failed, with a one-line reason.
+    comes back failed, with a one-line reason. `seen`, if given, collects a PDF's tables as the layout
+    engine saw them (for `cnstat_etl.explain`).
     """
     path = Path(path)
     try:
         sha256 = file_sha256(path)
         file_format = sniff_format(path)
         if file_format == "pdf":
-            result = extract_pdf(path, sha256, options)
+            result = extract_pdf(path, sha256, options, seen)
         else:
             grids = read_grids(path)
             result = (read_series(grids, path.name, sha256, file_format, options)

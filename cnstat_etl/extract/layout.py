@@ -1,0 +1,762 @@
+"""The layout engine: city tables rebuilt from what a page prints, whatever reads the page.
+
+Input is a neutral `PageGeometry`: glyph boxes (a character, or a word an OCR engine boxed) and rule
+segments. pdfplumber supplies it today (`pdf.geometry_of`); a PDFium reader or OCR word boxes can
+supply the same record and reuse everything here. Output is the `Block` that `tables.TableAssembler`
+reads, plus a `TableLayout` saying what was seen (for `--explain` and for the problems).
+
+How a page is read:
+- glyphs -> text lines (by baseline) -> phrases (by gaps; a label never swallows a number: a run of
+  digits after a name is cut off even when printed close to it);
+- body lines: a label then numbers or missing markers; consecutive ones (with the label-only province
+  rows between them) make one table's body;
+- columns: vertical rules where they cross the body, else how the body's cells line up (right edges,
+  centres, the gaps between them) over all its rows;
+- header band: the lines between the title / unit line and the first body row. Each header piece
+  (phrases stacked on consecutive lines, unit lines like "(万元)" included) heads the columns it
+  overlaps; a piece heading a group (an indicator over 全市 / 市辖区) spreads over the columns of the
+  pieces under it. The label header ("城 市 City") may sit anywhere in the band;
+- grid rows: the stretches between horizontal rules where vertical rules make cells (a ruled grid),
+  otherwise one per text line;
+- a page whose table prints no header reuses the columns of the table before it (a continuation).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from cnstat_etl.config import layout
+from cnstat_etl.extract.tables import Block, is_continuation
+from cnstat_etl.model import Problem
+from cnstat_etl.text import fold, is_missing, matches_prefix, parse_number, squash
+
+# Characters farther apart than this many of their own sizes belong to different cells.
+CELL_GAP = 1.5
+# A gap wider than this many character sizes inside a cell is printed as a space ("南 京").
+WORD_GAP = 0.15
+# Digits are never spaced inside one number: a gap this wide (in sizes) between digits ends a cell.
+DIGIT_GAP = 0.3
+# Characters whose baselines differ by less than this many sizes are on one line.
+BASELINE_TOLERANCE = 0.35
+# A rule crossing at least this share of a table's width is one of its horizontal rules.
+RULE_SHARE = 0.8
+# Header lines sit at most this many (largest) character sizes apart; a wider gap ends the band.
+HEADER_LEADING = 1.6
+# A label printed this many character sizes right of the flush labels is indented (one blank per size).
+INDENT_STEP = 1.0
+
+_DIGITS = re.compile(r"[0-9０-９]")
+
+
+# ------------------------------------------------------------------------------------- page geometry
+
+@dataclass(frozen=True)
+class Glyph:
+    """One printed character (or word, from OCR) with its box, in points from the page's top left."""
+
+    text: str
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    size: float
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A printed rule: horizontal when top == bottom (give or take its width), else vertical."""
+
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+
+
+@dataclass
+class PageGeometry:
+    """What a reader saw on a page, independent of the reader."""
+
+    number: int
+    width: float
+    height: float
+    glyphs: list[Glyph]
+    horizontal: list[Segment]
+    vertical: list[Segment]
+
+
+def _single_characters(glyphs: list[Glyph]) -> list[Glyph]:
+    """Word boxes (OCR) spread into character boxes of equal width, so one tokeniser serves both."""
+    out = []
+    for glyph in glyphs:
+        text = glyph.text
+        if len(text) <= 1:
+            out.append(glyph)
+            continue
+        step = (glyph.x1 - glyph.x0) / len(text)
+        out += [Glyph(ch, glyph.x0 + i * step, glyph.x0 + (i + 1) * step, glyph.top, glyph.bottom, glyph.size)
+                for i, ch in enumerate(text)]
+    return out
+
+
+# ------------------------------------------------------------------------------------------- phrases
+
+@dataclass
+class Phrase:
+    """Characters of one line close enough to be one cell's text."""
+
+    text: str
+    x0: float
+    x1: float
+    size: float
+    chars: list[Glyph] = field(default_factory=list, repr=False)
+
+    @property
+    def centre(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+    @property
+    def is_number(self) -> bool:
+        return parse_number(self.text).ok and not is_missing(self.text)
+
+    @property
+    def is_value(self) -> bool:
+        """A number or a missing marker: what a value cell prints."""
+        return bool(self.text.strip()) and parse_number(self.text).ok
+
+
+@dataclass
+class Line:
+    top: float
+    bottom: float
+    phrases: list[Phrase]
+    size: float
+
+    @property
+    def text(self) -> str:
+        return " ".join(p.text for p in self.phrases)
+
+    @property
+    def x0(self) -> float:
+        return self.phrases[0].x0
+
+    @property
+    def x1(self) -> float:
+        return self.phrases[-1].x1
+
+
+def _is_digit(ch: str) -> bool:
+    return bool(_DIGITS.match(ch))
+
+
+def _phrases(chars: list[Glyph]) -> list[Phrase]:
+    phrases: list[Phrase] = []
+    previous = None
+    for char in chars:
+        if not char.text.strip():
+            continue  # padding spaces: the gap they leave decides
+        gap = char.x0 - previous.x1 if previous else None
+        new_cell = (gap is None or gap > CELL_GAP * char.size
+                    or (_is_digit(char.text) and _is_digit(previous.text) and gap > DIGIT_GAP * char.size))
+        if new_cell:
+            phrases.append(Phrase(char.text, char.x0, char.x1, char.size, [char]))
+        else:
+            phrases[-1] = _joined(phrases[-1], char)
+        previous = char
+    return [piece for phrase in phrases for piece in _cut_trailing_number(phrase)]
+
+
+def _joined(phrase: Phrase, char: Glyph) -> Phrase:
+    gap = char.x0 - phrase.x1
+    return Phrase(phrase.text + (" " if gap > WORD_GAP * char.size else "") + char.text, phrase.x0, char.x1,
+                  max(phrase.size, char.size), phrase.chars + [char])
+
+
+def _phrase_of(chars: list[Glyph]) -> Phrase:
+    phrase = Phrase(chars[0].text, chars[0].x0, chars[0].x1, chars[0].size, [chars[0]])
+    for char in chars[1:]:
+        phrase = _joined(phrase, char)
+    return phrase
+
+
+def cut_at(phrase: Phrase, regions: list[tuple[float, float]]) -> list[Phrase]:
+    """A header phrase cut where two cells were printed close: after a label header word ("地 区" then
+    the next header), or at a gap of half a character or more (wider than a space between words) whose
+    two sides are centred over different columns."""
+    label_words = {squash(word) for word in layout()["label_headers"]}
+    chars = phrase.chars
+    for index in range(1, len(chars)):
+        gap = chars[index].x0 - chars[index - 1].x1
+        if gap <= WORD_GAP * chars[index].size:
+            continue
+        left, right = chars[:index], chars[index:]
+        after_label = squash("".join(c.text for c in left)) in label_words
+        if after_label or (gap >= 0.5 * chars[index].size and _centre_column(left, regions) != _centre_column(
+                right, regions)):
+            return [_phrase_of(left)] + cut_at(_phrase_of(right), regions)
+    return [phrase]
+
+
+def _centre_column(chars: list[Glyph], regions: list[tuple[float, float]]) -> int:
+    centre = (chars[0].x0 + chars[-1].x1) / 2
+    column = _region_of(centre, regions)
+    return -1 if column is None and centre < regions[0][0] else column if column is not None else len(regions)
+
+
+def _cut_trailing_number(phrase: Phrase) -> list[Phrase]:
+    """"石家庄65421691" printed too close: the name and the number are two cells."""
+    if phrase.is_value:
+        return [phrase]
+    squashed = phrase.text.replace(" ", "")
+    match = re.search(r"(?<=[\u3400-\u9fffA-Za-z)）])[0-9０-９][0-9０-９,，.．]*\s*$", squashed)
+    if not match or not parse_number(match.group(0)).ok or len(match.group(0).strip()) < 2:
+        return [phrase]
+    digits = len(match.group(0).strip())
+    if len(phrase.chars) <= digits:
+        return [phrase]
+    return [_phrase_of(phrase.chars[:-digits]), _phrase_of(phrase.chars[-digits:])]
+
+
+def text_lines(glyphs: list[Glyph]) -> list[Line]:
+    """Glyphs grouped into lines by their baseline, top to bottom, each cut into phrases."""
+    groups: list[list[Glyph]] = []
+    for glyph in sorted(glyphs, key=lambda g: (g.bottom, g.x0)):
+        if groups and abs(groups[-1][0].bottom - glyph.bottom) <= BASELINE_TOLERANCE * glyph.size:
+            groups[-1].append(glyph)
+        else:
+            groups.append([glyph])
+    lines = []
+    for group in groups:
+        group.sort(key=lambda g: g.x0)
+        phrases = _phrases(group)
+        if phrases:
+            lines.append(Line(min(g.top for g in group), max(g.bottom for g in group), phrases,
+                              max(g.size for g in group)))
+    return lines
+
+
+# ------------------------------------------------------------------------------------------- columns
+
+@dataclass
+class Column:
+    """A value column: the stretch of the page its cells print in."""
+
+    left: float
+    right: float
+
+
+def _line_is_title(line: Line) -> bool:
+    """Running header, table number, unit line, 续表, a note: never a header or body row."""
+    text = fold(line.text)
+    config = layout()
+    if re.match(config["table_number_pattern"], text) or re.match(config["unit_line_pattern"], text):
+        return True
+    if matches_prefix(line.text, config["footnote_prefixes"]):
+        return True
+    if any(re.search(edition["pattern"], text) for edition in config["editions"]):
+        return True
+    squashed = squash(line.text)
+    return any(squashed.startswith(squash(marker)) for marker in config["continued_markers"]) \
+        or squashed in ("(续)", "(续表)")
+
+
+def _is_body_line(line: Line) -> bool:
+    """A label, then value cells, at least one of them a number."""
+    phrases = line.phrases
+    first_value = next((i for i, p in enumerate(phrases) if p.is_value), None)
+    if not first_value:  # None (no value) or 0 (no label)
+        return False
+    values = phrases[first_value:]
+    return all(p.is_value for p in values) and any(p.is_number for p in values) and not _line_is_title(line)
+
+
+def _value_phrases(line: Line, label_right: float) -> list[Phrase]:
+    return [p for p in line.phrases if p.x0 >= label_right and p.is_value]
+
+
+def _cluster_columns(lines: list[Line], label_right: float) -> list[Column] | None:
+    """Value columns from how the cells line up over all body lines; None when no split fits every line."""
+    cells = [(index, p) for index, line in enumerate(lines) for p in _value_phrases(line, label_right)]
+    # Start from shared right edges (numbers print right-aligned), then merge clusters whose extents
+    # overlap (centred or left-aligned cells) as long as no line puts two cells into one cluster.
+    clusters: list[list[tuple[int, Phrase]]] = []
+    for cell in sorted(cells, key=lambda c: c[1].x1):
+        if clusters and abs(clusters[-1][-1][1].x1 - cell[1].x1) <= 1.5:
+            clusters[-1].append(cell)
+        else:
+            clusters.append([cell])
+    merged = True
+    while merged:
+        merged = False
+        clusters.sort(key=lambda c: min(p.x0 for _, p in c))
+        for i in range(len(clusters) - 1):
+            a, b = clusters[i], clusters[i + 1]
+            if min(p.x0 for _, p in b) <= max(p.x1 for _, p in a):
+                if {index for index, _ in a} & {index for index, _ in b}:
+                    continue
+                clusters[i:i + 2] = [a + b]
+                merged = True
+                break
+    clusters = _fold_marker_clusters(clusters)
+    columns = [Column(min(p.x0 for _, p in c), max(p.x1 for _, p in c)) for c in clusters]
+    for cluster in clusters:
+        rows = [index for index, _ in cluster]
+        if len(rows) != len(set(rows)):
+            return None
+    for a, b in zip(columns, columns[1:]):
+        if b.left <= a.right:
+            return None
+    return columns
+
+
+def _fold_marker_clusters(clusters: list[list[tuple[int, Phrase]]]) -> list[list[tuple[int, Phrase]]]:
+    """A cluster of missing markers only ("—" centred where numbers print right-aligned) joins the nearest
+    cluster beside it that has no cell on the same lines; a column of markers on every line stays."""
+    clusters = sorted(clusters, key=lambda c: min(p.x0 for _, p in c))
+    index = 0
+    while index < len(clusters):
+        cluster = clusters[index]
+        if any(p.is_number for _, p in cluster) or len(clusters) == 1:
+            index += 1
+            continue
+        rows = {i for i, _ in cluster}
+        left, right = min(p.x0 for _, p in cluster), max(p.x1 for _, p in cluster)
+        candidates = []
+        for neighbour in (index - 1, index + 1):
+            if 0 <= neighbour < len(clusters) and not rows & {i for i, _ in clusters[neighbour]}:
+                other = clusters[neighbour]
+                distance = max(min(p.x0 for _, p in other) - right, left - max(p.x1 for _, p in other))
+                candidates.append((distance, neighbour))
+        if not candidates:
+            index += 1
+            continue
+        _, neighbour = min(candidates)
+        clusters[neighbour] = clusters[neighbour] + cluster
+        del clusters[index]
+        index = max(0, index - 1)
+    return clusters
+
+
+def _split_regions(columns: list[Column], left: float, right: float) -> list[tuple[float, float]]:
+    """Each column's territory: halfway to its neighbours, the first from `left`, the last to `right`."""
+    bounds = [left] + [(a.right + b.left) / 2 for a, b in zip(columns, columns[1:])] + [right]
+    return list(zip(bounds, bounds[1:]))
+
+
+def _rule_columns(vertical: list[Segment], top: float, bottom: float) -> list[float]:
+    """x of the vertical rules crossing the stretch from top to bottom, left to right, one per rule."""
+    xs = sorted(s.x0 for s in vertical if s.top <= top + 2 and s.bottom >= bottom - 2)
+    out: list[float] = []
+    for x in xs:
+        if not out or x - out[-1] > 2:
+            out.append(x)
+    return out
+
+
+def _region_of(x: float, regions: list[tuple[float, float]]) -> int | None:
+    return next((i for i, (left, right) in enumerate(regions) if left <= x < right), None)
+
+
+# ------------------------------------------------------------------------------------------- header
+
+@dataclass
+class HeaderPiece:
+    """Phrases stacked on consecutive header lines around one centre ("地区生产总值" over "(万元)")."""
+
+    phrases: list[tuple[int, Phrase]]  # (line index in the band, phrase)
+    columns: set[int] = field(default_factory=set)  # value columns it heads (0-based)
+
+    @property
+    def first_line(self) -> int:
+        return self.phrases[0][0]
+
+    @property
+    def last_line(self) -> int:
+        return self.phrases[-1][0]
+
+    @property
+    def x0(self) -> float:
+        return min(p.x0 for _, p in self.phrases)
+
+    @property
+    def x1(self) -> float:
+        return max(p.x1 for _, p in self.phrases)
+
+    @property
+    def centre(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+    @property
+    def text(self) -> str:
+        return " ".join(p.text for _, p in self.phrases)
+
+
+def _stack(band: list[Line], separated: set[int]) -> list[HeaderPiece]:
+    """Stack each phrase onto the piece of the line above centred over it, unless a rule parts them.
+
+    `separated` holds the indexes of lines with a horizontal rule just above them.
+    """
+    pieces: list[HeaderPiece] = []
+    for index, line in enumerate(band):
+        for phrase in line.phrases:
+            above = None
+            if index not in separated:
+                above = next((piece for piece in pieces if piece.last_line == index - 1
+                              and abs(piece.phrases[-1][1].centre - phrase.centre) <= phrase.size
+                              and piece.phrases[-1][1].x0 < phrase.x1 and phrase.x0 < piece.phrases[-1][1].x1),
+                             None)
+            if above:
+                above.phrases.append((index, phrase))
+            else:
+                pieces.append(HeaderPiece([(index, phrase)]))
+    return pieces
+
+
+def _assign_header(pieces: list[HeaderPiece], regions: list[tuple[float, float]], label_right: float,
+                   ) -> tuple[list[HeaderPiece], list[HeaderPiece], set[int]]:
+    """Give each piece the value columns it heads; return (label pieces, value pieces, ambiguous columns).
+
+    A piece with pieces under it, inside its territory (halfway to the pieces printed beside it), is a
+    group header: it heads their columns, however narrow its text. Any other piece is a leaf and heads
+    the one column its centre falls in. Two leaves beside each other over one column make it ambiguous.
+    """
+    label_pieces = [p for p in pieces if p.centre < regions[0][0] and p.x1 <= label_right]
+    value_pieces = [p for p in pieces if p not in label_pieces]
+    low_end, high_end = regions[0][0], regions[-1][1]
+
+    def beside(piece: HeaderPiece) -> list[HeaderPiece]:
+        return [o for o in value_pieces if o is not piece
+                and not (o.first_line > piece.last_line or piece.first_line > o.last_line)]
+
+    def territory(piece: HeaderPiece) -> tuple[float, float]:
+        low, high = low_end, high_end
+        for other in beside(piece):
+            middle = (other.centre + piece.centre) / 2
+            if other.centre < piece.centre:
+                low = max(low, middle)
+            else:
+                high = min(high, middle)
+        return low, high
+
+    leaves = []
+    for piece in value_pieces:
+        low, high = territory(piece)
+        under = [o for o in value_pieces if o.first_line > piece.last_line and low <= o.centre <= high]
+        if under:
+            piece.columns = {c for o in under for c in [_region_of(o.centre, regions)] if c is not None}
+        else:
+            column = _region_of(piece.centre, regions)
+            piece.columns = {column} if column is not None else set()
+            leaves.append(piece)
+    ambiguous = set()
+    for piece in leaves:
+        for other in beside(piece):
+            if other in leaves and piece.columns & other.columns:
+                ambiguous |= piece.columns & other.columns
+    return label_pieces, value_pieces, ambiguous
+
+
+# ------------------------------------------------------------------------------------------- tables
+
+@dataclass
+class TableLayout:
+    """What the engine saw of one table on one page (drawn by --explain, reused by continuations)."""
+
+    left: float
+    right: float
+    label_right: float  # the label column ends here; value columns follow
+    regions: list[tuple[float, float]]  # value columns' territories, left to right
+    header_top: float | None  # None: no header printed (a continuation)
+    header_bottom: float | None
+    body_top: float
+    bottom: float
+    column_headers: list[str]  # the header path each value column got, joined with " / "
+    row_tops: list[float]  # top of each grid row, header rows first
+    ruled_rows: bool  # grid rows are the stretches between rules
+    flush: float  # x where unindented labels start
+
+
+@dataclass
+class _Body:
+    lines: list[Line]
+    label_right: float
+
+
+def _label_right(lines: list[Line]) -> float:
+    """Where the label column ends: at the leftmost value cell printed after a label."""
+    return min(p.x0 for line in lines for p in line.phrases[1:] if p.is_value)
+
+
+def _label_boundary(body: list[Line], first_value_left: float) -> float:
+    """Halfway between the longest label and the first value column: where the label column's territory ends."""
+    label_ends = [p.x1 for line in body for p in line.phrases if p.x1 <= first_value_left and not p.is_value]
+    return (max(label_ends) + first_value_left) / 2 if label_ends else first_value_left
+
+
+def _bodies(lines: list[Line], carried_label_right: float | None = None) -> list[tuple[int, int]]:
+    """Stretches of body lines as (first, last) line indexes: body lines and the label-only rows between.
+
+    On a page continuing a table (carried_label_right given), a row printing only missing markers may
+    start the body too: the last page of a table can hold nothing else."""
+    spans: list[tuple[int, int]] = []
+    index = 0
+    while index < len(lines):
+        if not (_is_body_line(lines[index]) or (carried_label_right is not None and not spans
+                                                  and _only_missing(lines[index], carried_label_right))):
+            index += 1
+            continue
+        first = last = index
+        label_right = _label_right([lines[index]])
+        cursor = index + 1
+        while cursor < len(lines):
+            line = lines[cursor]
+            if _is_body_line(line):
+                label_right = min(label_right, _label_right([line]))
+            elif not (_is_label_only(line, label_right) or _only_missing(line, label_right)) \
+                    or not _close(lines[cursor - 1], line):
+                break
+            last = cursor  # a row printing only blanks or missing markers is a row all the same
+            cursor += 1
+        # province rows, and rows printing only missing markers, just above the first numbers belong to
+        # the body; on a continued page, within the label column of the table it continues (a wide number
+        # may start left of that page's province name)
+        labels_end = max(label_right, carried_label_right) if carried_label_right is not None and not spans \
+            else label_right
+        while first > 0 and (first - 1) not in {i for span in spans for i in range(span[0], span[1] + 1)} \
+                and (_is_label_only(lines[first - 1], label_right) and lines[first - 1].x1 <= labels_end
+                     or _only_missing(lines[first - 1], label_right)) \
+                and not _is_label_header(lines[first - 1]) \
+                and not _line_is_title(lines[first - 1]) and _close(lines[first - 1], lines[first]):
+            first -= 1
+        spans.append((first, last))
+        index = last + 1
+    return spans
+
+
+def _close(upper: Line, lower: Line) -> bool:
+    return lower.top - upper.bottom <= 2.5 * max(upper.size, lower.size)
+
+
+def _is_label_only(line: Line, label_right: float) -> bool:
+    """A row printing only its label (a province): starts in the label column, may run a little past it
+    (a spaced name in a tight column), prints no value; a long line (a note) is no row."""
+    return (line.x0 < label_right and line.x1 <= label_right + 3 * line.size and not _line_is_title(line)
+            and not any(p.is_value for p in line.phrases))
+
+
+def _only_missing(line: Line, label_right: float) -> bool:
+    first, *rest = line.phrases
+    return not first.is_value and bool(rest) and all(is_missing(p.text) for p in rest) \
+        and first.x1 <= label_right and not _line_is_title(line)
+
+
+def _is_label_header(line: Line) -> bool:
+    return matches_prefix(line.text, layout()["label_headers"])
+
+
+def _table_extent(lines: list[Line], horizontal: list[Segment]) -> tuple[float, float]:
+    left = min(line.x0 for line in lines)
+    right = max(line.x1 for line in lines)
+    for rule in horizontal:
+        if rule.x0 <= left + 2 and rule.x1 >= right - 2:
+            left, right = min(left, rule.x0), max(right, rule.x1)
+    return left, right
+
+
+def _rules_across(horizontal: list[Segment], left: float, right: float) -> list[float]:
+    width = right - left
+    ys = sorted(s.top for s in horizontal if min(s.x1, right) - max(s.x0, left) >= RULE_SHARE * width)
+    out: list[float] = []
+    for y in ys:
+        if not out or y - out[-1] > 1.5:
+            out.append(y)
+    return out
+
+
+def _header_band(lines: list[Line], floor: int, first_body: int, rules: list[float]) -> int:
+    """Index of the band's first line: walk up from the body while lines sit close and are no title."""
+    start = first_body
+    while start - 1 >= floor:
+        line, below = lines[start - 1], lines[start]
+        if _line_is_title(line):
+            break
+        gap = below.top - line.bottom
+        ruled_between = any(line.bottom <= y <= below.top for y in rules)
+        if gap > HEADER_LEADING * max(line.size, below.size) and not ruled_between:
+            break
+        if ruled_between and start < first_body and _title_like(line):
+            break
+        start -= 1
+    return start
+
+
+def _title_like(line: Line) -> bool:
+    """One phrase, all Latin: the English title under the Chinese one, above the table's top rule."""
+    return len(line.phrases) == 1 and line.text.isascii() and not _is_label_header(line)
+
+
+def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
+              ) -> tuple[list[tuple[Block, TableLayout]], TableLayout | None, list[Problem]]:
+    """Every table on the page as (block, layout), top to bottom; the last layout, for the next page."""
+    lines = text_lines(_single_characters(geometry.glyphs))
+    problems: list[Problem] = []
+    found: list[tuple[Block, TableLayout]] = []
+    floor = 0
+    lines_floor = 0.0
+    for first, last in _bodies(lines, carried.label_right if carried else None):
+        body = lines[first:last + 1]
+        numbered = [line for line in body if _is_body_line(line)]
+        label_right = _label_right(numbered or body)
+        # rules above the title (a running header's) are the page's, not the table's
+        ceiling = max([lines_floor] + [line.bottom for line in lines[floor:first] if _line_is_title(line)])
+        horizontal = [rule for rule in geometry.horizontal if rule.top > ceiling]
+        left, right = _table_extent(body, horizontal)
+        rules = _rules_across(horizontal, left, right)
+        band_start = _header_band(lines, floor, first, rules)
+        band = lines[band_start:first]
+        left = min([left] + [line.x0 for line in band])
+        right = max([right] + [line.x1 for line in band])
+        title_lines = [line.text for line in lines
+                       if lines_floor <= line.top and line.bottom <= (band or body)[0].top
+                       and not matches_prefix(line.text, layout()["footnote_prefixes"])]
+        continued = carried is not None and (not band or is_continuation(title_lines))
+        columns = _columns(body, label_right, geometry.vertical, band)
+        # A continued page prints the columns of the table before it; where its few rows leave a column
+        # blank (or print no header at all), those columns are the ones to read it by.
+        fitted = _fit_carried(body, carried) if continued and (
+            not band or columns is None or len(columns) < len(carried.regions)) else None
+        if fitted:
+            label_right, regions = fitted
+        elif not band:
+            why = "continues no table read before it (give the page range from the table's first page)" \
+                if carried is None else "its columns do not line up with the table before it"
+            problems.append(Problem("no_header", f"a table at y={body[0].top:.0f} prints no header and {why}",
+                                    source, page=geometry.number))
+            floor = last + 1
+            continue
+        elif columns is None:
+            problems.append(Problem("unreadable_table", f"table at y={body[0].top:.0f}: its cells do not line up "
+                                    "in columns (a row puts two cells where another prints one)", source,
+                                    page=geometry.number))
+            floor = last + 1
+            continue
+        else:
+            label_right = min(label_right, columns[0].left)
+            regions = _split_regions(columns, _label_boundary(body, columns[0].left), right + 1)
+        # indentation is measured from the flush labels of the table so far: a continued page may print
+        # only indented cities
+        carried_flush = carried.flush if continued else None
+        block, table = _grid(geometry, band, body, label_right, regions, left, right, rules, carried_flush)
+        block.lines_above = title_lines
+        found.append((block, table))
+        floor = last + 1
+        lines_floor = body[-1].bottom
+        carried = table
+    return found, carried, problems
+
+
+def _columns(body: list[Line], label_right: float, vertical: list[Segment], band: list[Line]) -> list[Column] | None:
+    xs = _rule_columns(vertical, body[0].top, body[-1].bottom)
+    # the label column is the ruled one the labels print in; every column right of it holds values, even
+    # one this page leaves blank
+    label_end = min([label_right] + [line.phrases[0].x1 for line in body if _is_body_line(line)])
+    rule_columns = [Column(a, b) for a, b in zip(xs, xs[1:]) if a >= label_end - 2]
+    if len(rule_columns) >= 1 and xs[0] < label_right:
+        return [Column(c.left + 1, c.right - 1) for c in rule_columns]
+    return _cluster_columns(body, label_right)
+
+
+def _fit_carried(body: list[Line], carried: TableLayout) -> tuple[float, list[tuple[float, float]]] | None:
+    """The carried columns, if every cell of this body falls in one, no two in the same one per line."""
+    for line in body:
+        used = [_region_of(p.centre, carried.regions) for p in _value_phrases(line, carried.label_right)]
+        if None in used or len(used) != len(set(used)):
+            return None
+    return carried.label_right, carried.regions
+
+
+def _grid(geometry: PageGeometry, band: list[Line], body: list[Line], label_right: float,
+          regions: list[tuple[float, float]], left: float, right: float, rules: list[float],
+          carried_flush: float | None) -> tuple[Block, TableLayout]:
+    top = (band or body)[0].top
+    bottom = body[-1].bottom
+    xs = _rule_columns(geometry.vertical, body[0].top, bottom)
+    ruled = len(xs) >= 2  # a grid: cells between rules hold several lines
+    band_rules = set(i for i, line in enumerate(band) if i and any(band[i - 1].bottom <= y <= line.top for y in rules))
+    # header cells printed close together ("地 区" beside a narrow label column's neighbour) part at the
+    # label column's edge
+    band = [Line(line.top, line.bottom, [piece for phrase in line.phrases
+                                         for piece in cut_at(phrase, regions)], line.size)
+            for line in band]
+    pieces = _stack(band, band_rules if ruled or band_rules else set())
+    label_pieces, value_pieces, ambiguous = _assign_header(pieces, regions, label_right)
+
+    narrowest = min(right - left for left, right in regions)
+    cell_rules = sorted({round(s.top, 1) for s in geometry.horizontal
+                         if s.x0 >= left - 2 and s.x1 <= right + 2 and s.x1 - s.x0 >= narrowest / 2})
+
+    ruled_band = bool(band) and len(_rule_columns(geometry.vertical, band[0].top, band[-1].bottom)) >= 2
+    band_lines = {id(line) for line in band}
+
+    def row_key(line: Line) -> tuple:
+        """Grid row of a line: where vertical rules make cells, the count of rules above it; else the line."""
+        if ruled_band if id(line) in band_lines else ruled:
+            return ("ruled", sum(1 for y in cell_rules if top - 1 <= y <= line.top))
+        return ("line", id(line))
+
+    all_lines = band + body
+    keys: list = []
+    for line in all_lines:
+        key = row_key(line)
+        if not keys or keys[-1] != key:
+            keys.append(key)
+    row_of = {id(line): keys.index(row_key(line)) for line in all_lines}
+    width = 1 + len(regions)
+    cells = [[""] * width for _ in keys]
+    for piece in label_pieces:
+        row = row_of[id(band[piece.first_line])]
+        cells[row][0] = f"{cells[row][0]} {piece.text}".strip()
+    for piece in value_pieces:
+        row = row_of[id(band[piece.first_line])]
+        for column in sorted(piece.columns - ambiguous):
+            text = cells[row][column + 1]
+            cells[row][column + 1] = f"{text} {piece.text}".strip() if text else piece.text
+    flush = min([line.x0 for line in body] + ([carried_flush] if carried_flush is not None else []))
+    for line in body:
+        row = row_of[id(line)]
+        for phrase in line.phrases:
+            # a number after the label that lies in a value column is a value, even where it reaches left
+            # of where the table's values began so far (a wider number on a continued page)
+            if phrase.centre < label_right and not (phrase.is_value and phrase is not line.phrases[0]
+                                                    and _region_of(phrase.centre, regions) is not None):
+                if not cells[row][0]:
+                    cells[row][0] = _indented(line, flush)
+                cells[row][0] = f"{cells[row][0]} {phrase.text}" if cells[row][0].strip() else \
+                    cells[row][0] + phrase.text
+                continue
+            column = _region_of(phrase.centre, regions)
+            if column is None:
+                continue
+            # two cells landing in one column are kept apart so the cell reads as no number: refused,
+            # never "20,696 91,738" read as 2069691738
+            text = cells[row][column + 1]
+            cells[row][column + 1] = f"{text} | {phrase.text}" if text else phrase.text
+    headers = []
+    for column in range(len(regions)):
+        path = [p.text for p in sorted(value_pieces, key=lambda p: p.first_line) if column in p.columns]
+        headers.append(" / ".join(path))
+    row_tops = []
+    for line in all_lines:
+        if len(row_tops) <= row_of[id(line)]:
+            row_tops.append(line.top)
+    table = TableLayout(left, right, label_right, regions,
+                        band[0].top if band else None, band[-1].bottom if band else None,
+                        body[0].top, bottom, headers, row_tops, ruled, flush)
+    block = Block([], cells, list(range(1, len(cells) + 1)), list(range(1, width + 1)), page=geometry.number)
+    return block, table
+
+
+def _indented(line: Line, flush: float) -> str:
+    """Blanks standing for how far right of the flush labels this row's label starts."""
+    offset = line.x0 - flush
+    return " " * int(offset / (INDENT_STEP * line.size) + 0.25) if offset > 0 else ""
