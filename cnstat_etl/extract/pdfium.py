@@ -129,12 +129,17 @@ def _glyphs(page: pdfium.PdfPage, display: Matrix, height: float) -> tuple[list[
         text = buffer.raw[:count * 2].decode("utf-16-le", "surrogatepass")
         if len(text) != count:  # a character outside the BMP took two UTF-16 units: ask one by one
             text = "".join(chr(raw.FPDFText_GetUnicode(handle, i)) for i in range(count))
-        box, matrix = raw.FS_RECTF(), raw.FS_MATRIX()
+        # The box is read back as four floats in one step (left, top, right, bottom), cheaper than by field.
+        box = (ctypes.c_float * 4)()
+        box_pointer = ctypes.cast(box, ctypes.POINTER(raw.FS_RECTF))
+        matrix = raw.FS_MATRIX()
         loose_box, font_size, char_matrix = raw.FPDFText_GetLooseCharBox, raw.FPDFText_GetFontSize, raw.FPDFText_GetMatrix
         unmapped = raw.FPDFText_HasUnicodeMapError
+        e, f = display[4], display[5]
         upright = display[:4] == (1, 0, 0, 1)
         glyphs: list[Glyph] = []
         undecoded = 0
+        box_height = size = None
         for index, char in enumerate(text):
             if not (" " < char < "\x7f"):  # all but printable ASCII may be a code with no Unicode map
                 if char == "\ufffd" or unmapped(handle, index):
@@ -142,14 +147,18 @@ def _glyphs(page: pdfium.PdfPage, display: Matrix, height: float) -> tuple[list[
                     char = "\ufffd"  # pdfminer prints "(cid:NN)": either way no cell reads as a number
                 elif char.isspace():
                     continue  # blanks (and PDFium's generated line breaks): the gaps they leave decide
-            loose_box(handle, index, box)
-            char_matrix(handle, index, matrix)
-            size = font_size(handle, index) * math.hypot(matrix.c, matrix.d)
+            loose_box(handle, index, box_pointer)
+            left, top, right, low = box
+            if top - low != box_height:
+                # A new run of text (font, size or matrix): its size. Characters of one run share the
+                # height of their font box, so the two calls are made once a run, not once a character.
+                box_height = top - low
+                char_matrix(handle, index, matrix)
+                size = font_size(handle, index) * math.hypot(matrix.c, matrix.d)
             if upright:
-                x0, x1 = box.left + display[4], box.right + display[4]
-                bottom = height - (box.bottom + display[5])
+                x0, x1, bottom = left + e, right + e, height - (low + f)
             else:
-                (ax, ay), (bx, by) = _apply(display, box.left, box.bottom), _apply(display, box.right, box.top)
+                (ax, ay), (bx, by) = _apply(display, left, low), _apply(display, right, top)
                 x0, x1, bottom = min(ax, bx), max(ax, bx), height - min(ay, by)
             glyphs.append(Glyph(char, x0, x1, bottom - size, bottom, size))
         return glyphs, undecoded
