@@ -2,9 +2,8 @@
 
 Usage: .venv/bin/python bench/pdf_speed.py [BOOK.pdf]
 
-Without BOOK it makes the 405-page book with bench/make_book.py when that script is there, else a stand-in
-of the same length from the PDF fixtures' pages (tests/fixtures/fuzz, tests/fixtures/sources) repeated.
-A book 4x longer is its pages four times over. Each figure is measured in a fresh process, so peak resident
+Without BOOK it draws the 405-page China City Statistical Yearbook layout book of bench/make_book.py. A book
+4x longer is its pages four times over. Each figure is measured in a fresh process, so peak resident
 memory (ru_maxrss) is that run's own. Prints, per book: pages, ingest seconds (wall and CPU, workers
 included), pdfplumber `extract_tables()` seconds on every page (1x book only, it takes minutes), their ratio
 (the target is at most 0.10) and the peak RSS of the ingest (target: under 500 MB, flat in pages).
@@ -26,10 +25,6 @@ import pdfplumber
 import pypdfium2 as pdfium
 
 from cnstat_etl.pipeline import ingest
-
-BENCH = Path(__file__).resolve().parent
-FIXTURES = BENCH.parent / "tests" / "fixtures"
-PAGES = 405
 
 
 def book_pages(path: Path) -> int:
@@ -55,14 +50,12 @@ def repeated_book(sources: list[Path], pages: int, out: Path) -> Path:
 
 
 def the_book(folder: Path) -> Path:
-    maker = BENCH / "make_book.py"
+    """The 405-page CCSY-layout book of bench/make_book.py (drawn, not committed)."""
+    import make_book  # beside this script
+
     out = folder / "book.pdf"
-    if maker.exists():
-        subprocess.run([sys.executable, str(maker), str(out)], check=True)
-        return out
-    print("bench/make_book.py not found: a stand-in book from the fixtures' pages", file=sys.stderr)
-    sources = sorted((FIXTURES / "fuzz").glob("*.pdf")) + sorted((FIXTURES / "sources").glob("*.pdf"))
-    return repeated_book(sources, PAGES, out)
+    make_book.draw_book(out)
+    return out
 
 
 # --------------------------------------------------------------------------- measured in a fresh process

@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass, field
 
 from cnstat_etl.config import layout
-from cnstat_etl.extract.tables import Block
+from cnstat_etl.extract.tables import Block, is_continuation
 from cnstat_etl.model import Problem
 from cnstat_etl.text import fold, is_missing, matches_prefix, parse_number, squash
 
@@ -598,42 +598,45 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
         body = lines[first:last + 1]
         numbered = [line for line in body if _is_body_line(line)]
         label_right = _label_right(numbered)
-        left, right = _table_extent(body, geometry.horizontal)
-        rules = _rules_across(geometry.horizontal, left, right)
+        # rules above the title (a running header's) are the page's, not the table's
+        ceiling = max([lines_floor] + [line.bottom for line in lines[floor:first] if _line_is_title(line)])
+        horizontal = [rule for rule in geometry.horizontal if rule.top > ceiling]
+        left, right = _table_extent(body, horizontal)
+        rules = _rules_across(horizontal, left, right)
         band_start = _header_band(lines, floor, first, rules)
         band = lines[band_start:first]
         left = min([left] + [line.x0 for line in band])
         right = max([right] + [line.x1 for line in band])
+        title_lines = [line.text for line in lines
+                       if lines_floor <= line.top and line.bottom <= (band or body)[0].top
+                       and not matches_prefix(line.text, layout()["footnote_prefixes"])]
+        continued = carried is not None and (not band or is_continuation(title_lines))
         columns = _columns(body, label_right, geometry.vertical, band)
-        if columns is None:
+        # A continued page prints the columns of the table before it; where its few rows leave a column
+        # blank (or print no header at all), those columns are the ones to read it by.
+        fitted = _fit_carried(body, carried) if continued and (
+            not band or columns is None or len(columns) < len(carried.regions)) else None
+        if fitted:
+            label_right, regions = fitted
+        elif not band:
+            why = "continues no table read before it (give the page range from the table's first page)" \
+                if carried is None else "its columns do not line up with the table before it"
+            problems.append(Problem("no_header", f"a table at y={body[0].top:.0f} prints no header and {why}",
+                                    source, page=geometry.number))
+            floor = last + 1
+            continue
+        elif columns is None:
             problems.append(Problem("unreadable_table", f"table at y={body[0].top:.0f}: its cells do not line up "
                                     "in columns (a row puts two cells where another prints one)", source,
                                     page=geometry.number))
             floor = last + 1
             continue
-        regions = _split_regions(columns, _label_boundary(body, columns[0].left), right + 1)
-        if not band:
-            if carried is None:
-                problems.append(Problem("no_header", f"a table at y={body[0].top:.0f} prints no header and "
-                                        "continues no table read before it (give the page range from the "
-                                        "table's first page)", source, page=geometry.number))
-                floor = last + 1
-                continue
-            fitted = _fit_carried(body, carried)
-            if fitted is None:
-                problems.append(Problem("no_header", f"a table at y={body[0].top:.0f} prints no header and its "
-                                        "columns do not line up with the table before it", source,
-                                        page=geometry.number))
-                floor = last + 1
-                continue
-            label_right, regions = fitted
+        else:
+            regions = _split_regions(columns, _label_boundary(body, columns[0].left), right + 1)
         # indentation is measured from the flush labels of the table so far: a continued page may print
         # only indented cities
-        carried_flush = carried.flush if carried is not None and abs(carried.left - left) < 5 else None
+        carried_flush = carried.flush if continued else None
         block, table = _grid(geometry, band, body, label_right, regions, left, right, rules, carried_flush)
-        title_lines = [line.text for line in lines
-                       if lines_floor <= line.top and line.bottom <= (band or body)[0].top
-                       and not matches_prefix(line.text, layout()["footnote_prefixes"])]
         block.lines_above = title_lines
         found.append((block, table))
         floor = last + 1

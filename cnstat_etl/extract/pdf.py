@@ -11,16 +11,17 @@ before the next, so memory stays flat however long the book.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 import pdfplumber
 
 from cnstat_etl.extract import pdfium
-from cnstat_etl.extract.layout import Glyph, PageGeometry, Segment, read_page, text_lines
+from cnstat_etl.extract.layout import Glyph, PageGeometry, Segment, TableLayout, read_page, text_lines
 from cnstat_etl.extract.pdfium import PageReading
-from cnstat_etl.extract.tables import ExtractOptions, TableAssembler
-from cnstat_etl.model import ExtractResult, Problem
+from cnstat_etl.extract.tables import Block, ExtractOptions, TableAssembler
+from cnstat_etl.model import ExtractedValue, ExtractResult, Problem
 
 # Share of characters that must decode to real text before a page is read at all.
 GARBLED_SHARE = 0.05
@@ -69,7 +70,20 @@ def geometry_of(page) -> PageGeometry:
     return PageGeometry(page.page_number, page.width, page.height, glyphs, horizontal, vertical)
 
 
-def extract_pdf(path: Path, sha256: str, options: ExtractOptions) -> ExtractResult:
+@dataclass
+class TableSeen:
+    """One table on one page as the engine saw it, with what the assembler made of it (for --explain)."""
+
+    page: int
+    layout: TableLayout
+    block: Block
+    values: list[ExtractedValue]
+    problems: list[Problem]
+
+
+def extract_pdf(path: Path, sha256: str, options: ExtractOptions,
+                seen: list[TableSeen] | None = None) -> ExtractResult:
+    """Every table of the file read into values; `seen`, if given, collects each page's tables as read."""
     result = ExtractResult(path.name, sha256, "pdf")
     read = READERS[options.pdf_reader]
     first, last = options.pages or (1, None)
@@ -86,8 +100,12 @@ def extract_pdf(path: Path, sha256: str, options: ExtractOptions) -> ExtractResu
             continue
         found, carried, problems = read_page(page.geometry, carried, result.source_file)
         result.problems.extend(problems)
-        for block, _ in found:
+        for block, table in found:
+            values_before, problems_before = len(result.values), len(result.problems)
             tables.add(block)
+            if seen is not None:
+                seen.append(TableSeen(page.geometry.number, table, block, result.values[values_before:],
+                                      result.problems[problems_before:]))
     if tables is not None:
         tables.finish_table()
     return result
