@@ -28,6 +28,7 @@ from layout_fuzzer import (  # noqa: E402
     FONT, INDICATORS, MISSING, Layout, Traits, _cities, _number, _register_font, draw_table, page_size, truth_of)
 
 from cnstat_etl.extract import extract_file  # noqa: E402
+from cnstat_etl.harmonise import roles_of  # noqa: E402
 
 YEAR = 2011
 TABLES = 45
@@ -94,13 +95,14 @@ def main(out: Path | None) -> None:
         started = time.perf_counter()
         result = extract_file(path)
         extracted = time.perf_counter() - started
+        roles, _ = roles_of(result)
         pages = max(t.pages[-1] for t in result.tables if t.pages) if result.tables else 0
         expected = {(r["table"], r["place"], r["indicator"], r["scope"]): r for r in truth
                     if r["indicator"] != "unknown"}
         right = wrong = 0
         seen = set()
         for value in result.values:
-            if value.row_kind != "unit":
+            if roles[value.body_row].kind != "unit":
                 continue
             key = (value.table.table_number, value.region_name, value.indicator, value.scope)
             want = expected.get(key)

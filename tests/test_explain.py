@@ -11,9 +11,11 @@ import pdfplumber
 from PIL import Image
 
 from cnstat_etl.config import SAMPLES_DIR
-from cnstat_etl.extract.explain import RESOLUTION, TableSeen, column_meanings, row_kinds
-from cnstat_etl.extract.pdf import extract_pdf
+from cnstat_etl.explain import RESOLUTION, column_meanings, row_kinds
+from cnstat_etl.extract import extract_file
+from cnstat_etl.extract.pdf import TableSeen
 from cnstat_etl.extract.tables import ExtractOptions
+from cnstat_etl.harmonise import roles_of
 
 CNSTAT = str(Path(sys.executable).parent / "cnstat")
 SOURCE = SAMPLES_DIR / "ccsy2010_population_continued.pdf"
@@ -34,10 +36,10 @@ def test_explain_writes_a_png_per_page_read_at_the_page_size(tmp_path):
 
 def test_explain_labels_each_column_with_its_meaning_and_each_row_with_its_kind():
     seen: list[TableSeen] = []
-    extract_pdf(SOURCE, "", ExtractOptions(pages=(1, 1)), seen)
+    result = extract_file(SOURCE, ExtractOptions(pages=(1, 1)), seen)
     (table,) = seen
     assert column_meanings(table) == {2: "population city_total", 3: "population urban_districts"}
-    kinds = row_kinds(table)
+    kinds = row_kinds(table, result, roles_of(result)[0])
     labels = {table.block.cells[row - 1][0]: kind for row, kind in kinds.items() if table.block.cells[row - 1][0]}
     assert labels["江苏省 Jiangsu"] == "province" and labels["南 京 Nanjing"] == "unit"
     assert list(kinds.values())[:4] == ["header"] * 4

@@ -12,15 +12,14 @@ from pathlib import Path
 from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from pdfplumber.utils.exceptions import PdfminerException
 
-from cnstat_etl.extract.explain import explain_pdf
-from cnstat_etl.extract.pdf import extract_pdf
+from cnstat_etl.extract.pdf import TableSeen, extract_pdf
 from cnstat_etl.extract.pdfium import PdfiumError
 from cnstat_etl.extract.sheets import extract_grids
 from cnstat_etl.extract.tables import ExtractOptions
 from cnstat_etl.extract.workbook import UnreadableSource, read_grids, sniff_format
 from cnstat_etl.model import ExtractResult, Problem
 
-__all__ = ["ExtractOptions", "extract_file", "file_sha256"]
+__all__ = ["FORMATS_BY_SUFFIX", "ExtractOptions", "extract_file", "file_sha256"]
 
 
 def file_sha256(path: Path) -> str:
@@ -31,27 +30,26 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-# What a file's name promises, to warn when its bytes say otherwise (CNKI's HTML saved as .xls).
+# What a file's name promises, to warn when its bytes say otherwise (CNKI's HTML saved as .xls); in a
+# folder, files with these endings are the ones ingested.
 FORMATS_BY_SUFFIX = {".pdf": "pdf", ".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls", ".csv": "csv",
                      ".htm": "html", ".html": "html"}
 
 
-def extract_file(path: Path, options: ExtractOptions = ExtractOptions(), explain_to: Path | None = None,
+def extract_file(path: Path, options: ExtractOptions = ExtractOptions(), seen: list[TableSeen] | None = None,
                  ) -> ExtractResult:
     """Every value the file prints under a recognised indicator, and every problem met on the way.
 
     Bad input never raises: a file that cannot be read, or holds no table with a recognised indicator,
-    comes back failed, with a one-line reason. With `explain_to`, a PDF's pages are also drawn there as
-    PNGs showing what the parser saw (`explain.explain_pdf`).
+    comes back failed, with a one-line reason. `seen`, if given, collects a PDF's tables as the layout
+    engine saw them (for `cnstat_etl.explain`).
     """
     path = Path(path)
     try:
         sha256 = file_sha256(path)
         file_format = sniff_format(path)
-        if file_format == "pdf" and explain_to is not None:
-            result, _ = explain_pdf(path, sha256, options, Path(explain_to))
-        elif file_format == "pdf":
-            result = extract_pdf(path, sha256, options)
+        if file_format == "pdf":
+            result = extract_pdf(path, sha256, options, seen)
         else:
             result = extract_grids(read_grids(path), path.name, sha256, file_format, options)
     except UnreadableSource as error:
@@ -64,9 +62,6 @@ def extract_file(path: Path, options: ExtractOptions = ExtractOptions(), explain
         return _unreadable(path, ENCRYPTED if error.encrypted else f"truncated or corrupt PDF ({error})")
     except Exception as error:  # a parser library choking on a corrupt file: report it, keep going
         return _unreadable(path, f"{type(error).__name__}: {error}".splitlines()[0])
-    if explain_to is not None and file_format != "pdf":
-        result.problems.append(Problem("no_explain", f"--explain draws PDF pages; {file_format} has none",
-                                       path.name))
     promised = FORMATS_BY_SUFFIX.get(path.suffix.lower())
     if promised and promised != file_format and not (promised == "xls" and file_format in ("html", "csv")):
         result.problems.insert(0, Problem("misnamed_file", f"named {path.suffix} but holds {file_format}; "

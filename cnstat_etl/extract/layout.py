@@ -494,12 +494,16 @@ def _label_boundary(body: list[Line], first_value_left: float) -> float:
     return (max(label_ends) + first_value_left) / 2 if label_ends else first_value_left
 
 
-def _bodies(lines: list[Line]) -> list[tuple[int, int]]:
-    """Stretches of body lines as (first, last) line indexes: body lines and the label-only rows between."""
+def _bodies(lines: list[Line], carried_label_right: float | None = None) -> list[tuple[int, int]]:
+    """Stretches of body lines as (first, last) line indexes: body lines and the label-only rows between.
+
+    On a page continuing a table (carried_label_right given), a row printing only missing markers may
+    start the body too: the last page of a table can hold nothing else."""
     spans: list[tuple[int, int]] = []
     index = 0
     while index < len(lines):
-        if not _is_body_line(lines[index]):
+        if not (_is_body_line(lines[index]) or (carried_label_right is not None and not spans
+                                                  and _only_missing(lines[index], carried_label_right))):
             index += 1
             continue
         first = last = index
@@ -514,9 +518,11 @@ def _bodies(lines: list[Line]) -> list[tuple[int, int]]:
                 break
             last = cursor  # a row printing only blanks or missing markers is a row all the same
             cursor += 1
-        # province rows printed just above the first numbers belong to the body
+        # province rows, and rows printing only missing markers, just above the first numbers belong to
+        # the body
         while first > 0 and (first - 1) not in {i for span in spans for i in range(span[0], span[1] + 1)} \
-                and _is_label_only(lines[first - 1], label_right) and lines[first - 1].x1 <= label_right \
+                and (_is_label_only(lines[first - 1], label_right) and lines[first - 1].x1 <= label_right
+                     or _only_missing(lines[first - 1], label_right)) \
                 and not _is_label_header(lines[first - 1]) \
                 and not _line_is_title(lines[first - 1]) and _close(lines[first - 1], lines[first]):
             first -= 1
@@ -595,10 +601,10 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
     found: list[tuple[Block, TableLayout]] = []
     floor = 0
     lines_floor = 0.0
-    for first, last in _bodies(lines):
+    for first, last in _bodies(lines, carried.label_right if carried else None):
         body = lines[first:last + 1]
         numbered = [line for line in body if _is_body_line(line)]
-        label_right = _label_right(numbered)
+        label_right = _label_right(numbered or body)
         # rules above the title (a running header's) are the page's, not the table's
         ceiling = max([lines_floor] + [line.bottom for line in lines[floor:first] if _line_is_title(line)])
         horizontal = [rule for rule in geometry.horizontal if rule.top > ceiling]
@@ -633,6 +639,7 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
             floor = last + 1
             continue
         else:
+            label_right = min(label_right, columns[0].left)
             regions = _split_regions(columns, _label_boundary(body, columns[0].left), right + 1)
         # indentation is measured from the flush labels of the table so far: a continued page may print
         # only indented cities
@@ -648,7 +655,10 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
 
 def _columns(body: list[Line], label_right: float, vertical: list[Segment], band: list[Line]) -> list[Column] | None:
     xs = _rule_columns(vertical, body[0].top, body[-1].bottom)
-    rule_columns = [Column(a, b) for a, b in zip(xs, xs[1:]) if b > label_right + 1]
+    # the label column is the ruled one the labels print in; every column right of it holds values, even
+    # one this page leaves blank
+    label_end = min([label_right] + [line.phrases[0].x1 for line in body if _is_body_line(line)])
+    rule_columns = [Column(a, b) for a, b in zip(xs, xs[1:]) if a >= label_end - 2]
     if len(rule_columns) >= 1 and xs[0] < label_right:
         return [Column(c.left + 1, c.right - 1) for c in rule_columns]
     return _cluster_columns(body, label_right)
@@ -713,7 +723,10 @@ def _grid(geometry: PageGeometry, band: list[Line], body: list[Line], label_righ
     for line in body:
         row = row_of[id(line)]
         for phrase in line.phrases:
-            if phrase.centre < label_right and not (phrase.is_value and phrase.x0 >= label_right):
+            # a number after the label that lies in a value column is a value, even where it reaches left
+            # of where the table's values began so far (a wider number on a continued page)
+            if phrase.centre < label_right and not (phrase.is_value and phrase is not line.phrases[0]
+                                                    and _region_of(phrase.centre, regions) is not None):
                 if not cells[row][0]:
                     cells[row][0] = _indented(line, flush)
                 cells[row][0] = f"{cells[row][0]} {phrase.text}" if cells[row][0].strip() else \
@@ -722,8 +735,10 @@ def _grid(geometry: PageGeometry, band: list[Line], body: list[Line], label_righ
             column = _region_of(phrase.centre, regions)
             if column is None:
                 continue
+            # two cells landing in one column are kept apart so the cell reads as no number: refused,
+            # never "20,696 91,738" read as 2069691738
             text = cells[row][column + 1]
-            cells[row][column + 1] = f"{text} {phrase.text}".strip() if text else phrase.text
+            cells[row][column + 1] = f"{text} | {phrase.text}" if text else phrase.text
     headers = []
     for column in range(len(regions)):
         path = [p.text for p in sorted(value_pieces, key=lambda p: p.first_line) if column in p.columns]

@@ -79,6 +79,7 @@ class TableSeen:
     block: Block
     values: list[ExtractedValue]
     problems: list[Problem]
+    body_rows: range  # its rows' indexes in ExtractResult.rows
 
 
 def extract_pdf(path: Path, sha256: str, options: ExtractOptions,
@@ -101,11 +102,11 @@ def extract_pdf(path: Path, sha256: str, options: ExtractOptions,
         found, carried, problems = read_page(page.geometry, carried, result.source_file)
         result.problems.extend(problems)
         for block, table in found:
-            values_before, problems_before = len(result.values), len(result.problems)
+            values_before, problems_before, rows_before = len(result.values), len(result.problems), len(result.rows)
             tables.add(block)
             if seen is not None:
                 seen.append(TableSeen(page.geometry.number, table, block, result.values[values_before:],
-                                      result.problems[problems_before:]))
+                                      result.problems[problems_before:], range(rows_before, len(result.rows))))
     if tables is not None:
         tables.finish_table()
     return result

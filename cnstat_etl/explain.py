@@ -15,55 +15,55 @@ from pathlib import Path
 import pdfplumber
 from PIL import ImageDraw, ImageFont
 
-from cnstat_etl.extract.pdf import TableSeen, extract_pdf
+from cnstat_etl.extract import extract_file
+from cnstat_etl.extract.pdf import TableSeen
 from cnstat_etl.extract.tables import ExtractOptions, find_header_rows
-from cnstat_etl.model import ExtractResult
+from cnstat_etl.harmonise import roles_of
+from cnstat_etl.model import ExtractResult, Problem
 
 RESOLUTION = 100  # pixels per inch of the page images
 KIND_COLOURS = {"header": "#1f4fd1", "unit": "#16803c", "province": "#8a5a00", "aggregate": "#8a5a00",
                 "skipped": "#b00020", "refused": "#b00020"}
+# harmonise.rows' row roles, as the image names them
+ROLE_KINDS = {"unit": "unit", "heading": "province", "subtotal": "province", "total": "aggregate",
+              "county": "skipped"}
 
 
-def explain_pdf(path: Path, sha256: str, options: ExtractOptions, folder: Path,
-                resolution: int = RESOLUTION) -> tuple[ExtractResult, list[Path]]:
-    """Extract the file as `extract` does and write `<stem>_p<N>.png` into folder for every page read."""
+def explain_file(path: Path, options: ExtractOptions, folder: Path) -> ExtractResult:
+    """Extract the file as `extract` does and write `<stem>_p<N>.png` into folder for every PDF page read."""
     seen: list[TableSeen] = []
-    result = extract_pdf(path, sha256, options, seen)
+    result = extract_file(path, options, seen)
+    if result.failed:
+        return result
+    if result.file_format != "pdf":
+        result.problems.append(Problem("no_explain", f"--explain draws PDF pages; {result.file_format} has "
+                                       "none", result.source_file))
+        return result
+    roles, _ = roles_of(result)
     by_page: dict[int, list[TableSeen]] = defaultdict(list)
     for table in seen:
         by_page[table.page].append(table)
     folder.mkdir(parents=True, exist_ok=True)
-    written = []
     with pdfplumber.open(path) as pdf:
         for page in pdf.pages:
             if options.pages and not options.pages[0] <= page.page_number <= options.pages[1]:
                 continue
-            image = page.to_image(resolution=resolution)
+            image = page.to_image(resolution=RESOLUTION)
             for table in by_page[page.page_number]:
-                _draw_table(image, table, resolution / 72)
-            target = folder / f"{path.stem}_p{page.page_number}.png"
-            image.save(target)
-            written.append(target)
-    return result, written
+                _draw_table(image, table, row_kinds(table, result, roles), RESOLUTION / 72)
+            image.save(folder / f"{Path(path).stem}_p{page.page_number}.png")
+    return result
 
 
-def row_kinds(table: TableSeen) -> dict[int, str]:
-    """Each grid row's kind, by its 1-based row number: what the assembler did with it."""
+def row_kinds(table: TableSeen, result: ExtractResult, roles) -> dict[int, str]:
+    """Each grid row's kind, by its 1-based row number: header, or what harmonise made of the row, or
+    refused where a cell was neither a number nor a missing marker."""
     header_rows = find_header_rows(table.block.cells)
     kinds = {row: "header" for row in table.block.rows[:header_rows]}
-    for index, row in enumerate(table.block.rows[header_rows:], start=header_rows):
-        if table.block.cells[index][0].strip():
-            kinds[row] = "province"  # a label and no value loaded: a province row, context for the rows under it
-    for value in table.values:
-        kinds[value.provenance.row] = "unit" if value.row_kind == "unit" else "aggregate"
+    for index in table.body_rows:
+        kinds[result.rows[index].row] = ROLE_KINDS[roles[index].kind]
     for problem in table.problems:
-        if problem.row is None:
-            continue
-        if problem.kind == "skipped_row":
-            kinds[problem.row] = "province" if "province" in problem.message else "aggregate"
-        elif problem.kind == "county_row":
-            kinds[problem.row] = "skipped"
-        elif problem.kind == "unreadable_value":
+        if problem.kind == "unreadable_value" and problem.row is not None:
             kinds[problem.row] = "refused"
     return kinds
 
@@ -79,7 +79,7 @@ def column_meanings(table: TableSeen) -> dict[int, str]:
     return meanings
 
 
-def _draw_table(image, table: TableSeen, scale: float) -> None:
+def _draw_table(image, table: TableSeen, kinds: dict[int, str], scale: float) -> None:
     layout = table.layout
     top = layout.header_top if layout.header_top is not None else layout.body_top
     if layout.header_top is not None:
@@ -96,7 +96,7 @@ def _draw_table(image, table: TableSeen, scale: float) -> None:
         text = meanings.get(index + 2, "-")
         stagger = 10 * (index % 2)
         pen.text((left * scale + 2, (top - 22) * scale + stagger), text, fill="#d12f1f", font=font)
-    for row, kind in row_kinds(table).items():
+    for row, kind in kinds.items():
         if row - 1 < len(layout.row_tops):
             pen.text(((layout.right + 4) * scale, layout.row_tops[row - 1] * scale), kind,
                      fill=KIND_COLOURS[kind], font=font)
