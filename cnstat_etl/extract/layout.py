@@ -519,9 +519,12 @@ def _bodies(lines: list[Line], carried_label_right: float | None = None) -> list
             last = cursor  # a row printing only blanks or missing markers is a row all the same
             cursor += 1
         # province rows, and rows printing only missing markers, just above the first numbers belong to
-        # the body
+        # the body; on a continued page, within the label column of the table it continues (a wide number
+        # may start left of that page's province name)
+        labels_end = max(label_right, carried_label_right) if carried_label_right is not None and not spans \
+            else label_right
         while first > 0 and (first - 1) not in {i for span in spans for i in range(span[0], span[1] + 1)} \
-                and (_is_label_only(lines[first - 1], label_right) and lines[first - 1].x1 <= label_right
+                and (_is_label_only(lines[first - 1], label_right) and lines[first - 1].x1 <= labels_end
                      or _only_missing(lines[first - 1], label_right)) \
                 and not _is_label_header(lines[first - 1]) \
                 and not _line_is_title(lines[first - 1]) and _close(lines[first - 1], lines[first]):
