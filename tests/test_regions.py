@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 import pytest
 
@@ -162,12 +161,3 @@ def test_lineage_table_columns():
     table = regions.lineage_table()
     assert list(table.columns) == ["from_code", "to_code", "year", "kind", "weight", "level"]
     assert set(table["kind"]) == {"rename", "upgrade", "merge", "split", "transfer"}
-
-
-def test_tables_build_fast():
-    for cached in (regions.region_periods, regions.lineage_edges, regions._current_pinyin, regions._history_rows,
-                   regions._periods_by_code, regions._successions):
-        cached.cache_clear()
-    started = time.perf_counter()
-    regions.lineage_edges()
-    assert time.perf_counter() - started < 1.0
