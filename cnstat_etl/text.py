@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -25,13 +26,22 @@ def fold(text: str) -> str:
     return " ".join(text.split())
 
 
+# A yearbook repeats the same few thousand cell texts; the layout engine and the table reader ask about
+# each many times. Both functions are pure, so a bounded cache saves most of a long book's text work.
+TEXT_CACHE = 1 << 16
+
+
+@functools.lru_cache(maxsize=TEXT_CACHE)
 def squash(text: str) -> str:
     """`fold` with every space removed: "全 省" -> "全省", "城  市" -> "城市".
 
     Repeated until stable: NFKC can turn a character into a space plus an accent ("´"), and joining
     across the removed space then composes anew.
     """
-    previous, squashed = None, text or ""
+    text = text or ""
+    if text.isascii():
+        return "".join(text.split())  # NFKC leaves ASCII as it is
+    previous, squashed = None, text
     while squashed != previous:
         previous, squashed = squashed, "".join(unicodedata.normalize("NFKC", squashed).split())
     return squashed
@@ -65,6 +75,7 @@ class ParsedNumber:
     ok: bool  # False: the text is neither a number nor a missing marker
 
 
+@functools.lru_cache(maxsize=TEXT_CACHE)
 def parse_number(text: str) -> ParsedNumber:
     """Read a printed number: full-width digits, thousands separators, footnote marks beside it."""
     if is_missing(text):

@@ -13,6 +13,7 @@ from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from pdfplumber.utils.exceptions import PdfminerException
 
 from cnstat_etl.extract.pdf import TableSeen, extract_pdf
+from cnstat_etl.extract.pdfium import PdfiumError
 from cnstat_etl.extract.series import read_series
 from cnstat_etl.extract.sheets import extract_grids
 from cnstat_etl.extract.tables import ExtractOptions
@@ -60,6 +61,8 @@ def extract_file(path: Path, options: ExtractOptions = ExtractOptions(), seen: l
         return _unreadable(path, f"cannot read the file: {error.strerror or error}")
     except PdfminerException as error:
         return _unreadable(path, _pdf_reason(error))
+    except PdfiumError as error:
+        return _unreadable(path, ENCRYPTED if error.encrypted else f"truncated or corrupt PDF ({error})")
     except Exception as error:  # a parser library choking on a corrupt file: report it, keep going
         return _unreadable(path, f"{type(error).__name__}: {error}".splitlines()[0])
     promised = FORMATS_BY_SUFFIX.get(path.suffix.lower())
@@ -77,10 +80,13 @@ def _unreadable(path: Path, reason: str) -> ExtractResult:
     return result
 
 
+ENCRYPTED = "encrypted PDF: it needs a password (decrypt a copy, e.g. qpdf --decrypt, and ingest that)"
+
+
 def _pdf_reason(error: PdfminerException) -> str:
     cause = error.args[0] if error.args else error
     if isinstance(cause, (PDFPasswordIncorrect, PDFEncryptionError)):
-        return "encrypted PDF: it needs a password (decrypt a copy, e.g. qpdf --decrypt, and ingest that)"
+        return ENCRYPTED
     return f"truncated or corrupt PDF ({type(cause).__name__}: {cause})".splitlines()[0]
 
 

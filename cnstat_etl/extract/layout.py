@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from cnstat_etl.config import layout
 from cnstat_etl.extract.tables import Block, is_continuation
@@ -46,14 +47,15 @@ HEADER_LEADING = 1.6
 # A label printed this many character sizes right of the flush labels is indented (one blank per size).
 INDENT_STEP = 1.0
 
-_DIGITS = re.compile(r"[0-9０-９]")
+_DIGITS = frozenset("0123456789０１２３４５６７８９")
 
 
 # ------------------------------------------------------------------------------------- page geometry
 
-@dataclass(frozen=True)
-class Glyph:
-    """One printed character (or word, from OCR) with its box, in points from the page's top left."""
+class Glyph(NamedTuple):
+    """One printed character (or word, from OCR) with its box, in points from the page's top left.
+
+    A named tuple: a long book has a few hundred thousand, and a frozen dataclass costs ~3x to build."""
 
     text: str
     x0: float
@@ -146,11 +148,11 @@ class Line:
 
 
 def _is_digit(ch: str) -> bool:
-    return bool(_DIGITS.match(ch))
+    return ch[:1] in _DIGITS
 
 
 def _phrases(chars: list[Glyph]) -> list[Phrase]:
-    phrases: list[Phrase] = []
+    runs: list[list[Glyph]] = []
     previous = None
     for char in chars:
         if not char.text.strip():
@@ -159,24 +161,23 @@ def _phrases(chars: list[Glyph]) -> list[Phrase]:
         new_cell = (gap is None or gap > CELL_GAP * char.size
                     or (_is_digit(char.text) and _is_digit(previous.text) and gap > DIGIT_GAP * char.size))
         if new_cell:
-            phrases.append(Phrase(char.text, char.x0, char.x1, char.size, [char]))
+            runs.append([char])
         else:
-            phrases[-1] = _joined(phrases[-1], char)
+            runs[-1].append(char)
         previous = char
-    return [piece for phrase in phrases for piece in _cut_trailing_number(phrase)]
-
-
-def _joined(phrase: Phrase, char: Glyph) -> Phrase:
-    gap = char.x0 - phrase.x1
-    return Phrase(phrase.text + (" " if gap > WORD_GAP * char.size else "") + char.text, phrase.x0, char.x1,
-                  max(phrase.size, char.size), phrase.chars + [char])
+    return [piece for run in runs for piece in _cut_trailing_number(_phrase_of(run))]
 
 
 def _phrase_of(chars: list[Glyph]) -> Phrase:
-    phrase = Phrase(chars[0].text, chars[0].x0, chars[0].x1, chars[0].size, [chars[0]])
-    for char in chars[1:]:
-        phrase = _joined(phrase, char)
-    return phrase
+    """One phrase of characters in a row, a space where the gap is wider than a space (built once: linear)."""
+    parts = [chars[0].text]
+    size = chars[0].size
+    for previous, char in zip(chars, chars[1:]):
+        if char.x0 - previous.x1 > WORD_GAP * char.size:
+            parts.append(" ")
+        parts.append(char.text)
+        size = max(size, char.size)
+    return Phrase("".join(parts), chars[0].x0, chars[-1].x1, size, list(chars))
 
 
 def cut_at(phrase: Phrase, regions: list[tuple[float, float]]) -> list[Phrase]:

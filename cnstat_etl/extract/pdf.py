@@ -1,19 +1,25 @@
-"""Yearbook PDFs: pdfplumber reads each page's geometry, the layout engine rebuilds its tables.
+"""Yearbook PDFs: a reader turns each page into geometry, the layout engine rebuilds its tables.
 
-Per page: check the text layer (scans and fonts without a Unicode map are reported, never read), turn
-the page into a neutral `layout.PageGeometry` (character boxes and rule segments), and let
-`layout.read_page` find its tables; `tables.TableAssembler` reads them. A page whose title says
-续表 / continued, or that carries no table number of its own, continues the table of the page before.
+Two readers give the same `layout.PageGeometry` (character boxes and rule segments): PDFium
+(`extract/pdfium.py`, the default, fast) and pdfplumber (the reference, and what `--explain` draws with;
+a test holds the two to the same cells on every fixture). Per page: check the text layer (scans and fonts
+without a Unicode map are reported, never read), and let `layout.read_page` find its tables;
+`tables.TableAssembler` reads them. A page whose title says 续表 / continued, or that carries no table
+number of its own, continues the table of the page before. Pages are read one at a time and released
+before the next, so memory stays flat however long the book.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import pdfplumber
 
-from cnstat_etl.extract.layout import Glyph, PageGeometry, Segment, TableLayout, read_page
+from cnstat_etl.extract import pdfium
+from cnstat_etl.extract.layout import Glyph, PageGeometry, Segment, TableLayout, read_page, text_lines
+from cnstat_etl.extract.pdfium import PageReading
 from cnstat_etl.extract.tables import Block, ExtractOptions, TableAssembler
 from cnstat_etl.model import ExtractedValue, ExtractResult, Problem
 
@@ -21,19 +27,34 @@ from cnstat_etl.model import ExtractedValue, ExtractResult, Problem
 GARBLED_SHARE = 0.05
 
 
-def page_text_problem(page, source: str) -> Problem | None:
+def page_text_problem(page: PageReading, source: str) -> Problem | None:
     """A per-page reason not to read the page: no text layer, or text that did not decode."""
-    chars = page.chars
+    chars = [glyph for glyph in page.geometry.glyphs if glyph.text.strip()]
+    number = page.geometry.number
     if not chars:
-        what = "an image only (a scan?)" if page.images else "no text"
+        what = "an image only (a scan?)" if page.has_images else "no text"
         return Problem("no_text_layer", f"page has no text layer: {what}; OCR it first", source,
-                       page=page.page_number, severity="error")
-    undecoded = sum(1 for c in chars if c["text"].startswith("(cid:") or "\ufffd" in c["text"])
-    if undecoded / len(chars) > GARBLED_SHARE:
-        return Problem("garbled_text", f"page text does not decode: {undecoded} of {len(chars)} characters "
-                       "come out as '(cid:NN)' or U+FFFD (a font without a Unicode map); nothing on it is "
-                       "loaded", source, page=page.page_number, severity="error")
+                       page=number, severity="error")
+    if page.undecoded / len(chars) > GARBLED_SHARE:
+        return Problem("garbled_text", f"page text does not decode: {page.undecoded} of {len(chars)} characters "
+                       "have no Unicode text (a font without a Unicode map: pdfminer prints them as "
+                       "'(cid:NN)'); nothing on it is loaded", source, page=number, severity="error")
     return None
+
+
+def plumber_pages(path: Path, first: int = 1, last: int | None = None) -> Iterator[PageReading]:
+    """The reference reader: pages first..last through pdfplumber, each page's cache flushed after use."""
+    with pdfplumber.open(path) as pdf:
+        for page in pdf.pages[first - 1:last]:
+            try:
+                chars = [c for c in page.chars if c["text"].strip()]
+                undecoded = sum(1 for c in chars if c["text"].startswith("(cid:") or "\ufffd" in c["text"])
+                yield PageReading(geometry_of(page), bool(page.images), undecoded)
+            finally:
+                page.close()  # pdfplumber keeps every parsed page's objects otherwise
+
+
+READERS = {"pdfium": pdfium.read_pages, "pdfplumber": plumber_pages}
 
 
 def geometry_of(page) -> PageGeometry:
@@ -65,25 +86,31 @@ def extract_pdf(path: Path, sha256: str, options: ExtractOptions,
                 seen: list[TableSeen] | None = None) -> ExtractResult:
     """Every table of the file read into values; `seen`, if given, collects each page's tables as read."""
     result = ExtractResult(path.name, sha256, "pdf")
-    with pdfplumber.open(path) as pdf:
-        first_page_lines = [line["text"] for line in pdf.pages[0].extract_text_lines()[:3]] if pdf.pages else []
-        tables = TableAssembler(result, options, fallback_lines=first_page_lines)
-        carried = None
-        for page in pdf.pages:
-            if options.pages and not options.pages[0] <= page.page_number <= options.pages[1]:
-                continue
-            problem = page_text_problem(page, result.source_file)
-            if problem:
-                result.problems.append(problem)
-                continue
-            found, carried, problems = read_page(geometry_of(page), carried, result.source_file)
-            result.problems.extend(problems)
-            for block, table in found:
-                values_before, problems_before, rows_before = (len(result.values), len(result.problems),
-                                                               len(result.rows))
-                tables.add(block)
-                if seen is not None:
-                    seen.append(TableSeen(page.page_number, table, block, result.values[values_before:],
-                                          result.problems[problems_before:], range(rows_before, len(result.rows))))
+    read = READERS[options.pdf_reader]
+    first, last = options.pages or (1, None)
+    tables = None
+    carried = None
+    for page in read(path, first, last):
+        if tables is None:
+            # the first page's top lines (running header, edition) date a table that prints no year
+            opening = page if first == 1 else next(iter(list(read(path, 1, 1))), None)
+            tables = TableAssembler(result, options, fallback_lines=_top_lines(opening))
+        problem = page_text_problem(page, result.source_file)
+        if problem:
+            result.problems.append(problem)
+            continue
+        found, carried, problems = read_page(page.geometry, carried, result.source_file)
+        result.problems.extend(problems)
+        for block, table in found:
+            values_before, problems_before, rows_before = len(result.values), len(result.problems), len(result.rows)
+            tables.add(block)
+            if seen is not None:
+                seen.append(TableSeen(page.geometry.number, table, block, result.values[values_before:],
+                                      result.problems[problems_before:], range(rows_before, len(result.rows))))
+    if tables is not None:
         tables.finish_table()
     return result
+
+
+def _top_lines(page: PageReading | None, count: int = 3) -> list[str]:
+    return [line.text for line in text_lines(page.geometry.glyphs)[:count]] if page else []

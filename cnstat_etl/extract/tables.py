@@ -37,6 +37,7 @@ class ExtractOptions:
     year: int | None = None
     edition: int | None = None
     pages: tuple[int, int] | None = None  # 1-based, inclusive
+    pdf_reader: str = "pdfium"  # or "pdfplumber", the slow reference reader (see extract/pdf.py)
 
 
 @dataclass

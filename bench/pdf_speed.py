@@ -1,0 +1,114 @@
+"""A long yearbook PDF: `cnstat ingest` against pdfplumber's own `extract_tables()`, in one run; peak memory.
+
+Usage: .venv/bin/python bench/pdf_speed.py [BOOK.pdf]
+
+Without BOOK it draws the 405-page China City Statistical Yearbook layout book of bench/make_book.py. A book
+4x longer is its pages four times over. Each figure is measured in a fresh process, so peak resident
+memory (ru_maxrss) is that run's own. Prints, per book: pages, ingest seconds (wall and CPU, workers
+included), pdfplumber `extract_tables()` seconds on every page (1x book only, it takes minutes), their ratio
+(the target is at most 0.10) and the peak RSS of the ingest (target: under 500 MB, flat in pages).
+CPU seconds are printed beside wall seconds because a shared machine stretches wall time unevenly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pdfplumber
+import pypdfium2 as pdfium
+
+from cnstat_etl.pipeline import ingest
+
+
+def book_pages(path: Path) -> int:
+    document = pdfium.PdfDocument(str(path))
+    try:
+        return len(document)
+    finally:
+        document.close()
+
+
+def repeated_book(sources: list[Path], pages: int, out: Path) -> Path:
+    """A book of `pages` pages: the sources' pages in turn, over and over."""
+    book = pdfium.PdfDocument.new()
+    index = 0
+    while len(book) < pages:
+        source = pdfium.PdfDocument(str(sources[index % len(sources)]))
+        book.import_pages(source, list(range(min(len(source), pages - len(book)))))
+        source.close()
+        index += 1
+    book.save(str(out))
+    book.close()
+    return out
+
+
+def the_book(folder: Path) -> Path:
+    """The 405-page CCSY-layout book of bench/make_book.py (drawn, not committed)."""
+    import make_book  # beside this script
+
+    out = folder / "book.pdf"
+    make_book.draw_book(out)
+    return out
+
+
+# --------------------------------------------------------------------------- measured in a fresh process
+
+def _ingest(book: Path, workers: int | None) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        summary = ingest([book], Path(tmp) / "bench.duckdb", jobs=workers)
+    return {"values": summary.values, "failed": summary.count("failed")}
+
+
+def _pdfplumber(book: Path) -> dict:
+    tables = 0
+    with pdfplumber.open(book) as pdf:
+        for page in pdf.pages:
+            tables += len(page.extract_tables())
+    return {"tables": tables}
+
+
+def measure(what: str, book: Path, workers: int | None) -> None:
+    """One figure in this fresh process; Python start-up and imports are not timed."""
+    started, cpu = time.perf_counter(), time.process_time()
+    facts = _ingest(book, workers) if what == "ingest" else _pdfplumber(book)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    facts.update(seconds=time.perf_counter() - started,
+                 cpu=time.process_time() - cpu + children.ru_utime + children.ru_stime,
+                 rss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                 worker_rss_mib=children.ru_maxrss / 1024)
+    print(json.dumps(facts))
+
+
+def run(what: str, book: Path, workers: int | None = None) -> dict:
+    args = [sys.executable, __file__, "--measure", what, str(book), str(workers or 0)]
+    done = subprocess.run(args, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def main(book: Path | None) -> None:
+    workers = os.cpu_count() or 1
+    with tempfile.TemporaryDirectory() as tmp:
+        book = book or the_book(Path(tmp))
+        longer = repeated_book([book], 4 * book_pages(book), Path(tmp) / "book4x.pdf")
+        print(f"{'book':8} {'pages':>5} {'workers':>7} {'ingest s':>9} {'cpu s':>6} {'pdfplumber s':>12} {'cpu s':>6} "
+              f"{'ratio':>6} {'cpu ratio':>9} {'values':>7} {'peak RSS MiB':>12} {'worker MiB':>10}")
+        baseline = run("pdfplumber", book)
+        for name, path in (("1x", book), ("4x", longer)):
+            ours = run("ingest", path, workers)
+            plumber = f"{baseline['seconds']:12.2f} {baseline['cpu']:6.2f} {ours['seconds'] / baseline['seconds']:6.3f} " \
+                      f"{ours['cpu'] / baseline['cpu']:9.3f}" if name == "1x" else f"{'':12} {'':6} {'':6} {'':9}"
+            print(f"{name:8} {book_pages(path):5d} {workers:7d} {ours['seconds']:9.2f} {ours['cpu']:6.2f} {plumber} "
+                  f"{ours['values']:7d} {ours['rss_mib']:12.0f} {ours['worker_rss_mib']:10.0f}")
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--measure"]:
+        measure(sys.argv[2], Path(sys.argv[3]), int(sys.argv[4]) or None)
+    else:
+        main(Path(sys.argv[1]) if len(sys.argv) > 1 else None)

@@ -1,0 +1,80 @@
+"""The fast reader (PDFium) and the reference reader (pdfplumber) give the layout engine the same page.
+
+Every PDF fixture (the samples, the problem pages, and any generated layouts under tests/fixtures) is read
+by both; the tables the engine rebuilds and the values extracted must be identical.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from cnstat_etl.extract import ExtractOptions, extract_file
+from cnstat_etl.extract.layout import read_page
+from cnstat_etl.extract.pdf import READERS, page_text_problem
+from conftest import FIXTURES
+
+# The bad-input PDFs are not pages to compare: each reader refuses them (tests/test_reliability.py).
+PDF_FIXTURES = sorted(p for p in FIXTURES.rglob("*.pdf") if "bad" not in p.relative_to(FIXTURES).parts)
+
+
+def _name(path: Path) -> str:
+    return str(path.relative_to(FIXTURES))
+
+
+def _pages_as_read(path: Path, reader: str) -> list:
+    """Per page: why it is not read, or every table the engine finds on it (its cells and row tops)."""
+    pages = []
+    carried = None
+    for page in READERS[reader](path):
+        problem = page_text_problem(page, path.name)
+        if problem:
+            pages.append(problem.kind)
+            continue
+        found, carried, problems = read_page(page.geometry, carried, path.name)
+        pages.append(([(block.lines_above, block.cells) for block, _ in found],
+                      [(table.regions and len(table.regions), table.column_headers, len(table.row_tops))
+                       for _, table in found],
+                      [(p.kind, p.page) for p in problems]))
+    return pages
+
+
+def test_every_sample_and_problem_pdf_is_compared():
+    expected = set((FIXTURES / "sources").glob("*.pdf")) | set((FIXTURES / "pdf_problems").glob("*.pdf"))
+    assert len(expected) >= 11 and expected <= set(PDF_FIXTURES)
+
+
+@pytest.mark.parametrize("path", PDF_FIXTURES, ids=_name)
+def test_both_readers_give_the_engine_the_same_tables(path):
+    assert _pages_as_read(path, "pdfium") == _pages_as_read(path, "pdfplumber")
+
+
+@pytest.mark.parametrize("path", PDF_FIXTURES, ids=_name)
+def test_both_readers_extract_the_same_values_and_problems(path):
+    fast = extract_file(path, ExtractOptions(pdf_reader="pdfium"))
+    reference = extract_file(path, ExtractOptions(pdf_reader="pdfplumber"))
+    assert fast.values == reference.values
+    assert fast.tables == reference.tables
+    assert [(p.kind, p.page, p.row, p.column) for p in fast.problems] == \
+           [(p.kind, p.page, p.row, p.column) for p in reference.problems]
+
+
+@pytest.mark.parametrize("source, page, kind", [("scanned_page.pdf", 2, "no_text_layer"),
+                                                ("cid_garbled_page.pdf", 2, "garbled_text")])
+def test_the_fast_reader_still_refuses_scans_and_undecodable_text(source, page, kind):
+    path = FIXTURES / "pdf_problems" / source
+    for reader in READERS:
+        result = extract_file(path, ExtractOptions(pdf_reader=reader))
+        assert [(p.kind, p.page) for p in result.problems if p.severity == "error"] == [(kind, page)], reader
+        assert result.values and {v.provenance.page for v in result.values} == {1}
+
+
+def test_a_page_range_reads_the_edition_from_the_first_page_with_either_reader():
+    path = FIXTURES / "sources" / "ccsy2012_two_tables_ruled.pdf"
+    years = {}
+    for reader in READERS:
+        result = extract_file(path, replace(ExtractOptions(pages=(2, 2)), pdf_reader=reader))
+        years[reader] = {(v.provenance.page, v.table.year) for v in result.values}
+    assert years["pdfium"] == years["pdfplumber"] == {(2, 2011)}
