@@ -13,6 +13,7 @@ import duckdb
 
 from cnstat_etl.config import default_db_path
 from cnstat_etl.extract import ExtractOptions, extract_file
+from cnstat_etl.harmonise import roles_of
 from cnstat_etl.harmonise.resolver import RegionResolver, resolve_name
 from cnstat_etl.load.export import FORMATS, export
 from cnstat_etl.load.validate import validate
@@ -145,13 +146,15 @@ def _page_range(text: str | None) -> tuple[int, int] | None:
 def extract_command(file, pages, year, edition, output_format):
     """Show what FILE would load, with provenance, without touching the warehouse."""
     result = extract_file(file, ExtractOptions(year=year, edition=edition, pages=_page_range(pages)))
+    roles, row_problems = roles_of(result)
     columns = ["page", "sheet", "row", "column", "row_label", "row_kind", "province", "year", "indicator", "scope",
                "value_as_printed", "unit_as_printed"]
     rows = [(v.provenance.page, v.provenance.sheet, v.provenance.row, v.provenance.column, v.row_label,
-             v.row_kind, v.province_context, v.table.year, v.indicator, v.scope, v.value_as_printed,
-             v.unit_as_printed) for v in result.values]
+             roles[v.body_row].kind, roles[v.body_row].province, v.table.year, v.indicator, v.scope,
+             v.value_as_printed, v.unit_as_printed) for v in result.values
+            if roles[v.body_row].kind not in ("heading", "county")]
     print_rows(columns, rows, output_format)
-    for problem in result.problems:
+    for problem in result.problems + row_problems:
         click.echo(f"{problem.severity}: {problem.location()}: {problem.message}", err=True)
     if result.failed:
         sys.exit(1)

@@ -1,7 +1,8 @@
 """The records that travel between the three steps: extract -> harmonise -> load.
 
 Extraction turns one source file into `ExtractedValue`s (a printed number with everything needed to
-place it: where it was printed, under which header, in which table) plus `Problem`s. Harmonisation turns
+place it: where it was printed, under which header, in which table), the `BodyRow`s they sit in, and
+`Problem`s. Harmonisation turns
 those into `Observation`s (codes, base units) plus more `Problem`s. Problems are typed records, not
 exceptions, so one bad row or column never hides the others (the frictionless-py way).
 """
@@ -36,21 +37,40 @@ class TableContext:
 
 
 @dataclass(frozen=True)
+class BodyRow:
+    """A labelled row of a table's body as printed, in reading order: a place, a heading, a total.
+
+    Extract does not decide what a row is: whether "吉 林" is the province or the city, or "河北省" a
+    heading, takes the code history, so harmonise reads the rows in order (the province printed above,
+    the row it is indented under) and decides there.
+    """
+
+    table: int  # the table's position among the file's tables (ExtractResult.tables)
+    page: int | None
+    sheet: str | None
+    row: int  # 1-based, as in Provenance
+    label: str  # as printed, whitespace folded: "南 京 Nanjing"
+    name: str  # the place name in the label, inner padding removed: "南京" (else the English name)
+    indentation: int  # leading blanks printed before the label: a row is nested under a less indented one
+    has_values: bool  # any value column holds something other than a missing marker
+    total: bool  # labelled as a total (全 省, 合计: parsers/layout.toml) or unlabelled with values
+
+
+@dataclass(frozen=True)
 class ExtractedValue:
     """One printed number (or missing marker) under a recognised indicator column."""
 
     provenance: Provenance
     table: TableContext
+    body_row: int  # index of the value's row in ExtractResult.rows
     row_label: str  # the row's label as printed (whitespace folded), e.g. "南 京 Nanjing"
     region_name: str  # the Chinese place name from the row label, inner padding removed: "南京"
-    province_context: str | None  # the province header row above, e.g. "江苏省"
     column_label: str  # the header path as printed, joined with " / "
     indicator: str  # id from mappings/indicators.csv
     scope: str  # city_total / urban_districts
     unit_as_printed: str | None  # "万元"; None when the indicator is unitless
     value_as_printed: str  # the cell text as printed
     value: float | None  # the printed number parsed (still in the printed unit); None = missing
-    row_kind: str = "unit"  # unit: a place's row; total: a total or province subtotal row (not a place)
 
 
 @dataclass(frozen=True)
@@ -88,7 +108,7 @@ class TableReport:
     year: int | None
     pages: tuple[int, ...]
     sheet: str | None
-    values: int  # extracted values (including missing markers)
+    values: int  # cells under recognised columns (missing markers too) of rows printing a value, totals aside
     columns_recognised: int
     columns_unrecognised: int
 
@@ -101,6 +121,7 @@ class ExtractResult:
     source_sha256: str
     file_format: str  # pdf / xlsx / xls / csv / html
     values: list[ExtractedValue] = field(default_factory=list)
+    rows: list[BodyRow] = field(default_factory=list)
     tables: list[TableReport] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 

@@ -9,14 +9,11 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from cnstat_etl.config import SAMPLES_DIR
-from cnstat_etl.extract import ExtractOptions, extract_file, file_sha256
+from cnstat_etl.extract import FORMATS_BY_SUFFIX, ExtractOptions, extract_file, file_sha256
 from cnstat_etl.harmonise import HarmonisedFile, harmonise, harmonisation_rows, reference_tables
 from cnstat_etl.harmonise.regions import last_year
 from cnstat_etl.load.warehouse import Warehouse
 from cnstat_etl.model import ExtractResult
-
-# In a folder, files with these endings are ingested; a file named on the command line always is.
-SOURCE_SUFFIXES = {".pdf", ".xlsx", ".xlsm", ".xls", ".csv", ".htm", ".html"}
 
 
 @dataclass
@@ -56,13 +53,13 @@ class IngestSummary:
 
 
 def source_files(paths: Iterable[Path]) -> list[Path]:
-    """Files named, and the source files found below folders named, in a stable order."""
+    """Files named (always), and the files below folders named whose endings extract reads, in a stable order."""
     found: list[Path] = []
     for path in map(Path, paths):
         if path.is_dir():
             # A dangling link is listed too: it is reported as unreadable, not silently passed over.
             found += sorted(p for p in path.rglob("*") if (p.is_file() or p.is_symlink())
-                            and p.suffix.lower() in SOURCE_SUFFIXES)
+                            and p.suffix.lower() in FORMATS_BY_SUFFIX)
         else:
             found.append(path)
     return found

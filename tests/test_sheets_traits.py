@@ -8,6 +8,7 @@ import xlwt
 from cnstat_etl.config import SAMPLES_DIR
 from cnstat_etl.extract import ExtractOptions, extract_file, file_sha256
 from cnstat_etl.extract import tables
+from cnstat_etl.harmonise import harmonise, roles_of
 
 
 def problems_of(result, kind: str) -> list:
@@ -28,9 +29,10 @@ def test_edition_printed_above_the_title_gives_the_data_year():
 
 
 def test_province_heading_right_under_a_repeated_header_sets_the_province():
-    values = extract_file(SAMPLES_DIR / "ccsy2015_cnki_pages.xls").values
-    assert {v.province_context for v in values if v.region_name == "吉林市"} == {"吉林省"}
-    assert {v.province_context for v in values if v.region_name == "重庆市"} == {"重庆市"}
+    result = extract_file(SAMPLES_DIR / "ccsy2015_cnki_pages.xls")
+    roles, _ = roles_of(result)
+    assert {roles[v.body_row].province for v in result.values if v.region_name == "吉林市"} == {"吉林省"}
+    assert {roles[v.body_row].province for v in result.values if v.region_name == "重庆市"} == {"重庆市"}
 
 
 def test_stacked_tables_and_sheets_are_separate_tables_with_their_own_years():
@@ -39,19 +41,21 @@ def test_stacked_tables_and_sheets_are_separate_tables_with_their_own_years():
         ("3-1", "经济", 2005), ("3-2", "经济", 2005), ("4-2", "区县", 1998)]
 
 
-def test_counties_printed_under_their_prefecture_are_reported_as_county_rows_and_not_extracted():
+def test_counties_printed_under_their_prefecture_are_reported_as_county_rows_and_not_loaded():
     result = extract_file(SAMPLES_DIR / "provincial_stacked_sheets.xlsx")
-    county_rows = problems_of(result, "county_row")
+    roles, problems = roles_of(result)
+    county_rows = [p for p in problems if p.kind == "county_row"]
     assert [(p.sheet, p.row) for p in county_rows] == [("区县", 5), ("区县", 6), ("区县", 8), ("区县", 10)]
     assert "'成都市'" in county_rows[0].message
     assert {v.region_name for v in result.values
-            if v.provenance.sheet == "区县" and v.row_kind == "unit"} == {"成都市", "阿坝州", "凉山州"}
+            if v.provenance.sheet == "区县" and roles[v.body_row].kind == "unit"} == {"成都市", "阿坝州", "凉山州"}
 
 
 def test_total_row_of_a_gbk_csv_is_skipped_with_its_reason():
     result = extract_file(SAMPLES_DIR / "jiangsu2010_cities_gbk.csv")
     assert result.file_format == "csv"
-    assert [(p.row, p.message) for p in problems_of(result, "skipped_row")] == [
+    _, problems = roles_of(result)
+    assert [(p.row, p.message) for p in problems if p.kind == "skipped_row"] == [
         (4, "aggregate row '全 省' is not a prefecture")]
 
 
@@ -85,3 +89,36 @@ def test_year_printed_in_the_file_wins_over_the_catalogue_and_the_command_line(m
     monkeypatch.setattr(tables, "_catalogued_editions", lambda: {file_sha256(path): 2001})
     context = extract_file(path, ExtractOptions(edition=1999)).values[0].table
     assert (context.year, context.year_from) == (2009, "title")
+
+
+def write_csv(tmp_path, rows: list[list[str]]):
+    path = tmp_path / "table.csv"
+    path.write_text("\n".join(",".join(row) for row in rows) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("city_label", ["  吉 林", "吉 林"])
+def test_a_city_sharing_its_provinces_name_is_a_city_under_the_province_row(tmp_path, city_label):
+    path = write_csv(tmp_path, [["2-1 地区生产总值（2009年）"], ["单位：万元"], ["城 市", "地区生产总值"],
+                                ["吉林省", ""], ["  长 春", "30200000"], [city_label, "18000000"],
+                                ["辽宁省", ""], ["  沈 阳", "42680000"]])
+    result = extract_file(path)
+    harmonised = harmonise(result)
+    assert sorted((o.region_code, o.value) for o in harmonised.observations) == [
+        ("210100", 426800000000.0), ("220100", 302000000000.0), ("220200", 180000000000.0)]
+    assert not harmonised.unresolved and not harmonised.aggregates
+
+
+def test_a_province_row_repeated_on_a_continuation_stays_a_heading(tmp_path):
+    path = write_csv(tmp_path, [["2-1 地区生产总值（2009年）"], ["单位：万元"], ["城 市", "地区生产总值"],
+                                ["吉林省", ""], ["长 春", "30200000"], ["吉林省", ""], ["吉 林", "18000000"]])
+    roles, _ = roles_of(extract_file(path))
+    assert [role.kind for role in roles] == ["heading", "unit", "heading", "unit"]
+
+
+def test_a_province_subtotal_row_is_an_aggregate_of_its_province_not_a_place(tmp_path):
+    path = write_csv(tmp_path, [["2-1 地区生产总值（2009年）"], ["单位：万元"], ["城 市", "地区生产总值"],
+                                ["吉林省", "48200000"], ["  长 春", "30200000"], ["  吉 林", "18000000"]])
+    harmonised = harmonise(extract_file(path))
+    assert [(a.province_code, a.value) for a in harmonised.aggregates] == [("220000", 482000000000.0)]
+    assert sorted(o.region_code for o in harmonised.observations) == ["220100", "220200"]

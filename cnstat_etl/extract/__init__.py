@@ -18,7 +18,7 @@ from cnstat_etl.extract.tables import ExtractOptions
 from cnstat_etl.extract.workbook import UnreadableSource, read_grids, sniff_format
 from cnstat_etl.model import ExtractResult, Problem
 
-__all__ = ["ExtractOptions", "extract_file", "file_sha256"]
+__all__ = ["FORMATS_BY_SUFFIX", "ExtractOptions", "extract_file", "file_sha256"]
 
 
 def file_sha256(path: Path) -> str:
@@ -29,7 +29,8 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-# What a file's name promises, to warn when its bytes say otherwise (CNKI's HTML saved as .xls).
+# What a file's name promises, to warn when its bytes say otherwise (CNKI's HTML saved as .xls); in a
+# folder, files with these endings are the ones ingested.
 FORMATS_BY_SUFFIX = {".pdf": "pdf", ".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls", ".csv": "csv",
                      ".htm": "html", ".html": "html"}
 

@@ -24,11 +24,10 @@ from cnstat_etl.text import (
     squash,
     strip_footnote_marks,
 )
-from cnstat_etl.harmonise.regions import MUNICIPALITY_CODES
-from cnstat_etl.harmonise.resolver import RegionResolver
-from cnstat_etl.harmonise.units import is_unit
 from cnstat_etl.indicators import match_header
-from cnstat_etl.model import ExtractedValue, ExtractResult, Problem, Provenance, TableContext, TableReport
+from cnstat_etl.model import (BodyRow, ExtractedValue, ExtractResult, Problem, Provenance, TableContext,
+                              TableReport)
+from cnstat_etl.unit_words import is_unit
 
 
 @dataclass(frozen=True)
@@ -66,12 +65,9 @@ class TableState:
     """What a table carries from one page (or stretch) to its continuation."""
 
     context: TableContext
+    index: int  # the table's position among the file's tables
     label_columns: tuple[int, ...] = (0,)
     meanings: tuple[ColumnMeaning, ...] = ()
-    province: str | None = None
-    # Rows with a label seen so far, as (indentation, kind, label), kind "province" or "unit": a row's
-    # parent is the nearest one printed less indented.
-    outline: list[tuple[int, str, str]] = field(default_factory=list)
     sheet: str | None = None
     pages: list[int] = field(default_factory=list)
     values: int = 0
@@ -134,8 +130,13 @@ def _edition_of(lines: list[str]) -> Edition | None:
             match = pattern.search(fold(line))
             if match:
                 number = int(match.group("edition"))
-                return Edition(number, number + edition["data_year_offset"])
+                return Edition(number, edition_data_year(number))
     return None
+
+
+def edition_data_year(edition: int) -> int:
+    """The year an edition's tables report, unless a title says otherwise (edition 2009 reports 2008)."""
+    return edition + layout()["data_year_offset"]
 
 
 @functools.lru_cache(maxsize=None)
@@ -154,10 +155,7 @@ def catalogued_edition(sha256: str) -> int | None:
 
 def data_year(lines: list[str], options: ExtractOptions,
               catalogued: int | None = None) -> tuple[int | None, str]:
-    """Title year, else edition year, else the catalogued edition, else the command line.
-
-    See docs: edition 2009 reports 2008.
-    """
+    """Title year, else edition year, else the catalogued edition, else the command line."""
     pattern = _compiled("title_year_pattern")
     for line in lines:
         if _edition_of([line]):
@@ -169,11 +167,11 @@ def data_year(lines: list[str], options: ExtractOptions,
     if printed is not None:
         return printed.data_year, "edition"
     if catalogued is not None:
-        return catalogued - 1, "catalogue"
+        return edition_data_year(catalogued), "catalogue"
     if options.year is not None:
         return options.year, "option"
     if options.edition is not None:
-        return options.edition - 1, "option"
+        return edition_data_year(options.edition), "option"
     return None, "none"
 
 
@@ -318,59 +316,32 @@ def _indentation(cell: str) -> int:
     return len(cell) - len(cell.lstrip())
 
 
-def _place_in_outline(state: TableState, indentation: int, kind: str, label: str) -> tuple[str, str] | None:
-    """Record a labelled row; return (kind, label) of its parent, the nearest row printed less indented."""
-    while state.outline and state.outline[-1][0] >= indentation:
-        state.outline.pop()
-    parent = state.outline[-1][1:] if state.outline else None
-    state.outline.append((indentation, kind, label))
-    return parent
-
-
 def read_body(
-    state: TableState, block: Block, start: int, source: str, sha256: str,
+    state: TableState, block: Block, start: int, result: ExtractResult,
 ) -> tuple[list[ExtractedValue], list[Problem]]:
+    """Every labelled row as a `BodyRow` (into `result.rows`) and every cell under a known column as a value.
+
+    What a row is (a place, a province heading or subtotal, a county under its prefecture) is left to
+    harmonise, which knows the code history; only totals are told here, by their printed words.
+    """
     values: list[ExtractedValue] = []
     problems: list[Problem] = []
-    resolver = RegionResolver.default()
+    source, sha256 = result.source_file, result.source_sha256
     for index in range(start, len(block.cells)):
         row = block.cells[index]
         where = dict(source_file=source, page=block.page, sheet=block.sheet, row=block.rows[index])
         label = _row_label(row, state.label_columns)
-        if not label and _values_empty(row, state.label_columns):
+        empty = _values_empty(row, state.label_columns)
+        if not label and empty:
             continue  # spacer row
         if matches_prefix(label, layout()["footnote_prefixes"]):
             continue  # notes under the table
         name_zh, name_en = split_bilingual(strip_footnote_marks(label))
-        empty = _values_empty(row, state.label_columns)
-        province_context = state.province
-        if not label or _aggregate(name_zh):
-            # Totals are not places; their values are kept apart to check the places' sum against.
-            problems.append(Problem("skipped_row", f"aggregate row {label!r} is not a prefecture", **where))
-            row_kind = "total"
-        else:
-            province = resolver.resolve_province(name_zh or name_en)
-            indentation = _indentation(row[state.label_columns[0]])
-            if province and province not in MUNICIPALITY_CODES:
-                state.province = province_context = name_zh or name_en
-                _place_in_outline(state, indentation, "province", label)
-                if empty:
-                    continue
-                problems.append(Problem("skipped_row", f"province subtotal row {label!r}", **where))
-                row_kind = "total"
-            else:
-                if province:
-                    # A municipality is its own province and a prefecture-level unit: its row loads, blank or not.
-                    state.province = province_context = name_zh or name_en
-                parent = _place_in_outline(state, indentation, "unit", label)
-                if parent and parent[0] == "unit":
-                    # Districts and counties printed indented under their prefecture (or a municipality).
-                    problems.append(Problem("county_row", f"{label!r} is printed under {parent[1]!r}: a "
-                                            "county-level row, not a prefecture", **where))
-                    continue
-                row_kind = "unit"
-        if empty and not state.meanings:
-            continue
+        body_row = len(result.rows)
+        result.rows.append(BodyRow(
+            table=state.index, page=block.page, sheet=block.sheet, row=block.rows[index], label=label,
+            name=name_zh or name_en, indentation=_indentation(row[state.label_columns[0]]),
+            has_values=not empty, total=not label or _aggregate(name_zh)))
         for meaning in state.meanings:
             cell = row[meaning.column]
             number = parse_number(cell)
@@ -382,33 +353,31 @@ def read_body(
                 provenance=Provenance(source, sha256, block.page, block.sheet, block.rows[index],
                                       block.columns[meaning.column]),
                 table=state.context,
+                body_row=body_row,
                 row_label=label,
                 region_name=name_zh or name_en,
-                province_context=province_context,
                 column_label=meaning.label,
                 indicator=meaning.indicator,
                 scope=meaning.scope,
                 unit_as_printed=meaning.unit,
                 value_as_printed=as_printed(cell),
                 value=number.value,
-                row_kind=row_kind,
             ))
-            if row_kind == "unit":
-                state.values += 1
+            state.values += not empty and not result.rows[body_row].total
     return values, problems
 
 
 def read_block(
-    block: Block, state: TableState, source: str, sha256: str, continued: bool,
+    block: Block, state: TableState, result: ExtractResult, continued: bool,
 ) -> tuple[list[ExtractedValue], list[Problem]]:
     """Read one block into `state`'s table; a continuation without its own header reuses the last one."""
     header_rows = find_header_rows(block.cells)
     problems: list[Problem] = []
     if header_rows or not continued:
         title_scope = _scope_in(state.context.table_title)
-        problems += read_header(state, block.cells, header_rows, title_scope, source,
+        problems += read_header(state, block.cells, header_rows, title_scope, result.source_file,
                                 block.page, block.sheet, block.columns)
-    values, body_problems = read_body(state, block, header_rows, source, sha256)
+    values, body_problems = read_body(state, block, header_rows, result)
     if block.page is not None and block.page not in state.pages:
         state.pages.append(block.page)
     return values, problems + body_problems
@@ -436,15 +405,14 @@ class TableAssembler:
             self.finish_table()
             context = table_context(block.lines_above, self.options, self.fallback_lines,
                                     self.result.source_sha256)
-            self.state = TableState(context=context, sheet=block.sheet)
+            self.state = TableState(context=context, index=len(self.result.tables), sheet=block.sheet)
             if self.state.context.year is None:
                 self.result.problems.append(Problem(
                     "unknown_year", f"table {self.state.context.table_title!r}: no year in its title and no "
                     "edition in the running header; give --year or --edition, or record the file's edition "
                     "with its evidence in mappings/source_editions.csv", self.result.source_file,
                     page=block.page, sheet=block.sheet, severity="error"))
-        values, problems = read_block(block, self.state, self.result.source_file, self.result.source_sha256,
-                                      continued)
+        values, problems = read_block(block, self.state, self.result, continued)
         self.result.problems.extend(problems)
         if self.state.context.year is not None:
             self.result.values.extend(values)

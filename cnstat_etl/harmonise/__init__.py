@@ -14,6 +14,7 @@ import pandas
 from cnstat_etl.config import MAPPINGS_DIR
 from cnstat_etl.harmonise.regions import lineage_table, regions_table, units_in_force
 from cnstat_etl.harmonise.resolver import RegionResolver
+from cnstat_etl.harmonise.rows import RowRole, row_roles
 from cnstat_etl.harmonise.units import IncompatibleUnit, UnknownUnit, to_canonical
 from cnstat_etl.indicators import indicators
 from cnstat_etl.model import Aggregate, ExtractedValue, ExtractResult, Observation, Problem, Unresolved
@@ -76,34 +77,44 @@ def base_value(value: ExtractedValue) -> float | None:
     return to_canonical(value.value, unit, indicator.canonical_unit)
 
 
+def roles_of(result: ExtractResult, resolver: RegionResolver | None = None) -> tuple[list[RowRole], list[Problem]]:
+    """What each of the file's rows is (see harmonise.rows), with the problems that reports."""
+    table_years = {result.rows[value.body_row].table: value.table.year for value in result.values}
+    return row_roles(result.rows, table_years, result.source_file, resolver)
+
+
 def harmonise(result: ExtractResult, resolver: RegionResolver | None = None,
               vintage: int | None = None) -> HarmonisedFile:
     resolver = resolver or RegionResolver.default()
     out = HarmonisedFile()
-    rows_reported: set[tuple] = set()
+    roles, out.problems = roles_of(result, resolver)
+    rows_reported: set[int] = set()
     columns_failed: set[tuple] = set()
-    totals = [value for value in result.values if value.row_kind == "total"]
+    totals: list[tuple[ExtractedValue, RowRole]] = []
     for value in result.values:
-        if value.row_kind == "total":
+        role = roles[value.body_row]
+        if role.kind in ("total", "subtotal"):
+            totals.append((value, role))
+            continue
+        if role.kind in ("heading", "county"):
             continue
         where = value.provenance
-        row_key = (where.page, where.sheet, where.row)
         column_key = (value.table.table_title, where.sheet, where.column)
         if column_key in columns_failed:
             continue
         year = value.table.year
-        place = resolver.resolve(value.region_name, year=year, province=value.province_context)
+        place = resolver.resolve(value.region_name, year=year, province=role.province)
         if place.code is None:
-            if row_key not in rows_reported:
-                rows_reported.add(row_key)
+            if value.body_row not in rows_reported:
+                rows_reported.add(value.body_row)
                 out.unresolved.append(Unresolved(
                     where.source_file, where.page, where.sheet, where.row, value.row_label,
-                    value.province_context, year, place.reason or "unknown name",
+                    role.province, year, place.reason or "unknown name",
                     "; ".join(f"{code} {name}" for code, name in place.candidates)))
             continue
         if place.level == "county":
-            if row_key not in rows_reported:
-                rows_reported.add(row_key)
+            if value.body_row not in rows_reported:
+                rows_reported.add(value.body_row)
                 out.problems.append(_problem(
                     "county_row", f"{value.row_label!r} is county-level ({place.code} {place.name}); "
                     "the panel holds prefecture-level units", value))
@@ -150,7 +161,7 @@ def harmonise(result: ExtractResult, resolver: RegionResolver | None = None,
     return out
 
 
-def _aggregates(totals: list[ExtractedValue], observations: list[Observation],
+def _aggregates(totals: list[tuple[ExtractedValue, RowRole]], observations: list[Observation],
                 resolver: RegionResolver) -> list[Aggregate]:
     """Total rows in base units, each tied to the province it totals where that can be told: the
     province it names or sits under, else the one province all places of its table belong to."""
@@ -158,13 +169,13 @@ def _aggregates(totals: list[ExtractedValue], observations: list[Observation],
     for observation in observations:
         provinces_by_table.setdefault(observation.table_title, set()).add(observation.province_code)
     aggregates = []
-    for value in totals:
+    for value, role in totals:
         try:
             converted = base_value(value)
         except (UnknownUnit, IncompatibleUnit):
             continue  # the column's error is reported with its places' values
-        if value.province_context:
-            province = resolver.resolve_province(value.province_context)
+        if role.province:
+            province = resolver.resolve_province(role.province)
         else:
             only = provinces_by_table.get(value.table.table_title, set())
             province = next(iter(only)) if len(only) == 1 else None

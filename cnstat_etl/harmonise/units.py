@@ -7,17 +7,14 @@ The registry is pint's default one plus mappings/units.txt; the words yearbooks 
 from __future__ import annotations
 
 import functools
-import re
 from decimal import Decimal
 
 import pint
 
-from cnstat_etl.config import MAPPINGS_DIR, read_mapping_csv
-from cnstat_etl.text import fold
+from cnstat_etl.config import MAPPINGS_DIR
+from cnstat_etl.unit_words import UnitSide, UnknownUnit, read_unit
 
-
-class UnknownUnit(ValueError):
-    """A printed unit the unit words cannot read; nothing is loaded with a guessed unit."""
+__all__ = ["IncompatibleUnit", "UnknownUnit", "conversion_factor", "parse_unit", "registry", "to_canonical"]
 
 
 class IncompatibleUnit(ValueError):
@@ -31,62 +28,22 @@ def registry() -> pint.UnitRegistry:
     return ureg
 
 
-@functools.lru_cache(maxsize=None)
-def _unit_words() -> tuple[tuple[str, str, str], ...]:
-    rows = [(fold(r["word"]).lower(), r["kind"], r["pint"]) for r in read_mapping_csv("unit_words.csv")]
-    # Longest first, so that 美元 wins over 元 and 百分比 over 百.
-    return tuple(sorted(rows, key=lambda r: -len(r[0])))
-
-
-_BRACKETS = "()（）[]【】"
-_DIGIT_GROUPS = re.compile(r"^\d[\d ,]*")
-
-
-def _read_side(text: str, printed: str) -> pint.Quantity:
+def _quantity(side: UnitSide) -> pint.Quantity:
     ureg = registry()
-    quantity = ureg.Quantity(1, "dimensionless")
-    rest = text.strip().lower()
-    digits = _DIGIT_GROUPS.match(rest)
-    if digits:  # "10 000 yuan": a multiplier printed as a number
-        quantity *= float(digits.group().replace(" ", "").replace(",", ""))
-        rest = rest[digits.end():]
-    seen_unit = False
-    while rest:
-        if rest[0] in " .":
-            rest = rest[1:]
-            continue
-        for word, kind, expression in _unit_words():
-            if rest.startswith(word):
-                quantity *= ureg(expression)
-                seen_unit = seen_unit or kind == "unit"
-                rest = rest[len(word):]
-                break
-        else:
-            raise UnknownUnit(f"unknown unit {printed!r} (no unit word for {rest!r})")
-    if not seen_unit:
-        raise UnknownUnit(f"unknown unit {printed!r} (a magnitude without a unit)")
+    quantity = ureg.Quantity(side.multiplier, "dimensionless")
+    for expression in side.expressions:
+        quantity *= ureg(expression)
     return quantity
 
 
 @functools.lru_cache(maxsize=4096)
 def parse_unit(printed: str) -> pint.Quantity:
     """"万元" -> 10000 CNY; "元/人" -> 1 CNY/person; "(10 000 persons)" -> 10000 person."""
-    text = fold(printed).strip(_BRACKETS + " ")
-    if not text:
-        raise UnknownUnit("empty unit")
-    numerator, _, denominator = text.partition("/")
-    quantity = _read_side(numerator, printed)
+    numerator, denominator = read_unit(printed)
+    quantity = _quantity(numerator)
     if denominator:
-        quantity /= _read_side(denominator, printed)
+        quantity /= _quantity(denominator)
     return quantity
-
-
-def is_unit(printed: str) -> bool:
-    try:
-        parse_unit(printed)
-    except UnknownUnit:
-        return False
-    return True
 
 
 def to_canonical(value: float, printed_unit: str, canonical_unit: str) -> float:

@@ -1,0 +1,94 @@
+"""What each printed row of a table is: a place, a province heading or subtotal, a total, a county.
+
+Extract hands over the rows as printed (label, indentation, whether they hold values); deciding what
+they are takes the code history, so it happens here. Rows are read in order, as a reader would: a
+province printed alone sets the province for the rows under it, a row indented under a place is a
+county of it, and a row indented under a province is one of its places even when it shares the
+province's name (吉 林 under 吉林省).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cnstat_etl.harmonise.regions import CITY_LEVELS, MUNICIPALITY_CODES
+from cnstat_etl.harmonise.resolver import RegionResolver
+from cnstat_etl.model import BodyRow, Problem
+
+
+@dataclass(frozen=True)
+class RowRole:
+    kind: str  # unit (a place), heading (a province printed alone), subtotal (a province's row of values),
+    # total (全省, 合计) or county (printed under its prefecture)
+    province: str | None  # the province printed above the row (its name as printed), the resolver's context
+
+
+@dataclass
+class _Outline:
+    """Rows with a label seen so far in one table, as (indentation, kind, label): a row's parent is the
+    nearest one printed less indented."""
+
+    entries: list[tuple[int, str, str]]
+
+    def place(self, indentation: int, kind: str, label: str) -> tuple[str, str] | None:
+        while self.entries and self.entries[-1][0] >= indentation:
+            self.entries.pop()
+        parent = self.entries[-1][1:] if self.entries else None
+        self.entries.append((indentation, kind, label))
+        return parent
+
+
+def row_roles(rows: list[BodyRow], years: dict[int, int | None], source: str,
+              resolver: RegionResolver | None = None) -> tuple[list[RowRole], list[Problem]]:
+    """The role of each row, in the order given; `years` maps a table's index to its data year."""
+    resolver = resolver or RegionResolver.default()
+    roles: list[RowRole] = []
+    problems: list[Problem] = []
+    table, province, outline = None, None, _Outline([])
+    for row in rows:
+        if row.table != table:
+            table, province, outline = row.table, None, _Outline([])
+        where = dict(source_file=source, page=row.page, sheet=row.sheet, row=row.row)
+        if row.total:
+            # Totals are not places; their values are kept apart to check the places' sum against.
+            problems.append(Problem("skipped_row", f"aggregate row {row.label!r} is not a prefecture", **where))
+            roles.append(RowRole("total", province))
+            continue
+        province_code = resolver.resolve_province(row.name)
+        if province_code and province_code not in MUNICIPALITY_CODES and not _namesake_place(
+                row, province_code, province, outline, years.get(row.table), resolver):
+            province = row.name
+            outline.place(row.indentation, "province", row.label)
+            if row.has_values:
+                problems.append(Problem("skipped_row", f"province subtotal row {row.label!r}", **where))
+            roles.append(RowRole("subtotal" if row.has_values else "heading", province))
+            continue
+        if province_code:
+            # A municipality is its own province and a prefecture-level unit: its row loads, blank or not.
+            province = row.name
+        parent = outline.place(row.indentation, "unit", row.label)
+        if parent and parent[0] == "unit":
+            # Districts and counties printed indented under their prefecture (or a municipality).
+            problems.append(Problem("county_row", f"{row.label!r} is printed under {parent[1]!r}: a "
+                                    "county-level row, not a prefecture", **where))
+            roles.append(RowRole("county", province))
+            continue
+        roles.append(RowRole("unit", province))
+    return roles, problems
+
+
+def _namesake_place(row: BodyRow, province_code: str, province: str | None, outline: _Outline,
+                    year: int | None, resolver: RegionResolver) -> bool:
+    """A row naming a province that is one of its places: 吉 林 printed under 吉林省.
+
+    Indented under a province row it cannot be a province. Printed flush after that very province's row,
+    it is a place when the resolver finds a city-level unit of that name in the province; otherwise
+    (吉林省 repeated on a continuation page) it stays the province.
+    """
+    under = [entry for entry in outline.entries if entry[0] < row.indentation]
+    if under and under[-1][1] == "province":
+        return True
+    if province is None or resolver.resolve_province(province) != province_code:
+        return False
+    place = resolver.resolve(row.name, year=year, province=province)
+    return place.code is not None and place.level in CITY_LEVELS
