@@ -23,6 +23,7 @@ test: $(STAMP)
 
 fixtures: $(STAMP)
 	$(BIN)/python tests/fixtures/generate.py
+	$(BIN)/python tests/fixtures/scan_fixtures.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/extract_speed.py

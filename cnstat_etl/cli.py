@@ -16,6 +16,7 @@ from cnstat_etl.extract import ExtractOptions, extract_file
 from cnstat_etl.harmonise import roles_of
 from cnstat_etl.harmonise.resolver import RegionResolver, resolve_name
 from cnstat_etl.load.export import FORMATS, export
+from cnstat_etl.load.review import ReviewError, apply_review, export_review
 from cnstat_etl.load.validate import validate
 from cnstat_etl.load.warehouse import Warehouse, WarehouseBusy
 from cnstat_etl.pipeline import FileOutcome, ingest
@@ -37,6 +38,11 @@ def year_options(command):
                            help="Data year for tables that print neither a year nor an edition.")(command)
     return click.option("--edition", type=int, default=None,
                         help="Yearbook edition for such tables (data year = edition - 1).")(command)
+
+
+def ocr_option(command):
+    return click.option("--ocr", is_flag=True, help="OCR pages that have no usable text layer (scans); "
+                        "slow, seconds per page.")(command)
 
 
 def print_rows(columns: list[str], rows: list[tuple], output_format: str) -> None:
@@ -93,11 +99,13 @@ def _show_progress(index: int, total: int, outcome: FileOutcome) -> None:
 @click.option("--jobs", type=int, default=None, help="Worker processes for extraction (default: up to 4).")
 @click.option("--vintage", type=int, default=None,
               help="Year whose units the harmonised views use (default: kept; new warehouses take the latest).")
-def ingest_command(paths, db, year, edition, jobs, vintage):
+@ocr_option
+def ingest_command(paths, db, year, edition, jobs, vintage, ocr):
     """Ingest files and folders (the bundled samples when no PATH is given)."""
     db = db or default_db_path()
     try:
-        summary = ingest(list(paths) or None, db, ExtractOptions(year=year, edition=edition), jobs, _show_progress,
+        summary = ingest(list(paths) or None, db, ExtractOptions(year=year, edition=edition, ocr=ocr), jobs,
+                         _show_progress,
                          vintage)
     except WarehouseBusy as error:
         raise click.ClickException(str(error)) from None
@@ -143,9 +151,10 @@ def _page_range(text: str | None) -> tuple[int, int] | None:
 @click.option("--pages", default=None, help="Only these pages, e.g. 3-5.")
 @year_options
 @format_option
-def extract_command(file, pages, year, edition, output_format):
+@ocr_option
+def extract_command(file, pages, year, edition, output_format, ocr):
     """Show what FILE would load, with provenance, without touching the warehouse."""
-    result = extract_file(file, ExtractOptions(year=year, edition=edition, pages=_page_range(pages)))
+    result = extract_file(file, ExtractOptions(year=year, edition=edition, pages=_page_range(pages), ocr=ocr))
     roles, row_problems = roles_of(result)
     columns = ["page", "sheet", "row", "column", "row_label", "row_kind", "province", "year", "indicator", "scope",
                "value_as_printed", "unit_as_printed"]
@@ -270,3 +279,38 @@ def export_command(file_format, out, vintage, db):
         raise click.ClickException(str(error)) from None
     for path in written:
         click.echo(f"wrote {path}")
+
+
+@main.group("review")
+def review_group() -> None:
+    """Check the values OCR doubts: export them with cell crops, apply the corrections."""
+
+
+@review_group.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@db_option
+def review_export_command(file, db):
+    """Write the cells marked needs_review to FILE (CSV), a crop PNG of each beside it."""
+    db = db or default_db_path()
+    if not db.exists():
+        raise click.ClickException(f"no warehouse at {db}: run `cnstat ingest` first")
+    try:
+        with Warehouse(db) as warehouse:
+            count = export_review(warehouse, file)
+    except WarehouseBusy as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"{count} cells to review -> {file}; fill the `corrected` column, then `cnstat review apply {file}`")
+
+
+@review_group.command("apply")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@db_option
+def review_apply_command(file, db):
+    """Store the `corrected` values of FILE as overrides that survive re-ingesting their source."""
+    db = db or default_db_path()
+    try:
+        with Warehouse(db) as warehouse:
+            count = apply_review(warehouse, file)
+    except (WarehouseBusy, ReviewError) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"{count} corrected values stored and applied -> {db}")

@@ -71,6 +71,19 @@ class ExtractedValue:
     unit_as_printed: str | None  # "万元"; None when the indicator is unitless
     value_as_printed: str  # the cell text as printed
     value: float | None  # the printed number parsed (still in the printed unit); None = missing
+    ocr: OcrRead | None = None  # read off a scan: how sure, and where (None: read from a text layer)
+
+
+@dataclass(frozen=True)
+class OcrRead:
+    """How a value was read off a scanned page: the recogniser's lowest confidence over the cell's words,
+    and the cell's box in page points (for the review crop)."""
+
+    confidence: float
+    x0: float
+    top: float
+    x1: float
+    bottom: float
 
 
 @dataclass(frozen=True)
@@ -165,6 +178,9 @@ class Observation:
     row: int
     column: int
     edition: int | None
+    needs_review: bool = False  # a check doubts the value (OCR): the panel leaves it out unless asked
+    ocr_confidence: float | None = None  # recognition confidence of the cell, for values read off a scan
+    review_reasons: str | None = None  # why it needs review, "; "-separated
 
 
 @dataclass(frozen=True)

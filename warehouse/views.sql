@@ -22,10 +22,13 @@ LEFT JOIN exchange_rates r ON r.year = o.year;
 
 -- One value per cell (region_code, year, indicator, scope): where several sources print it, the latest
 -- edition wins (a later yearbook revises an earlier year); sources of unknown edition come after, the one
--- loaded last first.
+-- loaded last first. A value a check doubts (needs_review) is left out unless the researcher opts in:
+-- INSERT OR REPLACE INTO settings VALUES ('include_needs_review', 'true').
 CREATE OR REPLACE VIEW observations_preferred AS
 SELECT o.*
 FROM observations o JOIN sources s USING (source_file)
+WHERE NOT coalesce(o.needs_review, false)
+   OR coalesce((SELECT value = 'true' FROM settings WHERE key = 'include_needs_review'), false)
 QUALIFY row_number() OVER (PARTITION BY o.region_code, o.year, o.indicator, o.scope
                            ORDER BY o.edition DESC NULLS LAST, s.loaded_at DESC, o.source_file) = 1;
 

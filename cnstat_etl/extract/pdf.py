@@ -8,13 +8,14 @@ the page into a neutral `layout.PageGeometry` (character boxes and rule segments
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pdfplumber
 
-from cnstat_etl.extract.layout import Glyph, PageGeometry, Segment, read_page
+from cnstat_etl.extract.layout import Glyph, PageGeometry, Segment, TableLayout, read_page
 from cnstat_etl.extract.tables import ExtractOptions, TableAssembler
-from cnstat_etl.model import ExtractResult, Problem
+from cnstat_etl.model import ExtractResult, OcrRead, Problem
 
 # Share of characters that must decode to real text before a page is read at all.
 GARBLED_SHARE = 0.05
@@ -58,12 +59,30 @@ def extract_pdf(path: Path, sha256: str, options: ExtractOptions) -> ExtractResu
             if options.pages and not options.pages[0] <= page.page_number <= options.pages[1]:
                 continue
             problem = page_text_problem(page, result.source_file)
-            if problem:
+            scan = None
+            if problem and options.ocr:
+                from cnstat_etl.extract.ocr import ocr_page  # onnxruntime loads only when a scan needs it
+
+                scan = ocr_page(path, page)
+            elif problem:
                 result.problems.append(problem)
                 continue
-            found, carried, problems = read_page(geometry_of(page), carried, result.source_file)
+            found, carried, problems = read_page(scan.geometry if scan else geometry_of(page), carried,
+                                                 result.source_file)
             result.problems.extend(problems)
-            for block, _ in found:
+            for block, table in found:
+                before = len(result.values)
                 tables.add(block)
+                if scan:
+                    result.values[before:] = [_with_ocr_read(value, table, scan) for value in result.values[before:]]
         tables.finish_table()
     return result
+
+
+def _with_ocr_read(value, table: TableLayout, scan) -> object:
+    """The value with how its cell was read: the words inside the cell's stretch of the page."""
+    where = value.provenance
+    left, right = (table.left, table.label_right) if where.column == 1 else table.regions[where.column - 2]
+    tops = table.row_tops + [table.bottom + 1]
+    read = scan.cell_read(left, tops[where.row - 1] - 1, right, tops[where.row] - 1)
+    return dataclasses.replace(value, ocr=read or OcrRead(0.0, left, tops[where.row - 1], right, tops[where.row]))

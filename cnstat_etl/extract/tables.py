@@ -37,6 +37,7 @@ class ExtractOptions:
     year: int | None = None
     edition: int | None = None
     pages: tuple[int, int] | None = None  # 1-based, inclusive
+    ocr: bool = False  # read pages without a usable text layer by OCR (slow: seconds per page)
 
 
 @dataclass
