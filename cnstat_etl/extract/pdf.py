@@ -26,13 +26,13 @@ def page_text_problem(page, source: str) -> Problem | None:
     chars = page.chars
     if not chars:
         what = "an image only (a scan?)" if page.images else "no text"
-        return Problem("no_text_layer", f"page has no text layer: {what}; OCR it first", source,
+        return Problem("no_text_layer", f"page has no text layer: {what}; OCR it (--ocr)", source,
                        page=page.page_number, severity="error")
     undecoded = sum(1 for c in chars if c["text"].startswith("(cid:") or "\ufffd" in c["text"])
     if undecoded / len(chars) > GARBLED_SHARE:
         return Problem("garbled_text", f"page text does not decode: {undecoded} of {len(chars)} characters "
                        "come out as '(cid:NN)' or U+FFFD (a font without a Unicode map); nothing on it is "
-                       "loaded", source, page=page.page_number, severity="error")
+                       "loaded unless it is OCR'd (--ocr)", source, page=page.page_number, severity="error")
     return None
 
 
