@@ -149,12 +149,16 @@ def _page_range(text: str | None) -> tuple[int, int] | None:
 @main.command("extract")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--pages", default=None, help="Only these pages, e.g. 3-5.")
+@click.option("--explain", "explain_to", default=None, type=click.Path(file_okay=False, path_type=Path),
+              help="Write a PNG per PDF page into this folder showing the columns, header band, each "
+                   "column's meaning and each row's kind as the parser saw them.")
 @year_options
 @format_option
 @ocr_option
-def extract_command(file, pages, year, edition, output_format, ocr):
+def extract_command(file, pages, explain_to, year, edition, output_format, ocr):
     """Show what FILE would load, with provenance, without touching the warehouse."""
-    result = extract_file(file, ExtractOptions(year=year, edition=edition, pages=_page_range(pages), ocr=ocr))
+    result = extract_file(file, ExtractOptions(year=year, edition=edition, pages=_page_range(pages), ocr=ocr),
+                          explain_to)
     roles, row_problems = roles_of(result)
     columns = ["page", "sheet", "row", "column", "row_label", "row_kind", "province", "year", "indicator", "scope",
                "value_as_printed", "unit_as_printed"]

@@ -15,7 +15,7 @@ from truth import CJK_FONT
 def test_generator_rewrites_every_committed_fixture_and_golden_file_identically(tmp_path):
     subprocess.run([sys.executable, str(FIXTURES / "generate.py"), str(tmp_path)], check=True,
                    capture_output=True)
-    for folder in ("sources", "golden", "bad", "pdf_problems"):
+    for folder in ("sources", "golden", "bad", "pdf_problems", "fuzz"):
         committed = sorted(p.name for p in (FIXTURES / folder).iterdir())
         written = sorted(p.name for p in (tmp_path / folder).iterdir())
         assert written == committed, f"{folder}: generator and repository list different files"

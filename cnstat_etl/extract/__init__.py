@@ -12,6 +12,7 @@ from pathlib import Path
 from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from pdfplumber.utils.exceptions import PdfminerException
 
+from cnstat_etl.extract.explain import explain_pdf
 from cnstat_etl.extract.pdf import extract_pdf
 from cnstat_etl.extract.sheets import extract_grids
 from cnstat_etl.extract.tables import ExtractOptions
@@ -35,17 +36,21 @@ FORMATS_BY_SUFFIX = {".pdf": "pdf", ".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "x
                      ".htm": "html", ".html": "html"}
 
 
-def extract_file(path: Path, options: ExtractOptions = ExtractOptions()) -> ExtractResult:
+def extract_file(path: Path, options: ExtractOptions = ExtractOptions(), explain_to: Path | None = None,
+                 ) -> ExtractResult:
     """Every value the file prints under a recognised indicator, and every problem met on the way.
 
     Bad input never raises: a file that cannot be read, or holds no table with a recognised indicator,
-    comes back failed, with a one-line reason.
+    comes back failed, with a one-line reason. With `explain_to`, a PDF's pages are also drawn there as
+    PNGs showing what the parser saw (`explain.explain_pdf`).
     """
     path = Path(path)
     try:
         sha256 = file_sha256(path)
         file_format = sniff_format(path)
-        if file_format == "pdf":
+        if file_format == "pdf" and explain_to is not None:
+            result, _ = explain_pdf(path, sha256, options, Path(explain_to))
+        elif file_format == "pdf":
             result = extract_pdf(path, sha256, options)
         else:
             result = extract_grids(read_grids(path), path.name, sha256, file_format, options)
@@ -57,6 +62,9 @@ def extract_file(path: Path, options: ExtractOptions = ExtractOptions()) -> Extr
         return _unreadable(path, _pdf_reason(error))
     except Exception as error:  # a parser library choking on a corrupt file: report it, keep going
         return _unreadable(path, f"{type(error).__name__}: {error}".splitlines()[0])
+    if explain_to is not None and file_format != "pdf":
+        result.problems.append(Problem("no_explain", f"--explain draws PDF pages; {file_format} has none",
+                                       path.name))
     promised = FORMATS_BY_SUFFIX.get(path.suffix.lower())
     if promised and promised != file_format and not (promised == "xls" and file_format in ("html", "csv")):
         result.problems.insert(0, Problem("misnamed_file", f"named {path.suffix} but holds {file_format}; "

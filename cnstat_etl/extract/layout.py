@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass, field
 
 from cnstat_etl.config import layout
-from cnstat_etl.extract.tables import Block
+from cnstat_etl.extract.tables import Block, is_continuation
 from cnstat_etl.model import Problem
 from cnstat_etl.text import fold, is_missing, matches_prefix, parse_number, squash
 
@@ -109,6 +109,7 @@ class Phrase:
     x0: float
     x1: float
     size: float
+    chars: list[Glyph] = field(default_factory=list, repr=False)
 
     @property
     def centre(self) -> float:
@@ -158,17 +159,51 @@ def _phrases(chars: list[Glyph]) -> list[Phrase]:
         new_cell = (gap is None or gap > CELL_GAP * char.size
                     or (_is_digit(char.text) and _is_digit(previous.text) and gap > DIGIT_GAP * char.size))
         if new_cell:
-            phrases.append(Phrase(char.text, char.x0, char.x1, char.size))
+            phrases.append(Phrase(char.text, char.x0, char.x1, char.size, [char]))
         else:
-            phrase = phrases[-1]
-            phrase.text += (" " if gap > WORD_GAP * char.size else "") + char.text
-            phrase.x1 = char.x1
-            phrase.size = max(phrase.size, char.size)
+            phrases[-1] = _joined(phrases[-1], char)
         previous = char
-    return [piece for phrase in phrases for piece in _cut_trailing_number(phrase, chars)]
+    return [piece for phrase in phrases for piece in _cut_trailing_number(phrase)]
 
 
-def _cut_trailing_number(phrase: Phrase, chars: list[Glyph]) -> list[Phrase]:
+def _joined(phrase: Phrase, char: Glyph) -> Phrase:
+    gap = char.x0 - phrase.x1
+    return Phrase(phrase.text + (" " if gap > WORD_GAP * char.size else "") + char.text, phrase.x0, char.x1,
+                  max(phrase.size, char.size), phrase.chars + [char])
+
+
+def _phrase_of(chars: list[Glyph]) -> Phrase:
+    phrase = Phrase(chars[0].text, chars[0].x0, chars[0].x1, chars[0].size, [chars[0]])
+    for char in chars[1:]:
+        phrase = _joined(phrase, char)
+    return phrase
+
+
+def cut_at(phrase: Phrase, regions: list[tuple[float, float]]) -> list[Phrase]:
+    """A header phrase cut where two cells were printed close: after a label header word ("地 区" then
+    the next header), or at a gap of half a character or more (wider than a space between words) whose
+    two sides are centred over different columns."""
+    label_words = {squash(word) for word in layout()["label_headers"]}
+    chars = phrase.chars
+    for index in range(1, len(chars)):
+        gap = chars[index].x0 - chars[index - 1].x1
+        if gap <= WORD_GAP * chars[index].size:
+            continue
+        left, right = chars[:index], chars[index:]
+        after_label = squash("".join(c.text for c in left)) in label_words
+        if after_label or (gap >= 0.5 * chars[index].size and _centre_column(left, regions) != _centre_column(
+                right, regions)):
+            return [_phrase_of(left)] + cut_at(_phrase_of(right), regions)
+    return [phrase]
+
+
+def _centre_column(chars: list[Glyph], regions: list[tuple[float, float]]) -> int:
+    centre = (chars[0].x0 + chars[-1].x1) / 2
+    column = _region_of(centre, regions)
+    return -1 if column is None and centre < regions[0][0] else column if column is not None else len(regions)
+
+
+def _cut_trailing_number(phrase: Phrase) -> list[Phrase]:
     """"石家庄65421691" printed too close: the name and the number are two cells."""
     if phrase.is_value:
         return [phrase]
@@ -177,13 +212,9 @@ def _cut_trailing_number(phrase: Phrase, chars: list[Glyph]) -> list[Phrase]:
     if not match or not parse_number(match.group(0)).ok or len(match.group(0).strip()) < 2:
         return [phrase]
     digits = len(match.group(0).strip())
-    inside = [c for c in chars if c.text.strip() and phrase.x0 <= c.x0 and c.x1 <= phrase.x1 + 0.01]
-    if len(inside) <= digits:
+    if len(phrase.chars) <= digits:
         return [phrase]
-    name, number = inside[:-digits], inside[-digits:]
-    label = phrase.text[: len(phrase.text) - len(match.group(0).rstrip())].rstrip()
-    return [Phrase(label, name[0].x0, name[-1].x1, phrase.size),
-            Phrase("".join(c.text for c in number), number[0].x0, number[-1].x1, phrase.size)]
+    return [_phrase_of(phrase.chars[:-digits]), _phrase_of(phrase.chars[-digits:])]
 
 
 def text_lines(glyphs: list[Glyph]) -> list[Line]:
@@ -266,6 +297,7 @@ def _cluster_columns(lines: list[Line], label_right: float) -> list[Column] | No
                 clusters[i:i + 2] = [a + b]
                 merged = True
                 break
+    clusters = _fold_marker_clusters(clusters)
     columns = [Column(min(p.x0 for _, p in c), max(p.x1 for _, p in c)) for c in clusters]
     for cluster in clusters:
         rows = [index for index, _ in cluster]
@@ -275,6 +307,34 @@ def _cluster_columns(lines: list[Line], label_right: float) -> list[Column] | No
         if b.left <= a.right:
             return None
     return columns
+
+
+def _fold_marker_clusters(clusters: list[list[tuple[int, Phrase]]]) -> list[list[tuple[int, Phrase]]]:
+    """A cluster of missing markers only ("—" centred where numbers print right-aligned) joins the nearest
+    cluster beside it that has no cell on the same lines; a column of markers on every line stays."""
+    clusters = sorted(clusters, key=lambda c: min(p.x0 for _, p in c))
+    index = 0
+    while index < len(clusters):
+        cluster = clusters[index]
+        if any(p.is_number for _, p in cluster) or len(clusters) == 1:
+            index += 1
+            continue
+        rows = {i for i, _ in cluster}
+        left, right = min(p.x0 for _, p in cluster), max(p.x1 for _, p in cluster)
+        candidates = []
+        for neighbour in (index - 1, index + 1):
+            if 0 <= neighbour < len(clusters) and not rows & {i for i, _ in clusters[neighbour]}:
+                other = clusters[neighbour]
+                distance = max(min(p.x0 for _, p in other) - right, left - max(p.x1 for _, p in other))
+                candidates.append((distance, neighbour))
+        if not candidates:
+            index += 1
+            continue
+        _, neighbour = min(candidates)
+        clusters[neighbour] = clusters[neighbour] + cluster
+        del clusters[index]
+        index = max(0, index - 1)
+    return clusters
 
 
 def _split_regions(columns: list[Column], left: float, right: float) -> list[tuple[float, float]]:
@@ -353,39 +413,47 @@ def _stack(band: list[Line], separated: set[int]) -> list[HeaderPiece]:
 
 
 def _assign_header(pieces: list[HeaderPiece], regions: list[tuple[float, float]], label_right: float,
-                   ) -> tuple[list[HeaderPiece], list[HeaderPiece]]:
-    """Give each piece the value columns it heads; return (label pieces, value pieces)."""
+                   ) -> tuple[list[HeaderPiece], list[HeaderPiece], set[int]]:
+    """Give each piece the value columns it heads; return (label pieces, value pieces, ambiguous columns).
+
+    A piece with pieces under it, inside its territory (halfway to the pieces printed beside it), is a
+    group header: it heads their columns, however narrow its text. Any other piece is a leaf and heads
+    the one column its centre falls in. Two leaves beside each other over one column make it ambiguous.
+    """
     label_pieces = [p for p in pieces if p.centre < regions[0][0] and p.x1 <= label_right]
     value_pieces = [p for p in pieces if p not in label_pieces]
-    for piece in value_pieces:
-        piece.columns = {i for i, (left, right) in enumerate(regions) if piece.x0 < right and left < piece.x1}
-    # A group header printed narrower than its group: spread it over the adjacent columns that nothing
-    # beside it heads but that pieces under it do, up to halfway to the pieces printed beside it.
-    for piece in value_pieces:
-        below = [o for o in value_pieces if o.first_line > piece.last_line]
-        if not piece.columns or not any(o.columns & piece.columns for o in below):
-            continue
-        low, high = regions[0][0], regions[-1][1]
-        beside = [o for o in value_pieces if o is not piece and not (
-            o.first_line > piece.last_line or piece.first_line > o.last_line)]
-        for other in beside:
+    low_end, high_end = regions[0][0], regions[-1][1]
+
+    def beside(piece: HeaderPiece) -> list[HeaderPiece]:
+        return [o for o in value_pieces if o is not piece
+                and not (o.first_line > piece.last_line or piece.first_line > o.last_line)]
+
+    def territory(piece: HeaderPiece) -> tuple[float, float]:
+        low, high = low_end, high_end
+        for other in beside(piece):
             middle = (other.centre + piece.centre) / 2
             if other.centre < piece.centre:
                 low = max(low, middle)
             else:
                 high = min(high, middle)
-        for step in (-1, 1):
-            column = (min(piece.columns) if step < 0 else max(piece.columns)) + step
-            while 0 <= column < len(regions):
-                left, right = regions[column]
-                centre = (left + right) / 2
-                headed_beside = any(column in o.columns for o in beside)
-                headed_below = any(column in o.columns for o in below)
-                if not (low <= centre <= high) or headed_beside or not headed_below:
-                    break
-                piece.columns.add(column)
-                column += step
-    return label_pieces, value_pieces
+        return low, high
+
+    leaves = []
+    for piece in value_pieces:
+        low, high = territory(piece)
+        under = [o for o in value_pieces if o.first_line > piece.last_line and low <= o.centre <= high]
+        if under:
+            piece.columns = {c for o in under for c in [_region_of(o.centre, regions)] if c is not None}
+        else:
+            column = _region_of(piece.centre, regions)
+            piece.columns = {column} if column is not None else set()
+            leaves.append(piece)
+    ambiguous = set()
+    for piece in leaves:
+        for other in beside(piece):
+            if other in leaves and piece.columns & other.columns:
+                ambiguous |= piece.columns & other.columns
+    return label_pieces, value_pieces, ambiguous
 
 
 # ------------------------------------------------------------------------------------------- tables
@@ -405,6 +473,7 @@ class TableLayout:
     column_headers: list[str]  # the header path each value column got, joined with " / "
     row_tops: list[float]  # top of each grid row, header rows first
     ruled_rows: bool  # grid rows are the stretches between rules
+    flush: float  # x where unindented labels start
 
 
 @dataclass
@@ -438,14 +507,16 @@ def _bodies(lines: list[Line]) -> list[tuple[int, int]]:
         while cursor < len(lines):
             line = lines[cursor]
             if _is_body_line(line):
-                last = cursor
                 label_right = min(label_right, _label_right([line]))
-            elif not (_is_label_only(line, label_right) or _only_missing(line, label_right)):
+            elif not (_is_label_only(line, label_right) or _only_missing(line, label_right)) \
+                    or not _close(lines[cursor - 1], line):
                 break
+            last = cursor  # a row printing only blanks or missing markers is a row all the same
             cursor += 1
         # province rows printed just above the first numbers belong to the body
         while first > 0 and (first - 1) not in {i for span in spans for i in range(span[0], span[1] + 1)} \
-                and _is_label_only(lines[first - 1], label_right) and not _is_label_header(lines[first - 1]) \
+                and _is_label_only(lines[first - 1], label_right) and lines[first - 1].x1 <= label_right \
+                and not _is_label_header(lines[first - 1]) \
                 and not _line_is_title(lines[first - 1]) and _close(lines[first - 1], lines[first]):
             first -= 1
         spans.append((first, last))
@@ -458,7 +529,10 @@ def _close(upper: Line, lower: Line) -> bool:
 
 
 def _is_label_only(line: Line, label_right: float) -> bool:
-    return line.x1 <= label_right and not _line_is_title(line) and not line.phrases[0].is_value
+    """A row printing only its label (a province): starts in the label column, may run a little past it
+    (a spaced name in a tight column), prints no value; a long line (a note) is no row."""
+    return (line.x0 < label_right and line.x1 <= label_right + 3 * line.size and not _line_is_title(line)
+            and not any(p.is_value for p in line.phrases))
 
 
 def _only_missing(line: Line, label_right: float) -> bool:
@@ -524,39 +598,45 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
         body = lines[first:last + 1]
         numbered = [line for line in body if _is_body_line(line)]
         label_right = _label_right(numbered)
-        left, right = _table_extent(body, geometry.horizontal)
-        rules = _rules_across(geometry.horizontal, left, right)
+        # rules above the title (a running header's) are the page's, not the table's
+        ceiling = max([lines_floor] + [line.bottom for line in lines[floor:first] if _line_is_title(line)])
+        horizontal = [rule for rule in geometry.horizontal if rule.top > ceiling]
+        left, right = _table_extent(body, horizontal)
+        rules = _rules_across(horizontal, left, right)
         band_start = _header_band(lines, floor, first, rules)
         band = lines[band_start:first]
         left = min([left] + [line.x0 for line in band])
         right = max([right] + [line.x1 for line in band])
+        title_lines = [line.text for line in lines
+                       if lines_floor <= line.top and line.bottom <= (band or body)[0].top
+                       and not matches_prefix(line.text, layout()["footnote_prefixes"])]
+        continued = carried is not None and (not band or is_continuation(title_lines))
         columns = _columns(body, label_right, geometry.vertical, band)
-        if columns is None:
+        # A continued page prints the columns of the table before it; where its few rows leave a column
+        # blank (or print no header at all), those columns are the ones to read it by.
+        fitted = _fit_carried(body, carried) if continued and (
+            not band or columns is None or len(columns) < len(carried.regions)) else None
+        if fitted:
+            label_right, regions = fitted
+        elif not band:
+            why = "continues no table read before it (give the page range from the table's first page)" \
+                if carried is None else "its columns do not line up with the table before it"
+            problems.append(Problem("no_header", f"a table at y={body[0].top:.0f} prints no header and {why}",
+                                    source, page=geometry.number))
+            floor = last + 1
+            continue
+        elif columns is None:
             problems.append(Problem("unreadable_table", f"table at y={body[0].top:.0f}: its cells do not line up "
                                     "in columns (a row puts two cells where another prints one)", source,
                                     page=geometry.number))
             floor = last + 1
             continue
-        regions = _split_regions(columns, _label_boundary(body, columns[0].left), right + 1)
-        if not band:
-            if carried is None:
-                problems.append(Problem("no_header", f"a table at y={body[0].top:.0f} prints no header and "
-                                        "continues no table read before it (give the page range from the "
-                                        "table's first page)", source, page=geometry.number))
-                floor = last + 1
-                continue
-            fitted = _fit_carried(body, carried)
-            if fitted is None:
-                problems.append(Problem("no_header", f"a table at y={body[0].top:.0f} prints no header and its "
-                                        "columns do not line up with the table before it", source,
-                                        page=geometry.number))
-                floor = last + 1
-                continue
-            label_right, regions = fitted
-        block, table = _grid(geometry, lines, band, body, label_right, regions, left, right, rules)
-        title_lines = [line.text for line in lines
-                       if lines_floor <= line.top and line.bottom <= (band or body)[0].top
-                       and not matches_prefix(line.text, layout()["footnote_prefixes"])]
+        else:
+            regions = _split_regions(columns, _label_boundary(body, columns[0].left), right + 1)
+        # indentation is measured from the flush labels of the table so far: a continued page may print
+        # only indented cities
+        carried_flush = carried.flush if continued else None
+        block, table = _grid(geometry, band, body, label_right, regions, left, right, rules, carried_flush)
         block.lines_above = title_lines
         found.append((block, table))
         floor = last + 1
@@ -582,24 +662,34 @@ def _fit_carried(body: list[Line], carried: TableLayout) -> tuple[float, list[tu
     return carried.label_right, carried.regions
 
 
-def _grid(geometry: PageGeometry, lines: list[Line], band: list[Line], body: list[Line], label_right: float,
+def _grid(geometry: PageGeometry, band: list[Line], body: list[Line], label_right: float,
           regions: list[tuple[float, float]], left: float, right: float, rules: list[float],
-          ) -> tuple[Block, TableLayout]:
+          carried_flush: float | None) -> tuple[Block, TableLayout]:
     top = (band or body)[0].top
     bottom = body[-1].bottom
     xs = _rule_columns(geometry.vertical, body[0].top, bottom)
     ruled = len(xs) >= 2  # a grid: cells between rules hold several lines
     band_rules = set(i for i, line in enumerate(band) if i and any(band[i - 1].bottom <= y <= line.top for y in rules))
+    # header cells printed close together ("地 区" beside a narrow label column's neighbour) part at the
+    # label column's edge
+    band = [Line(line.top, line.bottom, [piece for phrase in line.phrases
+                                         for piece in cut_at(phrase, regions)], line.size)
+            for line in band]
     pieces = _stack(band, band_rules if ruled or band_rules else set())
-    label_pieces, value_pieces = _assign_header(pieces, regions, label_right)
+    label_pieces, value_pieces, ambiguous = _assign_header(pieces, regions, label_right)
 
     narrowest = min(right - left for left, right in regions)
     cell_rules = sorted({round(s.top, 1) for s in geometry.horizontal
                          if s.x0 >= left - 2 and s.x1 <= right + 2 and s.x1 - s.x0 >= narrowest / 2})
 
-    def row_key(line: Line) -> int:
-        """Grid row of a line: the count of cell rules above it in a ruled grid, else its own line."""
-        return sum(1 for y in cell_rules if top - 1 <= y <= line.top) if ruled else id(line)
+    ruled_band = bool(band) and len(_rule_columns(geometry.vertical, band[0].top, band[-1].bottom)) >= 2
+    band_lines = {id(line) for line in band}
+
+    def row_key(line: Line) -> tuple:
+        """Grid row of a line: where vertical rules make cells, the count of rules above it; else the line."""
+        if ruled_band if id(line) in band_lines else ruled:
+            return ("ruled", sum(1 for y in cell_rules if top - 1 <= y <= line.top))
+        return ("line", id(line))
 
     all_lines = band + body
     keys: list = []
@@ -615,10 +705,10 @@ def _grid(geometry: PageGeometry, lines: list[Line], band: list[Line], body: lis
         cells[row][0] = f"{cells[row][0]} {piece.text}".strip()
     for piece in value_pieces:
         row = row_of[id(band[piece.first_line])]
-        for column in sorted(piece.columns):
+        for column in sorted(piece.columns - ambiguous):
             text = cells[row][column + 1]
             cells[row][column + 1] = f"{text} {piece.text}".strip() if text else piece.text
-    flush = min(line.x0 for line in body)
+    flush = min([line.x0 for line in body] + ([carried_flush] if carried_flush is not None else []))
     for line in body:
         row = row_of[id(line)]
         for phrase in line.phrases:
@@ -643,7 +733,7 @@ def _grid(geometry: PageGeometry, lines: list[Line], band: list[Line], body: lis
             row_tops.append(line.top)
     table = TableLayout(left, right, label_right, regions,
                         band[0].top if band else None, band[-1].bottom if band else None,
-                        body[0].top, bottom, headers, row_tops, ruled)
+                        body[0].top, bottom, headers, row_tops, ruled, flush)
     block = Block([], cells, list(range(1, len(cells) + 1)), list(range(1, width + 1)), page=geometry.number)
     return block, table
 

@@ -9,13 +9,14 @@ the page into a neutral `layout.PageGeometry` (character boxes and rule segments
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from pathlib import Path
 
 import pdfplumber
 
 from cnstat_etl.extract.layout import Glyph, PageGeometry, Segment, TableLayout, read_page
-from cnstat_etl.extract.tables import ExtractOptions, TableAssembler
-from cnstat_etl.model import ExtractResult, OcrRead, Problem
+from cnstat_etl.extract.tables import Block, ExtractOptions, TableAssembler
+from cnstat_etl.model import ExtractedValue, ExtractResult, OcrRead, Problem
 
 # Share of characters that must decode to real text before a page is read at all.
 GARBLED_SHARE = 0.05
@@ -49,7 +50,20 @@ def geometry_of(page) -> PageGeometry:
     return PageGeometry(page.page_number, page.width, page.height, glyphs, horizontal, vertical)
 
 
-def extract_pdf(path: Path, sha256: str, options: ExtractOptions) -> ExtractResult:
+@dataclass
+class TableSeen:
+    """One table on one page as the engine saw it, with what the assembler made of it (for --explain)."""
+
+    page: int
+    layout: TableLayout
+    block: Block
+    values: list[ExtractedValue]
+    problems: list[Problem]
+
+
+def extract_pdf(path: Path, sha256: str, options: ExtractOptions,
+                seen: list[TableSeen] | None = None) -> ExtractResult:
+    """Every table of the file read into values; `seen`, if given, collects each page's tables as read."""
     result = ExtractResult(path.name, sha256, "pdf")
     with pdfplumber.open(path) as pdf:
         first_page_lines = [line["text"] for line in pdf.pages[0].extract_text_lines()[:3]] if pdf.pages else []
@@ -71,15 +85,19 @@ def extract_pdf(path: Path, sha256: str, options: ExtractOptions) -> ExtractResu
                                                  result.source_file)
             result.problems.extend(problems)
             for block, table in found:
-                before = len(result.values)
+                values_before, problems_before = len(result.values), len(result.problems)
                 tables.add(block)
                 if scan:
-                    result.values[before:] = [_with_ocr_read(value, table, scan) for value in result.values[before:]]
+                    result.values[values_before:] = [_with_ocr_read(value, table, scan)
+                                                     for value in result.values[values_before:]]
+                if seen is not None:
+                    seen.append(TableSeen(page.page_number, table, block, result.values[values_before:],
+                                          result.problems[problems_before:]))
         tables.finish_table()
     return result
 
 
-def _with_ocr_read(value, table: TableLayout, scan) -> object:
+def _with_ocr_read(value: ExtractedValue, table: TableLayout, scan) -> ExtractedValue:
     """The value with how its cell was read: the words inside the cell's stretch of the page."""
     where = value.provenance
     left, right = (table.left, table.label_right) if where.column == 1 else table.regions[where.column - 2]

@@ -1,0 +1,70 @@
+"""Every cell of the layout fuzzer's tables loads right, or not at all: never wrong.
+
+The committed set (tests/fixtures/fuzz/, `make fixtures`) is checked cell by cell against its truth.
+`CNSTAT_FUZZ_SEED=N pytest tests/test_layout_fuzz.py` also draws 40 fresh layouts from seed N (needs the
+WenQuanYi Micro Hei font) and holds them to the same standard.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+
+import pytest
+
+from conftest import FIXTURES
+from layout_fuzzer import COMMITTED_SEEDS, check, layout_for, write_set
+from truth import CJK_FONT
+
+FUZZ = FIXTURES / "fuzz"
+FRESH_LAYOUTS = 40
+
+
+def _traits(folder) -> dict[str, str]:
+    with open(folder / "traits.csv", encoding="utf-8", newline="") as f:
+        return {row["file"]: row["traits"] for row in csv.DictReader(f)}
+
+
+def _failures(folder, names=None) -> list[str]:
+    traits = _traits(folder)
+    out = []
+    for name, score in check(folder, names).items():
+        if score.wrong or score.refused:
+            out.append(f"{name} ({traits[name]}): {len(score.wrong)} wrong, right {score.right}\n  "
+                       + "\n  ".join(score.wrong + score.refused))
+    return out
+
+
+def test_the_committed_set_holds_at_least_forty_layouts_combining_every_rule_pattern_and_label_position():
+    traits = list(_traits(FUZZ).values())
+    assert len(traits) >= 40 and len(traits) == len(COMMITTED_SEEDS)
+    for trait in ("rules=grid", "rules=three_line", "rules=ruled_header", "rules=ruled_body", "rules=none",
+                  "label_at=top", "label_at=middle", "label_at=bottom", "label_at=span", "header=pair",
+                  "header=flat", "unit_in=header", "unit_in=line", "repeat_header=False", "pages=3",
+                  "tight_labels=True", "landscape=True", "indent=True", "subtotals=True"):
+        assert any(trait + "," in t or t.endswith(trait) for t in traits), f"no committed layout with {trait}"
+
+
+@pytest.mark.parametrize("seed", COMMITTED_SEEDS)
+def test_every_cell_of_a_committed_fuzz_layout_loads_right(seed):
+    failures = _failures(FUZZ, [f"fuzz_{seed}.pdf"])
+    assert not failures, "\n".join(failures)
+
+
+def test_the_fuzzer_draws_the_same_layout_from_the_same_seed():
+    assert layout_for(1234) == layout_for(1234)
+    assert layout_for(1234).traits != layout_for(1235).traits
+
+
+@pytest.mark.skipif("CNSTAT_FUZZ_SEED" not in os.environ, reason="set CNSTAT_FUZZ_SEED=N for fresh layouts")
+def test_fresh_layouts_from_a_new_seed_load_right_or_are_refused_never_wrong(tmp_path):
+    if not CJK_FONT.exists():
+        pytest.skip(f"{CJK_FONT} is not installed (Debian fonts-wqy-microhei): no fresh layouts")
+    first = int(os.environ["CNSTAT_FUZZ_SEED"])
+    write_set(tmp_path, range(first, first + FRESH_LAYOUTS))
+    traits = _traits(tmp_path)
+    scores = check(tmp_path)
+    wrong = [f"{name} ({traits[name]}):\n  " + "\n  ".join(s.wrong) for name, s in scores.items() if s.wrong]
+    assert not wrong, "\n".join(wrong)
+    refused = [f"{name} ({traits[name]}): {len(s.refused)} refused" for name, s in scores.items() if s.refused]
+    assert not refused, "\n".join(refused)
