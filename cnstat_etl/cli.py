@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import sys
 import unicodedata
@@ -16,10 +17,10 @@ from cnstat_etl.extract import ExtractOptions, extract_file
 from cnstat_etl.harmonise import roles_of
 from cnstat_etl.harmonise.resolver import RegionResolver, resolve_name
 from cnstat_etl.load.export import FORMATS, export
-from cnstat_etl.load.review import ReviewError, apply_review, export_review
+from cnstat_etl.load.review import apply_review, export_review
 from cnstat_etl.load.validate import validate
 from cnstat_etl.load.warehouse import Warehouse, WarehouseBusy
-from cnstat_etl.pipeline import FileOutcome, ingest
+from cnstat_etl.pipeline import STATUS_WORDS, FileOutcome, ingest
 
 
 def db_option(command):
@@ -72,7 +73,28 @@ def pad(text: str, width: int) -> str:
     return text + " " * (width - display_width(text))
 
 
-@click.group()
+# Mistakes a user can make (bad options, a missing or busy warehouse, bad SQL, an unreadable file): each is
+# one line on stderr and exit status 1, never a traceback.
+USER_ERRORS = (click.ClickException, WarehouseBusy, ValueError, OSError, duckdb.Error)
+
+
+class OneLineErrors(click.Group):
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        try:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.Exit as done:
+            sys.exit(done.exit_code)
+        except click.Abort:
+            click.echo("Error: aborted", err=True)
+        except USER_ERRORS as error:
+            message = error.format_message() if isinstance(error, click.ClickException) else str(error)
+            if isinstance(error, OSError) and error.filename and error.strerror:
+                message = f"{error.filename}: {error.strerror}"
+            click.echo(f"Error: {' '.join(message.split())}", err=True)
+        sys.exit(1)
+
+
+@click.group(cls=OneLineErrors)
 def main() -> None:
     """cnstat-etl: Chinese statistical yearbook tables into a harmonised DuckDB city-year panel."""
 
@@ -83,13 +105,26 @@ def plural(count: int, word: str) -> str:
 
 def _show_progress(index: int, total: int, outcome: FileOutcome) -> None:
     prefix = f"[{index}/{total}]"
+    word = f"{STATUS_WORDS[outcome.status]:9}"
     if outcome.status == "failed":
         click.secho(f"{prefix} FAILED    {outcome.path}: {outcome.reason}", fg="red", err=True)
-    elif outcome.status == "unchanged":
-        click.echo(f"{prefix} unchanged {outcome.path} (already loaded)")
+    elif outcome.status in ("unchanged", "duplicate", "no_values"):
+        click.echo(f"{prefix} {word} {outcome.path}: {outcome.reason}")
     else:
-        click.echo(f"{prefix} loaded    {outcome.path}: {plural(outcome.tables, 'table')}, {outcome.values} values, "
-                   f"{outcome.unresolved} unresolved rows, {outcome.errors} errors, {outcome.warnings} warnings")
+        click.echo(f"{prefix} {word} {outcome.path}: {plural(outcome.tables, 'table')}, "
+                   f"{plural(outcome.values, 'value')}, {plural(outcome.unresolved, 'unresolved row')}, "
+                   f"{plural(outcome.errors, 'error')}, {plural(outcome.warnings, 'warning')}")
+
+
+def _tell_waiting(holder: str | None) -> None:
+    click.echo(f"waiting for ingest (pid {holder or '?'})…", err=True)
+
+
+def existing_warehouse(db: Path | None) -> Path:
+    db = db or default_db_path()
+    if not db.is_file():
+        raise click.ClickException(f"no warehouse at {db}: run `cnstat ingest` first")
+    return db
 
 
 @main.command("ingest")
@@ -103,16 +138,16 @@ def _show_progress(index: int, total: int, outcome: FileOutcome) -> None:
 def ingest_command(paths, db, year, edition, jobs, vintage, ocr):
     """Ingest files and folders (the bundled samples when no PATH is given)."""
     db = db or default_db_path()
-    try:
-        summary = ingest(list(paths) or None, db, ExtractOptions(year=year, edition=edition, ocr=ocr), jobs,
-                         _show_progress,
-                         vintage)
-    except WarehouseBusy as error:
-        raise click.ClickException(str(error)) from None
-    click.echo(
-        f"{len(summary.files)} files: {summary.count('loaded')} loaded, {summary.count('unchanged')} unchanged, "
-        f"{summary.count('failed')} failed; {summary.tables} tables, {summary.values} values, "
-        f"{summary.unresolved} unresolved rows, {summary.problems} problems -> {db}")
+    summary = ingest(list(paths) or None, db, ExtractOptions(year=year, edition=edition, ocr=ocr), jobs,
+                     _show_progress, vintage)
+    counts = ", ".join(f"{summary.count(status)} {word}" for status, word in STATUS_WORDS.items())
+    click.echo(f"{plural(len(summary.files), 'file')}: {counts}; {plural(summary.tables, 'table')}, "
+               f"{plural(summary.values, 'value')}, {plural(summary.unresolved, 'unresolved row')}, "
+               f"{plural(summary.problems, 'problem')} -> {db}")
+    if summary.problems or summary.unresolved:
+        db_hint = "" if db == default_db_path() else f" --db {db}"
+        click.echo(f"Where to look: `cnstat problems{db_hint}` lists the problems by kind (--kind K, --file F); "
+                   "unresolved rows are in the `unresolved` table.")
     if summary.count("failed"):
         for outcome in summary.files:
             if outcome.status == "failed":
@@ -125,30 +160,38 @@ def ingest_command(paths, db, year, edition, jobs, vintage, ocr):
 @db_option
 @format_option
 def query_command(sql, db, output_format):
-    """Run SQL against the warehouse (read-only)."""
-    db = db or default_db_path()
-    if not db.exists():
-        raise click.ClickException(f"no warehouse at {db}: run `cnstat ingest` first")
-    try:
-        with Warehouse(db, read_only=True) as warehouse:
+    """Run SQL against the warehouse (read-only). Waits for a running ingest's next gap between files."""
+    with Warehouse(existing_warehouse(db), read_only=True, wait=_tell_waiting) as warehouse:
+        try:
             columns, rows = warehouse.query(sql)
-    except WarehouseBusy as error:
-        raise click.ClickException(str(error)) from None
-    except duckdb.Error as error:  # a SQL mistake is the user's to fix: show DuckDB's message only
-        raise click.ClickException(str(error).splitlines()[0]) from None
+        except duckdb.Error as error:  # a SQL mistake is the user's to fix: show DuckDB's message only
+            raise click.ClickException(str(error).splitlines()[0]) from None
     print_rows(columns, rows, output_format)
 
 
-def _page_range(text: str | None) -> tuple[int, int] | None:
-    if not text:
-        return None
+def _span(text: str, what: str) -> tuple[int, int]:
+    """"3-5" -> (3, 5), "7" -> (7, 7)."""
     first, _, last = text.partition("-")
-    return int(first), int(last or first)
+    try:
+        span = int(first), int(last or first)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not {what}") from None
+    if span[0] > span[1]:
+        raise click.BadParameter(f"{text!r} ends before it starts")
+    return span
+
+
+def _page_span(context, parameter, text: str | None) -> tuple[int, int] | None:
+    return _span(text, "a page or a span of pages like 3-5") if text else None
+
+
+def _year_span(context, parameter, text: str) -> tuple[int, int]:
+    return _span(text, "a span of years like 2007-2010")
 
 
 @main.command("extract")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--pages", default=None, help="Only these pages, e.g. 3-5.")
+@click.option("--pages", default=None, callback=_page_span, help="Only these pages, e.g. 3-5.")
 @click.option("--explain", "explain_to", default=None, type=click.Path(file_okay=False, path_type=Path),
               help="Write a PNG per PDF page into this folder showing the columns, header band, each "
                    "column's meaning and each row's kind as the parser saw them.")
@@ -157,11 +200,10 @@ def _page_range(text: str | None) -> tuple[int, int] | None:
 @ocr_option
 def extract_command(file, pages, explain_to, year, edition, output_format, ocr):
     """Show what FILE would load, with provenance, without touching the warehouse."""
-    result = extract_file(file, ExtractOptions(year=year, edition=edition, pages=_page_range(pages), ocr=ocr),
-                          explain_to)
+    result = extract_file(file, ExtractOptions(year=year, edition=edition, pages=pages, ocr=ocr), explain_to)
     roles, row_problems = roles_of(result)
-    columns = ["page", "sheet", "row", "column", "row_label", "row_kind", "province", "year", "indicator", "scope",
-               "value_as_printed", "unit_as_printed"]
+    columns = ["page", "sheet", "row", "column", "row_label", "row_kind", "province_context", "year", "indicator",
+               "scope", "value_as_printed", "unit_as_printed"]
     rows = [(v.provenance.page, v.provenance.sheet, v.provenance.row, v.provenance.column, v.row_label,
              roles[v.body_row].kind, roles[v.body_row].province, v.table.year, v.indicator, v.scope,
              v.value_as_printed, v.unit_as_printed) for v in result.values
@@ -185,8 +227,8 @@ def resolve_command(name, province, year, as_json):
         click.echo(json.dumps(answer, ensure_ascii=False, indent=1))
     elif answer["code"]:
         click.echo(f"{answer['code']} {answer['name']} ({answer['level']}, province {answer['province_code']}, "
-                   f"valid {answer['valid_from']}-{answer['valid_to'] or ''}) harmonised "
-                   f"{answer['harmonised']} [{answer['match_kind']}]")
+                   f"valid {answer['valid_from']}-{answer['valid_to'] or ''}) harmonised_code "
+                   f"{answer['harmonised_code']} [{answer['match_kind']}]")
     else:
         click.echo(f"{name!r}: {answer['reason']}", err=True)
         for code, candidate in answer["candidates"]:
@@ -219,13 +261,7 @@ def lineage_command(code):
 @click.option("--limit", type=int, default=20, show_default=True, help="Rows shown per failed check (table format).")
 def validate_command(db, output_format, limit):
     """Check the warehouse (warehouse/checks.toml); exit 1 if an error-level check finds rows."""
-    db = db or default_db_path()
-    if not db.exists():
-        raise click.ClickException(f"no warehouse at {db}: run `cnstat ingest` first")
-    try:
-        results = validate(db)
-    except WarehouseBusy as error:
-        raise click.ClickException(str(error)) from None
+    results = validate(existing_warehouse(db), wait=_tell_waiting)
     if output_format == "json":
         click.echo(json.dumps([{"check": r.name, "severity": r.severity, "description": r.description,
                                 "passed": r.passed, "rows": [dict(zip(r.columns, row)) for row in r.rows]}
@@ -243,27 +279,37 @@ def validate_command(db, output_format, limit):
 
 
 @main.command("panel")
-@click.option("--period", required=True, help="Span of data years, e.g. 2007-2010.")
+@click.option("--period", required=True, callback=_year_span, help="Span of data years, e.g. 2007-2010.")
 @db_option
 @format_option
 def panel_command(period, db, output_format):
     """Per-city means of the panel and analysis variables over a span of years, with years used."""
-    first, last = _year_span(period)
-    db = db or default_db_path()
-    try:
-        with Warehouse(db, read_only=True) as warehouse:
-            columns, rows = warehouse.query(f"SELECT * FROM period_means({first}, {last}) ORDER BY harmonised_code")
-    except WarehouseBusy as error:
-        raise click.ClickException(str(error)) from None
+    first, last = period
+    with Warehouse(existing_warehouse(db), read_only=True, wait=_tell_waiting) as warehouse:
+        columns, rows = warehouse.query(f"SELECT * FROM period_means({first}, {last}) ORDER BY harmonised_code")
     print_rows(columns, rows, output_format)
 
 
-def _year_span(text: str) -> tuple[int, int]:
-    first, _, last = text.partition("-")
-    try:
-        return int(first), int(last or first)
-    except ValueError:
-        raise click.BadParameter(f"{text!r} is not a span of years like 2007-2010", param_hint="--period") from None
+@main.command("problems")
+@click.option("--file", "file", default=None, help="Only problems of this file (its name, path or end of path).")
+@click.option("--kind", default=None, help="Only problems of this kind, e.g. unknown_column.")
+@db_option
+@format_option
+def problems_command(file, kind, db, output_format):
+    """The problems the ingests recorded, grouped by kind, each located in its file."""
+    with Warehouse(existing_warehouse(db), read_only=True, wait=_tell_waiting) as warehouse:
+        problems = warehouse.problems(file, kind)
+    if output_format != "table":
+        columns = ["kind", "severity", "source_path", "page", "sheet", "row", "column", "message"]
+        print_rows(columns, [(p.kind, p.severity, p.source_file, p.page, p.sheet, p.row, p.column, p.message)
+                             for p in problems], output_format)
+        return
+    for problem_kind, group in itertools.groupby(problems, key=lambda p: p.kind):
+        group = list(group)
+        click.echo(f"{problem_kind}: {plural(len(group), 'problem')}")
+        for problem in group:
+            click.echo(f"  {problem.severity}: {problem.location()}: {problem.message}")
+    click.echo(f"({plural(len(problems), 'problem')})")
 
 
 @main.command("export")
@@ -274,14 +320,7 @@ def _year_span(text: str) -> tuple[int, int]:
 @db_option
 def export_command(file_format, out, vintage, db):
     """Write panel and analysis_city (with labels) and a codebook into a folder."""
-    db = db or default_db_path()
-    if not db.exists():
-        raise click.ClickException(f"no warehouse at {db}: run `cnstat ingest` first")
-    try:
-        written = export(db, out, file_format, vintage)
-    except (WarehouseBusy, ValueError) as error:
-        raise click.ClickException(str(error)) from None
-    for path in written:
+    for path in export(existing_warehouse(db), out, file_format, vintage, wait=_tell_waiting):
         click.echo(f"wrote {path}")
 
 
@@ -295,15 +334,10 @@ def review_group() -> None:
 @db_option
 def review_export_command(file, db):
     """Write the cells marked needs_review to FILE (CSV), a crop PNG of each beside it."""
-    db = db or default_db_path()
-    if not db.exists():
-        raise click.ClickException(f"no warehouse at {db}: run `cnstat ingest` first")
-    try:
-        with Warehouse(db) as warehouse:
-            count = export_review(warehouse, file)
-    except WarehouseBusy as error:
-        raise click.ClickException(str(error)) from None
-    click.echo(f"{count} cells to review -> {file}; fill the `corrected` column, then `cnstat review apply {file}`")
+    with Warehouse(existing_warehouse(db), read_only=True, wait=_tell_waiting) as warehouse:
+        count = export_review(warehouse, file)
+    click.echo(f"{plural(count, 'cell')} to review -> {file}; fill the `corrected` column, then "
+               f"`cnstat review apply {file}`")
 
 
 @review_group.command("apply")
@@ -311,10 +345,6 @@ def review_export_command(file, db):
 @db_option
 def review_apply_command(file, db):
     """Store the `corrected` values of FILE as overrides that survive re-ingesting their source."""
-    db = db or default_db_path()
-    try:
-        with Warehouse(db) as warehouse:
-            count = apply_review(warehouse, file)
-    except (WarehouseBusy, ReviewError) as error:
-        raise click.ClickException(str(error)) from None
-    click.echo(f"{count} corrected values stored and applied -> {db}")
+    with Warehouse(existing_warehouse(db), wait=_tell_waiting) as warehouse:
+        count = apply_review(warehouse, file)
+    click.echo(f"{plural(count, 'corrected value')} stored and applied")

@@ -3,29 +3,41 @@
 from __future__ import annotations
 
 import os
+import re
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from cnstat_etl.config import SAMPLES_DIR
+from cnstat_etl.config import bundled_samples
 from cnstat_etl.extract import FORMATS_BY_SUFFIX, ExtractOptions, extract_file, file_sha256
 from cnstat_etl.harmonise import HarmonisedFile, harmonise, harmonisation_rows, reference_tables
-from cnstat_etl.harmonise.regions import last_year
+from cnstat_etl.harmonise.regions import history_years, last_year
 from cnstat_etl.load.warehouse import Warehouse
 from cnstat_etl.model import ExtractResult
+
+
+# What happened to each file, in the words the summary prints.
+STATUS_WORDS = {
+    "loaded": "loaded",
+    "replaced": "replaced",  # new bytes at a path loaded before: its earlier rows are gone
+    "unchanged": "unchanged",  # the same bytes at the same path: nothing to do
+    "duplicate": "duplicate",  # the same bytes as a file loaded from another path: loaded once
+    "no_values": "no values",  # read, but no value loaded (no known indicator, or no row placed)
+    "failed": "failed",
+}
 
 
 @dataclass
 class FileOutcome:
     path: Path
-    status: str  # loaded / unchanged / failed
+    status: str  # a key of STATUS_WORDS
     tables: int = 0
     values: int = 0
     unresolved: int = 0
     warnings: int = 0
     errors: int = 0
-    reason: str = ""  # why a failed file failed
+    reason: str = ""  # why a failed file failed, why a file loaded no value, whose duplicate it is
 
 
 @dataclass
@@ -88,42 +100,87 @@ def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions 
            vintage: int | None = None) -> IngestSummary:
     """Ingest files and folders (the bundled samples when none are given) into the warehouse at db_path.
 
+    Extraction and harmonisation run with the warehouse closed; it is opened only to load one file at a
+    time (one short transaction each), so readers get in between files. A file is its content at its
+    full path: see `Warehouse.load_file`.
+
     `vintage` is the year whose units the harmonised views use; by default the warehouse keeps the one it
     has, and a new warehouse takes the latest year of the code history.
     """
-    files = source_files(paths or [SAMPLES_DIR])
+    if vintage is not None and vintage not in history_years():
+        raise ValueError(f"vintage {vintage} is outside the code history {history_years()[0]}-{history_years()[-1]}")
+    files = source_files(paths or [bundled_samples()])
     summary = IngestSummary()
-    with Warehouse(db_path) as warehouse:
+    with Warehouse(db_path) as warehouse:  # fails at once if another ingest holds the warehouse
         for table, frame in reference_tables().items():
             warehouse.replace_table(table, frame)
         warehouse.create_researcher_relations()
-        pending = []
-        for path in files:
-            try:
-                unchanged = path.is_file() and warehouse.is_loaded(path.name, file_sha256(path))
-            except OSError:
-                unchanged = False  # extraction reports why it cannot be read
-            if unchanged:
-                _record(summary, FileOutcome(path, "unchanged"), len(files), on_file)
-            else:
-                pending.append(path)
-        for path, (extracted, harmonised) in _results(pending, options, jobs or min(4, os.cpu_count() or 1)):
-            warehouse.load_file(path, extracted, harmonised)
-            problems = extracted.problems + harmonised.problems
-            errors = [p for p in problems if p.severity == "error"]
-            _record(summary, FileOutcome(
-                path=path,
-                status="failed" if extracted.failed else "loaded",
-                tables=len(extracted.tables),
-                values=len(harmonised.observations),
-                unresolved=len(harmonised.unresolved),
-                warnings=len(problems) - len(errors),
-                errors=len(errors),
-                reason=extracted.failure_reason,
-            ), len(files), on_file)
+        by_path, loaded = warehouse.source_states()
+    pending: list[tuple[Path, str, str]] = []
+    duplicates: list[tuple[Path, str, str]] = []  # recorded once the copy they repeat has loaded
+    for path in files:
+        key = os.path.abspath(path)
+        try:
+            sha256 = file_sha256(path) if path.is_file() else ""
+        except OSError:
+            sha256 = ""  # extraction reports why it cannot be read
+        if sha256 and by_path.get(key) in ((sha256, "loaded"), (sha256, "duplicate")):
+            _record(summary, FileOutcome(path, "unchanged", reason="already loaded"), len(files), on_file)
+        elif sha256 and loaded.get(sha256, key) != key:
+            duplicates.append((path, key, sha256))
+        else:
+            pending.append((path, key, sha256))
+            if sha256:
+                loaded.setdefault(sha256, key)  # a second copy later in this run is a duplicate of this one
+    results = _results([path for path, _, _ in pending], options, jobs or min(4, os.cpu_count() or 1))
+    for (path, key, sha256), (_, (extracted, harmonised)) in zip(pending, results):
+        sha256 = sha256 or extracted.source_sha256
+        with Warehouse(db_path, wait=_quietly, apply_schema=False) as warehouse:
+            warehouse.load_file(key, sha256, extracted, harmonised)
+        _record(summary, _outcome(path, extracted, harmonised, by_path.get(key), sha256), len(files), on_file)
+    for path, key, sha256 in duplicates:
+        with Warehouse(db_path, wait=_quietly, apply_schema=False) as warehouse:
+            warehouse.record_duplicate(key, sha256, loaded[sha256])
+        _record(summary, FileOutcome(path, "duplicate", reason=f"same bytes as {loaded[sha256]}"), len(files),
+                on_file)
+    with Warehouse(db_path, wait=_quietly, apply_schema=False) as warehouse:
         vintage = vintage or warehouse.vintage() or last_year()
-        warehouse.store_harmonisation(vintage, harmonisation_rows(warehouse.unharmonised_years(vintage), vintage))
+        vintages = history_years()
+        years = warehouse.unharmonised_years(vintages)
+        warehouse.store_harmonisation(vintage, years, harmonisation_rows(years, vintages), vintages)
     return summary
+
+
+def _quietly(holder: str | None) -> None:
+    """An ingest waits for a reader without a word: readers hold the warehouse briefly."""
+
+
+def _outcome(path: Path, extracted: ExtractResult, harmonised: HarmonisedFile, earlier: tuple[str, str] | None,
+             sha256: str) -> FileOutcome:
+    problems = extracted.problems + harmonised.problems
+    errors = sum(1 for p in problems if p.severity == "error")
+    outcome = FileOutcome(path, "loaded", len(extracted.tables), len(harmonised.observations),
+                          len(harmonised.unresolved), len(problems) - errors, errors)
+    if extracted.failed:
+        outcome.status, outcome.reason = "failed", extracted.failure_reason
+    elif not harmonised.observations:
+        outcome.status, outcome.reason = "no_values", _why_no_values(extracted, harmonised)
+    elif earlier and earlier[1] != "failed" and earlier[0] != sha256:
+        outcome.status, outcome.reason = "replaced", "new content at this path; its earlier rows are replaced"
+    return outcome
+
+
+def _why_no_values(extracted: ExtractResult, harmonised: HarmonisedFile) -> str:
+    if not any(t.columns_recognised for t in extracted.tables):
+        seen = [p.message for p in extracted.problems if p.kind == "unknown_column"]
+        labels = [m.group(1) for m in map(_UNKNOWN_HEADER.search, seen) if m] or seen
+        return "no known indicator; columns seen: " + (", ".join(labels) or "none")
+    return (f"no row placed: {len(harmonised.unresolved)} unresolved, "
+            f"{sum(1 for p in harmonised.problems if p.severity == 'error')} errors")
+
+
+# The header an unknown_column problem names (extract's message: "header '...' names no indicator ...").
+_UNKNOWN_HEADER = re.compile(r"header '(.*)' names no indicator")
 
 
 def _record(summary: IngestSummary, outcome: FileOutcome, total: int, on_file) -> None:

@@ -74,7 +74,7 @@ def test_resolve_prints_the_code_in_force_and_todays_code():
     result = run("resolve", "达县地区", "--province", "四川", "--year", "1990", "--json")
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
-    assert (answer["code"], answer["harmonised"], answer["valid_from"], answer["valid_to"]) == \
+    assert (answer["code"], answer["harmonised_code"], answer["valid_from"], answer["valid_to"]) == \
         ("513000", "511700", 1981, 1993)
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import select
 import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import duckdb
@@ -45,6 +47,14 @@ def scalar(db: Path, sql: str, params=()):
 def good_workbooks(folder: Path, count: int) -> list[Path]:
     return [write_table(folder / f"good_{i}.xlsx", f"各市主要指标（{2000 + i}年）", ["地区", "地区生产总值（亿元）"],
                         [["南京市", 1000.0 + i], ["无锡市", 900.0 + i]]) for i in range(count)]
+
+
+def write_distinct_copies(pdf: Path, folder: Path, count: int) -> list[Path]:
+    """Copies of a PDF that differ by a trailing comment: distinct files (the same bytes would load once)."""
+    copies = [folder / f"page_{i:03d}.pdf" for i in range(count)]
+    for i, copy in enumerate(copies):
+        copy.write_bytes(pdf.read_bytes() + f"\n% copy {i}\n".encode())
+    return copies
 
 
 def test_folder_of_good_and_bad_files_loads_the_good_names_each_bad_and_exits_non_zero(tmp_path):
@@ -96,8 +106,7 @@ def test_killed_ingest_leaves_every_committed_file_whole_and_no_partial_file(tmp
     folder = tmp_path / "many"
     folder.mkdir()
     total = 60
-    for i in range(total):
-        shutil.copy(SAMPLES_DIR / "ccsy2009_gdp_revenue_ruled.pdf", folder / f"page_{i:03d}.pdf")
+    write_distinct_copies(SAMPLES_DIR / "ccsy2009_gdp_revenue_ruled.pdf", folder, total)
     db = tmp_path / "w.duckdb"
     process = subprocess.Popen([CNSTAT, "ingest", str(folder), "--db", str(db), "--jobs", "1"],
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -124,10 +133,53 @@ def test_second_ingest_while_one_holds_the_warehouse_fails_fast_with_a_clear_mes
     db = tmp_path / "w.duckdb"
     with Warehouse(db):
         ingest_again = cnstat("ingest", "--db", str(db), timeout=60)
-        query = cnstat("query", "--db", str(db), "select 1", timeout=60)
     assert ingest_again.returncode != 0
     assert "is in use by another ingest" in ingest_again.stderr and "Traceback" not in ingest_again.stderr
-    assert query.returncode != 0 and "is in use by another ingest" in query.stderr
+
+
+def test_query_that_meets_a_held_warehouse_waits_and_answers_once_it_is_free(tmp_path):
+    db = tmp_path / "w.duckdb"
+    Warehouse(db).close()
+    holder = Warehouse(db)
+    query = subprocess.Popen([CNSTAT, "query", "--db", str(db), "--format", "csv", "select 41 + 1 as answer"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        ready, _, _ = select.select([query.stderr], [], [], 120)
+        told = query.stderr.readline() if ready else ""
+        still_waiting = query.poll() is None
+    finally:
+        holder.close()
+    out, err = query.communicate(timeout=120)
+    assert told.strip() == f"waiting for ingest (pid {os.getpid()})…"
+    assert still_waiting, "the query did not wait for the holder"
+    assert query.returncode == 0, err
+    assert out.splitlines() == ["answer", "42"]
+
+
+def test_query_during_a_running_ingest_returns_between_files(tmp_path):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    total = 40
+    write_distinct_copies(SAMPLES_DIR / "ccsy2009_gdp_revenue_ruled.pdf", folder, total)
+    db = tmp_path / "w.duckdb"
+    ingest = subprocess.Popen([CNSTAT, "ingest", str(folder), "--db", str(db), "--jobs", "1"],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        for line in ingest.stdout:
+            if line.startswith("[2/"):
+                break
+        started = time.monotonic()
+        query = cnstat("query", "--db", str(db), "--format", "csv",
+                       "select count(distinct source_file) from observations", timeout=300)
+        waited = time.monotonic() - started
+        ingest_still_running = ingest.poll() is None
+    finally:
+        rest = ingest.communicate(timeout=600)[0]
+    assert query.returncode == 0, query.stderr
+    files_seen = int(query.stdout.splitlines()[1])
+    assert 2 <= files_seen < total, f"query saw {files_seen} files after {waited:.1f} s"
+    assert ingest_still_running, "the ingest had finished: the query did not run beside it"
+    assert ingest.returncode == 0 and f"{total} loaded" in rest
 
 
 @pytest.mark.parametrize("name", sorted(BAD_REASONS.keys() - {"moved_away.xlsx"}))

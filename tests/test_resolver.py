@@ -151,6 +151,50 @@ def test_fuzzy_only_with_a_known_province(resolver):
     assert resolver.resolve("南宁", year=2010, province="贵州").code is None
 
 
+def test_romanised_name_one_letter_off_resolves_within_its_province(resolver):
+    result = resolver.resolve("Benggu", year=2018, province="Anhui")
+    assert (result.code, result.name, result.match_kind) == ("340300", "蚌埠市", "fuzzy")
+    assert resolver.resolve("Benggu", year=2018).code is None  # no province: no fuzzy match
+
+
+def _one_letter_off(key: str, rng) -> str:
+    position = rng.randrange(len(key))
+    letter = rng.choice([c for c in "abcdefghijklmnopqrstuvwxyz" if c != key[position]])
+    return key[:position] + letter + key[position + 1:]
+
+
+def test_fuzzy_match_never_leaves_the_province_it_was_given(resolver):
+    import random
+
+    from cnstat_etl.harmonise import regions
+
+    rng = random.Random(12)
+    provinces = sorted({p.province_code for p in regions.region_periods() if p.level == "province"})
+    for period in regions.region_periods():
+        if period.level != "prefecture" or not period.in_force(2018) or len(latin_key(period.name_en)) < 5:
+            continue
+        typo = _one_letter_off(latin_key(period.name_en), rng)
+        other = rng.choice([p for p in provinces if p != period.province_code])
+        result = resolver.resolve(typo, year=2018, province=other)
+        assert result.code is None or result.province_code == other, (typo, other, result)
+        own = resolver.resolve(typo, year=2018, province=period.province_code)
+        assert own.code is None or own.province_code == period.province_code, (typo, own)
+
+
+def test_fuzzy_match_refuses_a_misspelling_near_two_units():
+    from cnstat_etl.harmonise.regions import RegionPeriod
+
+    def unit(code, name, name_en):
+        return RegionPeriod(code, name, name[:-1], name_en, "prefecture", "340000", 1981, None)
+
+    province = RegionPeriod("340000", "安徽省", "安徽", "Anhui", "province", "340000", 1981, None)
+    two_near = RegionResolver([province, unit("340300", "蚌埠市", "Bengbu"), unit("349900", "某某市", "Benghu")], [])
+    result = two_near.resolve("Benggu", year=2018, province="340000")
+    assert result.code is None
+    one_near = RegionResolver([province, unit("340300", "蚌埠市", "Bengbu"), unit("349900", "某某市", "Hefei")], [])
+    assert one_near.resolve("Benggu", year=2018, province="340000").code == "340300"
+
+
 @pytest.mark.parametrize(
     "text, code",
     [("江苏省 Jiangsu", "320000"), ("江苏", "320000"), ("Jiangsu", "320000"), ("内蒙", "150000"),

@@ -1,12 +1,15 @@
 -- The warehouse's tables. Applied on every connection (idempotent); views.sql is applied after it.
 -- `observations` is the public interface researchers write SQL against: keep its column names.
 
+-- One row per ingested path. A file is its content (source_sha256) at its full path (source_path): two
+-- files of one name both load, the same bytes at two paths load once (the second is a `duplicate`), and
+-- new bytes at a path replace that path's earlier rows. Rows of the per-file tables carry the content hash.
 CREATE TABLE IF NOT EXISTS sources (
-    source_file     VARCHAR NOT NULL,   -- file name as ingested; a new file of the same name replaces it
+    source_file     VARCHAR NOT NULL,   -- file name as ingested
     source_sha256   VARCHAR NOT NULL,   -- content hash: re-ingesting the same bytes is a no-op
-    source_path     VARCHAR NOT NULL,
+    source_path     VARCHAR NOT NULL,   -- absolute path as ingested: the file's identity with the hash
     file_format     VARCHAR NOT NULL,   -- pdf / xlsx / xls / html / csv
-    status          VARCHAR NOT NULL,   -- loaded / failed
+    status          VARCHAR NOT NULL,   -- loaded / duplicate (the same bytes loaded from another path) / failed
     values_loaded   INTEGER NOT NULL,
     problems        INTEGER NOT NULL,
     loaded_at       TIMESTAMP NOT NULL
@@ -79,7 +82,8 @@ CREATE TABLE IF NOT EXISTS unresolved (
     province_context VARCHAR,
     year             INTEGER,
     reason           VARCHAR NOT NULL,
-    candidates       VARCHAR NOT NULL
+    candidates       VARCHAR NOT NULL,
+    source_sha256    VARCHAR
 );
 
 -- The per-file extraction report: tables found and what could not be read.
@@ -92,7 +96,8 @@ CREATE TABLE IF NOT EXISTS extracted_tables (
     sheet                 VARCHAR,
     "values"              INTEGER NOT NULL,
     columns_recognised    INTEGER NOT NULL,
-    columns_unrecognised  INTEGER NOT NULL
+    columns_unrecognised  INTEGER NOT NULL,
+    source_sha256         VARCHAR
 );
 
 CREATE TABLE IF NOT EXISTS problems (
@@ -103,7 +108,9 @@ CREATE TABLE IF NOT EXISTS problems (
     page         INTEGER,
     sheet        VARCHAR,
     "row"        INTEGER,
-    "column"     INTEGER
+    "column"     INTEGER,
+    source_sha256 VARCHAR,          -- the content the problem was found in ('' when it could not be read)
+    source_path   VARCHAR           -- the path it was read from
 );
 
 -- How each (region_code, year) present in observations maps onto the target vintage's units.
@@ -176,5 +183,23 @@ CREATE TABLE IF NOT EXISTS aggregates (
     year           INTEGER NOT NULL,
     indicator      VARCHAR NOT NULL,
     scope          VARCHAR NOT NULL,
-    value          DOUBLE
+    value          DOUBLE,
+    source_sha256  VARCHAR
 );
+
+-- Warehouses made before files were identified by content and path get the columns here, filled from
+-- their sources rows (one file per name then).
+ALTER TABLE unresolved ADD COLUMN IF NOT EXISTS source_sha256 VARCHAR;
+ALTER TABLE extracted_tables ADD COLUMN IF NOT EXISTS source_sha256 VARCHAR;
+ALTER TABLE problems ADD COLUMN IF NOT EXISTS source_sha256 VARCHAR;
+ALTER TABLE problems ADD COLUMN IF NOT EXISTS source_path VARCHAR;
+ALTER TABLE aggregates ADD COLUMN IF NOT EXISTS source_sha256 VARCHAR;
+UPDATE unresolved t SET source_sha256 = (SELECT min(s.source_sha256) FROM sources s WHERE s.source_file = t.source_file)
+WHERE source_sha256 IS NULL;
+UPDATE extracted_tables t SET source_sha256 = (SELECT min(s.source_sha256) FROM sources s WHERE s.source_file = t.source_file)
+WHERE source_sha256 IS NULL;
+UPDATE aggregates t SET source_sha256 = (SELECT min(s.source_sha256) FROM sources s WHERE s.source_file = t.source_file)
+WHERE source_sha256 IS NULL;
+UPDATE problems t SET source_sha256 = (SELECT min(s.source_sha256) FROM sources s WHERE s.source_file = t.source_file),
+                      source_path = (SELECT min(s.source_path) FROM sources s WHERE s.source_file = t.source_file)
+WHERE source_sha256 IS NULL;

@@ -1,15 +1,22 @@
 -- Views over the tables, recreated on every ingest. Any DuckDB client sees them.
 
--- One line per ingested file: what loaded and what did not.
+-- One line per ingested path: what loaded and what did not. A duplicate path reports the rows of the
+-- identical file loaded from another path; a failed path reports the problems found reading it.
+CREATE OR REPLACE VIEW file_problems AS
+SELECT p.* EXCLUDE (source_path), s.source_path
+FROM sources s JOIN problems p
+  ON CASE WHEN s.status = 'failed' THEN p.source_path = s.source_path
+          ELSE p.source_sha256 = s.source_sha256 AND p.source_sha256 <> '' END;
+
 CREATE OR REPLACE VIEW extraction_report AS
-SELECT s.source_file, s.status, s.file_format, s.values_loaded,
-       (SELECT count(*) FROM extracted_tables t WHERE t.source_file = s.source_file) AS tables,
-       (SELECT count(*) FROM unresolved u WHERE u.source_file = s.source_file) AS unresolved_rows,
-       (SELECT count(*) FROM problems p WHERE p.source_file = s.source_file AND p.kind = 'unknown_column')
+SELECT s.source_file, s.source_path, s.status, s.file_format, s.values_loaded,
+       (SELECT count(*) FROM extracted_tables t WHERE t.source_sha256 = s.source_sha256) AS tables,
+       (SELECT count(*) FROM unresolved u WHERE u.source_sha256 = s.source_sha256) AS unresolved_rows,
+       (SELECT count(*) FROM file_problems p WHERE p.source_path = s.source_path AND p.kind = 'unknown_column')
            AS unrecognised_columns,
-       (SELECT count(*) FROM problems p WHERE p.source_file = s.source_file AND p.kind = 'skipped_row')
+       (SELECT count(*) FROM file_problems p WHERE p.source_path = s.source_path AND p.kind = 'skipped_row')
            AS skipped_rows,
-       (SELECT count(*) FROM problems p WHERE p.source_file = s.source_file AND p.severity = 'error') AS errors,
+       (SELECT count(*) FROM file_problems p WHERE p.source_path = s.source_path AND p.severity = 'error') AS errors,
        s.loaded_at
 FROM sources s;
 
@@ -26,7 +33,8 @@ LEFT JOIN exchange_rates r ON r.year = o.year;
 -- INSERT OR REPLACE INTO settings VALUES ('include_needs_review', 'true').
 CREATE OR REPLACE VIEW observations_preferred AS
 SELECT o.*
-FROM observations o JOIN sources s USING (source_file)
+FROM observations o
+JOIN (SELECT source_sha256, max(loaded_at) AS loaded_at FROM sources GROUP BY source_sha256) s USING (source_sha256)
 WHERE NOT coalesce(o.needs_review, false)
    OR coalesce((SELECT value = 'true' FROM settings WHERE key = 'include_needs_review'), false)
 QUALIFY row_number() OVER (PARTITION BY o.region_code, o.year, o.indicator, o.scope
@@ -37,10 +45,23 @@ QUALIFY row_number() OVER (PARTITION BY o.region_code, o.year, o.indicator, o.sc
 -- lineage weights. A ratio or per-capita indicator is kept only where one whole unit maps onto the
 -- target, else NULL: it is never summed. Where a unit that belongs to the target printed no value (or is
 -- absent from the source) the value is NULL, not an understated sum; units_reported says how many did.
--- The harmonisation rows for a vintage exist once an ingest (or export) has used that vintage.
+-- The ingest maps every data year onto every year of the code history (settings first_vintage ..
+-- last_vintage); a vintage outside it is an error that names the range.
 CREATE OR REPLACE MACRO harmonised_at(target_vintage) AS TABLE
-WITH target_map AS (
-    SELECT region_code, year, harmonised_code, weight FROM harmonisation WHERE vintage = target_vintage
+WITH history AS (
+    SELECT max(CAST(value AS INTEGER)) FILTER (WHERE key = 'first_vintage') AS first_vintage,
+           max(CAST(value AS INTEGER)) FILTER (WHERE key = 'last_vintage') AS last_vintage
+    FROM settings
+),
+checked AS (
+    SELECT CASE WHEN target_vintage BETWEEN first_vintage AND last_vintage THEN target_vintage
+                ELSE error('vintage ' || target_vintage || ' is outside the code history ' ||
+                           coalesce(first_vintage || '-' || last_vintage, '(not yet mapped: run cnstat ingest)'))
+           END AS vintage
+    FROM history
+),
+target_map AS (
+    SELECT region_code, year, harmonised_code, weight FROM harmonisation WHERE vintage = (SELECT vintage FROM checked)
 ),
 cells AS (
     SELECT DISTINCT m.harmonised_code, o.year, o.indicator, o.scope, o.unit
@@ -77,4 +98,4 @@ SELECT region_code, year, indicator, scope, count(*) AS sources,
 FROM observations
 WHERE value IS NOT NULL
 GROUP BY region_code, year, indicator, scope
-HAVING count(DISTINCT source_file) > 1 AND max(value) - min(value) > 0.005 * greatest(abs(max(value)), abs(min(value)));
+HAVING count(DISTINCT source_sha256) > 1 AND max(value) - min(value) > 0.005 * greatest(abs(max(value)), abs(min(value)));

@@ -16,7 +16,7 @@ import pdfplumber
 
 from cnstat_etl.extract.layout import Glyph, PageGeometry, Segment, TableLayout, read_page
 from cnstat_etl.extract.tables import Block, ExtractOptions, TableAssembler
-from cnstat_etl.model import ExtractedValue, ExtractResult, OcrRead, Problem
+from cnstat_etl.model import BodyRow, ExtractedValue, ExtractResult, OcrRead, Problem
 
 # Share of characters that must decode to real text before a page is read at all.
 GARBLED_SHARE = 0.05
@@ -59,6 +59,7 @@ class TableSeen:
     block: Block
     values: list[ExtractedValue]
     problems: list[Problem]
+    rows: list[BodyRow]  # the file's body rows so far: a value's `body_row` indexes them
 
 
 def extract_pdf(path: Path, sha256: str, options: ExtractOptions,
@@ -92,7 +93,7 @@ def extract_pdf(path: Path, sha256: str, options: ExtractOptions,
                                                      for value in result.values[values_before:]]
                 if seen is not None:
                     seen.append(TableSeen(page.page_number, table, block, result.values[values_before:],
-                                          result.problems[problems_before:]))
+                                          result.problems[problems_before:], result.rows))
         tables.finish_table()
     return result
 

@@ -8,6 +8,7 @@ is guessed and nothing is dropped without a record.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Iterable
 
 import pandas
 
@@ -29,15 +30,17 @@ class HarmonisedFile:
     problems: list[Problem] = field(default_factory=list)
 
 
-def harmonisation_rows(years: list[int], vintage: int, resolver: RegionResolver | None = None) -> list[dict]:
-    """Rows of the warehouse's `harmonisation` table: every city-level unit in force in each year.
+def harmonisation_rows(years: Iterable[int], vintages: Iterable[int],
+                       resolver: RegionResolver | None = None) -> list[dict]:
+    """Rows of the warehouse's `harmonisation` table: every city-level unit in force in each year, onto
+    each vintage's units.
 
     All units, not only those a source printed, so the harmonised view can tell a complete sum from
     one that lacks a part (芜湖 missing from a table that has 巢湖).
     """
     resolver = resolver or RegionResolver.default()
     return [{"region_code": code, "year": year, "vintage": vintage, "harmonised_code": target, "weight": weight}
-            for year in years for code in sorted(units_in_force(year))
+            for year in years for vintage in vintages for code in sorted(units_in_force(year))
             for target, weight in resolver.harmonised_targets(code, year, vintage)]
 
 

@@ -32,11 +32,11 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from functools import lru_cache
-from pathlib import Path
 
 import pandas as pd
 
-MAPPINGS_DIR = Path(__file__).resolve().parents[2] / "mappings"
+from cnstat_etl.config import MAPPINGS_DIR
+
 ADMIN_CODES_DIR = MAPPINGS_DIR / "admin_codes"
 CODE_HISTORY_CSV = ADMIN_CODES_DIR / "yescallop_areacodes" / "result.csv"
 YEARLY_LISTS_DIR = ADMIN_CODES_DIR / "yescallop_areacodes" / "data"
@@ -260,6 +260,11 @@ def last_year() -> int:
     return max(ends + [p.valid_from for p in region_periods()])
 
 
+def history_years() -> range:
+    """Every year of the code history: the vintages the harmonised relations can be put on."""
+    return range(first_year(), last_year() + 1)
+
+
 @lru_cache(maxsize=None)
 def units_in_force(year: int, levels: tuple[str, ...] = CITY_LEVELS) -> frozenset[str]:
     return frozenset(p.code for p in region_periods() if p.level in levels and p.in_force(year))
@@ -425,8 +430,11 @@ def _successions() -> dict[tuple[str, int], tuple[LineageEdge, ...]]:
 
 def successor_shares(code: str, year: int, vintage: int | None = None) -> dict[str, float]:
     """Codes in force in `vintage` (default: the latest list) that unit `code`, as it was in `year`, became,
-    with the share of it each received. Empty when the unit was not in force in `year` or its trail is lost."""
+    with the share of it each received. Empty when the unit was not in force in `year` or its trail is lost.
+    A vintage before `year` goes back instead (see `_earlier_unit`)."""
     vintage = last_year() if vintage is None else vintage
+    if vintage < year:
+        return _earlier_unit(code, year, vintage)
     shares: dict[str, float] = defaultdict(float)
     pending = [(code, year, 1.0)]
     while pending:
@@ -441,6 +449,50 @@ def successor_shares(code: str, year: int, vintage: int | None = None) -> dict[s
         for edge in _successions().get((current, runs_to), ()):
             pending.append((edge.to_code, runs_to, weight * edge.weight))
     return dict(shares)
+
+
+def _earlier_unit(code: str, year: int, vintage: int) -> dict[str, float]:
+    """The unit in force in `vintage` that unit `code`, as it was in `year`, was: only where the area
+    stayed whole in between (the same code, renames, or a 1:1 upgrade), with nothing merged in or
+    transferred out. Otherwise empty: a later unit's value is never put on an earlier unit's area."""
+    current, at_year = code, year
+    while True:
+        period = period_in_force(current, at_year)
+        if period is None:
+            return {}
+        start = _start_of_unbroken_run(current, period)
+        window = (max(start, vintage), at_year)
+        changes = [e for e in _edges_of(current) if e.from_code != e.to_code and window[0] < e.year <= window[1]]
+        if changes:
+            return {}
+        if start <= vintage:
+            return {current: 1.0}
+        incoming = [e for e in _edges_of(current) if e.to_code == current != e.from_code and e.year == start]
+        if len(incoming) != 1 or incoming[0].weight != 1.0 or incoming[0].kind not in ("upgrade", "rename"):
+            return {}
+        current, at_year = incoming[0].from_code, start - 1
+
+
+@lru_cache(maxsize=1)
+def _edges_by_code() -> dict[str, tuple[LineageEdge, ...]]:
+    touching: dict[str, list[LineageEdge]] = defaultdict(list)
+    for edge in lineage_edges():
+        touching[edge.from_code].append(edge)
+        if edge.to_code != edge.from_code:
+            touching[edge.to_code].append(edge)
+    return {code: tuple(edges) for code, edges in touching.items()}
+
+
+def _edges_of(code: str) -> tuple[LineageEdge, ...]:
+    return _edges_by_code().get(code, ())
+
+
+def _start_of_unbroken_run(code: str, period: RegionPeriod) -> int:
+    """Where the code starts being in force, looking past renames (same code, no gap)."""
+    start = period.valid_from
+    while (earlier := period_in_force(code, start - 1)) is not None:
+        start = earlier.valid_from
+    return start
 
 
 def _end_of_unbroken_run(code: str, period: RegionPeriod) -> int | None:

@@ -28,6 +28,10 @@ ALIASES_CSV = regions.MAPPINGS_DIR / "aliases.csv"
 PROVINCE_LEVELS = ("province", "municipality")
 FUZZY_MIN_SCORE = 85.0  # rapidfuzz ratio (0-100); only with a known province
 FUZZY_MIN_LEAD = 5.0  # the best unit must beat the runner-up by this much
+# A romanised name (no characters printed) may be one letter off; the runner-up must be 3 edits away or more.
+PINYIN_FUZZY_MAX_EDITS = 1
+PINYIN_FUZZY_MIN_LEAD = 2
+PINYIN_FUZZY_MIN_LENGTH = 5
 
 _CJK_CHAR = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN_RUN = re.compile(r"[A-Za-zÀ-ɏ'’‘`\- .]+")
@@ -215,7 +219,7 @@ class RegionResolver:
         adjacent = self._resolve_adjacent_year(out_of_year, year)
         if adjacent is not None:
             return adjacent
-        if province_code is not None and chinese:
+        if province_code is not None and (chinese or latin):
             fuzzy = self._fuzzy(chinese, latin, year, province_code)
             if fuzzy is not None:
                 return fuzzy
@@ -249,12 +253,18 @@ class RegionResolver:
         return None
 
     def _fuzzy(self, chinese: str, latin: str, year: int, province_code: str) -> Resolution | None:
+        """The one unit of the province, in force in `year`, whose name is nearly the printed one; None
+        when none is near enough or another is nearly as near. Never outside the province."""
+        candidates = [p for p in self._periods if p.province_code == province_code and p.in_force(year)]
+        if chinese:
+            return self._fuzzy_chinese(chinese, latin, candidates)
+        return self._fuzzy_pinyin(latin, candidates)
+
+    def _fuzzy_chinese(self, chinese: str, latin: str, candidates: list[RegionPeriod]) -> Resolution | None:
         from rapidfuzz import fuzz
 
         scores: dict[str, tuple[float, RegionPeriod]] = {}
-        for period in self._periods:
-            if period.province_code != province_code or not period.in_force(year):
-                continue
+        for period in candidates:
             score = max(fuzz.ratio(v, name) for v in chinese_variants(chinese) for name in (period.name, period.short_name))
             if latin:
                 score = max(score, fuzz.ratio(latin_key(latin), latin_key(period.name_en)))
@@ -264,6 +274,26 @@ class RegionResolver:
         if not ranked or ranked[0][0] < FUZZY_MIN_SCORE:
             return None
         if len(ranked) > 1 and ranked[0][0] - ranked[1][0] < FUZZY_MIN_LEAD:
+            return None
+        return _resolved(ranked[0][1], "fuzzy")
+
+    def _fuzzy_pinyin(self, latin: str, candidates: list[RegionPeriod]) -> Resolution | None:
+        """A romanised name one letter off (Benggu for Bengbu): accepted only when the key is long enough
+        that one edit cannot turn one place into another, and no other unit is within reach."""
+        from rapidfuzz.distance import Levenshtein
+
+        key = latin_key(latin)
+        if len(key) < PINYIN_FUZZY_MIN_LENGTH:
+            return None
+        distances: dict[str, tuple[int, RegionPeriod]] = {}
+        for period in candidates:
+            distance = Levenshtein.distance(key, latin_key(period.name_en))
+            if distance < distances.get(period.code, (distance + 1, period))[0]:
+                distances[period.code] = (distance, period)
+        ranked = sorted(distances.values(), key=lambda item: item[0])
+        if not ranked or ranked[0][0] > PINYIN_FUZZY_MAX_EDITS:
+            return None
+        if len(ranked) > 1 and ranked[1][0] < PINYIN_FUZZY_MAX_EDITS + PINYIN_FUZZY_MIN_LEAD:
             return None
         return _resolved(ranked[0][1], "fuzzy")
 
@@ -333,11 +363,11 @@ def resolve_name(name: str, *, province: str | None = None, year: int | None = N
     year = year or regions.last_year()
     resolution = RegionResolver.default().resolve(name, year=year, province=province)
     answer = {"query": name, "province": province, "year": year, **asdict(resolution),
-              "valid_from": None, "valid_to": None, "harmonised": None}
+              "valid_from": None, "valid_to": None, "harmonised_code": None}
     if resolution.code:
         period = regions.period_in_force(resolution.code, year)
         answer["valid_from"], answer["valid_to"] = period.valid_from, period.valid_to
-        answer["harmonised"] = ", ".join(
+        answer["harmonised_code"] = ", ".join(
             code if weight == 1 else f"{code} x{weight:g}"
             for code, weight in RegionResolver.default().harmonised_targets(resolution.code, year))
     return answer

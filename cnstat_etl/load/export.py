@@ -11,8 +11,8 @@ import csv
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
-from cnstat_etl.harmonise import harmonisation_rows
 from cnstat_etl.load.panel import analysis_variables
 from cnstat_etl.load.warehouse import Warehouse
 
@@ -114,20 +114,18 @@ def _write_codebook(out: Path, books: dict[str, list[Variable]], vintage: int) -
     return [csv_path, md_path]
 
 
-def export(db_path: Path, out: Path, file_format: str, vintage: int | None = None) -> list[Path]:
+def export(db_path: Path, out: Path, file_format: str, vintage: int | None = None,
+           wait: Callable[[str | None], None] | None = None) -> list[Path]:
     """Write panel.<fmt>, analysis_city.<fmt>, codebook.csv and codebook.md into `out`."""
-    out.mkdir(parents=True, exist_ok=True)
-    with Warehouse(db_path) as warehouse:
+    with Warehouse(db_path, read_only=True, wait=wait) as warehouse:
         vintage = vintage or warehouse.vintage()
         if vintage is None:
             raise ValueError(f"{db_path} holds no harmonised data yet: run `cnstat ingest` first")
-        missing = warehouse.unharmonised_years(vintage)
-        if missing:  # another vintage than the warehouse's: add its mapping, leave the current setting
-            warehouse.add_harmonisation(harmonisation_rows(missing, vintage))
+        warehouse.check_vintage(vintage)
+        out.mkdir(parents=True, exist_ok=True)
         written, books = [], {}
         for relation, macro in RELATIONS.items():
             columns = [d[0] for d in warehouse.con.execute(f"DESCRIBE SELECT * FROM {macro}({vintage})").fetchall()]
             books[relation] = codebook(warehouse, columns)
             written.append(_write(warehouse, relation, vintage, out, file_format, books[relation]))
         return written + _write_codebook(out, books, vintage)
-

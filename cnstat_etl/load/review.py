@@ -32,7 +32,8 @@ def export_review(warehouse: Warehouse, target: Path) -> int:
                o.scope, o.column_label, o.unit_as_printed, o.value_as_printed, o.ocr_confidence, o.review_reasons,
                s.source_path, c.x0, c.top, c.x1, c.bottom
         FROM observations o
-        JOIN sources s USING (source_file)
+        JOIN (SELECT source_sha256, min(source_path) AS source_path FROM sources WHERE status <> 'failed'
+              GROUP BY source_sha256) s USING (source_sha256)
         LEFT JOIN ocr_cells c ON c.source_sha256 = o.source_sha256 AND c.page = o.page AND c."row" = o."row"
                              AND c."column" = o."column"
         WHERE o.needs_review

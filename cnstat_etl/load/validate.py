@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from cnstat_etl.config import WAREHOUSE_DIR, tomllib
 from cnstat_etl.load.warehouse import Warehouse
@@ -27,10 +28,10 @@ def load_checks() -> list[dict]:
         return tomllib.load(f)["checks"]
 
 
-def validate(db_path: Path) -> list[CheckResult]:
+def validate(db_path: Path, wait: Callable[[str | None], None] | None = None) -> list[CheckResult]:
     results = []
     # Opened for writing so that a warehouse made by an older cnstat gets the relations the checks read.
-    with Warehouse(db_path) as warehouse:
+    with Warehouse(db_path, wait=wait) as warehouse:
         for check in load_checks():
             columns, rows = warehouse.query(check["sql"])
             results.append(CheckResult(check["name"], check["severity"], check["description"], columns, rows))

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 import duckdb
 import pandas as pd
@@ -17,44 +19,66 @@ import pandas as pd
 from cnstat_etl.config import WAREHOUSE_DIR
 from cnstat_etl.harmonise import HarmonisedFile, in_canonical_unit
 from cnstat_etl.load.panel import researcher_relations_sql
-from cnstat_etl.model import ExtractResult
+from cnstat_etl.model import ExtractResult, Problem
 from cnstat_etl.text import parse_number
 
 # Write the v1.0 storage format so that DuckDB 1.x clients (R and Stata users often lag) open the file too.
 STORAGE_COMPATIBILITY = "v1.0.0"
 
-# Tables that hold rows of one source file each; replacing a file replaces its rows in all of them.
-PER_FILE_TABLES = ("observations", "aggregates", "unresolved", "extracted_tables", "problems", "sources",
-                   "ocr_cells")
+# Tables that hold rows of one source file each, keyed by its content hash; replacing a file replaces
+# its rows in all of them.
+PER_FILE_TABLES = ("observations", "aggregates", "unresolved", "extracted_tables", "problems", "ocr_cells")
 # An OCR value this many times above or below the same city's value in a neighbouring year is doubted
 # (a digit dropped or doubled by the recogniser); neighbouring means at most JUMP_YEARS years apart.
 JUMP_FACTOR, JUMP_YEARS = 5, 2
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 class WarehouseBusy(RuntimeError):
     """Another process holds the warehouse: DuckDB allows one writing process, and no reader beside it."""
 
 
-def _holder(message: str) -> str:
+def _holder(message: str) -> str | None:
     match = re.search(r"\(PID (\d+)\)", message)
-    return f" (process {match.group(1)})" if match else ""
+    return match.group(1) if match else None
+
+
+# How often a waiting connection tries again: an ingest holds the warehouse only while it loads one file.
+RETRY_SECONDS = 0.05
 
 
 class Warehouse:
-    def __init__(self, path: Path, read_only: bool = False):
+    def __init__(self, path: Path, read_only: bool = False, wait: Callable[[str | None], None] | None = None,
+                 apply_schema: bool = True):
+        """Open the warehouse. Held by another process, it raises WarehouseBusy, or with `wait` calls
+        wait(pid of the holder) once and tries again until the holder lets go (an ingest does between files).
+        """
         self.path = Path(path)
         self._column_cache: dict[str, frozenset[str]] = {}
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         config = {} if read_only else {"storage_compatibility_version": STORAGE_COMPATIBILITY}
-        try:
-            self.con = duckdb.connect(str(self.path), read_only=read_only, config=config)
-        except duckdb.IOException as error:
-            if "lock" not in str(error).lower():
-                raise
-            raise WarehouseBusy(f"warehouse {self.path} is in use by another ingest{_holder(str(error))}; "
-                                "try again when it has finished") from None
-        if not read_only:
+        told = False
+        while True:
+            try:
+                self.con = duckdb.connect(str(self.path), read_only=read_only, config=config)
+                break
+            except duckdb.IOException as error:
+                if "lock" not in str(error).lower():
+                    raise
+                holder = _holder(str(error))
+                if wait is None:
+                    process = f" (process {holder})" if holder else ""
+                    raise WarehouseBusy(f"warehouse {self.path} is in use by another ingest{process}; "
+                                        "try again when it has finished") from None
+                if not told:
+                    wait(holder)
+                    told = True
+                time.sleep(RETRY_SECONDS)
+        if not read_only and apply_schema:
             self.con.execute((WAREHOUSE_DIR / "schema.sql").read_text(encoding="utf-8"))
             self.con.execute((WAREHOUSE_DIR / "views.sql").read_text(encoding="utf-8"))
 
@@ -67,52 +91,62 @@ class Warehouse:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def is_loaded(self, source_file: str, sha256: str) -> bool:
-        return self.con.execute(
-            "SELECT count(*) FROM sources WHERE source_file = ? AND source_sha256 = ? AND status = 'loaded'",
-            [source_file, sha256]).fetchone()[0] > 0
+    def source_states(self) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
+        """({source_path: (sha256, status)}, {sha256 loaded: the path it was loaded from})."""
+        by_path, loaded = {}, {}
+        for path, sha256, status in self.con.execute(
+                "SELECT source_path, source_sha256, status FROM sources ORDER BY loaded_at").fetchall():
+            by_path[path] = (sha256, status)
+            if status == "loaded":
+                loaded.setdefault(sha256, path)
+        return by_path, loaded
 
-    def load_file(self, source_path: Path, extracted: ExtractResult, harmonised: HarmonisedFile) -> None:
-        """Replace everything earlier loaded from a file of this name with this file's rows, atomically.
+    def load_file(self, source_path: str, sha256: str, extracted: ExtractResult, harmonised: HarmonisedFile) -> None:
+        """Load one file read from `source_path` (absolute) with content `sha256`, atomically.
 
-        A file that could not be read at all leaves an earlier good load of the same name in place and
-        only records why it failed.
+        Its rows replace those of the same content loaded before (a re-run) and, once no other path holds
+        them, those of the path's earlier content. A file that could not be read leaves an earlier good
+        load from the same path in place and only records why it failed.
         """
-        name = extracted.source_file
         problems = extracted.problems + harmonised.problems
+        keys = {"source_sha256": sha256, "source_path": source_path}
         self.con.execute("BEGIN TRANSACTION")
         try:
+            earlier = self._sha_at(source_path)
+            # What an earlier failed read of this path reported; a loaded content's problems stay with it.
+            self.con.execute("DELETE FROM problems WHERE source_path = ? AND source_sha256 NOT IN "
+                             "(SELECT source_sha256 FROM sources WHERE status <> 'failed')", [source_path])
             if extracted.failed:
-                self.con.execute("DELETE FROM problems WHERE source_file = ? AND kind = 'unreadable_file'", [name])
-                self._insert("problems", problems)
-                if not self.con.execute("SELECT count(*) FROM sources WHERE source_file = ? AND status = 'loaded'",
-                                        [name]).fetchone()[0]:
-                    self.con.execute("DELETE FROM sources WHERE source_file = ?", [name])
-                    self._insert_source(source_path, extracted, "failed", 0, len(problems))
+                self._insert("problems", problems, **keys)
+                if self._status_at(source_path) != "loaded":
+                    self._set_source(source_path, sha256, extracted, "failed", 0, len(problems))
             else:
                 for table in PER_FILE_TABLES:
-                    self.con.execute(f"DELETE FROM {table} WHERE source_file = ?", [name])
+                    self.con.execute(f"DELETE FROM {table} WHERE source_sha256 = ?", [sha256])
                 self._insert("observations", harmonised.observations)
                 self._insert("ocr_cells", [
-                    {"source_file": name, "source_sha256": v.provenance.source_sha256, "page": v.provenance.page,
-                     "row": v.provenance.row, "column": v.provenance.column, "x0": v.ocr.x0, "top": v.ocr.top,
-                     "x1": v.ocr.x1, "bottom": v.ocr.bottom} for v in extracted.values if v.ocr])
-                self._flag_jumps(name)
-                self._apply_overrides(extracted.source_sha256)
-                self._insert("aggregates", harmonised.aggregates)
-                self._insert("unresolved", harmonised.unresolved)
-                self._insert("problems", problems)
+                    {"source_file": extracted.source_file, "page": v.provenance.page, "row": v.provenance.row,
+                     "column": v.provenance.column, "x0": v.ocr.x0, "top": v.ocr.top, "x1": v.ocr.x1,
+                     "bottom": v.ocr.bottom} for v in extracted.values if v.ocr], source_sha256=sha256)
+                self._flag_jumps(sha256)
+                self._apply_overrides(sha256)
+                self._insert("aggregates", harmonised.aggregates, source_sha256=sha256)
+                self._insert("unresolved", harmonised.unresolved, source_sha256=sha256)
+                self._insert("problems", problems, **keys)
                 self._insert("extracted_tables", [
-                    {**dataclasses.asdict(t), "source_file": name, "pages": ",".join(map(str, t.pages)) or None}
-                    for t in extracted.tables])
-                self._insert_source(source_path, extracted, "loaded", len(harmonised.observations),
-                                    len(problems))
+                    {**dataclasses.asdict(t), "source_file": extracted.source_file,
+                     "pages": ",".join(map(str, t.pages)) or None}
+                    for t in extracted.tables], source_sha256=sha256)
+                self._set_source(source_path, sha256, extracted, "loaded", len(harmonised.observations),
+                                 len(problems))
+                if earlier and earlier != sha256:
+                    self._drop_unreferenced(earlier)
             self.con.execute("COMMIT")
         except BaseException:
             self.con.execute("ROLLBACK")
             raise
 
-    def _flag_jumps(self, source_file: str) -> None:
+    def _flag_jumps(self, sha256: str) -> None:
         """Doubt an OCR value that jumps by JUMP_FACTOR against the same city's undoubted neighbouring years."""
         self.con.execute(f"""
             UPDATE observations o SET needs_review = true,
@@ -123,20 +157,19 @@ class Warehouse:
                     ON p.region_code = o.region_code AND p.indicator = o.indicator AND p.scope = o.scope
                    AND p.year <> o.year AND abs(p.year - o.year) <= {JUMP_YEARS}
                    AND NOT coalesce(p.needs_review, false)
-                  WHERE o.source_file = ? AND o.match_kind = 'ocr' AND o.value > 0 AND p.value > 0
+                  WHERE o.source_sha256 = ? AND o.match_kind = 'ocr' AND o.value > 0 AND p.value > 0
                     AND (o.value > {JUMP_FACTOR} * p.value OR p.value > {JUMP_FACTOR} * o.value)
                   GROUP BY o.rowid) j
-            WHERE o.rowid = j.id""", [source_file])
+            WHERE o.rowid = j.id""", [sha256])
 
     def store_overrides(self, overrides: list[dict]) -> None:
         """Record corrected cells (source_sha256, page, row, column, value_as_printed) and apply them now."""
         self.con.execute("BEGIN TRANSACTION")
         try:
-            now = datetime.now(timezone.utc).replace(tzinfo=None)
             for override in overrides:
                 self.con.execute('INSERT OR REPLACE INTO review_overrides VALUES (?, ?, ?, ?, ?, ?)',
                                  [override["source_sha256"], override["page"], override["row"], override["column"],
-                                  override["value_as_printed"], now])
+                                  override["value_as_printed"], _now()])
             for sha256 in {override["source_sha256"] for override in overrides}:
                 self._apply_overrides(sha256)
             self.con.execute("COMMIT")
@@ -159,18 +192,57 @@ class Warehouse:
                                 needs_review = false, review_reasons = NULL WHERE rowid = ?""",
                              [value, printed, rowid])
 
-    def _insert_source(self, path: Path, extracted: ExtractResult, status: str, values: int, problems: int):
+    def record_duplicate(self, source_path: str, sha256: str, loaded_from: str) -> None:
+        """`source_path` holds the same bytes as the file loaded from `loaded_from`: its rows are not loaded
+        again; the path is listed so that the rows stay while either path holds them."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            earlier = self._sha_at(source_path)
+            self.con.execute("DELETE FROM sources WHERE source_path = ?", [source_path])
+            self.con.execute(
+                "INSERT INTO sources SELECT * REPLACE (? AS source_path, ? AS source_file, 'duplicate' AS status, "
+                "? AS loaded_at) FROM sources WHERE source_path = ?",
+                [source_path, Path(source_path).name, _now(), loaded_from])
+            if earlier and earlier != sha256:
+                self._drop_unreferenced(earlier)
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+
+    def _sha_at(self, source_path: str) -> str | None:
+        row = self.con.execute("SELECT source_sha256 FROM sources WHERE source_path = ? AND status <> 'failed'",
+                               [source_path]).fetchone()
+        return row[0] if row else None
+
+    def _status_at(self, source_path: str) -> str | None:
+        row = self.con.execute("SELECT status FROM sources WHERE source_path = ?", [source_path]).fetchone()
+        return row[0] if row else None
+
+    def _drop_unreferenced(self, sha256: str) -> None:
+        """Remove a content's rows once no path lists it; a duplicate path that still does takes over."""
+        holders = [row[0] for row in self.con.execute(
+            "SELECT source_path FROM sources WHERE source_sha256 = ? ORDER BY loaded_at", [sha256]).fetchall()]
+        if holders:
+            self.con.execute("UPDATE sources SET status = 'loaded' WHERE source_path = ?", [holders[0]])
+            return
+        for table in PER_FILE_TABLES:
+            self.con.execute(f"DELETE FROM {table} WHERE source_sha256 = ?", [sha256])
+
+    def _set_source(self, source_path: str, sha256: str, extracted: ExtractResult, status: str, values: int,
+                    problems: int) -> None:
+        self.con.execute("DELETE FROM sources WHERE source_path = ?", [source_path])
         self._insert("sources", [{
-            "source_file": extracted.source_file, "source_sha256": extracted.source_sha256,
-            "source_path": str(path), "file_format": extracted.file_format, "status": status,
-            "values_loaded": values, "problems": problems,
-            "loaded_at": datetime.now(timezone.utc).replace(tzinfo=None),
+            "source_file": extracted.source_file, "source_sha256": sha256,
+            "source_path": source_path, "file_format": extracted.file_format, "status": status,
+            "values_loaded": values, "problems": problems, "loaded_at": _now(),
         }])
 
-    def _insert(self, table: str, records: list) -> None:
+    def _insert(self, table: str, records: list, **constants) -> None:
+        """Insert records (dicts or dataclasses), each with the `constants` columns added."""
         if not records:
             return
-        rows = [r if isinstance(r, dict) else dataclasses.asdict(r) for r in records]
+        rows = [{**(r if isinstance(r, dict) else dataclasses.asdict(r)), **constants} for r in records]
         frame = pd.DataFrame(rows)
         columns = self._columns(table)
         frame = frame[[c for c in frame.columns if c in columns]]
@@ -197,25 +269,37 @@ class Warehouse:
         self.con.execute(researcher_relations_sql(ids))
 
     def vintage(self) -> int | None:
-        row = self.con.execute("SELECT value FROM settings WHERE key = 'vintage'").fetchone()
+        return self._setting("vintage")
+
+    def check_vintage(self, vintage: int) -> None:
+        """Raise ValueError, naming the valid range, for a vintage the code history does not cover."""
+        first, last = (self._setting("first_vintage"), self._setting("last_vintage"))
+        if first is None:
+            raise ValueError(f"{self.path} has no harmonisation onto every vintage yet: run `cnstat ingest`")
+        if not first <= vintage <= last:
+            raise ValueError(f"vintage {vintage} is outside the code history {first}-{last}")
+
+    def _setting(self, key: str) -> int | None:
+        row = self.con.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
         return int(row[0]) if row else None
 
-    def unharmonised_years(self, vintage: int) -> list[int]:
-        """Data years in observations whose units have no harmonisation to `vintage` yet."""
+    def unharmonised_years(self, vintages: range) -> list[int]:
+        """Data years in observations whose units are not yet mapped onto every one of `vintages`."""
         return [row[0] for row in self.con.execute(
-            "SELECT DISTINCT year FROM observations EXCEPT "
-            "SELECT year FROM harmonisation WHERE vintage = ? ORDER BY ALL", [vintage]).fetchall()]
+            "SELECT DISTINCT o.year FROM observations o, range(?, ?) v(vintage) WHERE NOT EXISTS "
+            "(SELECT 1 FROM harmonisation h WHERE h.year = o.year AND h.vintage = v.vintage) ORDER BY ALL",
+            [vintages.start, vintages.stop]).fetchall()]
 
-    def add_harmonisation(self, rows: list[dict]) -> None:
-        """Mapping rows for another vintage than the current one (an export's); the setting stays."""
-        self._insert("harmonisation", rows)
-
-    def store_harmonisation(self, vintage: int, rows: list[dict]) -> None:
-        """Record the target vintage and its mapping; observations.harmonised_code follows it."""
+    def store_harmonisation(self, vintage: int, years: list[int], rows: list[dict], vintages: range) -> None:
+        """Record the current vintage, the vintages the history allows, and the mapping of `years` onto
+        all of them; observations.harmonised_code follows the current vintage."""
         self.con.execute("BEGIN TRANSACTION")
         try:
+            self.con.execute("DELETE FROM harmonisation WHERE list_contains(?, year)", [years])
             self._insert("harmonisation", rows)
-            self.con.execute("INSERT OR REPLACE INTO settings VALUES ('vintage', ?)", [str(vintage)])
+            for key, value in (("vintage", vintage), ("first_vintage", vintages.start),
+                               ("last_vintage", vintages.stop - 1)):
+                self.con.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)", [key, str(value)])
             self.con.execute("""
                 UPDATE observations o SET harmonised_code = (
                     SELECT CASE WHEN count(*) = 1 THEN min(h.harmonised_code) END FROM harmonisation h
@@ -230,6 +314,16 @@ class Warehouse:
             self._column_cache[table] = frozenset(row[0] for row in self.con.execute(
                 "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]).fetchall())
         return self._column_cache[table]
+
+    def problems(self, file: str | None = None, kind: str | None = None) -> list[Problem]:
+        """Problems recorded by the ingests, located by the full path read; `file` is a name, a path or the
+        end of one."""
+        sql = ('SELECT kind, message, coalesce(source_path, source_file), page, sheet, "row", "column", severity '
+               "FROM problems WHERE (? IS NULL OR kind = ?) AND (? IS NULL OR source_file = ? OR source_path = ? "
+               "OR ends_with(source_path, '/' || ?)) ORDER BY ALL")
+        path = str(Path(file).absolute()) if file else None
+        rows = self.con.execute(sql, [kind, kind, file, file, path, file]).fetchall()
+        return [Problem(*row) for row in rows]
 
     def query(self, sql: str) -> tuple[list[str], list[tuple]]:
         cursor = self.con.execute(sql)

@@ -1,0 +1,87 @@
+"""The built wheel works on its own: installed into a fresh virtualenv outside the repository, `cnstat`
+finds its mappings, parsers and warehouse SQL inside the package.
+
+No network: the wheel is built with the setuptools of this environment (--no-build-isolation), installed
+with --no-deps, and the fresh venv borrows this environment's third-party packages through a .pth file
+(the editable install of cnstat-etl there is not active: .pth files of a borrowed folder are not run).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+from cnstat_etl.config import SAMPLES_DIR
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run(*args, cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("CNSTAT_DB", "PYTHONPATH")}
+    result = subprocess.run([str(a) for a in args], capture_output=True, text=True, cwd=cwd, env=env, timeout=600)
+    if check:
+        assert result.returncode == 0, (args, result.stdout[-2000:], result.stderr[-2000:])
+    return result
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory) -> tuple[Path, Path]:
+    """(bin folder of a fresh venv with the wheel installed, a working folder outside the repo)."""
+    root = tmp_path_factory.mktemp("wheel")
+    source = root / "source"  # a clean copy, so the build leaves nothing in the work tree
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(".venv", ".git", "build", "*.egg-info", "*.duckdb*",
+                                                                 "__pycache__", ".pytest_cache", "tests"))
+    run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "--wheel-dir",
+        root / "dist", source, cwd=root)
+    wheel, = (root / "dist").glob("cnstat_etl-*.whl")
+    venv = root / "venv"
+    run(sys.executable, "-m", "venv", "--without-pip", venv, cwd=root)
+    python = venv / "bin" / "python"
+    run(sys.executable, "-m", "pip", "--python", python, "install", "--quiet", "--no-deps", wheel, cwd=root)
+    site_packages = Path(run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])",
+                             cwd=root).stdout.strip())
+    (site_packages / "borrowed_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    work = root / "work"
+    work.mkdir()
+    return venv / "bin", work
+
+
+def test_the_package_is_imported_from_the_wheel_with_its_data_inside(installed):
+    bin_dir, work = installed
+    found = run(bin_dir / "python", "-c", "import cnstat_etl.config as c; print(c.__file__); print(c.MAPPINGS_DIR); "
+                "print(c.PARSERS_DIR); print(c.WAREHOUSE_DIR)", cwd=work).stdout.split()
+    site_packages = bin_dir.parent / "lib"
+    for path in map(Path, found):
+        assert site_packages in path.parents, path
+    assert (Path(found[1]) / "admin_codes" / "yescallop_areacodes" / "result.csv").is_file()
+
+
+def test_help_ingest_and_resolve_run_from_the_installed_wheel(installed):
+    bin_dir, work = installed
+    cnstat = bin_dir / "cnstat"
+    assert "ingest" in run(cnstat, "--help", cwd=work).stdout
+    source = work / "ccsy2009_gdp_revenue_ruled.pdf"
+    shutil.copy(SAMPLES_DIR / source.name, source)
+    ingest = run(cnstat, "ingest", source, "--db", work / "w.duckdb", cwd=work)
+    assert "1 file: 1 loaded" in ingest.stdout
+    count = run(cnstat, "query", "--db", work / "w.duckdb", "--format", "json",
+                "select count(*) as n from observations where region_code = '320100'", cwd=work)
+    assert json.loads(count.stdout)[0]["n"] > 0
+    answer = json.loads(run(cnstat, "resolve", "达县地区", "--province", "四川", "--year", "1990", "--json",
+                            cwd=work).stdout)
+    assert (answer["code"], answer["harmonised_code"]) == ("513000", "511700")
+
+
+def test_ingest_without_paths_in_a_wheel_install_says_there_are_no_bundled_samples(installed):
+    bin_dir, work = installed
+    result = run(bin_dir / "cnstat", "ingest", cwd=work, check=False)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "no bundled samples" in result.stderr and len(result.stderr.splitlines()) == 1
+    assert not (work / "cnstat.duckdb").exists()
