@@ -55,7 +55,9 @@ def row_kinds(table: TableSeen) -> dict[int, str]:
         if table.block.cells[index][0].strip():
             kinds[row] = "province"  # a label and no value loaded: a province row, context for the rows under it
     for value in table.values:
-        kinds[value.provenance.row] = "aggregate" if table.rows[value.body_row].total else "unit"
+        body = table.rows[value.body_row]
+        if body.total or body.has_values:  # a label with blanks only stays a province row (harmonise decides)
+            kinds[value.provenance.row] = "aggregate" if body.total else "unit"
     for problem in table.problems:
         if problem.row is None:
             continue
