@@ -163,8 +163,8 @@ def test_a_tenfold_jump_against_the_same_citys_other_years_is_reviewed(scans_db,
     db = tmp_path / "jump.duckdb"
     shutil.copy(scans_db, db)
     with Warehouse(db) as warehouse:
-        (name, region, indicator, scope, year, value), = warehouse.con.execute(
-            "SELECT source_file, region_code, indicator, scope, year, value FROM observations "
+        (name, sha256, region, indicator, scope, year), = warehouse.con.execute(
+            "SELECT source_file, source_sha256, region_code, indicator, scope, year FROM observations "
             "WHERE NOT needs_review AND value > 0 ORDER BY source_file, region_code, indicator LIMIT 1").fetchall()
         # the same city a year later, printed ten times smaller, from a text layer
         warehouse.con.execute(
@@ -172,7 +172,7 @@ def test_a_tenfold_jump_against_the_same_citys_other_years_is_reviewed(scans_db,
             "'neighbour.pdf' AS source_file, 'exact' AS match_kind) FROM observations "
             "WHERE source_file = ? AND region_code = ? AND indicator = ? AND scope = ?",
             [name, region, indicator, scope])
-        warehouse._flag_jumps(name)
+        warehouse._flag_jumps(sha256)
         needs_review, reasons = warehouse.con.execute(
             "SELECT needs_review, review_reasons FROM observations WHERE source_file = ? AND region_code = ? "
             "AND indicator = ? AND scope = ?", [name, region, indicator, scope]).fetchone()
@@ -232,11 +232,11 @@ def test_a_reviewed_value_survives_re_ingesting_its_scan(scans_db, tmp_path):
     assert stored() == [(1234560000.0, "123456", "reviewed", False)]
 
 
-def test_a_correction_that_is_not_a_number_is_refused_with_its_line(scans_db, tmp_path):
+def test_a_correction_that_is_not_a_number_is_refused_with_its_line(tmp_path):
     review_csv = tmp_path / "bad.csv"
     review_csv.write_text("source_sha256,page,row,column,corrected\nx,1,2,3,12o4\n", encoding="utf-8")
     db = tmp_path / "bad.duckdb"
-    shutil.copy(scans_db, db)
+    Warehouse(db).close()
     result = CliRunner().invoke(main, ["review", "apply", str(review_csv), "--db", str(db)])
     assert result.exit_code != 0
     assert "line 2" in result.output and "12o4" in result.output and "Traceback" not in result.output
