@@ -76,6 +76,19 @@ class ExtractedValue:
     value_as_printed: str  # the cell text as printed
     value: float | None  # the printed number parsed (still in the printed unit); None = missing
     region_code: str | None = None  # a 6-digit code the source prints beside the name (census, code-keyed panels)
+    ocr: OcrRead | None = None  # read off a scan: how sure, and where (None: read from a text layer)
+
+
+@dataclass(frozen=True)
+class OcrRead:
+    """How a value was read off a scanned page: the recogniser's lowest confidence over the cell's words,
+    and the cell's box in page points (for the review crop)."""
+
+    confidence: float
+    x0: float
+    top: float
+    x1: float
+    bottom: float
 
 
 @dataclass(frozen=True)
@@ -179,6 +192,9 @@ class Observation:
     row: int
     column: int
     edition: int | None
+    needs_review: bool = False  # a check doubts the value (OCR): the panel leaves it out unless asked
+    ocr_confidence: float | None = None  # recognition confidence of the cell, for values read off a scan
+    review_reasons: str | None = None  # why it needs review, "; "-separated
 
 
 @dataclass(frozen=True)
