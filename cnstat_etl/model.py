@@ -161,7 +161,7 @@ class ExtractResult:
 
 
 # Problems that mean the whole file is unusable, as opposed to one page, table, row or column.
-FILE_LEVEL_FAILURES = frozenset({"unreadable_file", "no_table"})
+FILE_LEVEL_FAILURES = frozenset({"unreadable_file", "no_table", "internal_error"})
 # A readable file that is not a statistical table (a code list): skipped, not failed.
 NOT_STATISTICAL = "not_statistical"
 

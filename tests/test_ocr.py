@@ -144,6 +144,14 @@ def test_cities_that_do_not_add_up_to_their_province_total_are_reviewed():
     assert not any(o.needs_review for o in review_reasons(rows, [only_some_cities], _confident(rows)))
 
 
+def test_a_provisional_indicator_read_off_a_scan_is_checked_for_confidence_only():
+    indicator = "provisional:城市维护建设资金支出"
+    rows = [_observation(indicator=indicator, value=100.0),
+            _observation(indicator=indicator, scope="urban_districts", value=1000.0, column=3)]
+    total = Aggregate("s.pdf", 1, None, 4, "江苏省", "320000", "t", 2008, indicator, "city_total", 5.0)
+    assert not any(o.needs_review for o in review_reasons(rows, [total], _confident(rows)))
+
+
 def test_a_per_capita_value_far_from_total_over_population_is_reviewed():
     rows = [_observation(value=1e9), _observation(indicator="population", value=1e4, column=3),
             _observation(indicator="gdp_per_capita", value=1e6, column=4)]

@@ -51,6 +51,12 @@ def review_reasons(observations: list[Observation], aggregates: list[Aggregate],
     return out
 
 
+def _additive(indicator_id: str) -> bool:
+    """Whether parts of the indicator sum to the whole; unknown (so unchecked) for a provisional one."""
+    known = indicators().get(indicator_id)
+    return bool(known and known.additive)
+
+
 def _check_totals(observations, aggregates, ocr, reasons) -> None:
     """A province total row against the sum of that province's cities printed in the same table."""
     members: dict[tuple, list[int]] = defaultdict(list)
@@ -60,7 +66,7 @@ def _check_totals(observations, aggregates, ocr, reasons) -> None:
     for total in aggregates:
         key = (total.source_file, total.table_title, total.province_code, total.year, total.indicator, total.scope)
         parts = members.get(key)
-        if not parts or total.value is None or not indicators()[total.indicator].additive:
+        if not parts or total.value is None or not _additive(total.indicator):
             continue
         summed = sum(observations[i].value or 0 for i in parts)
         # Over the total is impossible; a little under it is a complete listing that does not add up. Far
@@ -76,7 +82,7 @@ def _check_scopes(observations, by_cell, ocr, reasons) -> None:
     """全市 >= 市辖区: the urban districts are part of the whole city, for an additive indicator."""
     for i in ocr:
         o = observations[i]
-        if o.scope != "urban_districts" or o.value is None or not indicators()[o.indicator].additive:
+        if o.scope != "urban_districts" or o.value is None or not _additive(o.indicator):
             continue
         whole = by_cell.get((o.source_file, o.region_code, o.year, o.indicator, "city_total"))
         if whole is None or observations[whole].value is None:
