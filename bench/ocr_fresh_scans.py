@@ -54,6 +54,7 @@ def main(first: int, count: int) -> None:
                                  "coalesce(needs_review, false) FROM observations").fetchall()
     exact = flagged_wrong = 0
     unflagged = []
+    per_file = {name: 0 for name in traits}
     for source, place, indicator, scope, printed, needs_review in loaded:
         want = truth.get((source, place, indicator, scope))
         if want is None:
@@ -61,6 +62,7 @@ def main(first: int, count: int) -> None:
         got = printed.replace(",", "").strip()
         right = (got == want) if want == "" or not got.replace(".", "").isdigit() else float(got) == float(want)
         exact += right and not needs_review
+        per_file[source] += right and not needs_review
         flagged_wrong += not right and needs_review
         if not right and not needs_review:
             unflagged.append(f"{source} {place} {indicator} {scope}: loaded {printed!r}, printed {want!r} "
@@ -71,6 +73,9 @@ def main(first: int, count: int) -> None:
           f"{flagged_wrong}; wrong and NOT flagged {len(unflagged)}")
     for line in unflagged:
         print("  " + line)
+    for name, right in per_file.items():
+        cells = sum(1 for key in truth if key[0] == name)
+        print(f"  {name}: {right}/{cells} exact ({traits[name]})")
 
 
 if __name__ == "__main__":
