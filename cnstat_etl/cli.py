@@ -135,11 +135,13 @@ def existing_warehouse(db: Path | None) -> Path:
               help="Year whose units the harmonised views use (default: kept; new warehouses take the latest).")
 @click.option("--kind", type=click.Choice(KINDS), default=None,
               help="Read every file as this kind (default: a file whose columns are a firm survey's is one).")
-def ingest_command(paths, db, year, edition, jobs, vintage, kind):
+@click.option("--no-cache", is_flag=True,
+              help="Extract every file again instead of reading its tables from cache/ beside the warehouse.")
+def ingest_command(paths, db, year, edition, jobs, vintage, kind, no_cache):
     """Ingest files and folders (the bundled samples when no PATH is given)."""
     db = db or default_db_path()
     summary = ingest(list(paths) or None, db, ExtractOptions(year=year, edition=edition), jobs, _show_progress,
-                     vintage, kind)
+                     vintage, kind, use_cache=not no_cache)
     counts = ", ".join(f"{summary.count(status)} {word}" for status, word in STATUS_WORDS.items())
     click.echo(f"{plural(len(summary.files), 'file')}: {counts}; {plural(summary.tables, 'table')}, "
                f"{plural(summary.values, 'value')}, {plural(summary.unresolved, 'unresolved row')}, "
