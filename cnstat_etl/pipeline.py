@@ -164,7 +164,7 @@ def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions 
         with Warehouse(db_path, wait=_quietly, apply_schema=False) as warehouse:
             outcome = _load_firms(warehouse, path, key, sha256, options.year)
         _record(summary, outcome, len(files), on_file)
-    results = _results([path for path, _, _ in pending], options, jobs or min(4, os.cpu_count() or 1),
+    results = _results([path for path, _, _ in pending], options, jobs or os.cpu_count() or 1,
                        default_cache_dir(db_path) if use_cache else None)
     for (path, key, sha256), (_, (extracted, harmonised)) in zip(pending, results):
         sha256 = sha256 or extracted.source_sha256
