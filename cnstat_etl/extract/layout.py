@@ -664,7 +664,26 @@ def _columns(body: list[Line], label_right: float, vertical: list[Segment], band
     rule_columns = [Column(a, b) for a, b in zip(xs, xs[1:]) if a >= label_end - 2]
     if len(rule_columns) >= 1 and xs[0] < label_right:
         return [Column(c.left + 1, c.right - 1) for c in rule_columns]
-    return _cluster_columns(body, label_right)
+    columns = _cluster_columns(body, label_right)
+    return columns and _with_blank_header_columns(columns, band, label_right)
+
+
+def _with_blank_header_columns(columns: list[Column], band: list[Line], label_right: float) -> list[Column]:
+    """The body's columns plus one per lowest header piece that heads none of them: a column every row of
+    the page leaves blank (a one-row first page) still has its header, and the others keep theirs.
+
+    A column is headed by the lowest piece nearest its centre; only a piece no column chose, clear of
+    every column, becomes a blank column, so a header printed off its right-aligned numbers stays theirs.
+    """
+    pieces = _stack(band, set())
+    leaves = [p for p in pieces if p.x0 >= label_right
+              and not any(o.first_line > p.last_line and o.x0 < p.x1 and p.x0 < o.x1 for o in pieces)]
+    if not leaves:
+        return columns
+    chosen = {id(min(leaves, key=lambda p: abs(p.centre - (c.left + c.right) / 2))) for c in columns}
+    blank = [Column(p.x0, p.x1) for p in leaves if id(p) not in chosen
+             and not any(p.x0 <= c.right and c.left <= p.x1 for c in columns)]
+    return sorted(columns + blank, key=lambda c: c.left)
 
 
 def _fit_carried(body: list[Line], carried: TableLayout) -> tuple[float, list[tuple[float, float]]] | None:
