@@ -162,7 +162,7 @@ def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions 
     pending = [item for item in pending if item not in firm_files]
     for path, key, sha256 in firm_files:
         with Warehouse(db_path, wait=_quietly, apply_schema=False) as warehouse:
-            outcome = _load_firms(warehouse, path, key, sha256, options.year)
+            outcome = _load_firms(warehouse, path, key, sha256, options.year, fingerprint)
         _record(summary, outcome, len(files), on_file)
     results = _results([path for path, _, _ in pending], options, jobs or os.cpu_count() or 1,
                        default_cache_dir(db_path) if use_cache else None)
@@ -184,9 +184,11 @@ def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions 
     return summary
 
 
-def _load_firms(warehouse: Warehouse, path: Path, key: str, sha256: str, year: int | None) -> FileOutcome:
-    """Firm files stream straight into the warehouse (no worker process: a year is too big to pass along)."""
-    loaded = load_firm_file(warehouse, path, key, sha256, year)
+def _load_firms(warehouse: Warehouse, path: Path, key: str, sha256: str, year: int | None,
+                harmonised_with: str) -> FileOutcome:
+    """Firm files stream straight into the warehouse (no worker process: a year is too big to pass along;
+    nor through the cache: after a change in mappings/ they are read again)."""
+    loaded = load_firm_file(warehouse, path, key, sha256, year, harmonised_with)
     errors = sum(1 for p in loaded.problems if p.severity == "error")
     return FileOutcome(path, "failed" if loaded.failure_reason else "loaded", warnings=len(loaded.problems) - errors,
                        errors=errors, reason=loaded.failure_reason, firms=loaded.firms,
