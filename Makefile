@@ -23,6 +23,7 @@ test: $(STAMP)
 
 fixtures: $(STAMP)
 	$(BIN)/python tests/fixtures/generate.py
+	$(BIN)/python tests/fixtures/scan_fixtures.py
 
 # Every script in bench/ prints its own figures against the anchor its issue names.
 bench: $(STAMP)

@@ -21,6 +21,7 @@ from cnstat_etl.extract import ExtractOptions, extract_file
 from cnstat_etl.harmonise import roles_of
 from cnstat_etl.harmonise.resolver import RegionResolver, resolve_name
 from cnstat_etl.load.export import FORMATS, export
+from cnstat_etl.load.review import apply_review, export_review
 from cnstat_etl.load.validate import validate
 from cnstat_etl.load.warehouse import Warehouse, WarehouseBusy, dictionary_rows, provisional_indicators
 from cnstat_etl.pipeline import KINDS, STATUS_WORDS, FileOutcome, ingest
@@ -43,6 +44,11 @@ def year_options(command):
                            help="Data year for tables that print neither a year nor an edition.")(command)
     return click.option("--edition", type=int, default=None,
                         help="Yearbook edition for such tables (data year = edition - 1).")(command)
+
+
+def ocr_option(command):
+    return click.option("--ocr", is_flag=True, help="OCR pages that have no usable text layer (scans); "
+                        "slow, seconds per page.")(command)
 
 
 def print_rows(columns: list[str], rows: list[tuple], output_format: str) -> None:
@@ -158,12 +164,13 @@ def existing_warehouse(db: Path | None) -> Path:
               help="Read every file as this kind (default: a file whose columns are a firm survey's is one).")
 @click.option("--no-cache", is_flag=True,
               help="Extract every file again instead of reading its tables from cache/ beside the warehouse.")
-def ingest_command(paths, db, year, edition, workers, vintage, kind, no_cache):
+@ocr_option
+def ingest_command(paths, db, year, edition, workers, vintage, kind, no_cache, ocr):
     """Ingest files and folders (the bundled samples when no PATH is given)."""
     db = db or default_db_path()
     with _progress_bar() as advance:
-        summary = ingest(list(paths) or None, db, ExtractOptions(year=year, edition=edition), workers, advance,
-                         vintage, kind, use_cache=not no_cache)
+        summary = ingest(list(paths) or None, db, ExtractOptions(year=year, edition=edition, ocr=ocr), workers,
+                         advance, vintage, kind, use_cache=not no_cache)
     counts = ", ".join(f"{summary.count(status)} {word}" for status, word in STATUS_WORDS.items())
     click.echo(f"{plural(len(summary.files), 'file')}: {counts}; {plural(summary.tables, 'table')}, "
                f"{plural(summary.values, 'value')}, {plural(summary.unresolved, 'unresolved row')}, "
@@ -244,9 +251,10 @@ def _year_spans(context, parameter, texts: tuple[str, ...]) -> tuple[tuple[int, 
                    "column's meaning and each row's kind as the parser saw them.")
 @year_options
 @format_option
-def extract_command(file, pages, explain_to, year, edition, output_format):
+@ocr_option
+def extract_command(file, pages, explain_to, year, edition, output_format, ocr):
     """Show what FILE would load, with provenance, without touching the warehouse."""
-    options = ExtractOptions(year=year, edition=edition, pages=pages)
+    options = ExtractOptions(year=year, edition=edition, pages=pages, ocr=ocr)
     result = explain_file(file, options, explain_to) if explain_to else extract_file(file, options)
     roles, row_problems = roles_of(result)
     columns = ["page", "sheet", "row", "column", "row_label", "row_kind", "province_context", "year", "indicator",
@@ -388,3 +396,29 @@ def report_command(out, vintage, indicators, years, periods, db):
                                                               if i.strip()), years=years, periods=periods)
     written = build_report(existing_warehouse(db), out, options, wait=_tell_waiting)
     click.echo(f"wrote {written[0]} and {len(written) - 1} figures in {written[0].parent / 'figures'}")
+
+
+@main.group("review")
+def review_group() -> None:
+    """Check the values OCR doubts: export them with cell crops, apply the corrections."""
+
+
+@review_group.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@db_option
+def review_export_command(file, db):
+    """Write the cells marked needs_review to FILE (CSV), a crop PNG of each beside it."""
+    with Warehouse(existing_warehouse(db), read_only=True, wait=_tell_waiting) as warehouse:
+        count = export_review(warehouse, file)
+    click.echo(f"{plural(count, 'cell')} to review -> {file}; fill the `corrected` column, then "
+               f"`cnstat review apply {file}`")
+
+
+@review_group.command("apply")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@db_option
+def review_apply_command(file, db):
+    """Store the `corrected` values of FILE as overrides that survive re-ingesting their source."""
+    with Warehouse(existing_warehouse(db), wait=_tell_waiting) as warehouse:
+        count = apply_review(warehouse, file)
+    click.echo(f"{plural(count, 'corrected value')} stored and applied")

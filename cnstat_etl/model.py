@@ -76,6 +76,19 @@ class ExtractedValue:
     value_as_printed: str  # the cell text as printed
     value: float | None  # the printed number parsed (still in the printed unit); None = missing
     region_code: str | None = None  # a 6-digit code the source prints beside the name (census, code-keyed panels)
+    ocr: OcrRead | None = None  # read off a scan: how sure, and where (None: read from a text layer)
+
+
+@dataclass(frozen=True)
+class OcrRead:
+    """How a value was read off a scanned page: the recogniser's lowest confidence over the cell's words,
+    and the cell's box in page points (for the review crop)."""
+
+    confidence: float
+    x0: float
+    top: float
+    x1: float
+    bottom: float
 
 
 @dataclass(frozen=True)
@@ -148,7 +161,7 @@ class ExtractResult:
 
 
 # Problems that mean the whole file is unusable, as opposed to one page, table, row or column.
-FILE_LEVEL_FAILURES = frozenset({"unreadable_file", "no_table"})
+FILE_LEVEL_FAILURES = frozenset({"unreadable_file", "no_table", "internal_error"})
 # A readable file that is not a statistical table (a code list): skipped, not failed.
 NOT_STATISTICAL = "not_statistical"
 
@@ -179,6 +192,9 @@ class Observation:
     row: int
     column: int
     edition: int | None
+    needs_review: bool = False  # a check doubts the value (OCR): the panel leaves it out unless asked
+    ocr_confidence: float | None = None  # recognition confidence of the cell, for values read off a scan
+    review_reasons: str | None = None  # why it needs review, "; "-separated
 
 
 @dataclass(frozen=True)

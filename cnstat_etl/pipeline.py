@@ -16,7 +16,7 @@ from cnstat_etl.harmonise import HarmonisedFile, harmonise, harmonisation_rows, 
 from cnstat_etl.harmonise.regions import history_years, last_year
 from cnstat_etl.load.firms import load_firm_file
 from cnstat_etl.load.warehouse import Warehouse
-from cnstat_etl.model import ExtractResult
+from cnstat_etl.model import ExtractResult, Problem
 
 
 # What happened to each file, in the words the summary prints.
@@ -100,7 +100,12 @@ def extract_and_harmonise(path: Path, options: ExtractOptions, cache_dir: Path |
     extracted = extract_cached(path, options, cache_dir)
     if extracted.failed:
         return extracted, HarmonisedFile()
-    return extracted, harmonise(extracted)
+    try:
+        return extracted, harmonise(extracted)
+    except Exception as error:  # a bug met on this file: it fails alone, in one line; the others still load
+        reason = f"cnstat could not harmonise it ({type(error).__name__}: {error}); please report it".splitlines()[0]
+        extracted.problems.append(Problem("internal_error", reason, extracted.source_file, severity="error"))
+        return extracted, HarmonisedFile()
 
 
 def _results(paths: list[Path], options: ExtractOptions, jobs: int, cache_dir: Path | None

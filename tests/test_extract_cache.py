@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from cnstat_etl import config
 from cnstat_etl.extract import ExtractOptions, extract_file, file_sha256
 from cnstat_etl.extract import cache
 from cnstat_etl.harmonise import regions, resolver
+from cnstat_etl.model import OcrRead
 from cnstat_etl.pipeline import ingest
 
 SOURCES = Path(__file__).parent / "fixtures" / "sources"
@@ -123,3 +125,13 @@ def test_options_and_names_key_separate_entries(tmp_path):
             for name in (PDF.name, "renamed.pdf")
             for options in (ExtractOptions(), ExtractOptions(year=2005), ExtractOptions(pdf_reader="pdfplumber"))}
     assert len(keys) == 6
+
+
+def test_a_value_read_off_a_scan_keeps_its_ocr_record_and_others_stay_without(tmp_path):
+    extracted = extract_file(PDF)
+    first = extracted.values[0]
+    extracted.values[0] = dataclasses.replace(first, ocr=OcrRead(0.83, 10.5, 20.25, 30.0, 40.125))
+    cache.write_entry(tmp_path, PDF.name, extracted, ExtractOptions())
+    back = cache.read_entry(tmp_path, PDF.name, extracted.source_sha256, ExtractOptions())
+    assert back.values[0].ocr == OcrRead(0.83, 10.5, 20.25, 30.0, 40.125)
+    assert back.values[1].ocr is None and back == extracted

@@ -199,3 +199,23 @@ def test_table_whose_columns_name_no_known_indicator_loads_them_as_provisional_a
     assert scalar(db, "select unrecognised_columns from extraction_report") == 2
     assert scalar(db, "select list(indicator || '=' || value || ' ' || unit order by indicator) from observations"
                   ) == ["provisional:公共厕所=250.0 count", "provisional:邮政局=41000.0 count"]
+
+
+def test_a_file_that_meets_a_bug_in_harmonise_fails_alone_in_one_line(tmp_path, monkeypatch):
+    from cnstat_etl import pipeline
+
+    good = write_table(tmp_path / "good.xlsx", "各市主要指标（2008年）", ["地区", "地区生产总值（亿元）"], [["南京市", 3814.53]])
+    bad = write_table(tmp_path / "bad.xlsx", "各市主要指标（2008年）", ["地区", "地区生产总值（亿元）"], [["无锡市", 4197.0]])
+    real_harmonise = pipeline.harmonise
+
+    def harmonise(extracted):
+        if extracted.source_file == bad.name:
+            raise KeyError("provisional:x")
+        return real_harmonise(extracted)
+
+    monkeypatch.setattr(pipeline, "harmonise", harmonise)
+    summary = pipeline.ingest([good, bad], tmp_path / "w.duckdb", jobs=1)
+    status = {f.path.name: (f.status, f.reason) for f in summary.files}
+    assert status["good.xlsx"][0] == "loaded"
+    assert status["bad.xlsx"][0] == "failed" and "KeyError" in status["bad.xlsx"][1]
+    assert "\n" not in status["bad.xlsx"][1]

@@ -202,11 +202,10 @@ def test_validate_findings_are_listed_by_check(report):
         assert check in text
 
 
-def test_needs_review_cells_light_up_once_observations_has_the_column(warehouse_with_extras, tmp_path):
+def test_needs_review_cells_light_up_once_a_value_is_doubted(warehouse_with_extras, tmp_path):
     db = tmp_path / "w.duckdb"
     shutil.copy(warehouse_with_extras, db)
     with duckdb.connect(str(db)) as con:
-        con.execute("ALTER TABLE observations ADD COLUMN needs_review BOOLEAN")
         con.execute("UPDATE observations SET needs_review = true WHERE region_code = '320100' AND year = 2008 "
                     "AND indicator = 'budget_revenue' AND scope = 'city_total'")
     build_report(db, tmp_path / "out")
@@ -215,7 +214,7 @@ def test_needs_review_cells_light_up_once_observations_has_the_column(warehouse_
     assert counts[("gdp", "city_total")]["needs_review"] == 0
 
 
-def test_without_the_column_there_is_no_needs_review_state(report):
+def test_without_a_doubted_value_there_is_no_needs_review_state(report):
     _, page = report
     assert all("needs_review" not in counts for counts in page.counts.values())
 

@@ -49,6 +49,36 @@ ALTER TABLE sources ADD COLUMN IF NOT EXISTS harmonised_with VARCHAR;
 
 -- Warehouses made before the edition column existed get it here.
 ALTER TABLE observations ADD COLUMN IF NOT EXISTS edition INTEGER;
+-- Values read off scans (match_kind 'ocr'): a value a check doubts loads with needs_review = true and
+-- its reasons; the panel's views leave it out unless settings.include_needs_review = 'true'.
+ALTER TABLE observations ADD COLUMN IF NOT EXISTS needs_review BOOLEAN DEFAULT false;
+ALTER TABLE observations ADD COLUMN IF NOT EXISTS ocr_confidence DOUBLE;   -- lowest over the cell's words
+ALTER TABLE observations ADD COLUMN IF NOT EXISTS review_reasons VARCHAR;  -- "; "-separated
+
+-- Where each value read off a scan sits on its page (points from the top left): the review crop.
+CREATE TABLE IF NOT EXISTS ocr_cells (
+    source_file    VARCHAR NOT NULL,
+    source_sha256  VARCHAR NOT NULL,
+    page           INTEGER NOT NULL,
+    "row"          INTEGER NOT NULL,
+    "column"       INTEGER NOT NULL,
+    x0             DOUBLE NOT NULL,
+    top            DOUBLE NOT NULL,
+    x1             DOUBLE NOT NULL,
+    bottom         DOUBLE NOT NULL
+);
+
+-- Values a researcher corrected (`cnstat review apply`), keyed by the file's content so that they
+-- survive re-ingesting it; applied to every load of that file (match_kind 'reviewed').
+CREATE TABLE IF NOT EXISTS review_overrides (
+    source_sha256     VARCHAR NOT NULL,
+    page              INTEGER NOT NULL,
+    "row"             INTEGER NOT NULL,
+    "column"          INTEGER NOT NULL,
+    value_as_printed  VARCHAR NOT NULL,  -- the corrected cell text, in the unit printed
+    reviewed_at       TIMESTAMP NOT NULL,
+    PRIMARY KEY (source_sha256, page, "row", "column")
+);
 
 -- Rows whose place could not be decided, for review: never guessed, never silently dropped.
 CREATE TABLE IF NOT EXISTS unresolved (

@@ -30,12 +30,15 @@ LEFT JOIN exchange_rates r ON r.year = o.year;
 -- One value per cell (region_code, year, indicator, scope): where several sources print it, yearbooks win
 -- over NBS database exports and census tables, which win over researcher panels; among yearbooks the latest
 -- edition wins (a later yearbook revises an earlier year); sources of unknown edition come after, the one
--- loaded last first.
+-- loaded last first. A value a check doubts (needs_review) is left out unless the researcher opts in:
+-- INSERT OR REPLACE INTO settings VALUES ('include_needs_review', 'true').
 CREATE OR REPLACE VIEW observations_preferred AS
 SELECT o.*
 FROM observations o
 JOIN (SELECT source_sha256, max(loaded_at) AS loaded_at, any_value(kind) AS kind FROM sources GROUP BY source_sha256) s
   USING (source_sha256)
+WHERE NOT coalesce(o.needs_review, false)
+   OR coalesce((SELECT value = 'true' FROM settings WHERE key = 'include_needs_review'), false)
 QUALIFY row_number() OVER (PARTITION BY o.region_code, o.year, o.indicator, o.scope
                            ORDER BY CASE coalesce(s.kind, 'yearbook') WHEN 'yearbook' THEN 0 WHEN 'nbs' THEN 1
                                          WHEN 'census' THEN 1 ELSE 2 END,

@@ -15,6 +15,7 @@ import functools
 import hashlib
 import os
 import tempfile
+import types
 import typing
 from pathlib import Path
 
@@ -132,15 +133,21 @@ def _to_arrow(result: ExtractResult) -> pa.Table:
     return pa.table(columns)
 
 
+def _record_class(hint) -> type | None:
+    """The dataclass a field holds (a nested record, which may be None), else None."""
+    options = typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, types.UnionType) else (hint,)
+    return next((option for option in options if dataclasses.is_dataclass(option)), None)
+
+
 def _structs(records: list, cls: type) -> pa.StructArray:
     hints = typing.get_type_hints(cls)
     arrays, names = [], []
     for f in dataclasses.fields(cls):
-        column = [getattr(r, f.name) for r in records]
-        nested = hints[f.name] if dataclasses.is_dataclass(hints[f.name]) else None
+        column = [None if r is None else getattr(r, f.name) for r in records]
+        nested = _record_class(hints[f.name])
         arrays.append(_structs(column, nested) if nested else pa.array(column))
         names.append(f.name)
-    return pa.StructArray.from_arrays(arrays, names=names)
+    return pa.StructArray.from_arrays(arrays, names=names, mask=pa.array([r is None for r in records], pa.bool_()))
 
 
 def _from_arrow(table: pa.Table) -> ExtractResult:
@@ -157,8 +164,10 @@ def _records(structs: pa.StructArray, cls: type) -> list:
     columns = []
     for f in dataclasses.fields(cls):
         hint = hints[f.name]
-        if dataclasses.is_dataclass(hint):
-            columns.append(_records(structs.field(f.name), hint))
+        if _record_class(hint):
+            nested = structs.field(f.name)
+            columns.append([record if present else None for record, present
+                            in zip(_records(nested, _record_class(hint)), nested.is_valid().to_pylist())])
         elif typing.get_origin(hint) is tuple:
             columns.append([tuple(item) for item in structs.field(f.name).to_pylist()])
         else:

@@ -11,6 +11,7 @@ before the next, so memory stays flat however long the book.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -21,7 +22,7 @@ from cnstat_etl.extract import pdfium
 from cnstat_etl.extract.layout import Glyph, PageGeometry, Segment, TableLayout, read_page, text_lines
 from cnstat_etl.extract.pdfium import PageReading
 from cnstat_etl.extract.tables import Block, ExtractOptions, TableAssembler
-from cnstat_etl.model import ExtractedValue, ExtractResult, Problem
+from cnstat_etl.model import BodyRow, ExtractedValue, ExtractResult, OcrRead, Problem
 
 # Share of characters that must decode to real text before a page is read at all.
 GARBLED_SHARE = 0.05
@@ -33,12 +34,13 @@ def page_text_problem(page: PageReading, source: str) -> Problem | None:
     number = page.geometry.number
     if not chars:
         what = "an image only (a scan?)" if page.has_images else "no text"
-        return Problem("no_text_layer", f"page has no text layer: {what}; OCR it first", source,
+        return Problem("no_text_layer", f"page has no text layer: {what}; OCR it (--ocr)", source,
                        page=number, severity="error")
     if page.undecoded / len(chars) > GARBLED_SHARE:
         return Problem("garbled_text", f"page text does not decode: {page.undecoded} of {len(chars)} characters "
                        "have no Unicode text (a font without a Unicode map: pdfminer prints them as "
-                       "'(cid:NN)'); nothing on it is loaded", source, page=number, severity="error")
+                       "'(cid:NN)'); nothing on it is loaded unless it is OCR'd (--ocr)", source, page=number,
+                       severity="error")
     return None
 
 
@@ -96,14 +98,20 @@ def extract_pdf(path: Path, sha256: str, options: ExtractOptions,
             opening = page if first == 1 else next(iter(list(read(path, 1, 1))), None)
             tables = TableAssembler(result, options, fallback_lines=_top_lines(opening))
         problem = page_text_problem(page, result.source_file)
-        if problem:
+        scan = None
+        if problem and options.ocr:
+            scan = _ocr(path, page.geometry.number)
+        elif problem:
             result.problems.append(problem)
             continue
-        found, carried, problems = read_page(page.geometry, carried, result.source_file)
+        found, carried, problems = read_page(scan.geometry if scan else page.geometry, carried, result.source_file)
         result.problems.extend(problems)
         for block, table in found:
             values_before, problems_before, rows_before = len(result.values), len(result.problems), len(result.rows)
             tables.add(block)
+            if scan:
+                result.values[values_before:] = [_with_ocr_read(value, table, scan)
+                                                 for value in result.values[values_before:]]
             if seen is not None:
                 seen.append(TableSeen(page.geometry.number, table, block, result.values[values_before:],
                                       result.problems[problems_before:], range(rows_before, len(result.rows))))
@@ -114,3 +122,20 @@ def extract_pdf(path: Path, sha256: str, options: ExtractOptions,
 
 def _top_lines(page: PageReading | None, count: int = 3) -> list[str]:
     return [line.text for line in text_lines(page.geometry.glyphs)[:count]] if page else []
+
+
+def _ocr(path: Path, number: int):
+    """The page read by OCR (its scan's resolution comes from pdfplumber's image records)."""
+    from cnstat_etl.extract.ocr import ocr_page  # onnxruntime loads only when a scan needs it
+
+    with pdfplumber.open(path) as pdf:
+        return ocr_page(path, pdf.pages[number - 1])
+
+
+def _with_ocr_read(value: ExtractedValue, table: TableLayout, scan) -> ExtractedValue:
+    """The value with how its cell was read: the words inside the cell's stretch of the page."""
+    where = value.provenance
+    left, right = (table.left, table.label_right) if where.column == 1 else table.regions[where.column - 2]
+    tops = table.row_tops + [table.bottom + 1]
+    read = scan.cell_read(left, tops[where.row - 1] - 1, right, tops[where.row] - 1)
+    return dataclasses.replace(value, ocr=read or OcrRead(0.0, left, tops[where.row - 1], right, tops[where.row]))

@@ -38,6 +38,7 @@ class ExtractOptions:
     edition: int | None = None
     pages: tuple[int, int] | None = None  # 1-based, inclusive
     pdf_reader: str = "pdfium"  # or "pdfplumber", the slow reference reader (see extract/pdf.py)
+    ocr: bool = False  # read pages without a usable text layer by OCR (slow: seconds per page)
 
 
 @dataclass

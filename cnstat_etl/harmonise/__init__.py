@@ -13,6 +13,7 @@ from typing import Iterable
 import pandas
 
 from cnstat_etl.config import MAPPINGS_DIR
+from cnstat_etl.harmonise.ocr_checks import review_reasons
 from cnstat_etl.harmonise.regions import lineage_table, regions_table, units_in_force
 from cnstat_etl.harmonise.resolver import RegionResolver
 from cnstat_etl.harmonise.rows import RowRole, row_roles
@@ -68,18 +69,24 @@ def _column_problem(kind: str, message: str, value: ExtractedValue) -> Problem:
 
 def base_value(value: ExtractedValue) -> float | None:
     """The value in the indicator's canonical unit. Raises UnknownUnit / IncompatibleUnit."""
-    if value.value is None:
-        return None
     if is_provisional(value.indicator):
-        return provisional_value(value)[0]
-    indicator = indicators()[value.indicator]
-    if value.unit_as_printed is None:
-        raise UnknownUnit(f"no unit printed in the header or a unit line; {value.indicator} is in "
+        return None if value.value is None else provisional_value(value)[0]
+    return in_canonical_unit(value.value, value.unit_as_printed, value.indicator)
+
+
+def in_canonical_unit(number: float | None, unit_as_printed: str | None, indicator_id: str) -> float | None:
+    """A number printed in `unit_as_printed` in the indicator's canonical unit. Raises UnknownUnit /
+    IncompatibleUnit."""
+    if number is None:
+        return None
+    indicator = indicators()[indicator_id]
+    if unit_as_printed is None:
+        raise UnknownUnit(f"no unit printed in the header or a unit line; {indicator_id} is in "
                           f"{indicator.canonical_unit}")
-    unit = value.unit_as_printed
+    unit = unit_as_printed
     if indicator.implied_per and "/" not in unit:
         unit = f"{unit}/{indicator.implied_per}"
-    return to_canonical(value.value, unit, indicator.canonical_unit)
+    return to_canonical(number, unit, indicator.canonical_unit)
 
 
 def provisional_value(value: ExtractedValue) -> tuple[float | None, str]:
@@ -109,6 +116,7 @@ def harmonise(result: ExtractResult, resolver: RegionResolver | None = None,
     rows_reported: set[tuple[int, int | None]] = set()
     columns_failed: set[tuple] = set()
     totals: list[tuple[ExtractedValue, RowRole]] = []
+    confidences: dict[int, float] = {}
     for value in result.values:
         role = roles[value.body_row]
         if role.kind in ("total", "subtotal"):
@@ -176,12 +184,18 @@ def harmonise(result: ExtractResult, resolver: RegionResolver | None = None,
             table_title=value.table.table_title,
             row_label=value.row_label,
             column_label=value.column_label,
-            match_kind=place.match_kind,
+            # A value read off a scan says so whatever the place matched by: its digits are the doubt.
+            match_kind="ocr" if value.ocr else place.match_kind,
             row=where.row,
             column=where.column,
             edition=value.table.edition,
+            ocr_confidence=value.ocr.confidence if value.ocr else None,
         ))
+        if value.ocr:
+            confidences[len(out.observations) - 1] = value.ocr.confidence
     out.aggregates = _aggregates(totals, out.observations, resolver)
+    if confidences:
+        out.observations = review_reasons(out.observations, out.aggregates, confidences)
     return out
 
 

@@ -17,17 +17,21 @@ import duckdb
 import pandas as pd
 
 from cnstat_etl.config import WAREHOUSE_DIR
-from cnstat_etl.harmonise import HarmonisedFile
+from cnstat_etl.harmonise import HarmonisedFile, in_canonical_unit
 from cnstat_etl.indicators import PROVISIONAL_PREFIX, indicators
 from cnstat_etl.load.panel import researcher_relations_sql
 from cnstat_etl.model import ExtractResult, Problem
+from cnstat_etl.text import parse_number
 
 # Write the v1.0 storage format so that DuckDB 1.x clients (R and Stata users often lag) open the file too.
 STORAGE_COMPATIBILITY = "v1.0.0"
 
 # Tables that hold rows of one source file each, keyed by its content hash; replacing a file replaces
 # its rows in all of them.
-PER_FILE_TABLES = ("observations", "aggregates", "unresolved", "extracted_tables", "problems")
+PER_FILE_TABLES = ("observations", "aggregates", "unresolved", "extracted_tables", "problems", "ocr_cells")
+# An OCR value this many times above or below the same city's value in a neighbouring year is doubted
+# (a digit dropped or doubled by the recogniser); neighbouring means at most JUMP_YEARS years apart.
+JUMP_FACTOR, JUMP_YEARS = 5, 2
 
 
 def _now() -> datetime:
@@ -128,6 +132,12 @@ class Warehouse:
                 for table in PER_FILE_TABLES:
                     self.con.execute(f"DELETE FROM {table} WHERE source_sha256 = ?", [sha256])
                 self._insert("observations", harmonised.observations)
+                self._insert("ocr_cells", [
+                    {"source_file": extracted.source_file, "page": v.provenance.page, "row": v.provenance.row,
+                     "column": v.provenance.column, "x0": v.ocr.x0, "top": v.ocr.top, "x1": v.ocr.x1,
+                     "bottom": v.ocr.bottom} for v in extracted.values if v.ocr], source_sha256=sha256)
+                self._flag_jumps(sha256)
+                self._apply_overrides(sha256)
                 self._insert("aggregates", harmonised.aggregates, source_sha256=sha256)
                 self._insert("unresolved", harmonised.unresolved, source_sha256=sha256)
                 self._insert("problems", problems, **keys)
@@ -143,6 +153,52 @@ class Warehouse:
         except BaseException:
             self.con.execute("ROLLBACK")
             raise
+
+    def _flag_jumps(self, sha256: str) -> None:
+        """Doubt an OCR value that jumps by JUMP_FACTOR against the same city's undoubted neighbouring years."""
+        self.con.execute(f"""
+            UPDATE observations o SET needs_review = true,
+                review_reasons = concat_ws('; ', o.review_reasons, 'jumps against ' || j.years)
+            FROM (SELECT o.rowid AS id, string_agg(DISTINCT p.year::VARCHAR || ' ' || p.value_as_printed, ', ')
+                             AS years
+                  FROM observations o JOIN observations p
+                    ON p.region_code = o.region_code AND p.indicator = o.indicator AND p.scope = o.scope
+                   AND p.year <> o.year AND abs(p.year - o.year) <= {JUMP_YEARS}
+                   AND NOT coalesce(p.needs_review, false)
+                  WHERE o.source_sha256 = ? AND o.match_kind = 'ocr' AND o.value > 0 AND p.value > 0
+                    AND (o.value > {JUMP_FACTOR} * p.value OR p.value > {JUMP_FACTOR} * o.value)
+                  GROUP BY o.rowid) j
+            WHERE o.rowid = j.id""", [sha256])
+
+    def store_overrides(self, overrides: list[dict]) -> None:
+        """Record corrected cells (source_sha256, page, row, column, value_as_printed) and apply them now."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            for override in overrides:
+                self.con.execute('INSERT OR REPLACE INTO review_overrides VALUES (?, ?, ?, ?, ?, ?)',
+                                 [override["source_sha256"], override["page"], override["row"], override["column"],
+                                  override["value_as_printed"], _now()])
+            for sha256 in {override["source_sha256"] for override in overrides}:
+                self._apply_overrides(sha256)
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+
+    def _apply_overrides(self, sha256: str) -> None:
+        """Put the reviewed values of a file over what was read: they survive every re-ingest of it."""
+        rows = self.con.execute("""
+            SELECT o.rowid, r.value_as_printed, o.unit_as_printed, o.indicator
+            FROM observations o JOIN review_overrides r
+              ON r.source_sha256 = o.source_sha256 AND r.page = o.page AND r."row" = o."row"
+             AND r."column" = o."column"
+            WHERE o.source_sha256 = ?""", [sha256]).fetchall()
+        for rowid, printed, unit, indicator in rows:
+            number = parse_number(printed)
+            value = in_canonical_unit(number.value, unit, indicator) if number.ok else None
+            self.con.execute("""UPDATE observations SET value = ?, value_as_printed = ?, match_kind = 'reviewed',
+                                needs_review = false, review_reasons = NULL WHERE rowid = ?""",
+                             [value, printed, rowid])
 
     def record_duplicate(self, source_path: str, sha256: str, loaded_from: str) -> None:
         """`source_path` holds the same bytes as the file loaded from `loaded_from`: its rows are not loaded

@@ -20,7 +20,7 @@ from cnstat_etl.load.validate import CheckResult
 # A heatmap cell's state, strongest last: a cell that holds a value and is in conflict shows the conflict.
 STATES = ("not_in_force", "missing", "present", "conflict", "needs_review")
 NOT_IN_FORCE, MISSING, PRESENT, CONFLICT, NEEDS_REVIEW = range(len(STATES))
-# OCR'd values will carry observations.needs_review; until a warehouse has the column the state is absent.
+# OCR'd values a check doubts carry observations.needs_review (older warehouses may lack the column).
 NEEDS_REVIEW_COLUMN = "needs_review"
 
 
@@ -100,7 +100,9 @@ def units_in_span(con: duckdb.DuckDBPyConnection, first: int, last: int) -> tupl
 def coverage(con: duckdb.DuckDBPyConnection, first: int, last: int, indicators: list[str]) -> CoverageReport:
     """The state of every (unit, year) cell for each indicator and scope with values in the span."""
     units, in_force = units_in_span(con, first, last)
-    tracked = has_column(con, "observations", NEEDS_REVIEW_COLUMN)
+    # the state shows once some value is doubted (read off a scan); a text-only warehouse has none
+    tracked = has_column(con, "observations", NEEDS_REVIEW_COLUMN) and bool(con.execute(
+        f"SELECT bool_or(coalesce({NEEDS_REVIEW_COLUMN}, false)) FROM observations").fetchone()[0])
     review = f"bool_or(coalesce({NEEDS_REVIEW_COLUMN}, false))" if tracked else "false"
     # A cell no source printed a value for keeps its blank state (-1 here): missing, or not in force.
     cells = con.execute(f"""

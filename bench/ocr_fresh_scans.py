@@ -1,0 +1,77 @@
+"""OCR on scans it has never seen: fresh fuzzer layouts, scanned with scan traits drawn at random.
+
+Draws COUNT layouts from FIRST_SEED with the layout fuzzer (tests/fixtures/layout_fuzzer.py, their truth
+declared), scans each the way tests/fixtures/scan_fixtures.py scans the committed fixtures but with a
+resolution, rotation, paper noise, JPEG quality and lighting drawn from the seed, ingests the scans with
+--ocr into a new warehouse and compares every city cell with the truth. Prints the cells, the share
+loaded exactly, the wrong ones that carry needs_review, and the wrong ones that do not (the figure that
+must stay 0), with the traits of any file holding an unflagged wrong value. Needs fonts-wqy-microhei.
+
+    .venv/bin/python bench/ocr_fresh_scans.py [FIRST_SEED] [COUNT]      # default: 7100 6
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "fixtures"))
+
+import duckdb  # noqa: E402
+from layout_fuzzer import write_set  # noqa: E402
+from scan_fixtures import ScanTraits, write_scan  # noqa: E402
+
+from cnstat_etl.extract import ExtractOptions  # noqa: E402
+from cnstat_etl.pipeline import ingest  # noqa: E402
+
+
+def scan_traits(source: str, rng: random.Random) -> ScanTraits:
+    return ScanTraits(source, dpi=rng.choice([150, 200, 250, 300]), rotation=round(rng.uniform(-1, 1), 2),
+                      noise=rng.choice([4, 6, 8, 10, 12]), jpeg_quality=rng.choice([50, 60, 70, 80]),
+                      lighting=round(rng.uniform(0.1, 0.3), 2))
+
+
+def main(first: int, count: int) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        text, scans = Path(folder) / "text", Path(folder) / "scans"
+        write_set(text, range(first, first + count))
+        with open(text / "truth.csv", encoding="utf-8", newline="") as f:
+            truth = {(r["file"], r["place"], r["indicator"], r["scope"]): r["value"] for r in csv.DictReader(f)}
+        traits = {}
+        for pdf in sorted(text.glob("*.pdf")):
+            traits[pdf.name] = scan_traits(pdf.name, random.Random(pdf.name))
+            write_scan(traits[pdf.name], scans, sources=text)
+        started = time.perf_counter()
+        db = Path(folder) / "w.duckdb"
+        ingest([scans], db, ExtractOptions(ocr=True), jobs=1)
+        seconds = time.perf_counter() - started
+        with duckdb.connect(str(db), read_only=True) as con:
+            loaded = con.execute("SELECT source_file, region_name, indicator, scope, value_as_printed, "
+                                 "coalesce(needs_review, false) FROM observations").fetchall()
+    exact = flagged_wrong = 0
+    unflagged = []
+    for source, place, indicator, scope, printed, needs_review in loaded:
+        want = truth.get((source, place, indicator, scope))
+        if want is None:
+            continue  # a province or other aggregate row: not in the truth of city cells
+        got = printed.replace(",", "").strip()
+        right = (got == want) if want == "" or not got.replace(".", "").isdigit() else float(got) == float(want)
+        exact += right and not needs_review
+        flagged_wrong += not right and needs_review
+        if not right and not needs_review:
+            unflagged.append(f"{source} {place} {indicator} {scope}: loaded {printed!r}, printed {want!r} "
+                             f"({traits[source]})")
+    print(f"fresh scans: seeds {first}..{first + count - 1}, {len(truth)} city cells printed, "
+          f"OCR ingest {seconds:.0f} s")
+    print(f"loaded exactly (not flagged) {exact} ({exact / len(truth):.1%}); wrong but flagged needs_review "
+          f"{flagged_wrong}; wrong and NOT flagged {len(unflagged)}")
+    for line in unflagged:
+        print("  " + line)
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 7100, int(sys.argv[2]) if len(sys.argv) > 2 else 6)

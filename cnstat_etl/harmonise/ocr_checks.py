@@ -1,0 +1,117 @@
+"""Checks that catch OCR misreadings, using the redundancy yearbooks print.
+
+A value read off a scan (`match_kind = 'ocr'`) is doubtful when the recogniser was unsure of it, or when
+the table contradicts it: a province total that is not the sum of its cities, a 市辖区 value above the
+全市 value of an additive indicator, a per-capita value far from total ÷ population. A doubtful value
+still loads, marked `needs_review` with its reasons, so a researcher can check it against the page
+(`cnstat review export`); the panel leaves it out unless asked to include it. The check against the
+same city's other years needs the warehouse and runs at load time (load.warehouse).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+
+from cnstat_etl.indicators import indicators
+from cnstat_etl.model import Aggregate, Observation
+
+# Below this recognition confidence (the lowest over a cell's words) a value is reviewed. PP-OCR reads
+# clean digits at 0.99 and above; misread digits on the scanned fixtures came out lower.
+MIN_CONFIDENCE = 0.97
+# Printed values are rounded: a total may differ from the sum of its rounded parts by this share.
+SUM_TOLERANCE = 0.002
+# Cities summing to at least this share of their province's printed total are taken for all of them.
+COMPLETE_SHARE = 0.9
+# A printed per-capita value may differ this much (as a ratio) from total ÷ population: the average
+# population of the year is not the year-end population printed, but a misread digit is a factor of 10.
+PER_CAPITA_RATIO = 1.5
+# Per-capita indicators and the (total, population) they are a ratio of.
+PER_CAPITA = {"gdp_per_capita": ("gdp", "population")}
+
+
+def review_reasons(observations: list[Observation], aggregates: list[Aggregate],
+                   confidences: dict[int, float]) -> list[Observation]:
+    """The observations with `needs_review` and `review_reasons` set for the OCR values a check doubts.
+
+    `confidences` maps an observation's index to the recognition confidence of its cell.
+    """
+    reasons: dict[int, list[str]] = defaultdict(list)
+    for index, confidence in confidences.items():
+        if confidence < MIN_CONFIDENCE:
+            reasons[index].append(f"recognition confidence {confidence:.2f} < {MIN_CONFIDENCE}")
+    ocr = {i for i, o in enumerate(observations) if o.match_kind == "ocr"}
+    _check_totals(observations, aggregates, ocr, reasons)
+    by_cell = {(o.source_file, o.region_code, o.year, o.indicator, o.scope): i for i, o in enumerate(observations)}
+    _check_scopes(observations, by_cell, ocr, reasons)
+    _check_per_capita(observations, by_cell, ocr, reasons)
+    out = list(observations)
+    for index, found in reasons.items():
+        out[index] = dataclasses.replace(out[index], needs_review=True, review_reasons="; ".join(found))
+    return out
+
+
+def _additive(indicator_id: str) -> bool:
+    """Whether parts of the indicator sum to the whole; unknown (so unchecked) for a provisional one."""
+    known = indicators().get(indicator_id)
+    return bool(known and known.additive)
+
+
+def _check_totals(observations, aggregates, ocr, reasons) -> None:
+    """A province total row against the sum of that province's cities printed in the same table."""
+    members: dict[tuple, list[int]] = defaultdict(list)
+    for i in ocr:
+        o = observations[i]
+        members[(o.source_file, o.table_title, o.province_code, o.year, o.indicator, o.scope)].append(i)
+    for total in aggregates:
+        key = (total.source_file, total.table_title, total.province_code, total.year, total.indicator, total.scope)
+        parts = members.get(key)
+        if not parts or total.value is None or not _additive(total.indicator):
+            continue
+        summed = sum(observations[i].value or 0 for i in parts)
+        # Over the total is impossible; a little under it is a complete listing that does not add up. Far
+        # under it, the table prints only some of the province's cities and the sum says nothing.
+        over = summed > total.value * (1 + SUM_TOLERANCE)
+        short = COMPLETE_SHARE * total.value <= summed < total.value * (1 - SUM_TOLERANCE)
+        if over or short:
+            _doubt(parts, ocr, reasons, f"the cities sum to {summed:g}, the printed total {total.row_label!r} is "
+                   f"{total.value:g}")
+
+
+def _check_scopes(observations, by_cell, ocr, reasons) -> None:
+    """全市 >= 市辖区: the urban districts are part of the whole city, for an additive indicator."""
+    for i in ocr:
+        o = observations[i]
+        if o.scope != "urban_districts" or o.value is None or not _additive(o.indicator):
+            continue
+        whole = by_cell.get((o.source_file, o.region_code, o.year, o.indicator, "city_total"))
+        if whole is None or observations[whole].value is None:
+            continue
+        if o.value > observations[whole].value:
+            _doubt((i, whole), ocr, reasons,
+                   f"市辖区 {o.value_as_printed} exceeds 全市 {observations[whole].value_as_printed}")
+
+
+def _check_per_capita(observations, by_cell, ocr, reasons) -> None:
+    """A printed per-capita value against the printed total divided by the printed population."""
+    for i in ocr:
+        o = observations[i]
+        if o.indicator not in PER_CAPITA or not o.value:
+            continue
+        total_id, population_id = PER_CAPITA[o.indicator]
+        total = by_cell.get((o.source_file, o.region_code, o.year, total_id, o.scope))
+        population = by_cell.get((o.source_file, o.region_code, o.year, population_id, o.scope))
+        if total is None or population is None or not observations[population].value \
+                or not observations[total].value:
+            continue
+        ratio = o.value / (observations[total].value / observations[population].value)
+        if not 1 / PER_CAPITA_RATIO <= ratio <= PER_CAPITA_RATIO:
+            _doubt((i, total, population), ocr, reasons,
+                   f"per capita {o.value:g} is {ratio:.2f} times total ÷ population")
+
+
+def _doubt(cells, ocr, reasons, reason: str) -> None:
+    """Record the reason on those of the cells that were read off a scan (a text layer's value is as printed)."""
+    for cell in cells:
+        if cell in ocr:
+            reasons[cell].append(reason)

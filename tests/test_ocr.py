@@ -1,0 +1,250 @@
+"""Scanned pages: OCR reads them through the same layout engine, and no misread value loads unflagged.
+
+The scans (tests/fixtures/scans, made by scan_fixtures.py from the text fixtures) are OCR'd once per
+test session into a warehouse of their own (OCR takes seconds per page). Their truth is the golden file
+of the text fixture each was made from, compared by place, year, indicator and scope: OCR pages have no
+rules, so grid rows may be numbered differently from the text PDF's.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import shutil
+from pathlib import Path
+
+import duckdb
+import pdfplumber
+import pytest
+from click.testing import CliRunner
+
+from cnstat_etl.cli import main
+from cnstat_etl.extract import ExtractOptions
+from cnstat_etl.harmonise.ocr_checks import MIN_CONFIDENCE, review_reasons
+from cnstat_etl.load.warehouse import Warehouse
+from cnstat_etl.model import Aggregate, Observation
+from cnstat_etl.pipeline import ingest
+from conftest import FIXTURES, GOLDEN
+from scan_fixtures import SCANNED, write_all
+
+SCANS = sorted((FIXTURES / "scans").glob("*.pdf"))
+CELL_KEY = ("region_code", "year", "indicator", "scope")
+
+
+@pytest.fixture(scope="session")
+def scans_db(tmp_path_factory) -> Path:
+    """Every scanned fixture ingested with OCR, once for the session."""
+    db = tmp_path_factory.mktemp("scans") / "scans.duckdb"
+    summary = ingest(SCANS, db, ExtractOptions(ocr=True), jobs=1)
+    assert summary.count("failed") == 0, [f.reason for f in summary.files]
+    return db
+
+
+def _golden(scan: Path) -> dict[tuple, float | None]:
+    with (GOLDEN / f"{scan.stem}.csv").open(encoding="utf-8") as handle:
+        return {tuple(str(row[k]) for k in CELL_KEY): (float(row["value"]) if row["value"] else None)
+                for row in csv.DictReader(handle)}
+
+
+def _loaded(db: Path, scan: Path) -> dict[tuple, tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute("SELECT region_code, year::VARCHAR, indicator, scope, value, needs_review, match_kind, "
+                           "ocr_confidence FROM observations WHERE source_file = ?", [scan.name]).fetchall()
+    return {tuple(row[:4]): row[4:] for row in rows}
+
+
+def _same(want: float | None, have: float | None) -> bool:
+    return (want is None and have is None) or (
+        want is not None and have is not None and math.isclose(want, have, rel_tol=1e-9))
+
+
+def test_every_scan_fixture_has_no_text_layer_and_a_golden_file():
+    assert [scan.name for scan in SCANS] == sorted(traits.source for traits in SCANNED)
+    for scan in SCANS:
+        assert (GOLDEN / f"{scan.stem}.csv").exists()
+        with pdfplumber.open(scan) as pdf:
+            assert all(not page.chars and page.images for page in pdf.pages), scan.name
+
+
+def test_the_scan_generator_rewrites_every_committed_scan_identically(tmp_path):
+    for written in write_all(tmp_path):
+        assert written.read_bytes() == (FIXTURES / "scans" / written.name).read_bytes(), \
+            f"scans/{written.name} differs from what scan_fixtures.py writes: run `make fixtures`"
+
+
+def test_without_ocr_a_scan_is_refused_with_a_reason():
+    from cnstat_etl.extract import extract_file
+
+    result = extract_file(SCANS[0])
+    assert not result.values
+    assert {p.kind for p in result.problems} >= {"no_text_layer"}
+
+
+def test_at_least_99_percent_of_scanned_cells_load_exactly(scans_db):
+    exact = total = 0
+    report = []
+    for scan in SCANS:
+        golden, loaded = _golden(scan), _loaded(scans_db, scan)
+        right = sum(1 for key, want in golden.items() if key in loaded and _same(want, loaded[key][0]))
+        report.append(f"{scan.name}: {right}/{len(golden)}")
+        exact += right
+        total += len(golden)
+    assert total > 100
+    assert exact >= 0.99 * total, report
+
+
+def test_no_value_read_off_a_scan_loads_wrong_without_needs_review(scans_db):
+    unflagged_wrong = []
+    for scan in SCANS:
+        golden = _golden(scan)
+        traits = next(t for t in SCANNED if t.source == scan.name)
+        for key, (value, needs_review, *_) in _loaded(scans_db, scan).items():
+            if not needs_review and (key not in golden or not _same(golden[key], value)):
+                unflagged_wrong.append(f"{traits}: {key} loaded {value}, printed {golden.get(key)}")
+    assert not unflagged_wrong, "\n".join(unflagged_wrong)
+
+
+def test_scanned_values_record_ocr_and_their_confidence(scans_db):
+    for scan in SCANS:
+        loaded = _loaded(scans_db, scan)
+        assert loaded
+        assert {match_kind for _, _, match_kind, _ in loaded.values()} == {"ocr"}
+        assert all(confidence is not None and 0 <= confidence <= 1 for *_, confidence in loaded.values())
+        # a cell read with low confidence is always under review
+        assert all(needs_review for _, needs_review, _, confidence in loaded.values() if confidence < MIN_CONFIDENCE)
+
+
+def _observation(**changes) -> Observation:
+    base = dict(region_code="320100", harmonised_code="320100", region_name="南京", province_code="320000",
+                year=2008, indicator="gdp", scope="city_total", value=100.0, unit="CNY", value_as_printed="100",
+                unit_as_printed="元", source_file="s.pdf", source_sha256="x", page=1, sheet=None,
+                table_title="t", row_label="南 京", column_label="c", match_kind="ocr", row=5, column=2, edition=None,
+                ocr_confidence=0.999)
+    return Observation(**{**base, **changes})
+
+
+def _confident(observations):
+    return {i: 0.999 for i in range(len(observations))}
+
+
+def test_urban_districts_above_the_whole_city_are_both_reviewed():
+    rows = [_observation(value=100.0), _observation(scope="urban_districts", value=1000.0, column=3)]
+    checked = review_reasons(rows, [], _confident(rows))
+    assert [o.needs_review for o in checked] == [True, True]
+    assert "市辖区" in checked[1].review_reasons
+
+
+def test_cities_that_do_not_add_up_to_their_province_total_are_reviewed():
+    rows = [_observation(value=60.0), _observation(region_code="320200", value=30.0, row=6)]
+    total = Aggregate("s.pdf", 1, None, 4, "江苏省", "320000", "t", 2008, "gdp", "city_total", 96.0)
+    assert all(o.needs_review for o in review_reasons(rows, [total], _confident(rows)))
+    adds_up = Aggregate("s.pdf", 1, None, 4, "江苏省", "320000", "t", 2008, "gdp", "city_total", 90.0)
+    assert not any(o.needs_review for o in review_reasons(rows, [adds_up], _confident(rows)))
+    only_some_cities = Aggregate("s.pdf", 1, None, 4, "江苏省", "320000", "t", 2008, "gdp", "city_total", 900.0)
+    assert not any(o.needs_review for o in review_reasons(rows, [only_some_cities], _confident(rows)))
+
+
+def test_a_provisional_indicator_read_off_a_scan_is_checked_for_confidence_only():
+    indicator = "provisional:城市维护建设资金支出"
+    rows = [_observation(indicator=indicator, value=100.0),
+            _observation(indicator=indicator, scope="urban_districts", value=1000.0, column=3)]
+    total = Aggregate("s.pdf", 1, None, 4, "江苏省", "320000", "t", 2008, indicator, "city_total", 5.0)
+    assert not any(o.needs_review for o in review_reasons(rows, [total], _confident(rows)))
+
+
+def test_a_per_capita_value_far_from_total_over_population_is_reviewed():
+    rows = [_observation(value=1e9), _observation(indicator="population", value=1e4, column=3),
+            _observation(indicator="gdp_per_capita", value=1e6, column=4)]
+    assert all(o.needs_review for o in review_reasons(rows, [], _confident(rows)))
+    rows[2] = _observation(indicator="gdp_per_capita", value=1.1e5, column=4)
+    assert not any(o.needs_review for o in review_reasons(rows, [], _confident(rows)))
+
+
+def test_a_low_confidence_value_is_reviewed_and_a_text_layer_value_never_is():
+    rows = [_observation(), _observation(match_kind="exact", ocr_confidence=None, column=3)]
+    checked = review_reasons(rows, [], {0: MIN_CONFIDENCE - 0.01})
+    assert [o.needs_review for o in checked] == [True, False]
+    assert "confidence" in checked[0].review_reasons
+
+
+def test_a_tenfold_jump_against_the_same_citys_other_years_is_reviewed(scans_db, tmp_path):
+    db = tmp_path / "jump.duckdb"
+    shutil.copy(scans_db, db)
+    with Warehouse(db) as warehouse:
+        (name, sha256, region, indicator, scope, year), = warehouse.con.execute(
+            "SELECT source_file, source_sha256, region_code, indicator, scope, year FROM observations "
+            "WHERE NOT needs_review AND value > 0 ORDER BY source_file, region_code, indicator LIMIT 1").fetchall()
+        # the same city a year later, printed ten times smaller, from a text layer
+        warehouse.con.execute(
+            "INSERT INTO observations SELECT * REPLACE (year + 1 AS year, value / 10 AS value, "
+            "'neighbour.pdf' AS source_file, 'exact' AS match_kind) FROM observations "
+            "WHERE source_file = ? AND region_code = ? AND indicator = ? AND scope = ?",
+            [name, region, indicator, scope])
+        warehouse._flag_jumps(sha256)
+        needs_review, reasons = warehouse.con.execute(
+            "SELECT needs_review, review_reasons FROM observations WHERE source_file = ? AND region_code = ? "
+            "AND indicator = ? AND scope = ?", [name, region, indicator, scope]).fetchone()
+    assert needs_review and f"{year + 1} " in reasons
+
+
+def _panel_cells(db: Path) -> int:
+    with duckdb.connect(str(db)) as con:
+        return con.execute("SELECT count(*) FROM observations_preferred").fetchone()[0]
+
+
+def test_the_panel_leaves_out_values_under_review_unless_the_researcher_opts_in(scans_db, tmp_path):
+    db = tmp_path / "optin.duckdb"
+    shutil.copy(scans_db, db)
+    with duckdb.connect(str(db)) as con:
+        doubtful, total = con.execute("SELECT count(*) FILTER (WHERE needs_review), count(*) FROM observations"
+                                      ).fetchone()
+    assert doubtful > 0
+    assert _panel_cells(db) == total - doubtful
+    with duckdb.connect(str(db)) as con:
+        con.execute("INSERT OR REPLACE INTO settings VALUES ('include_needs_review', 'true')")
+    assert _panel_cells(db) == total
+
+
+def test_a_reviewed_value_survives_re_ingesting_its_scan(scans_db, tmp_path):
+    db = tmp_path / "review.duckdb"
+    shutil.copy(scans_db, db)
+    runner = CliRunner()
+    review_csv = tmp_path / "review" / "cells.csv"
+    exported = runner.invoke(main, ["review", "export", str(review_csv), "--db", str(db)])
+    assert exported.exit_code == 0, exported.output
+    with review_csv.open(encoding="utf-8") as handle:
+        cells = list(csv.DictReader(handle))
+    assert cells and all((review_csv.parent / cell["crop"]).stat().st_size > 100 for cell in cells)
+    edited = next(cell for cell in cells if cell["unit_as_printed"] == "万元")
+    edited["corrected"] = "123456"
+    with review_csv.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(cells[0]))
+        writer.writeheader()
+        writer.writerows(cells)
+    applied = runner.invoke(main, ["review", "apply", str(review_csv), "--db", str(db)])
+    assert applied.exit_code == 0, applied.output
+
+    def stored():
+        with duckdb.connect(str(db), read_only=True) as con:
+            return con.execute(
+                'SELECT value, value_as_printed, match_kind, needs_review FROM observations WHERE source_sha256 = ? '
+                'AND page = ? AND "row" = ? AND "column" = ?',
+                [edited["source_sha256"], int(edited["page"]), int(edited["row"]), int(edited["column"])]).fetchall()
+
+    assert stored() == [(1234560000.0, "123456", "reviewed", False)]
+    # re-ingest: drop the file's load so that it is read (and OCR'd) again from scratch
+    with duckdb.connect(str(db)) as con:
+        con.execute("DELETE FROM sources WHERE source_file = ?", [edited["source_file"]])
+    summary = ingest([FIXTURES / "scans" / edited["source_file"]], db, ExtractOptions(ocr=True), jobs=1)
+    assert [f.status for f in summary.files] == ["loaded"]
+    assert stored() == [(1234560000.0, "123456", "reviewed", False)]
+
+
+def test_a_correction_that_is_not_a_number_is_refused_with_its_line(tmp_path):
+    review_csv = tmp_path / "bad.csv"
+    review_csv.write_text("source_sha256,page,row,column,corrected\nx,1,2,3,12o4\n", encoding="utf-8")
+    db = tmp_path / "bad.duckdb"
+    Warehouse(db).close()
+    result = CliRunner().invoke(main, ["review", "apply", str(review_csv), "--db", str(db)])
+    assert result.exit_code != 0
+    assert "line 2" in result.output and "12o4" in result.output and "Traceback" not in result.output
