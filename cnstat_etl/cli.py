@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import itertools
 import json
@@ -11,6 +12,8 @@ from pathlib import Path
 
 import click
 import duckdb
+from rich.console import Console
+from rich.progress import MofNCompleteColumn, Progress
 
 from cnstat_etl.config import default_db_path
 from cnstat_etl.explain import explain_file
@@ -121,6 +124,23 @@ def _show_progress(index: int, total: int, outcome: FileOutcome) -> None:
                    f"{plural(outcome.errors, 'error')}, {plural(outcome.warnings, 'warning')}")
 
 
+@contextlib.contextmanager
+def _progress_bar():
+    """The per-file lines, under a bar of files done while stdout is a terminal (never in a log)."""
+    console = Console()
+    if not console.is_terminal:
+        yield _show_progress
+        return
+    with Progress(*Progress.get_default_columns(), MofNCompleteColumn(), console=console, transient=True) as bar:
+        task = bar.add_task("files", total=None)
+
+        def advance(index: int, total: int, outcome: FileOutcome) -> None:
+            bar.update(task, completed=index, total=total)
+            _show_progress(index, total, outcome)
+
+        yield advance
+
+
 def _tell_waiting(holder: str | None) -> None:
     click.echo(f"waiting for ingest (pid {holder or '?'})…", err=True)
 
@@ -136,17 +156,21 @@ def existing_warehouse(db: Path | None) -> Path:
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @db_option
 @year_options
-@click.option("--jobs", type=int, default=None, help="Worker processes for extraction (default: up to 4).")
+@click.option("--workers", "--jobs", "workers", type=int, default=None,
+              help="Worker processes extracting files (default: the number of cores).")
 @click.option("--vintage", type=int, default=None,
               help="Year whose units the harmonised views use (default: kept; new warehouses take the latest).")
 @click.option("--kind", type=click.Choice(KINDS), default=None,
               help="Read every file as this kind (default: a file whose columns are a firm survey's is one).")
+@click.option("--no-cache", is_flag=True,
+              help="Extract every file again instead of reading its tables from cache/ beside the warehouse.")
 @ocr_option
-def ingest_command(paths, db, year, edition, jobs, vintage, kind, ocr):
+def ingest_command(paths, db, year, edition, workers, vintage, kind, no_cache, ocr):
     """Ingest files and folders (the bundled samples when no PATH is given)."""
     db = db or default_db_path()
-    summary = ingest(list(paths) or None, db, ExtractOptions(year=year, edition=edition, ocr=ocr), jobs,
-                     _show_progress, vintage, kind)
+    with _progress_bar() as advance:
+        summary = ingest(list(paths) or None, db, ExtractOptions(year=year, edition=edition, ocr=ocr), workers,
+                         advance, vintage, kind, use_cache=not no_cache)
     counts = ", ".join(f"{summary.count(status)} {word}" for status, word in STATUS_WORDS.items())
     click.echo(f"{plural(len(summary.files), 'file')}: {counts}; {plural(summary.tables, 'table')}, "
                f"{plural(summary.values, 'value')}, {plural(summary.unresolved, 'unresolved row')}, "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import hashlib
 import importlib.resources
 import os
 import sys
@@ -39,6 +40,19 @@ CHECKOUT = Path(__file__).resolve().parents[1]
 SAMPLES_DIR = CHECKOUT / "tests" / "fixtures" / "sources"
 IN_CHECKOUT = (CHECKOUT / "pyproject.toml").is_file() and WAREHOUSE_DIR == CHECKOUT / "warehouse"
 DEFAULT_DB = WAREHOUSE_DIR / "cnstat.duckdb" if IN_CHECKOUT else Path("cnstat.duckdb")
+
+
+def default_cache_dir(db_path: Path) -> Path:
+    """Where `cnstat ingest` keeps extracted tables: cache/ beside the warehouse file."""
+    return Path(db_path).parent / "cache"
+
+
+def mappings_fingerprint() -> str:
+    """A digest of every file in mappings/: a warehouse harmonised under another one is harmonised again."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in MAPPINGS_DIR.rglob("*") if p.is_file() and p.suffix not in (".py", ".pyc")):
+        digest.update(str(path.relative_to(MAPPINGS_DIR)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
 
 
 def default_db_path() -> Path:

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from cnstat_etl.config import bundled_samples
-from cnstat_etl.extract import FORMATS_BY_SUFFIX, ExtractOptions, extract_file, file_sha256
+from cnstat_etl.config import bundled_samples, default_cache_dir, mappings_fingerprint
+from cnstat_etl.extract import FORMATS_BY_SUFFIX, ExtractOptions, file_sha256
+from cnstat_etl.extract.cache import extract_cached
 from cnstat_etl.extract.firms import FIRM_SUFFIXES, looks_like_firm_file
 from cnstat_etl.harmonise import HarmonisedFile, harmonise, harmonisation_rows, reference_tables
 from cnstat_etl.harmonise.regions import history_years, last_year
@@ -93,9 +94,10 @@ def source_files(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-def extract_and_harmonise(path: Path, options: ExtractOptions) -> tuple[ExtractResult, HarmonisedFile]:
+def extract_and_harmonise(path: Path, options: ExtractOptions, cache_dir: Path | None = None
+                          ) -> tuple[ExtractResult, HarmonisedFile]:
     """The work for one file that needs no warehouse: safe to run in another process."""
-    extracted = extract_file(path, options)
+    extracted = extract_cached(path, options, cache_dir)
     if extracted.failed:
         return extracted, HarmonisedFile()
     try:
@@ -106,19 +108,20 @@ def extract_and_harmonise(path: Path, options: ExtractOptions) -> tuple[ExtractR
         return extracted, HarmonisedFile()
 
 
-def _results(paths: list[Path], options: ExtractOptions, jobs: int
+def _results(paths: list[Path], options: ExtractOptions, jobs: int, cache_dir: Path | None
              ) -> Iterator[tuple[Path, tuple[ExtractResult, HarmonisedFile]]]:
     if jobs <= 1 or len(paths) <= 1:
         for path in paths:
-            yield path, extract_and_harmonise(path, options)
+            yield path, extract_and_harmonise(path, options, cache_dir)
         return
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        yield from zip(paths, pool.map(extract_and_harmonise, paths, [options] * len(paths)))
+        yield from zip(paths, pool.map(extract_and_harmonise, paths, [options] * len(paths),
+                                       [cache_dir] * len(paths)))
 
 
 def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions = ExtractOptions(),
            jobs: int | None = None, on_file: Callable[[int, int, FileOutcome], None] | None = None,
-           vintage: int | None = None, kind: str | None = None) -> IngestSummary:
+           vintage: int | None = None, kind: str | None = None, use_cache: bool = True) -> IngestSummary:
     """Ingest files and folders (the bundled samples when none are given) into the warehouse at db_path.
 
     Extraction and harmonisation run with the warehouse closed; it is opened only to load one file at a
@@ -128,6 +131,9 @@ def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions 
     `vintage` is the year whose units the harmonised views use; by default the warehouse keeps the one it
     has, and a new warehouse takes the latest year of the code history. `kind` "firms" reads every file as a
     firm-survey file, "yearbook" none; by default a file is a firm file when its columns say so.
+
+    Extracted files are cached beside the warehouse (`default_cache_dir`; `use_cache` False re-reads every
+    file). A file loaded before under other mappings/ is harmonised again, from the cache when it is there.
     """
     if vintage is not None and vintage not in history_years():
         raise ValueError(f"vintage {vintage} is outside the code history {history_years()[0]}-{history_years()[-1]}")
@@ -138,6 +144,8 @@ def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions 
             warehouse.replace_table(table, frame)
         warehouse.create_researcher_relations()
         by_path, loaded = warehouse.source_states()
+        fingerprint = mappings_fingerprint()
+        stale = warehouse.harmonised_otherwise(fingerprint)
     pending: list[tuple[Path, str, str]] = []
     duplicates: list[tuple[Path, str, str]] = []  # recorded once the copy they repeat has loaded
     for path in files:
@@ -146,7 +154,8 @@ def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions 
             sha256 = file_sha256(path) if path.is_file() else ""
         except OSError:
             sha256 = ""  # extraction reports why it cannot be read
-        if sha256 and by_path.get(key) in ((sha256, "loaded"), (sha256, "duplicate"), (sha256, "skipped")):
+        if (sha256 and by_path.get(key) in ((sha256, "loaded"), (sha256, "duplicate"), (sha256, "skipped"))
+                and key not in stale):
             _record(summary, FileOutcome(path, "unchanged", reason="already loaded"), len(files), on_file)
         elif sha256 and loaded.get(sha256, key) != key:
             duplicates.append((path, key, sha256))
@@ -158,13 +167,14 @@ def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions 
     pending = [item for item in pending if item not in firm_files]
     for path, key, sha256 in firm_files:
         with Warehouse(db_path, wait=_quietly, apply_schema=False) as warehouse:
-            outcome = _load_firms(warehouse, path, key, sha256, options.year)
+            outcome = _load_firms(warehouse, path, key, sha256, options.year, fingerprint)
         _record(summary, outcome, len(files), on_file)
-    results = _results([path for path, _, _ in pending], options, jobs or min(4, os.cpu_count() or 1))
+    results = _results([path for path, _, _ in pending], options, jobs or os.cpu_count() or 1,
+                       default_cache_dir(db_path) if use_cache else None)
     for (path, key, sha256), (_, (extracted, harmonised)) in zip(pending, results):
         sha256 = sha256 or extracted.source_sha256
         with Warehouse(db_path, wait=_quietly, apply_schema=False) as warehouse:
-            warehouse.load_file(key, sha256, extracted, harmonised)
+            warehouse.load_file(key, sha256, extracted, harmonised, fingerprint)
         _record(summary, _outcome(path, extracted, harmonised, by_path.get(key), sha256), len(files), on_file)
     for path, key, sha256 in duplicates:
         with Warehouse(db_path, wait=_quietly, apply_schema=False) as warehouse:
@@ -179,9 +189,11 @@ def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions 
     return summary
 
 
-def _load_firms(warehouse: Warehouse, path: Path, key: str, sha256: str, year: int | None) -> FileOutcome:
-    """Firm files stream straight into the warehouse (no worker process: a year is too big to pass along)."""
-    loaded = load_firm_file(warehouse, path, key, sha256, year)
+def _load_firms(warehouse: Warehouse, path: Path, key: str, sha256: str, year: int | None,
+                harmonised_with: str) -> FileOutcome:
+    """Firm files stream straight into the warehouse (no worker process: a year is too big to pass along;
+    nor through the cache: after a change in mappings/ they are read again)."""
+    loaded = load_firm_file(warehouse, path, key, sha256, year, harmonised_with)
     errors = sum(1 for p in loaded.problems if p.severity == "error")
     return FileOutcome(path, "failed" if loaded.failure_reason else "loaded", warnings=len(loaded.problems) - errors,
                        errors=errors, reason=loaded.failure_reason, firms=loaded.firms,

@@ -43,6 +43,9 @@ CREATE TABLE IF NOT EXISTS observations (
 -- What the source is: yearbook / nbs / census / researcher_panel (code_list for a skipped one). The
 -- panel prefers them in that order (views.sql observations_preferred).
 ALTER TABLE sources ADD COLUMN IF NOT EXISTS kind VARCHAR;
+-- The digest of mappings/ a file was harmonised under (config.mappings_fingerprint); another one means
+-- the next ingest of the file harmonises it again, from the cache of extracted tables.
+ALTER TABLE sources ADD COLUMN IF NOT EXISTS harmonised_with VARCHAR;
 
 -- Warehouses made before the edition column existed get it here.
 ALTER TABLE observations ADD COLUMN IF NOT EXISTS edition INTEGER;

@@ -183,9 +183,10 @@ def _replace_rows(warehouse: Warehouse, source_path: str, year: int) -> list[str
 
 
 def load_firm_file(warehouse: Warehouse, path: Path, source_path: str, sha256: str,
-                   year: int | None = None) -> FirmFileResult:
+                   year: int | None = None, harmonised_with: str | None = None) -> FirmFileResult:
     """Load one firm file read from `source_path` (absolute, its identity with the content hash `sha256`);
-    a file that cannot be read is recorded as failed with a one-line reason."""
+    a file that cannot be read is recorded as failed with a one-line reason. `harmonised_with` is the
+    digest of the mappings/ it is placed under (see `Warehouse.harmonised_otherwise`)."""
     path = Path(path)
     result = FirmFileResult()
     try:
@@ -237,7 +238,8 @@ def load_firm_file(warehouse: Warehouse, path: Path, source_path: str, sha256: s
         warehouse._insert("sources", [{
             "source_file": path.name, "source_sha256": sha256, "source_path": source_path,
             "file_format": f"firms-{layout.file_format}", "status": "loaded", "values_loaded": result.firms_placed,
-            "problems": len(result.problems), "loaded_at": datetime.now(timezone.utc).replace(tzinfo=None)}])
+            "problems": len(result.problems), "loaded_at": datetime.now(timezone.utc).replace(tzinfo=None),
+            "harmonised_with": harmonised_with}])
         con.execute("DROP TABLE firm_stage")
         con.execute("DROP TABLE firm_placement")
         con.execute("COMMIT")

@@ -102,7 +102,14 @@ class Warehouse:
                 loaded.setdefault(sha256, path)
         return by_path, loaded
 
-    def load_file(self, source_path: str, sha256: str, extracted: ExtractResult, harmonised: HarmonisedFile) -> None:
+    def harmonised_otherwise(self, fingerprint: str) -> set[str]:
+        """Paths of the files loaded (or skipped) under mappings other than `fingerprint`."""
+        return {path for (path,) in self.con.execute(
+            "SELECT source_path FROM sources WHERE status IN ('loaded', 'skipped') "
+            "AND harmonised_with IS DISTINCT FROM ?", [fingerprint]).fetchall()}
+
+    def load_file(self, source_path: str, sha256: str, extracted: ExtractResult, harmonised: HarmonisedFile,
+                  harmonised_with: str | None = None) -> None:
         """Load one file read from `source_path` (absolute) with content `sha256`, atomically.
 
         Its rows replace those of the same content loaded before (a re-run) and, once no other path holds
@@ -139,7 +146,7 @@ class Warehouse:
                      "pages": ",".join(map(str, t.pages)) or None}
                     for t in extracted.tables], source_sha256=sha256)
                 self._set_source(source_path, sha256, extracted, "skipped" if extracted.skipped else "loaded",
-                                 len(harmonised.observations), len(problems))
+                                 len(harmonised.observations), len(problems), harmonised_with)
                 if earlier and earlier != sha256:
                     self._drop_unreferenced(earlier)
             self.con.execute("COMMIT")
@@ -231,13 +238,13 @@ class Warehouse:
             self.con.execute(f"DELETE FROM {table} WHERE source_sha256 = ?", [sha256])
 
     def _set_source(self, source_path: str, sha256: str, extracted: ExtractResult, status: str, values: int,
-                    problems: int) -> None:
+                    problems: int, harmonised_with: str | None = None) -> None:
         self.con.execute("DELETE FROM sources WHERE source_path = ?", [source_path])
         self._insert("sources", [{
             "source_file": extracted.source_file, "source_sha256": sha256,
             "source_path": source_path, "file_format": extracted.file_format, "status": status,
             "kind": extracted.source_kind,
-            "values_loaded": values, "problems": problems, "loaded_at": _now(),
+            "values_loaded": values, "problems": problems, "loaded_at": _now(), "harmonised_with": harmonised_with,
         }])
 
     def _insert(self, table: str, records: list | pd.DataFrame, **constants) -> None:
