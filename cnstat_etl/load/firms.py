@@ -201,50 +201,48 @@ def load_firm_file(warehouse: Warehouse, path: Path, source_path: str, sha256: s
     result.problems += [Problem("missing_column", f"no column {m.name!r} ({m.field}) for {layout.year}: "
                                 "its sums are not loaded", path.name) for m in layout.absent]
     con = warehouse.con
-    con.execute("BEGIN TRANSACTION")
     try:
-        _stage(warehouse, layout, factors)
-        _placements(warehouse, layout.year)
-        replaced = _replace_rows(warehouse, source_path, layout.year)
-        result.problems += [Problem("replaced_file", f"replaces {name}, the firm file loaded for {layout.year}",
-                                    path.name) for name in replaced]
-        fields = set(layout.columns)
-        con.execute(_totals_sql(layout.year, fields), [source_path])
-        con.execute(f"""
-            INSERT INTO firm_unplaced
-            SELECT ?, {layout.year}, s."row", s.firm_id, s.region_code, p.reason, s.sales
-            FROM firm_stage s JOIN firm_placement p ON p.code IS NOT DISTINCT FROM s.region_code
-            WHERE p.city IS NULL""", [source_path])
-        con.execute(f"""
-            INSERT INTO firm_codes
-            SELECT ?, {layout.year}, p.code, p.city, p.how, p.reason, count(*)
-            FROM firm_stage s JOIN firm_placement p ON p.code IS NOT DISTINCT FROM s.region_code
-            GROUP BY ALL""", [source_path])
-        counts = con.execute("""
-            SELECT count(*), count(*) FILTER (WHERE p.city IS NOT NULL), coalesce(sum(s.sales), 0),
-                   coalesce(sum(s.sales) FILTER (WHERE p.city IS NOT NULL), 0),
-                   count(*) FILTER (WHERE s.registration_type IS NULL)
-            FROM firm_stage s JOIN firm_placement p ON p.code IS NOT DISTINCT FROM s.region_code""").fetchall()[0]
-        result.firms, result.firms_placed, result.sales, result.sales_placed, untyped = counts
-        if untyped:
-            result.problems.append(Problem("unreadable_code", f"{untyped} firms have no readable registration "
-                                           "type: counted among all firms, in no group", path.name))
-        warehouse._insert("firm_files", [{
-            "source_path": source_path, "year": layout.year, "file_format": layout.file_format,
-            "firms": result.firms, "firms_placed": result.firms_placed, "sales": result.sales,
-            "sales_placed": result.sales_placed,
-            "columns": "; ".join(f"{f}={c}" for f, c in layout.columns.items())}])
-        warehouse._insert("problems", result.problems, source_sha256=sha256, source_path=source_path)
-        warehouse._insert("sources", [{
-            "source_file": path.name, "source_sha256": sha256, "source_path": source_path,
-            "file_format": f"firms-{layout.file_format}", "status": "loaded", "values_loaded": result.firms_placed,
-            "problems": len(result.problems), "loaded_at": datetime.now(timezone.utc).replace(tzinfo=None),
-            "harmonised_with": harmonised_with}])
-        con.execute("DROP TABLE firm_stage")
-        con.execute("DROP TABLE firm_placement")
-        con.execute("COMMIT")
+        with warehouse.transaction():
+            _stage(warehouse, layout, factors)
+            _placements(warehouse, layout.year)
+            replaced = _replace_rows(warehouse, source_path, layout.year)
+            result.problems += [Problem("replaced_file", f"replaces {name}, the firm file loaded for {layout.year}",
+                                        path.name) for name in replaced]
+            fields = set(layout.columns)
+            con.execute(_totals_sql(layout.year, fields), [source_path])
+            con.execute(f"""
+                INSERT INTO firm_unplaced
+                SELECT ?, {layout.year}, s."row", s.firm_id, s.region_code, p.reason, s.sales
+                FROM firm_stage s JOIN firm_placement p ON p.code IS NOT DISTINCT FROM s.region_code
+                WHERE p.city IS NULL""", [source_path])
+            con.execute(f"""
+                INSERT INTO firm_codes
+                SELECT ?, {layout.year}, p.code, p.city, p.how, p.reason, count(*)
+                FROM firm_stage s JOIN firm_placement p ON p.code IS NOT DISTINCT FROM s.region_code
+                GROUP BY ALL""", [source_path])
+            counts = con.execute("""
+                SELECT count(*), count(*) FILTER (WHERE p.city IS NOT NULL), coalesce(sum(s.sales), 0),
+                       coalesce(sum(s.sales) FILTER (WHERE p.city IS NOT NULL), 0),
+                       count(*) FILTER (WHERE s.registration_type IS NULL)
+                FROM firm_stage s JOIN firm_placement p ON p.code IS NOT DISTINCT FROM s.region_code""").fetchall()[0]
+            result.firms, result.firms_placed, result.sales, result.sales_placed, untyped = counts
+            if untyped:
+                result.problems.append(Problem("unreadable_code", f"{untyped} firms have no readable registration "
+                                               "type: counted among all firms, in no group", path.name))
+            warehouse._insert("firm_files", [{
+                "source_path": source_path, "year": layout.year, "file_format": layout.file_format,
+                "firms": result.firms, "firms_placed": result.firms_placed, "sales": result.sales,
+                "sales_placed": result.sales_placed,
+                "columns": "; ".join(f"{f}={c}" for f, c in layout.columns.items())}])
+            warehouse._insert("problems", result.problems, source_sha256=sha256, source_path=source_path)
+            warehouse._insert("sources", [{
+                "source_file": path.name, "source_sha256": sha256, "source_path": source_path,
+                "file_format": f"firms-{layout.file_format}", "status": "loaded", "values_loaded": result.firms_placed,
+                "problems": len(result.problems), "loaded_at": datetime.now(timezone.utc).replace(tzinfo=None),
+                "harmonised_with": harmonised_with}])
+            con.execute("DROP TABLE firm_stage")
+            con.execute("DROP TABLE firm_placement")
     except Exception as error:
-        con.execute("ROLLBACK")
         return _failed(warehouse, path, source_path, sha256, FirmFileResult(year=layout.year),
                        f"{type(error).__name__}: {error}".splitlines()[0])
     return result

@@ -9,9 +9,10 @@ from __future__ import annotations
 import dataclasses
 import re
 import time
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import duckdb
 import pandas as pd
@@ -92,6 +93,17 @@ class Warehouse:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All statements inside commit together or, on any exception, not at all."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
     def source_states(self) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
         """({source_path: (sha256, status)}, {sha256 loaded: the path it was loaded from})."""
         by_path, loaded = {}, {}
@@ -118,8 +130,7 @@ class Warehouse:
         """
         problems = extracted.problems + harmonised.problems
         keys = {"source_sha256": sha256, "source_path": source_path}
-        self.con.execute("BEGIN TRANSACTION")
-        try:
+        with self.transaction():
             earlier = self._sha_at(source_path)
             # What an earlier failed read of this path reported; a loaded content's problems stay with it.
             self.con.execute("DELETE FROM problems WHERE source_path = ? AND source_sha256 NOT IN "
@@ -149,10 +160,6 @@ class Warehouse:
                                  len(harmonised.observations), len(problems), harmonised_with)
                 if earlier and earlier != sha256:
                     self._drop_unreferenced(earlier)
-            self.con.execute("COMMIT")
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
 
     def _flag_jumps(self, sha256: str) -> None:
         """Doubt an OCR value that jumps by JUMP_FACTOR against the same city's undoubted neighbouring years."""
@@ -172,18 +179,13 @@ class Warehouse:
 
     def store_overrides(self, overrides: list[dict]) -> None:
         """Record corrected cells (source_sha256, page, row, column, value_as_printed) and apply them now."""
-        self.con.execute("BEGIN TRANSACTION")
-        try:
+        with self.transaction():
             for override in overrides:
                 self.con.execute('INSERT OR REPLACE INTO review_overrides VALUES (?, ?, ?, ?, ?, ?)',
                                  [override["source_sha256"], override["page"], override["row"], override["column"],
                                   override["value_as_printed"], _now()])
             for sha256 in {override["source_sha256"] for override in overrides}:
                 self._apply_overrides(sha256)
-            self.con.execute("COMMIT")
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
 
     def _apply_overrides(self, sha256: str) -> None:
         """Put the reviewed values of a file over what was read: they survive every re-ingest of it."""
@@ -203,8 +205,7 @@ class Warehouse:
     def record_duplicate(self, source_path: str, sha256: str, loaded_from: str) -> None:
         """`source_path` holds the same bytes as the file loaded from `loaded_from`: its rows are not loaded
         again; the path is listed so that the rows stay while either path holds them."""
-        self.con.execute("BEGIN TRANSACTION")
-        try:
+        with self.transaction():
             earlier = self._sha_at(source_path)
             self.con.execute("DELETE FROM sources WHERE source_path = ?", [source_path])
             self.con.execute(
@@ -213,10 +214,6 @@ class Warehouse:
                 [source_path, Path(source_path).name, _now(), loaded_from])
             if earlier and earlier != sha256:
                 self._drop_unreferenced(earlier)
-            self.con.execute("COMMIT")
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
 
     def _sha_at(self, source_path: str) -> str | None:
         row = self.con.execute("SELECT source_sha256 FROM sources WHERE source_path = ? AND status <> 'failed'",
@@ -271,14 +268,9 @@ class Warehouse:
 
     def replace_table(self, table: str, frame: pd.DataFrame) -> None:
         """Refill a reference table (regions, lineage, indicators, exchange_rates) in one transaction."""
-        self.con.execute("BEGIN TRANSACTION")
-        try:
+        with self.transaction():
             self.con.execute(f"DELETE FROM {table}")
             self._insert(table, frame)
-            self.con.execute("COMMIT")
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
 
     def create_researcher_relations(self) -> None:
         """(Re)create panel, analysis_city and period_means for the indicators now in the warehouse."""
@@ -312,8 +304,7 @@ class Warehouse:
     def store_harmonisation(self, vintage: int, years: list[int], rows: list[dict], vintages: range) -> None:
         """Record the current vintage, the vintages the history allows, and the mapping of `years` onto
         all of them; observations.harmonised_code follows the current vintage."""
-        self.con.execute("BEGIN TRANSACTION")
-        try:
+        with self.transaction():
             self.con.execute("DELETE FROM harmonisation WHERE list_contains(?, year)", [years])
             self._insert("harmonisation", rows)
             for key, value in (("vintage", vintage), ("first_vintage", vintages.start),
@@ -323,10 +314,6 @@ class Warehouse:
                 UPDATE observations o SET harmonised_code = (
                     SELECT CASE WHEN count(*) = 1 THEN min(h.harmonised_code) END FROM harmonisation h
                     WHERE h.region_code = o.region_code AND h.year = o.year AND h.vintage = ?)""", [vintage])
-            self.con.execute("COMMIT")
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
 
     def _columns(self, table: str) -> frozenset[str]:
         if table not in self._column_cache:
