@@ -161,6 +161,11 @@ class RegionResolver:
                 self._alias_chinese[alias.alias].append(alias)
             else:
                 self._alias_latin[latin_key(alias.alias)].append(alias)
+        # A file asks the same few hundred questions thousands of times (each city once per table); an
+        # answer is a pure function of the question and this resolver's lists, so each is worked out once.
+        self._resolutions: dict[tuple[str, int | None, str | None], Resolution] = {}
+        self._provinces: dict[str, str | None] = {}
+        self._targets: dict[tuple[str, int, int | None], tuple[tuple[str, float], ...]] = {}
 
     @classmethod
     def default(cls) -> "RegionResolver":
@@ -192,6 +197,12 @@ class RegionResolver:
         return tiers
 
     def resolve(self, printed_name: str, *, year: int | None, province: str | None = None) -> Resolution:
+        key = (printed_name, year, province)
+        if key not in self._resolutions:
+            self._resolutions[key] = self._resolve(printed_name, year, province)
+        return self._resolutions[key]
+
+    def _resolve(self, printed_name: str, year: int | None, province: str | None) -> Resolution:
         if year is None:
             return _unresolved("no year: the table gives none")
         chinese, latin = split_printed(printed_name)
@@ -350,6 +361,11 @@ class RegionResolver:
     def resolve_province(self, text: str) -> str | None:
         """"江苏省 Jiangsu", "江苏", "Jiangsu", "内蒙", "Nei Mongol", "320000" -> "320000"; None if unknown or
         ambiguous."""
+        if text not in self._provinces:
+            self._provinces[text] = self._resolve_province(text)
+        return self._provinces[text]
+
+    def _resolve_province(self, text: str) -> str | None:
         stripped = unicodedata.normalize("NFKC", text or "").strip()
         if re.fullmatch(r"\d{2}0000", stripped):
             return stripped if stripped in self._by_code else None
@@ -367,8 +383,11 @@ class RegionResolver:
     def harmonised_targets(self, code: str, year: int, vintage: int | None = None) -> list[tuple[str, float]]:
         """Code(s) in force in `vintage` (default: latest list) for unit `code` as it was in `year`;
         weights sum to 1. Empty when the code was not in force in `year`."""
-        shares = regions.successor_shares(code, year, vintage)
-        return sorted(shares.items(), key=lambda item: (-item[1], item[0]))
+        key = (code, year, vintage)
+        if key not in self._targets:
+            shares = regions.successor_shares(code, year, vintage)
+            self._targets[key] = tuple(sorted(shares.items(), key=lambda item: (-item[1], item[0])))
+        return list(self._targets[key])
 
     def lineage_of(self, code: str) -> dict:
         """Names, periods, predecessors and successors of a code, for `cnstat lineage CODE`."""

@@ -71,5 +71,12 @@ def to_base_unit(value: float, printed_unit: str) -> tuple[float, str]:
 
     For a provisional indicator, which has no canonical unit yet. Raises UnknownUnit.
     """
+    magnitude, unit = _base_unit(printed_unit)
+    return float(Decimal(repr(value)) * magnitude), unit
+
+
+@functools.lru_cache(maxsize=4096)
+def _base_unit(printed_unit: str) -> tuple[Decimal, str]:
+    """The printed unit's magnitude and its unit's name (pint formats a unit slowly: once per unit word)."""
     quantity = parse_unit(printed_unit)
-    return float(Decimal(repr(value)) * Decimal(repr(float(quantity.magnitude)))), str(quantity.units)
+    return Decimal(repr(float(quantity.magnitude))), str(quantity.units)
