@@ -13,8 +13,11 @@ import functools
 import hashlib
 import importlib.resources
 import os
+import pickle
 import sys
+import tempfile
 from pathlib import Path
+from typing import Callable, Iterable, TypeVar
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -45,6 +48,50 @@ DEFAULT_DB = WAREHOUSE_DIR / "cnstat.duckdb" if IN_CHECKOUT else Path("cnstat.du
 def default_cache_dir(db_path: Path) -> Path:
     """Where `cnstat ingest` keeps extracted tables: cache/ beside the warehouse file."""
     return Path(db_path).parent / "cache"
+
+
+def user_cache_dir() -> Path:
+    """Where data derived from the project's own files is kept between runs (the code history's periods
+    and lineage, pint's parsed unit definitions): $CNSTAT_CACHE_DIR, else the user's cache folder."""
+    import platformdirs
+
+    return Path(os.environ.get("CNSTAT_CACHE_DIR") or platformdirs.user_cache_dir("cnstat-etl"))
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write a file whole or not at all: a reader never sees half of it."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as f:
+            f.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+Derived = TypeVar("Derived")
+
+
+def derived_once(name: str, inputs: Iterable[Path], derive: Callable[[], Derived]) -> Derived:
+    """`derive()`, kept in the user cache under a digest of `inputs` (data and the code that reads it), so
+    seconds of derivation are paid once per change of them, not once per process. A stored copy that
+    cannot be read back is derived again; a cache that cannot be written only costs the next run the time."""
+    digest = hashlib.sha256(f"python {sys.version_info[:2]}\0".encode())
+    for path in inputs:
+        digest.update(str(path).encode() + b"\0" + Path(path).read_bytes() + b"\0")
+    stored = user_cache_dir() / f"{name}-{digest.hexdigest()[:16]}.pickle"
+    try:
+        return pickle.loads(stored.read_bytes())
+    except Exception:  # absent, damaged or written by other code: derive again
+        pass
+    derived = derive()
+    try:
+        stored.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(stored, pickle.dumps(derived, protocol=pickle.HIGHEST_PROTOCOL))
+    except OSError:
+        pass
+    return derived
 
 
 def mappings_fingerprint() -> str:

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,6 +16,9 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 sys.path.insert(0, str(FIXTURES))  # the generator's truth module, for tests that read it
 GOLDEN = FIXTURES / "golden"
 SHARED_REAL = Path(__file__).resolve().parents[1].parent / "shared" / "real"
+# Derived reference data goes to a folder of this session (the CLI's subprocesses inherit it), not the user's.
+os.environ["CNSTAT_CACHE_DIR"] = tempfile.mkdtemp(prefix="cnstat-user-cache-")
+atexit.register(shutil.rmtree, os.environ["CNSTAT_CACHE_DIR"], ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

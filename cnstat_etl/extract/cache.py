@@ -13,8 +13,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
-import os
-import tempfile
 import types
 import typing
 from pathlib import Path
@@ -102,25 +100,14 @@ def write_entry(cache_dir: Path, name: str, result: ExtractResult, options: Extr
         data = sink.getvalue().to_pybytes()
         path.parent.mkdir(parents=True, exist_ok=True)
         # The digest goes last: until it is in place the entry is a miss, so a killed write is never read.
-        _write_atomically(path, data)
-        _write_atomically(_digest_path(path), hashlib.sha256(data).hexdigest().encode("ascii"))
+        config.write_atomically(path, data)
+        config.write_atomically(_digest_path(path), hashlib.sha256(data).hexdigest().encode("ascii"))
     except (OSError, pa.ArrowException):
         pass
 
 
 def _digest_path(path: Path) -> Path:
     return path.with_suffix(".sha256")
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as f:
-            f.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
 
 
 def _to_arrow(result: ExtractResult) -> pa.Table:

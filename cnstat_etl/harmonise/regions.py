@@ -32,10 +32,11 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from functools import lru_cache
+from pathlib import Path
 
 import pandas as pd
 
-from cnstat_etl.config import MAPPINGS_DIR
+from cnstat_etl.config import MAPPINGS_DIR, derived_once
 
 ADMIN_CODES_DIR = MAPPINGS_DIR / "admin_codes"
 CODE_HISTORY_CSV = ADMIN_CODES_DIR / "yescallop_areacodes" / "result.csv"
@@ -206,9 +207,25 @@ def _history_rows() -> tuple[_HistoryRow, ...]:
     return tuple(sorted(rows, key=lambda r: (r.code, r.start)))
 
 
+# What the periods and lineage are derived from: the history, the pinyin list, the reviewed corrections and
+# this code (and pypinyin's readings: its version goes in the name of the stored copy).
+_DERIVED_FROM = (CODE_HISTORY_CSV, CURRENT_PINYIN_CSV, OVERRIDES_CSV, Path(__file__))
+
+
+def _derived(name: str, derive):
+    from importlib.metadata import version
+
+    return derived_once(f"{name}-pypinyin{version('pypinyin')}", _DERIVED_FROM, derive)
+
+
 @lru_cache(maxsize=1)
 def region_periods() -> tuple[RegionPeriod, ...]:
-    """One period per (code, name, unbroken run); history rows that differ only by parent name are joined."""
+    """One period per (code, name, unbroken run); history rows that differ only by parent name are joined.
+    Derived once per change of what it is derived from (seconds of pinyin), then read back."""
+    return _derived("region_periods", _derive_region_periods)
+
+
+def _derive_region_periods() -> tuple[RegionPeriod, ...]:
     periods: list[RegionPeriod] = []
     for row in _history_rows():
         previous = periods[-1] if periods else None
@@ -384,6 +401,11 @@ def _overrides() -> dict[tuple[str, str, int], dict[str, str]]:
 
 @lru_cache(maxsize=1)
 def lineage_edges() -> tuple[LineageEdge, ...]:
+    """Every lineage edge, oldest first; derived once per change of what it is derived from, then read back."""
+    return _derived("lineage_edges", _derive_lineage_edges)
+
+
+def _derive_lineage_edges() -> tuple[LineageEdge, ...]:
     edges: list[LineageEdge] = []
     for code, periods in _periods_by_code().items():
         for before, after in zip(periods, periods[1:]):

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pint
 
-from cnstat_etl.config import MAPPINGS_DIR
+from cnstat_etl.config import MAPPINGS_DIR, user_cache_dir
 from cnstat_etl.unit_words import UnitSide, UnknownUnit, read_unit
 
 __all__ = ["IncompatibleUnit", "UnknownUnit", "conversion_factor", "parse_unit", "registry", "to_canonical"]
@@ -23,7 +23,11 @@ class IncompatibleUnit(ValueError):
 
 @functools.lru_cache(maxsize=None)
 def registry() -> pint.UnitRegistry:
-    ureg = pint.UnitRegistry()
+    # pint keeps its parsed definitions in the user cache: a second. A cache it cannot write: parsed each time.
+    try:
+        ureg = pint.UnitRegistry(cache_folder=user_cache_dir() / "pint")
+    except OSError:
+        ureg = pint.UnitRegistry()
     ureg.load_definitions(str(MAPPINGS_DIR / "units.txt"))
     return ureg
 

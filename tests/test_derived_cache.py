@@ -1,0 +1,73 @@
+"""Data derived from the project's own files (the code history's periods and lineage) is derived once per
+change of those files and read back after: the copy read back is the one derived, and a change or a
+damaged copy means deriving again, never a stale answer."""
+
+from __future__ import annotations
+
+import pytest
+
+from cnstat_etl import config
+from cnstat_etl.harmonise import regions
+
+
+@pytest.fixture
+def user_cache(tmp_path, monkeypatch):
+    folder = tmp_path / "user_cache"
+    monkeypatch.setenv("CNSTAT_CACHE_DIR", str(folder))
+    return folder
+
+
+def _counted(answer):
+    calls = []
+
+    def derive():
+        calls.append(1)
+        return answer
+
+    return derive, calls
+
+
+def test_the_code_history_read_back_is_the_one_derived_from_the_files(user_cache):
+    periods, edges = regions._derive_region_periods(), regions._derive_lineage_edges()
+    for name, derive, derived in (("region_periods", regions._derive_region_periods, periods),
+                                  ("lineage_edges", regions._derive_lineage_edges, edges)):
+        assert regions._derived(name, derive) == derived  # derived and stored
+        assert len(list(user_cache.glob(f"{name}-*.pickle"))) == 1
+        again, calls = _counted(None)
+        assert regions._derived(name, again) == derived and not calls  # read back, not derived
+
+
+def test_derived_data_is_derived_again_when_an_input_changes(tmp_path, user_cache):
+    source = tmp_path / "history.csv"
+    source.write_text("a,1\n", encoding="utf-8")
+    first, calls = _counted(("a", 1))
+    assert config.derived_once("table", [source], first) == ("a", 1) and len(calls) == 1
+    assert config.derived_once("table", [source], first) == ("a", 1) and len(calls) == 1
+    source.write_text("a,2\n", encoding="utf-8")
+    second, calls = _counted(("a", 2))
+    assert config.derived_once("table", [source], second) == ("a", 2) and len(calls) == 1
+
+
+@pytest.mark.parametrize("damage", [b"", b"not a pickle", None])
+def test_a_damaged_stored_copy_is_derived_again(tmp_path, user_cache, damage):
+    source = tmp_path / "history.csv"
+    source.write_text("a,1\n", encoding="utf-8")
+    derive, calls = _counted({"a": 1})
+    config.derived_once("table", [source], derive)
+    (stored,) = user_cache.glob("table-*.pickle")
+    if damage is None:
+        stored.write_bytes(stored.read_bytes()[:-5])  # cut short
+    else:
+        stored.write_bytes(damage)
+    assert config.derived_once("table", [source], derive) == {"a": 1} and len(calls) == 2
+
+
+def test_a_user_cache_that_cannot_be_written_only_costs_time(tmp_path, monkeypatch):
+    blocked = tmp_path / "a_file"
+    blocked.write_text("", encoding="utf-8")
+    monkeypatch.setenv("CNSTAT_CACHE_DIR", str(blocked / "cache"))  # below a file: cannot be made
+    source = tmp_path / "history.csv"
+    source.write_text("a,1\n", encoding="utf-8")
+    derive, calls = _counted([1, 2])
+    assert config.derived_once("table", [source], derive) == [1, 2]
+    assert config.derived_once("table", [source], derive) == [1, 2] and len(calls) == 2
