@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Provenance:
     """Where one printed value sits in its source file."""
 
@@ -24,7 +24,7 @@ class Provenance:
     column: int  # 1-based column within the table or the sheet
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TableContext:
     """What a table says about all of its values: title, data year, unit line."""
 
@@ -36,7 +36,7 @@ class TableContext:
     edition: int | None = None  # the yearbook edition, where the file or the catalogue says it
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BodyRow:
     """A labelled row of a table's body as printed, in reading order: a place, a heading, a total.
 
@@ -60,7 +60,7 @@ class BodyRow:
     province: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ExtractedValue:
     """One printed number (or missing marker) under a recognised indicator column."""
 
@@ -79,7 +79,7 @@ class ExtractedValue:
     ocr: OcrRead | None = None  # read off a scan: how sure, and where (None: read from a text layer)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OcrRead:
     """How a value was read off a scanned page: the recogniser's lowest confidence over the cell's words,
     and the cell's box in page points (for the review crop)."""
@@ -91,7 +91,7 @@ class OcrRead:
     bottom: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Problem:
     """Something a step could not do, located precisely enough to look at in the source."""
 
@@ -117,7 +117,7 @@ class Problem:
         return ", ".join(parts)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TableReport:
     """One logical table found in a file (a table continued over pages counts once)."""
 
@@ -131,7 +131,7 @@ class TableReport:
     columns_unrecognised: int
 
 
-@dataclass
+@dataclass(slots=True)
 class ExtractResult:
     """Everything one source file yields; a pure function of the file and the extract options."""
 
@@ -166,7 +166,7 @@ FILE_LEVEL_FAILURES = frozenset({"unreadable_file", "no_table", "internal_error"
 NOT_STATISTICAL = "not_statistical"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Observation:
     """One harmonised value: a row of the warehouse's `observations` relation."""
 
@@ -197,7 +197,7 @@ class Observation:
     review_reasons: str | None = None  # why it needs review, "; "-separated
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Aggregate:
     """A total row's value (全 省, a province subtotal): kept to check the places' sum, never a place."""
 
@@ -214,7 +214,7 @@ class Aggregate:
     value: float | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Unresolved:
     """A row whose place could not be decided: kept for review, never guessed."""
 

@@ -75,12 +75,19 @@ def to_base_unit(value: float, printed_unit: str) -> tuple[float, str]:
 
     For a provisional indicator, which has no canonical unit yet. Raises UnknownUnit.
     """
-    magnitude, unit = _base_unit(printed_unit)
+    base = _base_unit(printed_unit)
+    if isinstance(base, str):
+        raise UnknownUnit(base)
+    magnitude, unit = base
     return float(Decimal(repr(value)) * magnitude), unit
 
 
 @functools.lru_cache(maxsize=4096)
-def _base_unit(printed_unit: str) -> tuple[Decimal, str]:
-    """The printed unit's magnitude and its unit's name (pint formats a unit slowly: once per unit word)."""
-    quantity = parse_unit(printed_unit)
+def _base_unit(printed_unit: str) -> tuple[Decimal, str] | str:
+    """The printed unit's magnitude and its unit's name, or why it is unknown: worked out once per unit word
+    (pint formats a unit slowly, and a provisional column repeats an unknown word in every cell)."""
+    try:
+        quantity = parse_unit(printed_unit)
+    except UnknownUnit as error:
+        return str(error)
     return Decimal(repr(float(quantity.magnitude))), str(quantity.units)

@@ -33,6 +33,8 @@ PER_FILE_TABLES = ("observations", "aggregates", "unresolved", "extracted_tables
 # An OCR value this many times above or below the same city's value in a neighbouring year is doubted
 # (a digit dropped or doubled by the recogniser); neighbouring means at most JUMP_YEARS years apart.
 JUMP_FACTOR, JUMP_YEARS = 5, 2
+# Records handed to DuckDB per frame: memory for one frame, not for a whole book's rows.
+INSERT_BATCH = 5_000
 
 
 def _now() -> datetime:
@@ -245,19 +247,26 @@ class Warehouse:
         }])
 
     def _insert(self, table: str, records: list | pd.DataFrame, **constants) -> None:
-        """Insert records (a DataFrame, or dicts or dataclasses), each with the `constants` columns added."""
-        if not len(records):
+        """Insert records (a DataFrame, or dicts or dataclasses), each with the `constants` columns added.
+        A long list goes in INSERT_BATCH records at a time: a book's rows are never one frame."""
+        if isinstance(records, pd.DataFrame):
+            self._insert_frame(table, records, constants)
+            return
+        for start in range(0, len(records), INSERT_BATCH):
+            batch = records[start:start + INSERT_BATCH]
+            if dataclasses.is_dataclass(batch[0]):
+                # column by column, only the table's columns: no dict per record (asdict deep-copies each one)
+                columns = self._columns(table)
+                frame = pd.DataFrame({f.name: [getattr(r, f.name) for r in batch]
+                                      for f in dataclasses.fields(batch[0]) if f.name in columns})
+            else:
+                frame = pd.DataFrame(batch)
+            self._insert_frame(table, frame, constants)
+
+    def _insert_frame(self, table: str, frame: pd.DataFrame, constants: dict) -> None:
+        if not len(frame):
             return
         columns = self._columns(table)
-        if isinstance(records, pd.DataFrame):
-            frame = records
-        elif dataclasses.is_dataclass(records[0]):
-            # column by column, only the table's columns: no dict per record (asdict deep-copies each one;
-            # a 1,600-page book holds some 70,000 observations)
-            frame = pd.DataFrame({f.name: [getattr(r, f.name) for r in records]
-                                  for f in dataclasses.fields(records[0]) if f.name in columns})
-        else:
-            frame = pd.DataFrame(records)
         frame = frame.assign(**constants)
         frame = frame[[c for c in frame.columns if c in columns]]
         self.con.register("incoming", frame)
