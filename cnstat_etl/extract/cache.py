@@ -35,6 +35,9 @@ _EXTRACT_CODE = ("extract/*.py", "indicators.py", "unit_words.py", "text.py", "m
 _EXTRACT_MAPPINGS = ("indicators.csv", "header_variants.csv", "unit_words.csv", "source_editions.csv",
                      "sources/*.toml")
 
+# Records made from the cache's columns at a time.
+_READ_BATCH = 10_000
+
 _RECORD_LISTS = {"values": ExtractedValue, "rows": BodyRow, "tables": TableReport, "problems": Problem}
 
 
@@ -85,7 +88,8 @@ def read_entry(cache_dir: Path, name: str, sha256: str, options: ExtractOptions)
         data = path.read_bytes()
         if hashlib.sha256(data).hexdigest() != _digest_path(path).read_text(encoding="ascii").strip():
             return None
-        result = _from_arrow(pq.read_table(pa.BufferReader(data)))
+        # One thread, no dataset layer: a fraction of read_table's peak memory for a file's one row.
+        result = _from_arrow(pq.ParquetFile(pa.BufferReader(data)).read(use_threads=False))
     except Exception:  # missing, unreadable or not what this code wrote: extract again
         return None
     return result if result.source_sha256 == sha256 else None
@@ -142,21 +146,35 @@ def _from_arrow(table: pa.Table) -> ExtractResult:
     result = ExtractResult(row["source_file"].as_py(), row["source_sha256"].as_py(), row["file_format"].as_py(),
                            source_kind=row["source_kind"].as_py())
     for name, cls in _RECORD_LISTS.items():
-        setattr(result, name, _records(row[name].values, cls))
+        structs = row[name].values
+        # A slice at a time: the columns in Python are a slice's, not a book's.
+        setattr(result, name, [record for start in range(0, len(structs), _READ_BATCH)
+                               for record in _records(structs.slice(start, _READ_BATCH), cls)])
     return result
 
 
-def _records(structs: pa.StructArray, cls: type) -> list:
+def _records(structs: pa.StructArray, cls: type, shared: bool = False) -> list:
+    """The records of a column of structs. Text repeated down a column (a file name, a unit) is one string,
+    and with `shared` equal records (a table's context) are one record: a 1,600-page book's values
+    would otherwise hold a copy of each per value."""
     hints = typing.get_type_hints(cls)
     columns = []
     for f in dataclasses.fields(cls):
         hint = hints[f.name]
+        column = structs.field(f.name)
         if _record_class(hint):
-            nested = structs.field(f.name)
             columns.append([record if present else None for record, present
-                            in zip(_records(nested, _record_class(hint)), nested.is_valid().to_pylist())])
+                            in zip(_records(column, _record_class(hint), shared=True),
+                                   column.is_valid().to_pylist())])
         elif typing.get_origin(hint) is tuple:
-            columns.append([tuple(item) for item in structs.field(f.name).to_pylist()])
+            columns.append([tuple(item) for item in column.to_pylist()])
+        elif pa.types.is_string(column.type):
+            encoded = column.dictionary_encode()
+            distinct = encoded.dictionary.to_pylist()
+            columns.append([None if index is None else distinct[index] for index in encoded.indices.to_pylist()])
         else:
-            columns.append(structs.field(f.name).to_pylist())
-    return [cls(*fields) for fields in zip(*columns)] if columns else []
+            columns.append(column.to_pylist())
+    if not shared:
+        return [cls(*fields) for fields in zip(*columns)]
+    made: dict[tuple, object] = {}
+    return [made.get(fields) or made.setdefault(fields, cls(*fields)) for fields in zip(*columns)]
