@@ -53,6 +53,9 @@ class PdfiumError(Exception):
         super().__init__(message)
         self.encrypted = encrypted
 
+    def __reduce__(self):  # raised in a worker process, it comes back whole
+        return PdfiumError, (str(self), self.encrypted)
+
 
 def page_count(path: Path) -> int:
     document = _open(path)
