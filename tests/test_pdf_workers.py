@@ -48,7 +48,7 @@ def serial(book):
 @pytest.mark.parametrize("workers", [2, 3, 5, 99])  # 99: a run per page
 def test_pages_read_in_workers_give_the_serial_read(book, serial, monkeypatch, workers):
     path, pages = book
-    monkeypatch.setattr(pdf, "PAGES_PER_WORKER", 1)  # split even this short book
+    monkeypatch.setattr(pdf, "PAGES_PER_RUN", 1)  # split even this short book
     runs = pdf.page_runs(1, pages, workers)
     assert len(runs) > 1 and [page for start, end in runs for page in range(start, end + 1)] == list(range(1, pages + 1))
     parallel = extract_file(path, workers=workers)
@@ -60,11 +60,13 @@ def test_pages_read_in_workers_give_the_serial_read(book, serial, monkeypatch, w
 
 def test_workers_read_only_the_pages_asked_for(book, monkeypatch):
     path, pages = book
-    monkeypatch.setattr(pdf, "PAGES_PER_WORKER", 1)
+    monkeypatch.setattr(pdf, "PAGES_PER_RUN", 1)
     options = pdf.ExtractOptions(pages=(3, pages - 2))
     assert extract_file(path, options, workers=3).values == extract_file(path, options).values
 
 
 def test_a_short_file_is_read_in_one_run():
-    assert pdf.page_runs(1, 2 * pdf.PAGES_PER_WORKER - 1, workers=8) == [(1, 2 * pdf.PAGES_PER_WORKER - 1)]
-    assert len(pdf.page_runs(1, 405, workers=8)) == 8
+    short = 2 * pdf.PAGES_PER_RUN - 1
+    assert pdf.page_runs(1, short, workers=8) == [(1, short)]
+    assert pdf.page_runs(1, 405, workers=1) == [(1, 405)]
+    assert len(pdf.page_runs(1, 405, workers=2)) == 2 * pdf.RUNS_PER_WORKER

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from itertools import islice
 from operator import itemgetter
@@ -92,12 +93,15 @@ class PageGeometry:
 
 
 # Glyph fields by position (C-level getters: the engine reads a book's few hundred thousand glyphs often)
-_X0, _TOP, _BOTTOM, _SIZE = (itemgetter(Glyph._fields.index(name)) for name in ("x0", "top", "bottom", "size"))
+_TEXT, _X0, _TOP, _BOTTOM, _SIZE = (itemgetter(Glyph._fields.index(name))
+                                    for name in ("text", "x0", "top", "bottom", "size"))
 _BASELINE_ORDER = itemgetter(Glyph._fields.index("bottom"), Glyph._fields.index("x0"))
 
 
 def _single_characters(glyphs: list[Glyph]) -> list[Glyph]:
     """Word boxes (OCR) spread into character boxes of equal width, so one tokeniser serves both."""
+    if not glyphs or max(map(len, map(_TEXT, glyphs))) <= 1:
+        return glyphs  # a text layer's characters (told apart in C: a page has a thousand)
     out = []
     for glyph in glyphs:
         text = glyph.text
@@ -111,6 +115,20 @@ def _single_characters(glyphs: list[Glyph]) -> list[Glyph]:
 
 
 # ------------------------------------------------------------------------------------------- phrases
+
+class _once:
+    """A property computed on first use and kept in the instance: `functools.cached_property` without the
+    lock Python 3.11 takes on every first use (the engine asks it of ~100k phrases and lines a book)."""
+
+    def __init__(self, function):
+        self.function, self.name, self.__doc__ = function, function.__name__, function.__doc__
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.function(instance)
+        return value
+
 
 @dataclass
 class Phrase:
@@ -127,11 +145,11 @@ class Phrase:
         return (self.x0 + self.x1) / 2
 
     # A phrase's text never changes once read, and the engine asks these of each phrase many times.
-    @functools.cached_property
+    @_once
     def is_number(self) -> bool:
         return parse_number(self.text).ok and not is_missing(self.text)
 
-    @functools.cached_property
+    @_once
     def is_value(self) -> bool:
         """A number or a missing marker: what a value cell prints."""
         return bool(self.text.strip()) and parse_number(self.text).ok
@@ -145,16 +163,16 @@ class Line:
     size: float
 
     # A line's phrases never change once read, and the engine asks these of each line several times.
-    @functools.cached_property
+    @_once
     def text(self) -> str:
         return " ".join(p.text for p in self.phrases)
 
-    @functools.cached_property
+    @_once
     def is_title(self) -> bool:
         """Running header, table number, unit line, 续表, a note: never a header or body row."""
         return _is_title_text(self.text)
 
-    @functools.cached_property
+    @_once
     def is_body(self) -> bool:
         """A label, then value cells, at least one of them a number."""
         phrases = self.phrases
@@ -740,16 +758,19 @@ def _grid(geometry: PageGeometry, band: list[Line], body: list[Line], label_righ
     def row_key(line: Line) -> tuple:
         """Grid row of a line: where vertical rules make cells, the count of rules above it; else the line."""
         if ruled_band if id(line) in band_lines else ruled:
-            return ("ruled", sum(1 for y in cell_rules if top - 1 <= y <= line.top))
+            return ("ruled", max(0, bisect_right(cell_rules, line.top) - bisect_left(cell_rules, top - 1)))
         return ("line", id(line))
 
     all_lines = band + body
     keys: list = []
+    first_row: dict[tuple, int] = {}  # a key's first grid row
+    row_of = {}
     for line in all_lines:
         key = row_key(line)
         if not keys or keys[-1] != key:
             keys.append(key)
-    row_of = {id(line): keys.index(row_key(line)) for line in all_lines}
+            first_row.setdefault(key, len(keys) - 1)
+        row_of[id(line)] = first_row[key]
     width = 1 + len(regions)
     cells = [[""] * width for _ in keys]
     for piece in label_pieces:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import closing
+from operator import attrgetter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -32,7 +33,7 @@ GARBLED_SHARE = 0.05
 
 def page_text_problem(page: PageReading, source: str) -> Problem | None:
     """A per-page reason not to read the page: no text layer, or text that did not decode."""
-    chars = [glyph for glyph in page.geometry.glyphs if glyph.text.strip()]
+    chars = list(filter(str.strip, map(attrgetter("text"), page.geometry.glyphs)))  # the printed ones
     number = page.geometry.number
     if not chars:
         what = "an image only (a scan?)" if page.has_images else "no text"
@@ -150,15 +151,18 @@ def read_page_run(path: Path, options: ExtractOptions, first: int, last: int | N
         yield PageRead(number, None, found, problems, carried, scan, top_lines)
 
 
-# Pages a worker must have before a book is split among processes: a worker's start-up (a process, its
+# Pages a run must have before a book is split among processes: a worker's start-up (a process, its
 # first page's imports and data) costs about what it reads in a few pages, so a short file (the
 # fixtures, a single table) is read in this process.
-PAGES_PER_WORKER = 20
+PAGES_PER_RUN = 10
+# A worker reads this many runs in turn: the tables of the first runs are assembled here while the
+# workers read on, and a worker that finishes early takes the next run.
+RUNS_PER_WORKER = 4
 
 
 def page_reads(path: Path, options: ExtractOptions, first: int, last: int | None, workers: int
                ) -> Iterator[PageRead]:
-    """Pages first..last read in order: in this process, or split into one run of pages per worker.
+    """Pages first..last read in order: in this process, or split into runs of pages read by workers.
 
     A worker reads its run as if nothing were carried into its first page. Where the table before the
     run goes on into it, the run's first pages are read again here with the layout carried in, until the
@@ -175,7 +179,7 @@ def page_reads(path: Path, options: ExtractOptions, first: int, last: int | None
     if len(runs) == 1:
         yield from read_page_run(path, options, first, last)
         return
-    with ProcessPoolExecutor(max_workers=len(runs)) as pool:
+    with ProcessPoolExecutor(max_workers=min(workers, len(runs))) as pool:
         futures = [pool.submit(_read_run, path, options, start, end) for start, end in runs]
         carried = None
         for (start, end), future in zip(runs, futures):
@@ -196,11 +200,12 @@ def page_reads(path: Path, options: ExtractOptions, first: int, last: int | None
 
 
 def page_runs(first: int, last: int, workers: int) -> list[tuple[int, int]]:
-    """Pages first..last as one run (first, last) per worker, in order; one run when there are too few pages."""
-    workers = min(workers, (last - first + 1) // PAGES_PER_WORKER)
-    if workers < 2:
+    """Pages first..last as runs (first, last) in order, RUNS_PER_WORKER a worker, each of PAGES_PER_RUN
+    pages at least; one run when there are too few pages (or one worker)."""
+    runs = min(workers * RUNS_PER_WORKER, (last - first + 1) // PAGES_PER_RUN) if workers > 1 else 1
+    if runs < 2:
         return [(first, last)]
-    size = -(-(last - first + 1) // workers)
+    size = -(-(last - first + 1) // runs)
     return [(start, min(start + size - 1, last)) for start in range(first, last + 1, size)]
 
 
