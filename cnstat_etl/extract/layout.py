@@ -196,21 +196,30 @@ def _is_digit(ch: str) -> bool:
 
 
 def _phrases(chars: list[Glyph]) -> list[Phrase]:
-    runs: list[list[Glyph]] = []
+    """A line's characters (left to right) cut into phrases; each phrase's text is built in the same pass,
+    as `_phrase_of` builds it (a book has a few hundred thousand characters)."""
+    phrases: list[Phrase] = []
+    run: list[Glyph] = []
+    parts: list[str] = []
     previous = None
     for char in chars:
-        if not char.text.strip():
+        text = char.text
+        if not text.strip():
             continue  # padding spaces: the gap they leave decides
-        if previous is None:
-            runs.append([char])
-        else:
+        if previous is not None:
             gap, size = char.x0 - previous.x1, char.size
-            if gap > CELL_GAP * size or (gap > DIGIT_GAP * size and _is_digit(char.text) and _is_digit(previous.text)):
-                runs.append([char])
-            else:
-                runs[-1].append(char)
+            if gap > CELL_GAP * size or (gap > DIGIT_GAP * size and _is_digit(text) and _is_digit(previous.text)):
+                phrases += _cut_trailing_number(Phrase("".join(parts), run[0].x0, run[-1].x1, max(map(_SIZE, run)),
+                                                       run))
+                run, parts = [], []
+            elif gap > WORD_GAP * size:
+                parts.append(" ")
+        run.append(char)
+        parts.append(text)
         previous = char
-    return [piece for run in runs for piece in _cut_trailing_number(_phrase_of(run))]
+    if run:
+        phrases += _cut_trailing_number(Phrase("".join(parts), run[0].x0, run[-1].x1, max(map(_SIZE, run)), run))
+    return phrases
 
 
 def _phrase_of(chars: list[Glyph]) -> Phrase:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ctypes
 import math
-import re
+from collections import deque
 from dataclasses import dataclass
 from itertools import repeat
 from pathlib import Path
@@ -134,7 +134,7 @@ _UNMAPPED = _fast(raw.FPDFText_HasUnicodeMapError, ctypes.c_int, ctypes.c_void_p
 _TEXT_OBJECT = _fast(raw.FPDFText_GetTextObject, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_int)  # 0: none
 _FONT_SIZE = _fast(raw.FPDFText_GetFontSize, ctypes.c_double, ctypes.c_void_p, ctypes.c_int)
 _CHAR_MATRIX = _fast(raw.FPDFText_GetMatrix, ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p)
-_BLANK = re.compile(r"\s")  # str.isspace()'s characters
+_BLANKS = numpy.array([code for code in range(0x3001) if chr(code).isspace()])  # str.isspace()'s characters
 
 
 def _glyphs(page: pdfium.PdfPage, display: Matrix, height: float) -> tuple[list[Glyph], int]:
@@ -156,20 +156,22 @@ def _glyphs(page: pdfium.PdfPage, display: Matrix, height: float) -> tuple[list[
         # All but printable ASCII may be a code with no Unicode map: pdfminer prints it "(cid:NN)", here
         # U+FFFD, either way no cell reads as a number. Blanks (and PDFium's generated line breaks) are
         # no glyphs: the gaps they leave decide.
-        wide = [index for index, char in enumerate(text) if not (" " < char < "\x7f")]
-        unmapped = {index for index, error in zip(wide, map(_UNMAPPED, repeat(address), wide)) if error}
-        unmapped.update(index for index in wide if text[index] == "\ufffd")
-        blank = {match.start() for match in _BLANK.finditer(text)} - unmapped
-        printed = [index for index in range(count) if index not in blank] if blank else list(range(count))
+        codes = numpy.fromiter(map(ord, text), dtype=numpy.uint32, count=count)
+        wide = numpy.flatnonzero((codes <= 0x20) | (codes >= 0x7F))
+        errors = numpy.fromiter(map(_UNMAPPED, repeat(address), wide.tolist()), dtype=numpy.int32, count=len(wide))
+        unmapped = numpy.zeros(count, dtype=bool)
+        unmapped[wide[errors != 0]] = True
+        unmapped |= codes == 0xFFFD
+        printed = numpy.flatnonzero(unmapped | ~numpy.isin(codes, _BLANKS)).tolist()
         if not printed:
-            return [], len(unmapped)
+            return [], int(unmapped.sum())
         chars = list(text)
-        for index in unmapped:
+        for index in numpy.flatnonzero(unmapped).tolist():
             chars[index] = "\ufffd"
         boxes = numpy.empty((len(printed), 4), dtype=numpy.float32)  # left, top, right, bottom (FS_RECTF)
         start = boxes.ctypes.data
-        for _ in map(_LOOSE_BOX, repeat(address), printed, range(start, start + boxes.nbytes, boxes.strides[0])):
-            pass
+        deque(map(_LOOSE_BOX, repeat(address), printed, range(start, start + boxes.nbytes, boxes.strides[0])),
+              maxlen=0)  # run in C
         left, top, right, low = boxes.astype(numpy.float64).T
         objects = numpy.fromiter(map(_TEXT_OBJECT, repeat(address), printed), dtype=numpy.uint64, count=len(printed))
         size = _font_sizes(address, printed, objects)
@@ -181,9 +183,9 @@ def _glyphs(page: pdfium.PdfPage, display: Matrix, height: float) -> tuple[list[
             ax, ay = a * left + c * low + e, b * left + d * low + f
             bx, by = a * right + c * top + e, b * right + d * top + f
             x0, x1, bottom = numpy.minimum(ax, bx), numpy.maximum(ax, bx), height - numpy.minimum(ay, by)
-        printed_chars = [chars[index] for index in printed]
+        printed_chars = list(map(chars.__getitem__, printed))
         columns = (printed_chars, x0.tolist(), x1.tolist(), (bottom - size).tolist(), bottom.tolist(), size.tolist())
-        return list(map(tuple.__new__, repeat(Glyph), zip(*columns))), len(unmapped)  # Glyph(*row), built in C
+        return list(map(tuple.__new__, repeat(Glyph), zip(*columns))), int(unmapped.sum())  # Glyph(*row), built in C
     finally:
         textpage.close()
 
