@@ -8,6 +8,8 @@ memory (ru_maxrss) is that run's own. Prints, per book: pages, ingest seconds (w
 included), pdfplumber `extract_tables()` seconds on every page (1x book only, it takes minutes), their ratio
 (the target is at most 0.10) and the peak RSS of the ingest (target: under 500 MB, flat in pages).
 CPU seconds are printed beside wall seconds because a shared machine stretches wall time unevenly.
+A last line gives the extraction alone (`extract_file`, no harmonise or load) of the 1x book, in one
+process and with its pages in the workers.
 """
 
 from __future__ import annotations
@@ -66,6 +68,12 @@ def _ingest(book: Path, workers: int | None) -> dict:
     return {"values": summary.values, "failed": summary.count("failed")}
 
 
+def _extract(book: Path, workers: int | None) -> dict:
+    from cnstat_etl.extract import extract_file
+
+    return {"values": len(extract_file(book, workers=workers or 1).values)}
+
+
 def _pdfplumber(book: Path) -> dict:
     tables = 0
     with pdfplumber.open(book) as pdf:
@@ -77,7 +85,7 @@ def _pdfplumber(book: Path) -> dict:
 def measure(what: str, book: Path, workers: int | None) -> None:
     """One figure in this fresh process; Python start-up and imports are not timed."""
     started, cpu = time.perf_counter(), time.process_time()
-    facts = _ingest(book, workers) if what == "ingest" else _pdfplumber(book)
+    facts = _pdfplumber(book) if what == "pdfplumber" else {"ingest": _ingest, "extract": _extract}[what](book, workers)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     facts.update(seconds=time.perf_counter() - started,
                  cpu=time.process_time() - cpu + children.ru_utime + children.ru_stime,
@@ -106,6 +114,9 @@ def main(book: Path | None) -> None:
                       f"{ours['cpu'] / baseline['cpu']:9.3f}" if name == "1x" else f"{'':12} {'':6} {'':6} {'':9}"
             print(f"{name:8} {book_pages(path):5d} {workers:7d} {ours['seconds']:9.2f} {ours['cpu']:6.2f} {plumber} "
                   f"{ours['values']:7d} {ours['rss_mib']:12.0f} {ours['worker_rss_mib']:10.0f}")
+        alone, spread = run("extract", book, 1), run("extract", book, workers)
+        print(f"extract only, 1x: {alone['seconds']:.2f} s wall ({alone['cpu']:.2f} s CPU) in one process, "
+              f"{spread['seconds']:.2f} s wall ({spread['cpu']:.2f} s CPU) with {workers} workers")
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--measure"]:

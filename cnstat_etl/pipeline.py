@@ -94,10 +94,10 @@ def source_files(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-def extract_and_harmonise(path: Path, options: ExtractOptions, cache_dir: Path | None = None
-                          ) -> tuple[ExtractResult, HarmonisedFile]:
+def extract_and_harmonise(path: Path, options: ExtractOptions, cache_dir: Path | None = None,
+                          page_workers: int = 1) -> tuple[ExtractResult, HarmonisedFile]:
     """The work for one file that needs no warehouse: safe to run in another process."""
-    extracted = extract_cached(path, options, cache_dir)
+    extracted = extract_cached(path, options, cache_dir, page_workers)
     if extracted.failed:
         return extracted, HarmonisedFile()
     try:
@@ -111,8 +111,8 @@ def extract_and_harmonise(path: Path, options: ExtractOptions, cache_dir: Path |
 def _results(paths: list[Path], options: ExtractOptions, jobs: int, cache_dir: Path | None
              ) -> Iterator[tuple[Path, tuple[ExtractResult, HarmonisedFile]]]:
     if jobs <= 1 or len(paths) <= 1:
-        for path in paths:
-            yield path, extract_and_harmonise(path, options, cache_dir)
+        for path in paths:  # a single file: the workers share its pages
+            yield path, extract_and_harmonise(path, options, cache_dir, page_workers=jobs)
         return
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         yield from zip(paths, pool.map(extract_and_harmonise, paths, [options] * len(paths),

@@ -87,8 +87,13 @@ def parse_number(text: str) -> ParsedNumber:
 
 
 def matches_prefix(text: str, prefixes: list[str]) -> bool:
-    squashed = squash(text)
-    return any(squashed.startswith(squash(p)) for p in prefixes if p)
+    return squash(text).startswith(_squashed_prefixes(tuple(prefixes)))
+
+
+@functools.lru_cache(maxsize=None)
+def _squashed_prefixes(prefixes: tuple[str, ...]) -> tuple[str, ...]:
+    """The prefixes squashed, empty ones left out (they would match any text): asked per table row."""
+    return tuple(squash(p) for p in prefixes if p)
 
 
 _MISSING = frozenset(squash(m) for m in layout()["missing_markers"])

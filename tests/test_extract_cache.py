@@ -47,11 +47,11 @@ def _with_alias(tmp_path, monkeypatch):
 def _counting_extract(monkeypatch, *, refuse: bool) -> list[str]:
     read = []
 
-    def extract(path, options=ExtractOptions()):
+    def extract(path, options=ExtractOptions(), **keywords):  # keywords: how many page workers
         if refuse:
             raise AssertionError(f"{path} was read again")
         read.append(Path(path).name)
-        return extract_file(path, options)
+        return extract_file(path, options, **keywords)
 
     monkeypatch.setattr(cache, "extract_file", extract)
     return read

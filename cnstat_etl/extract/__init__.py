@@ -38,19 +38,20 @@ FORMATS_BY_SUFFIX = {".pdf": "pdf", ".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "x
 
 
 def extract_file(path: Path, options: ExtractOptions = ExtractOptions(), seen: list[TableSeen] | None = None,
-                 ) -> ExtractResult:
+                 workers: int = 1) -> ExtractResult:
     """Every value the file prints under a recognised indicator, and every problem met on the way.
 
     Bad input never raises: a file that cannot be read, or holds no table with a recognised indicator,
     comes back failed, with a one-line reason. `seen`, if given, collects a PDF's tables as the layout
-    engine saw them (for `cnstat_etl.explain`).
+    engine saw them (for `cnstat_etl.explain`). `workers` > 1 reads a long PDF's pages in that many
+    processes, with the same result.
     """
     path = Path(path)
     try:
         sha256 = file_sha256(path)
         file_format = sniff_format(path)
         if file_format == "pdf":
-            result = extract_pdf(path, sha256, options, seen)
+            result = extract_pdf(path, sha256, options, seen, workers)
         else:
             grids = read_grids(path)
             result = (read_series(grids, path.name, sha256, file_format, options)

@@ -57,11 +57,12 @@ def parser_version() -> str:
     return digest.hexdigest()[:16]
 
 
-def extract_cached(path: Path, options: ExtractOptions, cache_dir: Path | None) -> ExtractResult:
-    """`extract_file`, answered from the cache in `cache_dir` when it holds this file (None: no cache)."""
+def extract_cached(path: Path, options: ExtractOptions, cache_dir: Path | None, workers: int = 1) -> ExtractResult:
+    """`extract_file` (with `workers` processes for a long PDF's pages), answered from the cache in
+    `cache_dir` when it holds this file (None: no cache)."""
     path = Path(path)
     if cache_dir is None:
-        return extract_file(path, options)
+        return extract_file(path, options, workers=workers)
     try:
         sha256 = file_sha256(path)
     except OSError:
@@ -69,7 +70,7 @@ def extract_cached(path: Path, options: ExtractOptions, cache_dir: Path | None) 
     cached = read_entry(cache_dir, path.name, sha256, options)
     if cached is not None:
         return cached
-    result = extract_file(path, options)
+    result = extract_file(path, options, workers=workers)
     if not result.failed and result.source_sha256 == sha256:
         write_entry(cache_dir, path.name, result, options)
     return result

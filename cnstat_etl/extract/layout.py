@@ -23,14 +23,18 @@ How a page is read:
 
 from __future__ import annotations
 
+import functools
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
+from itertools import islice
+from operator import itemgetter
 from typing import NamedTuple
 
 from cnstat_etl.config import layout
 from cnstat_etl.extract.tables import Block, is_continuation
 from cnstat_etl.model import Problem
-from cnstat_etl.text import fold, is_missing, matches_prefix, parse_number, squash
+from cnstat_etl.text import TEXT_CACHE, fold, is_missing, matches_prefix, parse_number, squash
 
 # Characters farther apart than this many of their own sizes belong to different cells.
 CELL_GAP = 1.5
@@ -48,6 +52,7 @@ HEADER_LEADING = 1.6
 INDENT_STEP = 1.0
 
 _DIGITS = frozenset("0123456789０１２３４５６７８９")
+_TRAILING_NUMBER = re.compile(r"(?<=[\u3400-\u9fffA-Za-z)）])[0-9０-９][0-9０-９,，.．]*\s*$")
 
 
 # ------------------------------------------------------------------------------------- page geometry
@@ -87,8 +92,16 @@ class PageGeometry:
     vertical: list[Segment]
 
 
+# Glyph fields by position (C-level getters: the engine reads a book's few hundred thousand glyphs often)
+_TEXT, _X0, _TOP, _BOTTOM, _SIZE = (itemgetter(Glyph._fields.index(name))
+                                    for name in ("text", "x0", "top", "bottom", "size"))
+_BASELINE_ORDER = itemgetter(Glyph._fields.index("bottom"), Glyph._fields.index("x0"))
+
+
 def _single_characters(glyphs: list[Glyph]) -> list[Glyph]:
     """Word boxes (OCR) spread into character boxes of equal width, so one tokeniser serves both."""
+    if not glyphs or max(map(len, map(_TEXT, glyphs))) <= 1:
+        return glyphs  # a text layer's characters (told apart in C: a page has a thousand)
     out = []
     for glyph in glyphs:
         text = glyph.text
@@ -102,6 +115,20 @@ def _single_characters(glyphs: list[Glyph]) -> list[Glyph]:
 
 
 # ------------------------------------------------------------------------------------------- phrases
+
+class _once:
+    """A property computed on first use and kept in the instance: `functools.cached_property` without the
+    lock Python 3.11 takes on every first use (the engine asks it of ~100k phrases and lines a book)."""
+
+    def __init__(self, function):
+        self.function, self.name, self.__doc__ = function, function.__name__, function.__doc__
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.function(instance)
+        return value
+
 
 @dataclass
 class Phrase:
@@ -117,11 +144,12 @@ class Phrase:
     def centre(self) -> float:
         return (self.x0 + self.x1) / 2
 
-    @property
+    # A phrase's text never changes once read, and the engine asks these of each phrase many times.
+    @_once
     def is_number(self) -> bool:
         return parse_number(self.text).ok and not is_missing(self.text)
 
-    @property
+    @_once
     def is_value(self) -> bool:
         """A number or a missing marker: what a value cell prints."""
         return bool(self.text.strip()) and parse_number(self.text).ok
@@ -134,9 +162,25 @@ class Line:
     phrases: list[Phrase]
     size: float
 
-    @property
+    # A line's phrases never change once read, and the engine asks these of each line several times.
+    @_once
     def text(self) -> str:
         return " ".join(p.text for p in self.phrases)
+
+    @_once
+    def is_title(self) -> bool:
+        """Running header, table number, unit line, 续表, a note: never a header or body row."""
+        return _is_title_text(self.text)
+
+    @_once
+    def is_body(self) -> bool:
+        """A label, then value cells, at least one of them a number."""
+        phrases = self.phrases
+        first_value = next((i for i, p in enumerate(phrases) if p.is_value), None)
+        if not first_value:  # None (no value) or 0 (no label)
+            return False
+        values = phrases[first_value:]
+        return all(p.is_value for p in values) and any(p.is_number for p in values) and not self.is_title
 
     @property
     def x0(self) -> float:
@@ -152,32 +196,43 @@ def _is_digit(ch: str) -> bool:
 
 
 def _phrases(chars: list[Glyph]) -> list[Phrase]:
-    runs: list[list[Glyph]] = []
+    """A line's characters (left to right) cut into phrases; each phrase's text is built in the same pass,
+    as `_phrase_of` builds it (a book has a few hundred thousand characters)."""
+    phrases: list[Phrase] = []
+    run: list[Glyph] = []
+    parts: list[str] = []
     previous = None
     for char in chars:
-        if not char.text.strip():
+        text = char.text
+        if not text.strip():
             continue  # padding spaces: the gap they leave decides
-        gap = char.x0 - previous.x1 if previous else None
-        new_cell = (gap is None or gap > CELL_GAP * char.size
-                    or (_is_digit(char.text) and _is_digit(previous.text) and gap > DIGIT_GAP * char.size))
-        if new_cell:
-            runs.append([char])
-        else:
-            runs[-1].append(char)
+        if previous is not None:
+            gap, size = char.x0 - previous.x1, char.size
+            if gap > CELL_GAP * size or (gap > DIGIT_GAP * size and _is_digit(text) and _is_digit(previous.text)):
+                phrases += _cut_trailing_number(Phrase("".join(parts), run[0].x0, run[-1].x1, max(map(_SIZE, run)),
+                                                       run))
+                run, parts = [], []
+            elif gap > WORD_GAP * size:
+                parts.append(" ")
+        run.append(char)
+        parts.append(text)
         previous = char
-    return [piece for run in runs for piece in _cut_trailing_number(_phrase_of(run))]
+    if run:
+        phrases += _cut_trailing_number(Phrase("".join(parts), run[0].x0, run[-1].x1, max(map(_SIZE, run)), run))
+    return phrases
 
 
 def _phrase_of(chars: list[Glyph]) -> Phrase:
     """One phrase of characters in a row, a space where the gap is wider than a space (built once: linear)."""
-    parts = [chars[0].text]
-    size = chars[0].size
-    for previous, char in zip(chars, chars[1:]):
-        if char.x0 - previous.x1 > WORD_GAP * char.size:
+    first = chars[0]
+    parts = [first.text]
+    previous_x1 = first.x1
+    for char in islice(chars, 1, None):
+        if char.x0 - previous_x1 > WORD_GAP * char.size:
             parts.append(" ")
         parts.append(char.text)
-        size = max(size, char.size)
-    return Phrase("".join(parts), chars[0].x0, chars[-1].x1, size, list(chars))
+        previous_x1 = char.x1
+    return Phrase("".join(parts), first.x0, chars[-1].x1, max(map(_SIZE, chars)), list(chars))
 
 
 def cut_at(phrase: Phrase, regions: list[tuple[float, float]]) -> list[Phrase]:
@@ -209,7 +264,7 @@ def _cut_trailing_number(phrase: Phrase) -> list[Phrase]:
     if phrase.is_value:
         return [phrase]
     squashed = phrase.text.replace(" ", "")
-    match = re.search(r"(?<=[\u3400-\u9fffA-Za-z)）])[0-9０-９][0-9０-９,，.．]*\s*$", squashed)
+    match = _TRAILING_NUMBER.search(squashed)
     if not match or not parse_number(match.group(0)).ok or len(match.group(0).strip()) < 2:
         return [phrase]
     digits = len(match.group(0).strip())
@@ -221,18 +276,19 @@ def _cut_trailing_number(phrase: Phrase) -> list[Phrase]:
 def text_lines(glyphs: list[Glyph]) -> list[Line]:
     """Glyphs grouped into lines by their baseline, top to bottom, each cut into phrases."""
     groups: list[list[Glyph]] = []
-    for glyph in sorted(glyphs, key=lambda g: (g.bottom, g.x0)):
-        if groups and abs(groups[-1][0].bottom - glyph.bottom) <= BASELINE_TOLERANCE * glyph.size:
+    baseline = 0.0  # the bottom of the current line's first glyph
+    for glyph in sorted(glyphs, key=_BASELINE_ORDER):
+        if groups and abs(baseline - glyph.bottom) <= BASELINE_TOLERANCE * glyph.size:
             groups[-1].append(glyph)
         else:
             groups.append([glyph])
+            baseline = glyph.bottom
     lines = []
     for group in groups:
-        group.sort(key=lambda g: g.x0)
+        group.sort(key=_X0)
         phrases = _phrases(group)
         if phrases:
-            lines.append(Line(min(g.top for g in group), max(g.bottom for g in group), phrases,
-                              max(g.size for g in group)))
+            lines.append(Line(min(map(_TOP, group)), max(map(_BOTTOM, group)), phrases, max(map(_SIZE, group))))
     return lines
 
 
@@ -246,29 +302,19 @@ class Column:
     right: float
 
 
-def _line_is_title(line: Line) -> bool:
-    """Running header, table number, unit line, 续表, a note: never a header or body row."""
-    text = fold(line.text)
+@functools.lru_cache(maxsize=TEXT_CACHE)
+def _is_title_text(text: str) -> bool:
+    folded = fold(text)
     config = layout()
-    if re.match(config["table_number_pattern"], text) or re.match(config["unit_line_pattern"], text):
+    if re.match(config["table_number_pattern"], folded) or re.match(config["unit_line_pattern"], folded):
         return True
-    if matches_prefix(line.text, config["footnote_prefixes"]):
+    if matches_prefix(text, config["footnote_prefixes"]):
         return True
-    if any(re.search(edition["pattern"], text) for edition in config["editions"]):
+    if any(re.search(edition["pattern"], folded) for edition in config["editions"]):
         return True
-    squashed = squash(line.text)
+    squashed = squash(text)
     return any(squashed.startswith(squash(marker)) for marker in config["continued_markers"]) \
         or squashed in ("(续)", "(续表)")
-
-
-def _is_body_line(line: Line) -> bool:
-    """A label, then value cells, at least one of them a number."""
-    phrases = line.phrases
-    first_value = next((i for i, p in enumerate(phrases) if p.is_value), None)
-    if not first_value:  # None (no value) or 0 (no label)
-        return False
-    values = phrases[first_value:]
-    return all(p.is_value for p in values) and any(p.is_number for p in values) and not _line_is_title(line)
 
 
 def _value_phrases(line: Line, label_right: float) -> list[Phrase]:
@@ -502,7 +548,7 @@ def _bodies(lines: list[Line], carried_label_right: float | None = None) -> list
     spans: list[tuple[int, int]] = []
     index = 0
     while index < len(lines):
-        if not (_is_body_line(lines[index]) or (carried_label_right is not None and not spans
+        if not (lines[index].is_body or (carried_label_right is not None and not spans
                                                   and _only_missing(lines[index], carried_label_right))):
             index += 1
             continue
@@ -511,7 +557,7 @@ def _bodies(lines: list[Line], carried_label_right: float | None = None) -> list
         cursor = index + 1
         while cursor < len(lines):
             line = lines[cursor]
-            if _is_body_line(line):
+            if line.is_body:
                 label_right = min(label_right, _label_right([line]))
             elif not (_is_label_only(line, label_right) or _only_missing(line, label_right)) \
                     or not _close(lines[cursor - 1], line):
@@ -527,7 +573,7 @@ def _bodies(lines: list[Line], carried_label_right: float | None = None) -> list
                 and (_is_label_only(lines[first - 1], label_right) and lines[first - 1].x1 <= labels_end
                      or _only_missing(lines[first - 1], label_right)) \
                 and not _is_label_header(lines[first - 1]) \
-                and not _line_is_title(lines[first - 1]) and _close(lines[first - 1], lines[first]):
+                and not lines[first - 1].is_title and _close(lines[first - 1], lines[first]):
             first -= 1
         spans.append((first, last))
         index = last + 1
@@ -541,14 +587,14 @@ def _close(upper: Line, lower: Line) -> bool:
 def _is_label_only(line: Line, label_right: float) -> bool:
     """A row printing only its label (a province): starts in the label column, may run a little past it
     (a spaced name in a tight column), prints no value; a long line (a note) is no row."""
-    return (line.x0 < label_right and line.x1 <= label_right + 3 * line.size and not _line_is_title(line)
+    return (line.x0 < label_right and line.x1 <= label_right + 3 * line.size and not line.is_title
             and not any(p.is_value for p in line.phrases))
 
 
 def _only_missing(line: Line, label_right: float) -> bool:
     first, *rest = line.phrases
     return not first.is_value and bool(rest) and all(is_missing(p.text) for p in rest) \
-        and first.x1 <= label_right and not _line_is_title(line)
+        and first.x1 <= label_right and not line.is_title
 
 
 def _is_label_header(line: Line) -> bool:
@@ -579,7 +625,7 @@ def _header_band(lines: list[Line], floor: int, first_body: int, rules: list[flo
     start = first_body
     while start - 1 >= floor:
         line, below = lines[start - 1], lines[start]
-        if _line_is_title(line):
+        if line.is_title:
             break
         gap = below.top - line.bottom
         ruled_between = any(line.bottom <= y <= below.top for y in rules)
@@ -606,10 +652,10 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
     lines_floor = 0.0
     for first, last in _bodies(lines, carried.label_right if carried else None):
         body = lines[first:last + 1]
-        numbered = [line for line in body if _is_body_line(line)]
+        numbered = [line for line in body if line.is_body]
         label_right = _label_right(numbered or body)
         # rules above the title (a running header's) are the page's, not the table's
-        ceiling = max([lines_floor] + [line.bottom for line in lines[floor:first] if _line_is_title(line)])
+        ceiling = max([lines_floor] + [line.bottom for line in lines[floor:first] if line.is_title])
         horizontal = [rule for rule in geometry.horizontal if rule.top > ceiling]
         left, right = _table_extent(body, horizontal)
         rules = _rules_across(horizontal, left, right)
@@ -660,7 +706,7 @@ def _columns(body: list[Line], label_right: float, vertical: list[Segment], band
     xs = _rule_columns(vertical, body[0].top, body[-1].bottom)
     # the label column is the ruled one the labels print in; every column right of it holds values, even
     # one this page leaves blank
-    label_end = min([label_right] + [line.phrases[0].x1 for line in body if _is_body_line(line)])
+    label_end = min([label_right] + [line.phrases[0].x1 for line in body if line.is_body])
     rule_columns = [Column(a, b) for a, b in zip(xs, xs[1:]) if a >= label_end - 2]
     if len(rule_columns) >= 1 and xs[0] < label_right:
         return [Column(c.left + 1, c.right - 1) for c in rule_columns]
@@ -721,16 +767,19 @@ def _grid(geometry: PageGeometry, band: list[Line], body: list[Line], label_righ
     def row_key(line: Line) -> tuple:
         """Grid row of a line: where vertical rules make cells, the count of rules above it; else the line."""
         if ruled_band if id(line) in band_lines else ruled:
-            return ("ruled", sum(1 for y in cell_rules if top - 1 <= y <= line.top))
+            return ("ruled", max(0, bisect_right(cell_rules, line.top) - bisect_left(cell_rules, top - 1)))
         return ("line", id(line))
 
     all_lines = band + body
     keys: list = []
+    first_row: dict[tuple, int] = {}  # a key's first grid row
+    row_of = {}
     for line in all_lines:
         key = row_key(line)
         if not keys or keys[-1] != key:
             keys.append(key)
-    row_of = {id(line): keys.index(row_key(line)) for line in all_lines}
+            first_row.setdefault(key, len(keys) - 1)
+        row_of[id(line)] = first_row[key]
     width = 1 + len(regions)
     cells = [[""] * width for _ in keys]
     for piece in label_pieces:

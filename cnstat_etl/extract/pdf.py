@@ -12,6 +12,9 @@ before the next, so memory stays flat however long the book.
 from __future__ import annotations
 
 import dataclasses
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import closing
+from operator import attrgetter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -30,7 +33,7 @@ GARBLED_SHARE = 0.05
 
 def page_text_problem(page: PageReading, source: str) -> Problem | None:
     """A per-page reason not to read the page: no text layer, or text that did not decode."""
-    chars = [glyph for glyph in page.geometry.glyphs if glyph.text.strip()]
+    chars = list(filter(str.strip, map(attrgetter("text"), page.geometry.glyphs)))  # the printed ones
     number = page.geometry.number
     if not chars:
         what = "an image only (a scan?)" if page.has_images else "no text"
@@ -85,39 +88,129 @@ class TableSeen:
 
 
 def extract_pdf(path: Path, sha256: str, options: ExtractOptions,
-                seen: list[TableSeen] | None = None) -> ExtractResult:
-    """Every table of the file read into values; `seen`, if given, collects each page's tables as read."""
+                seen: list[TableSeen] | None = None, workers: int = 1) -> ExtractResult:
+    """Every table of the file read into values; `seen`, if given, collects each page's tables as read.
+
+    With `workers` > 1 a long book's pages are read in that many processes (`page_reads`); the tables
+    are assembled here, in page order, so the result is the serial read's.
+    """
     result = ExtractResult(path.name, sha256, "pdf")
-    read = READERS[options.pdf_reader]
     first, last = options.pages or (1, None)
     tables = None
-    carried = None
-    for page in read(path, first, last):
+    for page in page_reads(path, options, first, last, workers):
         if tables is None:
             # the first page's top lines (running header, edition) date a table that prints no year
-            opening = page if first == 1 else next(iter(list(read(path, 1, 1))), None)
-            tables = TableAssembler(result, options, fallback_lines=_top_lines(opening))
-        problem = page_text_problem(page, result.source_file)
-        scan = None
-        if problem and options.ocr:
-            scan = _ocr(path, page.geometry.number)
-        elif problem:
-            result.problems.append(problem)
+            opening = page.top_lines if first == 1 else _top_lines(next(iter(READERS[options.pdf_reader](path, 1, 1)),
+                                                                         None))
+            tables = TableAssembler(result, options, fallback_lines=opening)
+        if page.text_problem:
+            result.problems.append(page.text_problem)
             continue
-        found, carried, problems = read_page(scan.geometry if scan else page.geometry, carried, result.source_file)
-        result.problems.extend(problems)
-        for block, table in found:
+        result.problems.extend(page.problems)
+        for block, table in page.found:
             values_before, problems_before, rows_before = len(result.values), len(result.problems), len(result.rows)
             tables.add(block)
-            if scan:
-                result.values[values_before:] = [_with_ocr_read(value, table, scan)
+            if page.scan:
+                result.values[values_before:] = [_with_ocr_read(value, table, page.scan)
                                                  for value in result.values[values_before:]]
             if seen is not None:
-                seen.append(TableSeen(page.geometry.number, table, block, result.values[values_before:],
+                seen.append(TableSeen(page.number, table, block, result.values[values_before:],
                                       result.problems[problems_before:], range(rows_before, len(result.rows))))
     if tables is not None:
         tables.finish_table()
     return result
+
+
+@dataclass
+class PageRead:
+    """One page as the layout engine read it, before its tables are assembled: what a worker hands back."""
+
+    number: int
+    text_problem: Problem | None  # a reason the page was not read (no text layer, text that does not decode)
+    found: list[tuple[Block, TableLayout]]
+    problems: list[Problem]
+    carried: TableLayout | None  # the layout the next page continues, as this page leaves it
+    scan: object | None = None  # the page's OCR read (ocr.OcrPage) when its text layer was unusable
+    top_lines: list[str] = dataclasses.field(default_factory=list)  # page 1 only: dates a table printing no year
+
+
+def read_page_run(path: Path, options: ExtractOptions, first: int, last: int | None,
+                  carried: TableLayout | None = None) -> Iterator[PageRead]:
+    """Pages first..last through the layout engine, one at a time, `carried` continued by the first."""
+    for page in READERS[options.pdf_reader](path, first, last):
+        number = page.geometry.number
+        top_lines = _top_lines(page) if number == 1 else []
+        problem = page_text_problem(page, path.name)
+        scan = None
+        if problem and options.ocr:
+            scan = _ocr(path, number)
+        elif problem:
+            yield PageRead(number, problem, [], [], carried, top_lines=top_lines)
+            continue
+        found, carried, problems = read_page(scan.geometry if scan else page.geometry, carried, path.name)
+        yield PageRead(number, None, found, problems, carried, scan, top_lines)
+
+
+# Pages a run must have before a book is split among processes: a worker's start-up (a process, its
+# first page's imports and data) costs about what it reads in a few pages, so a short file (the
+# fixtures, a single table) is read in this process.
+PAGES_PER_RUN = 10
+# A worker reads this many runs in turn: the tables of the first runs are assembled here while the
+# workers read on, and a worker that finishes early takes the next run.
+RUNS_PER_WORKER = 4
+
+
+def page_reads(path: Path, options: ExtractOptions, first: int, last: int | None, workers: int
+               ) -> Iterator[PageRead]:
+    """Pages first..last read in order: in this process, or split into runs of pages read by workers.
+
+    A worker reads its run as if nothing were carried into its first page. Where the table before the
+    run goes on into it, the run's first pages are read again here with the layout carried in, until the
+    two readings leave the same layout to the next page; from there on the worker's pages are the serial
+    read's. So the result never depends on where the book was split.
+    """
+    runs = [(first, last)]
+    if workers > 1:
+        try:
+            count = pdfium.page_count(path)
+            runs = page_runs(first, min(last or count, count), workers)
+        except pdfium.PdfiumError:
+            pass  # the reader says why it cannot be read
+    if len(runs) == 1:
+        yield from read_page_run(path, options, first, last)
+        return
+    with ProcessPoolExecutor(max_workers=min(workers, len(runs))) as pool:
+        futures = [pool.submit(_read_run, path, options, start, end) for start, end in runs]
+        carried = None
+        for (start, end), future in zip(runs, futures):
+            theirs = future.result()
+            if carried is not None:
+                agreed = 0
+                with closing(read_page_run(path, options, start, end, carried)) as again:
+                    for mine in again:
+                        yield mine
+                        carried = mine.carried
+                        agreed += 1
+                        if mine.carried == theirs[agreed - 1].carried:
+                            break
+                theirs = theirs[agreed:]
+            for page in theirs:
+                yield page
+                carried = page.carried
+
+
+def page_runs(first: int, last: int, workers: int) -> list[tuple[int, int]]:
+    """Pages first..last as runs (first, last) in order, RUNS_PER_WORKER a worker, each of PAGES_PER_RUN
+    pages at least; one run when there are too few pages (or one worker)."""
+    runs = min(workers * RUNS_PER_WORKER, (last - first + 1) // PAGES_PER_RUN) if workers > 1 else 1
+    if runs < 2:
+        return [(first, last)]
+    size = -(-(last - first + 1) // runs)
+    return [(start, min(start + size - 1, last)) for start in range(first, last + 1, size)]
+
+
+def _read_run(path: Path, options: ExtractOptions, first: int, last: int) -> list[PageRead]:
+    return list(read_page_run(path, options, first, last))
 
 
 def _top_lines(page: PageReading | None, count: int = 3) -> list[str]:

@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import ctypes
 import math
+from collections import deque
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 from typing import Iterator
 
+import numpy
 import pypdfium2 as pdfium
 import pypdfium2.raw as raw
 
@@ -49,6 +52,9 @@ class PdfiumError(Exception):
     def __init__(self, message: str, encrypted: bool):
         super().__init__(message)
         self.encrypted = encrypted
+
+    def __reduce__(self):  # raised in a worker process, it comes back whole
+        return PdfiumError, (str(self), self.encrypted)
 
 
 def page_count(path: Path) -> int:
@@ -112,12 +118,29 @@ def _read_page(page: pdfium.PdfPage, number: int) -> PageReading:
     glyphs, undecoded = _glyphs(page, display, height)
     horizontal: list[Segment] = []
     vertical: list[Segment] = []
-    has_images = _walk_objects(page.raw, raw.FPDFPage_CountObjects, raw.FPDFPage_GetObject, display, height,
+    has_images = _walk_objects(ctypes.cast(page.raw, ctypes.c_void_p).value, _PAGE_OBJECTS, display, height,
                                horizontal, vertical)
     return PageReading(PageGeometry(number, width, height, glyphs, horizontal, vertical), has_images, undecoded)
 
 
+def _fast(function, restype, *argtypes):
+    """`function` called with plain integers (handles and addresses): pypdfium2's typed pointers cost a
+    conversion per argument, and a book makes a few hundred thousand of these calls."""
+    return ctypes.CFUNCTYPE(restype, *argtypes)(ctypes.cast(function, ctypes.c_void_p).value)
+
+
+_LOOSE_BOX = _fast(raw.FPDFText_GetLooseCharBox, ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p)
+_UNMAPPED = _fast(raw.FPDFText_HasUnicodeMapError, ctypes.c_int, ctypes.c_void_p, ctypes.c_int)
+_TEXT_OBJECT = _fast(raw.FPDFText_GetTextObject, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_int)  # 0: none
+_FONT_SIZE = _fast(raw.FPDFText_GetFontSize, ctypes.c_double, ctypes.c_void_p, ctypes.c_int)
+_CHAR_MATRIX = _fast(raw.FPDFText_GetMatrix, ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p)
+_BLANKS = numpy.array([code for code in range(0x3001) if chr(code).isspace()])  # str.isspace()'s characters
+
+
 def _glyphs(page: pdfium.PdfPage, display: Matrix, height: float) -> tuple[list[Glyph], int]:
+    """Each printed character's glyph. A page has about a thousand: PDFium is asked in sweeps (one call
+    per character and question, mapped over the page, no Python loop), the font size once per text
+    object (its characters share it), and the boxes are placed on the page as arrays."""
     textpage = page.get_textpage()
     try:
         handle = textpage.raw
@@ -129,60 +152,89 @@ def _glyphs(page: pdfium.PdfPage, display: Matrix, height: float) -> tuple[list[
         text = buffer.raw[:count * 2].decode("utf-16-le", "surrogatepass")
         if len(text) != count:  # a character outside the BMP took two UTF-16 units: ask one by one
             text = "".join(chr(raw.FPDFText_GetUnicode(handle, i)) for i in range(count))
-        # The box is read back as four floats in one step (left, top, right, bottom), cheaper than by field.
-        box = (ctypes.c_float * 4)()
-        box_pointer = ctypes.cast(box, ctypes.POINTER(raw.FS_RECTF))
-        matrix = raw.FS_MATRIX()
-        loose_box, font_size, char_matrix = raw.FPDFText_GetLooseCharBox, raw.FPDFText_GetFontSize, raw.FPDFText_GetMatrix
-        unmapped = raw.FPDFText_HasUnicodeMapError
+        address = ctypes.cast(handle, ctypes.c_void_p).value
+        # All but printable ASCII may be a code with no Unicode map: pdfminer prints it "(cid:NN)", here
+        # U+FFFD, either way no cell reads as a number. Blanks (and PDFium's generated line breaks) are
+        # no glyphs: the gaps they leave decide.
+        codes = numpy.fromiter(map(ord, text), dtype=numpy.uint32, count=count)
+        wide = numpy.flatnonzero((codes <= 0x20) | (codes >= 0x7F))
+        errors = numpy.fromiter(map(_UNMAPPED, repeat(address), wide.tolist()), dtype=numpy.int32, count=len(wide))
+        unmapped = numpy.zeros(count, dtype=bool)
+        unmapped[wide[errors != 0]] = True
+        unmapped |= codes == 0xFFFD
+        printed = numpy.flatnonzero(unmapped | ~numpy.isin(codes, _BLANKS)).tolist()
+        if not printed:
+            return [], int(unmapped.sum())
+        chars = list(text)
+        for index in numpy.flatnonzero(unmapped).tolist():
+            chars[index] = "\ufffd"
+        boxes = numpy.empty((len(printed), 4), dtype=numpy.float32)  # left, top, right, bottom (FS_RECTF)
+        start = boxes.ctypes.data
+        deque(map(_LOOSE_BOX, repeat(address), printed, range(start, start + boxes.nbytes, boxes.strides[0])),
+              maxlen=0)  # run in C
+        left, top, right, low = boxes.astype(numpy.float64).T
+        objects = numpy.fromiter(map(_TEXT_OBJECT, repeat(address), printed), dtype=numpy.uint64, count=len(printed))
+        size = _font_sizes(address, printed, objects)
         e, f = display[4], display[5]
-        upright = display[:4] == (1, 0, 0, 1)
-        glyphs: list[Glyph] = []
-        undecoded = 0
-        box_height = size = None
-        for index, char in enumerate(text):
-            if not (" " < char < "\x7f"):  # all but printable ASCII may be a code with no Unicode map
-                if char == "\ufffd" or unmapped(handle, index):
-                    undecoded += 1
-                    char = "\ufffd"  # pdfminer prints "(cid:NN)": either way no cell reads as a number
-                elif char.isspace():
-                    continue  # blanks (and PDFium's generated line breaks): the gaps they leave decide
-            loose_box(handle, index, box_pointer)
-            left, top, right, low = box
-            if top - low != box_height:
-                # A new run of text (font, size or matrix): its size. Characters of one run share the
-                # height of their font box, so the two calls are made once a run, not once a character.
-                box_height = top - low
-                char_matrix(handle, index, matrix)
-                size = font_size(handle, index) * math.hypot(matrix.c, matrix.d)
-            if upright:
-                x0, x1, bottom = left + e, right + e, height - (low + f)
-            else:
-                (ax, ay), (bx, by) = _apply(display, left, low), _apply(display, right, top)
-                x0, x1, bottom = min(ax, bx), max(ax, bx), height - min(ay, by)
-            glyphs.append(Glyph(char, x0, x1, bottom - size, bottom, size))
-        return glyphs, undecoded
+        if display[:4] == (1, 0, 0, 1):
+            x0, x1, bottom = left + e, right + e, height - (low + f)
+        else:
+            a, b, c, d = display[:4]
+            ax, ay = a * left + c * low + e, b * left + d * low + f
+            bx, by = a * right + c * top + e, b * right + d * top + f
+            x0, x1, bottom = numpy.minimum(ax, bx), numpy.maximum(ax, bx), height - numpy.minimum(ay, by)
+        printed_chars = list(map(chars.__getitem__, printed))
+        columns = (printed_chars, x0.tolist(), x1.tolist(), (bottom - size).tolist(), bottom.tolist(), size.tolist())
+        return list(map(tuple.__new__, repeat(Glyph), zip(*columns))), int(unmapped.sum())  # Glyph(*row), built in C
     finally:
         textpage.close()
 
 
-def _walk_objects(parent, count_objects, get_object, outer: Matrix, height: float,
+def _font_sizes(address: int, printed: list[int], objects: numpy.ndarray) -> numpy.ndarray:
+    """Each character's font size times its matrix's vertical scale, asked once per text object."""
+    matrix = raw.FS_MATRIX()
+    matrix_address = ctypes.addressof(matrix)
+
+    def size_of(index: int) -> float:
+        _CHAR_MATRIX(address, index, matrix_address)
+        return _FONT_SIZE(address, index) * math.hypot(matrix.c, matrix.d)
+
+    distinct, first, where = numpy.unique(objects, return_index=True, return_inverse=True)
+    sizes = numpy.array([size_of(printed[position]) for position in first.tolist()])[where.reshape(-1)]
+    for position in numpy.flatnonzero(objects == 0).tolist():  # a character of no text object
+        sizes[position] = size_of(printed[position])
+    return sizes
+
+
+_VOID, _INT = ctypes.c_void_p, ctypes.c_int
+_PAGE_OBJECTS = (_fast(raw.FPDFPage_CountObjects, _INT, _VOID), _fast(raw.FPDFPage_GetObject, _VOID, _VOID, _INT))
+_FORM_OBJECTS = (_fast(raw.FPDFFormObj_CountObjects, _INT, _VOID), _fast(raw.FPDFFormObj_GetObject, _VOID, _VOID, _INT))
+_OBJECT_TYPE = _fast(raw.FPDFPageObj_GetType, _INT, _VOID)
+_OBJECT_MATRIX = _fast(raw.FPDFPageObj_GetMatrix, _INT, _VOID, _VOID)
+_COUNT_SEGMENTS = _fast(raw.FPDFPath_CountSegments, _INT, _VOID)
+_PATH_SEGMENT = _fast(raw.FPDFPath_GetPathSegment, _VOID, _VOID, _INT)
+_SEGMENT_POINT = _fast(raw.FPDFPathSegment_GetPoint, _INT, _VOID, _VOID, _VOID)
+_SEGMENT_TYPE = _fast(raw.FPDFPathSegment_GetType, _INT, _VOID)
+_SEGMENT_CLOSES = _fast(raw.FPDFPathSegment_GetClose, _INT, _VOID)
+
+
+def _walk_objects(parent: int, objects_of: tuple, outer: Matrix, height: float,
                   horizontal: list[Segment], vertical: list[Segment]) -> bool:
     """Rules of every path object (inside forms too) into the two lists; True when an image is drawn."""
     has_images = False
     matrix = raw.FS_MATRIX()
-    for index in range(count_objects(parent)):
-        obj = get_object(parent, index)
-        kind = raw.FPDFPageObj_GetType(obj)
+    count_objects, get_object = objects_of
+    objects = list(map(get_object, repeat(parent), range(count_objects(parent))))
+    for obj, kind in zip(objects, map(_OBJECT_TYPE, objects)):
         if kind == _PATH:
-            raw.FPDFPageObj_GetMatrix(obj, matrix)
+            _OBJECT_MATRIX(obj, ctypes.addressof(matrix))
             _path_rules(obj, _compose(_as_tuple(matrix), outer), height, horizontal, vertical)
         elif kind == _IMAGE:
             has_images = True
         elif kind == _FORM:
-            raw.FPDFPageObj_GetMatrix(obj, matrix)
-            has_images |= _walk_objects(obj, raw.FPDFFormObj_CountObjects, raw.FPDFFormObj_GetObject,
-                                        _compose(_as_tuple(matrix), outer), height, horizontal, vertical)
+            _OBJECT_MATRIX(obj, ctypes.addressof(matrix))
+            has_images |= _walk_objects(obj, _FORM_OBJECTS, _compose(_as_tuple(matrix), outer), height,
+                                        horizontal, vertical)
     return has_images
 
 
@@ -190,20 +242,20 @@ def _as_tuple(m) -> Matrix:
     return (m.a, m.b, m.c, m.d, m.e, m.f)
 
 
-def _path_rules(obj, matrix: Matrix, height: float, horizontal: list[Segment], vertical: list[Segment]) -> None:
+def _path_rules(obj: int, matrix: Matrix, height: float, horizontal: list[Segment], vertical: list[Segment]) -> None:
     """Each straight level or upright piece of the path (closing pieces included) as a rule segment."""
     x, y = ctypes.c_float(), ctypes.c_float()
+    x_address, y_address = ctypes.addressof(x), ctypes.addressof(y)
     start = current = None
-    for index in range(raw.FPDFPath_CountSegments(obj)):
-        segment = raw.FPDFPath_GetPathSegment(obj, index)
-        raw.FPDFPathSegment_GetPoint(segment, x, y)
+    for segment in map(_PATH_SEGMENT, repeat(obj), range(_COUNT_SEGMENTS(obj))):
+        _SEGMENT_POINT(segment, x_address, y_address)
         point = _apply(matrix, x.value, y.value)
-        kind = raw.FPDFPathSegment_GetType(segment)
+        kind = _SEGMENT_TYPE(segment)
         if kind == _MOVETO:
             start = point
         elif kind == _LINETO and current is not None:
             _add_rule(current, point, height, horizontal, vertical)
-        if raw.FPDFPathSegment_GetClose(segment) and start is not None:
+        if _SEGMENT_CLOSES(segment) and start is not None:
             _add_rule(point, start, height, horizontal, vertical)
         current = point
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from cnstat_etl.config import layout, read_mapping_csv
 from cnstat_etl.text import (
+    TEXT_CACHE,
     as_printed,
     fold,
     is_missing,
@@ -315,8 +316,16 @@ def _row_label(row: list[str], label_columns: tuple[int, ...]) -> str:
     return as_printed(" ".join(row[i] for i in label_columns))
 
 
+# A book prints the same row labels in every table: what they name is worked out once per label.
+@functools.lru_cache(maxsize=TEXT_CACHE)
 def _aggregate(label_zh: str) -> bool:
     return any(label_zh.startswith(squash(word)) for word in layout()["aggregate_labels"])
+
+
+@functools.lru_cache(maxsize=TEXT_CACHE)
+def _names(label: str) -> tuple[str, str]:
+    """The row label's Chinese and English place names, footnote marks left out."""
+    return split_bilingual(strip_footnote_marks(label))
 
 
 def _indentation(cell: str) -> int:
@@ -344,7 +353,7 @@ def read_body(
             continue  # spacer row
         if matches_prefix(label, layout()["footnote_prefixes"]):
             continue  # notes under the table
-        name_zh, name_en = split_bilingual(strip_footnote_marks(label))
+        name_zh, name_en = _names(label)
         body_row = len(result.rows)
         result.rows.append(BodyRow(
             table=state.index, page=block.page, sheet=block.sheet, row=block.rows[index], label=label,

@@ -1,0 +1,72 @@
+"""A long PDF's pages read in worker processes give exactly what reading them in order gives.
+
+The book here is every sample PDF in turn, the continued table among them twice, so tables start, go on
+across pages and follow one another on one page; with a run of pages as short as one page per worker,
+runs begin inside continued tables, where a worker cannot know the layout carried into its first page.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pytest
+
+from cnstat_etl.extract import extract_file
+from cnstat_etl.extract import pdf
+from conftest import FIXTURES
+
+SAMPLES = sorted((FIXTURES / "sources").glob("*.pdf"))
+CONTINUED = FIXTURES / "sources" / "ccsy2010_population_continued.pdf"
+
+
+def _book(folder: Path) -> tuple[Path, int]:
+    book = pdfium.PdfDocument.new()
+    for path in SAMPLES + [CONTINUED]:
+        source = pdfium.PdfDocument(str(path))
+        book.import_pages(source)
+        source.close()
+    out = folder / "book.pdf"
+    book.save(str(out))
+    pages = len(book)
+    book.close()
+    return out, pages
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory):
+    return _book(tmp_path_factory.mktemp("book"))
+
+
+@pytest.fixture(scope="module")
+def serial(book):
+    result = extract_file(book[0])
+    assert result.values and len(result.tables) > len(SAMPLES)  # several tables, some over several pages
+    return result
+
+
+@pytest.mark.parametrize("workers", [2, 3, 5, 99])  # 99: a run per page
+def test_pages_read_in_workers_give_the_serial_read(book, serial, monkeypatch, workers):
+    path, pages = book
+    monkeypatch.setattr(pdf, "PAGES_PER_RUN", 1)  # split even this short book
+    runs = pdf.page_runs(1, pages, workers)
+    assert len(runs) > 1 and [page for start, end in runs for page in range(start, end + 1)] == list(range(1, pages + 1))
+    parallel = extract_file(path, workers=workers)
+    assert parallel.values == serial.values
+    assert parallel.rows == serial.rows
+    assert parallel.tables == serial.tables
+    assert parallel.problems == serial.problems
+
+
+def test_workers_read_only_the_pages_asked_for(book, monkeypatch):
+    path, pages = book
+    monkeypatch.setattr(pdf, "PAGES_PER_RUN", 1)
+    options = pdf.ExtractOptions(pages=(3, pages - 2))
+    assert extract_file(path, options, workers=3).values == extract_file(path, options).values
+
+
+def test_a_short_file_is_read_in_one_run():
+    short = 2 * pdf.PAGES_PER_RUN - 1
+    assert pdf.page_runs(1, short, workers=8) == [(1, short)]
+    assert pdf.page_runs(1, 405, workers=1) == [(1, 405)]
+    assert len(pdf.page_runs(1, 405, workers=2)) == 2 * pdf.RUNS_PER_WORKER
