@@ -2,8 +2,9 @@
 
 Draws COUNT layouts from FIRST_SEED with the layout fuzzer (tests/fixtures/layout_fuzzer.py, their truth
 declared; their values made to agree as a yearbook's do, 市辖区 within 全市 and subtotals the sum of
-their cities, or OCR's checks would doubt every random pair drawn the wrong way round), scans each the way tests/fixtures/scan_fixtures.py scans the committed fixtures but with a
-resolution, rotation, paper noise, JPEG quality and lighting drawn from the seed, ingests the scans with
+their cities, or OCR's checks would doubt every random pair drawn the wrong way round), scans each the
+way tests/fixtures/scan_fixtures.py scans the committed fixtures but with a resolution, rotation, paper
+noise, JPEG quality and lighting drawn from the seed, ingests the scans with
 --ocr into a new warehouse and compares every city cell with the truth. Prints the cells, the share
 loaded exactly, the wrong ones that carry needs_review, and the wrong ones that do not (the figure that
 must stay 0), with the traits of any file holding an unflagged wrong value. Needs fonts-wqy-microhei.

@@ -271,7 +271,8 @@ def test_a_box_of_evenly_spaced_digits_stays_one_number():
 
 
 def test_a_box_without_one_position_per_character_stays_whole():
-    assert _pieces("6120 7418", 0, 90, 20, 0.97, _character_boxes([5, 15], 8), [0.9, 0.9]) == [("6120 7418", 0, 90, 0.97)]
+    pieces = _pieces("6120 7418", 0, 90, 20, 0.97, _character_boxes([5, 15], 8), [0.9, 0.9])
+    assert pieces == [("6120 7418", 0, 90, 0.97)]
 
 
 def _page_image(*inked: tuple[int, int, int, int]) -> OcrPage:
