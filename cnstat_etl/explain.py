@@ -4,15 +4,18 @@ Each page is drawn with pdfplumber's page image, and over it: the header band (b
 column's edge (green) and the value columns' edges (red), the meaning each column got ("gdp
 city_total", or "?" where its header names no indicator), and each grid row's kind at the table's
 right edge (header; unit: a place, loaded; province; aggregate: a total, kept apart; skipped: a county
-row; refused: a cell that is neither a number nor a missing marker).
+row; refused: a cell that is neither a number nor a missing marker). A page read by OCR is drawn as OCR
+saw it: the cleaned, straightened scan, each recognised word boxed in orange.
 """
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from pathlib import Path
 
 import pdfplumber
+from pdfplumber.display import PageImage
 from PIL import ImageDraw, ImageFont
 
 from cnstat_etl.extract import extract_file
@@ -22,6 +25,7 @@ from cnstat_etl.harmonise import roles_of
 from cnstat_etl.model import ExtractResult, Problem
 
 RESOLUTION = 100  # pixels per inch of the page images
+WORD_COLOUR = "#e68a00"  # OCR word boxes on a scanned page
 KIND_COLOURS = {"header": "#1f4fd1", "unit": "#16803c", "province": "#8a5a00", "aggregate": "#8a5a00",
                 "skipped": "#b00020", "refused": "#b00020"}
 # harmonise.rows' row roles, as the image names them
@@ -48,11 +52,24 @@ def explain_file(path: Path, options: ExtractOptions, folder: Path) -> ExtractRe
         for page in pdf.pages:
             if options.pages and not options.pages[0] <= page.page_number <= options.pages[1]:
                 continue
-            image = page.to_image(resolution=RESOLUTION)
+            scan = next((table.scan for table in by_page[page.page_number] if table.scan), None)
+            image = _scan_image(page, scan) if scan else page.to_image(resolution=RESOLUTION)
             for table in by_page[page.page_number]:
                 _draw_table(image, table, row_kinds(table, result, roles), RESOLUTION / 72)
             image.save(folder / f"{Path(path).stem}_p{page.page_number}.png")
     return result
+
+
+def _scan_image(page, scan) -> PageImage:
+    """A scanned page as OCR read it: the cleaned, straightened image (so the engine's lines fall where it
+    saw them), each recognised word boxed in orange."""
+    from PIL import Image
+
+    size = (math.ceil(page.width * RESOLUTION / 72), math.ceil(page.height * RESOLUTION / 72))  # as pdfplumber
+    image = PageImage(page, Image.fromarray(scan.image).convert("RGB").resize(size), resolution=RESOLUTION)
+    for word in scan.words:
+        image.draw_rect((word.x0, word.top, word.x1, word.bottom), fill=None, stroke=WORD_COLOUR, stroke_width=1)
+    return image
 
 
 def row_kinds(table: TableSeen, result: ExtractResult, roles) -> dict[int, str]:

@@ -7,11 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy
 import pdfplumber
-from PIL import Image
+from PIL import Image, ImageColor
 
 from cnstat_etl.config import SAMPLES_DIR
-from cnstat_etl.explain import RESOLUTION, column_meanings, row_kinds
+from cnstat_etl.explain import RESOLUTION, WORD_COLOUR, column_meanings, row_kinds
 from cnstat_etl.extract import extract_file
 from cnstat_etl.extract.pdf import TableSeen
 from cnstat_etl.extract.tables import ExtractOptions
@@ -51,3 +52,21 @@ def test_a_spreadsheet_given_explain_is_told_that_only_pdf_pages_are_drawn(tmp_p
                          text=True, timeout=120)
     assert "--explain draws PDF pages" in run.stderr
     assert not list(tmp_path.iterdir())
+
+
+def test_explain_draws_a_scanned_page_as_ocr_read_it_with_each_word_boxed(tmp_path):
+    scan = Path(__file__).parent / "fixtures" / "scans" / "ccsy1986_old_ruled.pdf"
+    run = subprocess.run([CNSTAT, "extract", str(scan), "--ocr", "--pages", "1", "--explain", str(tmp_path)],
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    with pdfplumber.open(scan) as pdf:
+        width, height = pdf.pages[0].width, pdf.pages[0].height
+    with Image.open(tmp_path / "ccsy1986_old_ruled_p1.png") as image:
+        assert image.size == (math.ceil(width * RESOLUTION / 72), math.ceil(height * RESOLUTION / 72))
+        pixels = numpy.asarray(image.convert("RGB"), dtype=int)
+
+    def near(colour: str) -> int:  # pixels of about that colour (strokes are drawn blended)
+        return int((abs(pixels - ImageColor.getrgb(colour)).max(axis=2) <= 24).sum())
+
+    word_boxes, columns = near(WORD_COLOUR), near("#d12f1f")
+    assert word_boxes > 500 and columns > 100

@@ -13,7 +13,7 @@ import os
 import pytest
 
 from conftest import FIXTURES
-from layout_fuzzer import COMMITTED_SEEDS, check, layout_for, write_set
+from layout_fuzzer import COMMITTED_SEEDS, MISSING, check, consistent, layout_for, write_set
 from truth import CJK_FONT
 
 FUZZ = FIXTURES / "fuzz"
@@ -54,6 +54,28 @@ def test_every_cell_of_a_committed_fuzz_layout_loads_right(seed):
 def test_the_fuzzer_draws_the_same_layout_from_the_same_seed():
     assert layout_for(1234) == layout_for(1234)
     assert layout_for(1234).traits != layout_for(1235).traits
+
+
+def _number(text: str) -> float | None:
+    return None if text in MISSING else float(text.replace(",", ""))
+
+
+@pytest.mark.parametrize("seed", range(2000, 2030))
+def test_agreeing_values_keep_urban_districts_within_the_whole_city_and_subtotals_the_sum_of_their_cities(seed):
+    drawn = layout_for(seed)
+    layout = consistent(drawn)
+    assert sorted(layout.values.values()) == sorted(drawn.values.values()) or drawn.traits.subtotals
+    provinces = {province for province, _, _ in layout.provinces}
+    for (place, column), text in layout.values.items():
+        index, scope = layout.columns[column]
+        if place not in provinces and scope == "urban_districts" and (index, "city_total") in layout.columns:
+            whole = _number(layout.values[(place, layout.columns.index((index, "city_total")))])
+            assert _number(text) is None or whole is None or _number(text) <= whole, (place, drawn.traits)
+    for province, _, members in layout.provinces:
+        for column in range(len(layout.columns)):
+            if (province, column) in layout.values:
+                parts = [_number(layout.values[(city, column)]) or 0 for city, _ in members]
+                assert _number(layout.values[(province, column)]) == pytest.approx(sum(parts)), drawn.traits
 
 
 @pytest.mark.skipif("CNSTAT_FUZZ_SEED" not in os.environ, reason="set CNSTAT_FUZZ_SEED=N for fresh layouts")

@@ -14,12 +14,14 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import numpy
 import pdfplumber
 import pytest
 from click.testing import CliRunner
 
 from cnstat_etl.cli import main
 from cnstat_etl.extract import ExtractOptions
+from cnstat_etl.extract.ocr import OcrPage, OcrWord, _pieces
 from cnstat_etl.harmonise.ocr_checks import MIN_CONFIDENCE, review_reasons
 from cnstat_etl.load.warehouse import Warehouse
 from cnstat_etl.model import Aggregate, Observation
@@ -248,3 +250,47 @@ def test_a_correction_that_is_not_a_number_is_refused_with_its_line(tmp_path):
     result = CliRunner().invoke(main, ["review", "apply", str(review_csv), "--db", str(db)])
     assert result.exit_code != 0
     assert "line 2" in result.output and "12o4" in result.output and "Traceback" not in result.output
+
+
+def _character_boxes(centres: list[float], width: float) -> list[list[list[float]]]:
+    return [[[c - width / 2, 0], [c + width / 2, 0], [c + width / 2, 20], [c - width / 2, 20]] for c in centres]
+
+
+def test_a_box_holding_two_cells_is_cut_where_its_characters_part():
+    # "城市" then, after a gap of about two characters, "地方财政": a label header boxed with its neighbour
+    centres = [10, 26, 74, 90, 106, 122]
+    pieces = _pieces("城市地方财政", 0, 130, 20, 0.99, _character_boxes(centres, 16), [0.99] * 4 + [0.9, 0.95])
+    assert [p[0] for p in pieces] == ["城市", "地方财政"]
+    assert pieces[0][1] == 0 and pieces[1][2] == 130 and pieces[0][2] < pieces[1][1]
+    assert pieces[1][3] == pytest.approx((0.99 * 2 + 0.9 + 0.95) / 4)
+
+
+def test_a_box_of_evenly_spaced_digits_stays_one_number():
+    centres = [5 + 9 * i for i in range(7)]
+    assert _pieces("12345.6", 0, 64, 20, 0.98, _character_boxes(centres, 8), [0.98] * 7) == [("12345.6", 0, 64, 0.98)]
+
+
+def test_a_box_without_one_position_per_character_stays_whole():
+    pieces = _pieces("6120 7418", 0, 90, 20, 0.97, _character_boxes([5, 15], 8), [0.9, 0.9])
+    assert pieces == [("6120 7418", 0, 90, 0.97)]
+
+
+def _page_image(*inked: tuple[int, int, int, int]) -> OcrPage:
+    """A white page at 72 dpi (a pixel a point) with ink in each (top, bottom, left, right) box, and one
+    word elsewhere of glyph size 8."""
+    image = numpy.full((100, 200), 255, dtype=numpy.uint8)
+    for top, bottom, left, right in inked:
+        image[top:bottom, left:right] = 30
+    word = OcrWord("12", 150, 160, 80, 90, 0.99)
+    return OcrPage(None, [word], image, 72)
+
+
+def test_a_blank_cell_or_an_unboxed_missing_marker_is_read_surely_as_printing_no_number():
+    assert _page_image().cell_read(10, 10, 60, 30).confidence == 1.0
+    assert _page_image((19, 21, 20, 32)).cell_read(10, 10, 60, 30).confidence == 1.0  # a dash
+    assert _page_image((10, 30, 35, 36), (14, 15, 10, 60)).cell_read(10, 10, 60, 30).confidence == 1.0  # rules
+
+
+def test_ink_as_tall_as_a_digit_where_no_word_was_read_is_no_sure_read():
+    assert _page_image((14, 22, 30, 36)).cell_read(10, 10, 60, 30) is None
+    assert _page_image((14, 22, 30, 36), (10, 30, 50, 51)).cell_read(10, 10, 60, 30) is None  # beside a rule

@@ -12,6 +12,7 @@ import pytest
 
 from cnstat_etl.config import SAMPLES_DIR
 from cnstat_etl.extract import ExtractOptions, extract_file
+from cnstat_etl.extract.layout import Glyph, PageGeometry, read_page
 from cnstat_etl.harmonise import roles_of
 from conftest import FIXTURES
 
@@ -140,3 +141,42 @@ def test_a_headerless_continuation_read_without_its_first_page_is_reported():
     result = extract_file(SAMPLES_DIR / "ccsy2010_population_continued.pdf", ExtractOptions(pages=(3, 3)))
     assert not result.values
     assert [(p.kind, p.page) for p in result.problems if p.kind == "no_header"] == [("no_header", 3)]
+
+
+def _boxed(text: str, x0: float, top: float, size: float) -> Glyph:
+    """A word as an OCR engine boxes it: one glyph, CJK a size wide, digits about half."""
+    width = sum(size if "\u3400" <= ch <= "\u9fff" else 0.55 * size for ch in text)
+    return Glyph(text, x0, x0 + width, top, top + size, size)
+
+
+def _scanned_cities(cities: list[tuple[str, float, float]], province: str | None) -> PageGeometry:
+    """A page of cities printed two characters (18 points) right of their province at x=40, each (name,
+    how far its OCR box's left edge wandered, its box's size)."""
+    glyphs = [_boxed("城市", 40, 80, 9), _boxed("地区生产总值", 120, 80, 9)]
+    glyphs += [_boxed(province, 40, 100, 9)] if province else []
+    for row, (name, wander, size) in enumerate(cities):
+        top = 115 + 15 * row
+        glyphs += [_boxed(name, 58 + wander, top, size), _boxed(f"{1234 + row}5", 150, top, size)]
+    return PageGeometry(1, 600, 800, glyphs, [], [])
+
+
+def _indents(block) -> list[int]:
+    labels = [row[0] for row in block.cells if row[0] and row[0].strip() not in ("城市", "河北省")]
+    return [len(label) - len(label.lstrip()) for label in labels]
+
+
+def test_cities_of_one_level_are_indented_alike_though_their_boxes_wander_and_vary_in_height():
+    # the OCR boxes' left edges wander by a point and their heights (so sizes) by a tenth, which once made
+    # some cities one blank deeper than others: counties of the city above
+    page = _scanned_cities([("石家庄", 0, 9), ("唐山", 1.2, 8.1), ("保定", -1.0, 9.8), ("邯郸", 0.8, 8.3),
+                            ("邢台", -0.6, 9.6)], "河北省")
+    (block, _), = read_page(page, None, "scan.pdf")[0]
+    indents = _indents(block)
+    assert len(indents) == 5 and len(set(indents)) == 1 and indents[0] > 0, indents
+
+
+def test_a_continued_page_indents_its_cities_as_the_page_before_though_its_boxes_sit_two_points_right():
+    first = _scanned_cities([("石家庄", -2.5, 9), ("唐山", -2.5, 9)], "河北省")
+    (block, table), = read_page(first, None, "scan.pdf")[0]
+    (continued, _), = read_page(_scanned_cities([("保定", -0.5, 9), ("邯郸", -0.5, 9)], None), table, "scan.pdf")[0]
+    assert _indents(continued) == _indents(block) == [_indents(block)[0]] * 2

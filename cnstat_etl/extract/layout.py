@@ -521,6 +521,8 @@ class TableLayout:
     row_tops: list[float]  # top of each grid row, header rows first
     ruled_rows: bool  # grid rows are the stretches between rules
     flush: float  # x where unindented labels start
+    indent_size: float  # the character size indentation is counted in
+    label_levels: list[float]  # x where labels of each indentation start (a continued page's snap to them)
 
 
 @dataclass
@@ -692,8 +694,8 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
             regions = _split_regions(columns, _label_boundary(body, columns[0].left), right + 1)
         # indentation is measured from the flush labels of the table so far: a continued page may print
         # only indented cities
-        carried_flush = carried.flush if continued else None
-        block, table = _grid(geometry, band, body, label_right, regions, left, right, rules, carried_flush)
+        carried_indent = (carried.flush, carried.indent_size, carried.label_levels) if continued else None
+        block, table = _grid(geometry, band, body, label_right, regions, left, right, rules, carried_indent)
         block.lines_above = title_lines
         found.append((block, table))
         floor = last + 1
@@ -743,7 +745,7 @@ def _fit_carried(body: list[Line], carried: TableLayout) -> tuple[float, list[tu
 
 def _grid(geometry: PageGeometry, band: list[Line], body: list[Line], label_right: float,
           regions: list[tuple[float, float]], left: float, right: float, rules: list[float],
-          carried_flush: float | None) -> tuple[Block, TableLayout]:
+          carried_indent: tuple[float, float, list[float]] | None) -> tuple[Block, TableLayout]:
     top = (band or body)[0].top
     bottom = body[-1].bottom
     xs = _rule_columns(geometry.vertical, body[0].top, bottom)
@@ -790,7 +792,9 @@ def _grid(geometry: PageGeometry, band: list[Line], body: list[Line], label_righ
         for column in sorted(piece.columns - ambiguous):
             text = cells[row][column + 1]
             cells[row][column + 1] = f"{text} {piece.text}".strip() if text else piece.text
-    flush = min([line.x0 for line in body] + ([carried_flush] if carried_flush is not None else []))
+    flush = min([line.x0 for line in body] + ([carried_indent[0]] if carried_indent else []))
+    indent_size = carried_indent[1] if carried_indent else sorted(line.size for line in body)[len(body) // 2]
+    label_starts = _label_starts(body, indent_size, carried_indent[2] if carried_indent else [])
     for line in body:
         row = row_of[id(line)]
         for phrase in line.phrases:
@@ -799,7 +803,7 @@ def _grid(geometry: PageGeometry, band: list[Line], body: list[Line], label_righ
             if phrase.centre < label_right and not (phrase.is_value and phrase is not line.phrases[0]
                                                     and _region_of(phrase.centre, regions) is not None):
                 if not cells[row][0]:
-                    cells[row][0] = _indented(line, flush)
+                    cells[row][0] = _indented(label_starts[id(line)], flush, indent_size)
                 cells[row][0] = f"{cells[row][0]} {phrase.text}" if cells[row][0].strip() else \
                     cells[row][0] + phrase.text
                 continue
@@ -820,12 +824,29 @@ def _grid(geometry: PageGeometry, band: list[Line], body: list[Line], label_righ
             row_tops.append(line.top)
     table = TableLayout(left, right, label_right, regions,
                         band[0].top if band else None, band[-1].bottom if band else None,
-                        body[0].top, bottom, headers, row_tops, ruled, flush)
+                        body[0].top, bottom, headers, row_tops, ruled, flush, indent_size,
+                        sorted(set(label_starts.values()) | set(carried_indent[2] if carried_indent else [])))
     block = Block([], cells, list(range(1, len(cells) + 1)), list(range(1, width + 1)), page=geometry.number)
     return block, table
 
 
-def _indented(line: Line, flush: float) -> str:
-    """Blanks standing for how far right of the flush labels this row's label starts."""
-    offset = line.x0 - flush
-    return " " * int(offset / (INDENT_STEP * line.size) + 0.25) if offset > 0 else ""
+def _label_starts(body: list[Line], size: float, levels: list[float]) -> dict[int, float]:
+    """Where each line's label starts, the starts less than half a character apart taken as one level (the
+    first seen: of the table this page continues, else the leftmost): an OCR box's edge wanders by a point
+    or two, from line to line and page to page; an indentation is a character or more."""
+    levels = list(levels)
+    starts: dict[int, float] = {}
+    for line in sorted(body, key=lambda line: line.x0):
+        level = next((level for level in levels if abs(line.x0 - level) <= size / 2), None)
+        if level is None:
+            level = line.x0
+            levels.append(level)
+        starts[id(line)] = level
+    return starts
+
+
+def _indented(start: float, flush: float, size: float) -> str:
+    """Blanks standing for how far right of the flush labels a row's label starts, in the table's
+    character size (one size for all its rows: an OCR box's height, so its size, varies line to line)."""
+    offset = start - flush
+    return " " * int(offset / (INDENT_STEP * size) + 0.25) if offset > 0 else ""

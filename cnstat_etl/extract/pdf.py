@@ -85,6 +85,7 @@ class TableSeen:
     values: list[ExtractedValue]
     problems: list[Problem]
     body_rows: range  # its rows' indexes in ExtractResult.rows
+    scan: object | None = None  # the page's `ocr.OcrPage` when it was read by OCR (its image and words)
 
 
 def extract_pdf(path: Path, sha256: str, options: ExtractOptions,
@@ -115,7 +116,8 @@ def extract_pdf(path: Path, sha256: str, options: ExtractOptions,
                                                  for value in result.values[values_before:]]
             if seen is not None:
                 seen.append(TableSeen(page.number, table, block, result.values[values_before:],
-                                      result.problems[problems_before:], range(rows_before, len(result.rows))))
+                                      result.problems[problems_before:], range(rows_before, len(result.rows)),
+                                      page.scan))
     if tables is not None:
         tables.finish_table()
     return result
