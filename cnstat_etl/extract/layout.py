@@ -196,30 +196,23 @@ def _is_digit(ch: str) -> bool:
 
 
 def _phrases(chars: list[Glyph]) -> list[Phrase]:
-    """A line's characters (left to right) cut into phrases; each phrase's text is built in the same pass,
-    as `_phrase_of` builds it (a book has a few hundred thousand characters)."""
-    phrases: list[Phrase] = []
-    run: list[Glyph] = []
-    parts: list[str] = []
+    """A line's characters (left to right) cut into phrases where a cell's gap parts them."""
+    runs: list[list[Glyph]] = []
     previous = None
     for char in chars:
         text = char.text
         if not text.strip():
             continue  # padding spaces: the gap they leave decides
-        if previous is not None:
+        if previous is None:
+            runs.append([char])
+        else:
             gap, size = char.x0 - previous.x1, char.size
             if gap > CELL_GAP * size or (gap > DIGIT_GAP * size and _is_digit(text) and _is_digit(previous.text)):
-                phrases += _cut_trailing_number(Phrase("".join(parts), run[0].x0, run[-1].x1, max(map(_SIZE, run)),
-                                                       run))
-                run, parts = [], []
-            elif gap > WORD_GAP * size:
-                parts.append(" ")
-        run.append(char)
-        parts.append(text)
+                runs.append([char])
+            else:
+                runs[-1].append(char)
         previous = char
-    if run:
-        phrases += _cut_trailing_number(Phrase("".join(parts), run[0].x0, run[-1].x1, max(map(_SIZE, run)), run))
-    return phrases
+    return [piece for run in runs for piece in _cut_trailing_number(_phrase_of(run))]
 
 
 def _phrase_of(chars: list[Glyph]) -> Phrase:
