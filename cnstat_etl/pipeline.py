@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from cnstat_etl.config import bundled_samples, default_cache_dir, mappings_fingerprint
 from cnstat_etl.extract import FORMATS_BY_SUFFIX, ExtractOptions, file_sha256
-from cnstat_etl.extract.cache import extract_cached
+from cnstat_etl.extract.cache import extract_parts_cached
 from cnstat_etl.extract.firms import FIRM_SUFFIXES, looks_like_firm_file
 from cnstat_etl.harmonise import HarmonisedFile, harmonise, harmonisation_rows, reference_tables
 from cnstat_etl.harmonise.regions import history_years, last_year
 from cnstat_etl.load.firms import load_firm_file
+from cnstat_etl.load.staging import StagedFile
 from cnstat_etl.load.warehouse import Warehouse
 from cnstat_etl.model import ExtractResult, Problem
 
@@ -94,29 +96,36 @@ def source_files(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-def extract_and_harmonise(path: Path, options: ExtractOptions, cache_dir: Path | None = None,
-                          page_workers: int = 1) -> tuple[ExtractResult, HarmonisedFile]:
-    """The work for one file that needs no warehouse: safe to run in another process."""
-    extracted = extract_cached(path, options, cache_dir, page_workers)
-    if extracted.failed:
-        return extracted, HarmonisedFile()
-    try:
-        return extracted, harmonise(extracted)
-    except Exception as error:  # a bug met on this file: it fails alone, in one line; the others still load
-        reason = f"cnstat could not harmonise it ({type(error).__name__}: {error}); please report it".splitlines()[0]
-        extracted.problems.append(Problem("internal_error", reason, extracted.source_file, severity="error"))
-        return extracted, HarmonisedFile()
+def stage_file(path: Path, options: ExtractOptions, cache_dir: Path | None = None,
+               page_workers: int = 1) -> StagedFile:
+    """The work for one file that needs no warehouse, part by part: safe to run in another process."""
+    staged = StagedFile(Path(path).name)
+    with closing(extract_parts_cached(path, options, cache_dir, page_workers)) as parts:
+        for extracted in parts:
+            if extracted.failed:
+                staged.add(extracted, HarmonisedFile())
+                continue
+            try:
+                harmonised = harmonise(extracted)
+            except Exception as error:  # a bug met on this file: it fails alone, in one line; others still load
+                reason = f"cnstat could not harmonise it ({type(error).__name__}: {error}); please report it"
+                failure = ExtractResult(extracted.source_file, extracted.source_sha256, extracted.file_format)
+                failure.problems.append(Problem("internal_error", reason.splitlines()[0], extracted.source_file,
+                                                severity="error"))
+                staged.add(failure, HarmonisedFile())
+                break
+            staged.add(extracted, harmonised)
+    return staged
 
 
-def _results(paths: list[Path], options: ExtractOptions, jobs: int, cache_dir: Path | None
-             ) -> Iterator[tuple[Path, tuple[ExtractResult, HarmonisedFile]]]:
+def _staged(paths: list[Path], options: ExtractOptions, jobs: int, cache_dir: Path | None
+            ) -> Iterator[StagedFile]:
     if jobs <= 1 or len(paths) <= 1:
         for path in paths:  # a single file: the workers share its pages
-            yield path, extract_and_harmonise(path, options, cache_dir, page_workers=jobs)
+            yield stage_file(path, options, cache_dir, page_workers=jobs)
         return
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        yield from zip(paths, pool.map(extract_and_harmonise, paths, [options] * len(paths),
-                                       [cache_dir] * len(paths)))
+        yield from pool.map(stage_file, paths, [options] * len(paths), [cache_dir] * len(paths))
 
 
 def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions = ExtractOptions(),
@@ -166,22 +175,25 @@ def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions 
     firm_files = [item for item in pending if kind == "firms" or (kind is None and looks_like_firm_file(item[0]))]
     pending = [item for item in pending if item not in firm_files]
     for path, key, sha256 in firm_files:
-        with Warehouse(db_path, wait=_quietly, apply_schema=False) as warehouse:
+        with _loading(db_path) as warehouse:
             outcome = _load_firms(warehouse, path, key, sha256, options.year, fingerprint)
         _record(summary, outcome, len(files), on_file)
-    results = _results([path for path, _, _ in pending], options, jobs or os.cpu_count() or 1,
-                       default_cache_dir(db_path) if use_cache else None)
-    for (path, key, sha256), (_, (extracted, harmonised)) in zip(pending, results):
-        sha256 = sha256 or extracted.source_sha256
-        with Warehouse(db_path, wait=_quietly, apply_schema=False) as warehouse:
-            warehouse.load_file(key, sha256, extracted, harmonised, fingerprint)
-        _record(summary, _outcome(path, extracted, harmonised, by_path.get(key), sha256), len(files), on_file)
+    staged_files = _staged([path for path, _, _ in pending], options, jobs or os.cpu_count() or 1,
+                           default_cache_dir(db_path) if use_cache else None)
+    for (path, key, sha256), staged in zip(pending, staged_files):
+        sha256 = sha256 or staged.source_sha256
+        try:
+            with _loading(db_path) as warehouse:
+                warehouse.load_file(key, sha256, staged, fingerprint)
+        finally:
+            staged.discard()
+        _record(summary, _outcome(path, staged, by_path.get(key), sha256), len(files), on_file)
     for path, key, sha256 in duplicates:
-        with Warehouse(db_path, wait=_quietly, apply_schema=False) as warehouse:
+        with _loading(db_path) as warehouse:
             warehouse.record_duplicate(key, sha256, loaded[sha256])
         _record(summary, FileOutcome(path, "duplicate", reason=f"same bytes as {loaded[sha256]}"), len(files),
                 on_file)
-    with Warehouse(db_path, wait=_quietly, apply_schema=False) as warehouse:
+    with _loading(db_path) as warehouse:
         vintage = vintage or warehouse.vintage() or last_year()
         vintages = history_years()
         years = warehouse.unharmonised_years(vintages)
@@ -204,31 +216,38 @@ def _quietly(holder: str | None) -> None:
     """An ingest waits for a reader without a word: readers hold the warehouse briefly."""
 
 
-def _outcome(path: Path, extracted: ExtractResult, harmonised: HarmonisedFile, earlier: tuple[str, str] | None,
-             sha256: str) -> FileOutcome:
-    problems = extracted.problems + harmonised.problems
-    errors = sum(1 for p in problems if p.severity == "error")
-    outcome = FileOutcome(path, "loaded", len(extracted.tables), len(harmonised.observations),
-                          len(harmonised.unresolved), len(problems) - errors, errors)
-    if extracted.failed:
-        outcome.status, outcome.reason = "failed", extracted.failure_reason
-    elif extracted.skipped:
-        outcome.status, outcome.reason = "skipped", extracted.failure_reason
-    elif not harmonised.observations:
-        outcome.status, outcome.reason = "no_values", _why_no_values(extracted, harmonised)
+# DuckDB's buffers while files load: what a file's load holds beyond it is one row group of its rows
+# (122,880), so the ingest's memory stays flat however long the book (bench/pdf_speed.py).
+LOAD_MEMORY_LIMIT = "64MB"
+
+
+def _loading(db_path: Path) -> Warehouse:
+    """The warehouse opened to load into, between files."""
+    return Warehouse(db_path, wait=_quietly, apply_schema=False, memory_limit=LOAD_MEMORY_LIMIT)
+
+
+def _outcome(path: Path, staged: StagedFile, earlier: tuple[str, str] | None, sha256: str) -> FileOutcome:
+    errors = sum(1 for p in staged.problems if p.severity == "error")
+    outcome = FileOutcome(path, "loaded", len(staged.tables), staged.observations, len(staged.unresolved),
+                          len(staged.problems) - errors, errors)
+    if staged.failed:
+        outcome.status, outcome.reason = "failed", staged.failure_reason
+    elif staged.skipped:
+        outcome.status, outcome.reason = "skipped", staged.failure_reason
+    elif not staged.observations:
+        outcome.status, outcome.reason = "no_values", _why_no_values(staged, errors)
     elif earlier and earlier[1] != "failed" and earlier[0] != sha256:
         outcome.status, outcome.reason = "replaced", "new content at this path; its earlier rows are replaced"
     return outcome
 
 
-def _why_no_values(extracted: ExtractResult, harmonised: HarmonisedFile) -> str:
-    if not extracted.values:
+def _why_no_values(staged: StagedFile, errors: int) -> str:
+    if not staged.values_read:
         # A header naming no indicator loads as a provisional one: nothing read means no column had a
         # header to load under (or no number under it).
-        seen = [p.message for p in extracted.problems if p.kind == "unknown_column"]
+        seen = [p.message for p in staged.problems if p.kind == "unknown_column"]
         return "no value read; columns seen: " + ("; ".join(seen) or "none")
-    return (f"no row placed: {len(harmonised.unresolved)} unresolved, "
-            f"{sum(1 for p in harmonised.problems if p.severity == 'error')} errors")
+    return f"no row placed: {len(staged.unresolved)} unresolved, {errors} errors"
 
 
 def _record(summary: IngestSummary, outcome: FileOutcome, total: int, on_file) -> None:

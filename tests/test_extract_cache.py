@@ -10,8 +10,8 @@ import duckdb
 import pytest
 
 from cnstat_etl import config
-from cnstat_etl.extract import ExtractOptions, extract_file, file_sha256
-from cnstat_etl.extract import cache
+from cnstat_etl.extract import ExtractOptions, extract_file, extract_parts, file_sha256, merged
+from cnstat_etl.extract import cache, pdf
 from cnstat_etl.harmonise import regions, resolver
 from cnstat_etl.model import OcrRead
 from cnstat_etl.pipeline import ingest
@@ -51,9 +51,9 @@ def _counting_extract(monkeypatch, *, refuse: bool) -> list[str]:
         if refuse:
             raise AssertionError(f"{path} was read again")
         read.append(Path(path).name)
-        return extract_file(path, options, **keywords)
+        return extract_parts(path, options, **keywords)
 
-    monkeypatch.setattr(cache, "extract_file", extract)
+    monkeypatch.setattr(cache, "extract_parts", extract)
     return read
 
 
@@ -94,10 +94,23 @@ def test_no_cache_reads_every_source_again(sources, tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("source", sorted(p.name for p in SOURCES.iterdir()))
-def test_a_cached_result_reads_back_equal_to_the_extraction(source, tmp_path):
-    extracted = extract_file(SOURCES / source)
-    cache.write_entry(tmp_path, source, extracted, ExtractOptions())
-    assert cache.read_entry(tmp_path, source, extracted.source_sha256, ExtractOptions()) == extracted
+def test_a_cached_result_reads_back_equal_to_the_extraction(source, tmp_path, monkeypatch):
+    extracted = cache.extract_cached(SOURCES / source, ExtractOptions(), tmp_path)
+    assert extracted == extract_file(SOURCES / source)
+    _counting_extract(monkeypatch, refuse=not extracted.failed)  # a failed read is not cached
+    assert cache.extract_cached(SOURCES / source, ExtractOptions(), tmp_path) == extracted
+
+
+def test_a_book_cut_into_parts_caches_and_reads_back_part_by_part(tmp_path, monkeypatch):
+    book = SOURCES / "ccsy2012_two_tables_ruled.pdf"
+    whole = extract_file(book)
+    monkeypatch.setattr(pdf, "PART_VALUES", 1)  # a part per table
+    written = list(cache.extract_parts_cached(book, ExtractOptions(), tmp_path))
+    assert [len(part.tables) for part in written] == [1, 1]
+    assert merged(written) == whole
+    _counting_extract(monkeypatch, refuse=True)
+    read = list(cache.extract_parts_cached(book, ExtractOptions(), tmp_path))
+    assert read == written
 
 
 @pytest.mark.parametrize("damage", ["flip a byte", "truncate", "drop the digest"])
@@ -113,7 +126,7 @@ def test_a_damaged_entry_is_extracted_again_never_loaded(damage, tmp_path, monke
         entry.write_bytes(data[: len(data) // 2])
     else:
         entry.with_suffix(".sha256").unlink()
-    assert cache.read_entry(tmp_path, PDF.name, file_sha256(PDF), options) is None
+    assert cache.read_entry(entry, file_sha256(PDF)) is None
     read = _counting_extract(monkeypatch, refuse=False)
     assert cache.extract_cached(PDF, options, tmp_path) == extracted
     assert read == [PDF.name]
@@ -127,11 +140,13 @@ def test_options_and_names_key_separate_entries(tmp_path):
     assert len(keys) == 6
 
 
-def test_a_value_read_off_a_scan_keeps_its_ocr_record_and_others_stay_without(tmp_path):
+def test_a_value_read_off_a_scan_keeps_its_ocr_record_and_others_stay_without(tmp_path, monkeypatch):
     extracted = extract_file(PDF)
     first = extracted.values[0]
     extracted.values[0] = dataclasses.replace(first, ocr=OcrRead(0.83, 10.5, 20.25, 30.0, 40.125))
-    cache.write_entry(tmp_path, PDF.name, extracted, ExtractOptions())
-    back = cache.read_entry(tmp_path, PDF.name, extracted.source_sha256, ExtractOptions())
+    monkeypatch.setattr(cache, "extract_parts", lambda path, options, **keywords: iter([extracted]))
+    cache.extract_cached(PDF, ExtractOptions(), tmp_path)
+    _counting_extract(monkeypatch, refuse=True)
+    back = cache.extract_cached(PDF, ExtractOptions(), tmp_path)
     assert back.values[0].ocr == OcrRead(0.83, 10.5, 20.25, 30.0, 40.125)
     assert back.values[1].ocr is None and back == extracted

@@ -12,7 +12,7 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pytest
 
-from cnstat_etl.extract import extract_file
+from cnstat_etl.extract import extract_file, extract_parts, merged
 from cnstat_etl.extract import pdf
 from conftest import FIXTURES
 
@@ -69,4 +69,19 @@ def test_a_short_file_is_read_in_one_run():
     short = 2 * pdf.PAGES_PER_RUN - 1
     assert pdf.page_runs(1, short, workers=8) == [(1, short)]
     assert pdf.page_runs(1, 405, workers=1) == [(1, 405)]
-    assert len(pdf.page_runs(1, 405, workers=2)) == 2 * pdf.RUNS_PER_WORKER
+    assert len(pdf.page_runs(1, 100, workers=2)) == 2 * pdf.RUNS_PER_WORKER
+
+
+@pytest.mark.parametrize("pages", [405, 1620, 8000])
+def test_a_long_book_is_read_in_runs_of_bounded_length(pages):
+    runs = pdf.page_runs(1, pages, workers=2)
+    assert [page for start, end in runs for page in range(start, end + 1)] == list(range(1, pages + 1))
+    assert max(end - start + 1 for start, end in runs) <= pdf.MOST_PAGES_PER_RUN
+
+
+def test_a_book_cut_into_a_part_per_table_merges_back_to_the_serial_read(book, serial, monkeypatch):
+    monkeypatch.setattr(pdf, "PART_VALUES", 1)
+    monkeypatch.setattr(pdf, "PAGES_PER_RUN", 1)
+    parts = list(extract_parts(book[0], workers=3))
+    assert len(parts) == len(serial.tables) and all(len(part.tables) == 1 for part in parts)
+    assert merged(parts) == serial

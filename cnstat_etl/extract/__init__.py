@@ -6,8 +6,10 @@ reviewable data besides), so files can be extracted in parallel processes.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from pathlib import Path
+from typing import Iterable, Iterator
 
 from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from pdfplumber.utils.exceptions import PdfminerException
@@ -20,7 +22,7 @@ from cnstat_etl.extract.tables import ExtractOptions
 from cnstat_etl.extract.workbook import UnreadableSource, read_grids, sniff_format
 from cnstat_etl.model import ExtractResult, Problem
 
-__all__ = ["FORMATS_BY_SUFFIX", "ExtractOptions", "extract_file", "file_sha256"]
+__all__ = ["FORMATS_BY_SUFFIX", "ExtractOptions", "extract_file", "extract_parts", "file_sha256", "merged"]
 
 
 def file_sha256(path: Path) -> str:
@@ -46,32 +48,106 @@ def extract_file(path: Path, options: ExtractOptions = ExtractOptions(), seen: l
     engine saw them (for `cnstat_etl.explain`). `workers` > 1 reads a long PDF's pages in that many
     processes, with the same result.
     """
+    return merged(extract_parts(path, options, seen, workers))
+
+
+def extract_parts(path: Path, options: ExtractOptions = ExtractOptions(), seen: list[TableSeen] | None = None,
+                  workers: int = 1) -> Iterator[ExtractResult]:
+    """`extract_file` in parts, cut between tables, so that a long book is never held whole.
+
+    Each part stands alone: its values point into its own rows, and its rows into its own tables. A file
+    that turns out to be unreadable, or to hold nothing readable, ends with a part that says so (`failed`):
+    the parts before it are then not to be loaded.
+    """
     path = Path(path)
+    whole = _Summary()
     try:
         sha256 = file_sha256(path)
         file_format = sniff_format(path)
         if file_format == "pdf":
-            result = extract_pdf(path, sha256, options, seen, workers)
+            parts = extract_pdf(path, sha256, options, seen, workers)
         else:
             grids = read_grids(path)
-            result = (read_series(grids, path.name, sha256, file_format, options)
-                      or extract_grids(grids, path.name, sha256, file_format, options))
+            parts = iter([read_series(grids, path.name, sha256, file_format, options)
+                          or extract_grids(grids, path.name, sha256, file_format, options)])
+        promised = FORMATS_BY_SUFFIX.get(path.suffix.lower())
+        if promised and promised != file_format and not (promised == "xls" and file_format in ("html", "csv")):
+            whole.misnamed = Problem("misnamed_file", f"named {path.suffix} but holds {file_format}; "
+                                     f"read as {file_format}", path.name)
+        for index, part in enumerate(parts):
+            if index == 0 and whole.misnamed:
+                part.problems.insert(0, whole.misnamed)
+            whole.add(part)
+            yield part
     except UnreadableSource as error:
-        return _unreadable(path, str(error))
+        yield _unreadable(path, str(error))
+        return
     except OSError as error:
-        return _unreadable(path, f"cannot read the file: {error.strerror or error}")
+        yield _unreadable(path, f"cannot read the file: {error.strerror or error}")
+        return
     except PdfminerException as error:
-        return _unreadable(path, _pdf_reason(error))
+        yield _unreadable(path, _pdf_reason(error))
+        return
     except PdfiumError as error:
-        return _unreadable(path, ENCRYPTED if error.encrypted else f"truncated or corrupt PDF ({error})")
+        yield _unreadable(path, ENCRYPTED if error.encrypted else f"truncated or corrupt PDF ({error})")
+        return
     except Exception as error:  # a parser library choking on a corrupt file: report it, keep going
-        return _unreadable(path, f"{type(error).__name__}: {error}".splitlines()[0])
-    promised = FORMATS_BY_SUFFIX.get(path.suffix.lower())
-    if promised and promised != file_format and not (promised == "xls" and file_format in ("html", "csv")):
-        result.problems.insert(0, Problem("misnamed_file", f"named {path.suffix} but holds {file_format}; "
-                                          f"read as {file_format}", path.name))
-    if not result.values and not result.failed and not result.skipped and _nothing_readable(result):
-        result.problems.append(Problem("no_table", _why_nothing(result), path.name, severity="error"))
+        yield _unreadable(path, f"{type(error).__name__}: {error}".splitlines()[0])
+        return
+    if whole.nothing_readable():
+        last = ExtractResult(path.name, sha256, file_format, source_kind=whole.source_kind)
+        last.problems.append(Problem("no_table", whole.why_nothing(), path.name, severity="error"))
+        yield last
+
+
+class _Summary:
+    """What the parts of a file add up to, as far as deciding that it held nothing readable needs."""
+
+    def __init__(self):
+        self.misnamed: Problem | None = None
+        self.values = self.failed = self.skipped = self.has_columns = False
+        self.errors: list[str] = []
+        self.source_kind = "yearbook"
+
+    def add(self, part: ExtractResult) -> None:
+        self.source_kind = part.source_kind
+        self.values |= bool(part.values)
+        self.failed |= part.failed
+        self.skipped |= part.skipped
+        # A yearbook table whose columns are all indicators the dictionary does not know yet is not a bad
+        # file: it loads no values and its columns are listed in the extraction report.
+        self.has_columns |= any(t.columns_recognised + t.columns_unrecognised for t in part.tables)
+        self.errors += [p.message for p in part.problems if p.severity == "error"]
+
+    def nothing_readable(self) -> bool:
+        """No value, and no table with any value column or an error kept every table from loading."""
+        return not (self.values or self.failed or self.skipped) and (not self.has_columns or bool(self.errors))
+
+    def why_nothing(self) -> str:
+        """One line on why a readable file gave no values at all."""
+        notes = [self.misnamed.message] if self.misnamed else []
+        if self.errors:
+            more = len(self.errors) - 1
+            notes.append(self.errors[0] + (f" (and {more} more errors)" if more else ""))
+        else:
+            notes.append("no table found: no header over columns of numbers")
+        return "; ".join(notes)
+
+
+def merged(parts: Iterable[ExtractResult]) -> ExtractResult:
+    """The parts of one file as one new result (a part that finds the file unreadable stands for it all)."""
+    result = None
+    for part in parts:
+        if any(p.kind == "unreadable_file" for p in part.problems):
+            return part  # nothing read before it counts
+        if result is None:
+            result = ExtractResult(part.source_file, part.source_sha256, part.file_format,
+                                   source_kind=part.source_kind)
+        rows, tables = len(result.rows), len(result.tables)
+        result.values += [dataclasses.replace(v, body_row=v.body_row + rows) if rows else v for v in part.values]
+        result.rows += [dataclasses.replace(r, table=r.table + tables) if tables else r for r in part.rows]
+        result.tables += part.tables
+        result.problems += part.problems
     return result
 
 
@@ -89,24 +165,3 @@ def _pdf_reason(error: PdfminerException) -> str:
     if isinstance(cause, (PDFPasswordIncorrect, PDFEncryptionError)):
         return ENCRYPTED
     return f"truncated or corrupt PDF ({type(cause).__name__}: {cause})".splitlines()[0]
-
-
-def _nothing_readable(result: ExtractResult) -> bool:
-    """No table with any value column, or an error kept every table from loading.
-
-    A yearbook table whose columns are all indicators the dictionary does not know yet is not a bad
-    file: it loads no values and its columns are listed in the extraction report.
-    """
-    has_columns = any(t.columns_recognised + t.columns_unrecognised for t in result.tables)
-    return not has_columns or any(p.severity == "error" for p in result.problems)
-
-
-def _why_nothing(result: ExtractResult) -> str:
-    """One line on why a readable file gave no values at all."""
-    notes = [p.message for p in result.problems if p.kind == "misnamed_file"]
-    errors = [p.message for p in result.problems if p.severity == "error"]
-    if errors:
-        notes.append(errors[0] + (f" (and {len(errors) - 1} more errors)" if len(errors) > 1 else ""))
-    else:
-        notes.append("no table found: no header over columns of numbers")
-    return "; ".join(notes)

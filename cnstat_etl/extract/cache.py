@@ -13,16 +13,17 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
-import types
+import os
 import typing
 from pathlib import Path
+from typing import Iterator
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 import cnstat_etl
-from cnstat_etl import config
-from cnstat_etl.extract import extract_file, file_sha256
+from cnstat_etl import arrow, config
+from cnstat_etl.extract import extract_parts, file_sha256, merged
 from cnstat_etl.extract.tables import ExtractOptions
 from cnstat_etl.model import BodyRow, ExtractedValue, ExtractResult, Problem, TableReport
 
@@ -58,22 +59,35 @@ def parser_version() -> str:
 
 
 def extract_cached(path: Path, options: ExtractOptions, cache_dir: Path | None, workers: int = 1) -> ExtractResult:
-    """`extract_file` (with `workers` processes for a long PDF's pages), answered from the cache in
-    `cache_dir` when it holds this file (None: no cache)."""
+    """`extract_file`, answered from the cache in `cache_dir` when it holds this file (None: no cache)."""
+    return merged(extract_parts_cached(path, options, cache_dir, workers))
+
+
+def extract_parts_cached(path: Path, options: ExtractOptions, cache_dir: Path | None, workers: int = 1
+                         ) -> Iterator[ExtractResult]:
+    """`extract_parts` (with `workers` processes for a long PDF's pages), answered from the cache in
+    `cache_dir` when it holds this file (None: no cache). A file read afresh is cached as its parts go
+    by, so no more than a part is held here."""
     path = Path(path)
     if cache_dir is None:
-        return extract_file(path, options, workers=workers)
+        yield from extract_parts(path, options, workers=workers)
+        return
     try:
         sha256 = file_sha256(path)
     except OSError:
-        return extract_file(path, options)  # it says why the file cannot be read
-    cached = read_entry(cache_dir, path.name, sha256, options)
+        yield from extract_parts(path, options)  # it says why the file cannot be read
+        return
+    entry = entry_path(cache_dir, path.name, sha256, options)
+    cached = read_entry(entry, sha256)
     if cached is not None:
-        return cached
-    result = extract_file(path, options, workers=workers)
-    if not result.failed and result.source_sha256 == sha256:
-        write_entry(cache_dir, path.name, result, options)
-    return result
+        yield from cached
+        return
+    with _EntryWriter(entry) as writer:
+        for part in extract_parts(path, options, workers=workers):
+            writer.keep = not part.failed and part.source_sha256 == sha256
+            if writer.keep:
+                writer.write(part)
+            yield part
 
 
 def entry_path(cache_dir: Path, name: str, sha256: str, options: ExtractOptions) -> Path:
@@ -82,64 +96,88 @@ def entry_path(cache_dir: Path, name: str, sha256: str, options: ExtractOptions)
     return Path(cache_dir) / sha256[:2] / f"{sha256}-{key}.parquet"
 
 
-def read_entry(cache_dir: Path, name: str, sha256: str, options: ExtractOptions) -> ExtractResult | None:
-    """The cached result of the file `name` with content `sha256`, or None when there is none to trust."""
-    path = entry_path(cache_dir, name, sha256, options)
+def read_entry(path: Path, sha256: str) -> Iterator[ExtractResult] | None:
+    """The parts cached at `path` for content `sha256`, one at a time, or None when there is none to trust.
+
+    The whole entry is checked against its digest first, so a bad entry is a miss before any part is
+    handed out."""
     try:
         data = path.read_bytes()
         if hashlib.sha256(data).hexdigest() != _digest_path(path).read_text(encoding="ascii").strip():
             return None
-        # One thread, no dataset layer: a fraction of read_table's peak memory for a file's one row.
-        result = _from_arrow(pq.ParquetFile(pa.BufferReader(data)).read(use_threads=False))
+        entry = pq.ParquetFile(pa.BufferReader(data))
+        first = _from_arrow(entry.read_row_group(0, use_threads=False))
     except Exception:  # missing, unreadable or not what this code wrote: extract again
         return None
-    return result if result.source_sha256 == sha256 else None
+    if first.source_sha256 != sha256:
+        return None
+    del data  # the reader keeps its own buffer
+
+    def parts() -> Iterator[ExtractResult]:
+        yield first
+        for group in range(1, entry.num_row_groups):
+            yield _from_arrow(entry.read_row_group(group, use_threads=False))
+    return parts()
 
 
-def write_entry(cache_dir: Path, name: str, result: ExtractResult, options: ExtractOptions) -> None:
-    """Store a result; a cache that cannot be written only costs the next run a re-parse."""
-    path = entry_path(cache_dir, name, result.source_sha256, options)
-    try:
-        sink = pa.BufferOutputStream()
-        pq.write_table(_to_arrow(result), sink)
-        data = sink.getvalue().to_pybytes()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # The digest goes last: until it is in place the entry is a miss, so a killed write is never read.
-        config.write_atomically(path, data)
-        config.write_atomically(_digest_path(path), hashlib.sha256(data).hexdigest().encode("ascii"))
-    except (OSError, pa.ArrowException):
-        pass
+class _EntryWriter:
+    """Writes an entry part by part; it is kept only if every part was kept (`keep`) and the writing
+    finished. A cache that cannot be written only costs the next run a re-parse."""
+
+    def __init__(self, path: Path):
+        self.path, self.keep = path, False
+        self.partial = path.with_name(path.name + f".{os.getpid()}.partial")
+        self.writer: pq.ParquetWriter | None = None
+        self.broken = False
+
+    def write(self, part: ExtractResult) -> None:
+        if self.broken:
+            return
+        try:
+            if self.writer is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.writer = pq.ParquetWriter(self.partial, _SCHEMA)
+            self.writer.write_table(_to_arrow(part))
+        except (OSError, pa.ArrowException):
+            self.broken = True
+
+    def __enter__(self) -> "_EntryWriter":
+        return self
+
+    def __exit__(self, error_type, *_) -> None:
+        try:
+            if self.writer is not None:
+                self.writer.close()
+                if self.keep and not self.broken and error_type is None:
+                    data = self.partial.read_bytes()
+                    # The digest goes last: until it is in place the entry is a miss, so a killed write is
+                    # never read.
+                    os.replace(self.partial, self.path)
+                    config.write_atomically(_digest_path(self.path),
+                                            hashlib.sha256(data).hexdigest().encode("ascii"))
+        except (OSError, pa.ArrowException):
+            pass
+        finally:
+            self.partial.unlink(missing_ok=True)
 
 
 def _digest_path(path: Path) -> Path:
     return path.with_suffix(".sha256")
 
 
+_FILE_FIELDS = ("source_file", "source_sha256", "file_format", "source_kind")
+_SCHEMA = pa.schema([pa.field(name, pa.string()) for name in _FILE_FIELDS]
+                    + [pa.field(name, pa.list_(arrow.struct_type(cls))) for name, cls in _RECORD_LISTS.items()])
+
+
 def _to_arrow(result: ExtractResult) -> pa.Table:
     """One row: the file's fields, and each list of records as a list of structs (built column by column)."""
-    columns = {"source_file": [result.source_file], "source_sha256": [result.source_sha256],
-               "file_format": [result.file_format], "source_kind": [result.source_kind]}
+    columns = {name: [getattr(result, name)] for name in _FILE_FIELDS}
     for name, cls in _RECORD_LISTS.items():
         records = getattr(result, name)
-        columns[name] = pa.ListArray.from_arrays(pa.array([0, len(records)], pa.int32()), _structs(records, cls))
-    return pa.table(columns)
-
-
-def _record_class(hint) -> type | None:
-    """The dataclass a field holds (a nested record, which may be None), else None."""
-    options = typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, types.UnionType) else (hint,)
-    return next((option for option in options if dataclasses.is_dataclass(option)), None)
-
-
-def _structs(records: list, cls: type) -> pa.StructArray:
-    hints = typing.get_type_hints(cls)
-    arrays, names = [], []
-    for f in dataclasses.fields(cls):
-        column = [None if r is None else getattr(r, f.name) for r in records]
-        nested = _record_class(hints[f.name])
-        arrays.append(_structs(column, nested) if nested else pa.array(column))
-        names.append(f.name)
-    return pa.StructArray.from_arrays(arrays, names=names, mask=pa.array([r is None for r in records], pa.bool_()))
+        columns[name] = pa.ListArray.from_arrays(pa.array([0, len(records)], pa.int32()),
+                                                 arrow.structs(records, cls))
+    return pa.table(columns, schema=_SCHEMA)
 
 
 def _from_arrow(table: pa.Table) -> ExtractResult:
@@ -158,14 +196,13 @@ def _records(structs: pa.StructArray, cls: type, shared: bool = False) -> list:
     """The records of a column of structs. Text repeated down a column (a file name, a unit) is one string,
     and with `shared` equal records (a table's context) are one record: a 1,600-page book's values
     would otherwise hold a copy of each per value."""
-    hints = typing.get_type_hints(cls)
     columns = []
     for f in dataclasses.fields(cls):
-        hint = hints[f.name]
+        hint = arrow.hints(cls)[f.name]
         column = structs.field(f.name)
-        if _record_class(hint):
+        if arrow.record_class(hint):
             columns.append([record if present else None for record, present
-                            in zip(_records(column, _record_class(hint), shared=True),
+                            in zip(_records(column, arrow.record_class(hint), shared=True),
                                    column.is_valid().to_pylist())])
         elif typing.get_origin(hint) is tuple:
             columns.append([tuple(item) for item in column.to_pylist()])

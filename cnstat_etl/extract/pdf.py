@@ -12,10 +12,12 @@ before the next, so memory stays flat however long the book.
 from __future__ import annotations
 
 import dataclasses
+from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import closing
 from operator import attrgetter
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Iterator
 
@@ -88,9 +90,16 @@ class TableSeen:
     scan: object | None = None  # the page's `ocr.OcrPage` when it was read by OCR (its image and words)
 
 
+# Values a part of a book holds before it is cut at the next table (see extract_parts): enough that a
+# yearbook's tables go in a few parts, few enough that a part is a small fraction of the memory budget.
+PART_VALUES = 20_000
+
+
 def extract_pdf(path: Path, sha256: str, options: ExtractOptions,
-                seen: list[TableSeen] | None = None, workers: int = 1) -> ExtractResult:
-    """Every table of the file read into values; `seen`, if given, collects each page's tables as read.
+                seen: list[TableSeen] | None = None, workers: int = 1) -> Iterator[ExtractResult]:
+    """Every table of the file read into values, in parts cut between tables once a part holds
+    PART_VALUES values; `seen`, if given, collects each page's tables as read (and keeps the file one part,
+    as its row numbers count over the file).
 
     With `workers` > 1 a long book's pages are read in that many processes (`page_reads`); the tables
     are assembled here, in page order, so the result is the serial read's.
@@ -109,6 +118,10 @@ def extract_pdf(path: Path, sha256: str, options: ExtractOptions,
             continue
         result.problems.extend(page.problems)
         for block, table in page.found:
+            if seen is None and len(result.values) >= PART_VALUES and not tables.continues(block):
+                tables.finish_table()
+                yield result
+                result = tables.result = ExtractResult(path.name, sha256, "pdf")
             values_before, problems_before, rows_before = len(result.values), len(result.problems), len(result.rows)
             tables.add(block)
             if page.scan:
@@ -120,7 +133,7 @@ def extract_pdf(path: Path, sha256: str, options: ExtractOptions,
                                       page.scan))
     if tables is not None:
         tables.finish_table()
-    return result
+    yield result
 
 
 @dataclass
@@ -157,9 +170,13 @@ def read_page_run(path: Path, options: ExtractOptions, first: int, last: int | N
 # first page's imports and data) costs about what it reads in a few pages, so a short file (the
 # fixtures, a single table) is read in this process.
 PAGES_PER_RUN = 10
-# A worker reads this many runs in turn: the tables of the first runs are assembled here while the
-# workers read on, and a worker that finishes early takes the next run.
+# A worker reads at least this many runs in turn: the tables of the first runs are assembled here while
+# the workers read on, and a worker that finishes early takes the next run.
 RUNS_PER_WORKER = 4
+# Pages a run may have at most, and runs read ahead of the one being assembled per worker: what a worker
+# hands back, and what waits here, stays the same however long the book.
+MOST_PAGES_PER_RUN = 50
+RUNS_AHEAD_PER_WORKER = 2
 
 
 def page_reads(path: Path, options: ExtractOptions, first: int, last: int | None, workers: int
@@ -182,10 +199,13 @@ def page_reads(path: Path, options: ExtractOptions, first: int, last: int | None
         yield from read_page_run(path, options, first, last)
         return
     with ProcessPoolExecutor(max_workers=min(workers, len(runs))) as pool:
-        futures = [pool.submit(_read_run, path, options, start, end) for start, end in runs]
+        pending = iter(runs)
+        ahead = deque(pool.submit(_read_run, path, options, start, end)
+                      for start, end in islice(pending, workers * RUNS_AHEAD_PER_WORKER))
         carried = None
-        for (start, end), future in zip(runs, futures):
-            theirs = future.result()
+        for start, end in runs:
+            theirs = ahead.popleft().result()
+            ahead.extend(pool.submit(_read_run, path, options, start, end) for start, end in islice(pending, 1))
             if carried is not None:
                 agreed = 0
                 with closing(read_page_run(path, options, start, end, carried)) as again:
@@ -202,12 +222,14 @@ def page_reads(path: Path, options: ExtractOptions, first: int, last: int | None
 
 
 def page_runs(first: int, last: int, workers: int) -> list[tuple[int, int]]:
-    """Pages first..last as runs (first, last) in order, RUNS_PER_WORKER a worker, each of PAGES_PER_RUN
-    pages at least; one run when there are too few pages (or one worker)."""
-    runs = min(workers * RUNS_PER_WORKER, (last - first + 1) // PAGES_PER_RUN) if workers > 1 else 1
+    """Pages first..last as runs (first, last) in order: RUNS_PER_WORKER a worker or more, each of
+    PAGES_PER_RUN to MOST_PAGES_PER_RUN pages; one run when there are too few pages (or one worker)."""
+    pages = last - first + 1
+    runs = max(workers * RUNS_PER_WORKER, -(-pages // MOST_PAGES_PER_RUN)) if workers > 1 else 1
+    runs = min(runs, pages // PAGES_PER_RUN)
     if runs < 2:
         return [(first, last)]
-    size = -(-(last - first + 1) // runs)
+    size = -(-pages // runs)
     return [(start, min(start + size - 1, last)) for start in range(first, last + 1, size)]
 
 

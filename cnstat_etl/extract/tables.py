@@ -414,10 +414,14 @@ class TableAssembler:
         self.fallback_lines = list(fallback_lines)
         self.state: TableState | None = None
 
-    def add(self, block: Block) -> None:
-        continued = self.state is not None and (
+    def continues(self, block: Block) -> bool:
+        """True when the block goes on with the table before it rather than starting one."""
+        return self.state is not None and (
             is_continuation(block.lines_above)
             or table_number(block.lines_above) in (None, self.state.context.table_number))
+
+    def add(self, block: Block) -> None:
+        continued = self.continues(block)
         if not continued:
             self.finish_table()
             context = table_context(block.lines_above, self.options, self.fallback_lines,

@@ -25,6 +25,7 @@ from cnstat_etl.extract.workbook import UnreadableSource
 from cnstat_etl.harmonise import HarmonisedFile
 from cnstat_etl.harmonise.firms import place_code, yuan_factors
 from cnstat_etl.harmonise.units import IncompatibleUnit, UnknownUnit
+from cnstat_etl.load.staging import StagedFile
 from cnstat_etl.model import ExtractResult, Problem
 
 if TYPE_CHECKING:  # the warehouse module builds its relations from this one
@@ -253,7 +254,7 @@ def _failed(warehouse: Warehouse, path: Path, source_path: str, sha256: str, res
     result.failure_reason = reason
     extracted = ExtractResult(path.name, sha256, "firms")
     extracted.problems.append(Problem("unreadable_file", reason, path.name, severity="error"))
-    warehouse.load_file(source_path, sha256, extracted, HarmonisedFile())
+    warehouse.load_file(source_path, sha256, StagedFile.of(extracted, HarmonisedFile()))
     result.problems = extracted.problems
     return result
 

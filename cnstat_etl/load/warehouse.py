@@ -18,10 +18,11 @@ import duckdb
 import pandas as pd
 
 from cnstat_etl.config import WAREHOUSE_DIR
-from cnstat_etl.harmonise import HarmonisedFile, in_canonical_unit
+from cnstat_etl.harmonise import in_canonical_unit
 from cnstat_etl.indicators import PROVISIONAL_PREFIX, indicators
 from cnstat_etl.load.panel import researcher_relations_sql
-from cnstat_etl.model import ExtractResult, Problem
+from cnstat_etl.load.staging import StagedFile
+from cnstat_etl.model import Problem
 from cnstat_etl.text import parse_number
 
 # Write the v1.0 storage format so that DuckDB 1.x clients (R and Stata users often lag) open the file too.
@@ -56,15 +57,18 @@ RETRY_SECONDS = 0.05
 
 class Warehouse:
     def __init__(self, path: Path, read_only: bool = False, wait: Callable[[str | None], None] | None = None,
-                 apply_schema: bool = True):
+                 apply_schema: bool = True, memory_limit: str | None = None):
         """Open the warehouse. Held by another process, it raises WarehouseBusy, or with `wait` calls
         wait(pid of the holder) once and tries again until the holder lets go (an ingest does between files).
+        `memory_limit` caps DuckDB's buffers (it spills to disk beyond it): by default 80 % of the machine.
         """
         self.path = Path(path)
         self._column_cache: dict[str, frozenset[str]] = {}
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         config = {} if read_only else {"storage_compatibility_version": STORAGE_COMPATIBILITY}
+        if memory_limit:
+            config["memory_limit"] = memory_limit
         told = False
         while True:
             try:
@@ -122,44 +126,43 @@ class Warehouse:
             "SELECT source_path FROM sources WHERE status IN ('loaded', 'skipped') "
             "AND harmonised_with IS DISTINCT FROM ?", [fingerprint]).fetchall()}
 
-    def load_file(self, source_path: str, sha256: str, extracted: ExtractResult, harmonised: HarmonisedFile,
-                  harmonised_with: str | None = None) -> None:
-        """Load one file read from `source_path` (absolute) with content `sha256`, atomically.
+    def load_file(self, source_path: str, sha256: str, staged: StagedFile, harmonised_with: str | None = None
+                  ) -> None:
+        """Load one file read from `source_path` (absolute) with content `sha256`, staged part by part,
+        atomically.
 
         Its rows replace those of the same content loaded before (a re-run) and, once no other path holds
         them, those of the path's earlier content. A file that could not be read leaves an earlier good
         load from the same path in place and only records why it failed.
         """
-        problems = extracted.problems + harmonised.problems
         keys = {"source_sha256": sha256, "source_path": source_path}
         with self.transaction():
             earlier = self._sha_at(source_path)
             # What an earlier failed read of this path reported; a loaded content's problems stay with it.
             self.con.execute("DELETE FROM problems WHERE source_path = ? AND source_sha256 NOT IN "
                              "(SELECT source_sha256 FROM sources WHERE status <> 'failed')", [source_path])
-            if extracted.failed:
-                self._insert("problems", problems, **keys)
+            if staged.failed:
+                self._insert("problems", staged.problems, **keys)
                 if self._status_at(source_path) != "loaded":
-                    self._set_source(source_path, sha256, extracted, "failed", 0, len(problems))
+                    self._set_source(source_path, sha256, staged, "failed", 0, len(staged.problems))
             else:
                 for table in PER_FILE_TABLES:
                     self.con.execute(f"DELETE FROM {table} WHERE source_sha256 = ?", [sha256])
-                self._insert("observations", harmonised.observations)
-                self._insert("ocr_cells", [
-                    {"source_file": extracted.source_file, "page": v.provenance.page, "row": v.provenance.row,
-                     "column": v.provenance.column, "x0": v.ocr.x0, "top": v.ocr.top, "x1": v.ocr.x1,
-                     "bottom": v.ocr.bottom} for v in extracted.values if v.ocr], source_sha256=sha256)
+                if staged.observations:
+                    self.con.execute("INSERT INTO observations BY NAME SELECT * FROM read_parquet(?)",
+                                     [staged.observation_files()])
+                self._insert("ocr_cells", staged.ocr_cells, source_sha256=sha256)
                 self._flag_jumps(sha256)
                 self._apply_overrides(sha256)
-                self._insert("aggregates", harmonised.aggregates, source_sha256=sha256)
-                self._insert("unresolved", harmonised.unresolved, source_sha256=sha256)
-                self._insert("problems", problems, **keys)
+                self._insert("aggregates", staged.aggregates, source_sha256=sha256)
+                self._insert("unresolved", staged.unresolved, source_sha256=sha256)
+                self._insert("problems", staged.problems, **keys)
                 self._insert("extracted_tables", [
-                    {**dataclasses.asdict(t), "source_file": extracted.source_file,
+                    {**dataclasses.asdict(t), "source_file": staged.source_file,
                      "pages": ",".join(map(str, t.pages)) or None}
-                    for t in extracted.tables], source_sha256=sha256)
-                self._set_source(source_path, sha256, extracted, "skipped" if extracted.skipped else "loaded",
-                                 len(harmonised.observations), len(problems), harmonised_with)
+                    for t in staged.tables], source_sha256=sha256)
+                self._set_source(source_path, sha256, staged, "skipped" if staged.skipped else "loaded",
+                                 staged.observations, len(staged.problems), harmonised_with)
                 if earlier and earlier != sha256:
                     self._drop_unreferenced(earlier)
 
@@ -236,13 +239,13 @@ class Warehouse:
         for table in PER_FILE_TABLES:
             self.con.execute(f"DELETE FROM {table} WHERE source_sha256 = ?", [sha256])
 
-    def _set_source(self, source_path: str, sha256: str, extracted: ExtractResult, status: str, values: int,
+    def _set_source(self, source_path: str, sha256: str, staged: StagedFile, status: str, values: int,
                     problems: int, harmonised_with: str | None = None) -> None:
         self.con.execute("DELETE FROM sources WHERE source_path = ?", [source_path])
         self._insert("sources", [{
-            "source_file": extracted.source_file, "source_sha256": sha256,
-            "source_path": source_path, "file_format": extracted.file_format, "status": status,
-            "kind": extracted.source_kind,
+            "source_file": staged.source_file, "source_sha256": sha256,
+            "source_path": source_path, "file_format": staged.file_format, "status": status,
+            "kind": staged.source_kind,
             "values_loaded": values, "problems": problems, "loaded_at": _now(), "harmonised_with": harmonised_with,
         }])
 
