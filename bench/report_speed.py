@@ -28,8 +28,7 @@ def synthetic_warehouse(db: Path, cities: int, years: int, indicators: int) -> N
     last_year = FIRST_YEAR + years - 1
     with Warehouse(db) as warehouse:
         con = warehouse.con
-        for table, frame in reference_tables().items():
-            warehouse.replace_table(table, frame)
+        warehouse.refresh_reference("bench", reference_tables)
         extra = indicators - con.execute("SELECT count(*) FROM indicators").fetchone()[0]
         con.execute("""
             INSERT INTO indicators SELECT 'synthetic_' || i, '合成指标' || i, 'Synthetic ' || i, 'CNY', true, 1, 1e15,

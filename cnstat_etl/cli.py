@@ -126,19 +126,24 @@ def _show_progress(index: int, total: int, outcome: FileOutcome) -> None:
 
 @contextlib.contextmanager
 def _progress_bar():
-    """The per-file lines, under a bar of files done while stdout is a terminal (never in a log)."""
+    """The per-file lines, under bars of PDF pages read and files done while stdout is a terminal (never in
+    a log): yields what to tell of each file done, and of the pages read (None without a terminal)."""
     console = Console()
     if not console.is_terminal:
-        yield _show_progress
+        yield _show_progress, None
         return
     with Progress(*Progress.get_default_columns(), MofNCompleteColumn(), console=console, transient=True) as bar:
-        task = bar.add_task("files", total=None)
+        pages = bar.add_task("pages", total=None, visible=False)
+        files = bar.add_task("files", total=None)
 
         def advance(index: int, total: int, outcome: FileOutcome) -> None:
-            bar.update(task, completed=index, total=total)
+            bar.update(files, completed=index, total=total)
             _show_progress(index, total, outcome)
 
-        yield advance
+        def read(done: int, total: int) -> None:
+            bar.update(pages, completed=done, total=total, visible=True)
+
+        yield advance, read
 
 
 def _tell_waiting(holder: str | None) -> None:
@@ -168,9 +173,9 @@ def existing_warehouse(db: Path | None) -> Path:
 def ingest_command(paths, db, year, edition, workers, vintage, kind, no_cache, ocr):
     """Ingest files and folders (the bundled samples when no PATH is given)."""
     db = db or default_db_path()
-    with _progress_bar() as advance:
+    with _progress_bar() as (advance, read):
         summary = ingest(list(paths) or None, db, ExtractOptions(year=year, edition=edition, ocr=ocr), workers,
-                         advance, vintage, kind, use_cache=not no_cache)
+                         advance, vintage, kind, use_cache=not no_cache, on_pages=read)
     counts = ", ".join(f"{summary.count(status)} {word}" for status, word in STATUS_WORDS.items())
     click.echo(f"{plural(len(summary.files), 'file')}: {counts}; {plural(summary.tables, 'table')}, "
                f"{plural(summary.values, 'value')}, {plural(summary.unresolved, 'unresolved row')}, "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import closing
@@ -9,8 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from cnstat_etl.config import bundled_samples, default_cache_dir, mappings_fingerprint
+import cnstat_etl
+from cnstat_etl.config import WAREHOUSE_DIR, bundled_samples, default_cache_dir, mappings_fingerprint
 from cnstat_etl.extract import FORMATS_BY_SUFFIX, ExtractOptions, file_sha256
+from cnstat_etl.extract import pdfium
 from cnstat_etl.extract.cache import extract_parts_cached
 from cnstat_etl.extract.firms import FIRM_SUFFIXES, looks_like_firm_file
 from cnstat_etl.harmonise import HarmonisedFile, harmonise, harmonisation_rows, reference_tables
@@ -83,6 +86,23 @@ class IngestSummary:
                 sum(f.sales_placed for f in self.files) / sales if sales else 1.0)
 
 
+# What the reference tables and the researcher relations are made from, besides mappings/: the code that
+# derives them and the analysis variables' definitions.
+_REFERENCE_CODE = ("harmonise/*.py", "load/*.py")
+
+
+def reference_digest() -> str:
+    """A digest of everything the warehouse's reference tables and researcher relations are made from:
+    an ingest refills them only when it changes (refilling costs a third of a second and a checkpoint)."""
+    digest = hashlib.sha256(mappings_fingerprint().encode())
+    package = Path(cnstat_etl.__file__).parent
+    for folder, patterns in ((package, _REFERENCE_CODE), (WAREHOUSE_DIR, ("*.toml",))):
+        for pattern in patterns:
+            for path in sorted(folder.glob(pattern)):
+                digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
 def source_files(paths: Iterable[Path]) -> list[Path]:
     """Files named (always), and the files below folders named whose endings extract reads, in a stable order."""
     found: list[Path] = []
@@ -96,11 +116,12 @@ def source_files(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-def stage_file(path: Path, options: ExtractOptions, cache_dir: Path | None = None,
-               page_workers: int = 1) -> StagedFile:
-    """The work for one file that needs no warehouse, part by part: safe to run in another process."""
+def stage_file(path: Path, options: ExtractOptions, cache_dir: Path | None = None, page_workers: int = 1,
+               on_page: Callable[[], None] | None = None) -> StagedFile:
+    """The work for one file that needs no warehouse, part by part: safe to run in another process.
+    `on_page()` is told of each PDF page as it is read."""
     staged = StagedFile(Path(path).name)
-    with closing(extract_parts_cached(path, options, cache_dir, page_workers)) as parts:
+    with closing(extract_parts_cached(path, options, cache_dir, page_workers, on_page)) as parts:
         for extracted in parts:
             if extracted.failed:
                 staged.add(extracted, HarmonisedFile())
@@ -118,19 +139,57 @@ def stage_file(path: Path, options: ExtractOptions, cache_dir: Path | None = Non
     return staged
 
 
-def _staged(paths: list[Path], options: ExtractOptions, jobs: int, cache_dir: Path | None
-            ) -> Iterator[StagedFile]:
+def _staged(paths: list[Path], options: ExtractOptions, jobs: int, cache_dir: Path | None,
+            pages: PageCount) -> Iterator[StagedFile]:
     if jobs <= 1 or len(paths) <= 1:
         for path in paths:  # a single file: the workers share its pages
-            yield stage_file(path, options, cache_dir, page_workers=jobs)
+            yield stage_file(path, options, cache_dir, page_workers=jobs, on_page=pages.read)
+            pages.file_done(path)
         return
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        yield from pool.map(stage_file, paths, [options] * len(paths), [cache_dir] * len(paths))
+        for path, staged in zip(paths, pool.map(stage_file, paths, [options] * len(paths), [cache_dir] * len(paths))):
+            pages.file_done(path)
+            yield staged
+
+
+class PageCount:
+    """PDF pages read so far out of all the PDFs an ingest reads, for a progress bar: counted page by page
+    where the file is read here, a file at a time where it is read in another process (or from the cache)."""
+
+    def __init__(self, paths: list[Path], report: Callable[[int, int], None] | None):
+        self.pages = {path: _pages_in(path) for path in paths} if report else {}
+        self.total, self.done, self.report = sum(self.pages.values()), 0, report
+        self._file_start = 0
+        if report and self.total:
+            report(0, self.total)
+
+    def read(self) -> None:
+        if self.report and self.done < self.total:
+            self.done += 1
+            self.report(self.done, self.total)
+
+    def file_done(self, path: Path) -> None:
+        self._file_start += self.pages.get(path, 0)
+        if self.report and self.done != self._file_start:
+            self.done = self._file_start
+            self.report(self.done, self.total)
+
+
+def _pages_in(path: Path) -> int:
+    """A PDF's page count (0 for any other file, or a PDF that cannot be opened)."""
+    try:
+        with open(path, "rb") as f:
+            if b"%PDF" not in f.read(1024):
+                return 0
+        return pdfium.page_count(path)
+    except (OSError, pdfium.PdfiumError):
+        return 0
 
 
 def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions = ExtractOptions(),
            jobs: int | None = None, on_file: Callable[[int, int, FileOutcome], None] | None = None,
-           vintage: int | None = None, kind: str | None = None, use_cache: bool = True) -> IngestSummary:
+           vintage: int | None = None, kind: str | None = None, use_cache: bool = True,
+           on_pages: Callable[[int, int], None] | None = None) -> IngestSummary:
     """Ingest files and folders (the bundled samples when none are given) into the warehouse at db_path.
 
     Extraction and harmonisation run with the warehouse closed; it is opened only to load one file at a
@@ -143,15 +202,16 @@ def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions 
 
     Extracted files are cached beside the warehouse (`default_cache_dir`; `use_cache` False re-reads every
     file). A file loaded before under other mappings/ is harmonised again, from the cache when it is there.
+
+    `on_file(index, total, outcome)` is told of each file done; `on_pages(done, total)` of the PDF pages
+    read so far, out of all those the ingest reads.
     """
     if vintage is not None and vintage not in history_years():
         raise ValueError(f"vintage {vintage} is outside the code history {history_years()[0]}-{history_years()[-1]}")
     files = source_files(paths or [bundled_samples()])
     summary = IngestSummary()
     with Warehouse(db_path) as warehouse:  # fails at once if another ingest holds the warehouse
-        for table, frame in reference_tables().items():
-            warehouse.replace_table(table, frame)
-        warehouse.create_researcher_relations()
+        warehouse.refresh_reference(reference_digest(), reference_tables)
         by_path, loaded = warehouse.source_states()
         fingerprint = mappings_fingerprint()
         stale = warehouse.harmonised_otherwise(fingerprint)
@@ -178,8 +238,9 @@ def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions 
         with _loading(db_path) as warehouse:
             outcome = _load_firms(warehouse, path, key, sha256, options.year, fingerprint)
         _record(summary, outcome, len(files), on_file)
-    staged_files = _staged([path for path, _, _ in pending], options, jobs or os.cpu_count() or 1,
-                           default_cache_dir(db_path) if use_cache else None)
+    to_read = [path for path, _, _ in pending]
+    staged_files = _staged(to_read, options, jobs or os.cpu_count() or 1,
+                           default_cache_dir(db_path) if use_cache else None, PageCount(to_read, on_pages))
     for (path, key, sha256), staged in zip(pending, staged_files):
         sha256 = sha256 or staged.source_sha256
         try:

@@ -71,3 +71,34 @@ def test_a_user_cache_that_cannot_be_written_only_costs_time(tmp_path, monkeypat
     derive, calls = _counted([1, 2])
     assert config.derived_once("table", [source], derive) == [1, 2]
     assert config.derived_once("table", [source], derive) == [1, 2] and len(calls) == 2
+
+
+def test_an_ingest_refills_the_reference_tables_only_when_what_they_are_made_from_changed(tmp_path, monkeypatch):
+    import duckdb
+
+    from cnstat_etl import pipeline
+
+    source = config.bundled_samples() / "ccsy2012_two_tables_ruled.pdf"
+    made = []
+    real = pipeline.reference_tables
+    monkeypatch.setattr(pipeline, "reference_tables", lambda: made.append(1) or real())
+    db = tmp_path / "w.duckdb"
+    pipeline.ingest([source], db, jobs=1)
+    pipeline.ingest([source], db, jobs=1)
+    assert len(made) == 1
+    monkeypatch.setattr(pipeline, "reference_digest", lambda: "another")
+    pipeline.ingest([source], db, jobs=1)
+    assert len(made) == 2
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM regions").fetchone()[0] > 6000
+        assert con.execute("SELECT count(*) FROM panel").fetchone()[0] > 0
+
+
+def test_a_years_harmonisation_read_back_is_the_one_derived(user_cache):
+    import cnstat_etl.harmonise as harmonise
+
+    vintages = range(2000, 2025)
+    derived = harmonise.harmonisation_rows([1998, 2011], vintages)
+    assert len(list(user_cache.glob("harmonisation-*"))) == 2
+    assert harmonise.harmonisation_rows([1998, 2011], vintages) == derived
+    assert derived == harmonise._harmonisation_of(1998, tuple(vintages)) + harmonise._harmonisation_of(2011, tuple(vintages))

@@ -137,7 +137,13 @@ CREATE TABLE IF NOT EXISTS settings (
     value  VARCHAR NOT NULL
 );
 
--- Reference tables, refilled from mappings/ on every ingest so SQL can join them.
+-- The digest of what the reference tables and the researcher relations were last made from
+-- (pipeline.reference_digest): an ingest refills them only when it changes.
+CREATE TABLE IF NOT EXISTS reference_made_from (
+    digest VARCHAR NOT NULL
+);
+
+-- Reference tables, refilled from mappings/ by an ingest when they changed, so SQL can join them.
 CREATE TABLE IF NOT EXISTS indicators (
     id              VARCHAR PRIMARY KEY,
     name_zh         VARCHAR NOT NULL,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from pdfplumber.utils.exceptions import PdfminerException
@@ -52,12 +52,12 @@ def extract_file(path: Path, options: ExtractOptions = ExtractOptions(), seen: l
 
 
 def extract_parts(path: Path, options: ExtractOptions = ExtractOptions(), seen: list[TableSeen] | None = None,
-                  workers: int = 1) -> Iterator[ExtractResult]:
+                  workers: int = 1, on_page: Callable[[], None] | None = None) -> Iterator[ExtractResult]:
     """`extract_file` in parts, cut between tables, so that a long book is never held whole.
 
     Each part stands alone: its values point into its own rows, and its rows into its own tables. A file
     that turns out to be unreadable, or to hold nothing readable, ends with a part that says so (`failed`):
-    the parts before it are then not to be loaded.
+    the parts before it are then not to be loaded. `on_page()` is told of each PDF page as it is read.
     """
     path = Path(path)
     whole = _Summary()
@@ -65,7 +65,7 @@ def extract_parts(path: Path, options: ExtractOptions = ExtractOptions(), seen: 
         sha256 = file_sha256(path)
         file_format = sniff_format(path)
         if file_format == "pdf":
-            parts = extract_pdf(path, sha256, options, seen, workers)
+            parts = extract_pdf(path, sha256, options, seen, workers, on_page)
         else:
             grids = read_grids(path)
             parts = iter([read_series(grids, path.name, sha256, file_format, options)

@@ -16,7 +16,7 @@ import hashlib
 import os
 import typing
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -63,14 +63,14 @@ def extract_cached(path: Path, options: ExtractOptions, cache_dir: Path | None, 
     return merged(extract_parts_cached(path, options, cache_dir, workers))
 
 
-def extract_parts_cached(path: Path, options: ExtractOptions, cache_dir: Path | None, workers: int = 1
-                         ) -> Iterator[ExtractResult]:
-    """`extract_parts` (with `workers` processes for a long PDF's pages), answered from the cache in
-    `cache_dir` when it holds this file (None: no cache). A file read afresh is cached as its parts go
-    by, so no more than a part is held here."""
+def extract_parts_cached(path: Path, options: ExtractOptions, cache_dir: Path | None, workers: int = 1,
+                         on_page: Callable[[], None] | None = None) -> Iterator[ExtractResult]:
+    """`extract_parts` (with `workers` processes for a long PDF's pages, `on_page` told of each page read),
+    answered from the cache in `cache_dir` when it holds this file (None: no cache). A file read afresh is
+    cached as its parts go by, so no more than a part is held here."""
     path = Path(path)
     if cache_dir is None:
-        yield from extract_parts(path, options, workers=workers)
+        yield from extract_parts(path, options, workers=workers, on_page=on_page)
         return
     try:
         sha256 = file_sha256(path)
@@ -83,7 +83,7 @@ def extract_parts_cached(path: Path, options: ExtractOptions, cache_dir: Path | 
         yield from cached
         return
     with _EntryWriter(entry) as writer:
-        for part in extract_parts(path, options, workers=workers):
+        for part in extract_parts(path, options, workers=workers, on_page=on_page):
             writer.keep = not part.failed and part.source_sha256 == sha256
             if writer.keep:
                 writer.write(part)

@@ -19,7 +19,7 @@ from operator import attrgetter
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pdfplumber
 
@@ -95,19 +95,22 @@ class TableSeen:
 PART_VALUES = 20_000
 
 
-def extract_pdf(path: Path, sha256: str, options: ExtractOptions,
-                seen: list[TableSeen] | None = None, workers: int = 1) -> Iterator[ExtractResult]:
+def extract_pdf(path: Path, sha256: str, options: ExtractOptions, seen: list[TableSeen] | None = None,
+                workers: int = 1, on_page: Callable[[], None] | None = None) -> Iterator[ExtractResult]:
     """Every table of the file read into values, in parts cut between tables once a part holds
     PART_VALUES values; `seen`, if given, collects each page's tables as read (and keeps the file one part,
     as its row numbers count over the file).
 
     With `workers` > 1 a long book's pages are read in that many processes (`page_reads`); the tables
-    are assembled here, in page order, so the result is the serial read's.
+    are assembled here, in page order, so the result is the serial read's. `on_page()` is told of each page
+    as it is read (a progress bar).
     """
     result = ExtractResult(path.name, sha256, "pdf")
     first, last = options.pages or (1, None)
     tables = None
     for page in page_reads(path, options, first, last, workers):
+        if on_page:
+            on_page()
         if tables is None:
             # the first page's top lines (running header, edition) date a table that prints no year
             opening = page.top_lines if first == 1 else _top_lines(next(iter(READERS[options.pdf_reader](path, 1, 1)),

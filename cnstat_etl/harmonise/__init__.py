@@ -8,11 +8,13 @@ is guessed and nothing is dropped without a record.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Iterable
 
 import pandas
 
-from cnstat_etl.config import MAPPINGS_DIR
+from cnstat_etl.config import MAPPINGS_DIR, derived_once
+from cnstat_etl.harmonise import regions, resolver as resolver_module
 from cnstat_etl.harmonise.ocr_checks import review_reasons
 from cnstat_etl.harmonise.regions import lineage_table, regions_table, units_in_force
 from cnstat_etl.harmonise.resolver import RegionResolver
@@ -30,17 +32,25 @@ class HarmonisedFile:
     problems: list[Problem] = field(default_factory=list)
 
 
-def harmonisation_rows(years: Iterable[int], vintages: Iterable[int],
-                       resolver: RegionResolver | None = None) -> list[dict]:
+def harmonisation_rows(years: Iterable[int], vintages: Iterable[int]) -> list[dict]:
     """Rows of the warehouse's `harmonisation` table: every city-level unit in force in each year, onto
     each vintage's units.
 
     All units, not only those a source printed, so the harmonised view can tell a complete sum from
-    one that lacks a part (芜湖 missing from a table that has 巢湖).
+    one that lacks a part (芜湖 missing from a table that has 巢湖). A year's rows depend only on the code
+    history: derived once per change of it (a quarter of a second a year), then read back.
     """
-    resolver = resolver or RegionResolver.default()
+    vintages = tuple(vintages)
+    inputs = regions.DERIVED_FROM + (Path(resolver_module.__file__), Path(__file__))
+    return [row for year in years
+            for row in derived_once(f"harmonisation-{year}-{min(vintages)}-{max(vintages)}-{len(vintages)}", inputs,
+                                    lambda: _harmonisation_of(year, vintages))]
+
+
+def _harmonisation_of(year: int, vintages: tuple[int, ...]) -> list[dict]:
+    resolver = RegionResolver.default()
     return [{"region_code": code, "year": year, "vintage": vintage, "harmonised_code": target, "weight": weight}
-            for year in years for vintage in vintages for code in sorted(units_in_force(year))
+            for vintage in vintages for code in sorted(units_in_force(year))
             for target, weight in resolver.harmonised_targets(code, year, vintage)]
 
 

@@ -209,13 +209,13 @@ def _history_rows() -> tuple[_HistoryRow, ...]:
 
 # What the periods and lineage are derived from: the history, the pinyin list, the reviewed corrections and
 # this code (and pypinyin's readings: its version goes in the name of the stored copy).
-_DERIVED_FROM = (CODE_HISTORY_CSV, CURRENT_PINYIN_CSV, OVERRIDES_CSV, Path(__file__))
+DERIVED_FROM = (CODE_HISTORY_CSV, CURRENT_PINYIN_CSV, OVERRIDES_CSV, Path(__file__))
 
 
 def _derived(name: str, derive):
     from importlib.metadata import version
 
-    return derived_once(f"{name}-pypinyin{version('pypinyin')}", _DERIVED_FROM, derive)
+    return derived_once(f"{name}-pypinyin{version('pypinyin')}", DERIVED_FROM, derive)
 
 
 @lru_cache(maxsize=1)

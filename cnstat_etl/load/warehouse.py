@@ -278,11 +278,20 @@ class Warehouse:
         finally:
             self.con.unregister("incoming")
 
-    def replace_table(self, table: str, frame: pd.DataFrame) -> None:
-        """Refill a reference table (regions, lineage, indicators, exchange_rates) in one transaction."""
+    def refresh_reference(self, digest: str, tables: Callable[[], dict[str, pd.DataFrame]]) -> bool:
+        """Refill the reference tables (regions, lineage, indicators, exchange_rates) with `tables()` and
+        (re)create panel, analysis_city and period_means for the indicators, in one transaction, unless
+        they were last made from `digest`. True when they were refilled."""
+        if self.con.execute("SELECT digest FROM reference_made_from").fetchall() == [(digest,)]:
+            return False
         with self.transaction():
-            self.con.execute(f"DELETE FROM {table}")
-            self._insert(table, frame)
+            for table, frame in tables().items():
+                self.con.execute(f"DELETE FROM {table}")
+                self._insert(table, frame)
+            self.create_researcher_relations()
+            self.con.execute("DELETE FROM reference_made_from")
+            self.con.execute("INSERT INTO reference_made_from VALUES (?)", [digest])
+        return True
 
     def create_researcher_relations(self) -> None:
         """(Re)create panel, analysis_city and period_means for the indicators now in the warehouse."""
