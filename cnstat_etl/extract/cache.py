@@ -84,9 +84,9 @@ def extract_parts_cached(path: Path, options: ExtractOptions, cache_dir: Path | 
         return
     with _EntryWriter(entry) as writer:
         for part in extract_parts(path, options, workers=workers, on_page=on_page):
-            writer.keep = not part.failed and part.source_sha256 == sha256
-            if writer.keep:
-                writer.write(part)
+            if part.failed or part.source_sha256 != sha256:
+                writer.spoiled = True  # a failed read is not cached
+            writer.write(part)
             yield part
 
 
@@ -121,17 +121,17 @@ def read_entry(path: Path, sha256: str) -> Iterator[ExtractResult] | None:
 
 
 class _EntryWriter:
-    """Writes an entry part by part; it is kept only if every part was kept (`keep`) and the writing
-    finished. A cache that cannot be written only costs the next run a re-parse."""
+    """Writes an entry part by part; it is kept only if no part spoiled it (a failed read, a write that
+    failed) and the writing finished. A cache that cannot be written only costs the next run a re-parse."""
 
     def __init__(self, path: Path):
-        self.path, self.keep = path, False
+        self.path = path
         self.partial = path.with_name(path.name + f".{os.getpid()}.partial")
         self.writer: pq.ParquetWriter | None = None
-        self.broken = False
+        self.spoiled = False
 
     def write(self, part: ExtractResult) -> None:
-        if self.broken:
+        if self.spoiled:
             return
         try:
             if self.writer is None:
@@ -139,7 +139,7 @@ class _EntryWriter:
                 self.writer = pq.ParquetWriter(self.partial, _SCHEMA)
             self.writer.write_table(_to_arrow(part))
         except (OSError, pa.ArrowException):
-            self.broken = True
+            self.spoiled = True
 
     def __enter__(self) -> "_EntryWriter":
         return self
@@ -148,7 +148,7 @@ class _EntryWriter:
         try:
             if self.writer is not None:
                 self.writer.close()
-                if self.keep and not self.broken and error_type is None:
+                if not self.spoiled and error_type is None:
                     data = self.partial.read_bytes()
                     # The digest goes last: until it is in place the entry is a miss, so a killed write is
                     # never read.
