@@ -180,3 +180,49 @@ def test_a_continued_page_indents_its_cities_as_the_page_before_though_its_boxes
     (block, table), = read_page(first, None, "scan.pdf")[0]
     (continued, _), = read_page(_scanned_cities([("保定", -0.5, 9), ("邯郸", -0.5, 9)], None), table, "scan.pdf")[0]
     assert _indents(continued) == _indents(block) == [_indents(block)[0]] * 2
+
+
+def _printed(text: str, x0: float, bottom: float, size: float, again: float | None = None) -> list[Glyph]:
+    """A text layer's characters, CJK a size wide and digits about half; each drawn a second time `again`
+    points to the right where given (how some PDFs print bold)."""
+    glyphs = []
+    for ch in text:
+        width = size if "\u3400" <= ch <= "\u9fff" else 0.55 * size
+        glyphs.append(Glyph(ch, x0, x0 + width, bottom - size, bottom, size))
+        if again is not None:
+            glyphs.append(Glyph(ch, x0 + again, x0 + again + width, bottom - size, bottom, size))
+        x0 += width
+    return glyphs
+
+
+def _population_page(rows: list[tuple[str, str]], extra: list[Glyph] = (), again: float | None = None) -> PageGeometry:
+    glyphs = _printed("城市", 40, 90, 9) + _printed("年末总人口", 120, 90, 9) + _printed("单位：万人", 40, 70, 9)
+    for row, (name, number) in enumerate(rows):
+        glyphs += _printed(name, 40, 110 + 14 * row, 9, again) + _printed(number, 130, 110 + 14 * row, 9, again)
+    return PageGeometry(1, 600, 800, glyphs + list(extra), [], [])
+
+
+def _read(page: PageGeometry) -> tuple[list[list[str]], list]:
+    found, _, problems = read_page(page, None, "overprint.pdf")
+    return [row for block, _ in found for row in block.cells], problems
+
+
+def test_two_numbers_printed_over_each_other_on_one_baseline_refuse_their_table_and_say_where():
+    # "1234" over "5678" would read as 15263748 if taken character by character
+    cells, problems = _read(_population_page([("石家庄", "1234"), ("唐山", "2345")], _printed("5678", 131.5, 110, 9)))
+    assert cells == []
+    assert [p.kind for p in problems] == ["overprinted_text"] and "y=101" in problems[0].message
+
+
+def test_a_header_line_run_down_into_the_first_row_is_parted_from_it_by_baseline():
+    # the label header's "City" printed two points above the first row's baseline, over its label
+    cells, problems = _read(_population_page([("吉林省", "2734.1"), ("长春", "751.3")], _printed("City", 42, 108, 9)))
+    assert not problems
+    assert ["吉林省", "2734.1"] in cells and ["长春", "751.3"] in cells
+    assert cells[0][0].split() == ["城市", "City"]
+
+
+def test_characters_drawn_twice_a_hair_apart_for_bold_read_once():
+    cells, problems = _read(_population_page([("石家庄", "1234"), ("唐山", "2345")], again=0.3))
+    assert not problems
+    assert ["石家庄", "1234"] in cells and ["唐山", "2345"] in cells

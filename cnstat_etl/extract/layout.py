@@ -44,6 +44,8 @@ WORD_GAP = 0.15
 DIGIT_GAP = 0.3
 # Characters whose baselines differ by less than this many sizes are on one line.
 BASELINE_TOLERANCE = 0.35
+# A character reaching this many of its sizes back over the one before it is printed over it.
+OVERPRINT = 0.3
 # A rule crossing at least this share of a table's width is one of its horizontal rules.
 RULE_SHARE = 0.8
 # Header lines sit at most this many (largest) character sizes apart; a wider gap ends the band.
@@ -161,6 +163,7 @@ class Line:
     bottom: float
     phrases: list[Phrase]
     size: float
+    overprinted: bool = False  # two texts printed over each other on one baseline: no cell can be trusted
 
     # A line's phrases never change once read, and the engine asks these of each line several times.
     @_once
@@ -195,8 +198,9 @@ def _is_digit(ch: str) -> bool:
     return ch[:1] in _DIGITS
 
 
-def _phrases(chars: list[Glyph]) -> list[Phrase]:
-    """A line's characters (left to right) cut into phrases where a cell's gap parts them."""
+def _phrases(chars: list[Glyph], overprinted: bool = False) -> list[Phrase] | None:
+    """A line's characters (left to right) cut into phrases where a cell's gap parts them; None where a
+    character is printed over another (unless the line is already known to be `overprinted`)."""
     runs: list[list[Glyph]] = []
     previous = None
     for char in chars:
@@ -207,12 +211,22 @@ def _phrases(chars: list[Glyph]) -> list[Phrase]:
             runs.append([char])
         else:
             gap, size = char.x0 - previous.x1, char.size
+            if gap < 0 and _bolded(previous, char):
+                continue  # the same character drawn again a hair to the side: how some PDFs print bold
+            if gap < -OVERPRINT * size and not overprinted:
+                return None
             if gap > CELL_GAP * size or (gap > DIGIT_GAP * size and _is_digit(text) and _is_digit(previous.text)):
                 runs.append([char])
             else:
                 runs[-1].append(char)
         previous = char
     return [piece for run in runs for piece in _cut_trailing_number(_phrase_of(run))]
+
+
+def _bolded(previous: Glyph, char: Glyph) -> bool:
+    """The same character again, less than half its width to the side: one character ("ll" printed
+    tight is two)."""
+    return char.text == previous.text and abs(char.x0 - previous.x0) < (previous.x1 - previous.x0) / 2
 
 
 def _phrase_of(chars: list[Glyph]) -> Phrase:
@@ -278,11 +292,27 @@ def text_lines(glyphs: list[Glyph]) -> list[Line]:
             baseline = glyph.bottom
     lines = []
     for group in groups:
-        group.sort(key=_X0)
-        phrases = _phrases(group)
-        if phrases:
-            lines.append(Line(min(map(_TOP, group)), max(map(_BOTTOM, group)), phrases, max(map(_SIZE, group))))
+        lines += _lines_of(group)
     return lines
+
+
+def _lines_of(group: list[Glyph]) -> list[Line]:
+    """A group of characters on about one baseline as its line; where characters print over each other
+    (a header's second line run into the first row), the group parted at the widest step between its
+    baselines, each part again; characters printed over each other on one baseline, a line `overprinted`."""
+    group.sort(key=_X0)
+    phrases = _phrases(group)
+    if phrases is None:
+        bottoms = sorted({glyph.bottom for glyph in group})
+        step, cut = max((b - a, b) for a, b in zip(bottoms, bottoms[1:])) if len(bottoms) > 1 else (0.0, 0.0)
+        if step > 0.1 * min(map(_SIZE, group)):
+            return [line for part in ([g for g in group if g.bottom < cut], [g for g in group if g.bottom >= cut])
+                    for line in _lines_of(part)]
+        return [Line(min(map(_TOP, group)), max(map(_BOTTOM, group)), _phrases(group, overprinted=True),
+                     max(map(_SIZE, group)), overprinted=True)]
+    if not phrases:
+        return []
+    return [Line(min(map(_TOP, group)), max(map(_BOTTOM, group)), phrases, max(map(_SIZE, group)))]
 
 
 # ------------------------------------------------------------------------------------------- columns
@@ -662,6 +692,14 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
                        if lines_floor <= line.top and line.bottom <= (band or body)[0].top
                        and not matches_prefix(line.text, layout()["footnote_prefixes"])]
         continued = carried is not None and (not band or is_continuation(title_lines))
+        overprinted = next((line for line in band + body if line.overprinted), None)
+        if overprinted:
+            problems.append(Problem("overprinted_text", f"table at y={body[0].top:.0f}: characters are printed "
+                                    f"over each other at y={overprinted.top:.0f} ({overprinted.text!r}), so "
+                                    "no cell of that line can be read with confidence", source,
+                                    page=geometry.number))
+            floor = last + 1
+            continue
         columns = _columns(body, label_right, geometry.vertical, band)
         # A continued page prints the columns of the table before it; where its few rows leave a column
         # blank (or print no header at all), those columns are the ones to read it by.
