@@ -221,13 +221,14 @@ def _unit_in(text: str) -> str | None:
     return None
 
 
+# Label columns are the leading ones (find_label_columns): a row's value cells are those after them.
+
 def _row_is_body(row: list[str], label_columns: tuple[int, ...]) -> bool:
-    return any(parse_number(cell).ok and not is_missing(cell)
-               for i, cell in enumerate(row) if i not in label_columns)
+    return any(parse_number(cell).ok and not is_missing(cell) for cell in row[len(label_columns):])
 
 
 def _values_empty(row: list[str], label_columns: tuple[int, ...]) -> bool:
-    return all(is_missing(cell) for i, cell in enumerate(row) if i not in label_columns)
+    return all(map(is_missing, row[len(label_columns):]))
 
 
 def find_header_rows(cells: list[list[str]]) -> int:
@@ -313,7 +314,7 @@ def read_header(
 # ------------------------------------------------------------------------------------------------ body
 
 def _row_label(row: list[str], label_columns: tuple[int, ...]) -> str:
-    return as_printed(" ".join(row[i] for i in label_columns))
+    return as_printed(" ".join(row[:len(label_columns)]))
 
 
 # A book prints the same row labels in every table: what they name is worked out once per label.
@@ -346,7 +347,6 @@ def read_body(
     source, sha256 = result.source_file, result.source_sha256
     for index in range(start, len(block.cells)):
         row = block.cells[index]
-        where = dict(source_file=source, page=block.page, sheet=block.sheet, row=block.rows[index])
         label = _row_label(row, state.label_columns)
         empty = _values_empty(row, state.label_columns)
         if not label and empty:
@@ -364,7 +364,8 @@ def read_body(
             number = parse_number(cell)
             if not number.ok:
                 problems.append(Problem("unreadable_value", f"{cell!r} is neither a number nor a missing "
-                                        f"marker", column=block.columns[meaning.column], **where))
+                                        f"marker", source, block.page, block.sheet, block.rows[index],
+                                        block.columns[meaning.column]))
                 continue
             values.append(ExtractedValue(
                 provenance=Provenance(source, sha256, block.page, block.sheet, block.rows[index],
