@@ -753,9 +753,11 @@ def _with_blank_header_columns(columns: list[Column], band: list[Line], label_ri
 
     A column is headed by the lowest piece nearest its centre; only a piece no column chose, clear of
     every column, becomes a blank column, so a header printed off its right-aligned numbers stays theirs.
+    A piece is a value column's when its centre is right of the labels: "Total City" centred over the
+    first column may start left of its narrower numbers.
     """
     pieces = _stack(band, set())
-    leaves = [p for p in pieces if p.x0 >= label_right
+    leaves = [p for p in pieces if p.centre >= label_right
               and not any(o.first_line > p.last_line and o.x0 < p.x1 and p.x0 < o.x1 for o in pieces)]
     if not leaves:
         return columns
