@@ -591,11 +591,13 @@ def _bodies(lines: list[Line], carried_label_right: float | None = None) -> list
             cursor += 1
         # province rows, and rows printing only missing markers, just above the first numbers belong to
         # the body; on a continued page, within the label column of the table it continues (a wide number
-        # may start left of that page's province name)
+        # may start left of that page's province name); a spaced name may end a character past where the
+        # tightest numbers start
         labels_end = max(label_right, carried_label_right) if carried_label_right is not None and not spans \
             else label_right
         while first > 0 and (first - 1) not in {i for span in spans for i in range(span[0], span[1] + 1)} \
-                and (_is_label_only(lines[first - 1], label_right) and lines[first - 1].x1 <= labels_end
+                and (_is_label_only(lines[first - 1], label_right)
+                     and lines[first - 1].x1 <= labels_end + lines[first - 1].size
                      or _only_missing(lines[first - 1], label_right)) \
                 and not _is_label_header(lines[first - 1]) \
                 and not lines[first - 1].is_title and _close(lines[first - 1], lines[first]):
@@ -751,20 +753,42 @@ def _with_blank_header_columns(columns: list[Column], band: list[Line], label_ri
     """The body's columns plus one per lowest header piece that heads none of them: a column every row of
     the page leaves blank (a one-row first page) still has its header, and the others keep theirs.
 
-    A column is headed by the lowest piece nearest its centre; only a piece no column chose, clear of
-    every column, becomes a blank column, so a header printed off its right-aligned numbers stays theirs.
+    The lowest pieces head the columns one each, in order (`_in_order`); only a piece no column took,
+    clear of every column, becomes a blank column, so a header printed off its right-aligned numbers
+    stays theirs.
     A piece is a value column's when its centre is right of the labels: "Total City" centred over the
     first column may start left of its narrower numbers.
     """
     pieces = _stack(band, set())
-    leaves = [p for p in pieces if p.centre >= label_right
-              and not any(o.first_line > p.last_line and o.x0 < p.x1 and p.x0 < o.x1 for o in pieces)]
-    if not leaves:
+    leaves = sorted((p for p in pieces if p.centre >= label_right
+                     and not any(o.first_line > p.last_line and o.x0 < p.x1 and p.x0 < o.x1 for o in pieces)),
+                    key=lambda p: p.centre)
+    if len(leaves) <= len(columns):
         return columns
-    chosen = {id(min(leaves, key=lambda p: abs(p.centre - (c.left + c.right) / 2))) for c in columns}
-    blank = [Column(p.x0, p.x1) for p in leaves if id(p) not in chosen
+    chosen = _in_order(columns, leaves)
+    blank = [Column(p.x0, p.x1) for index, p in enumerate(leaves) if index not in chosen
              and not any(p.x0 <= c.right and c.left <= p.x1 for c in columns)]
     return sorted(columns + blank, key=lambda c: c.left)
+
+
+def _in_order(columns: list[Column], leaves: list[HeaderPiece]) -> set[int]:
+    """The leaves that head the columns: one each, in the same left-to-right order, as near the columns'
+    centres as that allows. Order decides where nearness misleads: a short number right-aligned in a wide
+    column can sit nearer the next column's header than its own."""
+    centres = [(c.left + c.right) / 2 for c in columns]
+    inf = float("inf")
+    # cost[i][j]: the first i columns headed by leaves among the first j
+    cost = [[0.0] * (len(leaves) + 1)] + [[inf] * (len(leaves) + 1) for _ in columns]
+    for i, centre in enumerate(centres, 1):
+        for j in range(i, len(leaves) + 1):
+            cost[i][j] = min(cost[i][j - 1], cost[i - 1][j - 1] + abs(leaves[j - 1].centre - centre))
+    chosen, j = set(), len(leaves)
+    for i in range(len(columns), 0, -1):
+        while cost[i][j] == cost[i][j - 1]:
+            j -= 1
+        chosen.add(j - 1)
+        j -= 1
+    return chosen
 
 
 def _fit_carried(body: list[Line], carried: TableLayout) -> tuple[float, list[tuple[float, float]]] | None:
