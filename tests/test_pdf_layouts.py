@@ -226,3 +226,14 @@ def test_characters_drawn_twice_a_hair_apart_for_bold_read_once():
     cells, problems = _read(_population_page([("石家庄", "1234"), ("唐山", "2345")], again=0.3))
     assert not problems
     assert ["石家庄", "1234"] in cells and ["唐山", "2345"] in cells
+
+
+def test_a_continued_page_printing_a_number_left_of_the_carried_columns_is_not_read_by_them():
+    # a column the first page left blank in every row, so never read: its number on the next page must
+    # not run into the label ("唐山 555") while the numbers right of it load under the carried headers
+    first = _population_page([("石家庄", "1234")])
+    (_, table), = read_page(first, None, "continued.pdf")[0]
+    glyphs = _printed("唐山", 40, 60, 9) + _printed("555", 80, 60, 9) + _printed("2345", 130, 60, 9)
+    found, _, problems = read_page(PageGeometry(2, 600, 800, glyphs, [], []), table, "continued.pdf")
+    assert found == []
+    assert [p.kind for p in problems] == ["no_header"]

@@ -647,8 +647,14 @@ def _rules_across(horizontal: list[Segment], left: float, right: float) -> list[
     return out
 
 
-def _header_band(lines: list[Line], floor: int, first_body: int, rules: list[float]) -> int:
-    """Index of the band's first line: walk up from the body while lines sit close and are no title."""
+def _header_band(lines: list[Line], floor: int, first_body: int, last_body: int, rules: list[float]) -> int:
+    """Index of the band's first line: walk up from the body while lines sit close and are no title.
+
+    The band's last line may sit as far above the body as the body's rows sit apart: widely spaced rows
+    under a header in smaller type."""
+    rows_apart = max((lower.top - upper.bottom for upper, lower in zip(lines[first_body:last_body],
+                                                                       lines[first_body + 1:last_body + 1])),
+                     default=0.0)
     start = first_body
     while start - 1 >= floor:
         line, below = lines[start - 1], lines[start]
@@ -656,7 +662,8 @@ def _header_band(lines: list[Line], floor: int, first_body: int, rules: list[flo
             break
         gap = below.top - line.bottom
         ruled_between = any(line.bottom <= y <= below.top for y in rules)
-        if gap > HEADER_LEADING * max(line.size, below.size) and not ruled_between:
+        close = HEADER_LEADING * max(line.size, below.size)
+        if gap > (max(close, rows_apart) if start == first_body else close) and not ruled_between:
             break
         if ruled_between and start < first_body and _title_like(line):
             break
@@ -686,7 +693,7 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
         horizontal = [rule for rule in geometry.horizontal if rule.top > ceiling]
         left, right = _table_extent(body, horizontal)
         rules = _rules_across(horizontal, left, right)
-        band_start = _header_band(lines, floor, first, rules)
+        band_start = _header_band(lines, floor, first, last, rules)
         band = lines[band_start:first]
         left = min([left] + [line.x0 for line in band])
         right = max([right] + [line.x1 for line in band])
@@ -792,9 +799,10 @@ def _in_order(columns: list[Column], leaves: list[HeaderPiece]) -> set[int]:
 
 
 def _fit_carried(body: list[Line], carried: TableLayout) -> tuple[float, list[tuple[float, float]]] | None:
-    """The carried columns, if every cell of this body falls in one, no two in the same one per line."""
+    """The carried columns, if every cell printed after a line's label falls in one, no two in the same one
+    per line: a number left of them all (a column the table before never read) is no fit."""
     for line in body:
-        used = [_region_of(p.centre, carried.regions) for p in _value_phrases(line, carried.label_right)]
+        used = [_region_of(p.centre, carried.regions) for p in line.phrases[1:] if p.is_value]
         if None in used or len(used) != len(set(used)):
             return None
     return carried.label_right, carried.regions
