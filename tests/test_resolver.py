@@ -255,3 +255,11 @@ def test_a_code_created_later_from_parts_is_not_put_on_its_county_namesake(resol
 def test_a_code_created_from_parts_with_no_namesake_then_stays_unresolved(resolver):
     result = resolver.resolve_coded("659005", "北屯市", year=2010)
     assert (result.code, result.reason) == (None, "not in force in 2010")
+
+
+@pytest.mark.parametrize("printed", ["榆林55,104.2", "榆 林 55104", "榆林 3.5"])
+def test_a_label_printing_a_value_is_never_resolved(resolver, printed):
+    # the name would resolve without the digits; with them the row's cells are shifted by one
+    assert resolver.resolve(printed, year=2004).code is None
+    assert "number" in resolver.resolve(printed, year=2004).reason
+    assert resolver.resolve("榆林", year=2004).code == "610800"

@@ -34,6 +34,9 @@ PINYIN_FUZZY_MIN_LEAD = 2
 PINYIN_FUZZY_MIN_LENGTH = 5
 
 _CJK_CHAR = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+# A number of three or more digits, or with a thousands separator or decimals: a value, never a footnote
+# mark ("北京1)") or part of a place's name.
+_VALUE_IN_NAME = re.compile(r"\d{3,}|\d[,，]\d{3}|\d[.．]\d")
 _LATIN_RUN = re.compile(r"[A-Za-zÀ-ɏ'’‘`\- .]+")
 # English/pinyin words that name the kind of unit, not the unit: the key stops at the first of them.
 _LATIN_GENERIC_WORDS = frozenset(
@@ -205,6 +208,10 @@ class RegionResolver:
     def _resolve(self, printed_name: str, year: int | None, province: str | None) -> Resolution:
         if year is None:
             return _unresolved("no year: the table gives none")
+        value = _VALUE_IN_NAME.search(unicodedata.normalize("NFKC", printed_name))
+        if value:
+            return _unresolved(f"the label prints a number ({value.group(0)}…): a value run into the label "
+                               "column, so the row's cells cannot be trusted")
         chinese, latin = split_printed(printed_name)
         if not chinese and not latin:
             return _unresolved("unknown name")
