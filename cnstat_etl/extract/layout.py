@@ -34,7 +34,7 @@ from typing import NamedTuple
 from cnstat_etl.config import layout
 from cnstat_etl.extract.tables import Block, is_continuation
 from cnstat_etl.model import Problem
-from cnstat_etl.text import TEXT_CACHE, fold, is_missing, matches_prefix, parse_number, squash
+from cnstat_etl.text import TEXT_CACHE, fold, is_missing, matches_prefix, parse_number, split_bilingual, squash
 
 # Characters farther apart than this many of their own sizes belong to different cells.
 CELL_GAP = 1.5
@@ -591,14 +591,18 @@ def _bodies(lines: list[Line], carried_label_right: float | None = None) -> list
             cursor += 1
         # province rows, and rows printing only missing markers, just above the first numbers belong to
         # the body; on a continued page, within the label column of the table it continues (a wide number
-        # may start left of that page's province name); a spaced name may end a character past where the
-        # tightest numbers start
+        # may start left of that page's province name); a spaced name printed flush with the labels may end
+        # a character past where the tightest numbers start (a header word centred over them may not)
         labels_end = max(label_right, carried_label_right) if carried_label_right is not None and not spans \
             else label_right
+        flush = min(line.x0 for line in lines[first:last + 1])
+
+        def within_labels(line: Line) -> bool:
+            overrun = line.size if line.x0 <= flush + line.size else 0.0
+            return _is_label_only(line, label_right) and line.x1 <= labels_end + overrun
+
         while first > 0 and (first - 1) not in {i for span in spans for i in range(span[0], span[1] + 1)} \
-                and (_is_label_only(lines[first - 1], label_right)
-                     and lines[first - 1].x1 <= labels_end + lines[first - 1].size
-                     or _only_missing(lines[first - 1], label_right)) \
+                and (within_labels(lines[first - 1]) or _only_missing(lines[first - 1], label_right)) \
                 and not _is_label_header(lines[first - 1]) \
                 and not lines[first - 1].is_title and _close(lines[first - 1], lines[first]):
             first -= 1
@@ -753,29 +757,55 @@ def _columns(body: list[Line], label_right: float, vertical: list[Segment], band
     if len(rule_columns) >= 1 and xs[0] < label_right:
         return [Column(c.left + 1, c.right - 1) for c in rule_columns]
     columns = _cluster_columns(body, label_right)
-    return columns and _with_blank_header_columns(columns, band, label_right)
+    labels_end = max((p.x1 for line in body for p in line.phrases if p.x0 < label_right and not p.is_value),
+                     default=label_right)
+    return columns and _with_blank_header_columns(columns, band, labels_end)
 
 
-def _with_blank_header_columns(columns: list[Column], band: list[Line], label_right: float) -> list[Column]:
+def _with_blank_header_columns(columns: list[Column], band: list[Line], labels_end: float) -> list[Column]:
     """The body's columns plus one per lowest header piece that heads none of them: a column every row of
     the page leaves blank (a one-row first page) still has its header, and the others keep theirs.
 
     The lowest pieces head the columns one each, in order (`_in_order`); only a piece no column took,
     clear of every column, becomes a blank column, so a header printed off its right-aligned numbers
     stays theirs.
-    A piece is a value column's when its centre is right of the labels: "Total City" centred over the
-    first column may start left of its narrower numbers.
+    Pieces centred right of where the labels end are matched ("Total City" centred over the first column
+    may start left of its narrower numbers, and that column may be the blank one). A blank column left of
+    every number must sit under a spanning header that also heads a printed column ("全市" beside its
+    "市辖区"), or right of the label column's own header: else it may be that header, misread ("市、地州"
+    off a scan).
     """
-    pieces = _stack(band, set())
-    leaves = sorted((p for p in pieces if p.centre >= label_right
-                     and not any(o.first_line > p.last_line and o.x0 < p.x1 and p.x0 < o.x1 for o in pieces)),
-                    key=lambda p: p.centre)
+    stacked = _stack(band, set())
+    label_header_end = min((p.x1 for p in stacked if _names_label_column(p.text)), default=float("inf"))
+    pieces = [p for p in stacked if p.centre > labels_end and not _names_label_column(p.text)]
+    parent_of = {id(p): _parent(p, pieces) for p in pieces}
+    parents = {id(parent) for parent in parent_of.values() if parent is not None}
+    leaves = sorted((p for p in pieces if id(p) not in parents), key=lambda p: p.centre)
     if len(leaves) <= len(columns):
         return columns
     chosen = _in_order(columns, leaves)
-    blank = [Column(p.x0, p.x1) for index, p in enumerate(leaves) if index not in chosen
-             and not any(p.x0 <= c.right and c.left <= p.x1 for c in columns)]
+    spanning = {id(parent_of[id(leaves[index])]) for index in chosen if parent_of[id(leaves[index])] is not None}
+    blank = [Column(p.x0, p.x1) for index, p in enumerate(leaves) if index not in chosen and p.x0 > labels_end
+             and not any(p.x0 <= c.right and c.left <= p.x1 for c in columns)
+             and (p.x1 > columns[0].left or id(parent_of[id(p)]) in spanning or p.x0 > label_header_end)]
     return sorted(columns + blank, key=lambda c: c.left)
+
+
+def _names_label_column(text: str) -> bool:
+    """A header naming the label column as a whole ("城 市 City", "城市名称", "Region"), not an indicator
+    that starts with the same word ("地区生产总值")."""
+    words = {squash(word) for word in layout()["label_headers"]}
+    chinese, english = split_bilingual(text)
+    return bool(chinese or english) and (not chinese or chinese in words) and (not english or squash(english) in words)
+
+
+def _parent(piece: HeaderPiece, pieces: list[HeaderPiece]) -> HeaderPiece | None:
+    """The piece a header piece sits under: of those ending above it, the one over it, else the one whose
+    centre is nearest its own (a spanning header narrower than the gap between its two children)."""
+    above = [p for p in pieces if p.last_line < piece.first_line]
+    over = [p for p in above if p.x0 < piece.x1 and piece.x0 < p.x1]
+    return max(over, key=lambda p: p.last_line) if over else \
+        min(above, key=lambda p: abs(p.centre - piece.centre), default=None)
 
 
 def _in_order(columns: list[Column], leaves: list[HeaderPiece]) -> set[int]:
