@@ -246,7 +246,7 @@ def cut_at(phrase: Phrase, regions: list[tuple[float, float]]) -> list[Phrase]:
     """A header phrase cut where two cells were printed close: after a label header word ("地 区" then
     the next header), or at a gap of half a character or more (wider than a space between words) whose
     two sides are centred over different columns."""
-    label_words = {squash(word) for word in layout()["label_headers"]}
+    label_words = _label_words()
     chars = phrase.chars
     for index in range(1, len(chars)):
         gap = chars[index].x0 - chars[index - 1].x1
@@ -794,9 +794,15 @@ def _with_blank_header_columns(columns: list[Column], band: list[Line], labels_e
 def _names_label_column(text: str) -> bool:
     """A header naming the label column as a whole ("城 市 City", "城市名称", "Region"), not an indicator
     that starts with the same word ("地区生产总值")."""
-    words = {squash(word) for word in layout()["label_headers"]}
+    words = _label_words()
     chinese, english = split_bilingual(text)
     return bool(chinese or english) and (not chinese or chinese in words) and (not english or squash(english) in words)
+
+
+@functools.lru_cache(maxsize=None)
+def _label_words() -> frozenset[str]:
+    """The label column's header words (parsers/layout.toml), squashed."""
+    return frozenset(squash(word) for word in layout()["label_headers"])
 
 
 def _parent(piece: HeaderPiece, pieces: list[HeaderPiece]) -> HeaderPiece | None:
