@@ -17,7 +17,7 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import closing
 from operator import attrgetter
 from dataclasses import dataclass
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -153,9 +153,11 @@ class PageRead:
 
 
 def read_page_run(path: Path, options: ExtractOptions, first: int, last: int | None,
-                  carried: TableLayout | None = None) -> Iterator[PageRead]:
-    """Pages first..last through the layout engine, one at a time, `carried` continued by the first."""
-    for page in READERS[options.pdf_reader](path, first, last):
+                  carried: TableLayout | None = None, pages: Iterator[PageReading] | None = None
+                  ) -> Iterator[PageRead]:
+    """Pages first..last through the layout engine, one at a time, `carried` continued by the first;
+    `pages` are those pages' readings when they have been read already."""
+    for page in pages or READERS[options.pdf_reader](path, first, last):
         number = page.geometry.number
         top_lines = _top_lines(page) if number == 1 else []
         problem = page_text_problem(page, path.name)
@@ -189,7 +191,8 @@ def page_reads(path: Path, options: ExtractOptions, first: int, last: int | None
     A worker reads its run as if nothing were carried into its first page. Where the table before the
     run goes on into it, the run's first pages are read again here with the layout carried in, until the
     two readings leave the same layout to the next page; from there on the worker's pages are the serial
-    read's. So the result never depends on where the book was split.
+    read's. So the result never depends on where the book was split. The worker hands back its first
+    page's geometry too: that page, nearly always the only one read again, is not parsed twice.
     """
     runs = [(first, last)]
     if workers > 1:
@@ -207,11 +210,12 @@ def page_reads(path: Path, options: ExtractOptions, first: int, last: int | None
                       for start, end in islice(pending, workers * RUNS_AHEAD_PER_WORKER))
         carried = None
         for start, end in runs:
-            theirs = ahead.popleft().result()
+            theirs, opening = ahead.popleft().result()
             ahead.extend(pool.submit(_read_run, path, options, start, end) for start, end in islice(pending, 1))
             if carried is not None:
                 agreed = 0
-                with closing(read_page_run(path, options, start, end, carried)) as again:
+                readings = chain([opening], _lazily(READERS[options.pdf_reader], path, start + 1, end))
+                with closing(read_page_run(path, options, start, end, carried, readings)) as again:
                     for mine in again:
                         yield mine
                         carried = mine.carried
@@ -236,8 +240,16 @@ def page_runs(first: int, last: int, workers: int) -> list[tuple[int, int]]:
     return [(start, min(start + size - 1, last)) for start in range(first, last + 1, size)]
 
 
-def _read_run(path: Path, options: ExtractOptions, first: int, last: int) -> list[PageRead]:
-    return list(read_page_run(path, options, first, last))
+def _read_run(path: Path, options: ExtractOptions, first: int, last: int) -> tuple[list[PageRead], PageReading]:
+    """The run's pages read, and its first page's reading (see page_reads)."""
+    readings = READERS[options.pdf_reader](path, first, last)
+    opening = next(readings)
+    return list(read_page_run(path, options, first, last, pages=chain([opening], readings))), opening
+
+
+def _lazily(reader: Callable[..., Iterator[PageReading]], *args) -> Iterator[PageReading]:
+    """The reader's pages, the file opened only when the first is asked for."""
+    yield from reader(*args)
 
 
 def _top_lines(page: PageReading | None, count: int = 3) -> list[str]:
