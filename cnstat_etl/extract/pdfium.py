@@ -134,13 +134,14 @@ _UNMAPPED = _fast(raw.FPDFText_HasUnicodeMapError, ctypes.c_int, ctypes.c_void_p
 _TEXT_OBJECT = _fast(raw.FPDFText_GetTextObject, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_int)  # 0: none
 _FONT_SIZE = _fast(raw.FPDFText_GetFontSize, ctypes.c_double, ctypes.c_void_p, ctypes.c_int)
 _CHAR_MATRIX = _fast(raw.FPDFText_GetMatrix, ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p)
-_BLANKS = numpy.array([code for code in range(0x3001) if chr(code).isspace()])  # str.isspace()'s characters
+# str.isspace() of each character of the BMP, looked up by code (no blank lies beyond it)
+_BLANK = numpy.array([chr(code).isspace() for code in range(0x10000)], dtype=bool)
 
 
 def _glyphs(page: pdfium.PdfPage, display: Matrix, height: float) -> tuple[list[Glyph], int]:
     """Each printed character's glyph. A page has about a thousand: PDFium is asked in sweeps (one call
-    per character and question, mapped over the page, no Python loop), the font size once per text
-    object (its characters share it), and the boxes are placed on the page as arrays."""
+    per character and question, mapped over the page, no Python loop), the font size once per run of a
+    text object's characters (they share it), and the boxes are placed on the page as arrays."""
     textpage = page.get_textpage()
     try:
         handle = textpage.raw
@@ -150,24 +151,27 @@ def _glyphs(page: pdfium.PdfPage, display: Matrix, height: float) -> tuple[list[
         buffer = ctypes.create_string_buffer((count + 1) * 2)
         raw.FPDFText_GetText(handle, 0, count, ctypes.cast(buffer, ctypes.POINTER(ctypes.c_ushort)))
         text = buffer.raw[:count * 2].decode("utf-16-le", "surrogatepass")
-        if len(text) != count:  # a character outside the BMP took two UTF-16 units: ask one by one
+        if len(text) == count:
+            codes = numpy.frombuffer(buffer, dtype="<u2", count=count).astype(numpy.uint32)
+        else:  # a character outside the BMP took two UTF-16 units: ask one by one
             text = "".join(chr(raw.FPDFText_GetUnicode(handle, i)) for i in range(count))
+            codes = numpy.fromiter(map(ord, text), dtype=numpy.uint32, count=count)
         address = ctypes.cast(handle, ctypes.c_void_p).value
         # All but printable ASCII may be a code with no Unicode map: pdfminer prints it "(cid:NN)", here
         # U+FFFD, either way no cell reads as a number. Blanks (and PDFium's generated line breaks) are
         # no glyphs: the gaps they leave decide.
-        codes = numpy.fromiter(map(ord, text), dtype=numpy.uint32, count=count)
         wide = numpy.flatnonzero((codes <= 0x20) | (codes >= 0x7F))
         errors = numpy.fromiter(map(_UNMAPPED, repeat(address), wide.tolist()), dtype=numpy.int32, count=len(wide))
         unmapped = numpy.zeros(count, dtype=bool)
         unmapped[wide[errors != 0]] = True
         unmapped |= codes == 0xFFFD
-        printed = numpy.flatnonzero(unmapped | ~numpy.isin(codes, _BLANKS)).tolist()
-        if not printed:
+        printed_at = numpy.flatnonzero(unmapped | ~_BLANK[numpy.minimum(codes, 0xFFFF)])
+        if not len(printed_at):
             return [], int(unmapped.sum())
-        chars = list(text)
-        for index in numpy.flatnonzero(unmapped).tolist():
-            chars[index] = "\ufffd"
+        printed = printed_at.tolist()
+        printed_chars = list(map(text.__getitem__, printed))
+        for position in numpy.flatnonzero(unmapped[printed_at]).tolist():
+            printed_chars[position] = "\ufffd"
         boxes = numpy.empty((len(printed), 4), dtype=numpy.float32)  # left, top, right, bottom (FS_RECTF)
         start = boxes.ctypes.data
         deque(map(_LOOSE_BOX, repeat(address), printed, range(start, start + boxes.nbytes, boxes.strides[0])),
@@ -183,7 +187,6 @@ def _glyphs(page: pdfium.PdfPage, display: Matrix, height: float) -> tuple[list[
             ax, ay = a * left + c * low + e, b * left + d * low + f
             bx, by = a * right + c * top + e, b * right + d * top + f
             x0, x1, bottom = numpy.minimum(ax, bx), numpy.maximum(ax, bx), height - numpy.minimum(ay, by)
-        printed_chars = list(map(chars.__getitem__, printed))
         columns = (printed_chars, x0.tolist(), x1.tolist(), (bottom - size).tolist(), bottom.tolist(), size.tolist())
         return list(map(tuple.__new__, repeat(Glyph), zip(*columns))), int(unmapped.sum())  # Glyph(*row), built in C
     finally:
@@ -191,7 +194,7 @@ def _glyphs(page: pdfium.PdfPage, display: Matrix, height: float) -> tuple[list[
 
 
 def _font_sizes(address: int, printed: list[int], objects: numpy.ndarray) -> numpy.ndarray:
-    """Each character's font size times its matrix's vertical scale, asked once per text object."""
+    """Each character's font size times its matrix's vertical scale, asked once per run of a text object."""
     matrix = raw.FS_MATRIX()
     matrix_address = ctypes.addressof(matrix)
 
@@ -199,8 +202,10 @@ def _font_sizes(address: int, printed: list[int], objects: numpy.ndarray) -> num
         _CHAR_MATRIX(address, index, matrix_address)
         return _FONT_SIZE(address, index) * math.hypot(matrix.c, matrix.d)
 
-    distinct, first, where = numpy.unique(objects, return_index=True, return_inverse=True)
-    sizes = numpy.array([size_of(printed[position]) for position in first.tolist()])[where.reshape(-1)]
+    # a text object's characters come one after another: ask at the first of each run
+    starts = numpy.flatnonzero(numpy.concatenate(([True], objects[1:] != objects[:-1])))
+    sizes = numpy.repeat([size_of(printed[position]) for position in starts.tolist()],
+                         numpy.diff(numpy.append(starts, len(objects))))
     for position in numpy.flatnonzero(objects == 0).tolist():  # a character of no text object
         sizes[position] = size_of(printed[position])
     return sizes
