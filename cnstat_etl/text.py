@@ -78,6 +78,10 @@ class ParsedNumber:
 @functools.lru_cache(maxsize=TEXT_CACHE)
 def parse_number(text: str) -> ParsedNumber:
     """Read a printed number: full-width digits, thousands separators, footnote marks beside it."""
+    if text.isascii():  # most cells: no folding needed, and no missing marker reads as a number
+        plain = "".join(text.split()).replace(",", "")
+        if _NUMBER.match(plain):
+            return ParsedNumber(float(plain), True)
     if is_missing(text):
         return ParsedNumber(None, True)
     cleaned = strip_footnote_marks(squash(text)).replace(",", "")
