@@ -241,24 +241,31 @@ def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions 
     to_read = [path for path, _, _ in pending]
     staged_files = _staged(to_read, options, jobs or os.cpu_count() or 1,
                            default_cache_dir(db_path) if use_cache else None, PageCount(to_read, on_pages))
-    for (path, key, sha256), staged in zip(pending, staged_files):
-        sha256 = sha256 or staged.source_sha256
-        try:
-            with _loading(db_path) as warehouse:
+    warehouse = None
+    try:
+        for index, ((path, key, sha256), staged) in enumerate(zip(pending, staged_files)):
+            sha256 = sha256 or staged.source_sha256
+            try:
+                warehouse = _loading(db_path)
                 warehouse.load_file(key, sha256, staged, fingerprint)
-        finally:
-            staged.discard()
-        _record(summary, _outcome(path, staged, by_path.get(key), sha256), len(files), on_file)
-    for path, key, sha256 in duplicates:
-        with _loading(db_path) as warehouse:
+            finally:
+                staged.discard()
+            if index < len(pending) - 1:  # readers get in while the next file is read; after the last, the
+                warehouse.close()  # duplicates and the harmonisation are written on the same opening
+                warehouse = None
+            _record(summary, _outcome(path, staged, by_path.get(key), sha256), len(files), on_file)
+        warehouse = warehouse or _loading(db_path)
+        for path, key, sha256 in duplicates:
             warehouse.record_duplicate(key, sha256, loaded[sha256])
-        _record(summary, FileOutcome(path, "duplicate", reason=f"same bytes as {loaded[sha256]}"), len(files),
-                on_file)
-    with _loading(db_path) as warehouse:
+            _record(summary, FileOutcome(path, "duplicate", reason=f"same bytes as {loaded[sha256]}"),
+                    len(files), on_file)
         vintage = vintage or warehouse.vintage() or last_year()
         vintages = history_years()
         years = warehouse.unharmonised_years(vintages)
         warehouse.store_harmonisation(vintage, years, harmonisation_rows(years, vintages), vintages)
+    finally:
+        if warehouse is not None:
+            warehouse.close()
     return summary
 
 
