@@ -194,33 +194,40 @@ class Line:
         return self.phrases[-1].x1
 
 
-def _is_digit(ch: str) -> bool:
-    return ch[:1] in _DIGITS
-
-
 def _phrases(chars: list[Glyph], overprinted: bool = False) -> list[Phrase] | None:
     """A line's characters (left to right) cut into phrases where a cell's gap parts them; None where a
-    character is printed over another (unless the line is already known to be `overprinted`)."""
-    runs: list[list[Glyph]] = []
+    character is printed over another (unless the line is already known to be `overprinted`).
+
+    One pass builds each phrase's text as it goes (a space where the gap is wider than a space): a
+    book has a few hundred thousand characters."""
+    phrases: list[Phrase] = []
+    run: list[Glyph] = []
+    parts: list[str] = []
     previous = None
+    size_most = previous_x1 = 0.0
     for char in chars:
-        text = char.text
+        text, x0, x1, _, _, size = char
         if not text.strip():
             continue  # padding spaces: the gap they leave decides
-        if previous is None:
-            runs.append([char])
-        else:
-            gap, size = char.x0 - previous.x1, char.size
+        if previous is not None:
+            gap = x0 - previous_x1
             if gap < 0 and _bolded(previous, char):
                 continue  # the same character drawn again a hair to the side: how some PDFs print bold
             if gap < -OVERPRINT * size and not overprinted:
                 return None
-            if gap > CELL_GAP * size or (gap > DIGIT_GAP * size and _is_digit(text) and _is_digit(previous.text)):
-                runs.append([char])
-            else:
-                runs[-1].append(char)
-        previous = char
-    return [piece for run in runs for piece in _cut_trailing_number(_phrase_of(run))]
+            if gap > CELL_GAP * size or (gap > DIGIT_GAP * size and text[:1] in _DIGITS
+                                         and previous.text[:1] in _DIGITS):
+                phrases += _cut_trailing_number(Phrase("".join(parts), run[0].x0, previous_x1, size_most, run))
+                run, parts, size_most = [], [], 0.0
+            elif gap > WORD_GAP * size:
+                parts.append(" ")
+        run.append(char)
+        parts.append(text)
+        size_most = size if size > size_most else size_most
+        previous, previous_x1 = char, x1
+    if run:
+        phrases += _cut_trailing_number(Phrase("".join(parts), run[0].x0, previous_x1, size_most, run))
+    return phrases
 
 
 def _bolded(previous: Glyph, char: Glyph) -> bool:
