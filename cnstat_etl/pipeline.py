@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
+import sys
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -210,11 +212,15 @@ def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions 
         raise ValueError(f"vintage {vintage} is outside the code history {history_years()[0]}-{history_years()[-1]}")
     files = source_files(paths or [bundled_samples()])
     summary = IngestSummary()
+    jobs = jobs or os.cpu_count() or 1
+    digest = reference_digest()
     with Warehouse(db_path) as warehouse:  # fails at once if another ingest holds the warehouse
-        warehouse.refresh_reference(reference_digest(), reference_tables)
+        current = warehouse.reference_is(digest)
         by_path, loaded = warehouse.source_states()
         fingerprint = mappings_fingerprint()
         stale = warehouse.harmonised_otherwise(fingerprint)
+    # (closed first: a process forked with the warehouse open would share this one's connection to it)
+    reference = None if current else _ReferenceRefill(db_path, digest, aside=jobs > 1)
     pending: list[tuple[Path, str, str]] = []
     duplicates: list[tuple[Path, str, str]] = []  # recorded once the copy they repeat has loaded
     for path in files:
@@ -234,18 +240,22 @@ def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions 
                 loaded.setdefault(sha256, key)  # a second copy later in this run is a duplicate of this one
     firm_files = [item for item in pending if kind == "firms" or (kind is None and looks_like_firm_file(item[0]))]
     pending = [item for item in pending if item not in firm_files]
+    if firm_files and reference:
+        reference.wait()
     for path, key, sha256 in firm_files:
         with _loading(db_path) as warehouse:
             outcome = _load_firms(warehouse, path, key, sha256, options.year, fingerprint)
         _record(summary, outcome, len(files), on_file)
     to_read = [path for path, _, _ in pending]
-    staged_files = _staged(to_read, options, jobs or os.cpu_count() or 1,
-                           default_cache_dir(db_path) if use_cache else None, PageCount(to_read, on_pages))
+    staged_files = _staged(to_read, options, jobs, default_cache_dir(db_path) if use_cache else None,
+                           PageCount(to_read, on_pages))
     warehouse = None
     try:
         for index, ((path, key, sha256), staged) in enumerate(zip(pending, staged_files)):
             sha256 = sha256 or staged.source_sha256
             try:
+                if reference:
+                    reference.wait()
                 warehouse = _loading(db_path)
                 warehouse.load_file(key, sha256, staged, fingerprint)
             finally:
@@ -254,6 +264,8 @@ def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions 
                 warehouse.close()  # duplicates and the harmonisation are written on the same opening
                 warehouse = None
             _record(summary, _outcome(path, staged, by_path.get(key), sha256), len(files), on_file)
+        if reference:
+            reference.wait()
         warehouse = warehouse or _loading(db_path)
         for path, key, sha256 in duplicates:
             warehouse.record_duplicate(key, sha256, loaded[sha256])
@@ -267,6 +279,40 @@ def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions 
         if warehouse is not None:
             warehouse.close()
     return summary
+
+
+class _ReferenceRefill:
+    """The reference tables refilled (a new warehouse, or mappings/ changed): with cores to spare, in a
+    process of its own while the files are read, else here. A third of a second nothing needs until the
+    first load; `wait()` before it. Should the other process fail, the refill is done again here, so that
+    its error is reported as any other."""
+
+    def __init__(self, db_path: Path, digest: str, aside: bool):
+        self.db_path, self.digest, self.process = db_path, digest, None
+        if aside:
+            # started before any pool of readers, so that no process is forked beside a running thread
+            self.process = multiprocessing.Process(target=_refill_reference, args=(db_path, digest), daemon=True)
+            self.process.start()
+        else:
+            _refill_reference(db_path, digest, here=True)
+
+    def wait(self) -> None:
+        if self.process is None:
+            return
+        self.process.join()
+        failed, self.process = self.process.exitcode != 0, None
+        if failed:
+            _refill_reference(self.db_path, self.digest, here=True)
+
+
+def _refill_reference(db_path: Path, digest: str, here: bool = False) -> None:
+    try:
+        with _loading(db_path) as warehouse:
+            warehouse.refresh_reference(digest, reference_tables)
+    except Exception:
+        if here:
+            raise
+        sys.exit(1)  # quietly: the ingest refills them itself and reports why it cannot
 
 
 def _load_firms(warehouse: Warehouse, path: Path, key: str, sha256: str, year: int | None,

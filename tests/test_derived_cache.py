@@ -4,6 +4,8 @@ damaged copy means deriving again, never a stale answer."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from cnstat_etl import config
@@ -92,6 +94,36 @@ def test_an_ingest_refills_the_reference_tables_only_when_what_they_are_made_fro
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM regions").fetchone()[0] > 6000
         assert con.execute("SELECT count(*) FROM panel").fetchone()[0] > 0
+
+
+def test_with_workers_the_reference_tables_are_refilled_in_a_process_beside_the_reading(tmp_path, monkeypatch):
+    import duckdb
+
+    from cnstat_etl import pipeline
+
+    real = pipeline.reference_tables
+    refilled_by = tmp_path / "pid"
+    monkeypatch.setattr(pipeline, "reference_tables", lambda: refilled_by.write_text(str(os.getpid())) and real())
+    db = tmp_path / "w.duckdb"
+    pipeline.ingest([config.bundled_samples() / "ccsy2012_two_tables_ruled.pdf"], db, jobs=2)
+    assert int(refilled_by.read_text()) != os.getpid()
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM regions").fetchone()[0] > 6000
+        assert con.execute("SELECT count(*) FROM panel").fetchone()[0] > 0
+
+
+def test_a_reference_refill_that_fails_beside_the_reading_is_done_again_in_the_ingest(tmp_path, monkeypatch):
+    import duckdb
+
+    from cnstat_etl import pipeline
+
+    ingest_process, real = os.getpid(), pipeline.reference_tables
+    monkeypatch.setattr(pipeline, "reference_tables", lambda: real() if os.getpid() == ingest_process else 1 / 0)
+    db = tmp_path / "w.duckdb"
+    summary = pipeline.ingest([config.bundled_samples() / "ccsy2012_two_tables_ruled.pdf"], db, jobs=2)
+    assert summary.values and not summary.count("failed")
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM regions").fetchone()[0] > 6000
 
 
 def test_a_years_harmonisation_read_back_is_the_one_derived(user_cache):

@@ -278,11 +278,15 @@ class Warehouse:
         finally:
             self.con.unregister("incoming")
 
+    def reference_is(self, digest: str) -> bool:
+        """Whether the reference tables were last made from `digest`."""
+        return self.con.execute("SELECT digest FROM reference_made_from").fetchall() == [(digest,)]
+
     def refresh_reference(self, digest: str, tables: Callable[[], dict[str, pd.DataFrame]]) -> bool:
         """Refill the reference tables (regions, lineage, indicators, exchange_rates) with `tables()` and
         (re)create panel, analysis_city and period_means for the indicators, in one transaction, unless
         they were last made from `digest`. True when they were refilled."""
-        if self.con.execute("SELECT digest FROM reference_made_from").fetchall() == [(digest,)]:
+        if self.reference_is(digest):
             return False
         with self.transaction():
             for table, frame in tables().items():
