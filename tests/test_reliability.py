@@ -201,6 +201,18 @@ def test_table_whose_columns_name_no_known_indicator_loads_them_as_provisional_a
                   ) == ["provisional:公共厕所=250.0 count", "provisional:邮政局=41000.0 count"]
 
 
+def test_a_column_headed_only_by_a_scope_or_a_dash_names_no_indicator_and_loads_nothing(tmp_path):
+    # what a header whose indicator line was not read leaves: never a provisional indicator named ""
+    from cnstat_etl.extract import extract_file
+
+    source = write_table(tmp_path / "scopes.xlsx", "各市主要指标（2008年）", ["地区", "全市", "—", "地区生产总值（亿元）"],
+                         [["南京市", 250, 4.1, 3814.53]])
+    result = extract_file(source)
+    assert [(v.indicator, v.value) for v in result.values] == [("gdp", 3814.53)]
+    assert sorted((p.kind, p.column) for p in result.problems if "names no indicator" in p.message) == [
+        ("unknown_column", 2), ("unknown_column", 3)]
+
+
 def test_a_file_that_meets_a_bug_in_harmonise_fails_alone_in_one_line(tmp_path, monkeypatch):
     from cnstat_etl import pipeline
 

@@ -271,6 +271,10 @@ def header_path(cells: list[list[str]], header_rows: int, column: int) -> list[s
     return path
 
 
+# A letter of any script: a header that prints none (a dash, a number) names nothing.
+_WORD = re.compile(r"[^\W\d_]")
+
+
 def read_header(
     state: TableState, cells: list[list[str]], header_rows: int, title_scope: str | None,
     source: str, page: int | None, sheet: str | None, columns: list[int],
@@ -299,6 +303,14 @@ def read_header(
                 break
         if indicator is None:
             indicator = provisional_id([cell for cell in path if header_key(cell) not in _scope_words()])
+            if not _WORD.search(indicator.removeprefix(provisional_id([]))):
+                # "全市 Total City" alone, or a "—": the indicator's own header was not read above it
+                if not known_unrecognised:
+                    problems.append(Problem("unknown_column", f"header {label!r} names no indicator, not even a "
+                                            "new one; the column is not loaded", source, page, sheet, None,
+                                            columns[column]))
+                    state.unrecognised.add(seen_key)
+                continue
             if not known_unrecognised:
                 problems.append(Problem("unknown_column",
                                         f"header {label!r} names no indicator in mappings/header_variants.csv; "
