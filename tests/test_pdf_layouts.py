@@ -12,7 +12,7 @@ import pytest
 
 from cnstat_etl.config import SAMPLES_DIR
 from cnstat_etl.extract import ExtractOptions, extract_file
-from cnstat_etl.extract.layout import Glyph, PageGeometry, read_page
+from cnstat_etl.extract.layout import Column, Glyph, PageGeometry, _with_blank_header_columns, read_page, text_lines
 from cnstat_etl.harmonise import roles_of
 from conftest import FIXTURES
 
@@ -237,3 +237,17 @@ def test_a_continued_page_printing_a_number_left_of_the_carried_columns_is_not_r
     found, _, problems = read_page(PageGeometry(2, 600, 800, glyphs, [], []), table, "continued.pdf")
     assert found == []
     assert [p.kind for p in problems] == ["no_header"]
+
+
+def test_header_pieces_left_over_one_above_the_other_add_no_blank_columns():
+    # "Gross Industrial Output Science and Technology" printed as one line spans both indicators, so it,
+    # not "科学技术支出", is taken for the parent of the scopes under them: that header and its two scopes
+    # are all left over above a one-row page's blank columns, and columns over each other cut the page wrong
+    band = text_lines(_printed("工业总产值", 167, 100, 7) + _printed("科学技术支出", 253, 100, 7)
+                      + _printed("Gross Industrial Output Science and Technology", 146, 110, 7)
+                      + _printed("全市", 180, 120, 7) + _printed("市辖区", 205, 120, 7)
+                      + _printed("全市", 245, 120, 7) + _printed("市辖区", 285, 120, 7))
+    printed = [Column(174, 194), Column(205, 226)]
+    columns = _with_blank_header_columns(printed, band, 120)
+    assert all(c.right < d.left for c, d in zip(columns, columns[1:])), [(c.left, c.right) for c in columns]
+    assert printed[0] in columns and printed[1] in columns

@@ -630,9 +630,11 @@ def _is_label_only(line: Line, label_right: float) -> bool:
 
 
 def _only_missing(line: Line, label_right: float) -> bool:
+    """A row printing its label and only missing markers. Like a province row, its label may run a little
+    past where the values start on other rows (a long name in a tight label column)."""
     first, *rest = line.phrases
     return not first.is_value and bool(rest) and all(is_missing(p.text) for p in rest) \
-        and first.x1 <= label_right and not line.is_title
+        and first.x0 < label_right and first.x1 <= label_right + 3 * line.size and not line.is_title
 
 
 def _is_label_header(line: Line) -> bool:
@@ -658,11 +660,14 @@ def _rules_across(horizontal: list[Segment], left: float, right: float) -> list[
     return out
 
 
-def _header_band(lines: list[Line], floor: int, first_body: int, last_body: int, rules: list[float]) -> int:
+def _header_band(lines: list[Line], floor: int, first_body: int, last_body: int, rules: list[float],
+                 framing: list[float]) -> int:
     """Index of the band's first line: walk up from the body while lines sit close and are no title.
 
     The band's last line may sit as far above the body as the body's rows sit apart: widely spaced rows
-    under a header in smaller type."""
+    under a header in smaller type. An English line alone above a rule is the title's, where that rule
+    is one of the `framing` ones, drawn over the labels too (the table's top rule): a rule under a
+    header's upper level stops at the label column, and the English wrapped above it is the header's."""
     rows_apart = max((lower.top - upper.bottom for upper, lower in zip(lines[first_body:last_body],
                                                                        lines[first_body + 1:last_body + 1])),
                      default=0.0)
@@ -676,7 +681,7 @@ def _header_band(lines: list[Line], floor: int, first_body: int, last_body: int,
         close = HEADER_LEADING * max(line.size, below.size)
         if gap > (max(close, rows_apart) if start == first_body else close) and not ruled_between:
             break
-        if ruled_between and start < first_body and _title_like(line):
+        if start < first_body and _title_like(line) and any(line.bottom <= y <= below.top for y in framing):
             break
         start -= 1
     return start
@@ -704,7 +709,7 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
         horizontal = [rule for rule in geometry.horizontal if rule.top > ceiling]
         left, right = _table_extent(body, horizontal)
         rules = _rules_across(horizontal, left, right)
-        band_start = _header_band(lines, floor, first, last, rules)
+        band_start = _header_band(lines, floor, first, last, rules, _rules_across(horizontal, left, label_right))
         band = lines[band_start:first]
         left = min([left] + [line.x0 for line in band])
         right = max([right] + [line.x1 for line in band])
@@ -756,17 +761,31 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
 
 
 def _columns(body: list[Line], label_right: float, vertical: list[Segment], band: list[Line]) -> list[Column] | None:
-    xs = _rule_columns(vertical, body[0].top, body[-1].bottom)
     # the label column is the ruled one the labels print in; every column right of it holds values, even
     # one this page leaves blank
     label_end = min([label_right] + [line.phrases[0].x1 for line in body if line.is_body])
-    rule_columns = [Column(a, b) for a, b in zip(xs, xs[1:]) if a >= label_end - 2]
-    if len(rule_columns) >= 1 and xs[0] < label_right:
-        return [Column(c.left + 1, c.right - 1) for c in rule_columns]
+    ruled = _ruled_columns(vertical, body[0].top, body[-1].bottom, label_right, label_end)
+    if ruled:
+        return ruled
+    # a header ruled into columns over a body that is not: its rules part the columns where every value
+    # printed falls between two of them (a first page of one row may leave a column blank)
+    ruled = band and _ruled_columns(vertical, band[-1].top, band[-1].bottom, label_right, label_end)
+    if ruled and all(any(c.left <= p.x0 and p.x1 <= c.right for c in ruled)
+                     for line in body for p in line.phrases if p.is_value and p.x0 >= label_end):
+        return ruled
     columns = _cluster_columns(body, label_right)
     labels_end = max((p.x1 for line in body for p in line.phrases if p.x0 < label_right and not p.is_value),
                      default=label_right)
     return columns and _with_blank_header_columns(columns, band, labels_end)
+
+
+def _ruled_columns(vertical: list[Segment], top: float, bottom: float, label_right: float, label_end: float
+                   ) -> list[Column] | None:
+    """The value columns parted by vertical rules crossing top..bottom, where a rule also parts off the
+    labels; None where there are none."""
+    xs = _rule_columns(vertical, top, bottom)
+    columns = [Column(a + 1, b - 1) for a, b in zip(xs, xs[1:]) if a >= label_end - 2]
+    return columns if columns and xs[0] < label_right else None
 
 
 def _with_blank_header_columns(columns: list[Column], band: list[Line], labels_end: float) -> list[Column]:
@@ -780,7 +799,7 @@ def _with_blank_header_columns(columns: list[Column], band: list[Line], labels_e
     may start left of its narrower numbers, and that column may be the blank one). A blank column left of
     every number must sit under a spanning header that also heads a printed column ("全市" beside its
     "市辖区"), or right of the label column's own header: else it may be that header, misread ("市、地州"
-    off a scan).
+    off a scan). Pieces left over one above the other are a header not understood: none of them is added.
     """
     stacked = _stack(band, set())
     label_header_end = min((p.x1 for p in stacked if _names_label_column(p.text)), default=float("inf"))
@@ -795,7 +814,9 @@ def _with_blank_header_columns(columns: list[Column], band: list[Line], labels_e
     blank = [Column(p.x0, p.x1) for index, p in enumerate(leaves) if index not in chosen and p.x0 > labels_end
              and not any(p.x0 <= c.right and c.left <= p.x1 for c in columns)
              and (p.x1 > columns[0].left or id(parent_of[id(p)]) in spanning or p.x0 > label_header_end)]
-    return sorted(columns + blank, key=lambda c: c.left)
+    # two left over one above the other: a header not understood (a parent taken for a leaf), so neither
+    clear = [c for c in blank if not any(o is not c and o.left <= c.right and c.left <= o.right for o in blank)]
+    return sorted(columns + clear, key=lambda c: c.left)
 
 
 def _names_label_column(text: str) -> bool:
