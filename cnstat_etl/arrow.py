@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import operator
 import types
 import typing
 
@@ -48,16 +49,24 @@ def arrow_type(hint) -> pa.DataType:
 def structs(records: list, cls: type) -> pa.StructArray:
     """The records as one column of structs (built column by column); a None record is a null struct."""
     arrays = []
+    missing = [r is None for r in records]
     for f in dataclasses.fields(cls):
-        column = [None if r is None else getattr(r, f.name) for r in records]
+        column = _column(records, f.name, any(missing))
         hint = hints(cls)[f.name]
         nested = record_class(hint)
         arrays.append(structs(column, nested) if nested else pa.array(column, arrow_type(hint)))
-    return pa.StructArray.from_arrays(arrays, fields=list(struct_type(cls)),
-                                      mask=pa.array([r is None for r in records], pa.bool_()))
+    return pa.StructArray.from_arrays(arrays, fields=list(struct_type(cls)), mask=pa.array(missing, pa.bool_()))
 
 
 def table(records: list, cls: type) -> pa.Table:
     """Flat records as a table, a column per field."""
-    return pa.table({f.name: pa.array([getattr(r, f.name) for r in records], arrow_type(hints(cls)[f.name]))
+    return pa.table({f.name: pa.array(_column(records, f.name), arrow_type(hints(cls)[f.name]))
                      for f in dataclasses.fields(cls)})
+
+
+def _column(records: list, name: str, with_none: bool = False) -> list:
+    """One field of every record (None for a None record); read in C where no record is None (a book's
+    parts hold tens of thousands of records, a dozen fields each)."""
+    if with_none:
+        return [None if r is None else getattr(r, name) for r in records]
+    return list(map(operator.attrgetter(name), records))
