@@ -1,11 +1,13 @@
 """The report's figures as static PNGs (matplotlib, Agg: no display, no network, the same bytes offline).
 
 Chinese labels need a CJK font. Where none of report.toml's `cjk_fonts` is installed the figures label
-units with codes and English names instead, so they never show empty boxes and never fail for a font.
+units with codes and English names instead, and a provisional indicator (named by its Chinese header) by a
+digest of its name, so they never show empty boxes and never fail for a font.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 from dataclasses import dataclass
 from functools import lru_cache
@@ -54,7 +56,13 @@ class Labels:
         return (unit.province_zh if self.cjk_font else unit.province_en) or unit.province_code
 
     def indicator(self, coverage: Coverage) -> str:
-        return f"{coverage.indicator} {coverage.name_zh}" if self.cjk_font else f"{coverage.indicator}"
+        if self.cjk_font:
+            return f"{coverage.indicator} {coverage.name_zh}"
+        if coverage.indicator.isascii():
+            return coverage.indicator
+        # a provisional indicator is named by its Chinese header: in Latin, a digest of it tells two apart
+        latin = coverage.indicator.encode("ascii", "ignore").decode()
+        return f"{latin}{hashlib.sha1(coverage.indicator.encode()).hexdigest()[:8]}"
 
     def place(self, code: str, name: str) -> str:
         return f"{code} {name}" if self.cjk_font else code
