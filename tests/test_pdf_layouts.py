@@ -13,7 +13,9 @@ import pytest
 from cnstat_etl.config import SAMPLES_DIR
 from cnstat_etl.extract import ExtractOptions, extract_file
 from cnstat_etl.extract.layout import Column, Glyph, PageGeometry, _with_blank_header_columns, read_page, text_lines
+from cnstat_etl.extract.tables import Block, TableAssembler
 from cnstat_etl.harmonise import roles_of
+from cnstat_etl.model import ExtractResult
 from conftest import FIXTURES
 
 PROBLEMS = FIXTURES / "pdf_problems"
@@ -251,3 +253,22 @@ def test_header_pieces_left_over_one_above_the_other_add_no_blank_columns():
     columns = _with_blank_header_columns(printed, band, 120)
     assert all(c.right < d.left for c, d in zip(columns, columns[1:])), [(c.left, c.right) for c in columns]
     assert printed[0] in columns and printed[1] in columns
+
+
+def test_a_continued_table_whose_first_page_yields_no_table_loads_nothing_and_says_why():
+    # page 1 printed the title "（市辖区）" over a row with no number, so no table was found there; page 2,
+    # under 续表 and a repeated header, must not load as a new table titled by the running header (全市)
+    result = ExtractResult("book.pdf", "0" * 64, "pdf")
+    tables = TableAssembler(result, ExtractOptions())
+    tables.add(Block(["城市统计资料", "续表", "单位：万人"], [["城市", "年末总人口"], ["辽阳", "46273"]], [1, 2], [1, 2],
+                     page=2))
+    tables.finish_table()
+    assert not result.values
+    assert [(p.kind, p.page, p.severity) for p in result.problems] == [("continues_no_table", 2, "error")]
+
+
+def test_a_page_range_starting_on_a_continued_page_is_read_with_a_warning_that_its_title_is_not_seen():
+    result = extract_file(FIXTURES / "sources" / "ccsy2012_two_tables_ruled.pdf", ExtractOptions(pages=(2, 2)))
+    assert result.values
+    assert [(p.kind, p.page, p.severity) for p in result.problems if p.kind == "continues_no_table"] == [
+        ("continues_no_table", 2, "warning")]

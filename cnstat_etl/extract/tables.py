@@ -97,6 +97,13 @@ def is_continuation(lines: list[str]) -> bool:
     return any(marker in fold(line) for line in lines for marker in layout()["continued_markers"])
 
 
+def _marked_continued(lines: list[str]) -> bool:
+    """A line of its own says 续表 / (续) / continued: stricter than `is_continuation`, which a title
+    such as 可持续发展 also meets."""
+    markers = tuple(squash(marker) for marker in layout()["continued_markers"])
+    return any(squash(line).lstrip("(（").startswith(markers) for line in lines)
+
+
 def title_of(lines: list[str]) -> str:
     """The Chinese title line: the one with the table number, else the first line that is not a unit line."""
     candidates = [as_printed(line) for line in lines if as_printed(line)]
@@ -434,6 +441,18 @@ class TableAssembler:
             or table_number(block.lines_above) in (None, self.state.context.table_number))
 
     def add(self, block: Block) -> None:
+        if self.state is None and table_number(block.lines_above) is None and _marked_continued(block.lines_above):
+            # its title, with the year and the scope (全市 or 市辖区) of every value, is on a page before it
+            if not self.options.pages or self.options.pages[0] == 1:  # read, and no table found there
+                self.result.problems.append(Problem(
+                    "continues_no_table", "a table marked continued, but no table was read before it: its first "
+                    "page (title, year, scope) could not be read, so none of it is loaded",
+                    self.result.source_file, page=block.page, sheet=block.sheet, severity="error"))
+                return
+            self.result.problems.append(Problem(
+                "continues_no_table", "a table marked continued, read without its first page: the scope and year "
+                "its title may give are not seen; give the page range from that page to be sure",
+                self.result.source_file, page=block.page, sheet=block.sheet))
         continued = self.continues(block)
         if not continued:
             self.finish_table()
