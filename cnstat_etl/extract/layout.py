@@ -32,7 +32,7 @@ from operator import itemgetter
 from typing import NamedTuple
 
 from cnstat_etl.config import layout
-from cnstat_etl.extract.tables import Block, is_continuation
+from cnstat_etl.extract.tables import Block, is_continuation, marks_continuation
 from cnstat_etl.model import Problem
 from cnstat_etl.text import TEXT_CACHE, fold, is_missing, matches_prefix, parse_number, split_bilingual, squash
 
@@ -342,9 +342,7 @@ def _is_title_text(text: str) -> bool:
         return True
     if any(re.search(edition["pattern"], folded) for edition in config["editions"]):
         return True
-    squashed = squash(text)
-    return any(squashed.startswith(squash(marker)) for marker in config["continued_markers"]) \
-        or squashed in ("(续)", "(续表)")
+    return marks_continuation(text)
 
 
 def _value_phrases(line: Line, label_right: float) -> list[Phrase]:
@@ -622,19 +620,23 @@ def _close(upper: Line, lower: Line) -> bool:
     return lower.top - upper.bottom <= 2.5 * max(upper.size, lower.size)
 
 
+def _in_label_column(x0: float, x1: float, label_right: float, size: float) -> bool:
+    """Starts in the label column and ends at most a little past it (a spaced or long name in a tight
+    column: other rows' values may start further left than it ends)."""
+    return x0 < label_right and x1 <= label_right + 3 * size
+
+
 def _is_label_only(line: Line, label_right: float) -> bool:
-    """A row printing only its label (a province): starts in the label column, may run a little past it
-    (a spaced name in a tight column), prints no value; a long line (a note) is no row."""
-    return (line.x0 < label_right and line.x1 <= label_right + 3 * line.size and not line.is_title
+    """A row printing only its label (a province), in the label column; a long line (a note) is no row."""
+    return (_in_label_column(line.x0, line.x1, label_right, line.size) and not line.is_title
             and not any(p.is_value for p in line.phrases))
 
 
 def _only_missing(line: Line, label_right: float) -> bool:
-    """A row printing its label and only missing markers. Like a province row, its label may run a little
-    past where the values start on other rows (a long name in a tight label column)."""
+    """A row printing its label, in the label column as a province row's, and only missing markers."""
     first, *rest = line.phrases
     return not first.is_value and bool(rest) and all(is_missing(p.text) for p in rest) \
-        and first.x0 < label_right and first.x1 <= label_right + 3 * line.size and not line.is_title
+        and _in_label_column(first.x0, first.x1, label_right, line.size) and not line.is_title
 
 
 def _is_label_header(line: Line) -> bool:

@@ -214,7 +214,8 @@ def page_reads(path: Path, options: ExtractOptions, first: int, last: int | None
             ahead.extend(pool.submit(_read_run, path, options, start, end) for start, end in islice(pending, 1))
             if carried is not None:
                 agreed = 0
-                readings = chain([opening], _lazily(READERS[options.pdf_reader], path, start + 1, end))
+                # (the reader opens the file only if a second page is asked for)
+                readings = chain([opening], READERS[options.pdf_reader](path, start + 1, end))
                 with closing(read_page_run(path, options, start, end, carried, readings)) as again:
                     for mine in again:
                         yield mine
@@ -245,11 +246,6 @@ def _read_run(path: Path, options: ExtractOptions, first: int, last: int) -> tup
     readings = READERS[options.pdf_reader](path, first, last)
     opening = next(readings)
     return list(read_page_run(path, options, first, last, pages=chain([opening], readings))), opening
-
-
-def _lazily(reader: Callable[..., Iterator[PageReading]], *args) -> Iterator[PageReading]:
-    """The reader's pages, the file opened only when the first is asked for."""
-    yield from reader(*args)
 
 
 def _top_lines(page: PageReading | None, count: int = 3) -> list[str]:

@@ -97,11 +97,12 @@ def is_continuation(lines: list[str]) -> bool:
     return any(marker in fold(line) for line in lines for marker in layout()["continued_markers"])
 
 
-def _marked_continued(lines: list[str]) -> bool:
-    """A line of its own says 续表 / (续) / continued: stricter than `is_continuation`, which a title
-    such as 可持续发展 also meets."""
-    markers = tuple(squash(marker) for marker in layout()["continued_markers"])
-    return any(squash(line).lstrip("(（").startswith(markers) for line in lines)
+def marks_continuation(line: str) -> bool:
+    """The line itself says 续表 / (续) / continued: stricter than `is_continuation`, which a title such
+    as 可持续发展 also meets."""
+    squashed = squash(line)
+    return squashed.startswith(tuple(squash(marker) for marker in layout()["continued_markers"])) \
+        or squashed in ("(续)", "(续表)")
 
 
 def title_of(lines: list[str]) -> str:
@@ -441,7 +442,8 @@ class TableAssembler:
             or table_number(block.lines_above) in (None, self.state.context.table_number))
 
     def add(self, block: Block) -> None:
-        if self.state is None and table_number(block.lines_above) is None and _marked_continued(block.lines_above):
+        if self.state is None and table_number(block.lines_above) is None \
+                and any(map(marks_continuation, block.lines_above)):
             # its title, with the year and the scope (全市 or 市辖区) of every value, is on a page before it
             if not self.options.pages or self.options.pages[0] == 1:  # read, and no table found there
                 self.result.problems.append(Problem(
