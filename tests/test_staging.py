@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import tempfile
 from pathlib import Path
 
@@ -84,3 +85,14 @@ def test_no_staged_file_outlives_its_ingest(book, tmp_path, staging_folder):
     summary = ingest([book, FIXTURES / "sources" / "ccsy2012_two_tables_ruled.pdf"], tmp_path / "w.duckdb", jobs=2)
     assert [f.status for f in summary.files] == ["loaded", "loaded"]
     assert list(staging_folder.iterdir()) == []
+
+
+def test_an_ingest_leaves_the_callers_garbage_collector_as_it_found_it(tmp_path):
+    # (the ingest makes collections rarer while it runs: pipeline._fewer_collections)
+    before = gc.get_threshold()
+    gc.set_threshold(500, 7, 9)
+    try:
+        ingest([FIXTURES / "sources" / "ccsy2012_two_tables_ruled.pdf"], tmp_path / "w.duckdb", jobs=1)
+        assert gc.get_threshold() == (500, 7, 9) and gc.get_freeze_count() == 0
+    finally:
+        gc.set_threshold(*before)
