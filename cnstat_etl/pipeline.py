@@ -234,13 +234,17 @@ def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions 
     summary = IngestSummary()
     jobs = jobs or os.cpu_count() or 1
     digest = reference_digest()
-    with Warehouse(db_path) as warehouse:  # fails at once if another ingest holds the warehouse
-        current = warehouse.reference_is(digest)
-        by_path, loaded = warehouse.source_states()
-        fingerprint = mappings_fingerprint()
-        stale = warehouse.harmonised_otherwise(fingerprint)
+    fingerprint = mappings_fingerprint()
+    new = not Path(db_path).exists()
+    if new:  # nothing loaded yet: its schema is made with the reference tables, beside the reading
+        current, by_path, loaded, stale = False, {}, {}, set()
+    else:
+        with Warehouse(db_path) as warehouse:  # fails at once if another ingest holds the warehouse
+            current = warehouse.reference_is(digest)
+            by_path, loaded = warehouse.source_states()
+            stale = warehouse.harmonised_otherwise(fingerprint)
     # (closed first: a process forked with the warehouse open would share this one's connection to it)
-    reference = None if current else _ReferenceRefill(db_path, digest, aside=jobs > 1)
+    reference = None if current else _ReferenceRefill(db_path, digest, aside=jobs > 1, new=new)
     pending: list[tuple[Path, str, str]] = []
     duplicates: list[tuple[Path, str, str]] = []  # recorded once the copy they repeat has loaded
     for path in files:
@@ -307,14 +311,15 @@ class _ReferenceRefill:
     first load; `wait()` before it. Should the other process fail, the refill is done again here, so that
     its error is reported as any other."""
 
-    def __init__(self, db_path: Path, digest: str, aside: bool):
-        self.db_path, self.digest, self.process = db_path, digest, None
+    def __init__(self, db_path: Path, digest: str, aside: bool, new: bool):
+        self.db_path, self.digest, self.new, self.process = db_path, digest, new, None
         if aside:
             # started before any pool of readers, so that no process is forked beside a running thread
-            self.process = multiprocessing.Process(target=_refill_reference, args=(db_path, digest), daemon=True)
+            self.process = multiprocessing.Process(target=_refill_reference, args=(db_path, digest, new),
+                                                   daemon=True)
             self.process.start()
         else:
-            _refill_reference(db_path, digest, here=True)
+            _refill_reference(db_path, digest, new, here=True)
 
     def wait(self) -> None:
         if self.process is None:
@@ -322,12 +327,13 @@ class _ReferenceRefill:
         self.process.join()
         failed, self.process = self.process.exitcode != 0, None
         if failed:
-            _refill_reference(self.db_path, self.digest, here=True)
+            _refill_reference(self.db_path, self.digest, self.new, here=True)
 
 
-def _refill_reference(db_path: Path, digest: str, here: bool = False) -> None:
+def _refill_reference(db_path: Path, digest: str, new: bool, here: bool = False) -> None:
+    """The reference tables refilled; in a `new` warehouse, after its schema is made."""
     try:
-        with _loading(db_path) as warehouse:
+        with _loading(db_path, new) as warehouse:
             warehouse.refresh_reference(digest, reference_tables)
     except Exception:
         if here:
@@ -355,9 +361,9 @@ def _quietly(holder: str | None) -> None:
 LOAD_MEMORY_LIMIT = "64MB"
 
 
-def _loading(db_path: Path) -> Warehouse:
-    """The warehouse opened to load into, between files."""
-    return Warehouse(db_path, wait=_quietly, apply_schema=False, memory_limit=LOAD_MEMORY_LIMIT)
+def _loading(db_path: Path, new: bool = False) -> Warehouse:
+    """The warehouse opened to load into, between files (a `new` one given its schema)."""
+    return Warehouse(db_path, wait=_quietly, apply_schema=new, memory_limit=LOAD_MEMORY_LIMIT)
 
 
 def _outcome(path: Path, staged: StagedFile, earlier: tuple[str, str] | None, sha256: str) -> FileOutcome:
