@@ -34,6 +34,9 @@ PINYIN_FUZZY_MIN_LEAD = 2
 PINYIN_FUZZY_MIN_LENGTH = 5
 
 _CJK_CHAR = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+# (compiled once: the resolver keys its ~7,000 periods' English names when it is made)
+_LATIN_WORD_BREAK = re.compile(r"[\s\-.]+")
+_APOSTROPHE = re.compile(r"['’‘`]")
 # A number of three or more digits, or with a thousands separator or decimals: a value, never a footnote
 # mark ("北京1)") or part of a place's name.
 _VALUE_IN_NAME = re.compile(r"\d{3,}|\d[,，]\d{3}|\d[.．]\d")
@@ -71,12 +74,12 @@ class Alias:
 def latin_key(text: str) -> str:
     """"Ma'anshan", "MAANSHAN", "Ma an shan City", "Lüliang", "Lvliang" -> "maanshan", "luliang"."""
     words = []
-    for word in re.split(r"[\s\-.]+", unicodedata.normalize("NFKC", text).lower()):
+    for word in _LATIN_WORD_BREAK.split(unicodedata.normalize("NFKC", text).lower()):
         if word in _LATIN_GENERIC_WORDS:
             break
         words.append(word)
     key = "".join(words)
-    key = re.sub(r"['’‘`]", "", key).replace("ü", "u").replace("v", "u")
+    key = _APOSTROPHE.sub("", key).replace("ü", "u").replace("v", "u")
     return key
 
 
