@@ -237,6 +237,7 @@ def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions 
     fingerprint = mappings_fingerprint()
     new = not Path(db_path).exists()
     if new:  # nothing loaded yet: its schema is made with the reference tables, beside the reading
+        Path(db_path).parent.mkdir(parents=True, exist_ok=True)  # a place it cannot be made fails now
         current, by_path, loaded, stale = False, {}, {}, set()
     else:
         with Warehouse(db_path) as warehouse:  # fails at once if another ingest holds the warehouse
