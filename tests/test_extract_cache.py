@@ -132,6 +132,13 @@ def test_a_damaged_entry_is_extracted_again_never_loaded(damage, tmp_path, monke
     assert read == [PDF.name]
 
 
+def test_a_cache_that_cannot_be_written_only_costs_the_next_run_a_reparse(tmp_path):
+    blocked = tmp_path / "a file"
+    blocked.write_text("not a folder")
+    assert cache.extract_cached(PDF, ExtractOptions(), blocked / "cache") == extract_file(PDF)
+    assert blocked.read_text() == "not a folder"
+
+
 def test_options_and_names_key_separate_entries(tmp_path):
     sha256 = file_sha256(PDF)
     keys = {cache.entry_path(tmp_path, name, sha256, options)

@@ -158,7 +158,10 @@ class _EntryWriter:
         except (OSError, pa.ArrowException):
             pass
         finally:
-            self.partial.unlink(missing_ok=True)
+            try:
+                self.partial.unlink(missing_ok=True)
+            except OSError:
+                pass  # (its folder could not be made: there is nothing to remove)
 
 
 def _digest_path(path: Path) -> Path:
