@@ -272,3 +272,25 @@ def test_a_page_range_starting_on_a_continued_page_is_read_with_a_warning_that_i
     assert result.values
     assert [(p.kind, p.page, p.severity) for p in result.problems if p.kind == "continues_no_table"] == [
         ("continues_no_table", 2, "warning")]
+
+
+def test_two_headers_side_by_side_over_the_one_column_a_one_row_page_gave_them_head_neither():
+    # The one row leaves 当年实际使用外资金额 blank, so the body makes one column where it and 出口总额
+    # stand. 出口总额 was a leaf over it and 当年实际使, whose second line ran into 出口总额's unit
+    # ("（万美元） 用外资金额"), a group header over it: only two leaves side by side were ambiguous, so the
+    # column read as the provisional indicator "出口总额 当年实际使 ..." and 莆田's exports loaded under it.
+    glyphs = (_printed("4—7 主要指标", 186, 60, 9)
+              + _printed("出口总额", 120.9, 102, 9) + _printed("当年实际使", 171.4, 102, 9)
+              + _printed("工业总产值", 226.4, 102, 9) + _printed("年末总户数", 281.4, 102, 9)
+              + _printed("科学技", 340.9, 102, 9)
+              + _printed("（万美元）", 124.4, 114, 9) + _printed("用外资金额", 171.4, 114, 9)
+              + _printed("（亿元）", 230.9, 114, 9) + _printed("（户）", 290.4, 114, 9) + _printed("术支出", 340.9, 114, 9)
+              + _printed("城市名称", 71.4, 126, 9) + _printed("（万美元）", 171.4, 126, 9)
+              + _printed("（万元）", 336.4, 126, 9)
+              + _printed("福建省", 70.4, 143, 9)
+              + _printed("莆田", 70.4, 160, 9) + _printed("65721.54", 120.3, 160, 9) + _printed("81616", 236.5, 160, 9)
+              + _printed("67425.6", 287.8, 160, 9) + _printed("40464", 342.0, 160, 9))
+    cells, _ = _read(PageGeometry(1, 600, 800, glyphs, [], []))
+    assert cells[-1] == ["莆田", "65721.54", "81616", "67425.6", "40464"]
+    headers = [" ".join(row[column] for row in cells[:-1]).split() for column in range(1, len(cells[0]))]
+    assert headers[0] == [] and headers[1] == ["工业总产值", "（亿元）"], headers

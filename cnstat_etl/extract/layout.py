@@ -493,7 +493,7 @@ def _assign_header(pieces: list[HeaderPiece], regions: list[tuple[float, float]]
 
     A piece with pieces under it, inside its territory (halfway to the pieces printed beside it), is a
     group header: it heads their columns, however narrow its text. Any other piece is a leaf and heads
-    the one column its centre falls in. Two leaves beside each other over one column make it ambiguous.
+    the one column its centre falls in. Two pieces beside each other over one column make it ambiguous.
     """
     label_pieces = [p for p in pieces if p.centre < regions[0][0] and p.x1 <= label_right]
     value_pieces = [p for p in pieces if p not in label_pieces]
@@ -513,7 +513,6 @@ def _assign_header(pieces: list[HeaderPiece], regions: list[tuple[float, float]]
                 high = min(high, middle)
         return low, high
 
-    leaves = []
     for piece in value_pieces:
         low, high = territory(piece)
         under = [o for o in value_pieces if o.first_line > piece.last_line and low <= o.centre <= high]
@@ -522,12 +521,12 @@ def _assign_header(pieces: list[HeaderPiece], regions: list[tuple[float, float]]
         else:
             column = _region_of(piece.centre, regions)
             piece.columns = {column} if column is not None else set()
-            leaves.append(piece)
+    # Two pieces side by side never head one column, leaves or group headers: where they do, the body
+    # made one column of two (a one-row page leaving one of them blank).
     ambiguous = set()
-    for piece in leaves:
+    for piece in value_pieces:
         for other in beside(piece):
-            if other in leaves and piece.columns & other.columns:
-                ambiguous |= piece.columns & other.columns
+            ambiguous |= piece.columns & other.columns
     return label_pieces, value_pieces, ambiguous
 
 
