@@ -213,6 +213,20 @@ def test_a_column_headed_only_by_a_scope_or_a_dash_names_no_indicator_and_loads_
         ("unknown_column", 2), ("unknown_column", 3)]
 
 
+def test_a_header_that_reads_as_two_known_headers_side_by_side_loads_nothing_under_either(tmp_path):
+    # A one-row first page leaving one of two columns blank: the body made one column of the two, and
+    # their headers, printed close, read as one cell; never a provisional indicator named after both
+    from cnstat_etl.extract import extract_file
+
+    source = write_table(tmp_path / "two.xlsx", "各市主要指标（2016年）",
+                         ["地区", "地方财政一般预算内收入 地区生产总值", "年末总人口（万人）"],
+                         [["威海市", 68279, 282.6]])
+    result = extract_file(source)
+    assert [(v.indicator, v.value) for v in result.values] == [("population", 282.6)]
+    problem, = [p for p in result.problems if p.kind == "unknown_column"]
+    assert problem.column == 2 and "'地方财政一般预算内收入' and '地区生产总值'" in problem.message
+
+
 def test_a_file_that_meets_a_bug_in_harmonise_fails_alone_in_one_line(tmp_path, monkeypatch):
     from cnstat_etl import pipeline
 

@@ -311,12 +311,15 @@ def read_header(
                 break
         if indicator is None:
             indicator = provisional_id([cell for cell in path if header_key(cell) not in _scope_words()])
-            if not _WORD.search(indicator.removeprefix(provisional_id([]))):
-                # "全市 Total City" alone, or a "—": the indicator's own header was not read above it
+            run_together = _two_headers_in_one(path, state.context.year)
+            if not _WORD.search(indicator.removeprefix(provisional_id([]))) or run_together:
+                # "全市 Total City" alone, or a "—": the indicator's own header was not read above it; or two
+                # headers read as one, over the one column of two that a page left one of blank
+                why = (f"reads as two headers side by side, {run_together[0]!r} and {run_together[1]!r}"
+                       if run_together else "names no indicator, not even a new one")
                 if not known_unrecognised:
-                    problems.append(Problem("unknown_column", f"header {label!r} names no indicator, not even a "
-                                            "new one; the column is not loaded", source, page, sheet, None,
-                                            columns[column]))
+                    problems.append(Problem("unknown_column", f"header {label!r} {why}; the column is not loaded",
+                                            source, page, sheet, None, columns[column]))
                     state.unrecognised.add(seen_key)
                 continue
             if not known_unrecognised:
@@ -329,6 +332,17 @@ def read_header(
         meanings.append(ColumnMeaning(column, label, indicator, scope, unit))
     state.meanings = tuple(meanings)
     return problems
+
+
+def _two_headers_in_one(path: list[str], year: int | None) -> tuple[str, str] | None:
+    """Two known headers in one header cell, parted by a space ("地方财政一般预算内收入 地区生产总值"), if any."""
+    for cell in path:
+        words = cell.split()
+        for cut in range(1, len(words)):
+            left, right = " ".join(words[:cut]), " ".join(words[cut:])
+            if match_header(left, year) and match_header(right, year):
+                return left, right
+    return None
 
 
 # ------------------------------------------------------------------------------------------------ body
