@@ -6,15 +6,19 @@ import gc
 import hashlib
 import multiprocessing
 import os
+import shutil
 import sys
+import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+import duckdb
+
 import cnstat_etl
-from cnstat_etl.config import WAREHOUSE_DIR, bundled_samples, default_cache_dir, mappings_fingerprint
+from cnstat_etl.config import WAREHOUSE_DIR, bundled_samples, default_cache_dir, mappings_fingerprint, user_cache_dir
 from cnstat_etl.extract import FORMATS_BY_SUFFIX, ExtractOptions, file_sha256
 from cnstat_etl.extract import pdfium
 from cnstat_etl.extract.cache import extract_parts_cached
@@ -23,7 +27,7 @@ from cnstat_etl.harmonise import HarmonisedFile, harmonise, harmonisation_rows, 
 from cnstat_etl.harmonise.regions import history_years, last_year
 from cnstat_etl.load.firms import load_firm_file
 from cnstat_etl.load.staging import StagedFile
-from cnstat_etl.load.warehouse import Warehouse
+from cnstat_etl.load.warehouse import STORAGE_COMPATIBILITY, Warehouse
 from cnstat_etl.model import ExtractResult, Problem
 
 
@@ -236,9 +240,11 @@ def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions 
     digest = reference_digest()
     fingerprint = mappings_fingerprint()
     new = not Path(db_path).exists()
-    if new:  # nothing loaded yet: its schema is made with the reference tables, beside the reading
+    if new:
         Path(db_path).parent.mkdir(parents=True, exist_ok=True)  # a place it cannot be made fails now
-        current, by_path, loaded, stale = False, {}, {}, set()
+        current = _copied_template(db_path, digest)
+        # nothing loaded yet; without a template, the schema is made with the reference tables, beside the reading
+        by_path, loaded, stale = {}, {}, set()
     else:
         with Warehouse(db_path) as warehouse:  # fails at once if another ingest holds the warehouse
             current = warehouse.reference_is(digest)
@@ -332,7 +338,8 @@ class _ReferenceRefill:
 
 
 def _refill_reference(db_path: Path, digest: str, new: bool, here: bool = False) -> None:
-    """The reference tables refilled; in a `new` warehouse, after its schema is made."""
+    """The reference tables refilled; in a `new` warehouse, after its schema is made, and the warehouse
+    then kept as the template of the next new one."""
     try:
         with _loading(db_path, new) as warehouse:
             warehouse.refresh_reference(digest, reference_tables)
@@ -340,6 +347,56 @@ def _refill_reference(db_path: Path, digest: str, new: bool, here: bool = False)
         if here:
             raise
         sys.exit(1)  # quietly: the ingest refills them itself and reports why it cannot
+    if new:
+        _keep_as_template(db_path, digest)
+
+
+def _template_path(digest: str) -> Path:
+    """Where a new warehouse holding only the reference tables made from `digest` is kept, for the DuckDB
+    release, storage format and schema that wrote it."""
+    key = hashlib.sha256(f"{digest}\0{duckdb.__version__}\0{STORAGE_COMPATIBILITY}\0".encode())
+    for path in sorted(WAREHOUSE_DIR.glob("*.sql")):
+        key.update(path.read_bytes() + b"\0")
+    return user_cache_dir() / f"warehouse-{key.hexdigest()[:16]}.duckdb"
+
+
+def _keep_as_template(db_path: Path, digest: str) -> None:
+    """A copy of the new warehouse, schema and reference tables only, for the next new one: making them
+    costs a third of a second of CPU, copying them a few milliseconds. A template that cannot be written
+    only costs the next new warehouse that time."""
+    template = _template_path(digest)
+    try:
+        template.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=template.parent, prefix=template.name, suffix=".tmp")
+        os.close(handle)
+        try:
+            shutil.copyfile(db_path, temporary)
+            os.replace(temporary, template)  # whole or not at all
+        finally:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
+    except OSError:
+        pass
+
+
+def _copied_template(db_path: Path, digest: str) -> bool:
+    """A new warehouse made as a copy of the template for `digest`; False (and nothing at db_path) when
+    there is none, or it does not open as a warehouse with reference tables from `digest`."""
+    template = _template_path(digest)
+    if not template.is_file():
+        return False
+    temporary = Path(f"{db_path}.{os.getpid()}.template")
+    try:
+        shutil.copyfile(template, temporary)
+        with Warehouse(temporary, read_only=True) as copy:
+            if not copy.reference_is(digest):
+                return False
+        os.link(temporary, db_path)  # never over a warehouse another ingest has made meanwhile
+        return True
+    except (OSError, duckdb.Error):
+        return False
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def _load_firms(warehouse: Warehouse, path: Path, key: str, sha256: str, year: int | None,

@@ -75,7 +75,7 @@ def test_a_user_cache_that_cannot_be_written_only_costs_time(tmp_path, monkeypat
     assert config.derived_once("table", [source], derive) == [1, 2] and len(calls) == 2
 
 
-def test_an_ingest_refills_the_reference_tables_only_when_what_they_are_made_from_changed(tmp_path, monkeypatch):
+def test_an_ingest_refills_the_reference_tables_only_when_what_they_are_made_from_changed(tmp_path, monkeypatch, user_cache):
     import duckdb
 
     from cnstat_etl import pipeline
@@ -96,7 +96,7 @@ def test_an_ingest_refills_the_reference_tables_only_when_what_they_are_made_fro
         assert con.execute("SELECT count(*) FROM panel").fetchone()[0] > 0
 
 
-def test_with_workers_the_reference_tables_are_refilled_in_a_process_beside_the_reading(tmp_path, monkeypatch):
+def test_with_workers_the_reference_tables_are_refilled_in_a_process_beside_the_reading(tmp_path, monkeypatch, user_cache):
     import duckdb
 
     from cnstat_etl import pipeline
@@ -112,7 +112,7 @@ def test_with_workers_the_reference_tables_are_refilled_in_a_process_beside_the_
         assert con.execute("SELECT count(*) FROM panel").fetchone()[0] > 0
 
 
-def test_a_reference_refill_that_fails_beside_the_reading_is_done_again_in_the_ingest(tmp_path, monkeypatch):
+def test_a_reference_refill_that_fails_beside_the_reading_is_done_again_in_the_ingest(tmp_path, monkeypatch, user_cache):
     import duckdb
 
     from cnstat_etl import pipeline
@@ -123,6 +123,40 @@ def test_a_reference_refill_that_fails_beside_the_reading_is_done_again_in_the_i
     summary = pipeline.ingest([config.bundled_samples() / "ccsy2012_two_tables_ruled.pdf"], db, jobs=2)
     assert summary.values and not summary.count("failed")
     with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM regions").fetchone()[0] > 6000
+
+
+def test_a_new_warehouse_is_a_copy_of_the_reference_tables_made_for_the_last_new_one(tmp_path, monkeypatch,
+                                                                                    user_cache):
+    import duckdb
+
+    from cnstat_etl import pipeline
+
+    source, folder = config.bundled_samples() / "ccsy2012_two_tables_ruled.pdf", tmp_path / "warehouses"
+    first = pipeline.ingest([source], folder / "first.duckdb", jobs=1)
+    monkeypatch.setattr(pipeline, "reference_tables", lambda: 1 / 0)  # made again, the ingest would fail
+    second = pipeline.ingest([source], folder / "second.duckdb", jobs=1)
+    assert second.values == first.values > 0 and not second.count("failed")
+    with duckdb.connect(str(folder / "second.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM regions").fetchone()[0] > 6000
+        assert con.execute("SELECT count(*) FROM panel").fetchone()[0] > 0
+    assert sorted(p.name for p in folder.iterdir()) == ["cache", "first.duckdb", "second.duckdb"]  # no copy left
+
+
+def test_a_damaged_warehouse_template_is_made_again_not_copied(tmp_path, user_cache):
+    import duckdb
+
+    from cnstat_etl import pipeline
+
+    source = config.bundled_samples() / "ccsy2012_two_tables_ruled.pdf"
+    pipeline.ingest([source], tmp_path / "first.duckdb", jobs=1)
+    (template,) = user_cache.glob("warehouse-*.duckdb")
+    template.write_bytes(template.read_bytes()[:4096])
+    summary = pipeline.ingest([source], tmp_path / "second.duckdb", jobs=1)
+    assert summary.values and not summary.count("failed")
+    with duckdb.connect(str(tmp_path / "second.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM regions").fetchone()[0] > 6000
+    with duckdb.connect(str(template), read_only=True) as con:  # the good one took its place
         assert con.execute("SELECT count(*) FROM regions").fetchone()[0] > 6000
 
 
