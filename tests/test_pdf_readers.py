@@ -6,12 +6,13 @@ by both; the tables the engine rebuilds and the values extracted must be identic
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from cnstat_etl.extract import ExtractOptions, extract_file
+from cnstat_etl.extract import ExtractOptions, extract_file, pdfium
 from cnstat_etl.extract.layout import read_page
 from cnstat_etl.extract.pdf import READERS, page_text_problem
 from conftest import FIXTURES
@@ -78,3 +79,22 @@ def test_a_page_range_reads_the_edition_from_the_first_page_with_either_reader()
         result = extract_file(path, replace(ExtractOptions(pages=(2, 2)), pdf_reader=reader))
         years[reader] = {(v.provenance.page, v.table.year) for v in result.values}
     assert years["pdfium"] == years["pdfplumber"] == {(2, 2011)}
+
+
+needs_the_compiled_questions = pytest.mark.skipif(
+    pdfium.COMPILED is None, reason="cnstat_etl/extract/_pdfium_chars.c was not built (no C compiler at install)")
+
+
+@needs_the_compiled_questions
+@pytest.mark.parametrize("path", PDF_FIXTURES, ids=_name)
+def test_pdfium_asked_in_c_and_through_ctypes_gives_the_same_pages(path, monkeypatch):
+    def pages(ask) -> list:
+        monkeypatch.setattr(pdfium, "_ASK", ask)
+        return [(page.geometry, page.undecoded, page.has_images) for page in pdfium.read_pages(path)]
+
+    assert pages(pdfium._AskInC) == pages(pdfium._AskThroughCtypes)
+
+
+@pytest.mark.skipif(not (shutil.which("cc") or shutil.which("gcc")), reason="no C compiler on this machine")
+def test_where_a_c_compiler_is_the_pdfium_questions_are_asked_in_c():
+    assert pdfium.COMPILED is not None and pdfium._ASK is pdfium._AskInC

@@ -37,7 +37,7 @@ def installed(tmp_path_factory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("wheel")
     source = root / "source"  # a clean copy, so the build leaves nothing in the work tree
     shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(".venv", ".git", "build", "*.egg-info", "*.duckdb*",
-                                                                 "__pycache__", ".pytest_cache", "tests"))
+                                                                 "__pycache__", ".pytest_cache", "tests", "*.so"))
     run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "--wheel-dir",
         root / "dist", source, cwd=root)
     wheel, = (root / "dist").glob("cnstat_etl-*.whl")
@@ -61,6 +61,14 @@ def test_the_package_is_imported_from_the_wheel_with_its_data_inside(installed):
     for path in map(Path, found):
         assert site_packages in path.parents, path
     assert (Path(found[1]) / "admin_codes" / "yescallop_areacodes" / "result.csv").is_file()
+
+
+@pytest.mark.skipif(not (shutil.which("cc") or shutil.which("gcc")), reason="no C compiler on this machine")
+def test_the_wheel_built_where_a_c_compiler_is_asks_pdfium_in_c(installed):
+    bin_dir, work = installed
+    library = run(bin_dir / "python", "-c", "from cnstat_etl.extract import pdfium; print(pdfium.COMPILED._name)",
+                  cwd=work).stdout.strip()
+    assert bin_dir.parent in Path(library).parents and Path(library).name.startswith("_pdfium_chars")
 
 
 def test_help_ingest_and_resolve_run_from_the_installed_wheel(installed):

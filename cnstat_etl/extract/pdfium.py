@@ -8,13 +8,15 @@ pdfplumber (pdfminer) interprets every page in Python; PDFium does it in C++. Bo
   pdfplumber's `page.edges` lists them;
 - y measured down from the top of the media box, on the page as displayed (its /Rotate applied).
 
-Pages are opened one at a time and closed before the next, so memory does not grow with the book.
+Pages are opened one at a time and closed before the next, so memory does not grow with the book. The
+three or four questions asked about each character are asked in a C loop (_pdfium_chars.c, built by
+setup.py) where a C compiler built it, else through ctypes: the same questions, the same answers.
 """
 
 from __future__ import annotations
 
 import ctypes
-import math
+import importlib.machinery
 from collections import deque
 from dataclasses import dataclass
 from itertools import repeat
@@ -138,10 +140,94 @@ _CHAR_MATRIX = _fast(raw.FPDFText_GetMatrix, ctypes.c_int, ctypes.c_void_p, ctyp
 _BLANK = numpy.array([chr(code).isspace() for code in range(0x10000)], dtype=bool)
 
 
+def _compiled_questions() -> ctypes.CDLL | None:
+    """_pdfium_chars.c as built beside this file (setup.py), or None where it was not (no C compiler)."""
+    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+        path = Path(__file__).with_name(f"_pdfium_chars{suffix}")
+        if path.is_file():
+            library = ctypes.CDLL(str(path))
+            # (text page, indexes, count, four PDFium functions, three arrays to fill)
+            library.ask_chars.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int] + [ctypes.c_void_p] * 7
+            library.ask_unmapped.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p,
+                                             ctypes.c_void_p]
+            return library
+    return None
+
+
+COMPILED = _compiled_questions()
+
+
+def _address(function) -> int:
+    return ctypes.cast(function, ctypes.c_void_p).value
+
+
+class _AskInC:
+    """PDFium's per-character questions asked in _pdfium_chars.c's loops."""
+
+    functions = tuple(map(_address, (raw.FPDFText_GetLooseCharBox, raw.FPDFText_GetTextObject,
+                                     raw.FPDFText_GetFontSize, raw.FPDFText_GetMatrix)))
+    unicode_map_error = _address(raw.FPDFText_HasUnicodeMapError)
+
+    @classmethod
+    def unmapped(cls, address: int, indexes: numpy.ndarray) -> numpy.ndarray:
+        indexes = numpy.ascontiguousarray(indexes, dtype=numpy.int32)
+        unmapped = numpy.zeros(len(indexes), dtype=numpy.uint8)
+        COMPILED.ask_unmapped(address, indexes.ctypes.data, len(indexes), cls.unicode_map_error,
+                              unmapped.ctypes.data)
+        return unmapped.astype(bool)
+
+    @classmethod
+    def chars(cls, address: int, indexes: numpy.ndarray) -> tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray]:
+        indexes = numpy.ascontiguousarray(indexes, dtype=numpy.int32)
+        boxes = numpy.empty((len(indexes), 4), dtype=numpy.float32)
+        sizes = numpy.empty(len(indexes), dtype=numpy.float64)
+        matrix_cd = numpy.empty((len(indexes), 2), dtype=numpy.float32)
+        COMPILED.ask_chars(address, indexes.ctypes.data, len(indexes), *cls.functions, boxes.ctypes.data,
+                           sizes.ctypes.data, matrix_cd.ctypes.data)
+        return boxes, sizes, matrix_cd
+
+
+class _AskThroughCtypes:
+    """The same questions, and the same answers, one ctypes call each (mapped over the page, no Python
+    loop): where _pdfium_chars.c was not built."""
+
+    @staticmethod
+    def unmapped(address: int, indexes: numpy.ndarray) -> numpy.ndarray:
+        return numpy.fromiter(map(_UNMAPPED, repeat(address), indexes.tolist()), dtype=numpy.int32,
+                              count=len(indexes)) != 0
+
+    @staticmethod
+    def chars(address: int, indexes: numpy.ndarray) -> tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray]:
+        printed = indexes.tolist()
+        boxes = numpy.empty((len(printed), 4), dtype=numpy.float32)  # left, top, right, bottom (FS_RECTF)
+        start = boxes.ctypes.data
+        deque(map(_LOOSE_BOX, repeat(address), printed, range(start, start + boxes.nbytes, boxes.strides[0])),
+              maxlen=0)  # run in C
+        objects = numpy.fromiter(map(_TEXT_OBJECT, repeat(address), printed), dtype=numpy.uint64, count=len(printed))
+        matrix = raw.FS_MATRIX()
+        matrix_address = ctypes.addressof(matrix)
+
+        def size_of(index: int) -> tuple[float, float, float]:
+            _CHAR_MATRIX(address, index, matrix_address)
+            return _FONT_SIZE(address, index), matrix.c, matrix.d
+
+        # a text object's characters come one after another: ask at the first of each run, and at each
+        # character of no text object
+        asked = numpy.flatnonzero(numpy.concatenate(([True], objects[1:] != objects[:-1])) | (objects == 0))
+        answers = [size_of(printed[position]) for position in asked.tolist()]
+        repeats = numpy.diff(numpy.append(asked, len(printed)))
+        sizes = numpy.repeat(numpy.array([a[0] for a in answers], dtype=numpy.float64), repeats)
+        matrix_cd = numpy.repeat(numpy.array([a[1:] for a in answers], dtype=numpy.float32), repeats, axis=0)
+        return boxes, sizes, matrix_cd
+
+
+_ASK = _AskInC if COMPILED else _AskThroughCtypes
+
+
 def _glyphs(page: pdfium.PdfPage, display: Matrix, height: float) -> tuple[list[Glyph], int]:
-    """Each printed character's glyph. A page has about a thousand: PDFium is asked in sweeps (one call
-    per character and question, mapped over the page, no Python loop), the font size once per run of a
-    text object's characters (they share it), and the boxes are placed on the page as arrays."""
+    """Each printed character's glyph. A page has about a thousand: PDFium is asked about them all at once
+    (`_ASK`: in C where _pdfium_chars.c was built, else through ctypes), and the boxes are placed on the
+    page as arrays."""
     textpage = page.get_textpage()
     try:
         handle = textpage.raw
@@ -161,24 +247,19 @@ def _glyphs(page: pdfium.PdfPage, display: Matrix, height: float) -> tuple[list[
         # U+FFFD, either way no cell reads as a number. Blanks (and PDFium's generated line breaks) are
         # no glyphs: the gaps they leave decide.
         wide = numpy.flatnonzero((codes <= 0x20) | (codes >= 0x7F))
-        errors = numpy.fromiter(map(_UNMAPPED, repeat(address), wide.tolist()), dtype=numpy.int32, count=len(wide))
         unmapped = numpy.zeros(count, dtype=bool)
-        unmapped[wide[errors != 0]] = True
+        unmapped[wide[_ASK.unmapped(address, wide)]] = True
         unmapped |= codes == 0xFFFD
         printed_at = numpy.flatnonzero(unmapped | ~_BLANK[numpy.minimum(codes, 0xFFFF)])
         if not len(printed_at):
             return [], int(unmapped.sum())
-        printed = printed_at.tolist()
-        printed_chars = list(map(text.__getitem__, printed))
+        printed_chars = list(map(text.__getitem__, printed_at.tolist()))
         for position in numpy.flatnonzero(unmapped[printed_at]).tolist():
             printed_chars[position] = "\ufffd"
-        boxes = numpy.empty((len(printed), 4), dtype=numpy.float32)  # left, top, right, bottom (FS_RECTF)
-        start = boxes.ctypes.data
-        deque(map(_LOOSE_BOX, repeat(address), printed, range(start, start + boxes.nbytes, boxes.strides[0])),
-              maxlen=0)  # run in C
+        boxes, font_sizes, matrix_cd = _ASK.chars(address, printed_at)
+        # the font size times the text matrix's vertical scale, as pdfminer sizes a character
+        size = font_sizes * numpy.hypot(matrix_cd[:, 0].astype(numpy.float64), matrix_cd[:, 1].astype(numpy.float64))
         left, top, right, low = boxes.astype(numpy.float64).T
-        objects = numpy.fromiter(map(_TEXT_OBJECT, repeat(address), printed), dtype=numpy.uint64, count=len(printed))
-        size = _font_sizes(address, printed, objects)
         e, f = display[4], display[5]
         if display[:4] == (1, 0, 0, 1):
             x0, x1, bottom = left + e, right + e, height - (low + f)
@@ -191,24 +272,6 @@ def _glyphs(page: pdfium.PdfPage, display: Matrix, height: float) -> tuple[list[
         return list(map(tuple.__new__, repeat(Glyph), zip(*columns))), int(unmapped.sum())  # Glyph(*row), built in C
     finally:
         textpage.close()
-
-
-def _font_sizes(address: int, printed: list[int], objects: numpy.ndarray) -> numpy.ndarray:
-    """Each character's font size times its matrix's vertical scale, asked once per run of a text object."""
-    matrix = raw.FS_MATRIX()
-    matrix_address = ctypes.addressof(matrix)
-
-    def size_of(index: int) -> float:
-        _CHAR_MATRIX(address, index, matrix_address)
-        return _FONT_SIZE(address, index) * math.hypot(matrix.c, matrix.d)
-
-    # a text object's characters come one after another: ask at the first of each run
-    starts = numpy.flatnonzero(numpy.concatenate(([True], objects[1:] != objects[:-1])))
-    sizes = numpy.repeat([size_of(printed[position]) for position in starts.tolist()],
-                         numpy.diff(numpy.append(starts, len(objects))))
-    for position in numpy.flatnonzero(objects == 0).tolist():  # a character of no text object
-        sizes[position] = size_of(printed[position])
-    return sizes
 
 
 _VOID, _INT = ctypes.c_void_p, ctypes.c_int
