@@ -90,9 +90,10 @@ class TableSeen:
     scan: object | None = None  # the page's `ocr.OcrPage` when it was read by OCR (its image and words)
 
 
-# Values a part of a book holds before it is cut at the next table (see extract_parts): enough that a
-# yearbook's tables go in a few parts, few enough that a part is a small fraction of the memory budget.
-PART_VALUES = 20_000
+# Values a part of a book holds before it is cut at the next table (see extract_parts): few enough that
+# the ingest harmonises and loads a part while the workers read on, and that the last part, which nothing
+# overlaps, is short; enough that a part is not a page or two.
+PART_VALUES = 5_000
 
 
 def extract_pdf(path: Path, sha256: str, options: ExtractOptions, seen: list[TableSeen] | None = None,
