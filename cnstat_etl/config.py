@@ -72,6 +72,27 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 Derived = TypeVar("Derived")
 
+# Versions of one derived thing the user cache keeps, newest first: each change of the project's files, and
+# each checkout (the digest holds its paths), writes a version, and without a limit the folder only grows.
+# A few, so that checkouts side by side do not push each other's out and derive in turn.
+KEPT_VERSIONS = 4
+
+
+def keep_newest(folder: Path, pattern: str, keep: int = KEPT_VERSIONS) -> None:
+    """All but the `keep` newest files in `folder` matching `pattern` removed. One another process removes,
+    or still reads, first is no matter: a version read is read whole, and one missing is derived again."""
+    dated = []
+    for path in folder.glob(pattern):
+        try:
+            dated.append((path.stat().st_mtime_ns, path))
+        except OSError:
+            pass
+    for _, path in sorted(dated, reverse=True)[keep:]:
+        try:
+            path.unlink()
+        except OSError:
+            pass
+
 
 def derived_once(name: str, inputs: Iterable[Path], derive: Callable[[], Derived]) -> Derived:
     """`derive()`, kept in the user cache under a digest of `inputs` (data and the code that reads it), so
@@ -90,7 +111,8 @@ def derived_once(name: str, inputs: Iterable[Path], derive: Callable[[], Derived
         stored.parent.mkdir(parents=True, exist_ok=True)
         write_atomically(stored, pickle.dumps(derived, protocol=pickle.HIGHEST_PROTOCOL))
     except OSError:
-        pass
+        return derived
+    keep_newest(stored.parent, f"{name}-{'?' * 16}.pickle")
     return derived
 
 

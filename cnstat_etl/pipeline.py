@@ -18,7 +18,8 @@ from typing import Callable, Iterable, Iterator
 import duckdb
 
 import cnstat_etl
-from cnstat_etl.config import WAREHOUSE_DIR, bundled_samples, default_cache_dir, mappings_fingerprint, user_cache_dir
+from cnstat_etl.config import (WAREHOUSE_DIR, bundled_samples, default_cache_dir, keep_newest, mappings_fingerprint,
+                               user_cache_dir)
 from cnstat_etl.extract import FORMATS_BY_SUFFIX, ExtractOptions, file_sha256
 from cnstat_etl.extract import pdfium
 from cnstat_etl.extract.cache import extract_parts_cached
@@ -376,7 +377,8 @@ def _keep_as_template(db_path: Path, digest: str) -> None:
             if os.path.exists(temporary):
                 os.unlink(temporary)
     except OSError:
-        pass
+        return
+    keep_newest(template.parent, f"warehouse-{'?' * 16}.duckdb")
 
 
 def _copied_template(db_path: Path, digest: str) -> bool:

@@ -50,6 +50,38 @@ def test_derived_data_is_derived_again_when_an_input_changes(tmp_path, user_cach
     assert config.derived_once("table", [source], second) == ("a", 2) and len(calls) == 1
 
 
+def _aged(folder, pattern):
+    """Every file matching `pattern` dated a minute back, each older than the one written after it."""
+    for age, path in enumerate(sorted(folder.glob(pattern), key=lambda p: p.stat().st_mtime_ns, reverse=True)):
+        os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns - (60 + age) * 10**9))
+
+
+def test_the_user_cache_keeps_only_the_newest_versions_of_a_derived_table(tmp_path, user_cache):
+    source = tmp_path / "history.csv"
+    for version in range(config.KEPT_VERSIONS + 2):
+        source.write_text(f"a,{version}\n", encoding="utf-8")
+        derive, _ = _counted(version)
+        config.derived_once("table", [source], derive)
+        _aged(user_cache, "table-*.pickle")
+    config.derived_once("other", [source], _counted(0)[0])  # another table's version is not one of them
+    assert len(list(user_cache.glob("table-*.pickle"))) == config.KEPT_VERSIONS
+    assert len(list(user_cache.glob("other-*.pickle"))) == 1
+    again, calls = _counted(None)
+    assert config.derived_once("table", [source], again) == config.KEPT_VERSIONS + 1 and not calls  # the last kept
+
+
+def test_the_user_cache_keeps_only_the_newest_warehouse_templates(tmp_path, user_cache):
+    from cnstat_etl import pipeline
+
+    warehouse = tmp_path / "w.duckdb"
+    for version in range(config.KEPT_VERSIONS + 2):
+        warehouse.write_bytes(f"warehouse {version}".encode())
+        pipeline._keep_as_template(warehouse, f"digest {version}")
+        _aged(user_cache, "warehouse-*.duckdb")
+    kept = {path.read_bytes() for path in user_cache.glob("warehouse-*.duckdb")}
+    assert kept == {f"warehouse {version}".encode() for version in range(2, config.KEPT_VERSIONS + 2)}
+
+
 @pytest.mark.parametrize("damage", [b"", b"not a pickle", None])
 def test_a_damaged_stored_copy_is_derived_again(tmp_path, user_cache, damage):
     source = tmp_path / "history.csv"
