@@ -124,3 +124,39 @@ def test_a_province_subtotal_row_is_an_aggregate_of_its_province_not_a_place(tmp
     harmonised = harmonise(extract_file(path))
     assert [(a.province_code, a.value) for a in harmonised.aggregates] == [("220000", 482000000000.0)]
     assert sorted(o.region_code for o in harmonised.observations) == ["220100", "220200"]
+
+
+def _loaded(path) -> list[tuple[str, str, str, float | None]]:
+    return [(v.region_name, v.indicator, v.scope, v.value) for v in extract_file(path).values]
+
+
+def test_a_header_name_broken_over_two_rows_loads_under_its_indicator(tmp_path):
+    path = write_csv(tmp_path, [["2-1 人口（2009年）"], ["城 市", "年末户"], ["", "籍人口（万人）"],
+                                ["南京市", "630"]])
+    assert _loaded(path) == [("南京市", "population", "city_total", 630.0)]
+
+
+def test_a_header_top_line_alone_in_its_row_over_its_column_is_the_header_not_a_title(tmp_path):
+    path = write_csv(tmp_path, [["2-1 出口（2009年）"], ["", "出口总额"], ["城 市", "（万美元）"], ["南京市", "3000"]])
+    assert _loaded(path) == [("南京市", "exports", "city_total", 3000.0)]
+
+
+def test_a_line_alone_over_a_later_column_that_names_no_indicator_is_still_a_title_line(tmp_path):
+    path = write_csv(tmp_path, [["", "江苏省统计局编"], ["2-1 出口（2009年）"], ["城 市", "出口总额（万美元）"],
+                                ["南京市", "3000"]])
+    result = extract_file(path)
+    assert [(v.column_label, v.value) for v in result.values] == [("出口总额（万美元）", 3000.0)]
+
+
+def test_a_group_header_written_in_the_first_column_of_its_pair_spans_the_pair(tmp_path):
+    path = write_csv(tmp_path, [["2-1 地区生产总值（2009年）"], ["单位：万元"], ["城 市", "地区生产总值", ""],
+                                ["", "全 市", "市辖区"], ["南京市", "4230", "3900"]])
+    assert _loaded(path) == [("南京市", "gdp", "city_total", 4230.0), ("南京市", "gdp", "urban_districts", 3900.0)]
+
+
+def test_a_blank_group_header_over_the_same_scope_as_its_left_neighbour_is_not_spread(tmp_path):
+    path = write_csv(tmp_path, [["2-1 地区生产总值（2009年）"], ["单位：万元"], ["城 市", "地区生产总值", ""],
+                                ["", "全 市", "全 市"], ["南京市", "4230", "3900"]])
+    result = extract_file(path)
+    assert [(v.indicator, v.value) for v in result.values] == [("gdp", 4230.0)]
+    assert [p.column for p in problems_of(result, "unknown_column")] == [3]

@@ -10,9 +10,11 @@ from __future__ import annotations
 import re
 
 from cnstat_etl.config import layout
-from cnstat_etl.extract.tables import Block, ExtractOptions, TableAssembler, is_continuation
+from cnstat_etl.extract.tables import (Block, ExtractOptions, TableAssembler, find_header_rows, find_label_columns,
+                                      is_continuation, scope_only)
 from cnstat_etl.text import fold, matches_prefix
 from cnstat_etl.extract.workbook import Grid
+from cnstat_etl.indicators import match_header
 from cnstat_etl.model import ExtractResult
 
 
@@ -28,9 +30,41 @@ def spread_merged(grid: Grid) -> list[list[str]]:
     return cells
 
 
+def spread_unmerged_pairs(rows: list[list[str]]) -> list[list[str]]:
+    """A table's rows with each group header that spans a 全市 / 市辖区 pair but was written in the pair's
+    first column only (its merge lost, as in a sheet saved without merges) spread over the pair, as a merge
+    would be: a column naming only a scope, under header cells all blank, takes the header cells of the
+    column to its left where that one names a group above another scope."""
+    header_rows = find_header_rows(rows)
+    width = len(rows[0]) if rows else 0
+    spread = [list(row) for row in rows]
+    for column in range(len(find_label_columns(rows, header_rows)) + 1, width):
+        scope_row = next((r for r in range(header_rows) if scope_only(rows[r][column])), None)
+        if scope_row is None or any(fold(rows[r][column]) for r in range(scope_row)):
+            continue
+        left = column - 1
+        if (scope_only(rows[scope_row][left]) not in (None, scope_only(rows[scope_row][column]))
+                and any(fold(rows[r][left]) for r in range(scope_row))):
+            for r in range(scope_row):
+                spread[r][column] = rows[r][left]
+    return spread
+
+
 def _single_line(row: list[str]) -> str | None:
     filled = [cell for cell in row if fold(cell)]
     return filled[0] if len(filled) == 1 else None
+
+
+def _starts_a_header(rows: list[list[str]], index: int) -> bool:
+    """A one-cell row that is a header's top line over its column ("出口总额" above "（万元）", or "年末户"
+    above "籍人口"), not a title: its cell stands over a later column, not in the first, and names an
+    indicator alone or run on with the cell under it."""
+    column = next(c for c, cell in enumerate(rows[index]) if fold(cell))
+    if column == 0:
+        return False
+    text = fold(rows[index][column])
+    below = fold(rows[index + 1][column]) if index + 1 < len(rows) else ""
+    return any(match_header(words, None) for words in (text, text + below))
 
 
 def _is_line_row(text: str) -> bool:
@@ -52,7 +86,7 @@ def split_segments(grid: Grid) -> list[tuple[list[str], list[int]]]:
     for index, row in enumerate(grid.rows):
         line = _single_line(row)
         at_top = not rows
-        if line is not None and (at_top or _is_line_row(line)):
+        if line is not None and ((at_top and not _starts_a_header(grid.rows, index)) or _is_line_row(line)):
             if rows and not matches_prefix(line, layout()["footnote_prefixes"]):
                 segments.append((lines, rows))
                 lines, rows = [], []
@@ -74,7 +108,7 @@ def extract_grids(grids: list[Grid], source: str, sha256: str, file_format: str,
         cells = spread_merged(grid)
         tables = TableAssembler(result, options)
         for lines, rows in split_segments(grid):
-            tables.add(Block(lines, [cells[i] for i in rows], [i + 1 for i in rows],
+            tables.add(Block(lines, spread_unmerged_pairs([cells[i] for i in rows]), [i + 1 for i in rows],
                              list(range(1, len(grid.rows[0]) + 1)), sheet=grid.name))
         tables.finish_table()
     return result

@@ -212,6 +212,11 @@ def _scope_in(text: str) -> str | None:
     return None
 
 
+def scope_only(text: str) -> str | None:
+    """The scope a header cell names when it names nothing else ("全 市 Total City"), else None."""
+    return _scope_in(text) if header_key(text) in _scope_words() else None
+
+
 @functools.lru_cache(maxsize=None)
 def _scope_words() -> frozenset[str]:
     """Header keys that are only a scope ("全市", "市辖区"): not part of a provisional indicator's name."""
@@ -309,6 +314,7 @@ def read_header(
             indicator = match_header(cell, state.context.year)
             if indicator:
                 break
+        indicator = indicator or _broken_header(path, state.context.year)
         if indicator is None:
             indicator = provisional_id([cell for cell in path if header_key(cell) not in _scope_words()])
             run_together = _two_headers_in_one(path, state.context.year)
@@ -332,6 +338,18 @@ def read_header(
         meanings.append(ColumnMeaning(column, label, indicator, scope, unit))
     state.meanings = tuple(meanings)
     return problems
+
+
+def _broken_header(path: list[str], year: int | None) -> str | None:
+    """The indicator a header names whose name is broken over header rows, a row a line ("年末户" over
+    "籍人口", as a sheet made from a printed page has it), read as the rows run on, or None."""
+    keys = [key for key in map(header_key, path) if key and key not in _scope_words()]
+    for length in range(2, len(keys) + 1):
+        for start in range(len(keys) - length, -1, -1):  # the deepest first, as above
+            indicator = match_header("".join(keys[start:start + length]), year)
+            if indicator:
+                return indicator
+    return None
 
 
 def _two_headers_in_one(path: list[str], year: int | None) -> tuple[str, str] | None:
