@@ -45,9 +45,10 @@ def sheets(tmp_path_factory):
 
 def test_the_set_combines_every_sheet_trait_with_both_header_shapes():
     drawn = [sheet_traits(seed).describe() for seed in SEEDS]
-    for trait in ("file_format=xlsx", "file_format=xls", "numbers=text", "numbers=number", "header_cells=stacked",
-                  "header_cells=joined", "merged=True", "merged=False", "english_column=True", "spacers=0"):
-        assert any(trait + "," in t for t in drawn), f"no sheet with {trait}"
+    for trait in ("file_format=xlsx", "file_format=xls", "file_format=csv", "file_format=html", "numbers=text",
+                  "numbers=number", "header_cells=stacked", "header_cells=joined", "merged=True", "merged=False",
+                  "english_column=True", "spacers=0", "encoding=gbk", "digits=fullwidth", "line_break='\\r\\n'"):
+        assert any(trait in t.split(", ") for t in drawn), f"no sheet with {trait}"
 
 
 def test_every_cell_of_every_fuzzed_sheet_loads_right(sheets):

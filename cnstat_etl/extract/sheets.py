@@ -12,7 +12,7 @@ import re
 from cnstat_etl.config import layout
 from cnstat_etl.extract.tables import (Block, ExtractOptions, TableAssembler, find_header_rows, find_label_columns,
                                       is_continuation, scope_only)
-from cnstat_etl.text import fold, matches_prefix
+from cnstat_etl.text import fold, is_missing, matches_prefix, parse_number
 from cnstat_etl.extract.workbook import Grid
 from cnstat_etl.indicators import match_header
 from cnstat_etl.model import ExtractResult
@@ -67,6 +67,13 @@ def _starts_a_header(rows: list[list[str]], index: int) -> bool:
     return any(match_header(words, None) for words in (text, text + below))
 
 
+def _heads_a_continued_body(rows: list[list[str]], index: int, lines: list[str]) -> bool:
+    """A one-cell row under a continuation line with a row of numbers right under it: the province row
+    heading a continued page that repeats no header ("吉林省" over "四 平 | 16185"), not a line."""
+    below = rows[index + 1] if index + 1 < len(rows) else []
+    return is_continuation(lines) and any(parse_number(cell).ok and not is_missing(cell) for cell in below[1:])
+
+
 def _is_line_row(text: str) -> bool:
     """A one-cell row that is a title, unit, continuation or note line rather than a table row."""
     folded = fold(text)
@@ -86,9 +93,10 @@ def split_segments(grid: Grid) -> list[tuple[list[str], list[int]]]:
     for index, row in enumerate(grid.rows):
         line = _single_line(row)
         at_top = not rows
-        if line is not None and ((at_top and not _starts_a_header(grid.rows, index)) or _is_line_row(line)):
+        if line is not None and ((at_top and not _starts_a_header(grid.rows, index)
+                                  and not _heads_a_continued_body(grid.rows, index, lines)) or _is_line_row(line)):
             if rows and not matches_prefix(line, layout()["footnote_prefixes"]):
-                segments.append((lines, rows))
+                segments.append((lines, _without_trailing_blanks(grid, rows)))
                 lines, rows = [], []
             if not matches_prefix(line, layout()["footnote_prefixes"]):
                 lines.append(line)
@@ -97,8 +105,17 @@ def split_segments(grid: Grid) -> list[tuple[list[str], list[int]]]:
             continue  # blank rows between the title and the header
         rows.append(index)
     if rows:
-        segments.append((lines, rows))
+        segments.append((lines, _without_trailing_blanks(grid, rows)))
     return segments
+
+
+def _without_trailing_blanks(grid: Grid, rows: list[int]) -> list[int]:
+    """A stretch's rows less the blank ones at its end (spacers before a page break): a stretch holding
+    no number would otherwise count them into its header, and take its last row for a header too."""
+    end = len(rows)
+    while end and not any(fold(cell) for cell in grid.rows[rows[end - 1]]):
+        end -= 1
+    return rows[:end]
 
 
 def extract_grids(grids: list[Grid], source: str, sha256: str, file_format: str,
