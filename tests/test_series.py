@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -76,3 +77,32 @@ def test_bare_names_of_a_city_database_are_the_cities_not_the_prefectures_around
     harmonised = harmonise(extract_file(source))
     assert {o.region_code for o in harmonised.observations} == codes
     assert len(harmonised.unresolved) == unresolved
+
+
+SERIES_SEEDS = range(100, 200)
+
+
+def _series_failures(folder, seeds) -> list[str]:
+    """Files with a wrong value, or a value left out that its cell prints (a year column printing no
+    number at all is NBS's padding of its latest year: its blanks and markers are left out)."""
+    from series_fixtures import check, fresh_files
+
+    failures = []
+    for path, traits, golden in fresh_files(folder, seeds):
+        _, wrong, refused = check(path, golden)
+        printed = [line for line in refused if not line.endswith("(no number)")]
+        if wrong or printed:
+            failures.append(f"{path.name} {traits}:\n  " + "\n  ".join(wrong + printed))
+    return failures
+
+
+def test_series_files_from_a_hundred_seeds_load_every_printed_value_right(tmp_path):
+    failures = _series_failures(tmp_path, SERIES_SEEDS)
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.skipif("CNSTAT_FUZZ_SEED" not in os.environ, reason="set CNSTAT_FUZZ_SEED=N for fresh series files")
+def test_series_files_from_fresh_seeds_load_every_printed_value_right(tmp_path):
+    first = int(os.environ["CNSTAT_FUZZ_SEED"])
+    failures = _series_failures(tmp_path, range(first, first + len(SERIES_SEEDS)))
+    assert not failures, "\n".join(failures)
