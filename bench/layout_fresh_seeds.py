@@ -12,7 +12,6 @@ Needs fonts-wqy-microhei.
 
 from __future__ import annotations
 
-import csv
 import os
 import sys
 import tempfile
@@ -21,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "fixtures"))
 
-from layout_fuzzer import check, write_set  # noqa: E402
+from layout_fuzzer import check, read_traits, write_set  # noqa: E402
 
 LAYOUTS_PER_BATCH = 40
 
@@ -31,8 +30,7 @@ def batch(first: int) -> tuple[int, int, int, list[str]]:
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
         write_set(folder, range(first, first + LAYOUTS_PER_BATCH))
-        with open(folder / "traits.csv", encoding="utf-8", newline="") as f:
-            traits = {row["file"]: row["traits"] for row in csv.DictReader(f)}
+        traits = read_traits(folder)
         right = wrong = refused = 0
         notes = []
         for name, score in check(folder).items():

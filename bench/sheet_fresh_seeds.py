@@ -12,7 +12,6 @@ Needs no fonts.
 
 from __future__ import annotations
 
-import csv
 import sys
 import tempfile
 from collections import Counter
@@ -20,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "fixtures"))
 
-from layout_fuzzer import check  # noqa: E402
+from layout_fuzzer import check, read_traits  # noqa: E402
 from sheet_fuzzer import write_set  # noqa: E402
 
 SHOWN = 5
@@ -30,8 +29,7 @@ def main(first: int, count: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
         write_set(folder, range(first, first + count))
-        with open(folder / "traits.csv", encoding="utf-8", newline="") as f:
-            traits = {row["file"]: row["traits"] for row in csv.DictReader(f)}
+        traits = read_traits(folder)
         scores = check(folder)
     right = sum(s.right for s in scores.values())
     wrong = sum(len(s.wrong) for s in scores.values())

@@ -7,26 +7,20 @@ WenQuanYi Micro Hei font) and holds them to the same standard.
 
 from __future__ import annotations
 
-import csv
 import os
 
 import pytest
 
 from conftest import FIXTURES
-from layout_fuzzer import COMMITTED_SEEDS, MISSING, check, consistent, layout_for, write_set
+from layout_fuzzer import COMMITTED_SEEDS, MISSING, check, consistent, layout_for, read_traits, write_set
 from truth import CJK_FONT
 
 FUZZ = FIXTURES / "fuzz"
 FRESH_LAYOUTS = 40
 
 
-def _traits(folder) -> dict[str, str]:
-    with open(folder / "traits.csv", encoding="utf-8", newline="") as f:
-        return {row["file"]: row["traits"] for row in csv.DictReader(f)}
-
-
 def _failures(folder, names=None) -> list[str]:
-    traits = _traits(folder)
+    traits = read_traits(folder)
     out = []
     for name, score in check(folder, names).items():
         if score.wrong or score.refused:
@@ -36,7 +30,7 @@ def _failures(folder, names=None) -> list[str]:
 
 
 def test_the_committed_set_holds_at_least_forty_layouts_combining_every_rule_pattern_and_label_position():
-    traits = list(_traits(FUZZ).values())
+    traits = list(read_traits(FUZZ).values())
     assert len(traits) >= 40 and len(traits) == len(COMMITTED_SEEDS)
     for trait in ("rules=grid", "rules=three_line", "rules=ruled_header", "rules=ruled_body", "rules=none",
                   "label_at=top", "label_at=middle", "label_at=bottom", "label_at=span", "header=pair",
@@ -84,7 +78,7 @@ def test_fresh_layouts_from_a_new_seed_load_right_or_are_refused_never_wrong(tmp
         pytest.skip(f"{CJK_FONT} is not installed (Debian fonts-wqy-microhei): no fresh layouts")
     first = int(os.environ["CNSTAT_FUZZ_SEED"])
     write_set(tmp_path, range(first, first + FRESH_LAYOUTS))
-    traits = _traits(tmp_path)
+    traits = read_traits(tmp_path)
     scores = check(tmp_path)
     wrong = [f"{name} ({traits[name]}):\n  " + "\n  ".join(s.wrong) for name, s in scores.items() if s.wrong]
     assert not wrong, "\n".join(wrong)

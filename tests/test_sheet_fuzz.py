@@ -14,16 +14,11 @@ import os
 
 import pytest
 
-from layout_fuzzer import check
+from layout_fuzzer import check, read_traits
 from sheet_fuzzer import sheet_traits, write_set
 
 SEEDS = range(1000, 1200)
 FRESH_SHEETS = 200
-
-
-def _traits(folder) -> dict[str, str]:
-    with open(folder / "traits.csv", encoding="utf-8", newline="") as f:
-        return {row["file"]: row["traits"] for row in csv.DictReader(f)}
 
 
 def _truth_values(folder) -> dict[tuple[str, str, str, str], str]:
@@ -52,7 +47,7 @@ def test_the_set_combines_every_sheet_trait_with_both_header_shapes():
 
 
 def test_every_cell_of_every_fuzzed_sheet_loads_right(sheets):
-    traits = _traits(sheets)
+    traits = read_traits(sheets)
     failures = [f"{name} ({traits[name]}):\n  " + "\n  ".join(score.wrong + score.refused)
                 for name, score in check(sheets).items() if score.wrong or score.refused]
     assert not failures, "\n".join(failures)
@@ -70,7 +65,7 @@ def test_the_fuzzer_writes_the_same_tables_from_the_same_seeds(tmp_path):
 def test_fresh_sheets_from_a_new_seed_load_right_or_leave_out_only_cells_printed_blank(tmp_path):
     first = int(os.environ["CNSTAT_FUZZ_SEED"])
     write_set(tmp_path, range(first, first + FRESH_SHEETS))
-    traits, truth = _traits(tmp_path), _truth_values(tmp_path)
+    traits, truth = read_traits(tmp_path), _truth_values(tmp_path)
     scores = check(tmp_path)
     wrong = [f"{name} ({traits[name]}):\n  " + "\n  ".join(s.wrong) for name, s in scores.items() if s.wrong]
     assert not wrong, "\n".join(wrong)

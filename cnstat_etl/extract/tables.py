@@ -309,12 +309,7 @@ def read_header(
                                         source, page, sheet, None, columns[column]))
                 state.unrecognised.add(seen_key)
             continue
-        indicator = None
-        for cell in reversed(path):  # the deepest header naming an indicator: "#科学支出" under "支出"
-            indicator = match_header(cell, state.context.year)
-            if indicator:
-                break
-        indicator = indicator or _broken_header(path, state.context.year)
+        indicator = _named_indicator(path, state.context.year)
         if indicator is None:
             indicator = provisional_id([cell for cell in path if header_key(cell) not in _scope_words()])
             run_together = _two_headers_in_one(path, state.context.year)
@@ -340,12 +335,13 @@ def read_header(
     return problems
 
 
-def _broken_header(path: list[str], year: int | None) -> str | None:
-    """The indicator a header names whose name is broken over header rows, a row a line ("年末户" over
-    "籍人口", as a sheet made from a printed page has it), read as the rows run on, or None."""
+def _named_indicator(path: list[str], year: int | None) -> str | None:
+    """The indicator a column's header path names, or None: the deepest header cell naming one ("#科学支出"
+    under "支出"); else header cells read run on, for a name broken over header rows a row a line ("年末户"
+    over "籍人口", as a sheet made from a printed page has it), the shortest run first, then the deepest."""
     keys = [key for key in map(header_key, path) if key and key not in _scope_words()]
-    for length in range(2, len(keys) + 1):
-        for start in range(len(keys) - length, -1, -1):  # the deepest first, as above
+    for length in range(1, len(keys) + 1):
+        for start in range(len(keys) - length, -1, -1):
             indicator = match_header("".join(keys[start:start + length]), year)
             if indicator:
                 return indicator
