@@ -9,9 +9,9 @@ STAMP := $(VENV)/.installed
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# Re-install only when the project metadata or the C part changes; the install is editable, so edits to
+# Re-install only when the project metadata or the C parts change; the install is editable, so edits to
 # Python code and data need nothing.
-$(STAMP): pyproject.toml setup.py cnstat_etl/extract/_pdfium_chars.c | $(BIN)/python
+$(STAMP): pyproject.toml setup.py $(wildcard cnstat_etl/extract/*.c) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)

@@ -1,8 +1,9 @@
-"""The project's one compiled part (everything else is in pyproject.toml): a C loop for the PDFium
-reader's per-character questions, cnstat_etl/extract/_pdfium_chars.c. It is optional: without a C
-compiler the build goes on and the reader asks the same questions through ctypes, more slowly."""
+"""The project's compiled parts (everything else is in pyproject.toml), two C loops of the PDF reader:
+cnstat_etl/extract/_pdfium_chars.c asks PDFium its per-character questions, _text_lines.c groups a page's
+glyphs into lines and phrases. Both are optional: without a C compiler the build goes on and the same
+steps run in Python, more slowly (cnstat_etl/extract/compiled.py)."""
 
 from setuptools import Extension, setup
 
-setup(ext_modules=[Extension("cnstat_etl.extract._pdfium_chars", ["cnstat_etl/extract/_pdfium_chars.c"],
-                             optional=True)])
+setup(ext_modules=[Extension(f"cnstat_etl.extract.{name}", [f"cnstat_etl/extract/{name}.c"], optional=True)
+                   for name in ("_pdfium_chars", "_text_lines")])

@@ -6,6 +6,7 @@ by both; the tables the engine rebuilds and the values extracted must be identic
 
 from __future__ import annotations
 
+import pickle
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -13,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from cnstat_etl.extract import ExtractOptions, extract_file, pdfium
-from cnstat_etl.extract.layout import read_page
+from cnstat_etl.extract import layout
+from cnstat_etl.extract.layout import Glyph, read_page
 from cnstat_etl.extract.pdf import READERS, page_text_problem
 from conftest import FIXTURES
 
@@ -95,6 +97,34 @@ def test_pdfium_asked_in_c_and_through_ctypes_gives_the_same_pages(path, monkeyp
     assert pages(pdfium._AskInC) == pages(pdfium._AskThroughCtypes)
 
 
+def _lines(lines: list) -> list:
+    return [(line.top, line.bottom, line.size, line.overprinted,
+             [(p.text, p.x0, p.x1, p.size, list(p.chars)) for p in line.phrases]) for line in lines]
+
+
+@pytest.mark.skipif(layout._LINES_IN_C is None,
+                    reason="cnstat_etl/extract/_text_lines.c was not built (no C compiler at install)")
+@pytest.mark.parametrize("path", PDF_FIXTURES, ids=_name)
+def test_text_lines_cut_in_c_are_those_cut_in_python_on_every_page_of_either_reader(path):
+    for reader in READERS.values():
+        for page in reader(path):
+            for glyphs in (page.geometry.glyphs, layout._single_characters(page.geometry.glyphs)):
+                in_c = layout.text_lines(glyphs)
+                assert _lines(in_c) == _lines(layout._lines_in_python(list(glyphs))), page.geometry.number
+                assert in_c or not layout.printed_count(glyphs)
+
+
+def test_page_glyphs_kept_as_columns_are_the_glyphs_and_travel_between_processes_as_columns():
+    glyphs = [Glyph("南", 10.0, 20.0, 5.0, 15.0, 10.0), Glyph("1", 21.5, 26.0, 5.0, 15.0, 10.0)]
+    columns = layout.Glyphs.of(glyphs)
+    assert list(columns) == glyphs and columns == glyphs and len(columns) == 2
+    assert columns.take([1, 0]) == glyphs[::-1] and columns.printed() == 2
+    assert pickle.loads(pickle.dumps(columns)) == glyphs
+    assert "Glyph(" not in repr(pickle.dumps(columns))  # the arrays, not a tuple per glyph
+    assert layout.Glyphs.of([Glyph("(cid:12)", 0.0, 9.0, 0.0, 10.0, 10.0)]) is None  # not one character each
+
+
 @pytest.mark.skipif(not (shutil.which("cc") or shutil.which("gcc")), reason="no C compiler on this machine")
-def test_where_a_c_compiler_is_the_pdfium_questions_are_asked_in_c():
+def test_where_a_c_compiler_is_both_c_loops_are_in_use():
     assert pdfium.COMPILED is not None and pdfium._ASK is pdfium._AskInC
+    assert layout._LINES_IN_C is not None

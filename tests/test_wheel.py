@@ -64,11 +64,12 @@ def test_the_package_is_imported_from_the_wheel_with_its_data_inside(installed):
 
 
 @pytest.mark.skipif(not (shutil.which("cc") or shutil.which("gcc")), reason="no C compiler on this machine")
-def test_the_wheel_built_where_a_c_compiler_is_asks_pdfium_in_c(installed):
+def test_the_wheel_built_where_a_c_compiler_is_runs_both_c_loops(installed):
     bin_dir, work = installed
-    library = run(bin_dir / "python", "-c", "from cnstat_etl.extract import pdfium; print(pdfium.COMPILED._name)",
-                  cwd=work).stdout.strip()
-    assert bin_dir.parent in Path(library).parents and Path(library).name.startswith("_pdfium_chars")
+    libraries = run(bin_dir / "python", "-c", "from cnstat_etl.extract import layout, pdfium; "
+                    "print(pdfium.COMPILED._name); print(layout._LINES_IN_C._name)", cwd=work).stdout.split()
+    assert [Path(library).name.split(".")[0] for library in libraries] == ["_pdfium_chars", "_text_lines"]
+    assert all(bin_dir.parent in Path(library).parents for library in libraries)
 
 
 def test_help_ingest_and_resolve_run_from_the_installed_wheel(installed):

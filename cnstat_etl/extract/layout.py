@@ -7,7 +7,8 @@ reads, plus a `TableLayout` saying what was seen (for `--explain` and for the pr
 
 How a page is read:
 - glyphs -> text lines (by baseline) -> phrases (by gaps; a label never swallows a number: a run of
-  digits after a name is cut off even when printed close to it);
+  digits after a name is cut off even when printed close to it); the grouping and cutting run in C
+  (_text_lines.c) where it was built, a book having a few hundred thousand glyphs;
 - body lines: a label then numbers or missing markers; consecutive ones (with the label-only province
   rows between them) make one table's body;
 - columns: vertical rules where they cross the body, else how the body's cells line up (right edges,
@@ -23,15 +24,20 @@ How a page is read:
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import re
 from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import islice, repeat
 from operator import itemgetter
 from typing import NamedTuple
 
+import numpy
+
 from cnstat_etl.config import layout
+from cnstat_etl.extract import compiled
 from cnstat_etl.extract.tables import Block, is_continuation, marks_continuation
 from cnstat_etl.model import Problem
 from cnstat_etl.text import TEXT_CACHE, fold, is_missing, matches_prefix, parse_number, split_bilingual, squash
@@ -46,6 +52,9 @@ DIGIT_GAP = 0.3
 BASELINE_TOLERANCE = 0.35
 # A character reaching this many of its sizes back over the one before it is printed over it.
 OVERPRINT = 0.3
+# Characters printed over each other on baselines farther apart than this share of their smallest size
+# are two lines run into each other (a header's second line and the first row), read apart.
+BASELINE_STEP = 0.1
 # A rule crossing at least this share of a table's width is one of its horizontal rules.
 RULE_SHARE = 0.8
 # Header lines sit at most this many (largest) character sizes apart; a wider gap ends the band.
@@ -82,6 +91,70 @@ class Segment:
     bottom: float
 
 
+class Glyphs(Sequence):
+    """A page's glyphs as columns, each glyph one character: what PDFium's reader makes and the C line
+    finder reads. As a sequence it is the same `Glyph`s, made when first asked for: a page has a
+    thousand, and most are never looked at one by one."""
+
+    __slots__ = ("codes", "x0", "x1", "top", "bottom", "size", "_made")
+
+    def __init__(self, codes, x0, x1, top, bottom, size):
+        self.codes = numpy.ascontiguousarray(codes, dtype=numpy.uint32)  # each glyph's character, as a code
+        self.x0, self.x1, self.top, self.bottom, self.size = (numpy.ascontiguousarray(column, dtype=numpy.float64)
+                                                              for column in (x0, x1, top, bottom, size))
+        self._made: list[Glyph] | None = None
+
+    @classmethod
+    def empty(cls) -> "Glyphs":
+        return cls(*[()] * 6)
+
+    @classmethod
+    def of(cls, glyphs: Sequence[Glyph]) -> "Glyphs | None":
+        """`glyphs` as columns; None where a glyph's text is not one character (an OCR word, "(cid:12)")."""
+        if isinstance(glyphs, Glyphs):
+            return glyphs
+        texts = list(map(_TEXT, glyphs))
+        if any(len(text) != 1 for text in texts):
+            return None
+        count = len(texts)
+        return cls(numpy.fromiter(map(ord, texts), dtype=numpy.uint32, count=count),
+                   *(numpy.fromiter(map(column, glyphs), dtype=numpy.float64, count=count)
+                     for column in (_X0, _X1, _TOP, _BOTTOM, _SIZE)))
+
+    def take(self, indexes: list[int]) -> list[Glyph]:
+        """The glyphs at `indexes`, in that order (made alone: the page's others are not)."""
+        if self._made is not None:
+            return list(map(self._made.__getitem__, indexes))
+        at = numpy.array(indexes, dtype=numpy.intp)
+        return _made_glyphs(self.codes[at], self.x0[at], self.x1[at], self.top[at], self.bottom[at], self.size[at])
+
+    def printed(self) -> int:
+        """How many glyphs print something (not a blank)."""
+        return int(numpy.count_nonzero(~BLANK_CODES[numpy.minimum(self.codes, 0xFFFF)]))
+
+    def _glyphs(self) -> list[Glyph]:
+        if self._made is None:
+            self._made = _made_glyphs(self.codes, self.x0, self.x1, self.top, self.bottom, self.size)
+        return self._made
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __getitem__(self, index):
+        return self._glyphs()[index]
+
+    def __eq__(self, other) -> bool:
+        return list(self) == list(other) if isinstance(other, Sequence) else NotImplemented
+
+    def __reduce__(self):  # the columns, not the glyphs made from them
+        return Glyphs, (self.codes, self.x0, self.x1, self.top, self.bottom, self.size)
+
+
+def _made_glyphs(codes: numpy.ndarray, *boxes: numpy.ndarray) -> list[Glyph]:
+    columns = (list(map(chr, codes.tolist())), *(column.tolist() for column in boxes))
+    return list(map(tuple.__new__, repeat(Glyph), zip(*columns)))  # Glyph(*row), built in C
+
+
 @dataclass
 class PageGeometry:
     """What a reader saw on a page, independent of the reader."""
@@ -89,20 +162,30 @@ class PageGeometry:
     number: int
     width: float
     height: float
-    glyphs: list[Glyph]
+    glyphs: Sequence[Glyph]  # a list, or a page's `Glyphs` columns
     horizontal: list[Segment]
     vertical: list[Segment]
 
 
+# str.isspace() of each character of the BMP, looked up by code (no blank lies beyond it)
+BLANK_CODES = numpy.array([chr(code).isspace() for code in range(0x10000)], dtype=bool)
+
+
+def printed_count(glyphs: Sequence[Glyph]) -> int:
+    """How many of a page's glyphs print something (not a blank)."""
+    if isinstance(glyphs, Glyphs):
+        return glyphs.printed()
+    return sum(1 for text in map(_TEXT, glyphs) if text.strip())
+
+
 # Glyph fields by position (C-level getters: the engine reads a book's few hundred thousand glyphs often)
-_TEXT, _X0, _TOP, _BOTTOM, _SIZE = (itemgetter(Glyph._fields.index(name))
-                                    for name in ("text", "x0", "top", "bottom", "size"))
+_TEXT, _X0, _X1, _TOP, _BOTTOM, _SIZE = map(itemgetter, range(len(Glyph._fields)))
 _BASELINE_ORDER = itemgetter(Glyph._fields.index("bottom"), Glyph._fields.index("x0"))
 
 
-def _single_characters(glyphs: list[Glyph]) -> list[Glyph]:
+def _single_characters(glyphs: Sequence[Glyph]) -> Sequence[Glyph]:
     """Word boxes (OCR) spread into character boxes of equal width, so one tokeniser serves both."""
-    if not glyphs or max(map(len, map(_TEXT, glyphs))) <= 1:
+    if isinstance(glyphs, Glyphs) or not glyphs or max(map(len, map(_TEXT, glyphs))) <= 1:
         return glyphs  # a text layer's characters (told apart in C: a page has a thousand)
     out = []
     for glyph in glyphs:
@@ -140,7 +223,7 @@ class Phrase:
     x0: float
     x1: float
     size: float
-    chars: list[Glyph] = field(default_factory=list, repr=False)
+    chars: Sequence[Glyph] = field(default_factory=list, repr=False)
 
     @property
     def centre(self) -> float:
@@ -287,8 +370,14 @@ def _cut_trailing_number(phrase: Phrase) -> list[Phrase]:
     return [_phrase_of(phrase.chars[:-digits]), _phrase_of(phrase.chars[-digits:])]
 
 
-def text_lines(glyphs: list[Glyph]) -> list[Line]:
-    """Glyphs grouped into lines by their baseline, top to bottom, each cut into phrases."""
+def text_lines(glyphs: Sequence[Glyph]) -> list[Line]:
+    """Glyphs grouped into lines by their baseline, top to bottom, each cut into phrases: in C
+    (_text_lines.c) where it was built and each glyph is one character, else in Python, the same way."""
+    columns = Glyphs.of(glyphs) if _LINES_IN_C else None
+    return _lines_in_c(columns) if columns is not None else _lines_in_python(list(glyphs))
+
+
+def _lines_in_python(glyphs: list[Glyph]) -> list[Line]:
     groups: list[list[Glyph]] = []
     baseline = 0.0  # the bottom of the current line's first glyph
     for glyph in sorted(glyphs, key=_BASELINE_ORDER):
@@ -312,7 +401,7 @@ def _lines_of(group: list[Glyph]) -> list[Line]:
     if phrases is None:
         bottoms = sorted({glyph.bottom for glyph in group})
         step, cut = max((b - a, b) for a, b in zip(bottoms, bottoms[1:])) if len(bottoms) > 1 else (0.0, 0.0)
-        if step > 0.1 * min(map(_SIZE, group)):
+        if step > BASELINE_STEP * min(map(_SIZE, group)):
             return [line for part in ([g for g in group if g.bottom < cut], [g for g in group if g.bottom >= cut])
                     for line in _lines_of(part)]
         return [Line(min(map(_TOP, group)), max(map(_BOTTOM, group)), _phrases(group, overprinted=True),
@@ -320,6 +409,79 @@ def _lines_of(group: list[Glyph]) -> list[Line]:
     if not phrases:
         return []
     return [Line(min(map(_TOP, group)), max(map(_BOTTOM, group)), phrases, max(map(_SIZE, group)))]
+
+
+def _compiled_lines() -> ctypes.CDLL | None:
+    library = compiled.library("_text_lines")
+    if library is not None:
+        library.text_lines.argtypes = [ctypes.c_int] + [ctypes.c_void_p] * 17
+        library.text_lines.restype = ctypes.c_int
+    return library
+
+
+_LINES_IN_C = _compiled_lines()
+# what _text_lines.c is told, in the order it reads them
+_RULES = numpy.array([BASELINE_TOLERANCE, CELL_GAP, WORD_GAP, DIGIT_GAP, OVERPRINT, BASELINE_STEP], dtype=numpy.float64)
+_BLANK_FLAG, _DIGIT_FLAG = 1, 2
+_DIGIT_CODES = numpy.array(sorted(map(ord, _DIGITS)), dtype=numpy.uint32)
+
+
+class _PhraseGlyphs(Sequence):
+    """A phrase's glyphs, taken from the page's columns only when asked for (a header cut between
+    columns, a number printed close to a name): most phrases never are."""
+
+    __slots__ = ("_page", "_at", "_taken")
+
+    def __init__(self, page: Glyphs, at: list[int]):
+        self._page, self._at, self._taken = page, at, None
+
+    def __len__(self) -> int:
+        return len(self._at)
+
+    def __getitem__(self, index):
+        if self._taken is None:
+            self._taken = self._page.take(self._at)
+        return self._taken[index]
+
+
+def _lines_in_c(glyphs: Glyphs) -> list[Line]:
+    """`_lines_in_python`, the same lines, with the grouping and cutting done by _text_lines.c."""
+    count = len(glyphs)
+    if not count:
+        return []
+    flags = (BLANK_CODES[numpy.minimum(glyphs.codes, 0xFFFF)] * _BLANK_FLAG
+             + numpy.isin(glyphs.codes, _DIGIT_CODES) * _DIGIT_FLAG).astype(numpy.uint8)
+    order = numpy.empty(count, dtype=numpy.int32)
+    text = numpy.empty(2 * count, dtype=numpy.uint32)
+    phrase_glyphs = numpy.empty(2 * count, dtype=numpy.int32)
+    phrase_text = numpy.empty(2 * count, dtype=numpy.int32)
+    phrase_box = numpy.empty(3 * count, dtype=numpy.float64)
+    line_phrases = numpy.empty(2 * count, dtype=numpy.int32)
+    line_box = numpy.empty(3 * count, dtype=numpy.float64)
+    overprinted = numpy.empty(count, dtype=numpy.uint8)
+    phrase_count = ctypes.c_int()
+    arrays = (glyphs.codes, flags, glyphs.x0, glyphs.x1, glyphs.top, glyphs.bottom, glyphs.size, _RULES, order,
+              text, phrase_glyphs, phrase_text, phrase_box, line_phrases, line_box, overprinted)
+    lines = _LINES_IN_C.text_lines(count, *(array.ctypes.data for array in arrays), ctypes.addressof(phrase_count))
+    if lines < 0:
+        raise MemoryError("no memory to cut a page into lines")
+    phrases = phrase_count.value
+    if not lines:
+        return []
+    at = order.tolist()
+    spans, boxes = phrase_glyphs[:2 * phrases].tolist(), phrase_box[:3 * phrases].tolist()
+    texts = phrase_text[:2 * phrases].tolist()
+    page_text = text[:texts[-1]].tobytes().decode("utf-32-le", "surrogatepass")
+    made = []
+    line_spans, line_boxes = line_phrases[:2 * lines].tolist(), line_box[:3 * lines].tolist()
+    for index, printed_over in enumerate(overprinted[:lines].tolist()):
+        cut = []
+        for k in range(line_spans[2 * index], line_spans[2 * index + 1]):
+            cut += _cut_trailing_number(Phrase(page_text[texts[2 * k]:texts[2 * k + 1]], boxes[3 * k], boxes[3 * k + 1],
+                                               boxes[3 * k + 2], _PhraseGlyphs(glyphs, at[spans[2 * k]:spans[2 * k + 1]])))
+        made.append(Line(line_boxes[3 * index], line_boxes[3 * index + 1], cut, line_boxes[3 * index + 2],
+                         overprinted=bool(printed_over)))
+    return made
 
 
 # ------------------------------------------------------------------------------------------- columns

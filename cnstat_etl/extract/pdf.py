@@ -15,7 +15,6 @@ import dataclasses
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import closing
-from operator import attrgetter
 from dataclasses import dataclass
 from itertools import chain, islice
 from pathlib import Path
@@ -24,7 +23,8 @@ from typing import Callable, Iterator
 import pdfplumber
 
 from cnstat_etl.extract import pdfium
-from cnstat_etl.extract.layout import Glyph, PageGeometry, Segment, TableLayout, read_page, text_lines
+from cnstat_etl.extract.layout import (Glyph, PageGeometry, Segment, TableLayout, printed_count, read_page,
+                                      text_lines)
 from cnstat_etl.extract.pdfium import PageReading
 from cnstat_etl.extract.tables import Block, ExtractOptions, TableAssembler
 from cnstat_etl.model import BodyRow, ExtractedValue, ExtractResult, OcrRead, Problem
@@ -35,14 +35,14 @@ GARBLED_SHARE = 0.05
 
 def page_text_problem(page: PageReading, source: str) -> Problem | None:
     """A per-page reason not to read the page: no text layer, or text that did not decode."""
-    chars = list(filter(str.strip, map(attrgetter("text"), page.geometry.glyphs)))  # the printed ones
+    printed = printed_count(page.geometry.glyphs)
     number = page.geometry.number
-    if not chars:
+    if not printed:
         what = "an image only (a scan?)" if page.has_images else "no text"
         return Problem("no_text_layer", f"page has no text layer: {what}; OCR it (--ocr)", source,
                        page=number, severity="error")
-    if page.undecoded / len(chars) > GARBLED_SHARE:
-        return Problem("garbled_text", f"page text does not decode: {page.undecoded} of {len(chars)} characters "
+    if page.undecoded / printed > GARBLED_SHARE:
+        return Problem("garbled_text", f"page text does not decode: {page.undecoded} of {printed} characters "
                        "have no Unicode text (a font without a Unicode map: pdfminer prints them as "
                        "'(cid:NN)'); nothing on it is loaded unless it is OCR'd (--ocr)", source, page=number,
                        severity="error")

@@ -16,7 +16,6 @@ setup.py) where a C compiler built it, else through ctypes: the same questions, 
 from __future__ import annotations
 
 import ctypes
-import importlib.machinery
 from collections import deque
 from dataclasses import dataclass
 from itertools import repeat
@@ -27,7 +26,8 @@ import numpy
 import pypdfium2 as pdfium
 import pypdfium2.raw as raw
 
-from cnstat_etl.extract.layout import Glyph, PageGeometry, Segment
+from cnstat_etl.extract import compiled
+from cnstat_etl.extract.layout import BLANK_CODES, Glyphs, PageGeometry, Segment
 
 # Two coordinates closer than this (points) are the same: a segment this close to level is a rule.
 FLAT = 0.01
@@ -136,22 +136,15 @@ _UNMAPPED = _fast(raw.FPDFText_HasUnicodeMapError, ctypes.c_int, ctypes.c_void_p
 _TEXT_OBJECT = _fast(raw.FPDFText_GetTextObject, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_int)  # 0: none
 _FONT_SIZE = _fast(raw.FPDFText_GetFontSize, ctypes.c_double, ctypes.c_void_p, ctypes.c_int)
 _CHAR_MATRIX = _fast(raw.FPDFText_GetMatrix, ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p)
-# str.isspace() of each character of the BMP, looked up by code (no blank lies beyond it)
-_BLANK = numpy.array([chr(code).isspace() for code in range(0x10000)], dtype=bool)
-
-
 def _compiled_questions() -> ctypes.CDLL | None:
     """_pdfium_chars.c as built beside this file (setup.py), or None where it was not (no C compiler)."""
-    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
-        path = Path(__file__).with_name(f"_pdfium_chars{suffix}")
-        if path.is_file():
-            library = ctypes.CDLL(str(path))
-            # (text page, indexes, count, four PDFium functions, three arrays to fill)
-            library.ask_chars.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int] + [ctypes.c_void_p] * 7
-            library.ask_unmapped.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p,
-                                             ctypes.c_void_p]
-            return library
-    return None
+    library = compiled.library("_pdfium_chars")
+    if library is not None:
+        # (text page, indexes, count, four PDFium functions, three arrays to fill)
+        library.ask_chars.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int] + [ctypes.c_void_p] * 7
+        library.ask_unmapped.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p,
+                                         ctypes.c_void_p]
+    return library
 
 
 COMPILED = _compiled_questions()
@@ -224,24 +217,23 @@ class _AskThroughCtypes:
 _ASK = _AskInC if COMPILED else _AskThroughCtypes
 
 
-def _glyphs(page: pdfium.PdfPage, display: Matrix, height: float) -> tuple[list[Glyph], int]:
-    """Each printed character's glyph. A page has about a thousand: PDFium is asked about them all at once
-    (`_ASK`: in C where _pdfium_chars.c was built, else through ctypes), and the boxes are placed on the
-    page as arrays."""
+def _glyphs(page: pdfium.PdfPage, display: Matrix, height: float) -> tuple[Glyphs, int]:
+    """Each printed character's glyph, as the page's columns. A page has about a thousand: PDFium is asked
+    about them all at once (`_ASK`: in C where _pdfium_chars.c was built, else through ctypes), and the
+    boxes are placed on the page as arrays."""
     textpage = page.get_textpage()
     try:
         handle = textpage.raw
         count = raw.FPDFText_CountChars(handle)
         if count <= 0:
-            return [], 0
+            return Glyphs.empty(), 0
         buffer = ctypes.create_string_buffer((count + 1) * 2)
         raw.FPDFText_GetText(handle, 0, count, ctypes.cast(buffer, ctypes.POINTER(ctypes.c_ushort)))
-        text = buffer.raw[:count * 2].decode("utf-16-le", "surrogatepass")
-        if len(text) == count:
-            codes = numpy.frombuffer(buffer, dtype="<u2", count=count).astype(numpy.uint32)
-        else:  # a character outside the BMP took two UTF-16 units: ask one by one
-            text = "".join(chr(raw.FPDFText_GetUnicode(handle, i)) for i in range(count))
-            codes = numpy.fromiter(map(ord, text), dtype=numpy.uint32, count=count)
+        codes = numpy.frombuffer(buffer, dtype="<u2", count=count).astype(numpy.uint32)
+        if len(buffer.raw[:count * 2].decode("utf-16-le", "surrogatepass")) != count:
+            # a character outside the BMP took two UTF-16 units: ask one by one
+            codes = numpy.fromiter((raw.FPDFText_GetUnicode(handle, i) for i in range(count)), dtype=numpy.uint32,
+                                   count=count)
         address = ctypes.cast(handle, ctypes.c_void_p).value
         # All but printable ASCII may be a code with no Unicode map: pdfminer prints it "(cid:NN)", here
         # U+FFFD, either way no cell reads as a number. Blanks (and PDFium's generated line breaks) are
@@ -250,12 +242,10 @@ def _glyphs(page: pdfium.PdfPage, display: Matrix, height: float) -> tuple[list[
         unmapped = numpy.zeros(count, dtype=bool)
         unmapped[wide[_ASK.unmapped(address, wide)]] = True
         unmapped |= codes == 0xFFFD
-        printed_at = numpy.flatnonzero(unmapped | ~_BLANK[numpy.minimum(codes, 0xFFFF)])
+        printed_at = numpy.flatnonzero(unmapped | ~BLANK_CODES[numpy.minimum(codes, 0xFFFF)])
         if not len(printed_at):
-            return [], int(unmapped.sum())
-        printed_chars = list(map(text.__getitem__, printed_at.tolist()))
-        for position in numpy.flatnonzero(unmapped[printed_at]).tolist():
-            printed_chars[position] = "\ufffd"
+            return Glyphs.empty(), int(unmapped.sum())
+        printed_codes = numpy.where(unmapped[printed_at], 0xFFFD, codes[printed_at])
         boxes, font_sizes, matrix_cd = _ASK.chars(address, printed_at)
         # the font size times the text matrix's vertical scale, as pdfminer sizes a character
         size = font_sizes * numpy.hypot(matrix_cd[:, 0].astype(numpy.float64), matrix_cd[:, 1].astype(numpy.float64))
@@ -268,8 +258,7 @@ def _glyphs(page: pdfium.PdfPage, display: Matrix, height: float) -> tuple[list[
             ax, ay = a * left + c * low + e, b * left + d * low + f
             bx, by = a * right + c * top + e, b * right + d * top + f
             x0, x1, bottom = numpy.minimum(ax, bx), numpy.maximum(ax, bx), height - numpy.minimum(ay, by)
-        columns = (printed_chars, x0.tolist(), x1.tolist(), (bottom - size).tolist(), bottom.tolist(), size.tolist())
-        return list(map(tuple.__new__, repeat(Glyph), zip(*columns))), int(unmapped.sum())  # Glyph(*row), built in C
+        return Glyphs(printed_codes, x0, x1, bottom - size, bottom, size), int(unmapped.sum())
     finally:
         textpage.close()
 
