@@ -72,6 +72,14 @@ def test_a_short_file_is_read_in_one_run():
     assert len(pdf.page_runs(1, 100, workers=2)) == 2 * pdf.RUNS_PER_WORKER
 
 
+def test_a_long_book_starts_with_short_runs_that_grow_so_its_first_tables_are_assembled_early():
+    lengths = [end - start + 1 for start, end in pdf.page_runs(1, 405, workers=2)]
+    ramp = lengths[:lengths.index(max(lengths))]
+    assert ramp[0] == pdf.PAGES_PER_RUN and len(ramp) >= 2
+    assert all(later == max(earlier + 1, round(earlier * pdf.RUN_GROWTH)) for earlier, later in zip(ramp, ramp[1:]))
+    assert max(lengths) - min(lengths[len(ramp):]) <= 1  # then even runs
+
+
 @pytest.mark.parametrize("pages", [405, 1620, 8000])
 def test_a_long_book_is_read_in_runs_of_bounded_length(pages):
     runs = pdf.page_runs(1, pages, workers=2)

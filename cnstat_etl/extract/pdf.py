@@ -16,7 +16,7 @@ from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass
-from itertools import chain, islice
+from itertools import accumulate, chain, islice
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -183,6 +183,8 @@ RUNS_PER_WORKER = 4
 # hands back, and what waits here, stays the same however long the book.
 MOST_PAGES_PER_RUN = 50
 RUNS_AHEAD_PER_WORKER = 2
+# Each of the first, short runs is this many times as long as the one before (see page_runs).
+RUN_GROWTH = 1.5
 
 
 def page_reads(path: Path, options: ExtractOptions, first: int, last: int | None, workers: int
@@ -232,14 +234,26 @@ def page_reads(path: Path, options: ExtractOptions, first: int, last: int | None
 
 def page_runs(first: int, last: int, workers: int) -> list[tuple[int, int]]:
     """Pages first..last as runs (first, last) in order: RUNS_PER_WORKER a worker or more, each of
-    PAGES_PER_RUN to MOST_PAGES_PER_RUN pages; one run when there are too few pages (or one worker)."""
+    PAGES_PER_RUN to MOST_PAGES_PER_RUN pages; one run when there are too few pages (or one worker).
+
+    The first runs are short, each RUN_GROWTH times the one before, up to the others' even length: the
+    tables of the first pages are assembled here as soon as a few are read, not after a whole run."""
     pages = last - first + 1
     runs = max(workers * RUNS_PER_WORKER, -(-pages // MOST_PAGES_PER_RUN)) if workers > 1 else 1
     runs = min(runs, pages // PAGES_PER_RUN)
     if runs < 2:
         return [(first, last)]
-    size = -(-pages // runs)
-    return [(start, min(start + size - 1, last)) for start in range(first, last + 1, size)]
+    even = -(-pages // runs)
+    lengths = []
+    length = PAGES_PER_RUN
+    while length < even and sum(lengths) + length < pages:
+        lengths.append(length)
+        length = max(length + 1, round(length * RUN_GROWTH))
+    count = -(-(pages - sum(lengths)) // even)
+    base, longer = divmod(pages - sum(lengths), count)
+    lengths += [base + 1] * longer + [base] * (count - longer)
+    ends = list(accumulate(lengths, initial=first - 1))
+    return [(start + 1, end) for start, end in zip(ends, ends[1:])]
 
 
 def _read_run(path: Path, options: ExtractOptions, first: int, last: int) -> tuple[list[PageRead], PageReading]:
