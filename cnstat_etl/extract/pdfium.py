@@ -9,8 +9,9 @@ pdfplumber (pdfminer) interprets every page in Python; PDFium does it in C++. Bo
 - y measured down from the top of the media box, on the page as displayed (its /Rotate applied).
 
 Pages are opened one at a time and closed before the next, so memory does not grow with the book. The
-three or four questions asked about each character are asked in a C loop (_pdfium_chars.c, built by
-setup.py) where a C compiler built it, else through ctypes: the same questions, the same answers.
+three or four questions asked about each character, and the walk over the page's paths, run in C
+(_pdfium_chars.c, built by setup.py) where a C compiler built it, else through ctypes: the same
+questions, the same answers.
 """
 
 from __future__ import annotations
@@ -118,10 +119,7 @@ def _compose(inner: Matrix, outer: Matrix) -> Matrix:
 def _read_page(page: pdfium.PdfPage, number: int) -> PageReading:
     display, width, height = _display_matrix(page)
     glyphs, undecoded = _glyphs(page, display, height)
-    horizontal: list[Segment] = []
-    vertical: list[Segment] = []
-    has_images = _walk_objects(ctypes.cast(page.raw, ctypes.c_void_p).value, _PAGE_OBJECTS, display, height,
-                               horizontal, vertical)
+    horizontal, vertical, has_images = _ASK.rules(ctypes.cast(page.raw, ctypes.c_void_p).value, display, height)
     return PageReading(PageGeometry(number, width, height, glyphs, horizontal, vertical), has_images, undecoded)
 
 
@@ -144,6 +142,9 @@ def _compiled_questions() -> ctypes.CDLL | None:
         library.ask_chars.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int] + [ctypes.c_void_p] * 7
         library.ask_unmapped.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p,
                                          ctypes.c_void_p]
+        # (page, functions, constants, display matrix, height, flat, rules, upright, capacity, has_images)
+        library.page_rules.argtypes = [ctypes.c_void_p] * 4 + [ctypes.c_double] * 2 + [ctypes.c_void_p] * 2 + [
+            ctypes.c_int, ctypes.c_void_p]
     return library
 
 
@@ -179,6 +180,31 @@ class _AskInC:
                            sizes.ctypes.data, matrix_cd.ctypes.data)
         return boxes, sizes, matrix_cd
 
+    # for the walk over a page's objects: PDFium's functions in the order page_rules takes them, and kinds
+    walk_functions = (ctypes.c_void_p * 11)(*map(_address, (
+        raw.FPDFPage_CountObjects, raw.FPDFFormObj_CountObjects, raw.FPDFPage_GetObject, raw.FPDFFormObj_GetObject,
+        raw.FPDFPageObj_GetType, raw.FPDFPageObj_GetMatrix, raw.FPDFPath_CountSegments, raw.FPDFPath_GetPathSegment,
+        raw.FPDFPathSegment_GetPoint, raw.FPDFPathSegment_GetType, raw.FPDFPathSegment_GetClose)))
+    walk_constants = (ctypes.c_int * 5)(_PATH, _IMAGE, _FORM, _MOVETO, _LINETO)
+
+    @classmethod
+    def rules(cls, page: int, display: Matrix, height: float) -> tuple[list[Segment], list[Segment], bool]:
+        capacity = 1024
+        while True:
+            rules = numpy.empty((capacity, 4), dtype=numpy.float64)
+            upright = numpy.empty(capacity, dtype=numpy.uint8)
+            has_images = ctypes.c_int()
+            count = COMPILED.page_rules(page, cls.walk_functions, cls.walk_constants,
+                                        numpy.array(display, dtype=numpy.float64).ctypes.data, height, FLAT,
+                                        rules.ctypes.data, upright.ctypes.data, capacity, ctypes.addressof(has_images))
+            if count <= capacity:
+                break
+            capacity = count
+        segments = list(map(Segment, *rules[:count].T.tolist()))
+        kinds = upright[:count].tolist()
+        return ([segment for segment, kind in zip(segments, kinds) if not kind],
+                [segment for segment, kind in zip(segments, kinds) if kind], bool(has_images.value))
+
 
 class _AskThroughCtypes:
     """The same questions, and the same answers, one ctypes call each (mapped over the page, no Python
@@ -212,6 +238,13 @@ class _AskThroughCtypes:
         sizes = numpy.repeat(numpy.array([a[0] for a in answers], dtype=numpy.float64), repeats)
         matrix_cd = numpy.repeat(numpy.array([a[1:] for a in answers], dtype=numpy.float32), repeats, axis=0)
         return boxes, sizes, matrix_cd
+
+    @staticmethod
+    def rules(page: int, display: Matrix, height: float) -> tuple[list[Segment], list[Segment], bool]:
+        horizontal: list[Segment] = []
+        vertical: list[Segment] = []
+        has_images = _walk_objects(page, _PAGE_OBJECTS, display, height, horizontal, vertical)
+        return horizontal, vertical, has_images
 
 
 _ASK = _AskInC if COMPILED else _AskThroughCtypes
