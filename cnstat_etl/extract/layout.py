@@ -497,14 +497,19 @@ class Column:
 @functools.lru_cache(maxsize=TEXT_CACHE)
 def _is_title_text(text: str) -> bool:
     folded = fold(text)
+    at_start, anywhere = _title_patterns()
+    if any(pattern.match(folded) for pattern in at_start) or matches_prefix(text, layout()["footnote_prefixes"]):
+        return True
+    return any(pattern.search(folded) for pattern in anywhere) or marks_continuation(text)
+
+
+@functools.lru_cache(maxsize=None)
+def _title_patterns() -> tuple[tuple[re.Pattern, ...], tuple[re.Pattern, ...]]:
+    """What starts a title line (a table number, a unit line) and what it holds anywhere (an edition),
+    compiled once: every line of a book is asked."""
     config = layout()
-    if re.match(config["table_number_pattern"], folded) or re.match(config["unit_line_pattern"], folded):
-        return True
-    if matches_prefix(text, config["footnote_prefixes"]):
-        return True
-    if any(re.search(edition["pattern"], folded) for edition in config["editions"]):
-        return True
-    return marks_continuation(text)
+    return (tuple(re.compile(config[key]) for key in ("table_number_pattern", "unit_line_pattern")),
+            tuple(re.compile(edition["pattern"]) for edition in config["editions"]))
 
 
 def _value_phrases(line: Line, label_right: float) -> list[Phrase]:
