@@ -16,7 +16,9 @@ from typing import Callable, Iterator
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
+from cnstat_etl import arrow
 from cnstat_etl.config import WAREHOUSE_DIR
 from cnstat_etl.harmonise import in_canonical_unit
 from cnstat_etl.indicators import PROVISIONAL_PREFIX, indicators
@@ -258,20 +260,24 @@ class Warehouse:
         for start in range(0, len(records), INSERT_BATCH):
             batch = records[start:start + INSERT_BATCH]
             if dataclasses.is_dataclass(batch[0]):
-                # column by column, only the table's columns: no dict per record (asdict deep-copies each one)
-                columns = self._columns(table)
-                frame = pd.DataFrame({f.name: [getattr(r, f.name) for r in batch]
-                                      for f in dataclasses.fields(batch[0]) if f.name in columns})
+                # as Arrow, column by column: no dict per record (asdict deep-copies each one), and DuckDB
+                # reads Arrow's strings as they are, where it converts a DataFrame's one by one
+                self._insert_frame(table, arrow.table(batch, type(batch[0])), constants)
             else:
-                frame = pd.DataFrame(batch)
-            self._insert_frame(table, frame, constants)
+                self._insert_frame(table, pa.Table.from_pylist(batch), constants)
 
-    def _insert_frame(self, table: str, frame: pd.DataFrame, constants: dict) -> None:
+    def _insert_frame(self, table: str, frame: pd.DataFrame | pa.Table, constants: dict) -> None:
         if not len(frame):
             return
         columns = self._columns(table)
-        frame = frame.assign(**constants)
-        frame = frame[[c for c in frame.columns if c in columns]]
+        if isinstance(frame, pa.Table):
+            for name, value in constants.items():
+                frame = frame.drop_columns([name]) if name in frame.column_names else frame
+                frame = frame.append_column(name, pa.array([value] * len(frame)))
+            frame = frame.select([c for c in frame.column_names if c in columns])
+        else:
+            frame = frame.assign(**constants)
+            frame = frame[[c for c in frame.columns if c in columns]]
         self.con.register("incoming", frame)
         try:
             self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming")
