@@ -134,6 +134,8 @@ _UNMAPPED = _fast(raw.FPDFText_HasUnicodeMapError, ctypes.c_int, ctypes.c_void_p
 _TEXT_OBJECT = _fast(raw.FPDFText_GetTextObject, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_int)  # 0: none
 _FONT_SIZE = _fast(raw.FPDFText_GetFontSize, ctypes.c_double, ctypes.c_void_p, ctypes.c_int)
 _CHAR_MATRIX = _fast(raw.FPDFText_GetMatrix, ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p)
+
+
 def _compiled_questions() -> ctypes.CDLL | None:
     """_pdfium_chars.c as built beside this file (setup.py), or None where it was not (no C compiler)."""
     library = compiled.library("_pdfium_chars")

@@ -255,30 +255,26 @@ class Warehouse:
         """Insert records (a DataFrame, or dicts or dataclasses), each with the `constants` columns added.
         A long list goes in INSERT_BATCH records at a time: a book's rows are never one frame."""
         if isinstance(records, pd.DataFrame):
-            self._insert_frame(table, records, constants)
+            self._insert_arrow(table, pa.Table.from_pandas(records, preserve_index=False), constants)
             return
         for start in range(0, len(records), INSERT_BATCH):
             batch = records[start:start + INSERT_BATCH]
             if dataclasses.is_dataclass(batch[0]):
                 # as Arrow, column by column: no dict per record (asdict deep-copies each one), and DuckDB
                 # reads Arrow's strings as they are, where it converts a DataFrame's one by one
-                self._insert_frame(table, arrow.table(batch, type(batch[0])), constants)
+                self._insert_arrow(table, arrow.table(batch, type(batch[0])), constants)
             else:
-                self._insert_frame(table, pa.Table.from_pylist(batch), constants)
+                self._insert_arrow(table, pa.Table.from_pylist(batch), constants)
 
-    def _insert_frame(self, table: str, frame: pd.DataFrame | pa.Table, constants: dict) -> None:
-        if not len(frame):
+    def _insert_arrow(self, table: str, rows: pa.Table, constants: dict) -> None:
+        if not len(rows):
             return
         columns = self._columns(table)
-        if isinstance(frame, pa.Table):
-            for name, value in constants.items():
-                frame = frame.drop_columns([name]) if name in frame.column_names else frame
-                frame = frame.append_column(name, pa.array([value] * len(frame)))
-            frame = frame.select([c for c in frame.column_names if c in columns])
-        else:
-            frame = frame.assign(**constants)
-            frame = frame[[c for c in frame.columns if c in columns]]
-        self.con.register("incoming", frame)
+        for name, value in constants.items():
+            rows = rows.drop_columns([name]) if name in rows.column_names else rows
+            rows = rows.append_column(name, pa.array([value] * len(rows)))
+        rows = rows.select([c for c in rows.column_names if c in columns])
+        self.con.register("incoming", rows)
         try:
             self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming")
         finally:
