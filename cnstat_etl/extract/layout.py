@@ -421,7 +421,8 @@ def _compiled_lines() -> ctypes.CDLL | None:
 
 _LINES_IN_C = _compiled_lines()
 # what _text_lines.c is told, in the order it reads them
-_RULES = numpy.array([BASELINE_TOLERANCE, CELL_GAP, WORD_GAP, DIGIT_GAP, OVERPRINT, BASELINE_STEP], dtype=numpy.float64)
+_RULES = numpy.array([BASELINE_TOLERANCE, CELL_GAP, WORD_GAP, DIGIT_GAP, OVERPRINT, BASELINE_STEP],
+                     dtype=numpy.float64)
 _BLANK_FLAG, _DIGIT_FLAG = 1, 2
 _DIGIT_CODES = numpy.array(sorted(map(ord, _DIGITS)), dtype=numpy.uint32)
 
@@ -469,19 +470,17 @@ def _lines_in_c(glyphs: Glyphs) -> list[Line]:
     if not lines:
         return []
     at = order.tolist()
-    spans, boxes = phrase_glyphs[:2 * phrases].tolist(), phrase_box[:3 * phrases].tolist()
     texts = phrase_text[:2 * phrases].tolist()
     page_text = text[:texts[-1]].tobytes().decode("utf-32-le", "surrogatepass")
-    made = []
+    spans, boxes = phrase_glyphs[:2 * phrases].tolist(), phrase_box[:3 * phrases].tolist()
+    cut = [_cut_trailing_number(Phrase(page_text[texts[2 * k]:texts[2 * k + 1]], *boxes[3 * k:3 * k + 3],
+                                       _PhraseGlyphs(glyphs, at[spans[2 * k]:spans[2 * k + 1]])))
+           for k in range(phrases)]
     line_spans, line_boxes = line_phrases[:2 * lines].tolist(), line_box[:3 * lines].tolist()
-    for index, printed_over in enumerate(overprinted[:lines].tolist()):
-        cut = []
-        for k in range(line_spans[2 * index], line_spans[2 * index + 1]):
-            cut += _cut_trailing_number(Phrase(page_text[texts[2 * k]:texts[2 * k + 1]], boxes[3 * k], boxes[3 * k + 1],
-                                               boxes[3 * k + 2], _PhraseGlyphs(glyphs, at[spans[2 * k]:spans[2 * k + 1]])))
-        made.append(Line(line_boxes[3 * index], line_boxes[3 * index + 1], cut, line_boxes[3 * index + 2],
-                         overprinted=bool(printed_over)))
-    return made
+    return [Line(line_boxes[3 * i], line_boxes[3 * i + 1],
+                 [piece for pieces in cut[line_spans[2 * i]:line_spans[2 * i + 1]] for piece in pieces],
+                 line_boxes[3 * i + 2], overprinted=bool(printed_over))
+            for i, printed_over in enumerate(overprinted[:lines].tolist())]
 
 
 # ------------------------------------------------------------------------------------------- columns
