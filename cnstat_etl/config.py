@@ -72,9 +72,9 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 Derived = TypeVar("Derived")
 
-# Versions of one derived thing the user cache keeps, newest first: each change of the project's files, and
-# each checkout (the digest holds its paths), writes a version, and without a limit the folder only grows.
-# A few, so that checkouts side by side do not push each other's out and derive in turn.
+# Versions of one derived thing the user cache keeps, newest first: each change of the project's files
+# writes a version, and without a limit the folder only grows. A few, so that checkouts of different
+# commits side by side do not push each other's out and derive in turn.
 KEPT_VERSIONS = 4
 
 
@@ -96,11 +96,12 @@ def keep_newest(folder: Path, pattern: str, keep: int = KEPT_VERSIONS) -> None:
 
 def derived_once(name: str, inputs: Iterable[Path], derive: Callable[[], Derived]) -> Derived:
     """`derive()`, kept in the user cache under a digest of `inputs` (data and the code that reads it), so
-    seconds of derivation are paid once per change of them, not once per process. A stored copy that
-    cannot be read back is derived again; a cache that cannot be written only costs the next run the time."""
+    seconds of derivation are paid once per change of them, not once per process. The digest holds the
+    inputs' names and bytes, not where they are: checkouts with the same files share one copy. A stored copy
+    that cannot be read back is derived again; a cache that cannot be written only costs the next run the time."""
     digest = hashlib.sha256(f"python {sys.version_info[:2]}\0".encode())
     for path in inputs:
-        digest.update(str(path).encode() + b"\0" + Path(path).read_bytes() + b"\0")
+        digest.update(Path(path).name.encode() + b"\0" + Path(path).read_bytes() + b"\0")
     stored = user_cache_dir() / f"{name}-{digest.hexdigest()[:16]}.pickle"
     try:
         return pickle.loads(stored.read_bytes())

@@ -50,6 +50,16 @@ def test_derived_data_is_derived_again_when_an_input_changes(tmp_path, user_cach
     assert config.derived_once("table", [source], second) == ("a", 2) and len(calls) == 1
 
 
+def test_a_checkout_elsewhere_with_the_same_files_reads_the_version_another_derived(tmp_path, user_cache):
+    for checkout in ("one", "two"):
+        (tmp_path / checkout).mkdir()
+        (tmp_path / checkout / "history.csv").write_text("a,1\n", encoding="utf-8")
+    first, calls = _counted(("a", 1))
+    assert config.derived_once("table", [tmp_path / "one" / "history.csv"], first) == ("a", 1)
+    assert config.derived_once("table", [tmp_path / "two" / "history.csv"], first) == ("a", 1)
+    assert len(calls) == 1 and len(list(user_cache.glob("table-*.pickle"))) == 1
+
+
 def _aged(folder, pattern):
     """Every file matching `pattern` dated a minute back, each older than the one written after it."""
     for age, path in enumerate(sorted(folder.glob(pattern), key=lambda p: p.stat().st_mtime_ns, reverse=True)):
