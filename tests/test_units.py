@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from cnstat_etl.harmonise import units
 from cnstat_etl.harmonise.units import IncompatibleUnit, UnknownUnit, parse_unit, to_canonical
 
 
@@ -31,3 +32,18 @@ def test_us_dollars_never_convert_to_yuan_implicitly():
 def test_unknown_unit_is_an_error_naming_the_unit(printed):
     with pytest.raises(UnknownUnit, match="unit"):
         parse_unit(printed)
+
+
+def test_a_unit_registry_cache_another_process_is_writing_does_not_stop_the_units(tmp_path, monkeypatch):
+    monkeypatch.setenv("CNSTAT_CACHE_DIR", str(tmp_path))
+    units.registry.cache_clear()
+    units.registry()  # writes pint's parsed definitions into the cache
+    written = list((tmp_path / "pint").glob("*.pickle"))
+    assert written
+    for path in written:
+        path.write_bytes(b"")  # what a reader sees while pint (not atomically) writes it again
+    units.registry.cache_clear()
+    try:
+        assert to_canonical(1.5, "万元", "CNY") == 15_000
+    finally:
+        units.registry.cache_clear()

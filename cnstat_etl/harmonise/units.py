@@ -23,11 +23,16 @@ class IncompatibleUnit(ValueError):
 
 @functools.lru_cache(maxsize=None)
 def registry() -> pint.UnitRegistry:
-    # pint keeps its parsed definitions in the user cache: a second. A cache it cannot write: parsed each time.
+    # pint keeps its parsed definitions in the user cache: a second. It writes them in place, not whole or
+    # not at all, and reads them back unchecked, so a run beside another that is writing them (two checkouts
+    # share them: they are keyed by content) can read half a file. Any cache pint cannot use: parsed anew.
     try:
-        ureg = pint.UnitRegistry(cache_folder=user_cache_dir() / "pint")
-    except OSError:
-        ureg = pint.UnitRegistry()
+        return _with_definitions(pint.UnitRegistry(cache_folder=user_cache_dir() / "pint"))
+    except Exception:
+        return _with_definitions(pint.UnitRegistry())
+
+
+def _with_definitions(ureg: pint.UnitRegistry) -> pint.UnitRegistry:
     ureg.load_definitions(str(MAPPINGS_DIR / "units.txt"))
     return ureg
 
