@@ -31,7 +31,7 @@ class TableContext:
     table_number: str | None  # "2-9"
     table_title: str  # the Chinese title as printed, whitespace folded
     year: int | None  # data year; None when the table does not say and no default was given
-    year_from: str  # where `year` came from: title / edition / catalogue / option / none
+    year_from: str  # where `year` came from: title / edition / catalogue / path: <the part> / option / none
     unit_line: str | None  # "万元" from "单位：万元 (10 000 yuan)"
     edition: int | None = None  # the yearbook edition, where the file or the catalogue says it
 
@@ -129,6 +129,7 @@ class TableReport:
     values: int  # cells under recognised columns (missing markers too) of rows printing a value, totals aside
     columns_recognised: int
     columns_unrecognised: int
+    year_from: str = ""  # the year's evidence, as TableContext.year_from
 
 
 @dataclass(slots=True)

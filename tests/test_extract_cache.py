@@ -157,3 +157,15 @@ def test_a_value_read_off_a_scan_keeps_its_ocr_record_and_others_stay_without(tm
     back = cache.extract_cached(PDF, ExtractOptions(), tmp_path)
     assert back.values[0].ocr == OcrRead(0.83, 10.5, 20.25, 30.0, 40.125)
     assert back.values[1].ocr is None and back == extracted
+
+
+def test_the_same_bytes_under_folders_naming_other_editions_are_cached_apart(tmp_path):
+    """A path that names an edition is read as the year's evidence, so it is part of the cache key."""
+    table = "2-1 人口状况\n城 市,年末户籍人口(万人)\n北京市,1363\n"
+    years = []
+    for edition in (2017, 2018):
+        folder = tmp_path / f"中国城市统计年鉴{edition}"
+        folder.mkdir()
+        (folder / "2-1.csv").write_text(table, encoding="utf-8")
+        years.append(cache.extract_cached(folder / "2-1.csv", ExtractOptions(), tmp_path / "cache").values[0].table.year)
+    assert years == [2016, 2017]

@@ -19,6 +19,7 @@ import pytest
 import xlrd
 
 from conftest import SHARED_REAL
+from cnstat_etl.extract import FORMATS_BY_SUFFIX
 
 CNSTAT = str(Path(sys.executable).parent / "cnstat")
 NBS = SHARED_REAL / "nbs_major_cities_dragon1573"
@@ -53,15 +54,45 @@ def unresolved_rows(db: Path, source_file: str) -> set[int]:
     return {row for (row,) in query(db, 'select "row" from unresolved where source_file = ?', source_file)}
 
 
-def test_only_code_lists_are_not_loaded_and_the_exit_code_treats_them_as_skipped(real_db):
+# Files that do not load yet, each with what keeps it from loading; strict, so the test says when one starts to.
+NOT_LOADING_YET = {
+    "ccsy_excel_chinautc/printed/2022/2022_2022-2-7 地区生产总值.pdf":
+        "issue 29: its clipped bilingual header is not read, so no header is found over its numbers",
+    "province_debt_chenfei/jilin_2019.pdf": "issue 29: its title's year (表4-1 吉林省2019年…) is not read",
+}
+REAL_FILES = sorted(str(p.relative_to(SHARED_REAL)) for p in SHARED_REAL.rglob("*")
+                    if p.suffix.lower() in FORMATS_BY_SUFFIX) if SHARED_REAL.is_dir() else []
+
+
+@pytest.mark.parametrize("relative", [
+    pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=NOT_LOADING_YET[name]))
+    if name in NOT_LOADING_YET else name for name in REAL_FILES])
+def test_every_real_file_loads_or_is_skipped_as_a_code_list(real_db, relative):
+    db, _ = real_db
+    [(status,)] = query(db, "select status from sources where source_path = ?", str(SHARED_REAL / relative))
+    assert status == ("skipped" if relative.startswith("prefecture_crosswalk_fiersity/") else "loaded")
+
+
+def test_code_lists_are_skipped_with_a_reason_and_the_exit_code_fails_only_for_a_failed_file(real_db):
     db, run = real_db
     statuses = dict(query(db, "select source_file, status from sources"))
-    assert run.returncode == 0, run.stderr
-    assert {name for name, status in statuses.items() if status != "loaded"} == {
+    assert run.returncode == (1 if "failed" in statuses.values() else 0), run.stderr
+    assert {name for name, status in statuses.items() if status == "skipped"} == {
         p.name for p in (SHARED_REAL / "prefecture_crosswalk_fiersity").glob("*.csv")}
-    assert set(statuses.values()) == {"loaded", "skipped"}
     skipped = query(db, "select distinct message from problems where kind = 'not_statistical'")
     assert len(skipped) == 1 and skipped[0][0].startswith("not a statistical table: a code list")
+
+
+def test_a_download_printing_no_year_takes_its_edition_from_its_name_and_records_it(real_db):
+    db, _ = real_db
+    editions = SHARED_REAL / "ccsy_excel_chinautc"
+    found = query(db, "select s.source_path, t.year, t.year_from from extracted_tables t join sources s "
+                      "using (source_sha256) where s.source_path like ? and t.year is not null", f"{editions}/%")
+    # The 2021 edition prints "中国2020年地级以上城市数据" above its tables; the later ones print no year.
+    assert found and all(year == int(Path(path).parent.name) - 1 and year_from in ("title", f"path: {Path(path).name}")
+                         for path, year, year_from in found)
+    assert {Path(path).parent.name for path, _year, year_from in found if year_from.startswith("path")} >= {
+        "2022", "2023"}
 
 
 @pytest.mark.parametrize("name, indicator", [("20_Major_GDP.xls", "gdp"), ("20_Major_PIAV.xls", "gdp_primary"),

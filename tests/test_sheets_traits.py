@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import xlwt
 
@@ -84,6 +86,33 @@ def test_catalogued_download_takes_its_data_year_from_the_recorded_edition(yearl
     monkeypatch.setattr(tables, "_catalogued_editions", lambda: {file_sha256(yearless_xls): 2017})
     context = extract_file(yearless_xls).values[0].table
     assert (context.year, context.year_from) == (2016, "catalogue")
+
+
+@pytest.mark.parametrize("path, edition", [
+    ("downloads/2023_2-1 人口数.xlsx", (2023, "2023_2-1 人口数.xlsx")),
+    ("2022/2022_2022-2-18 劳动力就业及收入状况（全市）.xlsx", (2022, "2022_2022-2-18 劳动力就业及收入状况（全市）.xlsx")),
+    ("中国城市统计年鉴2024/第二部分/2-7.xls", (2024, "中国城市统计年鉴2024")),
+    ("中国城市统计年鉴—2024/2024_2-7.xls", (2024, "2024_2-7.xls")),
+    ("中国城市统计年鉴2023/2024_2-7.xls", None),  # two editions named: no evidence
+    ("2022_2021-2-1 人口数.xlsx", None),  # the name repeats a different year before the table number
+    ("ccsy2018_cnki/GRP per capita.xls", None),
+    ("census_city_2010-2020_v1.csv", None),
+    ("2021_report.xlsx", None),  # a year with no table number after it: a data year or anything else
+])
+def test_path_names_an_edition_only_as_a_yearbook_folder_or_an_edition_before_a_table_number(path, edition):
+    assert tables.edition_named_in_path(Path("/data") / path) == edition
+
+
+def test_download_printing_no_year_takes_its_data_year_from_the_edition_its_name_gives(yearless_xls):
+    named = yearless_xls.rename(yearless_xls.parent / "2017_2-1 人口状况.xls")
+    tables_found = extract_file(named).tables
+    assert [(t.year, t.year_from) for t in tables_found] == [(2016, "path: 2017_2-1 人口状况.xls")]
+
+
+def test_catalogue_wins_over_the_edition_a_path_names(yearless_xls, monkeypatch):
+    named = yearless_xls.rename(yearless_xls.parent / "2017_2-1 人口状况.xls")
+    monkeypatch.setattr(tables, "_catalogued_editions", lambda: {file_sha256(named): 2015})
+    assert (extract_file(named).values[0].table.year_from) == "catalogue"
 
 
 def test_year_printed_in_the_file_wins_over_the_catalogue_and_the_command_line(monkeypatch):

@@ -218,6 +218,10 @@ UPDATE problems t SET source_sha256 = (SELECT min(s.source_sha256) FROM sources 
                       source_path = (SELECT min(s.source_path) FROM sources s WHERE s.source_file = t.source_file)
 WHERE source_sha256 IS NULL;
 
+-- Where each table's data year came from (title / edition / catalogue / path: <the part> / option / column /
+-- descriptor); NULL in warehouses loaded before it was kept.
+ALTER TABLE extracted_tables ADD COLUMN IF NOT EXISTS year_from VARCHAR;
+
 -- Firm survey (中国工业企业数据库), filled by cnstat_etl/load/firms.py; one file a survey year.
 -- Sums of the firms placed on each city-level unit in force that year, per firm group and measure
 -- (groups: mappings/firm_definitions.toml; measures in yuan; measure `firms` is the count of firms).

@@ -18,7 +18,7 @@ from cnstat_etl.extract.pdf import TableSeen, extract_pdf
 from cnstat_etl.extract.pdfium import PdfiumError
 from cnstat_etl.extract.series import read_series
 from cnstat_etl.extract.sheets import extract_grids
-from cnstat_etl.extract.tables import ExtractOptions
+from cnstat_etl.extract.tables import ExtractOptions, with_path_evidence
 from cnstat_etl.extract.workbook import UnreadableSource, read_grids, sniff_format
 from cnstat_etl.model import ExtractResult, Problem
 
@@ -60,6 +60,7 @@ def extract_parts(path: Path, options: ExtractOptions = ExtractOptions(), seen: 
     the parts before it are then not to be loaded. `on_page()` is told of each PDF page as it is read.
     """
     path = Path(path)
+    options = with_path_evidence(options, path)
     whole = _Summary()
     try:
         sha256 = file_sha256(path)

@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 import cnstat_etl
 from cnstat_etl import arrow, config
 from cnstat_etl.extract import extract_parts, file_sha256, merged
-from cnstat_etl.extract.tables import ExtractOptions
+from cnstat_etl.extract.tables import ExtractOptions, with_path_evidence
 from cnstat_etl.model import BodyRow, ExtractedValue, ExtractResult, Problem, TableReport
 
 # The layout of an entry; bump it when the way a result is stored changes.
@@ -77,7 +77,8 @@ def extract_parts_cached(path: Path, options: ExtractOptions, cache_dir: Path | 
     except OSError:
         yield from extract_parts(path, options)  # it says why the file cannot be read
         return
-    entry = entry_path(cache_dir, path.name, sha256, options)
+    # The edition the path names is part of the key: the same bytes in another folder may read another year.
+    entry = entry_path(cache_dir, path.name, sha256, with_path_evidence(options, path))
     cached = read_entry(entry, sha256)
     if cached is not None:
         yield from cached

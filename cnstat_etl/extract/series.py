@@ -265,8 +265,10 @@ class SeriesReader:
             value_as_printed=as_printed(cell), value=number.value, region_code=code))
         return True
 
-    def report(self, sheet: str, year: int | None, values: int, recognised: int, provisional: int) -> None:
-        self.result.tables.append(TableReport(None, self.title, year, (), sheet, values, recognised, provisional))
+    def report(self, sheet: str, year: int | None, year_from: str, values: int, recognised: int,
+               provisional: int) -> None:
+        self.result.tables.append(TableReport(None, self.title, year, (), sheet, values, recognised, provisional,
+                                              year_from))
 
 
 def read_panel(reader: SeriesReader, grid: Grid, panel: PanelLayout, options: ExtractOptions) -> None:
@@ -305,7 +307,7 @@ def read_panel(reader: SeriesReader, grid: Grid, panel: PanelLayout, options: Ex
             if reader.value(body_row, measure.column + 1, context, code, measure.label, measure.indicator,
                             measure.scope, measure.unit, row[measure.column]):
                 loaded += 1
-    reader.report(grid.name, panel.fixed_year, loaded,
+    reader.report(grid.name, panel.fixed_year, panel.year_from, loaded,
                   sum(not m.indicator.startswith("provisional:") for m in panel.measures),
                   sum(m.indicator.startswith("provisional:") for m in panel.measures))
 
@@ -383,7 +385,7 @@ def read_wide(reader: SeriesReader, grid: Grid, metadata: dict[str, str], header
             reader.result.problems.append(Problem(
                 "unknown_column", f"indicator {measure.label!r} names no indicator in "
                 f"mappings/header_variants.csv; loaded as {indicator!r}", source, None, grid.name))
-    reader.report(grid.name, None, loaded, sum(not i.startswith("provisional:") for i in distinct),
+    reader.report(grid.name, None, "column", loaded, sum(not i.startswith("provisional:") for i in distinct),
                   sum(i.startswith("provisional:") for i in distinct))
     return True
 

@@ -9,9 +9,11 @@ skipped with a reason) and emits one `ExtractedValue` per recognised cell.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from cnstat_etl.config import layout, read_mapping_csv
 from cnstat_etl.text import (
@@ -37,6 +39,8 @@ class ExtractOptions:
 
     year: int | None = None
     edition: int | None = None
+    # The edition the file's path names, and the part of the path that names it (`with_path_evidence`).
+    path_edition: tuple[int, str] | None = None
     pages: tuple[int, int] | None = None  # 1-based, inclusive
     pdf_reader: str = "pdfium"  # or "pdfplumber", the slow reference reader (see extract/pdf.py)
     ocr: bool = False  # read pages without a usable text layer by OCR (slow: seconds per page)
@@ -145,6 +149,27 @@ def _edition_of(lines: list[str]) -> Edition | None:
     return None
 
 
+def edition_named_in_path(path: Path) -> tuple[int, str] | None:
+    """The edition a file's folders or name say it was taken from, with the part that says so; None where
+    no part does, or two parts name different editions."""
+    path_patterns = [re.compile(p["pattern"]) for p in layout()["path_editions"]]
+    found: dict[int, str] = {}
+    for part in reversed(path.parts):
+        printed = _edition_of([part])
+        if printed is not None:
+            found.setdefault(printed.number, part)
+        for pattern in path_patterns:
+            match = pattern.search(fold(part))
+            if match and match.group("again") in (None, match.group("edition")):
+                found.setdefault(int(match.group("edition")), part)
+    return next(iter(found.items())) if len(found) == 1 else None
+
+
+def with_path_evidence(options: ExtractOptions, path: Path) -> ExtractOptions:
+    """The options with the edition the file's path names, if any, for a table that prints none."""
+    return dataclasses.replace(options, path_edition=edition_named_in_path(path))
+
+
 def edition_data_year(edition: int) -> int:
     """The year an edition's tables report, unless a title says otherwise (edition 2009 reports 2008)."""
     return edition + layout()["data_year_offset"]
@@ -166,7 +191,8 @@ def catalogued_edition(sha256: str) -> int | None:
 
 def data_year(lines: list[str], options: ExtractOptions,
               catalogued: int | None = None) -> tuple[int | None, str]:
-    """Title year, else edition year, else the catalogued edition, else the command line."""
+    """Title year, else edition year, else the catalogued edition, else the edition the path names, else
+    the command line."""
     pattern = _compiled("title_year_pattern")
     for line in lines:
         if _edition_of([line]):
@@ -179,6 +205,9 @@ def data_year(lines: list[str], options: ExtractOptions,
         return printed.data_year, "edition"
     if catalogued is not None:
         return edition_data_year(catalogued), "catalogue"
+    if options.path_edition is not None:
+        edition, part = options.path_edition
+        return edition_data_year(edition), f"path: {part}"
     if options.year is not None:
         return options.year, "option"
     if options.edition is not None:
@@ -192,13 +221,14 @@ def table_context(lines: list[str], options: ExtractOptions, fallback_lines: lis
     catalogued = catalogued_edition(sha256)
     year, year_from = data_year(every_line, options, catalogued)
     printed = _edition_of(every_line)
+    path_edition = options.path_edition[0] if options.path_edition else None
     return TableContext(
         table_number=table_number(lines),
         table_title=title_of(lines),
         year=year,
         year_from=year_from,
         unit_line=unit_line(lines),
-        edition=printed.number if printed else catalogued or options.edition,
+        edition=printed.number if printed else catalogued or path_edition or options.edition,
     )
 
 
@@ -514,4 +544,5 @@ class TableAssembler:
             values=state.values,
             columns_recognised=sum(not is_provisional(m.indicator) for m in state.meanings),
             columns_unrecognised=len(state.unrecognised),
+            year_from=state.context.year_from,
         ))
