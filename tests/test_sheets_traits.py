@@ -206,3 +206,11 @@ def test_a_continued_page_whose_only_row_prints_no_number_keeps_the_tables_heade
                                 ["苏州市", "7740"]])
     assert _loaded(path) == [("南京市", "gdp", "city_total", 4230.0), ("无锡市", "gdp", "city_total", None),
                              ("苏州市", "gdp", "city_total", 7740.0)]
+
+def test_title_lines_printed_side_by_side_above_the_table_are_its_title_not_a_header(tmp_path):
+    path = write_csv(tmp_path, [["2-1人口数", "Household Resident Population"], ["单位：万人", "(10 000 persons)"],
+                                ["中国2021年地级以上城市数据", "", ""], ["城 市", "City", "户籍人口"],
+                                ["南京市", "Nanjing", "630"]])
+    [found] = extract_file(path).tables
+    assert (found.table_number, found.year, found.year_from) == ("2-1", 2021, "title")
+    assert _loaded(path) == [("南京市", "population", "city_total", 630.0)]

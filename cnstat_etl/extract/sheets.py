@@ -85,6 +85,14 @@ def _is_line_row(text: str) -> bool:
     )
 
 
+def _is_title_row(row: list[str]) -> bool:
+    """A row of several cells above a table that are its title lines side by side, not header cells: one is
+    a title or unit line and none is a number ("2-1人口数 | Household Resident Population", "中国2020年
+    地级以上城市数据 | 2-7 地区生产总值")."""
+    filled = [cell for cell in row if fold(cell)]
+    return any(map(_is_line_row, filled)) and not any(parse_number(cell).ok for cell in filled)
+
+
 def split_segments(grid: Grid) -> list[tuple[list[str], list[int]]]:
     """(lines above, grid rows) per stretch of the sheet: a new stretch begins at each title line."""
     segments: list[tuple[list[str], list[int]]] = []
@@ -93,6 +101,9 @@ def split_segments(grid: Grid) -> list[tuple[list[str], list[int]]]:
     for index, row in enumerate(grid.rows):
         line = _single_line(row)
         at_top = not rows
+        if at_top and line is None and _is_title_row(row):
+            lines += [cell for cell in row if fold(cell)]
+            continue
         if line is not None and ((at_top and not _starts_a_header(grid.rows, index)
                                   and not _heads_a_continued_body(grid.rows, index, lines)) or _is_line_row(line)):
             if rows and not matches_prefix(line, layout()["footnote_prefixes"]):
