@@ -214,3 +214,27 @@ def test_title_lines_printed_side_by_side_above_the_table_are_its_title_not_a_he
     [found] = extract_file(path).tables
     assert (found.table_number, found.year, found.year_from) == ("2-1", 2021, "title")
     assert _loaded(path) == [("南京市", "population", "city_total", 630.0)]
+
+def test_a_header_named_under_an_indicators_name_is_a_part_of_it_not_the_indicator(tmp_path):
+    path = write_csv(tmp_path, [["2-1 人口数（2022年）"], ["单位：万人"],
+                                ["城 市", "户籍人口", "户籍人口", "户籍人口", "户籍人口"],
+                                ["", "", "", "城镇户籍人口 Urban", "城镇户籍人口 Urban"],
+                                ["", "全市", "市辖区", "全市", "市辖区"], ["南京市", "700", "500", "600", "450"]])
+    assert _loaded(path) == [("南京市", "population", "city_total", 700.0),
+                             ("南京市", "population", "urban_districts", 500.0),
+                             ("南京市", "provisional:户籍人口/城镇户籍人口", "city_total", 600.0),
+                             ("南京市", "provisional:户籍人口/城镇户籍人口", "urban_districts", 450.0)]
+
+def test_a_qualifier_or_a_translation_under_an_indicators_name_keeps_the_indicator(tmp_path):
+    path = write_csv(tmp_path, [["2-1 地区生产总值（2009年）"], ["单位：亿元"],
+                                ["城 市", "地区生产总值", "年末总人口"], ["", "合 计", "Total Population"],
+                                ["南京市", "4230", "630"]])
+    assert _loaded(path) == [("南京市", "gdp", "city_total", 4230.0), ("南京市", "population", "city_total", 630.0)]
+
+def test_a_header_naming_both_scopes_over_one_column_loads_nothing_from_it(tmp_path):
+    path = write_csv(tmp_path, [["2-8 地区生产总值构成（2022年）"], ["单位：%"],
+                                ["城 市", "第一产业占GDP的比重", "第一产业占GDP的比重"],
+                                ["", "全市 Total City 市辖区", "市辖区 Districts"], ["南京市", "2.1", "1.8"]])
+    result = extract_file(path)
+    assert _loaded(path) == [("南京市", "gdp_primary_share", "urban_districts", 1.8)]
+    assert any("names two scopes" in p.message and p.column == 2 for p in problems_of(result, "unknown_column"))

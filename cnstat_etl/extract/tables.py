@@ -235,11 +235,14 @@ def table_context(lines: list[str], options: ExtractOptions, fallback_lines: lis
 # --------------------------------------------------------------------------------------------- headers
 
 def _scope_in(text: str) -> str | None:
+    return next(iter(_scopes_in(text)), None)
+
+
+def _scopes_in(text: str) -> list[str]:
+    """Every scope the text names, in the order of parsers/layout.toml."""
     squashed = squash(text).lower()
-    for scope, words in layout()["scopes"].items():
-        if any(squash(word).lower() in squashed for word in words):
-            return scope
-    return None
+    return [scope for scope, words in layout()["scopes"].items()
+            if any(squash(word).lower() in squashed for word in words)]
 
 
 def scope_only(text: str) -> str | None:
@@ -339,6 +342,15 @@ def read_header(
                                         source, page, sheet, None, columns[column]))
                 state.unrecognised.add(seen_key)
             continue
+        scopes = {scope for cell in path for scope in _scopes_in(cell)}
+        if len(scopes) > 1:
+            # "市辖区 … / 全市 …" over one column: a neighbour's header text read into it; which is its own?
+            if not known_unrecognised:
+                problems.append(Problem("unknown_column", f"header {label!r} names two scopes, "
+                                        f"{' and '.join(sorted(scopes))}; the column is not loaded",
+                                        source, page, sheet, None, columns[column]))
+                state.unrecognised.add(seen_key)
+            continue
         indicator = _named_indicator(path, state.context.year)
         if indicator is None:
             indicator = provisional_id([cell for cell in path if header_key(cell) not in _scope_words()])
@@ -374,8 +386,21 @@ def _named_indicator(path: list[str], year: int | None) -> str | None:
         for start in range(len(keys) - length, -1, -1):
             indicator = match_header("".join(keys[start:start + length]), year)
             if indicator:
-                return indicator
+                # A header cell below the name that names something else is a part of it ("城镇户籍人口"
+                # under "户籍人口"): the column is that part, not the whole.
+                return indicator if start + length == len(keys) or not _names_a_part(keys[start + length:]) \
+                    else None
     return None
+
+
+_CHINESE = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _names_a_part(keys: list[str]) -> bool:
+    """Header cells below an indicator's name that name something of their own in Chinese, not a qualifier
+    of it (an English line under a name is its translation)."""
+    qualifiers = {squash(word) for word in layout()["header_qualifiers"]}
+    return any(_CHINESE.search(key) and squash(key) not in qualifiers for key in keys)
 
 
 def _two_headers_in_one(path: list[str], year: int | None) -> tuple[str, str] | None:
