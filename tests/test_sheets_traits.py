@@ -192,12 +192,12 @@ def test_a_blank_group_header_over_the_same_scope_as_its_left_neighbour_is_not_s
 
 
 def test_a_province_row_heading_a_continued_page_that_repeats_no_header_is_a_row_not_a_title(tmp_path):
-    path = write_csv(tmp_path, [["2-1 地区生产总值（2009年）"], ["单位：万元"], ["城 市", "地区生产总值"],
+    path = write_csv(tmp_path, [["2-1 地区生产总值（2009年）"], ["单位：亿元"], ["城 市", "地区生产总值"],
                                 ["辽宁省", ""], ["沈 阳", "4268"], ["2-1 续表"], ["吉林省"], ["长 春", "3020"],
                                 ["吉 林", "1800"]])
     observations = harmonise(extract_file(path)).observations
     assert sorted((o.region_code, o.value) for o in observations) == [
-        ("210100", 42680000.0), ("220100", 30200000.0), ("220200", 18000000.0)]
+        ("210100", 4268e8), ("220100", 3020e8), ("220200", 1800e8)]
 
 
 def test_a_continued_page_whose_only_row_prints_no_number_keeps_the_tables_header(tmp_path):

@@ -15,6 +15,7 @@ import pandas
 
 from cnstat_etl.config import MAPPINGS_DIR, derived_once
 from cnstat_etl.harmonise import regions, resolver as resolver_module
+from cnstat_etl.harmonise.column_checks import refuse_failing_columns
 from cnstat_etl.harmonise.ocr_checks import review_reasons
 from cnstat_etl.harmonise.regions import lineage_table, regions_table, units_in_force
 from cnstat_etl.harmonise.resolver import RegionResolver
@@ -206,6 +207,8 @@ def harmonise(result: ExtractResult, resolver: RegionResolver | None = None,
     out.aggregates = _aggregates(totals, out.observations, resolver)
     if confidences:
         out.observations = review_reasons(out.observations, out.aggregates, confidences)
+    out.observations, out.aggregates, refused = refuse_failing_columns(out.observations, out.aggregates)
+    out.problems += refused
     return out
 
 
