@@ -368,13 +368,25 @@ def _row_label(row: list[str], label_columns: tuple[int, ...]) -> str:
 # A book prints the same row labels in every table: what they name is worked out once per label.
 @functools.lru_cache(maxsize=TEXT_CACHE)
 def _aggregate(label_zh: str) -> bool:
-    return any(label_zh.startswith(squash(word)) for word in layout()["aggregate_labels"])
+    return label_zh.startswith(_squashed_words("aggregate_labels")) or label_zh.endswith(
+        _squashed_words("aggregate_suffixes"))
+
+
+@functools.lru_cache(maxsize=TEXT_CACHE)
+def _own_level(label_zh: str) -> bool:
+    return label_zh.endswith(_squashed_words("own_level_suffixes"))
+
+
+@functools.lru_cache(maxsize=None)
+def _squashed_words(key: str) -> tuple[str, ...]:
+    return tuple(squash(word) for word in layout()[key])
 
 
 @functools.lru_cache(maxsize=TEXT_CACHE)
 def _names(label: str) -> tuple[str, str]:
-    """The row label's Chinese and English place names, footnote marks left out."""
-    return split_bilingual(strip_footnote_marks(label))
+    """The row label's Chinese and English place names, footnote marks and numbering ("（一）") left out."""
+    chinese, english = split_bilingual(strip_footnote_marks(label))
+    return _compiled("row_number_pattern").sub("", chinese, count=1), english
 
 
 def _indentation(cell: str) -> int:
@@ -406,7 +418,7 @@ def read_body(
         result.rows.append(BodyRow(
             table=state.index, page=block.page, sheet=block.sheet, row=block.rows[index], label=label,
             name=name_zh or name_en, indentation=_indentation(row[state.label_columns[0]]),
-            has_values=not empty, total=not label or _aggregate(name_zh)))
+            has_values=not empty, total=not label or _aggregate(name_zh), own_level=_own_level(name_zh)))
         for meaning in state.meanings:
             cell = row[meaning.column]
             number = parse_number(cell)
