@@ -1,11 +1,11 @@
-"""Tables as provincial finance offices print them: numbered labels, 本级 and 小计 rows."""
+"""Tables as provincial finance offices print them: numbered labels, 本级 and 小计 rows, titles that print the table number, year and unit their own way."""
 
 from __future__ import annotations
 
 import pytest
 
 from cnstat_etl.extract import ExtractOptions
-from cnstat_etl.extract.tables import Block, TableAssembler
+from cnstat_etl.extract.tables import Block, TableAssembler, table_context
 from cnstat_etl.harmonise import roles_of
 from cnstat_etl.model import ExtractResult
 
@@ -41,3 +41,14 @@ def test_an_own_level_row_is_not_the_place_it_names_and_the_rows_under_it_stay_i
 @pytest.mark.parametrize("label", ["市县小计", "二、市（州）合计", "全省总计"])
 def test_a_label_ending_in_a_total_word_is_a_total(label):
     assert _roles([("湖南省", 0), (label, 0)])[label] == "total"
+
+
+@pytest.mark.parametrize("lines, number, title, year", [
+    (["表4-1", "22 吉林省2019年地方政府债务限额及余额决算情况表"], "4-1",
+     "表4-1 22 吉林省2019年地方政府债务限额及余额决算情况表", 2019),
+    (["43 湖南省2019年地方政府债务限额及余额决算情况表", ". 单位：亿元"], None,
+     "43 湖南省2019年地方政府债务限额及余额决算情况表", 2019)])
+def test_a_finance_offices_title_gives_the_table_number_title_year_and_unit(lines, number, title, year):
+    context = table_context(lines + [". 单位：亿元"], ExtractOptions())
+    assert (context.table_number, context.table_title, context.year, context.year_from, context.unit_line) == (
+        number, title, year, "title", "亿元")

@@ -109,8 +109,10 @@ def title_of(lines: list[str]) -> str:
     """The Chinese title line: the one with the table number, else the first line that is not a unit line."""
     candidates = [as_printed(line) for line in lines if as_printed(line)]
     number_pattern = _compiled("table_number_pattern")
-    for line in candidates:
+    for index, line in enumerate(candidates):
         if number_pattern.match(fold(line)):
+            if not number_pattern.sub("", fold(line)).strip() and index + 1 < len(candidates):
+                return f"{line} {candidates[index + 1]}"  # "表4-1" on a line of its own, the title under it
             return line
     unit_pattern = _compiled("unit_line_pattern")
     for line in candidates:
@@ -455,6 +457,10 @@ def read_block(
         title_scope = _scope_in(state.context.table_title)
         problems += read_header(state, block.cells, header_rows, title_scope, result.source_file,
                                 block.page, block.sheet, block.columns)
+    elif any(meaning.column >= len(block.cells[0]) for meaning in state.meanings):
+        # its columns are not the ones the header was read for: no cell can be placed under one
+        return [], [Problem("no_header", "a block continuing the table prints fewer columns than its header "
+                            "and no header of its own: not read", result.source_file, block.page, block.sheet)]
     values, body_problems = read_body(state, block, header_rows, result)
     if block.page is not None and block.page not in state.pages:
         state.pages.append(block.page)
