@@ -43,6 +43,15 @@ def test_a_label_ending_in_a_total_word_is_a_total(label):
     assert _roles([("湖南省", 0), (label, 0)])[label] == "total"
 
 
+def test_a_header_naming_another_year_than_the_tables_is_not_that_years_indicator():
+    result = ExtractResult("rows.pdf", "0" * 64, "pdf")
+    tables = TableAssembler(result, ExtractOptions())
+    tables.add(Block(["湖南省2019年地方政府债务情况表", "单位：亿元"],
+                     [["地区", "2018年债务余额", "2019年债务余额"], ["长沙市", "1.00", "2.00"]], [1, 2], [1, 2, 3],
+                     page=1))
+    assert [v.indicator for v in result.values] == ["provisional:2018年债务余额", "debt_balance"]
+
+
 @pytest.mark.parametrize("lines, number, title, year", [
     (["表4-1", "22 吉林省2019年地方政府债务限额及余额决算情况表"], "4-1",
      "表4-1 22 吉林省2019年地方政府债务限额及余额决算情况表", 2019),

@@ -339,15 +339,24 @@ def read_header(
 
 def _named_indicator(path: list[str], year: int | None) -> str | None:
     """The indicator a column's header path names, or None: the deepest header cell naming one ("#科学支出"
-    under "支出"); else header cells read run on, for a name broken over header rows a row a line ("年末户"
-    over "籍人口", as a sheet made from a printed page has it), the shortest run first, then the deepest."""
-    keys = [key for key in map(header_key, path) if key and key not in _scope_words()]
-    for length in range(1, len(keys) + 1):
-        for start in range(len(keys) - length, -1, -1):
-            indicator = match_header("".join(keys[start:start + length]), year)
+    under "支出"), else read run on with the cells above it, nearest first: a name broken over header rows
+    a row a line ("年末户" over "籍人口", as a sheet made from a printed page has it), or a part named
+    under its whole ("一般债务" under "债务余额" is 债务余额一般债务, not 债务余额); else the same for the
+    cell above. A formula cell ("A=B+C", "B") names a column, not an indicator."""
+    keys = [key for key in map(header_key, path) if key and key not in _scope_words() and not _formula(key)]
+    for end in range(len(keys), 0, -1):
+        for start in range(end - 1, -1, -1):
+            run = "".join(keys[start:end])
+            indicator = match_header(run, year) or (year is not None and match_header(
+                run.removeprefix(f"{year}年"), year))  # "2019年债务限额" in a table of 2019 is its 债务限额
             if indicator:
                 return indicator
     return None
+
+
+@functools.lru_cache(maxsize=TEXT_CACHE)
+def _formula(key: str) -> bool:
+    return bool(_compiled("formula_cell_pattern").match(key))
 
 
 def _two_headers_in_one(path: list[str], year: int | None) -> tuple[str, str] | None:
