@@ -30,7 +30,7 @@ KIND_COLOURS = {"header": "#1f4fd1", "unit": "#16803c", "province": "#8a5a00", "
                 "skipped": "#b00020", "refused": "#b00020"}
 # harmonise.rows' row roles, as the image names them
 ROLE_KINDS = {"unit": "unit", "heading": "province", "subtotal": "province", "total": "aggregate",
-              "county": "skipped"}
+              "county": "skipped", "own_level": "skipped"}
 
 
 def explain_file(path: Path, options: ExtractOptions, folder: Path) -> ExtractResult:

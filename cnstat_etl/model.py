@@ -54,6 +54,7 @@ class BodyRow:
     indentation: int  # leading blanks printed before the label: a row is nested under a less indented one
     has_values: bool  # any value column holds something other than a missing marker
     total: bool  # labelled as a total (全 省, 合计: parsers/layout.toml) or unlabelled with values
+    own_level: bool = False  # a government's own level ("长沙市本级"), not the place it names
     # A row of a panel or list (one row per place and year, in any order): what it is does not depend on
     # the rows above it, and its province is the one its own province column prints, if any.
     standalone: bool = False

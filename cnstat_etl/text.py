@@ -84,7 +84,7 @@ def parse_number(text: str) -> ParsedNumber:
             return ParsedNumber(float(plain), True)
     if is_missing(text):
         return ParsedNumber(None, True)
-    cleaned = strip_footnote_marks(squash(text)).replace(",", "")
+    cleaned = strip_footnote_marks(squash(text)).replace(",", "").replace("\u2212", "-")  # U+2212: a minus sign
     if _NUMBER.match(cleaned):
         return ParsedNumber(float(cleaned), True)
     return ParsedNumber(None, False)

@@ -58,7 +58,6 @@ def unresolved_rows(db: Path, source_file: str) -> set[int]:
 NOT_LOADING_YET = {
     "ccsy_excel_chinautc/printed/2022/2022_2022-2-7 地区生产总值.pdf":
         "issue 29: its clipped bilingual header is not read, so no header is found over its numbers",
-    "province_debt_chenfei/jilin_2019.pdf": "issue 29: its title's year (表4-1 吉林省2019年…) is not read",
 }
 REAL_FILES = sorted(str(p.relative_to(SHARED_REAL)) for p in SHARED_REAL.rglob("*")
                     if p.suffix.lower() in FORMATS_BY_SUFFIX) if SHARED_REAL.is_dir() else []

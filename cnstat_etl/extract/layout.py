@@ -11,14 +11,17 @@ How a page is read:
   (_text_lines.c) where it was built, a book having a few hundred thousand glyphs;
 - body lines: a label then numbers or missing markers; consecutive ones (with the label-only province
   rows between them) make one table's body;
-- columns: vertical rules where they cross the body, else how the body's cells line up (right edges,
-  centres, the gaps between them) over all its rows;
-- header band: the lines between the title / unit line and the first body row. Each header piece
-  (phrases stacked on consecutive lines, unit lines like "(万元)" included) heads the columns it
-  overlaps; a piece heading a group (an indicator over 全市 / 市辖区) spreads over the columns of the
-  pieces under it. The label header ("城 市 City") may sit anywhere in the band;
-- grid rows: the stretches between horizontal rules where vertical rules make cells (a ruled grid),
-  otherwise one per text line;
+- columns: vertical rules where they cross the body (values right of the last one a column too: an
+  unruled outer edge), else how the body's cells line up (right edges, centres, the gaps between them)
+  over all its rows;
+- header band: the lines between the title / unit line (or a ruled grid's top rule) and the first body
+  row. In a ruled header each box is a header cell heading the columns it spans, whatever its lines;
+  otherwise each header piece (phrases stacked on consecutive lines, unit lines like "(万元)" included)
+  heads the columns it overlaps, and a piece heading a group (an indicator over 全市 / 市辖区) spreads
+  over the columns of the pieces under it. The label header ("城 市 City") may sit anywhere in the band;
+- grid rows: the stretches between horizontal rules where vertical rules make cells (a ruled grid) and
+  no stretch holds two lines of numbers, otherwise one per text line, a label wrapped around its row's
+  values joined to them;
 - a page whose table prints no header reuses the columns of the table before it (a continuation).
 """
 
@@ -696,6 +699,37 @@ def _assign_header(pieces: list[HeaderPiece], regions: list[tuple[float, float]]
     return label_pieces, value_pieces, ambiguous
 
 
+def _boxed_header(band: list[Line], horizontal: list[Segment], vertical: list[Segment],
+                  regions: list[tuple[float, float]], left: float, right: float,
+                  ) -> tuple[list[HeaderPiece], list[HeaderPiece], set[int]] | None:
+    """A ruled header read by its boxes: the phrases inside one box, on however many lines, are one header
+    cell, heading the columns whose middles the box spans; a box left of them all is the label column's.
+    None where a box heads no column and is no label's (a rule the page did not print where the text
+    says one is): the header is then read by alignment."""
+    boxes: dict[tuple, HeaderPiece] = {}
+    for index, line in enumerate(band):
+        middle = (line.top + line.bottom) / 2
+        crossing = [s.x0 for s in vertical if s.top <= middle <= s.bottom and left - 2 <= s.x0 <= right + 2]
+        for phrase in line.phrases:
+            x = phrase.centre
+            over = [s.top for s in horizontal if s.x0 <= x <= s.x1]
+            box = (round(max((v for v in crossing if v < x), default=left)),
+                   round(min((v for v in crossing if v > x), default=right)),
+                   round(max((y for y in over if y <= line.top + 1), default=-1.0)),
+                   round(min((y for y in over if y >= line.bottom - 1), default=-1.0)))
+            boxes.setdefault(box, HeaderPiece([])).phrases.append((index, phrase))
+    label_pieces, value_pieces = [], []
+    for (box_left, box_right, _, _), piece in boxes.items():
+        piece.columns = {i for i, (a, b) in enumerate(regions) if box_left <= (a + b) / 2 <= box_right}
+        if piece.columns:
+            value_pieces.append(piece)
+        elif box_right <= sum(regions[0]) / 2:
+            label_pieces.append(piece)
+        else:
+            return None
+    return label_pieces, value_pieces, set()
+
+
 # ------------------------------------------------------------------------------------------- tables
 
 @dataclass
@@ -754,7 +788,8 @@ def _bodies(lines: list[Line], carried_label_right: float | None = None) -> list
             line = lines[cursor]
             if line.is_body:
                 label_right = min(label_right, _label_right([line]))
-            elif not (_is_label_only(line, label_right) or _only_missing(line, label_right)) \
+            elif not (_is_label_only(line, label_right) or _only_missing(line, label_right)
+                      or _values_of_wrapped_label(lines[cursor - 1], line, label_right)) \
                     or not _close(lines[cursor - 1], line):
                 break
             last = cursor  # a row printing only blanks or missing markers is a row all the same
@@ -779,6 +814,13 @@ def _bodies(lines: list[Line], carried_label_right: float | None = None) -> list
         spans.append((first, last))
         index = last + 1
     return spans
+
+
+def _values_of_wrapped_label(upper: Line, line: Line, label_right: float) -> bool:
+    """A line of values only, overlapping the label line above it: the row of a label wrapped around its
+    values (see `_wrapped_labels`)."""
+    return all(p.is_value for p in line.phrases) and any(p.is_number for p in line.phrases) \
+        and upper.top < line.bottom and line.top < upper.bottom and _is_label_only(upper, label_right)
 
 
 def _close(upper: Line, lower: Line) -> bool:
@@ -828,13 +870,15 @@ def _rules_across(horizontal: list[Segment], left: float, right: float) -> list[
 
 
 def _header_band(lines: list[Line], floor: int, first_body: int, last_body: int, rules: list[float],
-                 framing: list[float]) -> int:
+                 framing: list[float], grid_tops: list[float]) -> int:
     """Index of the band's first line: walk up from the body while lines sit close and are no title.
 
     The band's last line may sit as far above the body as the body's rows sit apart: widely spaced rows
     under a header in smaller type. An English line alone above a rule is the title's, where that rule
     is one of the `framing` ones, drawn over the labels too (the table's top rule): a rule under a
-    header's upper level stops at the label column, and the English wrapped above it is the header's."""
+    header's upper level stops at the label column, and the English wrapped above it is the header's.
+    Nothing above the top rule of a ruled grid holding the header (`grid_tops`) is its header: a title,
+    a unit line."""
     rows_apart = max((lower.top - upper.bottom for upper, lower in zip(lines[first_body:last_body],
                                                                        lines[first_body + 1:last_body + 1])),
                      default=0.0)
@@ -850,8 +894,29 @@ def _header_band(lines: list[Line], floor: int, first_body: int, last_body: int,
             break
         if start < first_body and _title_like(line) and any(line.bottom <= y <= below.top for y in framing):
             break
+        if start < first_body and any(line.bottom <= y <= below.top for y in grid_tops):
+            break  # (a grid starting right above the body is ruled under its header, not around it)
         start -= 1
     return start
+
+
+def _grid_tops(rules: list[float], vertical: list[Segment], left: float, right: float) -> list[float]:
+    """The rules a ruled grid's vertical rules start at and none crosses: the top of a grid."""
+    inside = [s for s in _joined(vertical) if left - 2 <= s.x0 <= right + 2 and s.bottom - s.top > 3]
+    return [y for y in rules if any(abs(s.top - y) <= 2 for s in inside)
+            and not any(s.top < y - 2 and s.bottom > y + 2 for s in inside)]
+
+
+def _joined(vertical: list[Segment]) -> list[Segment]:
+    """Vertical rules drawn in pieces (one per grid row, parted at a double rule) joined where they touch."""
+    out: list[Segment] = []
+    for rule in sorted(vertical, key=lambda s: (round(s.x0), s.top)):
+        last = out[-1] if out else None
+        if last and abs(last.x0 - rule.x0) <= 0.5 and rule.top <= last.bottom + 2:
+            out[-1] = Segment(last.x0, last.x1, last.top, max(last.bottom, rule.bottom))
+        else:
+            out.append(rule)
+    return out
 
 
 def _title_like(line: Line) -> bool:
@@ -876,7 +941,8 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
         horizontal = [rule for rule in geometry.horizontal if rule.top > ceiling]
         left, right = _table_extent(body, horizontal)
         rules = _rules_across(horizontal, left, right)
-        band_start = _header_band(lines, floor, first, last, rules, _rules_across(horizontal, left, label_right))
+        band_start = _header_band(lines, floor, first, last, rules, _rules_across(horizontal, left, label_right),
+                                  _grid_tops(rules, geometry.vertical, left, right))
         band = lines[band_start:first]
         left = min([left] + [line.x0 for line in band])
         right = max([right] + [line.x1 for line in band])
@@ -931,12 +997,13 @@ def _columns(body: list[Line], label_right: float, vertical: list[Segment], band
     # the label column is the ruled one the labels print in; every column right of it holds values, even
     # one this page leaves blank
     label_end = min([label_right] + [line.phrases[0].x1 for line in body if line.is_body])
-    ruled = _ruled_columns(vertical, body[0].top, body[-1].bottom, label_right, label_end)
+    values_right = max((p.x1 for line in body for p in line.phrases if p.is_value and p.x0 >= label_end), default=0.0)
+    ruled = _ruled_columns(vertical, body[0].top, body[-1].bottom, label_right, label_end, values_right)
     if ruled:
         return ruled
     # a header ruled into columns over a body that is not: its rules part the columns where every value
     # printed falls between two of them (a first page of one row may leave a column blank)
-    ruled = band and _ruled_columns(vertical, band[-1].top, band[-1].bottom, label_right, label_end)
+    ruled = band and _ruled_columns(vertical, band[-1].top, band[-1].bottom, label_right, label_end, values_right)
     if ruled and all(any(c.left <= p.x0 and p.x1 <= c.right for c in ruled)
                      for line in body for p in line.phrases if p.is_value and p.x0 >= label_end):
         return ruled
@@ -946,12 +1013,15 @@ def _columns(body: list[Line], label_right: float, vertical: list[Segment], band
     return columns and _with_blank_header_columns(columns, band, labels_end)
 
 
-def _ruled_columns(vertical: list[Segment], top: float, bottom: float, label_right: float, label_end: float
-                   ) -> list[Column] | None:
+def _ruled_columns(vertical: list[Segment], top: float, bottom: float, label_right: float, label_end: float,
+                   values_right: float) -> list[Column] | None:
     """The value columns parted by vertical rules crossing top..bottom, where a rule also parts off the
-    labels; None where there are none."""
+    labels; None where there are none. Values printed right of the last rule are a column of their own:
+    a grid whose outer edge is left unruled."""
     xs = _rule_columns(vertical, top, bottom)
     columns = [Column(a + 1, b - 1) for a, b in zip(xs, xs[1:]) if a >= label_end - 2]
+    if xs and values_right > xs[-1] + 2 and xs[-1] >= label_end - 2:
+        columns.append(Column(xs[-1] + 1, values_right))
     return columns if columns and xs[0] < label_right else None
 
 
@@ -1052,21 +1122,35 @@ def _grid(geometry: PageGeometry, band: list[Line], body: list[Line], label_righ
     band = [Line(line.top, line.bottom, [piece for phrase in line.phrases
                                          for piece in cut_at(phrase, regions)], line.size)
             for line in band]
-    pieces = _stack(band, band_rules if ruled or band_rules else set())
-    label_pieces, value_pieces, ambiguous = _assign_header(pieces, regions, label_right)
+    vertical = _joined(geometry.vertical)
+    ruled_band = bool(band) and len(_rule_columns(vertical, band[0].top, band[-1].bottom)) >= 2
+    boxed = ruled_band and _boxed_header(band, geometry.horizontal, vertical, regions, left, right)
+    if boxed:
+        label_pieces, value_pieces, ambiguous = boxed
+    else:
+        pieces = _stack(band, band_rules if ruled or band_rules else set())
+        label_pieces, value_pieces, ambiguous = _assign_header(pieces, regions, label_right)
 
     narrowest = min(right - left for left, right in regions)
     cell_rules = sorted({round(s.top, 1) for s in geometry.horizontal
                          if s.x0 >= left - 2 and s.x1 <= right + 2 and s.x1 - s.x0 >= narrowest / 2})
-
-    ruled_band = bool(band) and len(_rule_columns(geometry.vertical, band[0].top, band[-1].bottom)) >= 2
     band_lines = {id(line) for line in band}
 
+    def stretch(line: Line) -> int:
+        return max(0, bisect_right(cell_rules, line.top) - bisect_left(cell_rules, top - 1))
+
+    # A grid whose rules part groups of rows, not each row: a stretch between rules holding two lines of
+    # numbers is two rows, so the body's rows are its lines.
+    numbered_stretches = [stretch(line) for line in body if any(p.is_number for p in line.phrases)]
+    ruled_rows = ruled and len(numbered_stretches) == len(set(numbered_stretches))
+    wrapped = _wrapped_labels(body, label_right) if not ruled_rows else {}
+
     def row_key(line: Line) -> tuple:
-        """Grid row of a line: where vertical rules make cells, the count of rules above it; else the line."""
-        if ruled_band if id(line) in band_lines else ruled:
-            return ("ruled", max(0, bisect_right(cell_rules, line.top) - bisect_left(cell_rules, top - 1)))
-        return ("line", id(line))
+        """Grid row of a line: where vertical rules make cells, the count of rules above it; else the line
+        (the values' line, for a label wrapped around them)."""
+        if ruled_band if id(line) in band_lines else ruled_rows:
+            return ("ruled", stretch(line))
+        return ("line", id(wrapped.get(id(line), line)))
 
     all_lines = band + body
     keys: list = []
@@ -1088,7 +1172,8 @@ def _grid(geometry: PageGeometry, band: list[Line], body: list[Line], label_righ
         for column in sorted(piece.columns - ambiguous):
             text = cells[row][column + 1]
             cells[row][column + 1] = f"{text} {piece.text}".strip() if text else piece.text
-    flush = min([line.x0 for line in body] + ([carried_indent[0]] if carried_indent else []))
+    flush = min([line.x0 for line in body if id(line) not in wrapped]
+                + ([carried_indent[0]] if carried_indent else []))
     indent_size = carried_indent[1] if carried_indent else sorted(line.size for line in body)[len(body) // 2]
     label_starts = _label_starts(body, indent_size, carried_indent[2] if carried_indent else [])
     for line in body:
@@ -1120,10 +1205,25 @@ def _grid(geometry: PageGeometry, band: list[Line], body: list[Line], label_righ
             row_tops.append(line.top)
     table = TableLayout(left, right, label_right, regions,
                         band[0].top if band else None, band[-1].bottom if band else None,
-                        body[0].top, bottom, headers, row_tops, ruled, flush, indent_size,
+                        body[0].top, bottom, headers, row_tops, ruled_rows, flush, indent_size,
                         sorted(set(label_starts.values()) | set(carried_indent[2] if carried_indent else [])))
     block = Block([], cells, list(range(1, len(cells) + 1)), list(range(1, width + 1)), page=geometry.number)
     return block, table
+
+
+def _wrapped_labels(body: list[Line], label_right: float) -> dict[int, Line]:
+    """Label lines printed around a line of values that has no label of its own ("前郭尔罗斯蒙古族自" over
+    the numbers, "治县" under them), each with that line: a label wrapped in its cell, the row's values
+    centred on its height. The lines overlap the values' line, as the rows' lines never do."""
+    out: dict[int, Line] = {}
+    for line in body:
+        if not line.phrases[0].is_value or line.phrases[0].centre < label_right:
+            continue
+        for other in body:
+            if other is not line and other.top < line.bottom and line.top < other.bottom \
+                    and _is_label_only(other, label_right):
+                out[id(other)] = line
+    return out
 
 
 def _label_starts(body: list[Line], size: float, levels: list[float]) -> dict[int, float]:

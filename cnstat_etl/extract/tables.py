@@ -113,8 +113,10 @@ def title_of(lines: list[str]) -> str:
     """The Chinese title line: the one with the table number, else the first line that is not a unit line."""
     candidates = [as_printed(line) for line in lines if as_printed(line)]
     number_pattern = _compiled("table_number_pattern")
-    for line in candidates:
+    for index, line in enumerate(candidates):
         if number_pattern.match(fold(line)):
+            if not number_pattern.sub("", fold(line)).strip() and index + 1 < len(candidates):
+                return f"{line} {candidates[index + 1]}"  # "表4-1" on a line of its own, the title under it
             return line
     unit_pattern = _compiled("unit_line_pattern")
     for line in candidates:
@@ -379,17 +381,20 @@ def read_header(
 
 def _named_indicator(path: list[str], year: int | None) -> str | None:
     """The indicator a column's header path names, or None: the deepest header cell naming one ("#科学支出"
-    under "支出"); else header cells read run on, for a name broken over header rows a row a line ("年末户"
-    over "籍人口", as a sheet made from a printed page has it), the shortest run first, then the deepest."""
-    keys = [key for key in map(header_key, path) if key and key not in _scope_words()]
-    for length in range(1, len(keys) + 1):
-        for start in range(len(keys) - length, -1, -1):
-            indicator = match_header("".join(keys[start:start + length]), year)
+    under "支出"), else read run on with the cells above it, nearest first: a name broken over header rows
+    a row a line ("年末户" over "籍人口", as a sheet made from a printed page has it), or a part named
+    under its whole ("一般债务" under "债务余额" is 债务余额一般债务, not 债务余额); else the same for the
+    cell above. A formula cell ("A=B+C", "B") names a column, not an indicator."""
+    keys = [key for key in map(header_key, path) if key and key not in _scope_words() and not _formula(key)]
+    for end in range(len(keys), 0, -1):
+        for start in range(end - 1, -1, -1):
+            run = "".join(keys[start:end])
+            indicator = match_header(run, year) or (year is not None and match_header(
+                run.removeprefix(f"{year}年"), year))  # "2019年债务限额" in a table of 2019 is its 债务限额
             if indicator:
                 # A header cell below the name that names something else is a part of it ("城镇户籍人口"
                 # under "户籍人口"): the column is that part, not the whole.
-                return indicator if start + length == len(keys) or not _names_a_part(keys[start + length:]) \
-                    else None
+                return indicator if end == len(keys) or not _names_a_part(keys[end:]) else None
     return None
 
 
@@ -401,6 +406,11 @@ def _names_a_part(keys: list[str]) -> bool:
     of it (an English line under a name is its translation)."""
     qualifiers = {squash(word) for word in layout()["header_qualifiers"]}
     return any(_CHINESE.search(key) and squash(key) not in qualifiers for key in keys)
+
+
+@functools.lru_cache(maxsize=TEXT_CACHE)
+def _formula(key: str) -> bool:
+    return bool(_compiled("formula_cell_pattern").match(key))
 
 
 def _two_headers_in_one(path: list[str], year: int | None) -> tuple[str, str] | None:
@@ -423,13 +433,25 @@ def _row_label(row: list[str], label_columns: tuple[int, ...]) -> str:
 # A book prints the same row labels in every table: what they name is worked out once per label.
 @functools.lru_cache(maxsize=TEXT_CACHE)
 def _aggregate(label_zh: str) -> bool:
-    return any(label_zh.startswith(squash(word)) for word in layout()["aggregate_labels"])
+    return label_zh.startswith(_squashed_words("aggregate_labels")) or label_zh.endswith(
+        _squashed_words("aggregate_suffixes"))
+
+
+@functools.lru_cache(maxsize=TEXT_CACHE)
+def _own_level(label_zh: str) -> bool:
+    return label_zh.endswith(_squashed_words("own_level_suffixes"))
+
+
+@functools.lru_cache(maxsize=None)
+def _squashed_words(key: str) -> tuple[str, ...]:
+    return tuple(squash(word) for word in layout()[key])
 
 
 @functools.lru_cache(maxsize=TEXT_CACHE)
 def _names(label: str) -> tuple[str, str]:
-    """The row label's Chinese and English place names, footnote marks left out."""
-    return split_bilingual(strip_footnote_marks(label))
+    """The row label's Chinese and English place names, footnote marks and numbering ("（一）") left out."""
+    chinese, english = split_bilingual(strip_footnote_marks(label))
+    return _compiled("row_number_pattern").sub("", chinese, count=1), english
 
 
 def _indentation(cell: str) -> int:
@@ -461,7 +483,7 @@ def read_body(
         result.rows.append(BodyRow(
             table=state.index, page=block.page, sheet=block.sheet, row=block.rows[index], label=label,
             name=name_zh or name_en, indentation=_indentation(row[state.label_columns[0]]),
-            has_values=not empty, total=not label or _aggregate(name_zh)))
+            has_values=not empty, total=not label or _aggregate(name_zh), own_level=_own_level(name_zh)))
         for meaning in state.meanings:
             cell = row[meaning.column]
             number = parse_number(cell)
@@ -498,6 +520,10 @@ def read_block(
         title_scope = _scope_in(state.context.table_title)
         problems += read_header(state, block.cells, header_rows, title_scope, result.source_file,
                                 block.page, block.sheet, block.columns)
+    elif any(meaning.column >= len(block.cells[0]) for meaning in state.meanings):
+        # its columns are not the ones the header was read for: no cell can be placed under one
+        return [], [Problem("no_header", "a block continuing the table prints fewer columns than its header "
+                            "and no header of its own: not read", result.source_file, block.page, block.sheet)]
     values, body_problems = read_body(state, block, header_rows, result)
     if block.page is not None and block.page not in state.pages:
         state.pages.append(block.page)

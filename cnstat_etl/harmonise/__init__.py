@@ -133,7 +133,7 @@ def harmonise(result: ExtractResult, resolver: RegionResolver | None = None,
         if role.kind in ("total", "subtotal"):
             totals.append((value, role))
             continue
-        if role.kind in ("heading", "county"):
+        if role.kind in ("heading", "county", "own_level"):
             continue
         where = value.provenance
         row_key = (value.body_row, value.table.year)  # a series row spans years

@@ -19,7 +19,7 @@ from cnstat_etl.model import BodyRow, Problem
 @dataclass(frozen=True)
 class RowRole:
     kind: str  # unit (a place), heading (a province printed alone), subtotal (a province's row of values),
-    # total (全省, 合计) or county (printed under its prefecture)
+    # total (全省, 合计), county (printed under its prefecture) or own_level (长沙市本级: not the place)
     province: str | None  # the province printed above the row (its name as printed), the resolver's context
 
 
@@ -49,6 +49,12 @@ def row_roles(rows: list[BodyRow], years: dict[int, int | None], source: str,
         if row.table != table:
             table, province, outline = row.table, None, _Outline([])
         where = dict(source_file=source, page=row.page, sheet=row.sheet, row=row.row)
+        if row.own_level:
+            # Not in the outline: the counties printed under "长沙市本级" are 长沙市's.
+            problems.append(Problem("skipped_row", f"{row.label!r} is a government's own level, not the place "
+                                    "it names", **where))
+            roles.append(RowRole("own_level", province))
+            continue
         if row.standalone:
             role, problem = _standalone_role(row, where, years.get(row.table), resolver)
             roles.append(role)
