@@ -102,3 +102,13 @@ def test_refused_columns_are_listed_by_cnstat_problems_with_their_reason(tmp_pat
                             capture_output=True, text=True, timeout=60)
     assert listed.returncode == 0, listed.stderr
     assert "table.csv" in listed.stdout and "column 2" in listed.stdout and "plausible magnitude" in listed.stdout
+
+
+def test_a_printed_total_that_is_not_its_parts_sum_refuses_the_three_columns(tmp_path):
+    header = ["地方政府债务限额", "一般债务限额", "专项债务限额"]
+    path = table(tmp_path, header, [["1500.25", "900.10", "600.15"]] * 6)
+    assert not loaded_and_refused(path)[1]
+    # the special column read from its neighbour: A = B + C nowhere
+    path = table(tmp_path, header, [["1500.25", "900.10", "900.10"]] * 6)
+    loaded, refused = loaded_and_refused(path)
+    assert not loaded and len(refused) == 3 and all("(A = B + C)" in message for message in refused)
