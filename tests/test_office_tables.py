@@ -14,6 +14,7 @@ from cnstat_etl.extract.tables import Block, TableAssembler, table_context
 from cnstat_etl.harmonise import harmonise, roles_of
 from cnstat_etl.model import ExtractResult
 from cnstat_etl.text import parse_number
+from drawn_glyphs import printed, right_aligned
 
 SIZE = 9
 LEFT, LABEL_EDGE, RIGHT = 40.0, 120.0, 300.0
@@ -22,18 +23,11 @@ ROW_PITCH = 14
 
 
 def _printed(text: str, x0: float, bottom: float, size: float = SIZE) -> list[Glyph]:
-    """A text layer's characters from x0, CJK a size wide and the rest about half."""
-    glyphs = []
-    for ch in text:
-        width = size if "\u3400" <= ch <= "\u9fff" else 0.55 * size
-        if ch != " ":
-            glyphs.append(Glyph(ch, x0, x0 + width, bottom - size, bottom, size))
-        x0 += width
-    return glyphs
+    return printed(text, x0, bottom, size)
 
 
 def _right_aligned(text: str, right: float, bottom: float) -> list[Glyph]:
-    return _printed(text, right - 0.55 * SIZE * len(text), bottom)
+    return right_aligned(text, right, bottom, SIZE)
 
 
 def _debt_page(rows: list[tuple[str, ...]], wrapped: tuple[str, str, tuple[str, ...]] | None = None) -> PageGeometry:

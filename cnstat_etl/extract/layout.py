@@ -1016,11 +1016,12 @@ def _columns(body: list[Line], label_right: float, vertical: list[Segment], band
 def _ruled_columns(vertical: list[Segment], top: float, bottom: float, label_right: float, label_end: float,
                    values_right: float) -> list[Column] | None:
     """The value columns parted by vertical rules crossing top..bottom, where a rule also parts off the
-    labels; None where there are none. Values printed right of the last rule are a column of their own:
-    a grid whose outer edge is left unruled."""
+    labels; None where there are none. Values printed right of the last rule are a column of their own
+    where rules part value columns before it: a grid whose outer edge is left unruled (a rule only after
+    the labels parts no value columns: a sheet printed with borders round its label column alone)."""
     xs = _rule_columns(vertical, top, bottom)
     columns = [Column(a + 1, b - 1) for a, b in zip(xs, xs[1:]) if a >= label_end - 2]
-    if xs and values_right > xs[-1] + 2 and xs[-1] >= label_end - 2:
+    if columns and values_right > xs[-1] + 2 and xs[-1] >= label_end - 2:
         columns.append(Column(xs[-1] + 1, values_right))
     return columns if columns and xs[0] < label_right else None
 

@@ -1,0 +1,59 @@
+"""Workbooks as an office prints them (LibreOffice, Excel): borders round the header boxes and the label
+column only, text wrapped in narrow boxes, text overflowing its box clipped at the box's edge.
+
+Every page here is drawn as glyphs and rules (no font, no PDF), so each trait is pinned on its own.
+"""
+
+from __future__ import annotations
+
+from cnstat_etl.extract import ExtractOptions
+from cnstat_etl.extract.layout import Glyph, PageGeometry, Segment, read_page
+from cnstat_etl.extract.tables import TableAssembler
+from cnstat_etl.model import ExtractResult
+from drawn_glyphs import printed, right_aligned
+
+SIZE = 8
+LEFT, LABEL_EDGE, RIGHT = 40.0, 120.0, 300.0
+VALUE_RIGHTS = [175, 235, 295]
+
+
+def _printed(text: str, x0: float, bottom: float, size: float = SIZE) -> list[Glyph]:
+    return printed(text, x0, bottom, size)
+
+
+def _right_aligned(text: str, right: float, bottom: float) -> list[Glyph]:
+    return right_aligned(text, right, bottom, SIZE)
+
+
+ROWS = [("南京市", "1.87", "0.23", "17.20"), ("无锡市", "0.90", "0.48", "12.10"), ("徐州市", "9.13", "3.65", "9.40")]
+
+
+def _sheet_page() -> PageGeometry:
+    """A sheet printed with borders round its header boxes and its label column, none between the value
+    columns of the body: "地区生产总值" over 全市 | 市辖区, and "年末总人口" beside them."""
+    glyphs = (_printed("2-7 地区生产总值（2022年）", 60, 40, 10) + _printed("单位：亿元", 60, 56)
+              + _printed("地区生产总值", 155, 76) + _printed("年末总人口", 250, 76) + _printed("城 市", 62, 84)
+              + _printed("全市", 150, 92) + _printed("市辖区", 200, 92))
+    bottom = 110.0
+    for label, *values in ROWS:
+        glyphs += _printed(label, 45, bottom)
+        for right, value in zip(VALUE_RIGHTS, values):
+            glyphs += _right_aligned(value, right, bottom)
+        bottom += 12
+    horizontal = [Segment(LEFT, RIGHT, 66, 66), Segment(LABEL_EDGE, 240, 80, 80), Segment(LEFT, RIGHT, 97, 97),
+                  Segment(LEFT, RIGHT, bottom - 6, bottom - 6)]
+    vertical = [Segment(LEFT, LEFT, 66, bottom - 6), Segment(LABEL_EDGE, LABEL_EDGE, 66, bottom - 6),
+                Segment(180, 180, 80, 97), Segment(240, 240, 66, 97), Segment(RIGHT, RIGHT, 66, 97)]
+    return PageGeometry(1, 600, 800, glyphs, horizontal, vertical)
+
+
+def test_a_rule_only_after_the_labels_parts_no_value_columns_they_line_up_as_printed():
+    (block, _), = read_page(_sheet_page(), None, "sheet.pdf")[0]
+    result = ExtractResult("sheet.pdf", "0" * 64, "pdf")
+    tables = TableAssembler(result, ExtractOptions())
+    tables.add(block)
+    tables.finish_table()
+    assert {(v.region_name, v.indicator, v.scope, v.value) for v in result.values} == {
+        (label, indicator, scope, float(value)) for label, *values in ROWS
+        for (indicator, scope), value in zip([("gdp", "city_total"), ("gdp", "urban_districts"),
+                                              ("population", "city_total")], values)}
