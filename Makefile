@@ -25,6 +25,7 @@ test: $(STAMP)
 fixtures: $(STAMP)
 	$(BIN)/python tests/fixtures/generate.py
 	$(BIN)/python tests/fixtures/scan_fixtures.py
+	$(BIN)/python tests/fixtures/printed_sheet_fixture.py
 
 # Every script in bench/ prints its own figures against the anchor its issue names.
 bench: $(STAMP)

@@ -49,13 +49,22 @@ def test_every_sample_and_problem_pdf_is_compared():
     assert len(expected) >= 11 and expected <= set(PDF_FIXTURES)
 
 
+def _skip_where_text_is_clipped(path: Path) -> None:
+    """pdfplumber (pdfminer) keeps no clip paths: where a page clips text to its cells' boxes (a workbook
+    printed to PDF), it reads the hidden text too, and only PDFium's reading is the page's."""
+    if any(page.geometry.clipped for page in pdfium.read_pages(path)):
+        pytest.skip(f"{_name(path)} clips text to its cells' boxes, which pdfplumber does not see")
+
+
 @pytest.mark.parametrize("path", PDF_FIXTURES, ids=_name)
 def test_both_readers_give_the_engine_the_same_tables(path):
+    _skip_where_text_is_clipped(path)
     assert _pages_as_read(path, "pdfium") == _pages_as_read(path, "pdfplumber")
 
 
 @pytest.mark.parametrize("path", PDF_FIXTURES, ids=_name)
 def test_both_readers_extract_the_same_values_and_problems(path):
+    _skip_where_text_is_clipped(path)
     fast = extract_file(path, ExtractOptions(pdf_reader="pdfium"))
     reference = extract_file(path, ExtractOptions(pdf_reader="pdfplumber"))
     assert fast.values == reference.values

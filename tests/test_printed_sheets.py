@@ -6,7 +6,9 @@ Every page here is drawn as glyphs and rules (no font, no PDF), so each trait is
 
 from __future__ import annotations
 
-from cnstat_etl.extract import ExtractOptions
+from pathlib import Path
+
+from cnstat_etl.extract import ExtractOptions, extract_file, pdfium
 from cnstat_etl.extract.layout import Glyph, PageGeometry, Segment, read_page
 from cnstat_etl.extract.tables import TableAssembler
 from cnstat_etl.model import ExtractResult
@@ -57,3 +59,25 @@ def test_a_rule_only_after_the_labels_parts_no_value_columns_they_line_up_as_pri
         (label, indicator, scope, float(value)) for label, *values in ROWS
         for (indicator, scope), value in zip([("gdp", "city_total"), ("gdp", "urban_districts"),
                                               ("population", "city_total")], values)}
+
+
+CLIPPED = Path(__file__).parent / "fixtures" / "pdf_traits" / "printed_sheet_clipped.pdf"
+
+
+def test_text_a_box_clips_is_not_shown_and_the_box_holds_all_of_it():
+    page = next(pdfium.read_pages(CLIPPED))
+    shown = "".join(glyph.text for glyph in page.geometry.glyphs)
+    assert "当年价格" not in shown and "yuan" not in shown and "RegionalProduct" in shown
+    assert [cell.text for cell in page.geometry.clipped] == [
+        "地区生产总值（当年价格）（亿元） Gross Regional Product (100 000 000 yuan)", "市辖区 Districts under City"]
+
+
+def test_a_header_a_box_clips_reads_as_the_cell_holds_it_and_its_values_load():
+    result = extract_file(CLIPPED)
+    assert {(v.region_name, v.scope, v.value, v.unit_as_printed) for v in result.values if v.indicator == "gdp"} == {
+        (label, scope, float(value), "亿元") for label, *values in [("南京市", "16907", "16907"),
+                                                                    ("无锡市", "14850", "9000"), ("徐州市", "8457", "4000")]
+        for scope, value in zip(("city_total", "urban_districts"), values)}
+    # the reference reader sees no clip paths: the clipped lines print over their neighbours, refused
+    plumbed = extract_file(CLIPPED, ExtractOptions(pdf_reader="pdfplumber"))
+    assert not plumbed.values and any(p.kind == "overprinted_text" for p in plumbed.problems)

@@ -15,15 +15,18 @@ typedef void *(*TextObject)(void *text_page, int index);                 /* FPDF
 typedef double (*FontSize)(void *text_page, int index);                  /* FPDFText_GetFontSize */
 typedef int (*CharMatrix)(void *text_page, int index, Matrix *matrix);   /* FPDFText_GetMatrix */
 typedef int (*UnicodeMapError)(void *text_page, int index);              /* FPDFText_HasUnicodeMapError */
+typedef void *(*ClipPath)(void *page_object);                            /* FPDFPageObj_GetClipPath */
+typedef int (*CountClipPaths)(void *clip_path);                          /* FPDFClipPath_CountPaths */
 
-/* For each of the `count` characters `indexes`: its loose box, its font size and the c and d of its
-   matrix. A text object's characters share their size and matrix, so they are asked at the first of each
-   run of one text object's characters (every time for a character of no text object). */
+/* For each of the `count` characters `indexes`: its loose box, its font size, the c and d of its matrix,
+   and its text object's clip path (0: none, or one of no path). A text object's characters share their size, matrix and
+   clip, so they are asked at the first of each run of one text object's characters (every time for a
+   character of no text object). */
 void ask_chars(void *text_page, const int *indexes, int count, LooseCharBox loose_char_box,
-               TextObject text_object, FontSize font_size, CharMatrix char_matrix,
-               Box *boxes, double *sizes, float *matrix_cd) {
+               TextObject text_object, FontSize font_size, CharMatrix char_matrix, ClipPath clip_path,
+               CountClipPaths count_clip_paths, Box *boxes, double *sizes, float *matrix_cd, void **clips) {
     Matrix matrix = {0, 0, 0, 0, 0, 0};
-    void *run = 0;
+    void *run = 0, *clip = 0;
     double size = 0;
     for (int i = 0; i < count; i++) {
         int index = indexes[i];
@@ -32,11 +35,15 @@ void ask_chars(void *text_page, const int *indexes, int count, LooseCharBox loos
         if (i == 0 || object == 0 || object != run) {
             char_matrix(text_page, index, &matrix);
             size = font_size(text_page, index);
+            clip = object ? clip_path(object) : 0;
+            if (clip && count_clip_paths(clip) <= 0)
+                clip = 0;
             run = object;
         }
         sizes[i] = size;
         matrix_cd[2 * i] = matrix.c;
         matrix_cd[2 * i + 1] = matrix.d;
+        clips[i] = clip;
     }
 }
 

@@ -158,6 +158,21 @@ def _made_glyphs(codes: numpy.ndarray, *boxes: numpy.ndarray) -> list[Glyph]:
     return list(map(tuple.__new__, repeat(Glyph), zip(*columns)))  # Glyph(*row), built in C
 
 
+@dataclass(frozen=True)
+class ClippedCell:
+    """A box (a spreadsheet cell printed to PDF) whose text overflows it and is clipped at its edges, with
+    all of its text as written, shown or not, in reading order."""
+
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+    text: str
+
+    def holds(self, x: float, y: float) -> bool:
+        return self.x0 - 1 <= x <= self.x1 + 1 and self.top - 1 <= y <= self.bottom + 1
+
+
 @dataclass
 class PageGeometry:
     """What a reader saw on a page, independent of the reader."""
@@ -165,9 +180,10 @@ class PageGeometry:
     number: int
     width: float
     height: float
-    glyphs: Sequence[Glyph]  # a list, or a page's `Glyphs` columns
+    glyphs: Sequence[Glyph]  # a list, or a page's `Glyphs` columns: what is shown
     horizontal: list[Segment]
     vertical: list[Segment]
+    clipped: list[ClippedCell] = field(default_factory=list)  # PDFium's reader only
 
 
 # str.isspace() of each character of the BMP, looked up by code (no blank lies beyond it)
@@ -919,6 +935,31 @@ def _joined(vertical: list[Segment]) -> list[Segment]:
     return out
 
 
+def _with_clipped_text(lines: list[Line], clipped: list[ClippedCell]) -> list[Line]:
+    """The lines with the text a box clips read whole: the first phrase shown in the box stands for all of
+    its text, and the box's other phrases go (they are part of it). A line left with no phrase goes."""
+    if not clipped:
+        return lines
+    replaced: dict[int, Phrase | None] = {}
+    for cell in clipped:
+        inside = [phrase for line in lines for phrase in line.phrases
+                  if cell.holds(phrase.centre, (line.top + line.bottom) / 2)]
+        if inside:
+            first = inside[0]
+            replaced[id(first)] = Phrase(cell.text, first.x0, first.x1, first.size)
+            replaced.update((id(other), None) for other in inside[1:])
+    out = []
+    for line in lines:
+        phrases = [replaced.get(id(p), p) for p in line.phrases]
+        if any(id(p) in replaced for p in line.phrases):
+            phrases = [p for p in phrases if p is not None]
+            if phrases:
+                out.append(Line(line.top, line.bottom, phrases, line.size, line.overprinted))
+        else:
+            out.append(line)
+    return out
+
+
 def _title_like(line: Line) -> bool:
     """One phrase, all Latin: the English title under the Chinese one, above the table's top rule."""
     return len(line.phrases) == 1 and line.text.isascii() and not _is_label_header(line)
@@ -927,7 +968,7 @@ def _title_like(line: Line) -> bool:
 def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
               ) -> tuple[list[tuple[Block, TableLayout]], TableLayout | None, list[Problem]]:
     """Every table on the page as (block, layout), top to bottom; the last layout, for the next page."""
-    lines = text_lines(_single_characters(geometry.glyphs))
+    lines = _with_clipped_text(text_lines(_single_characters(geometry.glyphs)), geometry.clipped)
     problems: list[Problem] = []
     found: list[tuple[Block, TableLayout]] = []
     floor = 0

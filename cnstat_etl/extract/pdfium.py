@@ -28,7 +28,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as raw
 
 from cnstat_etl.extract import compiled
-from cnstat_etl.extract.layout import BLANK_CODES, Glyphs, PageGeometry, Segment
+from cnstat_etl.extract.layout import BLANK_CODES, ClippedCell, Glyphs, PageGeometry, Segment, text_lines
 
 # Two coordinates closer than this (points) are the same: a segment this close to level is a rule.
 FLAT = 0.01
@@ -118,9 +118,10 @@ def _compose(inner: Matrix, outer: Matrix) -> Matrix:
 
 def _read_page(page: pdfium.PdfPage, number: int) -> PageReading:
     display, width, height = _display_matrix(page)
-    glyphs, undecoded = _glyphs(page, display, height)
+    glyphs, undecoded, clipped = _glyphs(page, display, height)
     horizontal, vertical, has_images = _ASK.rules(ctypes.cast(page.raw, ctypes.c_void_p).value, display, height)
-    return PageReading(PageGeometry(number, width, height, glyphs, horizontal, vertical), has_images, undecoded)
+    return PageReading(PageGeometry(number, width, height, glyphs, horizontal, vertical, clipped), has_images,
+                       undecoded)
 
 
 def _fast(function, restype, *argtypes):
@@ -140,8 +141,8 @@ def _compiled_questions() -> ctypes.CDLL | None:
     """_pdfium_chars.c as built beside this file (setup.py), or None where it was not (no C compiler)."""
     library = compiled.library("_pdfium_chars")
     if library is not None:
-        # (text page, indexes, count, four PDFium functions, three arrays to fill)
-        library.ask_chars.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int] + [ctypes.c_void_p] * 7
+        # (text page, indexes, count, six PDFium functions, four arrays to fill)
+        library.ask_chars.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int] + [ctypes.c_void_p] * 10
         library.ask_unmapped.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p,
                                          ctypes.c_void_p]
         # (page, functions, constants, display matrix, height, flat, rules, upright, capacity, has_images)
@@ -161,7 +162,8 @@ class _AskInC:
     """PDFium's per-character questions asked in _pdfium_chars.c's loops."""
 
     functions = tuple(map(_address, (raw.FPDFText_GetLooseCharBox, raw.FPDFText_GetTextObject,
-                                     raw.FPDFText_GetFontSize, raw.FPDFText_GetMatrix)))
+                                     raw.FPDFText_GetFontSize, raw.FPDFText_GetMatrix, raw.FPDFPageObj_GetClipPath,
+                                     raw.FPDFClipPath_CountPaths)))
     unicode_map_error = _address(raw.FPDFText_HasUnicodeMapError)
 
     @classmethod
@@ -173,14 +175,15 @@ class _AskInC:
         return unmapped.astype(bool)
 
     @classmethod
-    def chars(cls, address: int, indexes: numpy.ndarray) -> tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray]:
+    def chars(cls, address: int, indexes: numpy.ndarray) -> tuple[numpy.ndarray, ...]:
         indexes = numpy.ascontiguousarray(indexes, dtype=numpy.int32)
         boxes = numpy.empty((len(indexes), 4), dtype=numpy.float32)
         sizes = numpy.empty(len(indexes), dtype=numpy.float64)
         matrix_cd = numpy.empty((len(indexes), 2), dtype=numpy.float32)
+        clips = numpy.empty(len(indexes), dtype=numpy.uint64)
         COMPILED.ask_chars(address, indexes.ctypes.data, len(indexes), *cls.functions, boxes.ctypes.data,
-                           sizes.ctypes.data, matrix_cd.ctypes.data)
-        return boxes, sizes, matrix_cd
+                           sizes.ctypes.data, matrix_cd.ctypes.data, clips.ctypes.data)
+        return boxes, sizes, matrix_cd, clips
 
     # for the walk over a page's objects: PDFium's functions in the order page_rules takes them, and kinds
     walk_functions = (ctypes.c_void_p * 11)(*map(_address, (
@@ -218,7 +221,7 @@ class _AskThroughCtypes:
                               count=len(indexes)) != 0
 
     @staticmethod
-    def chars(address: int, indexes: numpy.ndarray) -> tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray]:
+    def chars(address: int, indexes: numpy.ndarray) -> tuple[numpy.ndarray, ...]:
         printed = indexes.tolist()
         boxes = numpy.empty((len(printed), 4), dtype=numpy.float32)  # left, top, right, bottom (FS_RECTF)
         start = boxes.ctypes.data
@@ -228,18 +231,19 @@ class _AskThroughCtypes:
         matrix = raw.FS_MATRIX()
         matrix_address = ctypes.addressof(matrix)
 
-        def size_of(index: int) -> tuple[float, float, float]:
+        def size_of(index: int, obj: int) -> tuple[float, float, float, int]:
             _CHAR_MATRIX(address, index, matrix_address)
-            return _FONT_SIZE(address, index), matrix.c, matrix.d
+            return _FONT_SIZE(address, index), matrix.c, matrix.d, _clip_of(obj)
 
         # a text object's characters come one after another: ask at the first of each run, and at each
         # character of no text object
         asked = numpy.flatnonzero(numpy.concatenate(([True], objects[1:] != objects[:-1])) | (objects == 0))
-        answers = [size_of(printed[position]) for position in asked.tolist()]
+        answers = [size_of(printed[position], int(objects[position])) for position in asked.tolist()]
         repeats = numpy.diff(numpy.append(asked, len(printed)))
         sizes = numpy.repeat(numpy.array([a[0] for a in answers], dtype=numpy.float64), repeats)
-        matrix_cd = numpy.repeat(numpy.array([a[1:] for a in answers], dtype=numpy.float32), repeats, axis=0)
-        return boxes, sizes, matrix_cd
+        matrix_cd = numpy.repeat(numpy.array([a[1:3] for a in answers], dtype=numpy.float32), repeats, axis=0)
+        clips = numpy.repeat(numpy.array([a[3] for a in answers], dtype=numpy.uint64), repeats)
+        return boxes, sizes, matrix_cd, clips
 
     @staticmethod
     def rules(page: int, display: Matrix, height: float) -> tuple[list[Segment], list[Segment], bool]:
@@ -252,16 +256,16 @@ class _AskThroughCtypes:
 _ASK = _AskInC if COMPILED else _AskThroughCtypes
 
 
-def _glyphs(page: pdfium.PdfPage, display: Matrix, height: float) -> tuple[Glyphs, int]:
-    """Each printed character's glyph, as the page's columns. A page has about a thousand: PDFium is asked
-    about them all at once (`_ASK`: in C where _pdfium_chars.c was built, else through ctypes), and the
-    boxes are placed on the page as arrays."""
+def _glyphs(page: pdfium.PdfPage, display: Matrix, height: float) -> tuple[Glyphs, int, list[ClippedCell]]:
+    """Each shown character's glyph, as the page's columns, and the cells whose text is clipped. A page has
+    about a thousand: PDFium is asked about them all at once (`_ASK`: in C where _pdfium_chars.c was built,
+    else through ctypes), and the boxes are placed on the page as arrays."""
     textpage = page.get_textpage()
     try:
         handle = textpage.raw
         count = raw.FPDFText_CountChars(handle)
         if count <= 0:
-            return Glyphs.empty(), 0
+            return Glyphs.empty(), 0, []
         buffer = ctypes.create_string_buffer((count + 1) * 2)
         raw.FPDFText_GetText(handle, 0, count, ctypes.cast(buffer, ctypes.POINTER(ctypes.c_ushort)))
         codes = numpy.frombuffer(buffer, dtype="<u2", count=count).astype(numpy.uint32)
@@ -279,23 +283,98 @@ def _glyphs(page: pdfium.PdfPage, display: Matrix, height: float) -> tuple[Glyph
         unmapped |= codes == 0xFFFD
         printed_at = numpy.flatnonzero(unmapped | ~BLANK_CODES[numpy.minimum(codes, 0xFFFF)])
         if not len(printed_at):
-            return Glyphs.empty(), int(unmapped.sum())
+            return Glyphs.empty(), int(unmapped.sum()), []
         printed_codes = numpy.where(unmapped[printed_at], 0xFFFD, codes[printed_at])
-        boxes, font_sizes, matrix_cd = _ASK.chars(address, printed_at)
+        boxes, font_sizes, matrix_cd, clips = _ASK.chars(address, printed_at)
         # the font size times the text matrix's vertical scale, as pdfminer sizes a character
         size = font_sizes * numpy.hypot(matrix_cd[:, 0].astype(numpy.float64), matrix_cd[:, 1].astype(numpy.float64))
         left, top, right, low = boxes.astype(numpy.float64).T
-        e, f = display[4], display[5]
-        if display[:4] == (1, 0, 0, 1):
-            x0, x1, bottom = left + e, right + e, height - (low + f)
-        else:
-            a, b, c, d = display[:4]
-            ax, ay = a * left + c * low + e, b * left + d * low + f
-            bx, by = a * right + c * top + e, b * right + d * top + f
-            x0, x1, bottom = numpy.minimum(ax, bx), numpy.maximum(ax, bx), height - numpy.minimum(ay, by)
-        return Glyphs(printed_codes, x0, x1, bottom - size, bottom, size), int(unmapped.sum())
+        x0, x1, low_y = _displayed(display, left, low, right, top)
+        bottom = height - low_y
+        glyphs = Glyphs(printed_codes, x0, x1, bottom - size, bottom, size)
+        shown, clipped = _clipping(glyphs, clips, (left + right) / 2, (top + low) / 2, display, height)
+        if clipped:
+            glyphs = Glyphs(*(column[shown] for column in (glyphs.codes, glyphs.x0, glyphs.x1, glyphs.top,
+                                                           glyphs.bottom, glyphs.size)))
+        return glyphs, int(unmapped.sum()), clipped
     finally:
         textpage.close()
+
+
+def _displayed(display: Matrix, left, low, right, top) -> tuple:
+    """Boxes in PDF user space as x0, x1 and the lower y on the displayed page (y still up)."""
+    e, f = display[4], display[5]
+    if display[:4] == (1, 0, 0, 1):
+        return left + e, right + e, low + f
+    a, b, c, d = display[:4]
+    ax, ay = a * left + c * low + e, b * left + d * low + f
+    bx, by = a * right + c * top + e, b * right + d * top + f
+    return numpy.minimum(ax, bx), numpy.maximum(ax, bx), numpy.minimum(ay, by)
+
+
+# A character whose middle lies this far (points) outside its text object's clip is not shown.
+CLIP_TOLERANCE = 0.5
+
+
+def _clipping(glyphs: Glyphs, clips: numpy.ndarray, middle_x: numpy.ndarray, middle_y: numpy.ndarray,
+              display: Matrix, height: float) -> tuple[numpy.ndarray, list[ClippedCell]]:
+    """Which glyphs are shown, and the cells whose text overflows their box and is clipped at its edges.
+
+    A spreadsheet printed to PDF writes each cell's whole text and clips it to the cell's box: what lies
+    outside is not on the page, and read with the rest it runs into the neighbouring cells' text. Each box
+    that hides some of its text is a `ClippedCell` holding all of it, in reading order: the text the cell
+    holds. Glyphs of no clipped object that print inside such a box belong to it too."""
+    shown = numpy.ones(len(clips), dtype=bool)
+    if not clips.any():
+        return shown, []
+    boxes = {clip: _clip_box(clip) for clip in numpy.unique(clips[clips != 0]).tolist()}
+    clip_of = numpy.array([boxes.get(clip) or (numpy.nan,) * 4 for clip in clips.tolist()], dtype=numpy.float64)
+    x0, y0, x1, y1 = clip_of.T
+    with numpy.errstate(invalid="ignore"):  # NaN: no clip
+        outside = ((middle_x < x0 - CLIP_TOLERANCE) | (middle_x > x1 + CLIP_TOLERANCE)
+                   | (middle_y < y0 - CLIP_TOLERANCE) | (middle_y > y1 + CLIP_TOLERANCE))
+    shown &= ~outside
+    cells = []
+    for box in {boxes[clip] for clip in set(clips[outside].tolist())}:
+        own = numpy.all(clip_of == box, axis=1)
+        unclipped_inside = numpy.isnan(x0) & (middle_x >= box[0]) & (middle_x <= box[2]) \
+            & (middle_y >= box[1]) & (middle_y <= box[3])
+        members = numpy.flatnonzero(own | unclipped_inside).tolist()
+        text = " ".join(line.text for line in text_lines(glyphs.take(members)))
+        corners = [_apply(display, x, y) for x in (box[0], box[2]) for y in (box[1], box[3])]
+        xs, ys = zip(*corners)
+        cells.append(ClippedCell(min(xs), height - max(ys), max(xs), height - min(ys), text))
+    return shown, sorted(cells, key=lambda cell: (cell.top, cell.x0))
+
+
+_CLIP_PATH = _fast(raw.FPDFPageObj_GetClipPath, ctypes.c_void_p, ctypes.c_void_p)
+_CLIP_PATHS = _fast(raw.FPDFClipPath_CountPaths, ctypes.c_int, ctypes.c_void_p)
+_CLIP_SEGMENTS = _fast(raw.FPDFClipPath_CountPathSegments, ctypes.c_int, ctypes.c_void_p, ctypes.c_int)
+_CLIP_SEGMENT = _fast(raw.FPDFClipPath_GetPathSegment, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_int)
+
+
+def _clip_of(obj: int) -> int:
+    """A page object's clip path, 0 where it has none or one of no path."""
+    clip = _CLIP_PATH(obj) if obj else None
+    return clip if clip and _CLIP_PATHS(clip) > 0 else 0
+
+
+def _clip_box(clip: int) -> tuple[float, float, float, float] | None:
+    """The box (x0, y0, x1, y1, PDF user space) a clip path clips to: where all its paths overlap; None
+    where no path has a point (a clip by text)."""
+    x, y = ctypes.c_float(), ctypes.c_float()
+    box = None
+    for path in range(_CLIP_PATHS(clip)):
+        points = []
+        for index in range(_CLIP_SEGMENTS(clip, path)):
+            _SEGMENT_POINT(_CLIP_SEGMENT(clip, path, index), ctypes.addressof(x), ctypes.addressof(y))
+            points.append((x.value, y.value))
+        if points:
+            xs, ys = zip(*points)
+            this = (min(xs), min(ys), max(xs), max(ys))
+            box = this if box is None else (max(box[0], this[0]), max(box[1], this[1]), min(box[2], this[2]),
+                                            min(box[3], this[3]))
+    return None if box is None else tuple(round(v, 2) for v in box)
 
 
 _VOID, _INT = ctypes.c_void_p, ctypes.c_int
