@@ -54,18 +54,11 @@ def unresolved_rows(db: Path, source_file: str) -> set[int]:
     return {row for (row,) in query(db, 'select "row" from unresolved where source_file = ?', source_file)}
 
 
-# Files that do not load yet, each with what keeps it from loading; strict, so the test says when one starts to.
-NOT_LOADING_YET = {
-    "ccsy_excel_chinautc/printed/2022/2022_2022-2-7 地区生产总值.pdf":
-        "issue 29: its clipped bilingual header is not read, so no header is found over its numbers",
-}
 REAL_FILES = sorted(str(p.relative_to(SHARED_REAL)) for p in SHARED_REAL.rglob("*")
                     if p.suffix.lower() in FORMATS_BY_SUFFIX) if SHARED_REAL.is_dir() else []
 
 
-@pytest.mark.parametrize("relative", [
-    pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=NOT_LOADING_YET[name]))
-    if name in NOT_LOADING_YET else name for name in REAL_FILES])
+@pytest.mark.parametrize("relative", REAL_FILES)
 def test_every_real_file_loads_or_is_skipped_as_a_code_list(real_db, relative):
     db, _ = real_db
     [(status,)] = query(db, "select status from sources where source_path = ?", str(SHARED_REAL / relative))
