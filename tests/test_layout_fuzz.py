@@ -35,7 +35,9 @@ def test_the_committed_set_holds_at_least_forty_layouts_combining_every_rule_pat
     for trait in ("rules=grid", "rules=three_line", "rules=ruled_header", "rules=ruled_body", "rules=none",
                   "label_at=top", "label_at=middle", "label_at=bottom", "label_at=span", "header=pair",
                   "header=flat", "unit_in=header", "unit_in=line", "repeat_header=False", "pages=3",
-                  "tight_labels=True", "landscape=True", "indent=True", "subtotals=True"):
+                  "tight_labels=True", "landscape=True", "indent=True", "subtotals=True", "office_rows=True",
+                  "formula_row=True", "off_centre=True", "grouped_rules=True", "open_edge=True",
+                  "wrapped_labels=True"):
         assert any(trait + "," in t or t.endswith(trait) for t in traits), f"no committed layout with {trait}"
 
 

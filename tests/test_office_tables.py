@@ -58,8 +58,8 @@ def _debt_page(rows: list[tuple[str, ...]], wrapped: tuple[str, str, tuple[str, 
         bottom += ROW_PITCH
     body_bottom = bottom - ROW_PITCH + 4
     horizontal = [Segment(LEFT, RIGHT, 70, 70), Segment(180, RIGHT, 84, 84), Segment(LEFT, RIGHT, 98, 98),
-                  Segment(LEFT, RIGHT, 112, 112), Segment(LEFT, RIGHT, body_rows[0] + 3, body_rows[0] + 3),
-                  Segment(LEFT, RIGHT, body_bottom, body_bottom)]
+                  Segment(LEFT, RIGHT, 112, 112), Segment(LEFT, RIGHT, body_bottom, body_bottom)]
+    horizontal += [Segment(LEFT, RIGHT, body_rows[0] + 3, body_rows[0] + 3)] if body_rows else []
     vertical = [Segment(LABEL_EDGE, LABEL_EDGE, 70, body_bottom), Segment(180, 180, 84, body_bottom),
                 Segment(240, 240, 84, body_bottom), Segment(RIGHT, RIGHT, 70, 112)]
     return PageGeometry(1, 600, 800, glyphs, horizontal, vertical)
@@ -109,10 +109,43 @@ def test_rows_of_a_grid_ruled_in_groups_of_rows_are_its_lines():
     assert labels == [label for label, *_ in ROWS]
 
 
+def test_a_heading_under_the_last_row_of_a_group_ruled_only_under_the_group_is_a_row_of_its_own():
+    # one line of numbers between each two rules, so the stretches read as rows: but 山西省 sits a row's
+    # pitch under 石家庄, not as the next line of its cell ("石家庄 山西省" was one label)
+    glyphs = (_printed("城市", 45, 90) + _printed("年末总人口", 130, 90) + _printed("单位：万人", 45, 70)
+              + _printed("河北省", 45, 110) + _printed("石家庄", 54, 124) + _printed("1234", 170, 124)
+              + _printed("山西省", 45, 138) + _printed("太原", 54, 152) + _printed("5678", 170, 152))
+    horizontal = [Segment(LEFT, 200, y, y) for y in (78, 96, 128, 156)]
+    vertical = [Segment(x, x, 78, 156) for x in (LEFT, LABEL_EDGE, 200)]
+    (block, _), = read_page(PageGeometry(1, 600, 800, glyphs, horizontal, vertical), None, "groups.pdf")[0]
+    assert [(row[0].strip(), row[1]) for row in block.cells[-4:]] == [
+        ("河北省", ""), ("石家庄", "1234"), ("山西省", ""), ("太原", "5678")]
+
+
 def test_a_label_wrapped_around_its_values_is_one_row_with_them():
     block, result = _read(_debt_page(ROWS, ("井陉矿", "区", ("3.00", "2.00", "1.00"))))
     assert block.cells[-1][1:] == ["3.00", "2.00", "1.00"]
     assert result.rows[-1].name == "井陉矿区"
+
+
+def test_a_page_whose_first_row_is_a_wrapped_label_reads_it():
+    block, result = _read(_debt_page([], ("井陉矿", "区", ("3.00", "2.00", "1.00"))))
+    assert [row.name for row in result.rows] == ["井陉矿区"] and block.cells[-1][1:] == ["3.00", "2.00", "1.00"]
+
+
+@pytest.mark.parametrize("label", ["", "公 式"])
+def test_a_formula_row_of_column_letters_is_header_not_a_row(label):
+    # unruled: "A" alone under the header sits in the label column's reach, as a province row printed alone
+    glyphs = (_printed("城市", 40, 90) + _printed("年末总人口", 120, 90) + _printed("单位：万人", 40, 70)
+              + _printed(label, 40, 104) + _printed("A", 138, 104)
+              + _printed("河北省", 40, 120) + _printed("石家庄", 49, 134) + _printed("1234", 130, 134))
+    (block, _), = read_page(PageGeometry(1, 600, 800, glyphs, [], []), None, "formula.pdf")[0]
+    result = ExtractResult("formula.pdf", "0" * 64, "pdf")
+    tables = TableAssembler(result, ExtractOptions(year=2019))
+    tables.add(block)
+    assert [row.name for row in result.rows] == ["河北省", "石家庄"]
+    assert [(v.region_name, v.indicator, v.value) for v in result.values] == [
+        ("河北省", "population", None), ("石家庄", "population", 1234.0)]
 
 
 def test_the_formula_row_is_header_and_names_the_total_and_its_parts():

@@ -31,7 +31,7 @@ import ctypes
 import functools
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import islice, repeat
 from operator import itemgetter
@@ -41,7 +41,7 @@ import numpy
 
 from cnstat_etl.config import layout
 from cnstat_etl.extract import compiled
-from cnstat_etl.extract.tables import Block, is_continuation, marks_continuation
+from cnstat_etl.extract.tables import Block, formula_cell, is_continuation, marks_continuation
 from cnstat_etl.model import Problem
 from cnstat_etl.text import TEXT_CACHE, fold, is_missing, matches_prefix, parse_number, split_bilingual, squash
 
@@ -62,6 +62,10 @@ BASELINE_STEP = 0.1
 RULE_SHARE = 0.8
 # Header lines sit at most this many (largest) character sizes apart; a wider gap ends the band.
 HEADER_LEADING = 1.6
+# In a ruled grid, a line this share of the body's row pitch (or this many sizes) below the line before
+# it in the same ruled stretch is a row of its own, not that cell's next line.
+ROW_SHARE = 0.8
+ROW_STEP = 1.3
 # A label printed this many character sizes right of the flush labels is indented (one blank per size).
 INDENT_STEP = 1.0
 
@@ -775,8 +779,10 @@ class _Body:
 
 
 def _label_right(lines: list[Line]) -> float:
-    """Where the label column ends: at the leftmost value cell printed after a label."""
-    return min(p.x0 for line in lines for p in line.phrases[1:] if p.is_value)
+    """Where the label column ends: at the leftmost value cell printed after a label (or on a line of
+    values only: the row of a label wrapped around them)."""
+    return min(p.x0 for line in lines for p in (line.phrases if line.phrases[0].is_value else line.phrases[1:])
+               if p.is_value)
 
 
 def _label_boundary(body: list[Line], first_value_left: float) -> float:
@@ -794,7 +800,8 @@ def _bodies(lines: list[Line], carried_label_right: float | None = None) -> list
     index = 0
     while index < len(lines):
         if not (lines[index].is_body or (carried_label_right is not None and not spans
-                                                  and _only_missing(lines[index], carried_label_right))):
+                                                  and _only_missing(lines[index], carried_label_right))
+                or index and _values_of_wrapped_label(lines[index - 1], lines[index], lines[index].x0)):
             index += 1
             continue
         first = last = index
@@ -823,7 +830,8 @@ def _bodies(lines: list[Line], carried_label_right: float | None = None) -> list
             return _is_label_only(line, label_right) and line.x1 <= labels_end + overrun
 
         while first > 0 and (first - 1) not in {i for span in spans for i in range(span[0], span[1] + 1)} \
-                and (within_labels(lines[first - 1]) or _only_missing(lines[first - 1], label_right)) \
+                and (within_labels(lines[first - 1]) or _only_missing(lines[first - 1], label_right)
+                     or first > 1 and _values_of_wrapped_label(lines[first - 2], lines[first - 1], label_right)) \
                 and not _is_label_header(lines[first - 1]) \
                 and not lines[first - 1].is_title and _close(lines[first - 1], lines[first]):
             first -= 1
@@ -833,10 +841,10 @@ def _bodies(lines: list[Line], carried_label_right: float | None = None) -> list
 
 
 def _values_of_wrapped_label(upper: Line, line: Line, label_right: float) -> bool:
-    """A line of values only, overlapping the label line above it: the row of a label wrapped around its
-    values (see `_wrapped_labels`)."""
-    return all(p.is_value for p in line.phrases) and any(p.is_number for p in line.phrases) \
-        and upper.top < line.bottom and line.top < upper.bottom and _is_label_only(upper, label_right)
+    """A line of values (or missing markers) only, overlapping the label line above it: the row of a label
+    wrapped around its values (see `_wrapped_labels`)."""
+    return all(p.is_value for p in line.phrases) and upper.top < line.bottom and line.top < upper.bottom \
+        and _is_label_only(upper, label_right)
 
 
 def _close(upper: Line, lower: Line) -> bool:
@@ -850,9 +858,10 @@ def _in_label_column(x0: float, x1: float, label_right: float, size: float) -> b
 
 
 def _is_label_only(line: Line, label_right: float) -> bool:
-    """A row printing only its label (a province), in the label column; a long line (a note) is no row."""
+    """A row printing only its label (a province), in the label column; a long line (a note) is no row, nor
+    a header's formula row ("A", "B": column letters)."""
     return (_in_label_column(line.x0, line.x1, label_right, line.size) and not line.is_title
-            and not any(p.is_value for p in line.phrases))
+            and not any(p.is_value for p in line.phrases) and not all(formula_cell(p.text) for p in line.phrases))
 
 
 def _only_missing(line: Line, label_right: float) -> bool:
@@ -1037,7 +1046,9 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
 def _columns(body: list[Line], label_right: float, vertical: list[Segment], band: list[Line]) -> list[Column] | None:
     # the label column is the ruled one the labels print in; every column right of it holds values, even
     # one this page leaves blank
-    label_end = min([label_right] + [line.phrases[0].x1 for line in body if line.is_body])
+    # (a body of wrapped labels only has its labels on lines of their own)
+    label_end = min([label_right] + ([line.phrases[0].x1 for line in body if line.is_body]
+                                     or [line.phrases[0].x1 for line in body if not line.phrases[0].is_value]))
     values_right = max((p.x1 for line in body for p in line.phrases if p.is_value and p.x0 >= label_end), default=0.0)
     ruled = _ruled_columns(vertical, body[0].top, body[-1].bottom, label_right, label_end, values_right)
     if ruled:
@@ -1082,7 +1093,8 @@ def _with_blank_header_columns(columns: list[Column], band: list[Line], labels_e
     """
     stacked = _stack(band, set())
     label_header_end = min((p.x1 for p in stacked if _names_label_column(p.text)), default=float("inf"))
-    pieces = [p for p in stacked if p.centre > labels_end and not _names_label_column(p.text)]
+    pieces = [p for p in stacked if p.centre > labels_end and not _names_label_column(p.text)
+              and not formula_cell(p.text)]  # a column letter centred off its right-aligned numbers
     parent_of = {id(p): _parent(p, pieces) for p in pieces}
     parents = {id(parent) for parent in parent_of.values() if parent is not None}
     leaves = sorted((p for p in pieces if id(p) not in parents), key=lambda p: p.centre)
@@ -1183,15 +1195,18 @@ def _grid(geometry: PageGeometry, band: list[Line], body: list[Line], label_righ
 
     # A grid whose rules part groups of rows, not each row: a stretch between rules holding two lines of
     # numbers is two rows, so the body's rows are its lines.
-    numbered_stretches = [stretch(line) for line in body if any(p.is_number for p in line.phrases)]
-    ruled_rows = ruled and len(numbered_stretches) == len(set(numbered_stretches))
+    numbered = [line for line in body if any(p.is_number for p in line.phrases)]
+    ruled_rows = ruled and len({stretch(line) for line in numbered}) == len(numbered)
     wrapped = _wrapped_labels(body, label_right) if not ruled_rows else {}
+    rows_in_stretch = _rows_in_stretches(body, stretch, numbered) if ruled_rows else {}
 
     def row_key(line: Line) -> tuple:
-        """Grid row of a line: where vertical rules make cells, the count of rules above it; else the line
-        (the values' line, for a label wrapped around them)."""
-        if ruled_band if id(line) in band_lines else ruled_rows:
-            return ("ruled", stretch(line))
+        """Grid row of a line: where vertical rules make cells, the count of rules above it (and the row
+        within that stretch); else the line (the values' line, for a label wrapped around them)."""
+        if id(line) in band_lines:
+            return ("ruled", stretch(line)) if ruled_band else ("line", id(line))
+        if ruled_rows:
+            return ("ruled", stretch(line), rows_in_stretch[id(line)])
         return ("line", id(wrapped.get(id(line), line)))
 
     all_lines = band + body
@@ -1251,6 +1266,24 @@ def _grid(geometry: PageGeometry, band: list[Line], body: list[Line], label_righ
                         sorted(set(label_starts.values()) | set(carried_indent[2] if carried_indent else [])))
     block = Block([], cells, list(range(1, len(cells) + 1)), list(range(1, width + 1)), page=geometry.number)
     return block, table
+
+
+def _rows_in_stretches(body: list[Line], stretch: Callable[[Line], int], numbered: list[Line]) -> dict[int, int]:
+    """Each body line's row within its stretch between rules: a line as far below the one before it as
+    rows sit apart starts a row (a province's heading under the last city of a group ruled only under
+    the group, or a row printing no number); a cell's own lines sit closer. Rows sit apart by most of the
+    smallest step between two rows of numbers, or by ROW_STEP sizes, whichever is less."""
+    pitch = min((b.bottom - a.bottom for a, b in zip(numbered, numbered[1:])), default=float("inf"))
+    rows: dict[int, int] = {}
+    previous = None
+    for line in body:
+        if previous is not None and stretch(previous) == stretch(line):
+            apart = line.bottom - previous.bottom >= min(ROW_SHARE * pitch, ROW_STEP * line.size)
+            rows[id(line)] = rows[id(previous)] + apart
+        else:
+            rows[id(line)] = 0
+        previous = line
+    return rows
 
 
 def _wrapped_labels(body: list[Line], label_right: float) -> dict[int, Line]:

@@ -385,7 +385,7 @@ def _named_indicator(path: list[str], year: int | None) -> str | None:
     a row a line ("年末户" over "籍人口", as a sheet made from a printed page has it), or a part named
     under its whole ("一般债务" under "债务余额" is 债务余额一般债务, not 债务余额); else the same for the
     cell above. A formula cell ("A=B+C", "B") names a column, not an indicator."""
-    keys = [key for key in map(header_key, path) if key and key not in _scope_words() and not _formula(key)]
+    keys = [key for key in map(header_key, path) if key and key not in _scope_words() and not formula_cell(key)]
     for end in range(len(keys), 0, -1):
         for start in range(end - 1, -1, -1):
             run = "".join(keys[start:end])
@@ -409,8 +409,9 @@ def _names_a_part(keys: list[str]) -> bool:
 
 
 @functools.lru_cache(maxsize=TEXT_CACHE)
-def _formula(key: str) -> bool:
-    return bool(_compiled("formula_cell_pattern").match(key))
+def formula_cell(text: str) -> bool:
+    """A header cell naming its column by a letter or a formula ("A=B+C"): no indicator's name, no row."""
+    return bool(_compiled("formula_cell_pattern").match(text))
 
 
 def _two_headers_in_one(path: list[str], year: int | None) -> tuple[str, str] | None:
