@@ -30,10 +30,10 @@ def _right_aligned(text: str, right: float, bottom: float) -> list[Glyph]:
 ROWS = [("南京市", "1.87", "0.23", "17.20"), ("无锡市", "0.90", "0.48", "12.10"), ("徐州市", "9.13", "3.65", "9.40")]
 
 
-def _sheet_page() -> PageGeometry:
+def _sheet_page(unit_bottom: float = 56) -> PageGeometry:
     """A sheet printed with borders round its header boxes and its label column, none between the value
     columns of the body: "地区生产总值" over 全市 | 市辖区, and "年末总人口" beside them."""
-    glyphs = (_printed("2-7 地区生产总值（2022年）", 60, 40, 10) + _printed("单位：亿元", 60, 56)
+    glyphs = (_printed("2-7 地区生产总值（2022年）", 60, 40, 10) + _printed("单位：亿元", 60, unit_bottom)
               + _printed("地区生产总值", 155, 76) + _printed("年末总人口", 250, 76) + _printed("城 市", 62, 84)
               + _printed("全市", 150, 92) + _printed("市辖区", 200, 92))
     bottom = 110.0
@@ -49,13 +49,22 @@ def _sheet_page() -> PageGeometry:
     return PageGeometry(1, 600, 800, glyphs, horizontal, vertical)
 
 
-def test_a_rule_only_after_the_labels_parts_no_value_columns_they_line_up_as_printed():
-    (block, _), = read_page(_sheet_page(), None, "sheet.pdf")[0]
+def _values(page: PageGeometry) -> list:
+    (block, _), = read_page(page, None, "sheet.pdf")[0]
     result = ExtractResult("sheet.pdf", "0" * 64, "pdf")
     tables = TableAssembler(result, ExtractOptions())
     tables.add(block)
     tables.finish_table()
-    assert {(v.region_name, v.indicator, v.scope, v.value) for v in result.values} == {
+    return result.values
+
+
+def test_a_unit_line_reaching_into_the_header_below_it_is_still_the_tables_unit_line():
+    # its descenders reach below the top of the header's first line, its middle does not
+    assert {v.unit_as_printed for v in _values(_sheet_page(unit_bottom=70)) if v.indicator == "gdp"} == {"亿元"}
+
+
+def test_a_rule_only_after_the_labels_parts_no_value_columns_they_line_up_as_printed():
+    assert {(v.region_name, v.indicator, v.scope, v.value) for v in _values(_sheet_page())} == {
         (label, indicator, scope, float(value)) for label, *values in ROWS
         for (indicator, scope), value in zip([("gdp", "city_total"), ("gdp", "urban_districts"),
                                               ("population", "city_total")], values)}

@@ -996,9 +996,12 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
         band = lines[band_start:first]
         left = min([left] + [line.x0 for line in band])
         right = max([right] + [line.x1 for line in band])
+        # a line above the band, though its descenders may reach into the band's first line (a unit line
+        # printed right above a ruled header)
+        banded = {id(line) for line in band}
         title_lines = [line.text for line in lines
-                       if lines_floor <= line.top and line.bottom <= (band or body)[0].top
-                       and not matches_prefix(line.text, layout()["footnote_prefixes"])]
+                       if lines_floor <= line.top and (line.top + line.bottom) / 2 <= (band or body)[0].top
+                       and id(line) not in banded and not matches_prefix(line.text, layout()["footnote_prefixes"])]
         continued = carried is not None and (not band or is_continuation(title_lines))
         overprinted = next((line for line in band + body if line.overprinted), None)
         if overprinted:
