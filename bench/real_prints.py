@@ -48,7 +48,8 @@ def share(score: Score) -> str:
 def total_line(title: str, score: Score) -> str:
     return (f"{title}: {score.workbook} workbook values, {score.equal} equal ({share(score)}), {score.refused} "
             f"refused, {score.wrong} wrong ({score.wrong_value} another number, {score.wrong_key} under a key "
-            f"the workbook reading has no number for)")
+            f"the workbook reading has no number for); {score.conflicting} keys the workbook reading gives "
+            f"two numbers, not scored")
 
 
 def main() -> None:
@@ -86,10 +87,12 @@ def main() -> None:
             print(f"  {result.status}: {path.relative_to(out) if path.is_relative_to(out) else path}: {result.reason}")
     passed = Counter(result.edition_passed for result in ingested.values() if result.edition_passed)
     print(f"  --edition passed to files that gave none: {dict(sorted(passed.items())) or 'none'} (edition: files)")
-    print("per file, wrong first:\n    wrong  workbook   equal  refused  provisional (workbook/PDF)  setting/file")
+    print("per file, wrong first (conflicting: keys the workbook reading gives two numbers, not scored):\n"
+          "    wrong  workbook   equal  refused  conflicting  provisional (workbook/PDF)  setting/file")
     for pair, score in sorted(scores.items(), key=lambda item: (-item[1].wrong, -item[1].refused, item[0].setting)):
         provisional = f"{score.provisional_workbook}/{score.provisional_pdf}"
-        print(f"  {score.wrong:7} {score.workbook:9} {score.equal:7} {score.refused:8}  {provisional:>26}  "
+        print(f"  {score.wrong:7} {score.workbook:9} {score.equal:7} {score.refused:8} {score.conflicting:12}  "
+              f"{provisional:>26}  "
               f"{pair.setting}/{pair.pdf.name}")
     given = [pair for pair in pairs if pair.setting.startswith("given/")]
     for title, chosen in (("given prints", given), ("generated prints", [p for p in pairs if p not in given]),

@@ -35,7 +35,7 @@ FAILING_TODAY = {
     "committed/a4-landscape-fitwidth-notoserifcjksc-nogrid-repeat/2021_2021-2-7.pdf":
         "0 wrong, 0 of 1722 equal, 1722 refused",
     "committed/letter-portrait-scale75-arplumingcn-grid-norepeat/2023_2-1 人口数.pdf":
-        "0 wrong, 0 of 587 equal, 587 refused",
+        "0 wrong, 0 of 15 equal, 15 refused, 572 conflicting in the workbook",
     "committed/a4-portrait-scale100-wenquanyizenhei-nogrid-repeat/2022_2022-2-1 人口数.pdf":
         "291 wrong, 0 of 0 equal, 0 refused",
     "committed/a4-landscape-scale55-notosanscjksc-nogrid-norepeat/2023_2-8 地区生产总值构成.pdf":
@@ -46,7 +46,7 @@ FAILING_TODAY = {
     "given/2022/2022_2022-2-1 人口数.pdf": "569 wrong, 0 of 0 equal, 0 refused",
     "given/2022/2022_2022-2-7 地区生产总值.pdf": "0 wrong, 0 of 1750 equal, 1750 refused",
     "given/2022/2022_2022-2-8 地区生产总值构成.pdf": "0 wrong, 0 of 585 equal, 585 refused",
-    "given/2023/2023_2-1 人口数.pdf": "550 wrong, 39 of 587 equal, 3 refused",
+    "given/2023/2023_2-1 人口数.pdf": "12 wrong, 5 of 15 equal, 3 refused, 572 conflicting in the workbook",
     "given/2023/2023_2-7 地区生产总值.pdf": "588 wrong, 0 of 1757 equal, 1173 refused",
     "given/2023/2023_2-8 地区生产总值构成.pdf": "1393 wrong, 79 of 1764 equal, 300 refused",
 }
@@ -90,6 +90,24 @@ def test_each_committed_print_was_printed_from_the_workbook_in_shared_real(row):
 def test_the_print_reads_as_its_workbook_does(scores, pair):
     score = scores[pair]
     figures = (f"{score.wrong} wrong ({score.wrong_value} another number, {score.wrong_key} under a key the "
-               f"workbook has no number for), {score.equal} equal, {score.refused} refused, of {score.workbook}")
+               f"workbook has no number for), {score.equal} equal, {score.refused} refused, of {score.workbook}; "
+               f"{score.conflicting} keys the workbook reading gives two numbers, not scored")
     assert score.wrong == 0, figures
     assert score.equal >= 0.99 * score.workbook, figures
+
+
+# The truth must be one: a workbook whose reading gives a key two numbers (it loads two columns as one
+# indicator and scope) leaves those keys out of the scores above.
+TWO_NUMBERS_TODAY = {"ccsy_excel_chinautc/2023/2023_2-1 人口数.xlsx": (
+    "the workbook reader loads 城镇户籍人口 (its columns 5-6, under the 户籍人口 header) as population too: "
+    "572 keys get two numbers")}
+
+
+@pytest.mark.parametrize("workbook", [
+    pytest.param(workbook, id=workbook, marks=[pytest.mark.xfail(strict=True, reason=f"issue 29: {reason}")]
+                 if (reason := TWO_NUMBERS_TODAY.get(workbook)) else [])
+    for workbook in sorted({pair.workbook.relative_to(SHARED_REAL).as_posix() for pair in _cases()})])
+def test_the_workbook_reading_gives_each_key_one_number(scores, workbook):
+    conflicting = {pair.pdf.name: score.conflicting for pair, score in scores.items()
+                   if pair.workbook == SHARED_REAL / workbook}
+    assert set(conflicting.values()) == {0}, conflicting
