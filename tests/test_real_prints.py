@@ -26,6 +26,11 @@ from real_prints import Pair, given_pairs, ingest, score_pairs
 COMMITTED = FIXTURES / "real_print_pdfs"
 MANIFEST = list(csv.DictReader((COMMITTED / "manifest.csv").open(encoding="utf-8")))
 
+# 2022's 2-1: the PDF's numbers are the printed cells, but the workbook reading refuses the column (it does
+# not read the unit line A3), so they count as wrong until it does.
+UNIT_LINE_UNREAD = (" (each the printed number: the workbook reading refuses 户籍人口, not reading its unit line "
+                    "单位：万人 (10 000 persons))")
+
 # case -> its figures on 2026-12-07 (of the workbook reading's dictionary values), until the PDF reads right
 FAILING_TODAY = {
     "committed/a4-landscape-fitwidth-bookfont-nogrid-norepeat/2023_2-7 地区生产总值.pdf":
@@ -37,13 +42,13 @@ FAILING_TODAY = {
     "committed/letter-portrait-scale75-arplumingcn-grid-norepeat/2023_2-1 人口数.pdf":
         "0 wrong, 0 of 15 equal, 15 refused, 572 conflicting in the workbook",
     "committed/a4-portrait-scale100-wenquanyizenhei-nogrid-repeat/2022_2022-2-1 人口数.pdf":
-        "291 wrong, 0 of 0 equal, 0 refused",
+        f"291 wrong, 0 of 0 equal, 0 refused{UNIT_LINE_UNREAD}",
     "committed/a4-landscape-scale55-notosanscjksc-nogrid-norepeat/2023_2-8 地区生产总值构成.pdf":
         "1393 wrong, 79 of 1764 equal, 300 refused",
     "committed/a3-landscape-fitwidth-bookfont-grid-repeat/GRP per capita.pdf": "0 wrong, 0 of 869 equal, 869 refused",
     "given/2021/2021_2021-2-7.pdf": "0 wrong, 0 of 1722 equal, 1722 refused",
     "given/2021/2021_2021-2-8.pdf": "0 wrong, 0 of 1754 equal, 1754 refused",
-    "given/2022/2022_2022-2-1 人口数.pdf": "569 wrong, 0 of 0 equal, 0 refused",
+    "given/2022/2022_2022-2-1 人口数.pdf": f"569 wrong, 0 of 0 equal, 0 refused{UNIT_LINE_UNREAD}",
     "given/2022/2022_2022-2-7 地区生产总值.pdf": "0 wrong, 0 of 1750 equal, 1750 refused",
     "given/2022/2022_2022-2-8 地区生产总值构成.pdf": "0 wrong, 0 of 585 equal, 585 refused",
     "given/2023/2023_2-1 人口数.pdf": "12 wrong, 5 of 15 equal, 3 refused, 572 conflicting in the workbook",
