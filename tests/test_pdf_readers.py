@@ -27,6 +27,24 @@ def _name(path: Path) -> str:
     return str(path.relative_to(FIXTURES))
 
 
+# Real workbooks printed by LibreOffice (tests/fixtures/real_print_pdfs): the readers place a glyph up to
+# 1.5 pt apart vertically (0.003 pt on the reportlab fixtures) and pdfplumber adds space glyphs; where
+# gridlines are printed, close to the text, the engine then cuts other cells. Strict: a case that starts
+# to agree fails here, and comes off the list.
+READERS_DIFFER = ("issue 29: on LibreOffice's prints the readers place glyphs up to 1.5 pt apart and only "
+                  "pdfplumber reads spaces; beside gridlines the engine cuts other cells")
+TABLES_DIFFER = {"real_print_pdfs/a3-landscape-fitwidth-bookfont-grid-repeat/ccsy2018_cnki_kubiapxh/GRP per capita.pdf",
+                 "real_print_pdfs/a3-portrait-fitwidth-bookfont-grid-repeat/2022/2022_2022-2-8 地区生产总值构成.pdf",
+                 "real_print_pdfs/letter-portrait-scale75-arplumingcn-grid-norepeat/2023/2023_2-1 人口数.pdf"}
+VALUES_DIFFER = {"real_print_pdfs/a3-portrait-fitwidth-bookfont-grid-repeat/2022/2022_2022-2-8 地区生产总值构成.pdf"}
+
+
+def _fixtures_where_readers_may_differ(differ: set[str]) -> list:
+    return [pytest.param(path, id=_name(path),
+                         marks=[pytest.mark.xfail(strict=True, reason=READERS_DIFFER)] if _name(path) in differ else [])
+            for path in PDF_FIXTURES]
+
+
 def _pages_as_read(path: Path, reader: str) -> list:
     """Per page: why it is not read, or every table the engine finds on it (its cells and row tops)."""
     pages = []
@@ -56,13 +74,13 @@ def _skip_where_text_is_clipped(path: Path) -> None:
         pytest.skip(f"{_name(path)} clips text to its cells' boxes, which pdfplumber does not see")
 
 
-@pytest.mark.parametrize("path", PDF_FIXTURES, ids=_name)
+@pytest.mark.parametrize("path", _fixtures_where_readers_may_differ(TABLES_DIFFER))
 def test_both_readers_give_the_engine_the_same_tables(path):
     _skip_where_text_is_clipped(path)
     assert _pages_as_read(path, "pdfium") == _pages_as_read(path, "pdfplumber")
 
 
-@pytest.mark.parametrize("path", PDF_FIXTURES, ids=_name)
+@pytest.mark.parametrize("path", _fixtures_where_readers_may_differ(VALUES_DIFFER))
 def test_both_readers_extract_the_same_values_and_problems(path):
     _skip_where_text_is_clipped(path)
     fast = extract_file(path, ExtractOptions(pdf_reader="pdfium"))

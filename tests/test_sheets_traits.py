@@ -238,3 +238,12 @@ def test_a_header_naming_both_scopes_over_one_column_loads_nothing_from_it(tmp_p
     result = extract_file(path)
     assert _loaded(path) == [("南京市", "gdp_primary_share", "urban_districts", 1.8)]
     assert any("names two scopes" in p.message and p.column == 2 for p in problems_of(result, "unknown_column"))
+
+
+def test_two_columns_read_as_one_indicator_and_scope_load_neither(tmp_path):
+    path = write_csv(tmp_path, [["2-7 地区生产总值（2009年）"], ["单位：亿元"],
+                                ["城 市", "地区生产总值（当年价格）", "地区生产总值（可比价格）", "年末总人口（万人）"],
+                                ["南京市", "4230", "4100", "630"]])
+    result = extract_file(path)
+    assert _loaded(path) == [("南京市", "population", "city_total", 630.0)]
+    assert [p.column for p in problems_of(result, "unknown_column") if "as another column" in p.message] == [2, 3]

@@ -375,8 +375,22 @@ def read_header(
         scope = next((s for s in map(_scope_in, reversed(path)) if s), None) or title_scope or "city_total"
         unit = next((u for u in map(_unit_in, reversed(path)) if u), None) or state.context.unit_line
         meanings.append(ColumnMeaning(column, label, indicator, scope, unit))
-    state.meanings = tuple(meanings)
+    state.meanings, twins = _without_twins(meanings)
+    problems += [Problem("unknown_column", f"header {m.label!r} reads as {m.indicator} ({m.scope}), as another column "
+                         "of the table does; which is which cannot be told, so neither is loaded", source, page, sheet,
+                         None, columns[m.column]) for m in twins]
     return problems
+
+
+def _without_twins(meanings: list[ColumnMeaning]) -> tuple[tuple[ColumnMeaning, ...], list[ColumnMeaning]]:
+    """The meanings less those two or more columns share: a table prints an indicator and scope once, so a
+    second column read as the same has had another header read into it (a wrapped neighbour), or names a
+    variant the dictionary folds together (当年价格 and 可比价格)."""
+    seen: dict[tuple[str, str], int] = {}
+    for m in meanings:
+        seen[(m.indicator, m.scope)] = seen.get((m.indicator, m.scope), 0) + 1
+    return (tuple(m for m in meanings if seen[(m.indicator, m.scope)] == 1),
+            [m for m in meanings if seen[(m.indicator, m.scope)] > 1])
 
 
 def _named_indicator(path: list[str], year: int | None) -> str | None:
