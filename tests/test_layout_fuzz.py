@@ -37,7 +37,8 @@ def test_the_committed_set_holds_at_least_forty_layouts_combining_every_rule_pat
                   "header=flat", "unit_in=header", "unit_in=line", "repeat_header=False", "pages=3",
                   "tight_labels=True", "landscape=True", "indent=True", "subtotals=True", "office_rows=True",
                   "formula_row=True", "off_centre=True", "grouped_rules=True", "open_edge=True",
-                  "wrapped_labels=True"):
+                  "wrapped_labels=True", "rules=sheet", "header_cells=wrapped", "header_cells=clipped",
+                  "header_cells=overflowing", "sheet_unit_line=True", "negatives=True"):
         assert any(trait + "," in t or t.endswith(trait) for t in traits), f"no committed layout with {trait}"
 
 
