@@ -63,7 +63,8 @@ def main(first: int, count: int) -> None:
             continue  # a province or other aggregate row: not in the truth of city cells
         got = printed.replace(",", "").strip()
         # the truth writes every missing marker ("—", "…", blank) as "": one read as another is right
-        right = value is None if want == "" else got.replace(".", "", 1).isdigit() and float(got) == float(want)
+        right = value is None if want == "" else \
+            got.removeprefix("-").replace(".", "", 1).isdigit() and float(got) == float(want)
         exact += right and not needs_review
         per_file[source] += right and not needs_review
         flagged_wrong += not right and needs_review
