@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cnstat_etl.extract import ExtractOptions, extract_file, pdfium
-from cnstat_etl.extract.layout import Glyph, PageGeometry, Segment, read_page
+from cnstat_etl.extract.layout import ClippedCell, Glyph, PageGeometry, Segment, read_page
 from cnstat_etl.extract.tables import TableAssembler
 from cnstat_etl.model import ExtractResult
 from drawn_glyphs import printed, right_aligned
@@ -30,18 +30,25 @@ def _right_aligned(text: str, right: float, bottom: float) -> list[Glyph]:
 ROWS = [("南京市", "1.87", "0.23", "17.20"), ("无锡市", "0.90", "0.48", "12.10"), ("徐州市", "9.13", "3.65", "9.40")]
 
 
+def _body(rows: list[tuple[str, ...]], bottom: float) -> tuple[list[Glyph], float]:
+    """The rows' labels and right-aligned values from the baseline `bottom` down; the next row's baseline."""
+    glyphs = []
+    for label, *values in rows:
+        glyphs += _printed(label, 45, bottom)
+        for right, value in zip(VALUE_RIGHTS, values):
+            glyphs += _right_aligned(value, right, bottom)
+        bottom += 12
+    return glyphs, bottom
+
+
 def _sheet_page(unit_bottom: float = 56) -> PageGeometry:
     """A sheet printed with borders round its header boxes and its label column, none between the value
     columns of the body: "地区生产总值" over 全市 | 市辖区, and "年末总人口" beside them."""
     glyphs = (_printed("2-7 地区生产总值（2022年）", 60, 40, 10) + _printed("单位：亿元", 60, unit_bottom)
               + _printed("地区生产总值", 155, 76) + _printed("年末总人口", 250, 76) + _printed("城 市", 62, 84)
               + _printed("全市", 150, 92) + _printed("市辖区", 200, 92))
-    bottom = 110.0
-    for label, *values in ROWS:
-        glyphs += _printed(label, 45, bottom)
-        for right, value in zip(VALUE_RIGHTS, values):
-            glyphs += _right_aligned(value, right, bottom)
-        bottom += 12
+    body, bottom = _body(ROWS, 110.0)
+    glyphs += body
     horizontal = [Segment(LEFT, RIGHT, 66, 66), Segment(LABEL_EDGE, 240, 80, 80), Segment(LEFT, RIGHT, 97, 97),
                   Segment(LEFT, RIGHT, bottom - 6, bottom - 6)]
     vertical = [Segment(LEFT, LEFT, 66, bottom - 6), Segment(LABEL_EDGE, LABEL_EDGE, 66, bottom - 6),
@@ -90,3 +97,33 @@ def test_a_header_a_box_clips_reads_as_the_cell_holds_it_and_its_values_load():
     # the reference reader sees no clip paths: the clipped lines print over their neighbours, refused
     plumbed = extract_file(CLIPPED, ExtractOptions(pdf_reader="pdfplumber"))
     assert not plumbed.values and any(p.kind == "overprinted_text" for p in plumbed.problems)
+
+
+GDP_TEXT = "地区生产总值（当年价格）（亿元） Gross Regional Product (Current Prices) (100 000 000 yuan)"
+
+
+def _clipped_header_page() -> PageGeometry:
+    """A ruled header whose GDP box is too short for its wrapped text: the office centres the text on the
+    box and clips it, so the one line shown reaches up over the box's top rule, and the per-capita header
+    in the next box prints a line lower, between the GDP text's lines. The English title sits just above;
+    "市辖区" and the "全市" right of it print close on both sides of the rule between their boxes."""
+    glyphs = (_printed("2-7 地区生产总值（2022年）", 45, 80, 10) + _printed("Gross Regional Product", 45, 92)
+              + _printed("地区生产总值（亿元）", 130, 105) + _printed("人均地区生产总值(元)", 242, 109, 5.5)
+              + _printed("城 市", 62, 122) + _printed("全市", 142, 122) + _printed("市辖区", 215, 122)
+              + _printed("全市", 242, 122))
+    body, bottom = _body(ROWS, 140.0)
+    glyphs += body
+    horizontal = [Segment(LEFT, RIGHT, 100, 100), Segment(LABEL_EDGE, RIGHT, 110, 110),
+                  Segment(LEFT, RIGHT, 128, 128)]
+    vertical = [Segment(x, x, 100, 128) for x in (LEFT, LABEL_EDGE, 240, RIGHT)] + [Segment(180, 180, 110, 128)]
+    return PageGeometry(1, 600, 800, glyphs, horizontal, vertical, [ClippedCell(LABEL_EDGE, 100, 240, 110, GDP_TEXT)])
+
+
+def test_a_box_whose_clipped_text_reaches_over_its_top_rule_heads_its_own_columns_only():
+    # the per-capita header beside it, printed between the GDP text's lines, is not read under it
+    assert {(v.region_name, v.indicator, v.scope, v.value, v.unit_as_printed)
+            for v in _values(_clipped_header_page())} == {
+        (label, indicator, scope, float(value), unit) for label, *values in ROWS
+        for (indicator, scope, unit), value in zip([("gdp", "city_total", "亿元"), ("gdp", "urban_districts", "亿元"),
+                                                    ("gdp_per_capita", "city_total", "元")], values)}
+

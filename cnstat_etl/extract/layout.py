@@ -728,9 +728,9 @@ def _boxed_header(band: list[Line], horizontal: list[Segment], vertical: list[Se
     says one is): the header is then read by alignment."""
     boxes: dict[tuple, HeaderPiece] = {}
     for index, line in enumerate(band):
-        middle = (line.top + line.bottom) / 2
+        middle = _middle(line)
         crossing = [s.x0 for s in vertical if s.top <= middle <= s.bottom and left - 2 <= s.x0 <= right + 2]
-        for phrase in line.phrases:
+        for phrase in (piece for phrase in line.phrases for piece in _cut_at_rules(phrase, crossing)):
             x = phrase.centre
             over = [s.top for s in horizontal if s.x0 <= x <= s.x1]
             box = (round(max((v for v in crossing if v < x), default=left)),
@@ -748,6 +748,21 @@ def _boxed_header(band: list[Line], horizontal: list[Segment], vertical: list[Se
         else:
             return None
     return label_pieces, value_pieces, set()
+
+
+def _cut_at_rules(phrase: Phrase, rules: list[float]) -> list[Phrase]:
+    """A header phrase cut at each vertical rule printed in a gap between its characters: two boxes' texts
+    printed close on both sides of the rule between them are two cells (text running over a rule is not)."""
+    chars = phrase.chars
+    for rule in rules:
+        cut = sum(1 for char in chars if (char.x0 + char.x1) / 2 < rule)
+        if 0 < cut < len(chars) and chars[cut - 1].x1 <= rule + 0.5 and chars[cut].x0 >= rule - 0.5:
+            return [_phrase_of(chars[:cut])] + _cut_at_rules(_phrase_of(chars[cut:]), rules)
+    return [phrase]
+
+
+def _middle(line: Line) -> float:
+    return (line.top + line.bottom) / 2
 
 
 # ------------------------------------------------------------------------------------------- tables
@@ -913,13 +928,14 @@ def _header_band(lines: list[Line], floor: int, first_body: int, last_body: int,
         if line.is_title:
             break
         gap = below.top - line.bottom
-        ruled_between = any(line.bottom <= y <= below.top for y in rules)
+        # a rule between the two lines' middles: a clipped box's text may reach up over its top rule
+        ruled_between = any(_middle(line) <= y <= _middle(below) for y in rules)
         close = HEADER_LEADING * max(line.size, below.size)
         if gap > (max(close, rows_apart) if start == first_body else close) and not ruled_between:
             break
-        if start < first_body and _title_like(line) and any(line.bottom <= y <= below.top for y in framing):
+        if start < first_body and _title_like(line) and any(_middle(line) <= y <= _middle(below) for y in framing):
             break
-        if start < first_body and any(line.bottom <= y <= below.top for y in grid_tops):
+        if start < first_body and any(_middle(line) <= y <= _middle(below) for y in grid_tops):
             break  # (a grid starting right above the body is ruled under its header, not around it)
         start -= 1
     return start
@@ -952,7 +968,7 @@ def _with_clipped_text(lines: list[Line], clipped: list[ClippedCell]) -> list[Li
     replaced: dict[int, Phrase | None] = {}
     for cell in clipped:
         inside = [phrase for line in lines for phrase in line.phrases
-                  if cell.holds(phrase.centre, (line.top + line.bottom) / 2)]
+                  if cell.holds(phrase.centre, _middle(line))]
         if inside:
             first = inside[0]
             replaced[id(first)] = Phrase(cell.text, first.x0, first.x1, first.size)
@@ -1000,7 +1016,7 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
         # printed right above a ruled header)
         banded = {id(line) for line in band}
         title_lines = [line.text for line in lines
-                       if lines_floor <= line.top and (line.top + line.bottom) / 2 <= (band or body)[0].top
+                       if lines_floor <= line.top and _middle(line) <= (band or body)[0].top
                        and id(line) not in banded and not matches_prefix(line.text, layout()["footnote_prefixes"])]
         continued = carried is not None and (not band or is_continuation(title_lines))
         overprinted = next((line for line in band + body if line.overprinted), None)
@@ -1180,7 +1196,9 @@ def _grid(geometry: PageGeometry, band: list[Line], body: list[Line], label_righ
                                          for piece in cut_at(phrase, regions)], line.size)
             for line in band]
     vertical = _joined(geometry.vertical)
-    ruled_band = bool(band) and len(_rule_columns(vertical, band[0].top, band[-1].bottom)) >= 2
+    # rules crossing the band from its first line's middle to its last's: a box's text that overflows it
+    # upwards (an office prints a wrapped cell too tall for its box centred on it, clipped) starts above it
+    ruled_band = bool(band) and len(_rule_columns(vertical, _middle(band[0]), _middle(band[-1]))) >= 2
     boxed = ruled_band and _boxed_header(band, geometry.horizontal, vertical, regions, left, right)
     if boxed:
         label_pieces, value_pieces, ambiguous = boxed
