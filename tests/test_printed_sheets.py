@@ -127,3 +127,27 @@ def test_a_box_whose_clipped_text_reaches_over_its_top_rule_heads_its_own_column
         for (indicator, scope, unit), value in zip([("gdp", "city_total", "亿元"), ("gdp", "urban_districts", "亿元"),
                                                     ("gdp_per_capita", "city_total", "元")], values)}
 
+
+def _clipped_row_page() -> tuple[PageGeometry, list[tuple[str, ...]]]:
+    """One ruled header row: the employees box's three lines reach over its top and bottom rules (an
+    office centres a box's text on it), and the next two boxes clip their texts at the edge they share,
+    the two shown pieces printed close on both sides of it."""
+    glyphs = (_printed("2-18 劳动力就业及收入状况（2022年）", 45, 80, 10)
+              + _printed("单位从业人员（人", 124, 105) + _printed("） Employees", 128, 113)
+              + _printed("at Year-end", 128, 125.5)
+              + _printed("城 市", 62, 113) + _printed("工资总额", 207.5, 113) + _printed("在岗职工", 240.5, 113))
+    rows = [("南京市", "747056", "1535651", "95000"), ("无锡市", "512000", "902000", "88000")]
+    glyphs += _body(rows, 140.0)[0]
+    horizontal = [Segment(LEFT, RIGHT, 100, 100), Segment(LEFT, RIGHT, 124, 124)]
+    vertical = [Segment(x, x, 100, 124) for x in (LEFT, LABEL_EDGE, 180, 240, RIGHT)]
+    clipped = [ClippedCell(180, 100, 240, 124, "在岗职工工资总额（万元） Total Wage Bill (10 000 yuan)"),
+               ClippedCell(240, 100, RIGHT, 124, "在岗职工平均工资（元） Average Wage (yuan)")]
+    return PageGeometry(1, 600, 800, glyphs, horizontal, vertical, clipped), rows
+
+
+def test_boxes_clipped_at_a_shared_edge_and_a_box_whose_lines_reach_over_its_rules_are_each_one_cell():
+    page, rows = _clipped_row_page()
+    assert {(v.region_name, v.indicator, v.value, v.unit_as_printed) for v in _values(page)} == {
+        (label, indicator, float(value), unit) for label, *values in rows
+        for (indicator, unit), value in zip([("employees", "人"), ("wage_bill", "万元"), ("average_wage", "元")],
+                                            values)}

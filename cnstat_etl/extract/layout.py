@@ -733,10 +733,11 @@ def _boxed_header(band: list[Line], horizontal: list[Segment], vertical: list[Se
         for phrase in (piece for phrase in line.phrases for piece in _cut_at_rules(phrase, crossing)):
             x = phrase.centre
             over = [s.top for s in horizontal if s.x0 <= x <= s.x1]
+            # the rules round the line's middle: a box's lines may reach over its rules (clipped there)
             box = (round(max((v for v in crossing if v < x), default=left)),
                    round(min((v for v in crossing if v > x), default=right)),
-                   round(max((y for y in over if y <= line.top + 1), default=-1.0)),
-                   round(min((y for y in over if y >= line.bottom - 1), default=-1.0)))
+                   round(max((y for y in over if y <= middle), default=-1.0)),
+                   round(min((y for y in over if y >= middle), default=-1.0)))
             boxes.setdefault(box, HeaderPiece([])).phrases.append((index, phrase))
     label_pieces, value_pieces = [], []
     for (box_left, box_right, _, _), piece in boxes.items():
@@ -751,8 +752,8 @@ def _boxed_header(band: list[Line], horizontal: list[Segment], vertical: list[Se
 
 
 def _cut_at_rules(phrase: Phrase, rules: list[float]) -> list[Phrase]:
-    """A header phrase cut at each vertical rule printed in a gap between its characters: two boxes' texts
-    printed close on both sides of the rule between them are two cells (text running over a rule is not)."""
+    """A phrase cut at each of `rules` (x of box edges) printed in a gap between its characters: two boxes'
+    texts printed close on both sides of the edge between them are two cells (text running over it is not)."""
     chars = phrase.chars
     for rule in rules:
         cut = sum(1 for char in chars if (char.x0 + char.x1) / 2 < rule)
@@ -965,6 +966,7 @@ def _with_clipped_text(lines: list[Line], clipped: list[ClippedCell]) -> list[Li
     its text, and the box's other phrases go (they are part of it). A line left with no phrase goes."""
     if not clipped:
         return lines
+    lines = [_cut_at_box_edges(line, clipped) for line in lines]
     replaced: dict[int, Phrase | None] = {}
     for cell in clipped:
         inside = [phrase for line in lines for phrase in line.phrases
@@ -983,6 +985,16 @@ def _with_clipped_text(lines: list[Line], clipped: list[ClippedCell]) -> list[Li
         else:
             out.append(line)
     return out
+
+
+def _cut_at_box_edges(line: Line, clipped: list[ClippedCell]) -> Line:
+    """The line with its phrases cut at the edges of the clipped boxes it crosses: two boxes' texts, each
+    clipped at the edge they share, print close enough to read as one phrase."""
+    middle = _middle(line)
+    edges = sorted({x for cell in clipped if cell.top <= middle <= cell.bottom for x in (cell.x0, cell.x1)})
+    phrases = [piece for phrase in line.phrases for piece in _cut_at_rules(phrase, edges)] if edges else line.phrases
+    return line if len(phrases) == len(line.phrases) else Line(line.top, line.bottom, phrases, line.size,
+                                                                line.overprinted)
 
 
 def _title_like(line: Line) -> bool:
