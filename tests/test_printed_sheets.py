@@ -30,20 +30,24 @@ def _right_aligned(text: str, right: float, bottom: float) -> list[Glyph]:
 ROWS = [("南京市", "1.87", "0.23", "17.20"), ("无锡市", "0.90", "0.48", "12.10"), ("徐州市", "9.13", "3.65", "9.40")]
 
 
-def _body(rows: list[tuple[str, ...]], bottom: float) -> tuple[list[Glyph], float]:
-    """The rows' labels and right-aligned values from the baseline `bottom` down; the next row's baseline."""
+def _body(rows: list[tuple[str, ...]], bottom: float, rights: list[float] = VALUE_RIGHTS,
+          ) -> tuple[list[Glyph], float]:
+    """The rows' labels and their values right-aligned at `rights`, from the baseline `bottom` down; the
+    next row's baseline."""
     glyphs = []
     for label, *values in rows:
         glyphs += _printed(label, 45, bottom)
-        for right, value in zip(VALUE_RIGHTS, values):
+        for right, value in zip(rights, values):
             glyphs += _right_aligned(value, right, bottom)
         bottom += 12
     return glyphs, bottom
 
 
-def _sheet_page(unit_bottom: float = 56) -> PageGeometry:
+def _sheet_page(unit_bottom: float = 56, gridlines: bool = False) -> PageGeometry:
     """A sheet printed with borders round its header boxes and its label column, none between the value
-    columns of the body: "地区生产总值" over 全市 | 市辖区, and "年末总人口" beside them."""
+    columns of the body: "地区生产总值" over 全市 | 市辖区, and "年末总人口" beside them. With `gridlines`,
+    the body's value columns are ruled too, each cell's edge drawn on its own (the border round the
+    table, drawn whole, ends on the right)."""
     glyphs = (_printed("2-7 地区生产总值（2022年）", 60, 40, 10) + _printed("单位：亿元", 60, unit_bottom)
               + _printed("地区生产总值", 155, 76) + _printed("年末总人口", 250, 76) + _printed("城 市", 62, 84)
               + _printed("全市", 150, 92) + _printed("市辖区", 200, 92))
@@ -53,6 +57,9 @@ def _sheet_page(unit_bottom: float = 56) -> PageGeometry:
                   Segment(LEFT, RIGHT, bottom - 6, bottom - 6)]
     vertical = [Segment(LEFT, LEFT, 66, bottom - 6), Segment(LABEL_EDGE, LABEL_EDGE, 66, bottom - 6),
                 Segment(180, 180, 80, 97), Segment(240, 240, 66, 97), Segment(RIGHT, RIGHT, 66, 97)]
+    if gridlines:
+        vertical += [Segment(RIGHT, RIGHT, 66, bottom - 6)] + [
+            Segment(x, x, top + 0.1, top + 12) for x in (180, 240) for top in range(97, int(bottom) - 6, 12)]
     return PageGeometry(1, 600, 800, glyphs, horizontal, vertical)
 
 
@@ -70,11 +77,18 @@ def test_a_unit_line_reaching_into_the_header_below_it_is_still_the_tables_unit_
     assert {v.unit_as_printed for v in _values(_sheet_page(unit_bottom=70)) if v.indicator == "gdp"} == {"亿元"}
 
 
+SHEET_VALUES = {(label, indicator, scope, float(value)) for label, *values in ROWS
+                for (indicator, scope), value in zip([("gdp", "city_total"), ("gdp", "urban_districts"),
+                                                      ("population", "city_total")], values)}
+
+
 def test_a_rule_only_after_the_labels_parts_no_value_columns_they_line_up_as_printed():
-    assert {(v.region_name, v.indicator, v.scope, v.value) for v in _values(_sheet_page())} == {
-        (label, indicator, scope, float(value)) for label, *values in ROWS
-        for (indicator, scope), value in zip([("gdp", "city_total"), ("gdp", "urban_districts"),
-                                              ("population", "city_total")], values)}
+    assert {(v.region_name, v.indicator, v.scope, v.value) for v in _values(_sheet_page())} == SHEET_VALUES
+
+
+def test_gridlines_drawn_a_cell_at_a_time_part_the_columns_as_whole_rules_do():
+    assert {(v.region_name, v.indicator, v.scope, v.value) for v in _values(_sheet_page(gridlines=True))} == \
+        SHEET_VALUES
 
 
 CLIPPED = Path(__file__).parent / "fixtures" / "pdf_traits" / "printed_sheet_clipped.pdf"
@@ -151,3 +165,29 @@ def test_boxes_clipped_at_a_shared_edge_and_a_box_whose_lines_reach_over_its_rul
         (label, indicator, float(value), unit) for label, *values in rows
         for (indicator, unit), value in zip([("employees", "人"), ("wage_bill", "万元"), ("average_wage", "元")],
                                             values)}
+
+
+def _nested_header_page() -> tuple[PageGeometry, list[tuple[str, ...]]]:
+    """户籍人口 over four columns, and 城镇户籍人口, a box of the row below, over the last two: no rule but
+    the label column's edge crosses the whole header. 城镇户籍人口's box is too short for it: its line,
+    centred on the box, reaches up over the box's top rule."""
+    rights = [160, 205, 250, 295]
+    glyphs = (_printed("2-1 人口数（2022年）", 45, 80, 10) + _printed("单位：万人", 45, 92)
+              + _printed("户籍人口", 190, 108) + _printed("城镇户籍人口", 230, 117) + _printed("城 市", 62, 125)
+              + sum((_printed(scope, right - 40, 136) for scope, right in zip(["全市", "市辖区"] * 2, rights)), []))
+    rows = [("南京市", "700", "650", "500", "480"), ("无锡市", "520", "300", "400", "250")]
+    glyphs += _body(rows, 152.0, rights)[0]
+    horizontal = [Segment(LEFT, RIGHT, 100, 100), Segment(210, RIGHT, 111, 111), Segment(LABEL_EDGE, RIGHT, 126, 126),
+                  Segment(LEFT, RIGHT, 140, 140)]
+    vertical = [Segment(LABEL_EDGE, LABEL_EDGE, 100, 140), Segment(210, 210, 111, 140),
+                Segment(165, 165, 126, 140), Segment(255, 255, 126, 140)]
+    return PageGeometry(1, 600, 800, glyphs, horizontal, vertical), rows
+
+
+def test_a_box_nested_in_a_ruled_header_heads_its_own_columns_under_the_box_over_it():
+    page, rows = _nested_header_page()
+    assert {(v.region_name, v.indicator, v.scope, v.value) for v in _values(page)} == {
+        (label, indicator, scope, float(value)) for label, *values in rows
+        for (indicator, scope), value in zip([("population", "city_total"), ("population", "urban_districts"),
+                                              ("provisional:户籍人口/城镇户籍人口", "city_total"),
+                                              ("provisional:户籍人口/城镇户籍人口", "urban_districts")], values)}

@@ -1039,7 +1039,8 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
                                     page=geometry.number))
             floor = last + 1
             continue
-        columns = _columns(body, label_right, geometry.vertical, band)
+        # (gridlines are drawn a cell at a time, the border round them whole: joined, they part the columns)
+        columns = _columns(body, label_right, _joined(geometry.vertical), band)
         # A continued page prints the columns of the table before it; where its few rows leave a column
         # blank (or print no header at all), those columns are the ones to read it by.
         fitted = _fit_carried(body, carried) if continued and (
@@ -1208,9 +1209,12 @@ def _grid(geometry: PageGeometry, band: list[Line], body: list[Line], label_righ
                                          for piece in cut_at(phrase, regions)], line.size)
             for line in band]
     vertical = _joined(geometry.vertical)
-    # rules crossing the band from its first line's middle to its last's: a box's text that overflows it
-    # upwards (an office prints a wrapped cell too tall for its box centred on it, clipped) starts above it
-    ruled_band = bool(band) and len(_rule_columns(vertical, _middle(band[0]), _middle(band[-1]))) >= 2
+    # a header ruled into boxes: rules part its lowest line's cells, and one (the label column's edge) crosses
+    # the whole band, from its first line's middle to its last's (a box's text that overflows it upwards,
+    # an office printing a wrapped cell too tall for its box centred on it, starts above it). Only that one:
+    # a group's box spans the rules between its columns.
+    ruled_band = bool(band) and len(_rule_columns(vertical, _middle(band[-1]), _middle(band[-1]))) >= 2 \
+        and bool(_rule_columns(vertical, _middle(band[0]), _middle(band[-1])))
     boxed = ruled_band and _boxed_header(band, geometry.horizontal, vertical, regions, left, right)
     if boxed:
         label_pieces, value_pieces, ambiguous = boxed
@@ -1223,8 +1227,11 @@ def _grid(geometry: PageGeometry, band: list[Line], body: list[Line], label_righ
                          if s.x0 >= left - 2 and s.x1 <= right + 2 and s.x1 - s.x0 >= narrowest / 2})
     band_lines = {id(line) for line in band}
 
+    def rules_above(y: float) -> int:
+        return max(0, bisect_right(cell_rules, y) - bisect_left(cell_rules, top - 1))
+
     def stretch(line: Line) -> int:
-        return max(0, bisect_right(cell_rules, line.top) - bisect_left(cell_rules, top - 1))
+        return rules_above(line.top)
 
     # A grid whose rules part groups of rows, not each row: a stretch between rules holding two lines of
     # numbers is two rows, so the body's rows are its lines.
@@ -1237,7 +1244,8 @@ def _grid(geometry: PageGeometry, band: list[Line], body: list[Line], label_righ
         """Grid row of a line: where vertical rules make cells, the count of rules above it (and the row
         within that stretch); else the line (the values' line, for a label wrapped around them)."""
         if id(line) in band_lines:
-            return ("ruled", stretch(line)) if ruled_band else ("line", id(line))
+            # a header line by its middle: a box's text may reach up over its top rule
+            return ("ruled", rules_above(_middle(line))) if ruled_band else ("line", id(line))
         if ruled_rows:
             return ("ruled", stretch(line), rows_in_stretch[id(line)])
         return ("line", id(wrapped.get(id(line), line)))
