@@ -64,12 +64,16 @@ def _sheet_page(unit_bottom: float = 56, gridlines: bool = False) -> PageGeometr
 
 
 def _values(page: PageGeometry) -> list:
+    return _extracted(page).values
+
+
+def _extracted(page: PageGeometry) -> ExtractResult:
     (block, _), = read_page(page, None, "sheet.pdf")[0]
     result = ExtractResult("sheet.pdf", "0" * 64, "pdf")
     tables = TableAssembler(result, ExtractOptions())
     tables.add(block)
     tables.finish_table()
-    return result.values
+    return result
 
 
 def test_a_unit_line_reaching_into_the_header_below_it_is_still_the_tables_unit_line():
@@ -191,3 +195,18 @@ def test_a_box_nested_in_a_ruled_header_heads_its_own_columns_under_the_box_over
         for (indicator, scope), value in zip([("population", "city_total"), ("population", "urban_districts"),
                                               ("provisional:户籍人口/城镇户籍人口", "city_total"),
                                               ("provisional:户籍人口/城镇户籍人口", "urban_districts")], values)}
+
+
+def test_a_chinese_name_printed_on_into_the_english_names_box_is_read_as_the_two_names():
+    # "广西壮族自治区" runs a few points into "Guangxi" beside it: no cell of the line could be read, and the
+    # whole table was refused as overprinted
+    page = _sheet_page()
+    province_bottom = 110.0
+    moved = [glyph._replace(top=glyph.top + 12, bottom=glyph.bottom + 12) for glyph in page.glyphs
+             if glyph.bottom >= province_bottom]
+    page.glyphs = [glyph for glyph in page.glyphs if glyph.bottom < province_bottom] + moved + \
+        _printed("广西壮族自治区", 45, province_bottom) + _printed("Guangxi", 97, province_bottom)
+    result = _extracted(page)
+    assert [row.label for row in result.rows][:2] == ["广西壮族自治区 Guangxi", "南京市"]
+    assert {(v.region_name, v.indicator, v.scope, v.value) for v in result.values if v.value is not None} == \
+        SHEET_VALUES

@@ -400,6 +400,28 @@ def text_lines(glyphs: Sequence[Glyph]) -> list[Line]:
     return _lines_in_c(columns) if columns is not None else _lines_in_python(list(glyphs))
 
 
+def _label_run_into_its_neighbour(line: Line) -> Line:
+    """An overprinted line of words only, whose Chinese and Latin characters each read cleanly on their own,
+    as those two texts: a Chinese name printed on into the English name's box beside it ("广西壮族自治区"
+    over "Guangxi"). Where a digit is printed, or either script is printed over itself, the line stays
+    overprinted: which cell a number lies in cannot be told."""
+    chars = sorted((char for phrase in line.phrases for char in phrase.chars), key=_X0)
+    if any(char.text in _DIGITS for char in chars):
+        return line
+    chinese = [char for char in chars if _is_cjk(char.text)]
+    latin = [char for char in chars if not _is_cjk(char.text)]
+    if not chinese or not latin:
+        return line
+    parts = [_phrases(chinese), _phrases(latin)]
+    if None in parts:
+        return line
+    return Line(line.top, line.bottom, sorted(parts[0] + parts[1], key=lambda phrase: phrase.x0), line.size)
+
+
+def _is_cjk(text: str) -> bool:
+    return "\u3000" <= text <= "\u9fff" or "\uff00" <= text <= "\uffef"
+
+
 def _lines_in_python(glyphs: list[Glyph]) -> list[Line]:
     groups: list[list[Glyph]] = []
     baseline = 0.0  # the bottom of the current line's first glyph
@@ -427,8 +449,9 @@ def _lines_of(group: list[Glyph]) -> list[Line]:
         if step > BASELINE_STEP * min(map(_SIZE, group)):
             return [line for part in ([g for g in group if g.bottom < cut], [g for g in group if g.bottom >= cut])
                     for line in _lines_of(part)]
-        return [Line(min(map(_TOP, group)), max(map(_BOTTOM, group)), _phrases(group, overprinted=True),
-                     max(map(_SIZE, group)), overprinted=True)]
+        return [_label_run_into_its_neighbour(Line(min(map(_TOP, group)), max(map(_BOTTOM, group)),
+                                                   _phrases(group, overprinted=True), max(map(_SIZE, group)),
+                                                   overprinted=True))]
     if not phrases:
         return []
     return [Line(min(map(_TOP, group)), max(map(_BOTTOM, group)), phrases, max(map(_SIZE, group)))]
@@ -500,10 +523,11 @@ def _lines_in_c(glyphs: Glyphs) -> list[Line]:
                                        _PhraseGlyphs(glyphs, at[spans[2 * k]:spans[2 * k + 1]])))
            for k in range(phrases)]
     line_spans, line_boxes = line_phrases[:2 * lines].tolist(), line_box[:3 * lines].tolist()
-    return [Line(line_boxes[3 * i], line_boxes[3 * i + 1],
+    read = [Line(line_boxes[3 * i], line_boxes[3 * i + 1],
                  [piece for pieces in cut[line_spans[2 * i]:line_spans[2 * i + 1]] for piece in pieces],
                  line_boxes[3 * i + 2], overprinted=bool(printed_over))
             for i, printed_over in enumerate(overprinted[:lines].tolist())]
+    return [_label_run_into_its_neighbour(line) if line.overprinted else line for line in read]
 
 
 # ------------------------------------------------------------------------------------------- columns
