@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cnstat_etl.extract import ExtractOptions, extract_file, pdfium
-from cnstat_etl.extract.layout import Glyph, PageGeometry, Segment, read_page
+from cnstat_etl.extract.layout import ClippedCell, Glyph, PageGeometry, Segment, read_page
 from cnstat_etl.extract.tables import TableAssembler
 from cnstat_etl.model import ExtractResult
 from drawn_glyphs import printed, right_aligned
@@ -30,32 +30,50 @@ def _right_aligned(text: str, right: float, bottom: float) -> list[Glyph]:
 ROWS = [("南京市", "1.87", "0.23", "17.20"), ("无锡市", "0.90", "0.48", "12.10"), ("徐州市", "9.13", "3.65", "9.40")]
 
 
-def _sheet_page(unit_bottom: float = 56) -> PageGeometry:
+def _body(rows: list[tuple[str, ...]], bottom: float, rights: list[float] = VALUE_RIGHTS,
+          ) -> tuple[list[Glyph], float]:
+    """The rows' labels and their values right-aligned at `rights`, from the baseline `bottom` down; the
+    next row's baseline."""
+    glyphs = []
+    for label, *values in rows:
+        glyphs += _printed(label, 45, bottom)
+        for right, value in zip(rights, values):
+            glyphs += _right_aligned(value, right, bottom)
+        bottom += 12
+    return glyphs, bottom
+
+
+def _sheet_page(unit_bottom: float = 56, gridlines: bool = False) -> PageGeometry:
     """A sheet printed with borders round its header boxes and its label column, none between the value
-    columns of the body: "地区生产总值" over 全市 | 市辖区, and "年末总人口" beside them."""
+    columns of the body: "地区生产总值" over 全市 | 市辖区, and "年末总人口" beside them. With `gridlines`,
+    the body's value columns are ruled too, each cell's edge drawn on its own (the border round the
+    table, drawn whole, ends on the right)."""
     glyphs = (_printed("2-7 地区生产总值（2022年）", 60, 40, 10) + _printed("单位：亿元", 60, unit_bottom)
               + _printed("地区生产总值", 155, 76) + _printed("年末总人口", 250, 76) + _printed("城 市", 62, 84)
               + _printed("全市", 150, 92) + _printed("市辖区", 200, 92))
-    bottom = 110.0
-    for label, *values in ROWS:
-        glyphs += _printed(label, 45, bottom)
-        for right, value in zip(VALUE_RIGHTS, values):
-            glyphs += _right_aligned(value, right, bottom)
-        bottom += 12
+    body, bottom = _body(ROWS, 110.0)
+    glyphs += body
     horizontal = [Segment(LEFT, RIGHT, 66, 66), Segment(LABEL_EDGE, 240, 80, 80), Segment(LEFT, RIGHT, 97, 97),
                   Segment(LEFT, RIGHT, bottom - 6, bottom - 6)]
     vertical = [Segment(LEFT, LEFT, 66, bottom - 6), Segment(LABEL_EDGE, LABEL_EDGE, 66, bottom - 6),
                 Segment(180, 180, 80, 97), Segment(240, 240, 66, 97), Segment(RIGHT, RIGHT, 66, 97)]
+    if gridlines:
+        vertical += [Segment(RIGHT, RIGHT, 66, bottom - 6)] + [
+            Segment(x, x, top + 0.1, top + 12) for x in (180, 240) for top in range(97, int(bottom) - 6, 12)]
     return PageGeometry(1, 600, 800, glyphs, horizontal, vertical)
 
 
 def _values(page: PageGeometry) -> list:
+    return _extracted(page).values
+
+
+def _extracted(page: PageGeometry) -> ExtractResult:
     (block, _), = read_page(page, None, "sheet.pdf")[0]
     result = ExtractResult("sheet.pdf", "0" * 64, "pdf")
     tables = TableAssembler(result, ExtractOptions())
     tables.add(block)
     tables.finish_table()
-    return result.values
+    return result
 
 
 def test_a_unit_line_reaching_into_the_header_below_it_is_still_the_tables_unit_line():
@@ -63,11 +81,18 @@ def test_a_unit_line_reaching_into_the_header_below_it_is_still_the_tables_unit_
     assert {v.unit_as_printed for v in _values(_sheet_page(unit_bottom=70)) if v.indicator == "gdp"} == {"亿元"}
 
 
+SHEET_VALUES = {(label, indicator, scope, float(value)) for label, *values in ROWS
+                for (indicator, scope), value in zip([("gdp", "city_total"), ("gdp", "urban_districts"),
+                                                      ("population", "city_total")], values)}
+
+
 def test_a_rule_only_after_the_labels_parts_no_value_columns_they_line_up_as_printed():
-    assert {(v.region_name, v.indicator, v.scope, v.value) for v in _values(_sheet_page())} == {
-        (label, indicator, scope, float(value)) for label, *values in ROWS
-        for (indicator, scope), value in zip([("gdp", "city_total"), ("gdp", "urban_districts"),
-                                              ("population", "city_total")], values)}
+    assert {(v.region_name, v.indicator, v.scope, v.value) for v in _values(_sheet_page())} == SHEET_VALUES
+
+
+def test_gridlines_drawn_a_cell_at_a_time_part_the_columns_as_whole_rules_do():
+    assert {(v.region_name, v.indicator, v.scope, v.value) for v in _values(_sheet_page(gridlines=True))} == \
+        SHEET_VALUES
 
 
 CLIPPED = Path(__file__).parent / "fixtures" / "pdf_traits" / "printed_sheet_clipped.pdf"
@@ -90,3 +115,98 @@ def test_a_header_a_box_clips_reads_as_the_cell_holds_it_and_its_values_load():
     # the reference reader sees no clip paths: the clipped lines print over their neighbours, refused
     plumbed = extract_file(CLIPPED, ExtractOptions(pdf_reader="pdfplumber"))
     assert not plumbed.values and any(p.kind == "overprinted_text" for p in plumbed.problems)
+
+
+GDP_TEXT = "地区生产总值（当年价格）（亿元） Gross Regional Product (Current Prices) (100 000 000 yuan)"
+
+
+def _clipped_header_page() -> PageGeometry:
+    """A ruled header whose GDP box is too short for its wrapped text: the office centres the text on the
+    box and clips it, so the one line shown reaches up over the box's top rule, and the per-capita header
+    in the next box prints a line lower, between the GDP text's lines. The English title sits just above;
+    "市辖区" and the "全市" right of it print close on both sides of the rule between their boxes."""
+    glyphs = (_printed("2-7 地区生产总值（2022年）", 45, 80, 10) + _printed("Gross Regional Product", 45, 92)
+              + _printed("地区生产总值（亿元）", 130, 105) + _printed("人均地区生产总值(元)", 242, 109, 5.5)
+              + _printed("城 市", 62, 122) + _printed("全市", 142, 122) + _printed("市辖区", 215, 122)
+              + _printed("全市", 242, 122))
+    body, bottom = _body(ROWS, 140.0)
+    glyphs += body
+    horizontal = [Segment(LEFT, RIGHT, 100, 100), Segment(LABEL_EDGE, RIGHT, 110, 110),
+                  Segment(LEFT, RIGHT, 128, 128)]
+    vertical = [Segment(x, x, 100, 128) for x in (LEFT, LABEL_EDGE, 240, RIGHT)] + [Segment(180, 180, 110, 128)]
+    return PageGeometry(1, 600, 800, glyphs, horizontal, vertical, [ClippedCell(LABEL_EDGE, 100, 240, 110, GDP_TEXT)])
+
+
+def test_a_box_whose_clipped_text_reaches_over_its_top_rule_heads_its_own_columns_only():
+    # the per-capita header beside it, printed between the GDP text's lines, is not read under it
+    assert {(v.region_name, v.indicator, v.scope, v.value, v.unit_as_printed)
+            for v in _values(_clipped_header_page())} == {
+        (label, indicator, scope, float(value), unit) for label, *values in ROWS
+        for (indicator, scope, unit), value in zip([("gdp", "city_total", "亿元"), ("gdp", "urban_districts", "亿元"),
+                                                    ("gdp_per_capita", "city_total", "元")], values)}
+
+
+def _clipped_row_page() -> tuple[PageGeometry, list[tuple[str, ...]]]:
+    """One ruled header row: the employees box's three lines reach over its top and bottom rules (an
+    office centres a box's text on it), and the next two boxes clip their texts at the edge they share,
+    the two shown pieces printed close on both sides of it."""
+    glyphs = (_printed("2-18 劳动力就业及收入状况（2022年）", 45, 80, 10)
+              + _printed("单位从业人员（人", 124, 105) + _printed("） Employees", 128, 113)
+              + _printed("at Year-end", 128, 125.5)
+              + _printed("城 市", 62, 113) + _printed("工资总额", 207.5, 113) + _printed("在岗职工", 240.5, 113))
+    rows = [("南京市", "747056", "1535651", "95000"), ("无锡市", "512000", "902000", "88000")]
+    glyphs += _body(rows, 140.0)[0]
+    horizontal = [Segment(LEFT, RIGHT, 100, 100), Segment(LEFT, RIGHT, 124, 124)]
+    vertical = [Segment(x, x, 100, 124) for x in (LEFT, LABEL_EDGE, 180, 240, RIGHT)]
+    clipped = [ClippedCell(180, 100, 240, 124, "在岗职工工资总额（万元） Total Wage Bill (10 000 yuan)"),
+               ClippedCell(240, 100, RIGHT, 124, "在岗职工平均工资（元） Average Wage (yuan)")]
+    return PageGeometry(1, 600, 800, glyphs, horizontal, vertical, clipped), rows
+
+
+def test_boxes_clipped_at_a_shared_edge_and_a_box_whose_lines_reach_over_its_rules_are_each_one_cell():
+    page, rows = _clipped_row_page()
+    assert {(v.region_name, v.indicator, v.value, v.unit_as_printed) for v in _values(page)} == {
+        (label, indicator, float(value), unit) for label, *values in rows
+        for (indicator, unit), value in zip([("employees", "人"), ("wage_bill", "万元"), ("average_wage", "元")],
+                                            values)}
+
+
+def _nested_header_page() -> tuple[PageGeometry, list[tuple[str, ...]]]:
+    """户籍人口 over four columns, and 城镇户籍人口, a box of the row below, over the last two: no rule but
+    the label column's edge crosses the whole header. 城镇户籍人口's box is too short for it: its line,
+    centred on the box, reaches up over the box's top rule."""
+    rights = [160, 205, 250, 295]
+    glyphs = (_printed("2-1 人口数（2022年）", 45, 80, 10) + _printed("单位：万人", 45, 92)
+              + _printed("户籍人口", 190, 108) + _printed("城镇户籍人口", 230, 117) + _printed("城 市", 62, 125)
+              + sum((_printed(scope, right - 40, 136) for scope, right in zip(["全市", "市辖区"] * 2, rights)), []))
+    rows = [("南京市", "700", "650", "500", "480"), ("无锡市", "520", "300", "400", "250")]
+    glyphs += _body(rows, 152.0, rights)[0]
+    horizontal = [Segment(LEFT, RIGHT, 100, 100), Segment(210, RIGHT, 111, 111), Segment(LABEL_EDGE, RIGHT, 126, 126),
+                  Segment(LEFT, RIGHT, 140, 140)]
+    vertical = [Segment(LABEL_EDGE, LABEL_EDGE, 100, 140), Segment(210, 210, 111, 140),
+                Segment(165, 165, 126, 140), Segment(255, 255, 126, 140)]
+    return PageGeometry(1, 600, 800, glyphs, horizontal, vertical), rows
+
+
+def test_a_box_nested_in_a_ruled_header_heads_its_own_columns_under_the_box_over_it():
+    page, rows = _nested_header_page()
+    assert {(v.region_name, v.indicator, v.scope, v.value) for v in _values(page)} == {
+        (label, indicator, scope, float(value)) for label, *values in rows
+        for (indicator, scope), value in zip([("population", "city_total"), ("population", "urban_districts"),
+                                              ("provisional:户籍人口/城镇户籍人口", "city_total"),
+                                              ("provisional:户籍人口/城镇户籍人口", "urban_districts")], values)}
+
+
+def test_a_chinese_name_printed_on_into_the_english_names_box_is_read_as_the_two_names():
+    # "广西壮族自治区" runs a few points into "Guangxi" beside it: no cell of the line could be read, and the
+    # whole table was refused as overprinted
+    page = _sheet_page()
+    province_bottom = 110.0
+    moved = [glyph._replace(top=glyph.top + 12, bottom=glyph.bottom + 12) for glyph in page.glyphs
+             if glyph.bottom >= province_bottom]
+    page.glyphs = [glyph for glyph in page.glyphs if glyph.bottom < province_bottom] + moved + \
+        _printed("广西壮族自治区", 45, province_bottom) + _printed("Guangxi", 97, province_bottom)
+    result = _extracted(page)
+    assert [row.label for row in result.rows][:2] == ["广西壮族自治区 Guangxi", "南京市"]
+    assert {(v.region_name, v.indicator, v.scope, v.value) for v in result.values if v.value is not None} == \
+        SHEET_VALUES

@@ -400,6 +400,28 @@ def text_lines(glyphs: Sequence[Glyph]) -> list[Line]:
     return _lines_in_c(columns) if columns is not None else _lines_in_python(list(glyphs))
 
 
+def _label_run_into_its_neighbour(line: Line) -> Line:
+    """An overprinted line of words only, whose Chinese and Latin characters each read cleanly on their own,
+    as those two texts: a Chinese name printed on into the English name's box beside it ("广西壮族自治区"
+    over "Guangxi"). Where a digit is printed, or either script is printed over itself, the line stays
+    overprinted: which cell a number lies in cannot be told."""
+    chars = sorted((char for phrase in line.phrases for char in phrase.chars), key=_X0)
+    if any(char.text in _DIGITS for char in chars):
+        return line
+    chinese = [char for char in chars if _is_cjk(char.text)]
+    latin = [char for char in chars if not _is_cjk(char.text)]
+    if not chinese or not latin:
+        return line
+    parts = [_phrases(chinese), _phrases(latin)]
+    if None in parts:
+        return line
+    return Line(line.top, line.bottom, sorted(parts[0] + parts[1], key=lambda phrase: phrase.x0), line.size)
+
+
+def _is_cjk(text: str) -> bool:
+    return "\u3000" <= text <= "\u9fff" or "\uff00" <= text <= "\uffef"
+
+
 def _lines_in_python(glyphs: list[Glyph]) -> list[Line]:
     groups: list[list[Glyph]] = []
     baseline = 0.0  # the bottom of the current line's first glyph
@@ -427,8 +449,9 @@ def _lines_of(group: list[Glyph]) -> list[Line]:
         if step > BASELINE_STEP * min(map(_SIZE, group)):
             return [line for part in ([g for g in group if g.bottom < cut], [g for g in group if g.bottom >= cut])
                     for line in _lines_of(part)]
-        return [Line(min(map(_TOP, group)), max(map(_BOTTOM, group)), _phrases(group, overprinted=True),
-                     max(map(_SIZE, group)), overprinted=True)]
+        return [_label_run_into_its_neighbour(Line(min(map(_TOP, group)), max(map(_BOTTOM, group)),
+                                                   _phrases(group, overprinted=True), max(map(_SIZE, group)),
+                                                   overprinted=True))]
     if not phrases:
         return []
     return [Line(min(map(_TOP, group)), max(map(_BOTTOM, group)), phrases, max(map(_SIZE, group)))]
@@ -500,10 +523,11 @@ def _lines_in_c(glyphs: Glyphs) -> list[Line]:
                                        _PhraseGlyphs(glyphs, at[spans[2 * k]:spans[2 * k + 1]])))
            for k in range(phrases)]
     line_spans, line_boxes = line_phrases[:2 * lines].tolist(), line_box[:3 * lines].tolist()
-    return [Line(line_boxes[3 * i], line_boxes[3 * i + 1],
+    read = [Line(line_boxes[3 * i], line_boxes[3 * i + 1],
                  [piece for pieces in cut[line_spans[2 * i]:line_spans[2 * i + 1]] for piece in pieces],
                  line_boxes[3 * i + 2], overprinted=bool(printed_over))
             for i, printed_over in enumerate(overprinted[:lines].tolist())]
+    return [_label_run_into_its_neighbour(line) if line.overprinted else line for line in read]
 
 
 # ------------------------------------------------------------------------------------------- columns
@@ -728,15 +752,16 @@ def _boxed_header(band: list[Line], horizontal: list[Segment], vertical: list[Se
     says one is): the header is then read by alignment."""
     boxes: dict[tuple, HeaderPiece] = {}
     for index, line in enumerate(band):
-        middle = (line.top + line.bottom) / 2
+        middle = _middle(line)
         crossing = [s.x0 for s in vertical if s.top <= middle <= s.bottom and left - 2 <= s.x0 <= right + 2]
-        for phrase in line.phrases:
+        for phrase in (piece for phrase in line.phrases for piece in _cut_at_rules(phrase, crossing)):
             x = phrase.centre
             over = [s.top for s in horizontal if s.x0 <= x <= s.x1]
+            # the rules round the line's middle: a box's lines may reach over its rules (clipped there)
             box = (round(max((v for v in crossing if v < x), default=left)),
                    round(min((v for v in crossing if v > x), default=right)),
-                   round(max((y for y in over if y <= line.top + 1), default=-1.0)),
-                   round(min((y for y in over if y >= line.bottom - 1), default=-1.0)))
+                   round(max((y for y in over if y <= middle), default=-1.0)),
+                   round(min((y for y in over if y >= middle), default=-1.0)))
             boxes.setdefault(box, HeaderPiece([])).phrases.append((index, phrase))
     label_pieces, value_pieces = [], []
     for (box_left, box_right, _, _), piece in boxes.items():
@@ -748,6 +773,21 @@ def _boxed_header(band: list[Line], horizontal: list[Segment], vertical: list[Se
         else:
             return None
     return label_pieces, value_pieces, set()
+
+
+def _cut_at_rules(phrase: Phrase, rules: list[float]) -> list[Phrase]:
+    """A phrase cut at each of `rules` (x of box edges) printed in a gap between its characters: two boxes'
+    texts printed close on both sides of the edge between them are two cells (text running over it is not)."""
+    chars = phrase.chars
+    for rule in rules:
+        cut = sum(1 for char in chars if (char.x0 + char.x1) / 2 < rule)
+        if 0 < cut < len(chars) and chars[cut - 1].x1 <= rule + 0.5 and chars[cut].x0 >= rule - 0.5:
+            return [_phrase_of(chars[:cut])] + _cut_at_rules(_phrase_of(chars[cut:]), rules)
+    return [phrase]
+
+
+def _middle(line: Line) -> float:
+    return (line.top + line.bottom) / 2
 
 
 # ------------------------------------------------------------------------------------------- tables
@@ -913,13 +953,14 @@ def _header_band(lines: list[Line], floor: int, first_body: int, last_body: int,
         if line.is_title:
             break
         gap = below.top - line.bottom
-        ruled_between = any(line.bottom <= y <= below.top for y in rules)
+        # a rule between the two lines' middles: a clipped box's text may reach up over its top rule
+        ruled_between = any(_middle(line) <= y <= _middle(below) for y in rules)
         close = HEADER_LEADING * max(line.size, below.size)
         if gap > (max(close, rows_apart) if start == first_body else close) and not ruled_between:
             break
-        if start < first_body and _title_like(line) and any(line.bottom <= y <= below.top for y in framing):
+        if start < first_body and _title_like(line) and any(_middle(line) <= y <= _middle(below) for y in framing):
             break
-        if start < first_body and any(line.bottom <= y <= below.top for y in grid_tops):
+        if start < first_body and any(_middle(line) <= y <= _middle(below) for y in grid_tops):
             break  # (a grid starting right above the body is ruled under its header, not around it)
         start -= 1
     return start
@@ -949,10 +990,11 @@ def _with_clipped_text(lines: list[Line], clipped: list[ClippedCell]) -> list[Li
     its text, and the box's other phrases go (they are part of it). A line left with no phrase goes."""
     if not clipped:
         return lines
+    lines = [_cut_at_box_edges(line, clipped) for line in lines]
     replaced: dict[int, Phrase | None] = {}
     for cell in clipped:
         inside = [phrase for line in lines for phrase in line.phrases
-                  if cell.holds(phrase.centre, (line.top + line.bottom) / 2)]
+                  if cell.holds(phrase.centre, _middle(line))]
         if inside:
             first = inside[0]
             replaced[id(first)] = Phrase(cell.text, first.x0, first.x1, first.size)
@@ -967,6 +1009,16 @@ def _with_clipped_text(lines: list[Line], clipped: list[ClippedCell]) -> list[Li
         else:
             out.append(line)
     return out
+
+
+def _cut_at_box_edges(line: Line, clipped: list[ClippedCell]) -> Line:
+    """The line with its phrases cut at the edges of the clipped boxes it crosses: two boxes' texts, each
+    clipped at the edge they share, print close enough to read as one phrase."""
+    middle = _middle(line)
+    edges = sorted({x for cell in clipped if cell.top <= middle <= cell.bottom for x in (cell.x0, cell.x1)})
+    phrases = [piece for phrase in line.phrases for piece in _cut_at_rules(phrase, edges)] if edges else line.phrases
+    return line if len(phrases) == len(line.phrases) else Line(line.top, line.bottom, phrases, line.size,
+                                                                line.overprinted)
 
 
 def _title_like(line: Line) -> bool:
@@ -1000,7 +1052,7 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
         # printed right above a ruled header)
         banded = {id(line) for line in band}
         title_lines = [line.text for line in lines
-                       if lines_floor <= line.top and (line.top + line.bottom) / 2 <= (band or body)[0].top
+                       if lines_floor <= line.top and _middle(line) <= (band or body)[0].top
                        and id(line) not in banded and not matches_prefix(line.text, layout()["footnote_prefixes"])]
         continued = carried is not None and (not band or is_continuation(title_lines))
         overprinted = next((line for line in band + body if line.overprinted), None)
@@ -1011,7 +1063,8 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
                                     page=geometry.number))
             floor = last + 1
             continue
-        columns = _columns(body, label_right, geometry.vertical, band)
+        # (gridlines are drawn a cell at a time, the border round them whole: joined, they part the columns)
+        columns = _columns(body, label_right, _joined(geometry.vertical), band)
         # A continued page prints the columns of the table before it; where its few rows leave a column
         # blank (or print no header at all), those columns are the ones to read it by.
         fitted = _fit_carried(body, carried) if continued and (
@@ -1180,7 +1233,12 @@ def _grid(geometry: PageGeometry, band: list[Line], body: list[Line], label_righ
                                          for piece in cut_at(phrase, regions)], line.size)
             for line in band]
     vertical = _joined(geometry.vertical)
-    ruled_band = bool(band) and len(_rule_columns(vertical, band[0].top, band[-1].bottom)) >= 2
+    # a header ruled into boxes: rules part its lowest line's cells, and one (the label column's edge) crosses
+    # the whole band, from its first line's middle to its last's (a box's text that overflows it upwards,
+    # an office printing a wrapped cell too tall for its box centred on it, starts above it). Only that one:
+    # a group's box spans the rules between its columns.
+    ruled_band = bool(band) and len(_rule_columns(vertical, _middle(band[-1]), _middle(band[-1]))) >= 2 \
+        and bool(_rule_columns(vertical, _middle(band[0]), _middle(band[-1])))
     boxed = ruled_band and _boxed_header(band, geometry.horizontal, vertical, regions, left, right)
     if boxed:
         label_pieces, value_pieces, ambiguous = boxed
@@ -1193,8 +1251,11 @@ def _grid(geometry: PageGeometry, band: list[Line], body: list[Line], label_righ
                          if s.x0 >= left - 2 and s.x1 <= right + 2 and s.x1 - s.x0 >= narrowest / 2})
     band_lines = {id(line) for line in band}
 
+    def rules_above(y: float) -> int:
+        return max(0, bisect_right(cell_rules, y) - bisect_left(cell_rules, top - 1))
+
     def stretch(line: Line) -> int:
-        return max(0, bisect_right(cell_rules, line.top) - bisect_left(cell_rules, top - 1))
+        return rules_above(line.top)
 
     # A grid whose rules part groups of rows, not each row: a stretch between rules holding two lines of
     # numbers is two rows, so the body's rows are its lines.
@@ -1207,7 +1268,8 @@ def _grid(geometry: PageGeometry, band: list[Line], body: list[Line], label_righ
         """Grid row of a line: where vertical rules make cells, the count of rules above it (and the row
         within that stretch); else the line (the values' line, for a label wrapped around them)."""
         if id(line) in band_lines:
-            return ("ruled", stretch(line)) if ruled_band else ("line", id(line))
+            # a header line by its middle: a box's text may reach up over its top rule
+            return ("ruled", rules_above(_middle(line))) if ruled_band else ("line", id(line))
         if ruled_rows:
             return ("ruled", stretch(line), rows_in_stretch[id(line)])
         return ("line", id(wrapped.get(id(line), line)))
