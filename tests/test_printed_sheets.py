@@ -210,3 +210,22 @@ def test_a_chinese_name_printed_on_into_the_english_names_box_is_read_as_the_two
     assert [row.label for row in result.rows][:2] == ["广西壮族自治区 Guangxi", "南京市"]
     assert {(v.region_name, v.indicator, v.scope, v.value) for v in result.values if v.value is not None} == \
         SHEET_VALUES
+
+
+def test_a_negative_number_printed_right_after_its_label_is_a_value_not_part_of_the_label():
+    # a label column as wide as its longest label: "-68952.5" (or with U+2212) follows the name a point apart
+    glyphs = _printed("2-7 地区生产总值（2022年）", 60, 40, 10) + _printed("单位：亿元", 60, 56) + \
+        _printed("地区生产总值", 155, 76) + _printed("城 市", 62, 84) + _printed("全市", 150, 92) + \
+        _printed("市辖区", 200, 92)
+    rows = [("张家界 Zhangjiajie", "-68952.5", "−12.5"), ("南京市", "1.87", "0.23")]
+    bottom = 110.0
+    for label, *values in rows:
+        glyphs += _printed(label, 45, bottom) + _right_aligned(values[0], 160, bottom) + \
+            _right_aligned(values[1], 235, bottom)
+        bottom += 12
+    page = PageGeometry(1, 600, 800, glyphs, [Segment(LEFT, 240, y, y) for y in (66, 97, bottom - 6)], [])
+    result = _extracted(page)
+    assert [row.label for row in result.rows] == ["张家界 Zhangjiajie", "南京市"]
+    assert {(v.region_name, v.scope, v.value) for v in result.values} == {
+        ("张家界", "city_total", -68952.5), ("张家界", "urban_districts", -12.5),
+        ("南京市", "city_total", 1.87), ("南京市", "urban_districts", 0.23)}

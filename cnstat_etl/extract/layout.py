@@ -70,7 +70,8 @@ ROW_STEP = 1.3
 INDENT_STEP = 1.0
 
 _DIGITS = frozenset("0123456789０１２３４５６７８９")
-_TRAILING_NUMBER = re.compile(r"(?<=[\u3400-\u9fffA-Za-z)）])[0-9０-９][0-9０-９,，.．]*\s*$")
+# The number may be negative (ASCII or U+2212 minus); a dash after a digit is a range ("15-64"), not a sign.
+_TRAILING_NUMBER = re.compile(r"(?<=[\u3400-\u9fffA-Za-z)）])[-−]?[0-9０-９][0-9０-９,，.．]*\s*$")
 
 
 # ------------------------------------------------------------------------------------- page geometry
@@ -385,7 +386,8 @@ def _cut_trailing_number(phrase: Phrase) -> list[Phrase]:
         return [phrase]
     squashed = phrase.text.replace(" ", "")
     match = _TRAILING_NUMBER.search(squashed)
-    if not match or not parse_number(match.group(0)).ok or len(match.group(0).strip()) < 2:
+    # A minus sign is not a digit: "Area-1" keeps its one digit, as "Area1" does.
+    if not match or not parse_number(match.group(0)).ok or len(match.group(0).strip().lstrip("-−")) < 2:
         return [phrase]
     digits = len(match.group(0).strip())
     if len(phrase.chars) <= digits:
