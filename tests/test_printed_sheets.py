@@ -229,3 +229,21 @@ def test_a_negative_number_printed_right_after_its_label_is_a_value_not_part_of_
     assert {(v.region_name, v.scope, v.value) for v in result.values} == {
         ("张家界", "city_total", -68952.5), ("张家界", "urban_districts", -12.5),
         ("南京市", "city_total", 1.87), ("南京市", "urban_districts", 0.23)}
+
+
+def test_boxes_whose_texts_meet_at_a_clipped_edge_are_two_header_cells():
+    # the 市辖区 box clips its text at its left edge: its first glyph, part hidden, is printed over the end
+    # of the 全市 box's text, its centre just left of the edge; the two read as one phrase, all 全市's
+    page = _sheet_page()
+    page.glyphs = [glyph for glyph in page.glyphs if not (glyph.bottom == 92 and glyph.x0 >= 140)] + \
+        _printed("全市 Total", 134.1, 92) + _printed("市 辖 区", 176, 92)
+    page.clipped = [ClippedCell(180, 80, 240, 97, "市 辖 区 Districts under City")]
+    assert {(v.region_name, v.indicator, v.scope, v.value) for v in _values(page)} == SHEET_VALUES
+
+
+def test_boxes_whose_texts_fill_them_and_overlap_at_the_rule_between_are_two_header_cells():
+    # no clip: the 全市 box's text runs a little past the rule the 市辖区 box's text starts at
+    page = _sheet_page()
+    page.glyphs = [glyph for glyph in page.glyphs if not (glyph.bottom == 92 and glyph.x0 >= 140)] + \
+        _printed("全市（亿元）", 139.9, 92) + _printed("市辖区", 180, 92)
+    assert {(v.region_name, v.indicator, v.scope, v.value) for v in _values(page)} == SHEET_VALUES

@@ -777,15 +777,47 @@ def _boxed_header(band: list[Line], horizontal: list[Segment], vertical: list[Se
     return label_pieces, value_pieces, set()
 
 
-def _cut_at_rules(phrase: Phrase, rules: list[float]) -> list[Phrase]:
+def _cut_at_rules(phrase: Phrase, rules: list[float] | list[tuple[float, int]]) -> list[Phrase]:
     """A phrase cut at each of `rules` (x of box edges) printed in a gap between its characters: two boxes'
-    texts printed close on both sides of the edge between them are two cells (text running over it is not)."""
+    texts printed close on both sides of the edge between them are two cells (text running over it is not).
+    Two glyphs printed over each other, one of them wholly on its side of the edge, are two boxes' texts
+    each filling its box. A rule given as (x, clip) is the edge of a box that clips its text, on the edge's
+    right (clip 1), left (-1) or both sides (2): a glyph the edge passes through, part hidden by the clip,
+    goes with the text it runs on from; else it is the clipping box's (where both clip, by its centre)."""
     chars = phrase.chars
     for rule in rules:
-        cut = sum(1 for char in chars if (char.x0 + char.x1) / 2 < rule)
-        if 0 < cut < len(chars) and chars[cut - 1].x1 <= rule + 0.5 and chars[cut].x0 >= rule - 0.5:
+        x, clip = rule if isinstance(rule, tuple) else (rule, 0)
+        cut = sum(1 for char in chars if (char.x0 + char.x1) / 2 < x)
+        hidden = [k for k in (cut - 1, cut) if 0 <= k < len(chars) and chars[k].x0 < x - 0.5 and chars[k].x1 > x + 0.5]
+        side = 0
+        if clip and hidden:
+            glyph = chars[hidden[0]]
+            side = _run_side(chars, hidden[0]) or (clip if clip != 2 else 1 if glyph.x0 + glyph.x1 > 2 * x else -1)
+        clipped = side != 0 and clip in (2, side)
+        if clipped:
+            cut = hidden[0] + (side < 0)
+        if not 0 < cut < len(chars):
+            continue
+        before, after = chars[cut - 1], chars[cut]
+        if clipped or (before.x1 <= x + 0.5 and after.x0 >= x - 0.5) or (
+                before.x1 > after.x0 and (before.x1 <= x + 0.5 or after.x0 >= x - 0.5)):
             return [_phrase_of(chars[:cut])] + _cut_at_rules(_phrase_of(chars[cut:]), rules)
     return [phrase]
+
+
+def _run_side(chars: Sequence[Glyph], k: int) -> int:
+    """Whether chars[k] runs on from the text on its left (-1) or right (1), 0 where that cannot be told:
+    a run's glyphs abut, and a glyph printed over its neighbour is another text's."""
+    gaps = [chars[k].x0 - chars[k - 1].x1 if k > 0 else None,
+            chars[k + 1].x0 - chars[k].x1 if k + 1 < len(chars) else None]
+    tolerance = 0.02 * chars[k].size  # a run's glyph boxes meet to rounding
+    over = [gap is not None and gap < -tolerance for gap in gaps]
+    if over[0] != over[1]:
+        return 1 if over[0] else -1
+    abut = [gap is not None and abs(gap) <= tolerance for gap in gaps]
+    if abut[0] != abut[1]:
+        return -1 if abut[0] else 1
+    return 0
 
 
 def _middle(line: Line) -> float:
@@ -1017,8 +1049,12 @@ def _cut_at_box_edges(line: Line, clipped: list[ClippedCell]) -> Line:
     """The line with its phrases cut at the edges of the clipped boxes it crosses: two boxes' texts, each
     clipped at the edge they share, print close enough to read as one phrase."""
     middle = _middle(line)
-    edges = sorted({x for cell in clipped if cell.top <= middle <= cell.bottom for x in (cell.x0, cell.x1)})
-    phrases = [piece for phrase in line.phrases for piece in _cut_at_rules(phrase, edges)] if edges else line.phrases
+    row = [cell for cell in clipped if cell.top <= middle <= cell.bottom]
+    if not row:
+        return line
+    lefts, rights = {cell.x0 for cell in row}, {cell.x1 for cell in row}
+    edges = [(x, 2 if x in lefts and x in rights else 1 if x in lefts else -1) for x in sorted(lefts | rights)]
+    phrases = [piece for phrase in line.phrases for piece in _cut_at_rules(phrase, edges)]
     return line if len(phrases) == len(line.phrases) else Line(line.top, line.bottom, phrases, line.size,
                                                                 line.overprinted)
 
