@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cnstat_etl.extract import ExtractOptions, extract_file, pdfium
-from cnstat_etl.extract.layout import ClippedCell, Glyph, PageGeometry, Segment, read_page
+from cnstat_etl.extract.layout import ClippedCell, Glyph, PageGeometry, Segment, read_page, text_lines
 from cnstat_etl.extract.tables import TableAssembler
 from cnstat_etl.model import ExtractResult
 from drawn_glyphs import printed, right_aligned
@@ -247,3 +247,12 @@ def test_boxes_whose_texts_fill_them_and_overlap_at_the_rule_between_are_two_hea
     page.glyphs = [glyph for glyph in page.glyphs if not (glyph.bottom == 92 and glyph.x0 >= 140)] + \
         _printed("全市（亿元）", 139.9, 92) + _printed("市辖区", 180, 92)
     assert {(v.region_name, v.indicator, v.scope, v.value) for v in _values(page)} == SHEET_VALUES
+
+
+def test_digit_groups_of_a_wrapped_english_unit_are_header_text_not_a_row():
+    # "Utilised (10" | "000 000": a label and a number by its look, yet the digits lie inside the bracket
+    # its first cell opens (the unit "(10 000 USD)" wrapped in its box); it was read as a body row
+    line, = text_lines(_printed("Utilised (10", 125, 84) + _printed("000 000", 185, 84))
+    assert not line.is_body
+    row, = text_lines(_printed("Hohhot (Huhehaote)", 45, 84) + _printed("95000", 185, 84) + _printed("12.5", 245, 84))
+    assert row.is_body

@@ -290,6 +290,10 @@ class Line:
         if not first_value:  # None (no value) or 0 (no label)
             return False
         values = phrases[first_value:]
+        # "Utilised (10" then "000 000": digit groups inside a bracket the label opens are wrapped header text
+        label = "".join(p.text for p in phrases[:first_value])
+        if label.count("(") + label.count("（") > label.count(")") + label.count("）"):
+            return False
         return all(p.is_value for p in values) and any(p.is_number for p in values) and not self.is_title
 
     @property
