@@ -18,6 +18,7 @@ from rich.progress import MofNCompleteColumn, Progress
 from cnstat_etl.config import default_db_path
 from cnstat_etl.explain import explain_file
 from cnstat_etl.extract import ExtractOptions, extract_file
+from cnstat_etl.extract.ocr import write_cell_crop
 from cnstat_etl.harmonise import roles_of
 from cnstat_etl.harmonise.resolver import RegionResolver, resolve_name
 from cnstat_etl.load.export import FORMATS, export
@@ -414,7 +415,7 @@ def review_group() -> None:
 def review_export_command(file, db):
     """Write the cells marked needs_review to FILE (CSV), a crop PNG of each beside it."""
     with Warehouse(existing_warehouse(db), read_only=True, wait=_tell_waiting) as warehouse:
-        count = export_review(warehouse, file)
+        count = export_review(warehouse, file, write_cell_crop)
     click.echo(f"{plural(count, 'cell')} to review -> {file}; fill the `corrected` column, then "
                f"`cnstat review apply {file}`")
 

@@ -24,9 +24,9 @@ from cnstat_etl.extract import FORMATS_BY_SUFFIX, ExtractOptions, file_sha256
 from cnstat_etl.extract import pdfium
 from cnstat_etl.extract.cache import extract_parts_cached
 from cnstat_etl.extract.firms import FIRM_SUFFIXES, looks_like_firm_file
+from cnstat_etl.firm_ingest import load_firm_file
 from cnstat_etl.harmonise import HarmonisedFile, harmonise, harmonisation_rows, reference_tables
 from cnstat_etl.harmonise.regions import history_years, last_year
-from cnstat_etl.load.firms import load_firm_file
 from cnstat_etl.load.staging import StagedFile
 from cnstat_etl.load.warehouse import STORAGE_COMPATIBILITY, Warehouse
 from cnstat_etl.model import ExtractResult, Problem

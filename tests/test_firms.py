@@ -12,13 +12,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 
-from firm_fixtures import (FIRMS_DIR, FIXTURE_FIRMS, FIXTURE_FORMATS, INVALID_CODES, PLACES, THOUSAND_YUAN,
-                           city_in_year, firms_for_year, write_fixtures)
+from firm_fixtures import by_hand as firm_by_hand
+from firm_fixtures import (FIRMS_DIR, FIXTURE_FIRMS, FIXTURE_FORMATS, INVALID_CODES, PLACES, assert_matches,
+                           city_in_year, firms_for_year, rows, with_groups, write_fixtures)
 from workbooks import write_table
 
 from cnstat_etl.pipeline import ingest
@@ -51,49 +51,11 @@ def truth(year: int) -> pd.DataFrame:
     firms["row"] = np.arange(1, len(firms) + 1)
     firms["city"] = [city_in_year(c, year) if c in PLACES else None for c in firms["code"]]
     firms["harmonised"] = [PLACES[c][2] if c in PLACES else None for c in firms["code"]]
-    for measure in ("sales", "exports", "assets", "output"):
-        firms[measure] = firms[f"{measure}_k"].astype(float) * THOUSAND_YUAN
-    registration = firms["registration_type"]
-    firms["all"] = True
-    firms["fie"] = registration.floordiv(100).isin([2, 3])
-    firms["large_fie"] = firms["fie"] & (firms["sales"] > 300e6)
-    firms["soe"] = registration.isin([110, 141, 143, 151])
-    firms["state_controlled"] = firms["holding_status"] == 1
-    firms["jv"] = registration.isin([210, 220, 310, 320])
-    firms["hmt"] = registration.floordiv(100) == 2
-    return firms
+    return with_groups(firms)
 
 
 def by_hand(firms: pd.DataFrame, year: int) -> dict:
-    def total(group: str, measure: str) -> float:
-        return float(firms.loc[firms[group], measure].sum())
-
-    shares = {
-        "fie_export_share": total("fie", "exports") / total("all", "exports"),
-        "large_fie_concentration": total("large_fie", "sales") / total("fie", "sales"),
-        "soe_asset_share": total("soe", "assets") / total("all", "assets"),
-        "state_controlled_asset_share": (total("state_controlled", "assets") / total("all", "assets")
-                                         if year in YEARS_WITH_HOLDING_STATUS else None),
-        "jv_share": total("jv", "sales") / total("fie", "sales"),
-        "hmt_share": total("hmt", "output") / total("fie", "output"),
-    }
-    return {**shares, "firms_all": len(firms), "exports_fie": total("fie", "exports"),
-            "exports_all": total("all", "exports"), "sales_large_fie": total("large_fie", "sales")}
-
-
-def rows(db: Path, sql: str, params: list | None = None) -> list[dict]:
-    with duckdb.connect(str(db), read_only=True) as con:
-        cursor = con.execute(sql, params or [])
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row)) for row in cursor.fetchall()]
-
-
-def assert_matches(row: dict, expected: dict, where: str) -> None:
-    for name, value in expected.items():
-        if value is None:
-            assert row[name] is None, f"{where}: {name} must be NULL"
-        else:
-            assert row[name] == pytest.approx(value, rel=1e-12), f"{where}: {name}"
+    return firm_by_hand(firms, year in YEARS_WITH_HOLDING_STATUS)
 
 
 CITY_YEARS = sorted({(PLACES[c][2], y) for y in YEARS for c, (years, _, _) in PLACES.items() if y in years})
@@ -282,3 +244,46 @@ def test_every_printed_code_is_recorded_with_how_it_was_placed(firm_db):
             assert record["region_code"] == (city_in_year(code, year) if code in PLACES else None)
         assert found[(year, "320101")]["how"] == "urban_districts"
     assert found[(2004, "330181")]["how"] == "successor" and "330109" in found[(2004, "330181")]["reason"]
+
+
+def write_csv_with(folder: Path, year: int, names: dict[str, str]) -> Path:
+    """The year's generated firms as a csv whose columns carry `names` (generator column -> name)."""
+    firms = firms_for_year(year, FIXTURE_FIRMS)
+    path = folder / f"asif{year}.csv"
+    firms[list(names)].rename(columns=names).to_csv(path, index=False)
+    return path
+
+
+UNKNOWN_MONEY = {"firm_id": "法人代码", "code": "行政区划代码", "registration_type": "登记注册类型",
+                 "sales_k": "销售额", "exports_k": "出口交货值", "assets_k": "资产总计", "output_k": "工业总产值(当年价格)"}
+
+
+def test_a_money_column_no_map_names_is_not_guessed_its_sums_are_missing_and_the_line_to_add_said(tmp_path):
+    write_csv_with(tmp_path, 2005, UNKNOWN_MONEY)
+    summary = ingest([tmp_path], tmp_path / "w.duckdb", jobs=1)
+    assert summary.count("failed") == 0, [f.reason for f in summary.files]
+    db = tmp_path / "w.duckdb"
+    assert rows(db, "select count(*) as n from firm_totals where measure = 'sales'") == [{"n": 0}]
+    assert all(r["jv_share"] is None for r in rows(db, "select jv_share from firm_aggregates"))
+    problems = {r["kind"]: r["message"] for r in rows(db, "select kind, message from problems")}
+    assert "guessed_column" not in problems
+    assert '"2005,sales,<its name>,"' in problems["missing_column"]
+
+
+def test_a_file_without_a_firm_id_column_fails_naming_its_columns_and_the_line_to_add(tmp_path):
+    write_csv_with(tmp_path, 2006, {**UNKNOWN_MONEY, "firm_id": "企业编号"})
+    summary = ingest([tmp_path], tmp_path / "w.duckdb", jobs=1, kind="firms")
+    [failed] = summary.files
+    assert failed.status == "failed" and "\n" not in failed.reason
+    assert failed.reason.startswith("no column for firm_id (法人代码) among the columns 企业编号, 行政区划代码")
+    assert '"2006,firm_id,<its name>," to mappings/firm_survey_columns.csv' in failed.reason
+
+
+def test_two_unnamed_columns_that_both_read_as_region_codes_fail_naming_both(tmp_path):
+    path = write_csv_with(tmp_path, 2006, {**UNKNOWN_MONEY, "code": "dq1", "sales_k": "工业销售产值(当年价格)"})
+    frame = pd.read_csv(path, dtype=str)
+    frame.insert(2, "dq2", frame["dq1"])
+    frame.to_csv(path, index=False)
+    [failed] = ingest([tmp_path], tmp_path / "w.duckdb", jobs=1).files
+    assert failed.status == "failed"
+    assert "no column for region_code (行政区划代码): the content of dq1, dq2 fits it" in failed.reason

@@ -222,7 +222,7 @@ WHERE source_sha256 IS NULL;
 -- descriptor); NULL in warehouses loaded before it was kept.
 ALTER TABLE extracted_tables ADD COLUMN IF NOT EXISTS year_from VARCHAR;
 
--- Firm survey (中国工业企业数据库), filled by cnstat_etl/load/firms.py; one file a survey year.
+-- Firm survey (中国工业企业数据库), filled by Warehouse.store_firm_file; one file a survey year.
 -- Sums of the firms placed on each city-level unit in force that year, per firm group and measure
 -- (groups: mappings/firm_definitions.toml; measures in yuan; measure `firms` is the count of firms).
 CREATE TABLE IF NOT EXISTS firm_totals (
@@ -243,6 +243,16 @@ CREATE TABLE IF NOT EXISTS firm_unplaced (
     code_as_printed   VARCHAR,
     reason            VARCHAR NOT NULL,
     sales             DOUBLE             -- yuan
+);
+
+-- A firm id printed on several records of one file: the firm is counted once, by its first record in
+-- the file; the later records are listed here and counted nowhere else. Records without an id all count.
+CREATE TABLE IF NOT EXISTS firm_duplicates (
+    source_path  VARCHAR NOT NULL,
+    year         INTEGER NOT NULL,
+    "row"        BIGINT NOT NULL,    -- the record not counted, 1-based as in firm_unplaced
+    firm_id      VARCHAR NOT NULL,
+    first_row    BIGINT NOT NULL     -- the record the firm is counted by
 );
 
 -- How each region code printed in a firm file was placed (in_force, urban_districts, successor, unplaced).

@@ -1,9 +1,10 @@
 """Firm-survey files (中国工业企业数据库): one file a year as Stata .dta, .csv (GBK or UTF-8) or .xlsx.
 
-Which column holds which field in which year is data (mappings/firm_survey_columns.csv, PUDL's column
-maps); a .dta file may carry the Chinese name as its variable name or as the variable's label. Files are
-read in chunks of rows, never whole: a year of the survey is up to 330,000 firms and a decade does not
-fit in memory as one frame.
+Which column holds which field is found by name: every name mappings/firm_survey_columns.csv knows a
+field by, in any year (cnstat_etl.firm_columns); a .dta file may carry the name as its variable name or
+as the variable's label. The columns no name places are left for harmonise to recognise by their content
+(`sample_values`). Files are read in chunks of rows, never whole: a year of the survey is up to 330,000
+firms and a decade does not fit in memory as one frame.
 """
 
 from __future__ import annotations
@@ -13,31 +14,24 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
 
 import pandas as pd
 
-from cnstat_etl.config import read_mapping_csv
+from cnstat_etl.firm_columns import COLUMN_MAP, MappedColumn, column_map, field_of_name
 from cnstat_etl.extract.workbook import UnreadableSource
 from cnstat_etl.text import squash
 
-COLUMN_MAP = "firm_survey_columns.csv"
 # Fields a file must have to be aggregated at all; the measures may be absent in a year.
 REQUIRED_FIELDS = ("firm_id", "region_code", "registration_type")
 CODE_FIELDS = ("firm_id", "region_code", "registration_type", "holding_status")  # read as text, not numbers
+# Fields no yearbook table has a column for: one of them, and one more firm field, make a firm file.
+FIRM_ONLY_FIELDS = ("firm_id", "registration_type")
 FIRM_SUFFIXES = {".dta", ".csv", ".xlsx"}
 CHUNK_ROWS = 250_000
 _SNIFF_BYTES = 1 << 16
 _YEAR_IN_NAME = re.compile(r"(?<!\d)(19[89]\d|20[0-4]\d)(?!\d)")
-
-
-@dataclass(frozen=True)
-class MappedColumn:
-    field: str
-    name: str  # the map's name for the field in this year
-    unit: str  # the unit the values are printed in ("" for codes)
 
 
 @dataclass
@@ -51,25 +45,22 @@ class FirmFileLayout:
     delimiter: str | None  # csv only
     columns: dict[str, str]  # field -> the column's name in the file
     units: dict[str, str]  # measure field -> unit as the map gives it
-    absent: list[MappedColumn] = field(default_factory=list)  # listed in the map for the year, not in the file
+    seen: list[str] = field(default_factory=list)  # every column, as "name" or "name (label)"
+    unnamed: list[str] = field(default_factory=list)  # columns no known name places: content may
+    absent: list[MappedColumn] = field(default_factory=list)  # the year's fields no column holds
+    passed_over: dict[str, list[str]] = field(default_factory=dict)  # field -> other columns that name it too
 
+    def place(self, field_name: str, column: str) -> None:
+        """Read `column` as `field_name` (a column recognised by its content)."""
+        self.columns[field_name] = column
+        self.unnamed.remove(column)
+        self.absent = [m for m in self.absent if m.field != field_name]
 
-@lru_cache(maxsize=1)
-def column_map() -> dict[int, tuple[MappedColumn, ...]]:
-    by_year: dict[int, list[MappedColumn]] = {}
-    for row in read_mapping_csv(COLUMN_MAP):
-        by_year.setdefault(int(row["year"]), []).append(MappedColumn(row["field"], row["column"], row["unit"]))
-    return {year: tuple(columns) for year, columns in by_year.items()}
+    def missing(self, fields: tuple[str, ...] = REQUIRED_FIELDS) -> list[str]:
+        return [f for f in fields if f not in self.columns]
 
-
-@lru_cache(maxsize=1)
-def _names_by_field() -> dict[str, frozenset[str]]:
-    """Every name any year gives each field, squashed: how a firm file is recognised by its columns."""
-    names: dict[str, set[str]] = {}
-    for columns in column_map().values():
-        for column in columns:
-            names.setdefault(column.field, set()).add(squash(column.name))
-    return {f: frozenset(n) for f, n in names.items()}
+    def preferred_name(self, field_name: str) -> str | None:
+        return next((m.name for m in column_map()[self.year] if m.field == field_name), None)
 
 
 def _csv_encoding(head: bytes) -> str:
@@ -113,26 +104,22 @@ def _read_header(path: Path) -> tuple[str, list[str], dict[str, str], str | None
     return "csv", names, {}, encoding, delimiter
 
 
-def _match(names: list[str], labels: dict[str, str], wanted: set[str]) -> str | None:
-    """The column whose name, or else whose label, is one of the wanted (squashed) names."""
-    for name in names:
-        if squash(name) in wanted:
-            return name
-    for name in names:
-        if squash(labels.get(name) or "") in wanted:
-            return name
-    return None
+def _known(name: str, labels: dict[str, str]) -> MappedColumn | None:
+    """The map's row for a column's name or, failing that, its label."""
+    return field_of_name().get(squash(name)) or field_of_name().get(squash(labels.get(name) or ""))
 
 
 def looks_like_firm_file(path: Path) -> bool:
-    """A file whose columns include a firm id, a region code and a registration type under any year's names."""
+    """A file with a column for a field only firm files have (firm id, registration type) and one more
+    firm field, under any of their known names."""
     if Path(path).suffix.lower() not in FIRM_SUFFIXES:
         return False
     try:
         _, names, labels, _, _ = _read_header(Path(path))
     except Exception:  # unreadable here means "not recognisably a firm file"; the yearbook path reports why
         return False
-    return all(_match(names, labels, set(_names_by_field()[f])) for f in REQUIRED_FIELDS)
+    fields = {known.field for known in (_known(n, labels) for n in names) if known}
+    return len(fields) >= 2 and any(f in fields for f in FIRM_ONLY_FIELDS)
 
 
 def file_year(path: Path, year: int | None = None) -> int:
@@ -147,10 +134,10 @@ def file_year(path: Path, year: int | None = None) -> int:
 
 
 def open_firm_file(path: Path, year: int | None = None) -> FirmFileLayout:
-    """Read the header and place each field of the year's column map on a column of the file.
+    """Read the header and place each field on the column that carries one of its names.
 
-    Raises UnreadableSource with a one-line reason when the year has no column map or a required field
-    has no column.
+    Two columns naming one field: the one under the year's name is read, else the first. Raises
+    UnreadableSource with a one-line reason when the year has no column map.
     """
     path = Path(path)
     if path.suffix.lower() not in FIRM_SUFFIXES:
@@ -159,43 +146,68 @@ def open_firm_file(path: Path, year: int | None = None) -> FirmFileLayout:
     if survey_year not in column_map():
         raise UnreadableSource(f"no column map for {survey_year} in mappings/{COLUMN_MAP}")
     file_format, names, labels, encoding, delimiter = _read_header(path)
-    columns, units, absent = {}, {}, []
-    for mapped in column_map()[survey_year]:
-        found = _match(names, labels, {squash(mapped.name)})
-        if found is None:
-            absent.append(mapped)
-            continue
-        columns[mapped.field] = found
-        if mapped.unit:
-            units[mapped.field] = mapped.unit
-    missing = [m for m in absent if m.field in REQUIRED_FIELDS]
-    if missing:
-        raise UnreadableSource("no column for " + ", ".join(f"{m.field} ({m.name})" for m in missing)
-                               + f" as mappings/{COLUMN_MAP} names it for {survey_year}")
-    return FirmFileLayout(path, file_format, survey_year, encoding, delimiter, columns, units, absent)
+    preferred = {squash(m.name) for m in column_map()[survey_year]}
+    candidates: dict[str, list[str]] = {}
+    unnamed = []
+    for name in names:
+        known = _known(name, labels)
+        if known is None:
+            unnamed.append(name)
+        else:
+            candidates.setdefault(known.field, []).append(name)
+    columns, passed_over = {}, {}
+    for field_name, found in candidates.items():
+        chosen = next((n for n in found if {squash(n), squash(labels.get(n) or "")} & preferred), found[0])
+        columns[field_name] = chosen
+        if len(found) > 1:
+            passed_over[field_name] = [n for n in found if n != chosen]
+    units = {}
+    for field_name, name in columns.items():
+        year_row = next((m for m in column_map()[survey_year] if m.field == field_name), None)
+        unit = (year_row or _known(name, labels)).unit
+        if unit:
+            units[field_name] = unit
+    absent = [m for m in column_map()[survey_year] if m.field not in columns]
+    seen = [f"{n} ({labels[n]})" if labels.get(n) else n for n in names]
+    return FirmFileLayout(path, file_format, survey_year, encoding, delimiter, columns, units, seen, unnamed,
+                          absent, passed_over)
+
+
+def sample_values(layout: FirmFileLayout, columns: list[str], rows: int) -> dict[str, list[str | None]]:
+    """The first `rows` values of each column as text (None when blank): what recognising a column by
+    its content looks at."""
+    if not columns:
+        return {}
+    chunk = next(_chunks(layout, {c: c for c in columns}, set(columns), rows), pd.DataFrame(columns=columns))
+    return {c: [None if pd.isna(v) or str(v).strip() == "" else str(v) for v in chunk[c]] for c in columns}
 
 
 def iter_chunks(layout: FirmFileLayout, rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
-    """The file's mapped columns, renamed to their fields, `rows` firms at a time. Codes come as text or
-    numbers as stored; measures as stored, in the file's unit."""
+    """The file's placed columns, renamed to their fields, `rows` firms at a time. Codes come as text
+    (csv, xlsx) or as stored (.dta numbers); measures as stored, in the file's unit."""
     rename = {column: f for f, column in layout.columns.items()}
-    wanted = list(layout.columns.values())
+    text = {layout.columns[f] for f in CODE_FIELDS if f in layout.columns}
+    yield from _chunks(layout, rename, text, rows)
+
+
+def _chunks(layout: FirmFileLayout, rename: dict[str, str], text: set[str], rows: int) -> Iterator[pd.DataFrame]:
+    wanted = list(rename)
     if layout.file_format == "dta":
         with pd.read_stata(layout.path, columns=wanted, chunksize=rows, convert_categoricals=False,
                            convert_dates=False) as reader:
             for chunk in reader:
                 yield chunk.rename(columns=rename)
     elif layout.file_format == "csv":
-        text_columns = {layout.columns[f]: str for f in CODE_FIELDS if f in layout.columns}
         with pd.read_csv(layout.path, encoding=layout.encoding, sep=layout.delimiter, usecols=wanted,
-                         dtype=text_columns, chunksize=rows) as reader:
+                         dtype={c: str for c in text}, chunksize=rows) as reader:
             for chunk in reader:
                 yield chunk.rename(columns=rename)
     else:
-        yield from _xlsx_chunks(layout, rename, rows)
+        yield from _xlsx_chunks(layout, rename, text, rows)
 
 
-def _xlsx_chunks(layout: FirmFileLayout, rename: dict[str, str], rows: int) -> Iterator[pd.DataFrame]:
+def _xlsx_chunks(layout: FirmFileLayout, rename: dict[str, str], text: set[str], rows: int
+                 ) -> Iterator[pd.DataFrame]:
     from openpyxl import load_workbook
 
     workbook = load_workbook(layout.path, read_only=True, data_only=True)
@@ -203,10 +215,12 @@ def _xlsx_chunks(layout: FirmFileLayout, rename: dict[str, str], rows: int) -> I
         sheet_rows = workbook.worksheets[0].iter_rows(values_only=True)
         header = ["" if c is None else str(c) for c in next(sheet_rows)]
         positions = [header.index(column) for column in rename]
+        # a code cell may hold a number in one row and text in the next: one type per column for DuckDB
+        as_text = [column in text for column in rename]
         fields = list(rename.values())
         batch: list[tuple] = []
         for row in sheet_rows:
-            batch.append(tuple(row[i] if i < len(row) else None for i in positions))
+            batch.append(tuple(_cell(row, i, t) for i, t in zip(positions, as_text)))
             if len(batch) == rows:
                 yield pd.DataFrame(batch, columns=fields, dtype=object)
                 batch = []
@@ -214,3 +228,8 @@ def _xlsx_chunks(layout: FirmFileLayout, rename: dict[str, str], rows: int) -> I
             yield pd.DataFrame(batch, columns=fields, dtype=object)
     finally:
         workbook.close()
+
+
+def _cell(row: tuple, position: int, as_text: bool) -> object:
+    value = row[position] if position < len(row) else None
+    return str(value) if as_text and value is not None else value

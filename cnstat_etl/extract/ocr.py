@@ -243,6 +243,19 @@ def cleaned_image(pdf_path, page_number: int, dpi: int) -> numpy.ndarray:
     return deskew(even_lighting(render(pdf_path, page_number, dpi)))
 
 
+def write_cell_crop(pdf_path, page_number: int, box: tuple[float, float, float, float], target) -> None:
+    """A PNG at `target` of a box (x0, top, x1, bottom in points) of the page as OCR read it."""
+    import pdfplumber
+    from PIL import Image
+
+    with pdfplumber.open(pdf_path) as pdf:
+        dpi = page_dpi(pdf.pages[page_number - 1])
+    image = cleaned_image(pdf_path, page_number, dpi)
+    scale = dpi / 72
+    target.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(image).crop([round(edge * scale) for edge in box]).save(target)
+
+
 def ocr_page(pdf_path, page) -> OcrPage:
     """Read a pdfplumber page by OCR into the layout engine's geometry (rules are not detected)."""
     dpi = page_dpi(page)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import Callable
 
 from cnstat_etl.load.warehouse import Warehouse
 from cnstat_etl.text import parse_number
@@ -25,7 +26,12 @@ class ReviewError(ValueError):
     """A review file that cannot be applied: the message names the file, the line and the reason."""
 
 
-def export_review(warehouse: Warehouse, target: Path) -> int:
+# (source PDF, page, box x0/top/x1/bottom in points, PNG to write): the scan as OCR read it, which is
+# extract's to draw (cnstat_etl.extract.ocr.write_cell_crop); load reads no source file itself.
+CropWriter = Callable[[Path, int, tuple[float, float, float, float], Path], None]
+
+
+def export_review(warehouse: Warehouse, target: Path, write_crop: CropWriter) -> int:
     """Write the doubtful cells to `target` (CSV) and their crops to PNGs beside it; return how many."""
     columns, rows = warehouse.query("""
         SELECT o.source_file, o.source_sha256, o.page, o."row", o."column", o.region_name, o.year, o.indicator,
@@ -49,26 +55,12 @@ def export_review(warehouse: Warehouse, target: Path) -> int:
             crop = ""
             if record["x0"] is not None and Path(record["source_path"]).exists():
                 name = f"{Path(record['source_file']).stem}_p{record['page']}_r{record['row']}_c{record['column']}.png"
-                _write_crop(Path(record["source_path"]), record, crops / name)
+                box = (record["x0"] - CROP_MARGIN, record["top"] - CROP_MARGIN, record["x1"] + CROP_MARGIN,
+                       record["bottom"] + CROP_MARGIN)
+                write_crop(Path(record["source_path"]), record["page"], box, crops / name)
                 crop = f"{crops.name}/{name}"
             writer.writerow([record[c] for c in REVIEW_COLUMNS[:-2]] + [crop, ""])
     return len(rows)
-
-
-def _write_crop(source: Path, cell: dict, target: Path) -> None:
-    import pdfplumber
-    from PIL import Image
-
-    from cnstat_etl.extract.ocr import cleaned_image, page_dpi
-
-    with pdfplumber.open(source) as pdf:
-        dpi = page_dpi(pdf.pages[cell["page"] - 1])
-    image = cleaned_image(source, cell["page"], dpi)
-    scale = dpi / 72
-    box = [round((cell["x0"] - CROP_MARGIN) * scale), round((cell["top"] - CROP_MARGIN) * scale),
-           round((cell["x1"] + CROP_MARGIN) * scale), round((cell["bottom"] + CROP_MARGIN) * scale)]
-    target.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(image).crop(box).save(target)
 
 
 def apply_review(warehouse: Warehouse, source: Path) -> int:

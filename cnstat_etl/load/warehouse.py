@@ -12,7 +12,7 @@ import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import duckdb
 import pandas as pd
@@ -20,8 +20,11 @@ import pyarrow as pa
 
 from cnstat_etl import arrow
 from cnstat_etl.config import WAREHOUSE_DIR
+from cnstat_etl.firm_columns import measures
 from cnstat_etl.harmonise import in_canonical_unit
 from cnstat_etl.indicators import PROVISIONAL_PREFIX, indicators
+from cnstat_etl.load.firms import (CODE_FIELDS, FIRM_TABLES, FirmCounts, FirmDuplicates, FirmFile, stage_sql,
+                                   totals_sql)
 from cnstat_etl.load.panel import researcher_relations_sql
 from cnstat_etl.load.staging import StagedFile
 from cnstat_etl.model import Problem
@@ -221,6 +224,110 @@ class Warehouse:
                 [source_path, Path(source_path).name, _now(), loaded_from])
             if earlier and earlier != sha256:
                 self._drop_unreferenced(earlier)
+
+    def stage_firms(self, chunks: Iterable[pd.DataFrame], factors: dict[str, float]) -> FirmDuplicates:
+        """Stage one firm file's firms, chunk by chunk, in a temporary table of this connection: codes as
+        printed text, measures times `factors` (to yuan), each firm numbered by its record in the file.
+
+        A firm id with several records in the file is counted once, by its first record: the later ones
+        are kept aside (firm_duplicates once stored) and returned counted. Records without an id are all
+        counted: nothing says two of them are one firm.
+        """
+        columns = ", ".join([f"{f} VARCHAR" for f in CODE_FIELDS] + [f"{m} DOUBLE" for m in measures()])
+        self.con.execute(f'CREATE OR REPLACE TEMP TABLE firm_stage ("row" BIGINT, {columns})')
+        offset = 0
+        for chunk in chunks:
+            chunk.insert(0, "row", range(offset + 1, offset + 1 + len(chunk)))
+            offset += len(chunk)
+            self.con.register("incoming_firms", chunk)
+            try:
+                self.con.execute(f"INSERT INTO firm_stage {stage_sql(set(chunk.columns), factors)}")
+            finally:
+                self.con.unregister("incoming_firms")
+        self.con.execute("""
+            CREATE OR REPLACE TEMP TABLE firm_stage AS
+            SELECT *, CASE WHEN firm_id IS NULL THEN "row" ELSE min("row") OVER (PARTITION BY firm_id) END AS first_row
+            FROM firm_stage""")
+        records, ids, examples = self.con.execute("""
+            SELECT count(*), count(DISTINCT firm_id), coalesce(list(DISTINCT firm_id ORDER BY firm_id)[:5], [])
+            FROM firm_stage WHERE "row" <> first_row""").fetchone()
+        return FirmDuplicates(records, ids, tuple(examples))
+
+    def staged_firm_values(self, field: str) -> list[str | None]:
+        """The distinct values printed in a code field of the staged firms."""
+        return [row[0] for row in self.con.execute(f"SELECT DISTINCT {field} FROM firm_stage").fetchall()]
+
+    def store_firm_file(self, file: FirmFile, placements: pd.DataFrame, codes: pd.DataFrame,
+                        problems: list[Problem]) -> FirmCounts:
+        """Store the staged firms of `file` in one transaction: replacing what its path, or another file
+        of its survey year, loaded before (one file a year; a `replaced_file` problem is added to
+        `problems`), the sums of the firms placed per city, group and measure (firm_totals), the firms
+        not placed (firm_unplaced), how each printed code was placed (firm_codes), the records of a firm
+        counted once (firm_duplicates), the file (firm_files, sources) and `problems`.
+
+        `placements` places each printed region code (code, city, how, reason); `codes` reads each
+        printed registration type or holding status (field, printed, code).
+        """
+        con = self.con
+        with self.transaction():
+            con.register("placement_frame", placements)
+            con.register("code_frame", codes)
+            try:
+                con.execute("""
+                    CREATE OR REPLACE TEMP TABLE firm_counted AS
+                    SELECT s."row", s.firm_id, s.region_code AS code_as_printed, p.city, p.how, p.reason,
+                           r.code AS registration_type, h.code AS holding_status, s.* EXCLUDE (
+                               "row", first_row, firm_id, region_code, registration_type, holding_status)
+                    FROM firm_stage s
+                    JOIN (SELECT CAST(code AS VARCHAR) AS code, CAST(city AS VARCHAR) AS city, how, reason
+                          FROM placement_frame) p ON p.code IS NOT DISTINCT FROM s.region_code
+                    LEFT JOIN (SELECT field, CAST(printed AS VARCHAR) AS printed, CAST(code AS VARCHAR) AS code
+                               FROM code_frame) r ON r.field = 'registration_type' AND r.printed = s.registration_type
+                    LEFT JOIN (SELECT field, CAST(printed AS VARCHAR) AS printed, CAST(code AS VARCHAR) AS code
+                               FROM code_frame) h ON h.field = 'holding_status' AND h.printed = s.holding_status
+                    WHERE s."row" = s.first_row""")
+            finally:
+                con.unregister("placement_frame")
+                con.unregister("code_frame")
+            replaced = self._replace_firm_file(file)
+            problems.extend(Problem("replaced_file", f"replaces {name}, the firm file loaded for {file.year}",
+                                    Path(file.source_path).name) for name in replaced)
+            keys = [file.source_path, file.year]
+            con.execute(totals_sql(file.year, set(file.columns)), [file.source_path])
+            con.execute("""INSERT INTO firm_unplaced SELECT ?, ?, "row", firm_id, code_as_printed, reason, sales
+                           FROM firm_counted WHERE city IS NULL""", keys)
+            con.execute("""INSERT INTO firm_codes SELECT ?, ?, code_as_printed, city, how, reason, count(*)
+                           FROM firm_counted GROUP BY ALL""", keys)
+            con.execute("""INSERT INTO firm_duplicates SELECT ?, ?, "row", firm_id, first_row
+                           FROM firm_stage WHERE "row" <> first_row""", keys)
+            counts = FirmCounts(*con.execute("""
+                SELECT count(*), count(*) FILTER (WHERE city IS NOT NULL), coalesce(sum(sales), 0),
+                       coalesce(sum(sales) FILTER (WHERE city IS NOT NULL), 0) FROM firm_counted""").fetchone())
+            self._insert("firm_files", [{
+                "source_path": file.source_path, "year": file.year, "file_format": file.file_format,
+                "firms": counts.firms, "firms_placed": counts.firms_placed, "sales": counts.sales,
+                "sales_placed": counts.sales_placed,
+                "columns": "; ".join(f"{f}={c}" for f, c in file.columns.items())}])
+            self._insert("problems", problems, source_sha256=file.source_sha256, source_path=file.source_path)
+            self._insert("sources", [{
+                "source_file": Path(file.source_path).name, "source_sha256": file.source_sha256,
+                "source_path": file.source_path, "file_format": f"firms-{file.file_format}", "status": "loaded",
+                "values_loaded": counts.firms_placed, "problems": len(problems), "loaded_at": _now(),
+                "harmonised_with": file.harmonised_with}])
+            for table in ("firm_stage", "firm_counted"):
+                con.execute(f"DROP TABLE {table}")
+        return counts
+
+    def _replace_firm_file(self, file: FirmFile) -> list[str]:
+        """Delete what this path, or another file of the same survey year, loaded before: one file a year.
+        Returns the other files replaced (their sources rows go too, so a later ingest reads them again)."""
+        others = [row[0] for row in self.con.execute(
+            "SELECT source_path FROM firm_files WHERE year = ? AND source_path <> ?",
+            [file.year, file.source_path]).fetchall()]
+        for path in [file.source_path] + others:
+            for table in FIRM_TABLES + ("problems", "sources"):
+                self.con.execute(f"DELETE FROM {table} WHERE source_path = ?", [path])
+        return others
 
     def _sha_at(self, source_path: str) -> str | None:
         row = self.con.execute("SELECT source_sha256 FROM sources WHERE source_path = ? AND status <> 'failed'",
