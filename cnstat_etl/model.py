@@ -200,6 +200,17 @@ class Observation:
 
 
 @dataclass(frozen=True, slots=True)
+class CountyObservation:
+    """A value of a county-level unit (县, 县级市, 市辖区, 旗, 林区, 特区 ...) or of a government's own level
+    (长沙市本级): a row of the warehouse's `county_observations`, beside the prefecture panel and never
+    summed into it. `observation.region_code` is the county's code in force in the data year, or for
+    an own level the code of the government it names."""
+
+    unit_kind: str  # county / own_level
+    observation: Observation
+
+
+@dataclass(frozen=True, slots=True)
 class Aggregate:
     """A total row's value (全 省, a province subtotal): kept to check the places' sum, never a place."""
 

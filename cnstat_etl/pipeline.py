@@ -25,7 +25,7 @@ from cnstat_etl.extract import pdfium
 from cnstat_etl.extract.cache import extract_parts_cached
 from cnstat_etl.extract.firms import FIRM_SUFFIXES, looks_like_firm_file
 from cnstat_etl.firm_ingest import load_firm_file
-from cnstat_etl.harmonise import HarmonisedFile, harmonise, harmonisation_rows, reference_tables
+from cnstat_etl.harmonise import COUNTY_PANEL_LEVELS, HarmonisedFile, harmonise, harmonisation_rows, reference_tables
 from cnstat_etl.harmonise.regions import history_years, last_year
 from cnstat_etl.load.staging import StagedFile
 from cnstat_etl.load.warehouse import STORAGE_COMPATIBILITY, Warehouse
@@ -306,7 +306,9 @@ def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions 
         vintage = vintage or warehouse.vintage() or last_year()
         vintages = history_years()
         years = warehouse.unharmonised_years(vintages)
-        warehouse.store_harmonisation(vintage, years, harmonisation_rows(years, vintages), vintages)
+        county_years = warehouse.unharmonised_years(vintages, county=True)
+        warehouse.store_harmonisation(vintage, years, harmonisation_rows(years, vintages), vintages, county_years,
+                                      harmonisation_rows(county_years, vintages, COUNTY_PANEL_LEVELS))
     finally:
         if warehouse is not None:
             warehouse.close()
@@ -434,7 +436,7 @@ def _outcome(path: Path, staged: StagedFile, earlier: tuple[str, str] | None, sh
         outcome.status, outcome.reason = "failed", staged.failure_reason
     elif staged.skipped:
         outcome.status, outcome.reason = "skipped", staged.failure_reason
-    elif not staged.observations:
+    elif not staged.observations and not staged.county_observations:
         outcome.status, outcome.reason = "no_values", _why_no_values(staged, errors)
     elif earlier and earlier[1] != "failed" and earlier[0] != sha256:
         outcome.status, outcome.reason = "replaced", "new content at this path; its earlier rows are replaced"

@@ -155,7 +155,13 @@ def test_cnki_database_extract_skips_province_subtotals_and_keeps_shanghai(real_
     assert query(real_db, "select distinct year from observations where source_file = 'error4.xls'") == [(2014,)]
 
 
-@pytest.mark.parametrize("name", ["correct.xls", "error.xls", "error2.xls", "error5.xls", "Green Cover in cities.xls",
+def test_the_administrative_list_is_skipped_as_a_code_list(real_db):
+    # error2.xls is CCSY 2015's 城市行政区划 (cities by administrative level): a list, not statistics (issue 30)
+    assert query(real_db, "select status, values_loaded from extraction_report where source_file = 'error2.xls'"
+                 ) == [("skipped", 0)]
+
+
+@pytest.mark.parametrize("name", ["correct.xls", "error.xls", "error5.xls", "Green Cover in cities.xls",
                                   "NOx and SO2.xls", "Smoke Dust.xls", "PM 2.5 Concentration.xls",
                                   "Composition of GRP.xls"])
 def test_tables_of_indicators_once_unknown_load_every_numeric_column(real_db, name):

@@ -55,6 +55,15 @@ ALTER TABLE observations ADD COLUMN IF NOT EXISTS needs_review BOOLEAN DEFAULT f
 ALTER TABLE observations ADD COLUMN IF NOT EXISTS ocr_confidence DOUBLE;   -- lowest over the cell's words
 ALTER TABLE observations ADD COLUMN IF NOT EXISTS review_reasons VARCHAR;  -- "; "-separated
 
+-- Values of county-level units (县, 县级市, 市辖区, 旗 ...) and of governments' own level (长沙市本级): the
+-- county panel's, kept apart so that the prefecture panel holds what the yearbook prints for a prefecture
+-- and no county value is ever summed into it. Its columns are observations' (a column added to
+-- observations is added here too), after unit_kind: county, or own_level (region_code is then the code of
+-- the government whose own level the row is).
+CREATE TABLE IF NOT EXISTS county_observations AS SELECT ''::VARCHAR AS unit_kind, * FROM observations LIMIT 0;
+-- County values per ingested file (sources.values_loaded counts the prefecture panel's).
+ALTER TABLE sources ADD COLUMN IF NOT EXISTS county_values_loaded INTEGER;
+
 -- Where each value read off a scan sits on its page (points from the top left): the review crop.
 CREATE TABLE IF NOT EXISTS ocr_cells (
     source_file    VARCHAR NOT NULL,
@@ -130,6 +139,9 @@ CREATE TABLE IF NOT EXISTS harmonisation (
     harmonised_code  VARCHAR NOT NULL,
     weight           DOUBLE NOT NULL
 );
+
+-- The same for every county-level unit in force in each year county_observations holds.
+CREATE TABLE IF NOT EXISTS county_harmonisation AS FROM harmonisation LIMIT 0;
 
 -- Warehouse settings: `vintage` is the year whose units the harmonised views use.
 CREATE TABLE IF NOT EXISTS settings (

@@ -51,19 +51,18 @@ QUALIFY row_number() OVER (PARTITION BY o.region_code, o.year, o.indicator, o.sc
 -- absent from the source) the value is NULL, not an understated sum; units_reported says how many did.
 -- The ingest maps every data year onto every year of the code history (settings first_vintage ..
 -- last_vintage); a vintage outside it is an error that names the range.
-CREATE OR REPLACE MACRO harmonised_at(target_vintage) AS TABLE
-WITH history AS (
-    SELECT max(CAST(value AS INTEGER)) FILTER (WHERE key = 'first_vintage') AS first_vintage,
-           max(CAST(value AS INTEGER)) FILTER (WHERE key = 'last_vintage') AS last_vintage
-    FROM settings
-),
-checked AS (
+CREATE OR REPLACE MACRO checked_vintage(target_vintage) AS (
     SELECT CASE WHEN target_vintage BETWEEN first_vintage AND last_vintage THEN target_vintage
                 ELSE error('vintage ' || target_vintage || ' is outside the code history ' ||
                            coalesce(first_vintage || '-' || last_vintage, '(not yet mapped: run cnstat ingest)'))
-           END AS vintage
-    FROM history
-),
+           END
+    FROM (SELECT max(CAST(value AS INTEGER)) FILTER (WHERE key = 'first_vintage') AS first_vintage,
+                 max(CAST(value AS INTEGER)) FILTER (WHERE key = 'last_vintage') AS last_vintage
+          FROM settings)
+);
+
+CREATE OR REPLACE MACRO harmonised_at(target_vintage) AS TABLE
+WITH checked AS (SELECT checked_vintage(target_vintage) AS vintage),
 target_map AS (
     SELECT region_code, year, harmonised_code, weight FROM harmonisation WHERE vintage = (SELECT vintage FROM checked)
 ),
@@ -106,3 +105,69 @@ FROM observations LEFT JOIN (SELECT source_sha256, any_value(kind) AS kind FROM 
 WHERE value IS NOT NULL
 GROUP BY region_code, year, indicator, scope, unit  -- a provisional indicator may come in several units
 HAVING count(DISTINCT source_sha256) > 1 AND max(value) - min(value) > 0.005 * greatest(abs(max(value)), abs(min(value)));
+
+-- The county panel's values on the units of a target vintage: county-level units (and governments' own
+-- levels, 本级, kept apart by unit_kind) through the same lineage as the prefectures: a county made a
+-- district keeps its values under the district's code, merged counties add up their additive values only
+-- where every part printed one, a split county's are allocated by the lineage weights. Nothing here is
+-- ever added into a prefecture: a prefecture's value is what the yearbook prints for it (harmonised_at).
+CREATE OR REPLACE MACRO county_harmonised_at(target_vintage) AS TABLE
+WITH preferred AS (
+    SELECT o.* FROM county_observations o
+    JOIN (SELECT source_sha256, max(loaded_at) AS loaded_at FROM sources GROUP BY source_sha256) s
+      USING (source_sha256)
+    WHERE NOT coalesce(o.needs_review, false)
+    QUALIFY row_number() OVER (PARTITION BY o.unit_kind, o.region_code, o.year, o.indicator, o.scope
+                               ORDER BY o.edition DESC NULLS LAST, s.loaded_at DESC, o.source_file) = 1
+),
+units AS (SELECT * FROM county_harmonisation WHERE vintage = checked_vintage(target_vintage)),
+cells AS (
+    SELECT DISTINCT o.unit_kind, u.harmonised_code, o.year, o.indicator, o.scope, o.unit
+    FROM preferred o JOIN units u USING (region_code, year)
+),
+parts AS (
+    SELECT c.*, u.region_code, u.weight, o.value, i.additive
+    FROM cells c
+    JOIN units u ON u.harmonised_code = c.harmonised_code AND u.year = c.year
+    -- the other county-level units a target takes in; an own level stands for its government alone
+    JOIN regions r ON r.code = u.region_code AND r.valid_from <= c.year AND (r.valid_to IS NULL OR r.valid_to > c.year)
+                  AND (r.level = 'county') = (c.unit_kind = 'county')
+    JOIN indicators i ON i.id = c.indicator
+    LEFT JOIN preferred o ON o.unit_kind = c.unit_kind AND o.region_code = u.region_code AND o.year = c.year
+                         AND o.indicator = c.indicator AND o.scope = c.scope
+)
+SELECT unit_kind, harmonised_code, year, indicator, scope, unit,
+       CASE WHEN count(value) < count(*) THEN NULL
+            WHEN bool_and(additive) THEN sum(value * weight)
+            WHEN count(*) = 1 AND min(weight) = 1 THEN min(value)
+       END AS value,
+       count(*) AS units_combined, count(value) AS units_reported,
+       string_agg(region_code || ' x' || round(weight, 4), ', ' ORDER BY region_code) AS allocated_from
+FROM parts
+GROUP BY ALL;
+
+-- The prefecture-level unit a county-level unit belongs to in `at_year`: the one its code's first four
+-- digits name, or the municipality, or itself when a province governs it directly (仙桃市 429004).
+CREATE OR REPLACE MACRO prefecture_of(unit_code, at_year) AS coalesce(
+    (SELECT max(r.code) FROM regions r WHERE r.code = substr(unit_code, 1, 4) || '00' AND r.level = 'prefecture'
+        AND r.valid_from <= at_year AND (r.valid_to IS NULL OR r.valid_to > at_year)),
+    (SELECT max(r.code) FROM regions r WHERE r.code = substr(unit_code, 1, 2) || '0000' AND r.level = 'municipality'),
+    unit_code);
+
+-- Each county-level unit in force in a year the county panel holds, with its prefecture that year, and
+-- both on the units of `target_vintage`: where a county went and under which prefecture it sits now.
+CREATE OR REPLACE MACRO county_prefectures_at(target_vintage) AS TABLE
+SELECT l.county_code, c.name AS county_name, l.year, l.prefecture_code, p.name AS prefecture_name,
+       hc.harmonised_code AS county_harmonised_code, hc.weight AS county_weight,
+       hp.harmonised_code AS prefecture_harmonised_code, hp.weight AS prefecture_weight
+FROM (SELECT DISTINCT h.region_code AS county_code, h.year, prefecture_of(h.region_code, h.year) AS prefecture_code
+      FROM county_harmonisation h JOIN regions r ON r.code = h.region_code AND r.level = 'county') l
+JOIN regions c ON c.code = l.county_code AND c.valid_from <= l.year AND (c.valid_to IS NULL OR c.valid_to > l.year)
+JOIN regions p ON p.code = l.prefecture_code AND p.valid_from <= l.year AND (p.valid_to IS NULL OR p.valid_to > l.year)
+LEFT JOIN county_harmonisation hc ON hc.region_code = l.county_code AND hc.year = l.year
+                                 AND hc.vintage = checked_vintage(target_vintage)
+LEFT JOIN county_harmonisation hp ON hp.region_code = l.prefecture_code AND hp.year = l.year
+                                 AND hp.vintage = checked_vintage(target_vintage);
+
+CREATE OR REPLACE VIEW county_prefectures AS
+FROM county_prefectures_at((SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'vintage'));

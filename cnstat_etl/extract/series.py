@@ -126,6 +126,18 @@ def find_descriptor(sha256: str, headers: list[str]) -> Descriptor | None:
     return None
 
 
+def _code_list(sha256: str, rows: list[list[str]]) -> Descriptor | None:
+    """A code list whose header stands under a title, over several lines (CCSY 1-1: 城市合计 | 按行政级别分组 /
+    县级市): its signature is looked for among all the lines above the first number."""
+    header: list[str] = []
+    for row in rows:
+        if any(cell.strip() and parse_number(cell).ok for cell in row):
+            break
+        header += row
+    descriptor = find_descriptor(sha256, header)
+    return descriptor if descriptor and descriptor.kind == "code_list" else None
+
+
 # ------------------------------------------------------------------------------------------------ panels
 
 @dataclass(frozen=True)
@@ -409,7 +421,7 @@ def read_series(grids: list[Grid], source: str, sha256: str, file_format: str,
         metadata, header_row = _metadata(grid.rows)
         if header_row >= len(grid.rows):
             continue
-        descriptor = find_descriptor(sha256, grid.rows[header_row])
+        descriptor = find_descriptor(sha256, grid.rows[header_row]) or _code_list(sha256, grid.rows)
         if descriptor and descriptor.kind == "code_list":
             result = ExtractResult(source, sha256, file_format, source_kind="code_list")
             result.problems.append(Problem(NOT_STATISTICAL, "not a statistical table: a code list "

@@ -13,27 +13,35 @@ from typing import Iterable
 
 import pandas
 
-from cnstat_etl.config import MAPPINGS_DIR, derived_once
+from cnstat_etl.config import MAPPINGS_DIR, derived_once, layout
 from cnstat_etl.harmonise import regions, resolver as resolver_module
 from cnstat_etl.harmonise.column_checks import refuse_failing_columns
 from cnstat_etl.harmonise.ocr_checks import review_reasons
 from cnstat_etl.harmonise.regions import lineage_table, regions_table, units_in_force
-from cnstat_etl.harmonise.resolver import RegionResolver
+from cnstat_etl.harmonise.resolver import RegionResolver, Resolution
 from cnstat_etl.harmonise.rows import RowRole, row_roles
 from cnstat_etl.harmonise.units import IncompatibleUnit, UnknownUnit, to_base_unit, to_canonical
 from cnstat_etl.indicators import indicators, is_provisional
-from cnstat_etl.model import Aggregate, ExtractedValue, ExtractResult, Observation, Problem, Unresolved
+from cnstat_etl.model import (Aggregate, CountyObservation, ExtractedValue, ExtractResult, Observation, Problem,
+                              Unresolved)
 
 
 @dataclass
 class HarmonisedFile:
     observations: list[Observation] = field(default_factory=list)
+    # county-level units and governments' own levels: the county panel's, never the prefecture panel's
+    county_observations: list[CountyObservation] = field(default_factory=list)
     aggregates: list[Aggregate] = field(default_factory=list)
     unresolved: list[Unresolved] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
 
-def harmonisation_rows(years: Iterable[int], vintages: Iterable[int]) -> list[dict]:
+# The county panel's units: county-level ones, and the governments whose own level (本级) a row is.
+COUNTY_PANEL_LEVELS = ("county", "prefecture", "municipality", "province")
+
+
+def harmonisation_rows(years: Iterable[int], vintages: Iterable[int],
+                       levels: tuple[str, ...] = regions.CITY_LEVELS) -> list[dict]:
     """Rows of the warehouse's `harmonisation` table: every city-level unit in force in each year, onto
     each vintage's units.
 
@@ -43,15 +51,17 @@ def harmonisation_rows(years: Iterable[int], vintages: Iterable[int]) -> list[di
     """
     vintages = tuple(vintages)
     inputs = regions.DERIVED_FROM + (Path(resolver_module.__file__), Path(__file__))
+    # the prefecture panel's stored copies keep their names
+    named = "" if levels == regions.CITY_LEVELS else "-" + "-".join(levels)
     return [row for year in years
-            for row in derived_once(f"harmonisation-{year}-{min(vintages)}-{max(vintages)}-{len(vintages)}", inputs,
-                                    lambda: _harmonisation_of(year, vintages))]
+            for row in derived_once(f"harmonisation-{year}-{min(vintages)}-{max(vintages)}-{len(vintages)}{named}",
+                                    inputs, lambda: _harmonisation_of(year, vintages, levels))]
 
 
-def _harmonisation_of(year: int, vintages: tuple[int, ...]) -> list[dict]:
+def _harmonisation_of(year: int, vintages: tuple[int, ...], levels: tuple[str, ...]) -> list[dict]:
     resolver = RegionResolver.default()
     return [{"region_code": code, "year": year, "vintage": vintage, "harmonised_code": target, "weight": weight}
-            for vintage in vintages for code in sorted(units_in_force(year))
+            for vintage in vintages for code in sorted(units_in_force(year, levels))
             for target, weight in resolver.harmonised_targets(code, year, vintage)]
 
 
@@ -128,12 +138,13 @@ def harmonise(result: ExtractResult, resolver: RegionResolver | None = None,
     columns_failed: set[tuple] = set()
     totals: list[tuple[ExtractedValue, RowRole]] = []
     confidences: dict[int, float] = {}
+    county_observations: list[CountyObservation] = []
     for value in result.values:
         role = roles[value.body_row]
         if role.kind in ("total", "subtotal"):
             totals.append((value, role))
             continue
-        if role.kind in ("heading", "county", "own_level"):
+        if role.kind == "heading":
             continue
         where = value.provenance
         row_key = (value.body_row, value.table.year)  # a series row spans years
@@ -141,11 +152,7 @@ def harmonise(result: ExtractResult, resolver: RegionResolver | None = None,
         if column_key in columns_failed:
             continue
         year = value.table.year
-        if value.region_code:
-            place = resolver.resolve_coded(value.region_code, value.region_name, year=year,
-                                           province=role.province)
-        else:
-            place = resolver.resolve(value.region_name, year=year, province=role.province)
+        place = _place(value, role, resolver)
         if place.code is None:
             if row_key not in rows_reported:
                 rows_reported.add(row_key)
@@ -154,13 +161,14 @@ def harmonise(result: ExtractResult, resolver: RegionResolver | None = None,
                     role.province, year, place.reason or "unknown name",
                     "; ".join(f"{code} {name}" for code, name in place.candidates)))
             continue
-        if place.level == "county":
-            if row_key not in rows_reported:
-                rows_reported.add(row_key)
-                out.problems.append(_problem(
-                    "county_row", f"{value.row_label!r} is county-level ({place.code} {place.name}); "
-                    "the panel holds prefecture-level units", value))
-            continue
+        unit_kind = "own_level" if role.kind == "own_level" else (
+            "county" if place.level == "county" else "prefecture")
+        if unit_kind == "county" and role.kind == "unit" and row_key not in rows_reported:
+            # Said for the prefecture panel's reader: the row is not one of its places.
+            rows_reported.add(row_key)
+            out.problems.append(_problem(
+                "county_row", f"{value.row_label!r} is county-level ({place.code} {place.name}): for the "
+                "county panel, not the prefecture panel", value))
         indicator = indicators().get(value.indicator)
         try:
             converted = base_value(value)
@@ -175,7 +183,7 @@ def harmonise(result: ExtractResult, resolver: RegionResolver | None = None,
                 f"(printed {value.value_as_printed} {value.unit_as_printed or ''}) is outside the plausible "
                 f"range {indicator.plausible_min:g}–{indicator.plausible_max:g}: a unit slip?", value))
         targets = resolver.harmonised_targets(place.code, year, vintage)
-        out.observations.append(Observation(
+        observation = Observation(
             region_code=place.code,
             # A unit that split has no single successor: the harmonised view allocates it by weight.
             harmonised_code=targets[0][0] if len(targets) == 1 else None,
@@ -201,15 +209,55 @@ def harmonise(result: ExtractResult, resolver: RegionResolver | None = None,
             column=where.column,
             edition=value.table.edition,
             ocr_confidence=value.ocr.confidence if value.ocr else None,
-        ))
+        )
+        if unit_kind != "prefecture":
+            county_observations.append(CountyObservation(unit_kind, observation))
+            continue
+        out.observations.append(observation)
         if value.ocr:
             confidences[len(out.observations) - 1] = value.ocr.confidence
     out.aggregates = _aggregates(totals, out.observations, resolver)
     if confidences:
         out.observations = review_reasons(out.observations, out.aggregates, confidences)
     out.observations, out.aggregates, refused = refuse_failing_columns(out.observations, out.aggregates)
-    out.problems += refused
+    # A county column is held to the same checks; the province totals are the prefectures' to check.
+    kept, _, county_refused = refuse_failing_columns([c.observation for c in county_observations], [])
+    kept_ids = {id(o) for o in kept}
+    out.county_observations = [c for c in county_observations if id(c.observation) in kept_ids]
+    out.problems += refused + county_refused
     return out
+
+
+def _place(value: ExtractedValue, role: RowRole, resolver: RegionResolver) -> Resolution:
+    """Where a row's value goes: a 本级 row on the government it names, a row printed under its prefecture
+    on one of that prefecture's county-level units, any other on what its code or name places it on. A
+    county-level unit is placed only with a context that makes its name unique (the prefecture above it,
+    the province, a printed code), never on its name alone: 东区, 城关 and 新华区 repeat across China."""
+    year = value.table.year
+    if role.kind == "own_level":
+        return resolver.resolve(_government_named(value.region_name), year=year, province=role.province)
+    if role.kind == "county":
+        parent = resolver.resolve(role.parent, year=year, province=role.province) if role.parent else None
+        prefecture = parent.code if parent and parent.level != "county" else None
+        place = resolver.resolve(value.region_name, year=year, province=role.province, prefecture=prefecture)
+        if place.code and place.level != "county":
+            return Resolution(None, None, None, None, "unresolved", f"printed under {role.parent!r} but names "
+                              f"the {place.level}-level {place.name}", ((place.code, place.name),))
+        return place
+    if value.region_code:
+        return resolver.resolve_coded(value.region_code, value.region_name, year=year, province=role.province)
+    place = resolver.resolve(value.region_name, year=year, province=role.province)
+    if place.level == "county" and not role.province:
+        return Resolution(None, None, None, None, "unresolved", "a county-level name with no province or "
+                          "prefecture printed above it", ((place.code, place.name),))
+    return place
+
+
+def _government_named(name: str) -> str:
+    """"长沙市本级" -> "长沙市": the government whose own level the row is (parsers/layout.toml)."""
+    for suffix in layout()["own_level_suffixes"]:
+        name = name.removesuffix(suffix)
+    return name
 
 
 def _aggregates(totals: list[tuple[ExtractedValue, RowRole]], observations: list[Observation],

@@ -1,9 +1,10 @@
 """Printed region name + year (+ province) -> the code in force, never a guess.
 
 Lookups run in tiers, strongest first: official full name, short name (suffix removed), the 州
-abbreviation of autonomous prefectures (凉山州), reviewed aliases (`mappings/aliases.csv`), pinyin, and
-last a strict fuzzy match that is only tried when the province is known. A tier that finds several units
-stops the search: the name is ambiguous and stays unresolved with every candidate listed.
+abbreviation of autonomous prefectures (凉山州) and the 县/旗 one of autonomous counties (城步县), reviewed
+aliases (`mappings/aliases.csv`), pinyin, and last a strict fuzzy match that is only tried when the
+province is known. A tier that finds several units stops the search: the name is ambiguous and stays
+unresolved with every candidate listed.
 Within a tier a prefecture-level unit beats county-level namesakes and a province named like its own
 city (吉林 -> 吉林市); a province and a prefecture in another province (海南省 / 海南藏族自治州) stay ambiguous.
 
@@ -127,6 +128,11 @@ def _resolved(period: RegionPeriod, match_kind: str) -> Resolution:
     return Resolution(period.code, period.name, period.province_code, period.level, match_kind, None, ())
 
 
+def _under(period: RegionPeriod, prefecture: str, year: int) -> bool:
+    """A county-level unit that belongs to city-level unit `prefecture` in `year`."""
+    return period.level == "county" and regions.city_level_unit(period.code, year) == prefecture
+
+
 def _prefer_city_level(found: list[RegionPeriod]) -> RegionPeriod | None:
     """The one unit meant, if the name allows only one reading; None when it stays ambiguous."""
     if len(found) == 1:
@@ -160,6 +166,9 @@ class RegionResolver:
             if period.name.endswith("自治州"):
                 for abbreviation in (period.short_name + "州", period.short_name + "自治州"):
                     self._abbreviation[abbreviation].append(period)
+            elif period.name.endswith(("自治县", "自治旗")):
+                # finance offices print 城步苗族自治县 as 城步县, 莫力达瓦达斡尔族自治旗 as 莫力达瓦旗
+                self._abbreviation[period.short_name + period.name[-1]].append(period)
         self._alias_chinese: dict[str, list[Alias]] = defaultdict(list)
         self._alias_latin: dict[str, list[Alias]] = defaultdict(list)
         for alias in self._aliases:
@@ -202,13 +211,17 @@ class RegionResolver:
             tiers.append(("pinyin", self._pinyin.get(key, []), []))
         return tiers
 
-    def resolve(self, printed_name: str, *, year: int | None, province: str | None = None) -> Resolution:
-        key = (printed_name, year, province)
+    def resolve(self, printed_name: str, *, year: int | None, province: str | None = None,
+                prefecture: str | None = None) -> Resolution:
+        """With `prefecture` (the code of the city-level unit a row is printed under), only that unit's
+        county-level units are candidates: 城关镇's 城关, 东区 and 新华区 repeat across China, not within one."""
+        key = (printed_name, year, province, prefecture)
         if key not in self._resolutions:
-            self._resolutions[key] = self._resolve(printed_name, year, province)
+            self._resolutions[key] = self._resolve(printed_name, year, province, prefecture)
         return self._resolutions[key]
 
-    def _resolve(self, printed_name: str, year: int | None, province: str | None) -> Resolution:
+    def _resolve(self, printed_name: str, year: int | None, province: str | None,
+                 prefecture: str | None = None) -> Resolution:
         if year is None:
             return _unresolved("no year: the table gives none")
         value = _VALUE_IN_NAME.search(unicodedata.normalize("NFKC", printed_name))
@@ -218,10 +231,11 @@ class RegionResolver:
         chinese, latin = split_printed(printed_name)
         if not chinese and not latin:
             return _unresolved("unknown name")
-        province_code = self._province_code(province)
+        province_code = self._province_code(province) or (prefecture and prefecture[:2] + "0000")
 
         def in_province(found: Iterable[RegionPeriod]) -> list[RegionPeriod]:
-            return [p for p in found if province_code is None or p.province_code == province_code]
+            return [p for p in found if (province_code is None or p.province_code == province_code)
+                    and (prefecture is None or _under(p, prefecture, year))]
 
         out_of_year: list[tuple[str, RegionPeriod]] = []
         outside_province: list[RegionPeriod] = []
@@ -241,11 +255,12 @@ class RegionResolver:
         if adjacent is not None:
             return adjacent
         if province_code is not None and (chinese or latin):
-            fuzzy = self._fuzzy(chinese, latin, year, province_code)
+            fuzzy = self._fuzzy(chinese, latin, year, province_code, prefecture)
             if fuzzy is not None:
                 return fuzzy
         if outside_province:
-            return _unresolved(f"not in province {province_code} in {year}", outside_province)
+            return _unresolved(f"not in {'prefecture ' + prefecture if prefecture else 'province ' + province_code} "
+                               f"in {year}", outside_province)
         if out_of_year:
             return _unresolved(f"not in force in {year}", [p for _, p in out_of_year])
         return _unresolved("unknown name")
@@ -316,10 +331,13 @@ class RegionResolver:
             return _resolved(period, kind)
         return None
 
-    def _fuzzy(self, chinese: str, latin: str, year: int, province_code: str) -> Resolution | None:
-        """The one unit of the province, in force in `year`, whose name is nearly the printed one; None
-        when none is near enough or another is nearly as near. Never outside the province."""
-        candidates = [p for p in self._periods if p.province_code == province_code and p.in_force(year)]
+    def _fuzzy(self, chinese: str, latin: str, year: int, province_code: str,
+               prefecture: str | None = None) -> Resolution | None:
+        """The one unit of the province (of the prefecture, when given), in force in `year`, whose name is
+        nearly the printed one; None when none is near enough or another is nearly as near. Never outside
+        the province."""
+        candidates = [p for p in self._periods if p.province_code == province_code and p.in_force(year)
+                      and (prefecture is None or _under(p, prefecture, year))]
         if chinese:
             return self._fuzzy_chinese(chinese, latin, candidates)
         return self._fuzzy_pinyin(latin, candidates)

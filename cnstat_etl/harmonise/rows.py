@@ -21,6 +21,7 @@ class RowRole:
     kind: str  # unit (a place), heading (a province printed alone), subtotal (a province's row of values),
     # total (全省, 合计), county (printed under its prefecture) or own_level (长沙市本级: not the place)
     province: str | None  # the province printed above the row (its name as printed), the resolver's context
+    parent: str | None = None  # a county row's prefecture as printed above it: the county's context
 
 
 @dataclass
@@ -51,8 +52,6 @@ def row_roles(rows: list[BodyRow], years: dict[int, int | None], source: str,
         where = dict(source_file=source, page=row.page, sheet=row.sheet, row=row.row)
         if row.own_level:
             # Not in the outline: the counties printed under "长沙市本级" are 长沙市's.
-            problems.append(Problem("skipped_row", f"{row.label!r} is a government's own level, not the place "
-                                    "it names", **where))
             roles.append(RowRole("own_level", province))
             continue
         if row.standalone:
@@ -81,8 +80,8 @@ def row_roles(rows: list[BodyRow], years: dict[int, int | None], source: str,
         if parent and parent[0] == "unit":
             # Districts and counties printed indented under their prefecture (or a municipality).
             problems.append(Problem("county_row", f"{row.label!r} is printed under {parent[1]!r}: a "
-                                    "county-level row, not a prefecture", **where))
-            roles.append(RowRole("county", province))
+                                    "county-level row, for the county panel, not the prefecture panel", **where))
+            roles.append(RowRole("county", province, parent[1]))
             continue
         roles.append(RowRole("unit", province))
     return roles, problems

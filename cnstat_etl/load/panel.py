@@ -1,4 +1,5 @@
-"""The researcher-facing relations generated from data: `panel`, `analysis_city`, `period_means`.
+"""The researcher-facing relations generated from data: `panel`, `analysis_city`, `period_means`,
+`analysis_county`.
 
 The panel has one column per indicator in mappings/indicators.csv and analysis_city one column per
 variable in warehouse/analysis_variables.toml, so both are generated as SQL from those files: adding an
@@ -37,9 +38,12 @@ def _checked(ids: list[str]) -> list[str]:
     return ids
 
 
+def _pivot(indicator_ids: list[str]) -> str:
+    return ",\n       ".join(f"max(h.value) FILTER (WHERE h.indicator = '{i}') AS {i}" for i in _checked(indicator_ids))
+
+
 def panel_sql(indicator_ids: list[str]) -> str:
-    pivot = ",\n       ".join(f"max(h.value) FILTER (WHERE h.indicator = '{i}') AS {i}"
-                              for i in _checked(indicator_ids))
+    pivot = _pivot(indicator_ids)
     return f"""
 CREATE OR REPLACE MACRO panel_at(target_vintage) AS TABLE
 SELECT h.harmonised_code, h.year, h.scope, r.name AS name_zh, r.name_en, r.province_code,
@@ -99,6 +103,26 @@ GROUP BY harmonised_code;
 """
 
 
+def county_panel_sql(indicator_ids: list[str]) -> str:
+    """`analysis_county_at(v)` / `analysis_county`: the county panel, one row per county-level unit (or
+    government's own level, unit_kind own_level) and year on the units of vintage v, with the prefecture
+    it sits under in v. Its own columns: no prefecture value is read into it, nor it into a prefecture."""
+    return f"""
+CREATE OR REPLACE MACRO analysis_county_at(target_vintage) AS TABLE
+SELECT h.harmonised_code, h.year, h.unit_kind, h.scope, r.name AS name_zh, r.name_en, r.level, r.province_code,
+       pr.name AS province_zh, pr.name_en AS province_en,
+       prefecture_of(h.harmonised_code, target_vintage) AS prefecture_code, pf.name AS prefecture_zh,
+       {_pivot(indicator_ids)}
+FROM county_harmonised_at(target_vintage) h
+LEFT JOIN regions r ON r.code = h.harmonised_code AND {IN_FORCE.format(t="r")}
+LEFT JOIN regions pr ON pr.code = r.province_code AND {IN_FORCE.format(t="pr")}
+LEFT JOIN regions pf ON pf.code = prefecture_of(h.harmonised_code, target_vintage) AND {IN_FORCE.format(t="pf")}
+GROUP BY ALL;
+
+CREATE OR REPLACE VIEW analysis_county AS FROM analysis_county_at({CURRENT_VINTAGE});
+"""
+
+
 def researcher_relations_sql(indicator_ids: list[str]) -> str:
     return (panel_sql(indicator_ids) + firm_relations_sql() + analysis_sql(indicator_ids)
-            + period_means_sql(indicator_ids))
+            + period_means_sql(indicator_ids) + county_panel_sql(indicator_ids))

@@ -13,11 +13,15 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cnstat_etl import arrow
 from cnstat_etl.harmonise import HarmonisedFile
 from cnstat_etl.model import Aggregate, ExtractResult, Observation, Problem, TableReport, Unresolved
+
+
+COUNTY_PART = "county-"
 
 
 @dataclass
@@ -32,6 +36,7 @@ class StagedFile:
     unresolved: list[Unresolved] = field(default_factory=list)
     ocr_cells: list[dict] = field(default_factory=list)
     observations: int = 0
+    county_observations: int = 0  # in Parquet beside the observations, with the prefix COUNTY_PART
     values_read: bool = False  # extract read any value (placed or not)
     failed: bool = False
     skipped: bool = False
@@ -57,11 +62,19 @@ class StagedFile:
                             "top": v.ocr.top, "x1": v.ocr.x1, "bottom": v.ocr.bottom}
                            for v in extracted.values if v.ocr]
         if harmonised.observations:
-            if self.folder is None:
-                self.folder = Path(tempfile.mkdtemp(prefix="cnstat-staged-"))
-            part = self.folder / f"{len(list(self.folder.iterdir())):05d}.parquet"
-            pq.write_table(arrow.table(harmonised.observations, Observation), part)
+            pq.write_table(arrow.table(harmonised.observations, Observation), self._part(""))
             self.observations += len(harmonised.observations)
+        if harmonised.county_observations:
+            county = harmonised.county_observations
+            rows = arrow.table([c.observation for c in county], Observation)
+            pq.write_table(rows.append_column("unit_kind", pa.array([c.unit_kind for c in county], pa.string())),
+                           self._part(COUNTY_PART))
+            self.county_observations += len(harmonised.county_observations)
+
+    def _part(self, prefix: str) -> Path:
+        if self.folder is None:
+            self.folder = Path(tempfile.mkdtemp(prefix="cnstat-staged-"))
+        return self.folder / f"{prefix}{len(list(self.folder.iterdir())):05d}.parquet"
 
     def _fail(self, extracted: ExtractResult) -> None:
         """Only the failing part's problems stand: what was read before it is not loaded."""
@@ -69,11 +82,17 @@ class StagedFile:
         self.failed, self.failure_reason = True, extracted.failure_reason
         self.problems, self.tables, self.aggregates, self.unresolved, self.ocr_cells = (
             list(extracted.problems), [], [], [], [])
-        self.values_read, self.observations = False, 0
+        self.values_read, self.observations, self.county_observations = False, 0, 0
         self.source_sha256, self.file_format = extracted.source_sha256, extracted.file_format
 
     def observation_files(self) -> list[str]:
-        return sorted(str(path) for path in self.folder.iterdir()) if self.folder else []
+        return self._files(lambda name: not name.startswith(COUNTY_PART))
+
+    def county_observation_files(self) -> list[str]:
+        return self._files(lambda name: name.startswith(COUNTY_PART))
+
+    def _files(self, wanted) -> list[str]:
+        return sorted(str(path) for path in self.folder.iterdir() if wanted(path.name)) if self.folder else []
 
     def discard(self) -> None:
         """Remove the staged Parquet (after loading, or when the file failed)."""

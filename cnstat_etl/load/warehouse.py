@@ -35,7 +35,8 @@ STORAGE_COMPATIBILITY = "v1.0.0"
 
 # Tables that hold rows of one source file each, keyed by its content hash; replacing a file replaces
 # its rows in all of them.
-PER_FILE_TABLES = ("observations", "aggregates", "unresolved", "extracted_tables", "problems", "ocr_cells")
+PER_FILE_TABLES = ("observations", "county_observations", "aggregates", "unresolved", "extracted_tables", "problems",
+                   "ocr_cells")
 # An OCR value this many times above or below the same city's value in a neighbouring year is doubted
 # (a digit dropped or doubled by the recogniser); neighbouring means at most JUMP_YEARS years apart.
 JUMP_FACTOR, JUMP_YEARS = 5, 2
@@ -156,6 +157,9 @@ class Warehouse:
                 if staged.observations:
                     self.con.execute("INSERT INTO observations BY NAME SELECT * FROM read_parquet(?)",
                                      [staged.observation_files()])
+                if staged.county_observations:
+                    self.con.execute("INSERT INTO county_observations BY NAME SELECT * FROM read_parquet(?)",
+                                     [staged.county_observation_files()])
                 self._insert("ocr_cells", staged.ocr_cells, source_sha256=sha256)
                 self._flag_jumps(sha256)
                 self._apply_overrides(sha256)
@@ -355,7 +359,8 @@ class Warehouse:
             "source_file": staged.source_file, "source_sha256": sha256,
             "source_path": source_path, "file_format": staged.file_format, "status": status,
             "kind": staged.source_kind,
-            "values_loaded": values, "problems": problems, "loaded_at": _now(), "harmonised_with": harmonised_with,
+            "values_loaded": values, "county_values_loaded": staged.county_observations, "problems": problems,
+            "loaded_at": _now(), "harmonised_with": harmonised_with,
         }])
 
     def _insert(self, table: str, records: list | pd.DataFrame, **constants) -> None:
@@ -426,28 +431,34 @@ class Warehouse:
         row = self.con.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
         return int(row[0]) if row else None
 
-    def unharmonised_years(self, vintages: range) -> list[int]:
-        """Data years in observations or firm_totals whose units are not yet mapped onto every one of
-        `vintages`."""
+    def unharmonised_years(self, vintages: range, county: bool = False) -> list[int]:
+        """Data years in observations or firm_totals (with `county`, in county_observations) whose units
+        are not yet mapped onto every one of `vintages`."""
+        held, mapping = (("SELECT year FROM county_observations", "county_harmonisation") if county else
+                         ("SELECT year FROM observations UNION SELECT year FROM firm_totals", "harmonisation"))
         return [row[0] for row in self.con.execute(
-            "SELECT DISTINCT o.year FROM (SELECT year FROM observations UNION SELECT year FROM firm_totals) o, "
+            f"SELECT DISTINCT o.year FROM ({held}) o, "
             "range(?, ?) v(vintage) WHERE NOT EXISTS "
-            "(SELECT 1 FROM harmonisation h WHERE h.year = o.year AND h.vintage = v.vintage) ORDER BY ALL",
+            f"(SELECT 1 FROM {mapping} h WHERE h.year = o.year AND h.vintage = v.vintage) ORDER BY ALL",
             [vintages.start, vintages.stop]).fetchall()]
 
-    def store_harmonisation(self, vintage: int, years: list[int], rows: list[dict], vintages: range) -> None:
-        """Record the current vintage, the vintages the history allows, and the mapping of `years` onto
-        all of them; observations.harmonised_code follows the current vintage."""
+    def store_harmonisation(self, vintage: int, years: list[int], rows: list[dict], vintages: range,
+                            county_years: list[int] = (), county_rows: list[dict] = ()) -> None:
+        """Record the current vintage, the vintages the history allows, and the mapping of `years` (of the
+        county panel's `county_years`) onto all of them; harmonised_code follows the current vintage."""
         with self.transaction():
-            self.con.execute("DELETE FROM harmonisation WHERE list_contains(?, year)", [years])
-            self._insert("harmonisation", rows)
             for key, value in (("vintage", vintage), ("first_vintage", vintages.start),
                                ("last_vintage", vintages.stop - 1)):
                 self.con.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)", [key, str(value)])
-            self.con.execute("""
-                UPDATE observations o SET harmonised_code = (
-                    SELECT CASE WHEN count(*) = 1 THEN min(h.harmonised_code) END FROM harmonisation h
-                    WHERE h.region_code = o.region_code AND h.year = o.year AND h.vintage = ?)""", [vintage])
+            for mapping, observations, mapped_years, mapped in (
+                    ("harmonisation", "observations", years, rows),
+                    ("county_harmonisation", "county_observations", county_years, county_rows)):
+                self.con.execute(f"DELETE FROM {mapping} WHERE list_contains(?, year)", [list(mapped_years)])
+                self._insert(mapping, list(mapped))
+                self.con.execute(f"""
+                    UPDATE {observations} o SET harmonised_code = (
+                        SELECT CASE WHEN count(*) = 1 THEN min(h.harmonised_code) END FROM {mapping} h
+                        WHERE h.region_code = o.region_code AND h.year = o.year AND h.vintage = ?)""", [vintage])
 
     def _columns(self, table: str) -> frozenset[str]:
         if table not in self._column_cache:

@@ -1,0 +1,130 @@
+"""County-level units are placed on their own codes, in a county panel beside the prefecture panel (issue 30).
+
+Generated tables run everywhere; the real CCSY chapter-3 workbooks and provincial debt PDFs are measured
+where ../shared/real is present.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from cnstat_etl.extract import extract_file
+from cnstat_etl.harmonise import harmonise
+from cnstat_etl.harmonise.regions import period_in_force
+from cnstat_etl.pipeline import ingest
+from conftest import SHARED_REAL
+from workbooks import write_table
+
+CHINAUTC = SHARED_REAL / "ccsy_excel_chinautc"
+DEBT = SHARED_REAL / "province_debt_chenfei"
+
+
+def rows(db: Path, sql: str, params=()) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql, params).fetchall()
+
+
+def _hebei(tmp_path: Path) -> Path:
+    """石家庄 with its own level and two counties under it, then 新华区 flush under the province: 石家庄's
+    and 沧州's both bear that name."""
+    return write_table(tmp_path / "hebei.xlsx", "河北省各市县主要指标（2019年）", ["地区", "地区生产总值（亿元）"],
+                       [["河北省", 35000.0], ["  石家庄市", 5800.0], ["    石家庄市本级", 900.0],
+                        ["    新华区", 450.0], ["    辛集市", 430.0], ["  新华区", 300.0]])
+
+
+@pytest.fixture
+def hebei_db(tmp_path) -> Path:
+    db = tmp_path / "w.duckdb"
+    ingest([_hebei(tmp_path)], db, jobs=1)
+    return db
+
+
+def test_counties_printed_under_their_prefecture_load_on_their_codes_in_the_county_panel(hebei_db):
+    assert rows(hebei_db, "select unit_kind, region_code, value from county_observations order by 2, 1") == [
+        ("own_level", "130100", 900e8), ("county", "130105", 450e8), ("county", "130181", 430e8)]
+    assert rows(hebei_db, "select level from regions where code in ('130105', '130181') and valid_to is null") == [
+        ("county",), ("county",)]
+
+
+def test_the_prefecture_panel_holds_what_the_yearbook_prints_for_the_prefecture_alone(hebei_db):
+    assert rows(hebei_db, "select region_code, value from observations") == [("130100", 5800e8)]
+    assert rows(hebei_db, "select gdp from analysis_city where harmonised_code = '130100'") == [(5800e8,)]
+
+
+def test_an_own_level_row_is_its_own_unit_kind_not_the_city(hebei_db):
+    assert rows(hebei_db, "select unit_kind, harmonised_code, prefecture_code, gdp from analysis_county "
+                          "where unit_kind = 'own_level'") == [("own_level", "130100", "130100", 900e8)]
+
+
+def test_a_county_name_its_province_does_not_make_unique_is_unresolved_with_its_candidates(hebei_db):
+    (printed, candidates), = rows(hebei_db, "select printed_name, candidates from unresolved")
+    assert printed.strip() == "新华区" and "130105" in candidates and "130902" in candidates
+
+
+def test_each_county_is_linked_to_its_prefecture(hebei_db):
+    assert rows(hebei_db, "select county_code, prefecture_code, prefecture_name from county_prefectures "
+                          "where county_code in ('130105', '130181') order by 1") == [
+        ("130105", "130100", "石家庄市"), ("130181", "130100", "石家庄市")]
+
+
+def test_a_county_made_a_district_is_followed_on_the_district_code_across_vintages(tmp_path):
+    # 望城县 430122 became 长沙's 望城区 430112 in 2011 (撤县设区).
+    files = [write_table(tmp_path / f"{year}.xlsx", f"湖南省各县主要指标（{year}年）", ["地区", "年末户籍人口（万人）"],
+                         [["长沙市", 650.0], [f"  望城{suffix}", 55.0 + index]])
+             for index, (year, suffix) in enumerate([(2010, "县"), (2012, "区")])]
+    db = tmp_path / "w.duckdb"
+    ingest(files, db, jobs=1)
+    assert rows(db, "select year, region_code from county_observations order by 1") == [
+        (2010, "430122"), (2012, "430112")]
+    assert rows(db, "select year, harmonised_code, prefecture_code, population from analysis_county_at(2020) "
+                    "order by 1") == [(2010, "430112", "430100", 55e4), (2012, "430112", "430100", 56e4)]
+    assert rows(db, "select year, harmonised_code from analysis_county_at(2010) order by 1") == [
+        (2010, "430122"), (2012, "430122")]
+
+
+def test_an_administrative_list_is_skipped_as_a_code_list_not_read_as_indicators(tmp_path):
+    source = write_table(tmp_path / "1-1.xlsx", "中国2014年城市行政区划和区域分布统计",
+                         ["地区", "城市合计", "按行政级别分组"], [["河北", 31, 11]])
+    db = tmp_path / "w.duckdb"
+    summary = ingest([source], db, jobs=1)
+    assert summary.count("skipped") == 1
+    assert rows(db, "select count(*) from observations") == [(0,)]
+
+
+# --------------------------------------------------------------------------------------------- real files
+
+def _county_placements(path: Path):
+    harmonised = harmonise(extract_file(path))
+    return harmonised, {(c.observation.row, c.observation.region_code, c.unit_kind)
+                        for c in harmonised.county_observations}
+
+
+@pytest.mark.skipif(not CHINAUTC.is_dir(), reason=f"{CHINAUTC} is absent: real CCSY workbooks not available")
+@pytest.mark.parametrize("name, placed, unresolved", [("2022/2022_2022-3-1 人口状况.xlsx", 386, 7),
+                                                      ("2023/2023_3-1 人口状况.xlsx", 394, 0)])
+def test_every_county_level_city_of_a_ccsy_chapter_3_table_is_placed_or_listed(name, placed, unresolved):
+    import openpyxl
+
+    harmonised, placements = _county_placements(CHINAUTC / name)
+    sheet = openpyxl.load_workbook(CHINAUTC / name, read_only=True).worksheets[0]
+    year = harmonised.county_observations[0].observation.year
+    assert (len(placements), len(harmonised.unresolved)) == (placed, unresolved)
+    for row, code, kind in placements:
+        period = period_in_force(code, year)
+        assert kind == "county" and period.level == "county" and period.name.endswith("市"), (row, code)
+        label = str(sheet.cell(row, 1).value).strip()
+        assert label.startswith(period.name), (row, label, period.name)
+    assert not harmonised.observations  # nothing of chapter 3 reaches the prefecture panel
+
+
+@pytest.mark.skipif(not DEBT.is_dir(), reason=f"{DEBT} is absent: real debt PDFs not available")
+def test_the_county_rows_of_a_provincial_debt_table_are_placed_on_the_codes_of_2019():
+    harmonised, placements = _county_placements(DEBT / "hunan_2019.pdf")
+    codes = {code for _row, code, kind in placements if kind == "county"}
+    # 邵东县 became 邵东市 in 2019; 城步县 is printed for 城步苗族自治县
+    assert {"430582", "430529", "430181", "433101"} <= codes and "430521" not in codes
+    assert len(codes) == 122 and [u.printed_name for u in harmonised.unresolved] == ["洪江区"]
+    assert {code for _row, code, kind in placements if kind == "own_level"} >= {"430100", "433100"}
