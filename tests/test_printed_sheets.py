@@ -81,6 +81,11 @@ def test_a_unit_line_reaching_into_the_header_below_it_is_still_the_tables_unit_
     assert {v.unit_as_printed for v in _values(_sheet_page(unit_bottom=70)) if v.indicator == "gdp"} == {"亿元"}
 
 
+def test_a_unit_line_whose_box_reaches_past_the_top_of_the_header_below_it_is_the_tables_unit_line():
+    # a CJK font's tall line boxes: the unit line's middle lies below the header line's top, above its middle
+    assert {v.unit_as_printed for v in _values(_sheet_page(unit_bottom=73)) if v.indicator == "gdp"} == {"亿元"}
+
+
 SHEET_VALUES = {(label, indicator, scope, float(value)) for label, *values in ROWS
                 for (indicator, scope), value in zip([("gdp", "city_total"), ("gdp", "urban_districts"),
                                                       ("population", "city_total")], values)}

@@ -1090,11 +1090,11 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
         band = lines[band_start:first]
         left = min([left] + [line.x0 for line in band])
         right = max([right] + [line.x1 for line in band])
-        # a line above the band, though its descenders may reach into the band's first line (a unit line
-        # printed right above a ruled header)
+        # a line above the band's first line by their middles, though its box may reach past that line's top
+        # (a unit line printed right above a ruled header, in a font with tall line boxes)
         banded = {id(line) for line in band}
         title_lines = [line.text for line in lines
-                       if lines_floor <= line.top and _middle(line) <= (band or body)[0].top
+                       if lines_floor <= line.top and _middle(line) < _middle((band or body)[0])
                        and id(line) not in banded and not matches_prefix(line.text, layout()["footnote_prefixes"])]
         continued = carried is not None and (not band or is_continuation(title_lines))
         overprinted = next((line for line in band + body if line.overprinted), None)
