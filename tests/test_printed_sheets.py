@@ -217,6 +217,15 @@ def test_a_chinese_name_printed_on_into_the_english_names_box_is_read_as_the_two
         SHEET_VALUES
 
 
+def test_a_header_printed_in_english_only_names_its_indicator():
+    # a box too short for its wrapped bilingual text shows the English lines of it only: its Chinese
+    # "地区生产总值" is not printed at all
+    page = _sheet_page()
+    page.glyphs = [glyph for glyph in page.glyphs if not (glyph.bottom == 76 and glyph.x0 < 240)] + \
+        _printed("Gross Regional Product (Current Prices)", 122, 76, 5)
+    assert {(v.region_name, v.indicator, v.scope, v.value) for v in _values(page)} == SHEET_VALUES
+
+
 def test_a_negative_number_printed_right_after_its_label_is_a_value_not_part_of_the_label():
     # a label column as wide as its longest label: "-68952.5" (or with U+2212) follows the name a point apart
     glyphs = _printed("2-7 地区生产总值（2022年）", 60, 40, 10) + _printed("单位：亿元", 60, 56) + \
