@@ -270,3 +270,15 @@ def test_digit_groups_of_a_wrapped_english_unit_are_header_text_not_a_row():
     assert not line.is_body
     row, = text_lines(_printed("Hohhot (Huhehaote)", 45, 84) + _printed("95000", 185, 84) + _printed("12.5", 245, 84))
     assert row.is_body
+
+
+def test_a_box_line_just_over_the_rule_under_it_is_not_parted_by_the_rules_of_the_row_below():
+    # the GDP box's last line has its middle a tenth of a point over the rule under the box, where the rule
+    # parting 全市 | 市辖区 below starts (drawn from half a line width over that rule): the line is one cell
+    page = _sheet_page()
+    page.glyphs = [glyph for glyph in page.glyphs if not (glyph.text in "城市" and glyph.bottom == 84)] + \
+        _printed("城 市", 62, 92) + _printed("Gross Regional", 125, 82.1, 5) + _printed("Product", 185, 82.1, 5)
+    page.vertical = [Segment(180, 180, 79.5, 97) if rule.x0 == 180 else rule for rule in page.vertical]
+    (_, table), = read_page(page, None, "sheet.pdf")[0]
+    assert table.column_headers[:2] == ["地区生产总值 Gross Regional Product / 全市",
+                                        "地区生产总值 Gross Regional Product / 市辖区"]

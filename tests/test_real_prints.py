@@ -37,9 +37,6 @@ FAILING_TODAY = {
     "committed/a3-landscape-fitwidth-bookfont-grid-repeat/GRP per capita.pdf":
         "0 wrong, 857 of 869 equal, 12 refused: the province row prints 新疆维吾尔自治区 clipped to 新疆维吾尔自治, "
         "so its cities are read under 宁夏 and refused",
-    "given/2021/2021_2021-2-7.pdf":
-        "0 wrong, 0 of 1722 equal, 1722 refused: the GDP header is printed in English only, its two header cells "
-        "printed over each other",
 }
 
 pytestmark = pytest.mark.skipif(not SHARED_REAL.is_dir(), reason=f"{SHARED_REAL} is absent: real workbooks not available")

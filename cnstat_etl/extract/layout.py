@@ -756,18 +756,25 @@ def _boxed_header(band: list[Line], horizontal: list[Segment], vertical: list[Se
     cell, heading the columns whose middles the box spans; a box left of them all is the label column's.
     None where a box heads no column and is no label's (a rule the page did not print where the text
     says one is): the header is then read by alignment."""
+    def row_at(x: float, middle: float) -> tuple[float, float, list[float]]:
+        """The rules over and under `middle` at x (a box's lines may reach over them, clipped there), and
+        the vertical rules crossing `middle` there, less those starting at the rule under it or ending at the
+        one over it: they part the row of boxes beside, which the line's middle may lie within a point of."""
+        over = [s.top for s in horizontal if s.x0 <= x <= s.x1]
+        top = max((y for y in over if y <= middle), default=-1.0)
+        bottom = min((y for y in over if y >= middle), default=-1.0)
+        return top, bottom, [s.x0 for s in vertical if s.top <= middle <= s.bottom and left - 2 <= s.x0 <= right + 2
+                             and not (bottom >= 0 and s.top >= bottom - 2) and not (top >= 0 and s.bottom <= top + 2)]
+
     boxes: dict[tuple, HeaderPiece] = {}
     for index, line in enumerate(band):
         middle = _middle(line)
-        crossing = [s.x0 for s in vertical if s.top <= middle <= s.bottom and left - 2 <= s.x0 <= right + 2]
-        for phrase in (piece for phrase in line.phrases for piece in _cut_at_rules(phrase, crossing)):
+        for phrase in (piece for phrase in line.phrases for piece in _cut_at_rules(phrase, row_at(phrase.centre,
+                                                                                                   middle)[2])):
             x = phrase.centre
-            over = [s.top for s in horizontal if s.x0 <= x <= s.x1]
-            # the rules round the line's middle: a box's lines may reach over its rules (clipped there)
+            top, bottom, crossing = row_at(x, middle)
             box = (round(max((v for v in crossing if v < x), default=left)),
-                   round(min((v for v in crossing if v > x), default=right)),
-                   round(max((y for y in over if y <= middle), default=-1.0)),
-                   round(min((y for y in over if y >= middle), default=-1.0)))
+                   round(min((v for v in crossing if v > x), default=right)), round(top), round(bottom))
             boxes.setdefault(box, HeaderPiece([])).phrases.append((index, phrase))
     label_pieces, value_pieces = [], []
     for (box_left, box_right, _, _), piece in boxes.items():
