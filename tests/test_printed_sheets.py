@@ -282,3 +282,46 @@ def test_a_box_line_just_over_the_rule_under_it_is_not_parted_by_the_rules_of_th
     (_, table), = read_page(page, None, "sheet.pdf")[0]
     assert table.column_headers[:2] == ["地区生产总值 Gross Regional Product / 全市",
                                         "地区生产总值 Gross Regional Product / 市辖区"]
+
+
+GROWTH = [("南京市", "4.5", "4.1"), ("无锡市", "3.0", "2.8"), ("徐州市", "5.6", "6.2")]
+
+
+def _values_only_page(number: int, rows: list[tuple[str, ...]], first_bottom: float = 110.0) -> PageGeometry:
+    """The next block of the sheet's columns, printed on a page of its own without the row labels: the
+    growth rates of `rows`, at the heights the labelled page prints those rows, from `first_bottom` down."""
+    glyphs = _printed("地区生产总值增长率（%）", 50, 76) + _printed("全市", 70, 92) + _printed("市辖区", 120, 92)
+    for index, (_, *values) in enumerate(rows):
+        for right, value in zip([90, 140], values):
+            glyphs += _right_aligned(value, right, first_bottom + 12 * index)
+    return PageGeometry(number, 600, 800, glyphs, [], [])
+
+
+def _read_with_labels_from(labelled: PageGeometry, unlabelled: PageGeometry) -> tuple[list, object]:
+    from cnstat_etl.extract.pdf import labelled_blocks
+    (labels, labels_table), = read_page(labelled, None, "sheet.pdf")[0]
+    (values, values_table), = read_page(unlabelled, labels_table, "sheet.pdf")[0]
+    assert not values_table.labels_printed
+    blocks = labelled_blocks([(labels, labels_table)], [(values, values_table)], [labelled.number, unlabelled.number])
+    if isinstance(blocks, str):
+        return [], blocks
+    result = ExtractResult("sheet.pdf", "0" * 64, "pdf")
+    tables = TableAssembler(result, ExtractOptions())
+    for block in [labels] + blocks:
+        tables.add(block)
+    tables.finish_table()
+    return result.values, None
+
+
+def test_a_page_of_values_without_row_labels_takes_them_from_the_page_printing_the_labels():
+    values, refused = _read_with_labels_from(_sheet_page(), _values_only_page(2, GROWTH))
+    assert refused is None
+    assert {(v.region_name, v.scope, v.value) for v in values if v.indicator == "gdp_growth"} == {
+        (label, scope, float(value)) for label, *rates in GROWTH
+        for scope, value in zip(["city_total", "urban_districts"], rates)}
+
+
+def test_a_page_of_values_whose_rows_lie_off_the_labelled_rows_is_refused_with_the_reason():
+    # rows half a row lower than the labelled page prints them: which label is whose cannot be proven
+    values, refused = _read_with_labels_from(_sheet_page(), _values_only_page(2, GROWTH, first_bottom=116.0))
+    assert not values and "lies at the height of no one row page 1 labels" in refused

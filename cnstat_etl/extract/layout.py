@@ -855,6 +855,9 @@ class TableLayout:
     flush: float  # x where unindented labels start
     indent_size: float  # the character size indentation is counted in
     label_levels: list[float]  # x where labels of each indentation start (a continued page's snap to them)
+    # False: the rows print values only, their labels on another page (a wide table printed a block of
+    # columns at a time): `pdf.labelled_blocks` gives them the labels, where it can prove which they are
+    labels_printed: bool = True
 
 
 @dataclass
@@ -922,6 +925,23 @@ def _bodies(lines: list[Line], carried_label_right: float | None = None) -> list
             first -= 1
         spans.append((first, last))
         index = last + 1
+    return spans
+
+
+def _unlabelled_bodies(lines: list[Line]) -> list[tuple[int, int]]:
+    """Runs of two or more lines printing values only, a number among them: the rows of a wide table's
+    later block of columns, printed on pages of their own without the row labels. Rows printing nothing
+    there (a province heading, a city with no value) leave gaps, which do not end the run."""
+    spans: list[tuple[int, int]] = []
+    start = None
+    for index, line in enumerate(lines + [None]):
+        values_only = line is not None and not line.is_title and all(p.is_value for p in line.phrases) \
+            and any(p.is_number for p in line.phrases)
+        if values_only and start is not None:
+            continue
+        if start is not None and index - 1 > start:
+            spans.append((start, index - 1))
+        start = index if values_only else None
     return spans
 
 
@@ -1083,7 +1103,7 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
     found: list[tuple[Block, TableLayout]] = []
     floor = 0
     lines_floor = 0.0
-    for first, last in _bodies(lines, carried.label_right if carried else None):
+    for first, last in _bodies(lines, carried.label_right if carried else None) or _unlabelled_bodies(lines):
         body = lines[first:last + 1]
         numbered = [line for line in body if line.is_body]
         label_right = _label_right(numbered or body)
@@ -1151,9 +1171,10 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
 def _columns(body: list[Line], label_right: float, vertical: list[Segment], band: list[Line]) -> list[Column] | None:
     # the label column is the ruled one the labels print in; every column right of it holds values, even
     # one this page leaves blank
-    # (a body of wrapped labels only has its labels on lines of their own)
-    label_end = min([label_right] + ([line.phrases[0].x1 for line in body if line.is_body]
-                                     or [line.phrases[0].x1 for line in body if not line.phrases[0].is_value]))
+    # (a body of wrapped labels only has its labels on lines of their own; one printing no label, none)
+    label_ends = [line.phrases[0].x1 for line in body if line.is_body] \
+        or [line.phrases[0].x1 for line in body if not line.phrases[0].is_value]
+    label_end = min([label_right] + label_ends) if label_ends else float("-inf")
     values_right = max((p.x1 for line in body for p in line.phrases if p.is_value and p.x0 >= label_end), default=0.0)
     ruled = _ruled_columns(vertical, body[0].top, body[-1].bottom, label_right, label_end, values_right)
     if ruled:
@@ -1377,7 +1398,8 @@ def _grid(geometry: PageGeometry, band: list[Line], body: list[Line], label_righ
     table = TableLayout(left, right, label_right, regions,
                         band[0].top if band else None, band[-1].bottom if band else None,
                         body[0].top, bottom, headers, row_tops, ruled_rows, flush, indent_size,
-                        sorted(set(label_starts.values()) | set(carried_indent[2] if carried_indent else [])))
+                        sorted(set(label_starts.values()) | set(carried_indent[2] if carried_indent else [])),
+                        labels_printed=not all(line.phrases[0].is_value for line in body))
     block = Block([], cells, list(range(1, len(cells) + 1)), list(range(1, width + 1)), page=geometry.number)
     return block, table
 
