@@ -81,6 +81,11 @@ def test_a_unit_line_reaching_into_the_header_below_it_is_still_the_tables_unit_
     assert {v.unit_as_printed for v in _values(_sheet_page(unit_bottom=70)) if v.indicator == "gdp"} == {"亿元"}
 
 
+def test_a_unit_line_whose_box_reaches_past_the_top_of_the_header_below_it_is_the_tables_unit_line():
+    # a CJK font's tall line boxes: the unit line's middle lies below the header line's top, above its middle
+    assert {v.unit_as_printed for v in _values(_sheet_page(unit_bottom=73)) if v.indicator == "gdp"} == {"亿元"}
+
+
 SHEET_VALUES = {(label, indicator, scope, float(value)) for label, *values in ROWS
                 for (indicator, scope), value in zip([("gdp", "city_total"), ("gdp", "urban_districts"),
                                                       ("population", "city_total")], values)}
@@ -212,6 +217,15 @@ def test_a_chinese_name_printed_on_into_the_english_names_box_is_read_as_the_two
         SHEET_VALUES
 
 
+def test_a_header_printed_in_english_only_names_its_indicator():
+    # a box too short for its wrapped bilingual text shows the English lines of it only: its Chinese
+    # "地区生产总值" is not printed at all
+    page = _sheet_page()
+    page.glyphs = [glyph for glyph in page.glyphs if not (glyph.bottom == 76 and glyph.x0 < 240)] + \
+        _printed("Gross Regional Product (Current Prices)", 122, 76, 5)
+    assert {(v.region_name, v.indicator, v.scope, v.value) for v in _values(page)} == SHEET_VALUES
+
+
 def test_a_negative_number_printed_right_after_its_label_is_a_value_not_part_of_the_label():
     # a label column as wide as its longest label: "-68952.5" (or with U+2212) follows the name a point apart
     glyphs = _printed("2-7 地区生产总值（2022年）", 60, 40, 10) + _printed("单位：亿元", 60, 56) + \
@@ -256,3 +270,58 @@ def test_digit_groups_of_a_wrapped_english_unit_are_header_text_not_a_row():
     assert not line.is_body
     row, = text_lines(_printed("Hohhot (Huhehaote)", 45, 84) + _printed("95000", 185, 84) + _printed("12.5", 245, 84))
     assert row.is_body
+
+
+def test_a_box_line_just_over_the_rule_under_it_is_not_parted_by_the_rules_of_the_row_below():
+    # the GDP box's last line has its middle a tenth of a point over the rule under the box, where the rule
+    # parting 全市 | 市辖区 below starts (drawn from half a line width over that rule): the line is one cell
+    page = _sheet_page()
+    page.glyphs = [glyph for glyph in page.glyphs if not (glyph.text in "城市" and glyph.bottom == 84)] + \
+        _printed("城 市", 62, 92) + _printed("Gross Regional", 125, 82.1, 5) + _printed("Product", 185, 82.1, 5)
+    page.vertical = [Segment(180, 180, 79.5, 97) if rule.x0 == 180 else rule for rule in page.vertical]
+    (_, table), = read_page(page, None, "sheet.pdf")[0]
+    assert table.column_headers[:2] == ["地区生产总值 Gross Regional Product / 全市",
+                                        "地区生产总值 Gross Regional Product / 市辖区"]
+
+
+GROWTH = [("南京市", "4.5", "4.1"), ("无锡市", "3.0", "2.8"), ("徐州市", "5.6", "6.2")]
+
+
+def _values_only_page(number: int, rows: list[tuple[str, ...]], first_bottom: float = 110.0) -> PageGeometry:
+    """The next block of the sheet's columns, printed on a page of its own without the row labels: the
+    growth rates of `rows`, at the heights the labelled page prints those rows, from `first_bottom` down."""
+    glyphs = _printed("地区生产总值增长率（%）", 50, 76) + _printed("全市", 70, 92) + _printed("市辖区", 120, 92)
+    for index, (_, *values) in enumerate(rows):
+        for right, value in zip([90, 140], values):
+            glyphs += _right_aligned(value, right, first_bottom + 12 * index)
+    return PageGeometry(number, 600, 800, glyphs, [], [])
+
+
+def _read_with_labels_from(labelled: PageGeometry, unlabelled: PageGeometry) -> tuple[list, object]:
+    from cnstat_etl.extract.pdf import labelled_blocks
+    (labels, labels_table), = read_page(labelled, None, "sheet.pdf")[0]
+    (values, values_table), = read_page(unlabelled, labels_table, "sheet.pdf")[0]
+    assert not values_table.labels_printed
+    blocks = labelled_blocks([(labels, labels_table)], [(values, values_table)], [labelled.number, unlabelled.number])
+    if isinstance(blocks, str):
+        return [], blocks
+    result = ExtractResult("sheet.pdf", "0" * 64, "pdf")
+    tables = TableAssembler(result, ExtractOptions())
+    for block in [labels] + blocks:
+        tables.add(block)
+    tables.finish_table()
+    return result.values, None
+
+
+def test_a_page_of_values_without_row_labels_takes_them_from_the_page_printing_the_labels():
+    values, refused = _read_with_labels_from(_sheet_page(), _values_only_page(2, GROWTH))
+    assert refused is None
+    assert {(v.region_name, v.scope, v.value) for v in values if v.indicator == "gdp_growth"} == {
+        (label, scope, float(value)) for label, *rates in GROWTH
+        for scope, value in zip(["city_total", "urban_districts"], rates)}
+
+
+def test_a_page_of_values_whose_rows_lie_off_the_labelled_rows_is_refused_with_the_reason():
+    # rows half a row lower than the labelled page prints them: which label is whose cannot be proven
+    values, refused = _read_with_labels_from(_sheet_page(), _values_only_page(2, GROWTH, first_bottom=116.0))
+    assert not values and "lies at the height of no one row page 1 labels" in refused

@@ -31,15 +31,9 @@ FAILING_TODAY = {
     "committed/a4-landscape-fitwidth-notoserifcjksc-nogrid-repeat/2021_2021-2-7.pdf":
         "0 wrong, 0 of 1722 equal, 1722 refused: the print holds the GDP header in English only, its two header "
         "cells printed over each other",
-    "committed/a4-portrait-scale100-wenquanyizenhei-nogrid-repeat/2022_2022-2-1 人口数.pdf":
-        "0 wrong, 291 of 579 equal, 288 refused: the page holds one value column; the 市辖区 column prints on "
-        "later pages, without the row labels",
     "committed/a3-landscape-fitwidth-bookfont-grid-repeat/GRP per capita.pdf":
         "0 wrong, 857 of 869 equal, 12 refused: the province row prints 新疆维吾尔自治区 clipped to 新疆维吾尔自治, "
         "so its cities are read under 宁夏 and refused",
-    "given/2021/2021_2021-2-7.pdf":
-        "0 wrong, 0 of 1722 equal, 1722 refused: the GDP header is printed in English only, its two header cells "
-        "printed over each other",
 }
 
 pytestmark = pytest.mark.skipif(not SHARED_REAL.is_dir(), reason=f"{SHARED_REAL} is absent: real workbooks not available")

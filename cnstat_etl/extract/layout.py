@@ -756,18 +756,25 @@ def _boxed_header(band: list[Line], horizontal: list[Segment], vertical: list[Se
     cell, heading the columns whose middles the box spans; a box left of them all is the label column's.
     None where a box heads no column and is no label's (a rule the page did not print where the text
     says one is): the header is then read by alignment."""
+    def row_at(x: float, middle: float) -> tuple[float, float, list[float]]:
+        """The rules over and under `middle` at x (a box's lines may reach over them, clipped there), and
+        the vertical rules crossing `middle` there, less those starting at the rule under it or ending at the
+        one over it: they part the row of boxes beside, which the line's middle may lie within a point of."""
+        over = [s.top for s in horizontal if s.x0 <= x <= s.x1]
+        top = max((y for y in over if y <= middle), default=-1.0)
+        bottom = min((y for y in over if y >= middle), default=-1.0)
+        return top, bottom, [s.x0 for s in vertical if s.top <= middle <= s.bottom and left - 2 <= s.x0 <= right + 2
+                             and not (bottom >= 0 and s.top >= bottom - 2) and not (top >= 0 and s.bottom <= top + 2)]
+
     boxes: dict[tuple, HeaderPiece] = {}
     for index, line in enumerate(band):
         middle = _middle(line)
-        crossing = [s.x0 for s in vertical if s.top <= middle <= s.bottom and left - 2 <= s.x0 <= right + 2]
-        for phrase in (piece for phrase in line.phrases for piece in _cut_at_rules(phrase, crossing)):
+        for phrase in (piece for phrase in line.phrases for piece in _cut_at_rules(phrase, row_at(phrase.centre,
+                                                                                                   middle)[2])):
             x = phrase.centre
-            over = [s.top for s in horizontal if s.x0 <= x <= s.x1]
-            # the rules round the line's middle: a box's lines may reach over its rules (clipped there)
+            top, bottom, crossing = row_at(x, middle)
             box = (round(max((v for v in crossing if v < x), default=left)),
-                   round(min((v for v in crossing if v > x), default=right)),
-                   round(max((y for y in over if y <= middle), default=-1.0)),
-                   round(min((y for y in over if y >= middle), default=-1.0)))
+                   round(min((v for v in crossing if v > x), default=right)), round(top), round(bottom))
             boxes.setdefault(box, HeaderPiece([])).phrases.append((index, phrase))
     label_pieces, value_pieces = [], []
     for (box_left, box_right, _, _), piece in boxes.items():
@@ -848,6 +855,9 @@ class TableLayout:
     flush: float  # x where unindented labels start
     indent_size: float  # the character size indentation is counted in
     label_levels: list[float]  # x where labels of each indentation start (a continued page's snap to them)
+    # False: the rows print values only, their labels on another page (a wide table printed a block of
+    # columns at a time): `pdf.labelled_blocks` gives them the labels, where it can prove which they are
+    labels_printed: bool = True
 
 
 @dataclass
@@ -915,6 +925,23 @@ def _bodies(lines: list[Line], carried_label_right: float | None = None) -> list
             first -= 1
         spans.append((first, last))
         index = last + 1
+    return spans
+
+
+def _unlabelled_bodies(lines: list[Line]) -> list[tuple[int, int]]:
+    """Runs of two or more lines printing values only, a number among them: the rows of a wide table's
+    later block of columns, printed on pages of their own without the row labels. Rows printing nothing
+    there (a province heading, a city with no value) leave gaps, which do not end the run."""
+    spans: list[tuple[int, int]] = []
+    start = None
+    for index, line in enumerate(lines + [None]):
+        values_only = line is not None and not line.is_title and all(p.is_value for p in line.phrases) \
+            and any(p.is_number for p in line.phrases)
+        if values_only and start is not None:
+            continue
+        if start is not None and index - 1 > start:
+            spans.append((start, index - 1))
+        start = index if values_only else None
     return spans
 
 
@@ -1076,7 +1103,7 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
     found: list[tuple[Block, TableLayout]] = []
     floor = 0
     lines_floor = 0.0
-    for first, last in _bodies(lines, carried.label_right if carried else None):
+    for first, last in _bodies(lines, carried.label_right if carried else None) or _unlabelled_bodies(lines):
         body = lines[first:last + 1]
         numbered = [line for line in body if line.is_body]
         label_right = _label_right(numbered or body)
@@ -1090,11 +1117,11 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
         band = lines[band_start:first]
         left = min([left] + [line.x0 for line in band])
         right = max([right] + [line.x1 for line in band])
-        # a line above the band, though its descenders may reach into the band's first line (a unit line
-        # printed right above a ruled header)
+        # a line above the band's first line by their middles, though its box may reach past that line's top
+        # (a unit line printed right above a ruled header, in a font with tall line boxes)
         banded = {id(line) for line in band}
         title_lines = [line.text for line in lines
-                       if lines_floor <= line.top and _middle(line) <= (band or body)[0].top
+                       if lines_floor <= line.top and _middle(line) < _middle((band or body)[0])
                        and id(line) not in banded and not matches_prefix(line.text, layout()["footnote_prefixes"])]
         continued = carried is not None and (not band or is_continuation(title_lines))
         overprinted = next((line for line in band + body if line.overprinted), None)
@@ -1144,9 +1171,10 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
 def _columns(body: list[Line], label_right: float, vertical: list[Segment], band: list[Line]) -> list[Column] | None:
     # the label column is the ruled one the labels print in; every column right of it holds values, even
     # one this page leaves blank
-    # (a body of wrapped labels only has its labels on lines of their own)
-    label_end = min([label_right] + ([line.phrases[0].x1 for line in body if line.is_body]
-                                     or [line.phrases[0].x1 for line in body if not line.phrases[0].is_value]))
+    # (a body of wrapped labels only has its labels on lines of their own; one printing no label, none)
+    label_ends = [line.phrases[0].x1 for line in body if line.is_body] \
+        or [line.phrases[0].x1 for line in body if not line.phrases[0].is_value]
+    label_end = min([label_right] + label_ends) if label_ends else float("-inf")
     values_right = max((p.x1 for line in body for p in line.phrases if p.is_value and p.x0 >= label_end), default=0.0)
     ruled = _ruled_columns(vertical, body[0].top, body[-1].bottom, label_right, label_end, values_right)
     if ruled:
@@ -1370,7 +1398,8 @@ def _grid(geometry: PageGeometry, band: list[Line], body: list[Line], label_righ
     table = TableLayout(left, right, label_right, regions,
                         band[0].top if band else None, band[-1].bottom if band else None,
                         body[0].top, bottom, headers, row_tops, ruled_rows, flush, indent_size,
-                        sorted(set(label_starts.values()) | set(carried_indent[2] if carried_indent else [])))
+                        sorted(set(label_starts.values()) | set(carried_indent[2] if carried_indent else [])),
+                        labels_printed=not all(line.phrases[0].is_value for line in body))
     block = Block([], cells, list(range(1, len(cells) + 1)), list(range(1, width + 1)), page=geometry.number)
     return block, table
 

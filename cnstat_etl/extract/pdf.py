@@ -26,7 +26,7 @@ from cnstat_etl.extract import pdfium
 from cnstat_etl.extract.layout import (Glyph, PageGeometry, Segment, TableLayout, printed_count, read_page,
                                       text_lines)
 from cnstat_etl.extract.pdfium import PageReading
-from cnstat_etl.extract.tables import Block, ExtractOptions, TableAssembler
+from cnstat_etl.extract.tables import Block, ExtractOptions, TableAssembler, find_header_rows, find_label_columns
 from cnstat_etl.model import BodyRow, ExtractedValue, ExtractResult, OcrRead, Problem
 
 # Share of characters that must decode to real text before a page is read at all.
@@ -109,6 +109,34 @@ def extract_pdf(path: Path, sha256: str, options: ExtractOptions, seen: list[Tab
     result = ExtractResult(path.name, sha256, "pdf")
     first, last = options.pages or (1, None)
     tables = None
+    # the current table's pages that print their row labels, and those printing values only (see
+    # `labelled_blocks`), these read once the table ends
+    labelled: list[tuple[PageRead, Block, TableLayout]] = []
+    unlabelled: list[tuple[PageRead, Block, TableLayout]] = []
+
+    def add(page: PageRead, block: Block, table: TableLayout) -> None:
+        values_before, problems_before, rows_before = len(result.values), len(result.problems), len(result.rows)
+        tables.add(block)
+        if page.scan:
+            result.values[values_before:] = [_with_ocr_read(value, table, page.scan)
+                                             for value in result.values[values_before:]]
+        if seen is not None:
+            seen.append(TableSeen(page.number, table, block, result.values[values_before:],
+                                  result.problems[problems_before:], range(rows_before, len(result.rows)),
+                                  page.scan))
+
+    def add_unlabelled() -> None:
+        blocks = labelled_blocks([(b, t) for _, b, t in labelled], [(b, t) for _, b, t in unlabelled],
+                                 [p.number for p, _, _ in labelled + unlabelled])
+        if isinstance(blocks, str):
+            result.problems.extend(Problem("unlabelled_rows", f"the table at y={table.body_top:.0f} prints values "
+                                           f"without their row labels, and {blocks}: not read", path.name,
+                                           page=page.number) for page, _, table in unlabelled)
+        else:
+            for (page, _, table), block in zip(unlabelled, blocks):
+                add(page, block, table)
+        unlabelled.clear()
+
     for page in page_reads(path, options, first, last, workers):
         if on_page:
             on_page()
@@ -122,22 +150,66 @@ def extract_pdf(path: Path, sha256: str, options: ExtractOptions, seen: list[Tab
             continue
         result.problems.extend(page.problems)
         for block, table in page.found:
-            if seen is None and len(result.values) >= PART_VALUES and not tables.continues(block):
-                tables.finish_table()
-                yield result
-                result = tables.result = ExtractResult(path.name, sha256, "pdf")
-            values_before, problems_before, rows_before = len(result.values), len(result.problems), len(result.rows)
-            tables.add(block)
-            if page.scan:
-                result.values[values_before:] = [_with_ocr_read(value, table, page.scan)
-                                                 for value in result.values[values_before:]]
-            if seen is not None:
-                seen.append(TableSeen(page.number, table, block, result.values[values_before:],
-                                      result.problems[problems_before:], range(rows_before, len(result.rows)),
-                                      page.scan))
+            if not table.labels_printed:
+                unlabelled.append((page, block, table))
+                continue
+            if not tables.continues(block):
+                if unlabelled:
+                    add_unlabelled()
+                labelled.clear()
+                if seen is None and len(result.values) >= PART_VALUES:
+                    tables.finish_table()
+                    yield result
+                    result = tables.result = ExtractResult(path.name, sha256, "pdf")
+            labelled.append((page, block, table))
+            add(page, block, table)
+    if unlabelled:
+        add_unlabelled()
     if tables is not None:
         tables.finish_table()
     yield result
+
+
+def labelled_blocks(labelled: list[tuple[Block, TableLayout]], unlabelled: list[tuple[Block, TableLayout]],
+                    pages: list[int]) -> list[Block] | str:
+    """The blocks of a wide table's pages that print values only, each given the rows of the page that
+    prints their labels; or why that cannot be proven. An office prints a table too wide for the paper a
+    block of columns at a time, the rows' labels with the first block only: each later page prints the
+    rows of one labelled page, in the same order (the labelled pages, then the others, or each labelled
+    page followed by its own), at the same heights. So the two runs of pages must be as long and cover
+    their pages with no gap (a page not read, or a third block of columns, would shift the pairs), and
+    pair page by page: every row of values at the height of one row printing a label. A labelled row with
+    no row of values beside it (a province heading, a city with none in these columns) is kept, its cells
+    blank: the rows after it are placed under it."""
+    if len(unlabelled) != len(labelled) or sorted(pages) != list(range(min(pages), min(pages) + len(pages))):
+        return (f"its {len(unlabelled)} pages of values do not pair with the {len(labelled)} pages printing the "
+                "labels, page by page")
+    blocks = []
+    for (labels, labels_table), (values, values_table) in zip(labelled, unlabelled):
+        label_width = len(find_label_columns(labels.cells, find_header_rows(labels.cells)))
+        tolerance = 0.2 * min(labels_table.indent_size, values_table.indent_size)
+        label_rows = [i for i, top in enumerate(labels_table.row_tops) if top >= labels_table.body_top - tolerance
+                      and any(cell.strip() for cell in labels.cells[i][:label_width])]
+        value_rows = {i: top for i, top in enumerate(values_table.row_tops) if top >= values_table.body_top - tolerance}
+        beside = {}
+        for row, top in value_rows.items():
+            level = [i for i in label_rows if abs(labels_table.row_tops[i] - top) <= tolerance]
+            if len(level) != 1 or level[0] in beside.values():
+                return f"a row of values on page {values.page} lies at the height of no one row page {labels.page} labels"
+            beside[row] = level[0]
+        of_label = {label: row for row, label in beside.items()}
+        header = [i for i in range(len(values.cells)) if i not in value_rows]
+        blank = [""] * (len(values.cells[0]) - 1)
+        cells = [[""] * label_width + values.cells[i][1:] for i in header] + [
+            labels.cells[i][:label_width] + (values.cells[of_label[i]][1:] if i in of_label else blank)
+            for i in label_rows]
+        # a row the values' page does not print takes the number of the row printed before it
+        numbers = [values.rows[i] for i in header]
+        for i in label_rows:
+            numbers.append(values.rows[of_label[i]] if i in of_label else numbers[-1] if numbers else 1)
+        blocks.append(Block(values.lines_above, cells, numbers, labels.columns[:label_width] + values.columns[1:],
+                            page=values.page))
+    return blocks
 
 
 @dataclass
