@@ -150,3 +150,18 @@ def test_panel_takes_the_latest_edition_whatever_the_loading_order(tmp_path):
             (2009, 3775e8), (2010, 3814.62e8)]
         assert con.execute("select gdp from panel where harmonised_code = '320100'").fetchone()[0] == 3814.62e8
         assert con.execute("select sources from conflicts").fetchone()[0] == 2
+
+
+def test_budget_revenue_printed_under_its_2024_name_fills_the_fiscal_variables(tmp_path):
+    headers = [h.replace("地方财政一般预算内收入", "地方本级一般公共预算收入") for h in HEADERS]
+    write_table(tmp_path / "cities_2023.xlsx", "各市主要指标（2023年）", headers,
+                [[city, *values] for (city, y), values in PRINTED.items() if y == 2008])
+    db = tmp_path / "w.duckdb"
+    ingest([tmp_path], db)
+    with duckdb.connect(str(db), read_only=True) as con:
+        cursor = con.execute("select * from analysis_city where harmonised_code = ? and year = 2023", [CODES["南京市"]])
+        row = dict(zip([d[0] for d in cursor.description], cursor.fetchone()))
+    expected = by_hand("南京市", 2008)
+    assert row["budget_revenue"] == pytest.approx(PRINTED[("南京市", 2008)][2] * 1e4)
+    assert row["fiscal_capacity"] == pytest.approx(expected["fiscal_capacity"], rel=1e-12)
+    assert row["log_budget_revenue"] == pytest.approx(expected["log_budget_revenue"], rel=1e-12)
