@@ -209,4 +209,6 @@ def test_a_years_harmonisation_read_back_is_the_one_derived(user_cache):
     derived = harmonise.harmonisation_rows([1998, 2011], vintages)
     assert len(list(user_cache.glob("harmonisation-*"))) == 2
     assert harmonise.harmonisation_rows([1998, 2011], vintages) == derived
-    assert derived == harmonise._harmonisation_of(1998, tuple(vintages)) + harmonise._harmonisation_of(2011, tuple(vintages))
+    levels = harmonise.regions.CITY_LEVELS
+    assert derived == (harmonise._harmonisation_of(1998, tuple(vintages), levels)
+                       + harmonise._harmonisation_of(2011, tuple(vintages), levels))
