@@ -27,6 +27,9 @@ class Indicator:
     plausible_min: float  # a prefecture-level value outside this range is flagged (a unit slip?)
     plausible_max: float
     implied_per: str  # yearbooks print per-capita units without their "/人": 人均GDP（元）means 元/人
+    # The other currency some editions print it in (对外经济贸易: 万美元 until the 2010s, 万元 since): a value
+    # printed in it is kept in it and the panel converts it at the year's rate.
+    also_printed_in: str
 
     def plausible(self, value: float) -> bool:
         return self.plausible_min <= value <= self.plausible_max
@@ -69,6 +72,7 @@ def indicators() -> dict[str, Indicator]:
             plausible_min=float(row["plausible_min"]),
             plausible_max=float(row["plausible_max"]),
             implied_per=row.get("implied_per") or "",
+            also_printed_in=row.get("also_printed_in") or "",
         )
         for row in read_mapping_csv("indicators.csv")
     }

@@ -150,3 +150,44 @@ def test_panel_takes_the_latest_edition_whatever_the_loading_order(tmp_path):
             (2009, 3775e8), (2010, 3814.62e8)]
         assert con.execute("select gdp from panel where harmonised_code = '320100'").fetchone()[0] == 3814.62e8
         assert con.execute("select sources from conflicts").fetchone()[0] == 2
+
+
+def test_budget_revenue_printed_under_its_2024_name_fills_the_fiscal_variables(tmp_path):
+    headers = [h.replace("地方财政一般预算内收入", "地方本级一般公共预算收入") for h in HEADERS]
+    write_table(tmp_path / "cities_2023.xlsx", "各市主要指标（2023年）", headers,
+                [[city, *values] for (city, y), values in PRINTED.items() if y == 2008])
+    db = tmp_path / "w.duckdb"
+    ingest([tmp_path], db)
+    with duckdb.connect(str(db), read_only=True) as con:
+        cursor = con.execute("select * from analysis_city where harmonised_code = ? and year = 2023", [CODES["南京市"]])
+        row = dict(zip([d[0] for d in cursor.description], cursor.fetchone()))
+    expected = by_hand("南京市", 2008)
+    assert row["budget_revenue"] == pytest.approx(PRINTED[("南京市", 2008)][2] * 1e4)
+    assert row["fiscal_capacity"] == pytest.approx(expected["fiscal_capacity"], rel=1e-12)
+    assert row["log_budget_revenue"] == pytest.approx(expected["log_budget_revenue"], rel=1e-12)
+
+
+def test_exports_load_in_whichever_currency_an_edition_prints_them(tmp_path):
+    # earlier editions print 对外经济贸易 in 万美元, later ones in 万元: neither column is refused
+    headers = ["地区", "地区生产总值（万元）", "出口总额（{}）"]
+    printed = {2012: ("万美元", 1_200_000), 2022: ("万元", 5_400_000)}
+    for year, (unit, exports) in printed.items():
+        write_table(tmp_path / f"cities_{year}.xlsx", f"各市主要指标（{year}年）",
+                    [h.format(unit) for h in headers], [["南京市", 160_000_000, exports]])
+    db = tmp_path / "w.duckdb"
+    ingest([tmp_path], db)
+    rates = {2012: 6.3125, 2022: 6.7261}  # mappings/exchange_rates.csv
+    with duckdb.connect(str(db), read_only=True) as con:
+        stored = con.execute("select year, value, unit from observations where indicator = 'exports' "
+                             "order by year").fetchall()
+        panel = dict(con.execute("select year, exports from analysis_city where harmonised_code = '320100' "
+                                 "order by year").fetchall())
+        shares = dict(con.execute("select year, export_gdp from analysis_city where harmonised_code = '320100' "
+                                  "order by year").fetchall())
+        refused = con.execute("select count(*) from problems where kind = 'bad_unit'").fetchone()[0]
+    assert refused == 0
+    assert stored == [(2012, 1_200_000 * 1e4, "USD"), (2022, 5_400_000 * 1e4, "CNY")]
+    assert panel[2012] == pytest.approx(1_200_000 * 1e4, rel=1e-12)
+    assert panel[2022] == pytest.approx(5_400_000 * 1e4 / rates[2022], rel=1e-12)
+    assert shares[2012] == pytest.approx(1_200_000 * rates[2012] / 160_000_000, rel=1e-12)
+    assert shares[2022] == pytest.approx(5_400_000 / 160_000_000, rel=1e-12)

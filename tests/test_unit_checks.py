@@ -48,6 +48,22 @@ def test_unit_line_above_the_table_gives_the_unit(tmp_path):
     assert loaded(db) == [("gdp", 381_453_000_000.0)]
 
 
+def test_a_unit_closing_the_title_gives_the_unit(tmp_path):
+    source = write_table(tmp_path / "titled.xlsx", "2-3 地区生产总值（2008年）                 （万元）", ["地区", "地区生产总值"],
+                         [["南京市", 38145300]])
+    db = tmp_path / "w.duckdb"
+    ingest([source], db)
+    assert loaded(db) == [("gdp", 381_453_000_000.0)]
+
+
+def test_brackets_closing_the_title_that_are_no_unit_give_none(tmp_path):
+    source = write_table(tmp_path / "titled.xlsx", "各市地区生产总值（2008年）（当年价格）", ["地区", "地区生产总值"],
+                         [["南京市", 38145300]])
+    db = tmp_path / "w.duckdb"
+    ingest([source], db)
+    assert loaded(db) == [] and "no unit" in problems(db, "bad_unit")[0][1]
+
+
 def test_implausible_magnitude_is_flagged_at_its_cell_and_still_loaded(tmp_path):
     # GDP printed in 元 where the column says 万元 would be: a city GDP of 3814 yuan.
     source = write_table(tmp_path / "slip.xlsx", "各市主要指标（2008年）",

@@ -167,6 +167,8 @@ CREATE TABLE IF NOT EXISTS indicators (
     implied_per     VARCHAR,          -- a per-capita unit printed without its "/人"
     description     VARCHAR
 );
+-- the other currency an indicator is also printed in (its values are stored in it, converted in the panel)
+ALTER TABLE indicators ADD COLUMN IF NOT EXISTS also_printed_in VARCHAR;
 
 CREATE TABLE IF NOT EXISTS exchange_rates (
     year         INTEGER PRIMARY KEY,

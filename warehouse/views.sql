@@ -20,6 +20,17 @@ SELECT s.source_file, s.source_path, s.status, s.file_format, s.values_loaded,
        s.loaded_at
 FROM sources s;
 
+-- A value stored in `stored_unit` in its indicator's canonical unit: as it is, or a CNY/USD value converted
+-- at the year's annual average rate (mappings/exchange_rates.csv).
+CREATE OR REPLACE MACRO in_canonical_unit(value, stored_unit, indicator_id, at_year) AS (
+    SELECT CASE WHEN i.canonical_unit IS NULL OR i.canonical_unit = stored_unit THEN value
+                WHEN stored_unit = 'CNY' AND i.canonical_unit = 'USD'
+                    THEN value / (SELECT cny_per_usd FROM exchange_rates r WHERE r.year = at_year)
+                WHEN stored_unit = 'USD' AND i.canonical_unit = 'CNY'
+                    THEN value * (SELECT cny_per_usd FROM exchange_rates r WHERE r.year = at_year)
+           END
+    FROM (SELECT (SELECT canonical_unit FROM indicators WHERE id = indicator_id) AS canonical_unit) i);
+
 -- USD-denominated values also in yuan, at that year's annual average rate (mappings/exchange_rates.csv).
 CREATE OR REPLACE VIEW observations_cny AS
 SELECT o.*, r.cny_per_usd,
@@ -32,8 +43,12 @@ LEFT JOIN exchange_rates r ON r.year = o.year;
 -- edition wins (a later yearbook revises an earlier year); sources of unknown edition come after, the one
 -- loaded last first. A value a check doubts (needs_review) is left out unless the researcher opts in:
 -- INSERT OR REPLACE INTO settings VALUES ('include_needs_review', 'true').
+-- A value printed in the other currency its indicator is also printed in (indicators.also_printed_in: 出口
+-- in 万元 where the dictionary's unit is USD) is stored as printed and given here in the canonical unit at
+-- the year's annual average rate; NULL in a year with no rate.
 CREATE OR REPLACE VIEW observations_preferred AS
-SELECT o.*
+SELECT o.* REPLACE (in_canonical_unit(o.value, o.unit, o.indicator, o.year) AS value,
+                    coalesce((SELECT canonical_unit FROM indicators i WHERE i.id = o.indicator), o.unit) AS unit)
 FROM observations o
 JOIN (SELECT source_sha256, max(loaded_at) AS loaded_at, any_value(kind) AS kind FROM sources GROUP BY source_sha256) s
   USING (source_sha256)
@@ -113,7 +128,9 @@ HAVING count(DISTINCT source_sha256) > 1 AND max(value) - min(value) > 0.005 * g
 -- ever added into a prefecture: a prefecture's value is what the yearbook prints for it (harmonised_at).
 CREATE OR REPLACE MACRO county_harmonised_at(target_vintage) AS TABLE
 WITH preferred AS (
-    SELECT o.* FROM county_observations o
+    SELECT o.* REPLACE (in_canonical_unit(o.value, o.unit, o.indicator, o.year) AS value,
+                        coalesce((SELECT canonical_unit FROM indicators i WHERE i.id = o.indicator), o.unit) AS unit)
+    FROM county_observations o
     JOIN (SELECT source_sha256, max(loaded_at) AS loaded_at FROM sources GROUP BY source_sha256) s
       USING (source_sha256)
     WHERE NOT coalesce(o.needs_review, false)

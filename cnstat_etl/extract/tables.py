@@ -126,12 +126,18 @@ def title_of(lines: list[str]) -> str:
 
 
 def unit_line(lines: list[str]) -> str | None:
+    """The table's unit: a unit line's (单位：万元), else one in brackets closing the title (3-3 地区生产总值
+    （万元）), as some editions print it instead."""
     pattern = _compiled("unit_line_pattern")
     for line in lines:
         match = pattern.match(fold(line))
         if match:
             return match.group("unit")
-    return None
+    closing = _CLOSING_BRACKETS.search(fold(title_of(lines)))
+    return closing.group(1).strip() if closing and is_unit(closing.group(1)) else None
+
+
+_CLOSING_BRACKETS = re.compile(r"[(（]([^()（）]+)[)）]\s*$")
 
 
 @dataclass(frozen=True)

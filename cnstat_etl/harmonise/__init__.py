@@ -20,7 +20,7 @@ from cnstat_etl.harmonise.ocr_checks import review_reasons
 from cnstat_etl.harmonise.regions import lineage_table, regions_table, units_in_force
 from cnstat_etl.harmonise.resolver import RegionResolver, Resolution
 from cnstat_etl.harmonise.rows import RowRole, row_roles
-from cnstat_etl.harmonise.units import IncompatibleUnit, UnknownUnit, to_base_unit, to_canonical
+from cnstat_etl.harmonise.units import IncompatibleUnit, UnknownUnit, in_unit_at_rate, to_base_unit, to_canonical
 from cnstat_etl.indicators import indicators, is_provisional
 from cnstat_etl.model import (Aggregate, CountyObservation, ExtractedValue, ExtractResult, Observation, Problem,
                               Unresolved)
@@ -88,11 +88,19 @@ def _column_problem(kind: str, message: str, value: ExtractedValue) -> Problem:
                    "error")
 
 
-def base_value(value: ExtractedValue) -> float | None:
-    """The value in the indicator's canonical unit. Raises UnknownUnit / IncompatibleUnit."""
+def base_value(value: ExtractedValue) -> tuple[float | None, str]:
+    """The value and the unit it is stored in: the indicator's canonical unit, or the other currency the
+    dictionary says it is also printed in. Raises UnknownUnit / IncompatibleUnit."""
     if is_provisional(value.indicator):
-        return None if value.value is None else provisional_value(value)[0]
-    return in_canonical_unit(value.value, value.unit_as_printed, value.indicator)
+        return provisional_value(value)
+    indicator = indicators()[value.indicator]
+    try:
+        return in_canonical_unit(value.value, value.unit_as_printed, value.indicator), indicator.canonical_unit
+    except IncompatibleUnit:
+        if not indicator.also_printed_in:
+            raise
+        return (None if value.value is None else to_canonical(value.value, value.unit_as_printed,
+                                                              indicator.also_printed_in)), indicator.also_printed_in
 
 
 def in_canonical_unit(number: float | None, unit_as_printed: str | None, indicator_id: str) -> float | None:
@@ -171,15 +179,16 @@ def harmonise(result: ExtractResult, resolver: RegionResolver | None = None,
                 "county panel, not the prefecture panel", value))
         indicator = indicators().get(value.indicator)
         try:
-            converted = base_value(value)
+            converted, unit = base_value(value)
         except (UnknownUnit, IncompatibleUnit) as error:
             columns_failed.add(column_key)
             out.problems.append(_column_problem("bad_unit", str(error), value))
             continue
-        unit = indicator.canonical_unit if indicator else provisional_value(value)[1]
-        if indicator and converted is not None and not indicator.plausible(converted):
+        canonical = converted if not indicator or converted is None else \
+            in_unit_at_rate(converted, unit, indicator.canonical_unit, year)
+        if indicator and canonical is not None and not indicator.plausible(canonical):
             out.problems.append(_problem(
-                "implausible_value", f"{value.indicator} = {converted:g} {indicator.canonical_unit} "
+                "implausible_value", f"{value.indicator} = {canonical:g} {indicator.canonical_unit} "
                 f"(printed {value.value_as_printed} {value.unit_as_printed or ''}) is outside the plausible "
                 f"range {indicator.plausible_min:g}–{indicator.plausible_max:g}: a unit slip?", value))
         targets = resolver.harmonised_targets(place.code, year, vintage)
@@ -270,7 +279,7 @@ def _aggregates(totals: list[tuple[ExtractedValue, RowRole]], observations: list
     aggregates = []
     for value, role in totals:
         try:
-            converted = base_value(value)
+            converted, _unit = base_value(value)
         except (UnknownUnit, IncompatibleUnit):
             continue  # the column's error is reported with its places' values
         if role.province:

@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from cnstat_etl.config import read_mapping_csv
+from cnstat_etl.harmonise.units import in_unit_at_rate
 from cnstat_etl.indicators import indicators
 from cnstat_etl.model import Aggregate, Observation, Problem
 from cnstat_etl.text import parse_number
@@ -108,10 +109,12 @@ def refuse_failing_columns(observations: list[Observation], aggregates: list[Agg
     tally = _Tally()
     for o in observations:
         indicator = known.get(o.indicator)
-        if indicator and o.value is not None:
-            tally.count((_column(o),), "plausible magnitude", not indicator.plausible(o.value),
+        canonical = None if not indicator or o.value is None else \
+            in_unit_at_rate(o.value, o.unit, indicator.canonical_unit, o.year)
+        if canonical is not None:
+            tally.count((_column(o),), "plausible magnitude", not indicator.plausible(canonical),
                         f"{o.row_label} {o.value_as_printed} {o.unit_as_printed or ''} is "
-                        f"{o.value:g} {indicator.canonical_unit}, outside {indicator.plausible_min:g}–"
+                        f"{canonical:g} {indicator.canonical_unit}, outside {indicator.plausible_min:g}–"
                         f"{indicator.plausible_max:g}")
     cells: dict[tuple, dict[tuple[str, str], Observation]] = defaultdict(dict)
     for o in observations:
@@ -151,7 +154,8 @@ def _check_scopes(row: dict[tuple[str, str], Observation], tally: _Tally) -> Non
     for (indicator_id, scope), districts in row.items():
         whole = row.get((indicator_id, "city_total"))
         indicator = known.get(indicator_id)
-        if scope != "urban_districts" or whole is None or not (indicator and indicator.additive):
+        if (scope != "urban_districts" or whole is None or not (indicator and indicator.additive)
+                or districts.unit != whole.unit):
             continue
         above = districts.value > whole.value * (1 + SCOPE_TOLERANCE) and districts.value - whole.value > 1e-9
         tally.count((_column(districts), _column(whole)), "市辖区 not above 全市", above,
@@ -162,8 +166,8 @@ def _check_identities(row: dict[tuple[str, str], Observation], tally: _Tally) ->
     for scope in {scope for _indicator, scope in row}:
         for identity in identities():
             members = [row.get((i, scope)) for i in identity.indicators()]
-            if None in members:
-                continue
+            if None in members or (identity.relation == "sum" and len({m.unit for m in members}) > 1):
+                continue  # parts in two currencies are not added
             values = {m.indicator: m.value for m in members}
             tally.count(tuple(_column(m) for m in members), identity.description,
                         not identity.holds(values),

@@ -11,10 +11,11 @@ from decimal import Decimal
 
 import pint
 
-from cnstat_etl.config import MAPPINGS_DIR, user_cache_dir
+from cnstat_etl.config import MAPPINGS_DIR, read_mapping_csv, user_cache_dir
 from cnstat_etl.unit_words import UnitSide, UnknownUnit, read_unit
 
-__all__ = ["IncompatibleUnit", "UnknownUnit", "conversion_factor", "parse_unit", "registry", "to_canonical"]
+__all__ = ["IncompatibleUnit", "UnknownUnit", "conversion_factor", "in_unit_at_rate", "parse_unit", "registry",
+           "to_canonical"]
 
 
 class IncompatibleUnit(ValueError):
@@ -96,3 +97,19 @@ def _base_unit(printed_unit: str) -> tuple[Decimal, str] | str:
     except UnknownUnit as error:
         return str(error)
     return Decimal(repr(float(quantity.magnitude))), str(quantity.units)
+
+
+@functools.lru_cache(maxsize=None)
+def _cny_per_usd() -> dict[int, float]:
+    return {int(row["year"]): float(row["cny_per_usd"]) for row in read_mapping_csv("exchange_rates.csv")}
+
+
+def in_unit_at_rate(value: float, unit: str, target: str, year: int | None) -> float | None:
+    """A value stored in one currency in the other at the year's annual average rate (a value already in
+    `target` as it is); None where the year has no rate."""
+    if unit == target:
+        return value
+    rate = _cny_per_usd().get(year) if year is not None else None
+    if rate is None or {unit, target} != {"CNY", "USD"}:
+        return None
+    return value / rate if target == "USD" else value * rate
