@@ -26,6 +26,7 @@ from cnstat_etl.load.validate import validate
 from cnstat_etl.load.warehouse import Warehouse, WarehouseBusy, dictionary_rows, provisional_indicators
 from cnstat_etl.pipeline import KINDS, STATUS_WORDS, FileOutcome, ingest
 from cnstat_etl.report import ReportOptions, build_report
+from cnstat_etl.text import plural
 
 
 def db_option(command):
@@ -104,10 +105,6 @@ def main() -> None:
     """cnstat-etl: Chinese statistical yearbook tables into a harmonised DuckDB city-year panel."""
 
 
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}" + ("" if count == 1 else "s")
-
-
 def _show_progress(index: int, total: int, outcome: FileOutcome) -> None:
     prefix = f"[{index}/{total}]"
     word = f"{STATUS_WORDS[outcome.status]:9}"
@@ -161,7 +158,7 @@ def existing_warehouse(db: Path | None) -> Path:
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @db_option
 @year_options
-@click.option("--workers", "--jobs", "workers", type=int, default=None,
+@click.option("--workers", "--jobs", "workers", type=click.IntRange(min=1), default=None,
               help="Worker processes extracting files (default: the number of cores).")
 @click.option("--vintage", type=int, default=None,
               help="Year whose units the harmonised views use (default: kept; new warehouses take the latest).")
@@ -233,7 +230,10 @@ def _span(text: str, what: str) -> tuple[int, int]:
 
 
 def _page_span(context, parameter, text: str | None) -> tuple[int, int] | None:
-    return _span(text, "a page or a span of pages like 3-5") if text else None
+    span = _span(text, "a page or a span of pages like 3-5") if text else None
+    if span and span[0] < 1:
+        raise click.BadParameter(f"{text!r}: pages count from 1")
+    return span
 
 
 def _year_span(context, parameter, text: str) -> tuple[int, int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import gc
 import hashlib
 import multiprocessing
@@ -112,9 +113,14 @@ def reference_digest() -> str:
 
 
 def source_files(paths: Iterable[Path]) -> list[Path]:
-    """Files named (always), and the files below folders named whose endings extract reads, in a stable order."""
+    """Files named (always), and the files below folders named whose endings extract reads, in a stable order.
+    A path named that does not exist (a typo) raises FileNotFoundError before anything is read or made."""
+    paths = list(map(Path, paths))
+    for path in paths:
+        if not os.path.lexists(path):
+            raise FileNotFoundError(errno.ENOENT, "no such file or folder", str(path))
     found: list[Path] = []
-    for path in map(Path, paths):
+    for path in paths:
         if path.is_dir():
             # A dangling link is listed too: it is reported as unreadable, not silently passed over.
             found += sorted(p for p in path.rglob("*") if (p.is_file() or p.is_symlink())

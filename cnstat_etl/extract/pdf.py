@@ -28,6 +28,7 @@ from cnstat_etl.extract.layout import (Glyph, PageGeometry, Segment, TableLayout
 from cnstat_etl.extract.pdfium import PageReading
 from cnstat_etl.extract.tables import Block, ExtractOptions, TableAssembler
 from cnstat_etl.model import BodyRow, ExtractedValue, ExtractResult, OcrRead, Problem
+from cnstat_etl.text import plural
 
 # Share of characters that must decode to real text before a page is read at all.
 GARBLED_SHARE = 0.05
@@ -108,6 +109,13 @@ def extract_pdf(path: Path, sha256: str, options: ExtractOptions, seen: list[Tab
     """
     result = ExtractResult(path.name, sha256, "pdf")
     first, last = options.pages or (1, None)
+    pages = pdfium.page_count(path)
+    if not 1 <= first <= pages:
+        # a page the file does not have is the caller's mistake, not a corrupt file or a page with no table
+        result.problems.append(Problem("no_such_page", f"no page {first}: the file has {plural(pages, 'page')}",
+                                       path.name, severity="error"))
+        yield result
+        return
     tables = None
     for page in page_reads(path, options, first, last, workers):
         if on_page:
