@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from cnstat_etl.config import SAMPLES_DIR
 
@@ -16,7 +20,6 @@ COUNT_SQL = "select indicator, scope, count(*) as n from observations group by a
 def run(*args: str, env_db: Path | None = None) -> subprocess.CompletedProcess:
     env = None
     if env_db is not None:
-        import os
         env = {**os.environ, "CNSTAT_DB": str(env_db)}
     return subprocess.run([CNSTAT, *args], capture_output=True, text=True, env=env, timeout=300)
 
@@ -95,3 +98,28 @@ def test_lineage_shows_names_by_period_and_the_split_successors():
     assert "巢湖市" in result.stdout
     for successor in ("340100", "340200", "340500"):
         assert f"successor: {successor}" in result.stdout
+
+
+@pytest.fixture
+def read_only_copy(samples_db, tmp_path):
+    """A copy of the samples' warehouse in a folder the user may only read (a shared copy)."""
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    db = folder / "w.duckdb"
+    shutil.copy(samples_db, db)
+    db.chmod(0o444)
+    if os.geteuid() == 0:  # root writes whatever the modes say; the immutable flag stops root too
+        if subprocess.run(["chattr", "+i", str(db)], capture_output=True).returncode != 0:
+            pytest.skip("running as root, and chattr +i is not allowed here")
+    folder.chmod(0o555)
+    yield db
+    if os.geteuid() == 0:
+        subprocess.run(["chattr", "-i", str(db)], check=True)
+    folder.chmod(0o755)
+
+
+@pytest.mark.parametrize("command", [["validate"], ["report", "--out", "{tmp}/report"], ["query", "select 1"]])
+def test_reading_commands_work_on_a_warehouse_the_user_may_only_read(read_only_copy, tmp_path, command):
+    result = run(*[arg.format(tmp=tmp_path) for arg in command], "--db", str(read_only_copy))
+    assert result.returncode == 0, result.stderr
+    assert "Error" not in result.stderr

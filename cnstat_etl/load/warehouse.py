@@ -364,6 +364,16 @@ class Warehouse:
         return columns, cursor.fetchall()
 
 
+def open_to_read(db_path: Path, wait: Callable[[str | None], None] | None = None) -> Warehouse:
+    """The warehouse for a command that reads it whole (validate, report): opened for writing where it may
+    be, so that one made by an older cnstat gets the relations read; read-only where the file may not be
+    written (a shared copy), with the relations it has."""
+    try:
+        return Warehouse(db_path, wait=wait)
+    except duckdb.IOException:  # not a lock (Warehouse waits, or raises WarehouseBusy): no write access
+        return Warehouse(db_path, read_only=True, wait=wait)
+
+
 def provisional_indicators(db_path: Path, wait=None) -> tuple[list[str], list[tuple]]:
     """Provisional indicators in the warehouse, most values first: what to curate into the dictionary."""
     with Warehouse(db_path, read_only=True, wait=wait) as warehouse:

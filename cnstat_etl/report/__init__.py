@@ -19,7 +19,7 @@ import jinja2
 from cnstat_etl.config import report_settings, report_template
 from cnstat_etl.indicators import PROVISIONAL_PREFIX
 from cnstat_etl.load.validate import run_checks
-from cnstat_etl.load.warehouse import Warehouse
+from cnstat_etl.load.warehouse import Warehouse, open_to_read
 from cnstat_etl.report import data, figures
 
 TEMPLATE = "report.html.j2"
@@ -89,8 +89,7 @@ def build_report(db_path: Path, out: Path, options: ReportOptions = ReportOption
     labels = figures.Labels(figures.installed_font(tuple(settings["cjk_fonts"])))
     colours = settings["colours"]
     periods = list(options.periods) or [(p["first"], p["last"]) for p in settings["periods"]]
-    # Opened for writing, as validate is: a warehouse made by an older cnstat gets the relations read here.
-    with Warehouse(db_path, wait=wait) as warehouse:
+    with open_to_read(db_path, wait) as warehouse:
         con = warehouse.con
         span = options.years or data.observed_years(con)
         if span is None:
