@@ -84,12 +84,25 @@ def pad(text: str, width: int) -> str:
 USER_ERRORS = (click.ClickException, WarehouseBusy, ValueError, OSError, duckdb.Error)
 
 
+class _Interrupted(Exception):
+    """Ctrl-C, kept from click (which would make it "Aborted!" and exit 1)."""
+
+
 class OneLineErrors(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt as stop:
+            raise _Interrupted(str(stop) or "interrupted") from None
+
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         try:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.exceptions.Exit as done:
             sys.exit(done.exit_code)
+        except _Interrupted as stop:
+            click.echo(str(stop), err=True)
+            sys.exit(130)  # 128 + SIGINT, as a shell reports a command Ctrl-C stopped
         except click.Abort:
             click.echo("Error: aborted", err=True)
         except USER_ERRORS as error:

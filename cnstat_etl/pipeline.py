@@ -19,6 +19,7 @@ from typing import Callable, Iterable, Iterator
 import duckdb
 
 import cnstat_etl
+from cnstat_etl import interrupts
 from cnstat_etl.config import (WAREHOUSE_DIR, bundled_samples, default_cache_dir, keep_newest, mappings_fingerprint,
                                user_cache_dir)
 from cnstat_etl.extract import FORMATS_BY_SUFFIX, ExtractOptions, file_sha256
@@ -60,6 +61,15 @@ class FileOutcome:
     firms_placed: int = 0
     sales: float = 0.0
     sales_placed: float = 0.0
+
+
+class IngestInterrupted(KeyboardInterrupt):
+    """Ctrl-C during an ingest: every file done before it stays loaded; running it again does the rest."""
+
+    def __init__(self, summary: IngestSummary, total: int):
+        super().__init__(f"interrupted: {len(summary.files)} of {total} files done and kept; "
+                         "the same command again does the rest")
+        self.summary, self.total = summary, total
 
 
 @dataclass
@@ -160,7 +170,7 @@ def _staged(paths: list[Path], options: ExtractOptions, jobs: int, cache_dir: Pa
             yield stage_file(path, options, cache_dir, page_workers=jobs, on_page=pages.read)
             pages.file_done(path)
         return
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, initializer=interrupts.leave_interrupts_to_the_parent) as pool:
         for path, staged in zip(paths, pool.map(stage_file, paths, [options] * len(paths), [cache_dir] * len(paths))):
             pages.file_done(path)
             yield staged
@@ -237,13 +247,25 @@ def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions 
     file). A file loaded before under other mappings/ is harmonised again, from the cache when it is there.
 
     `on_file(index, total, outcome)` is told of each file done; `on_pages(done, total)` of the PDF pages
-    read so far, out of all those the ingest reads.
+    read so far, out of all those the ingest reads. Ctrl-C stops the workers and raises IngestInterrupted,
+    which says how many files were done.
     """
     if vintage is not None and vintage not in history_years():
         raise ValueError(f"vintage {vintage} is outside the code history {history_years()[0]}-{history_years()[-1]}")
     files = source_files(paths or [bundled_samples()])
     summary = IngestSummary()
-    jobs = jobs or os.cpu_count() or 1
+    try:
+        _ingest_files(files, summary, db_path, options, jobs or os.cpu_count() or 1, on_file, vintage, kind,
+                      use_cache, on_pages)
+    except KeyboardInterrupt:
+        interrupts.stop_workers()
+        raise IngestInterrupted(summary, len(files)) from None
+    return summary
+
+
+def _ingest_files(files: list[Path], summary: IngestSummary, db_path: Path, options: ExtractOptions, jobs: int,
+                  on_file, vintage: int | None, kind: str | None, use_cache: bool, on_pages) -> None:
+    """`ingest` of the files listed, each file's outcome added to `summary` as it is done."""
     digest = reference_digest()
     fingerprint = mappings_fingerprint()
     new = not Path(db_path).exists()
@@ -281,9 +303,9 @@ def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions 
     if firm_files and reference:
         reference.wait()
     for path, key, sha256 in firm_files:
-        with _loading(db_path) as warehouse:
-            outcome = _load_firms(warehouse, path, key, sha256, options.year, fingerprint)
-        _record(summary, outcome, len(files), on_file)
+        with _loading(db_path) as warehouse, interrupts.held():
+            _record(summary, _load_firms(warehouse, path, key, sha256, options.year, fingerprint), len(files),
+                    on_file)
     to_read = [path for path, _, _ in pending]
     staged_files = _staged(to_read, options, jobs, default_cache_dir(db_path) if use_cache else None,
                            PageCount(to_read, on_pages))
@@ -295,20 +317,22 @@ def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions 
                 if reference:
                     reference.wait()
                 warehouse = _loading(db_path)
-                warehouse.load_file(key, sha256, staged, fingerprint)
+                with interrupts.held():
+                    warehouse.load_file(key, sha256, staged, fingerprint)
+                    _record(summary, _outcome(path, staged, by_path.get(key), sha256), len(files), on_file)
             finally:
                 staged.discard()
             if index < len(pending) - 1:  # readers get in while the next file is read; after the last, the
                 warehouse.close()  # duplicates and the harmonisation are written on the same opening
                 warehouse = None
-            _record(summary, _outcome(path, staged, by_path.get(key), sha256), len(files), on_file)
         if reference:
             reference.wait()
         warehouse = warehouse or _loading(db_path)
         for path, key, sha256 in duplicates:
-            warehouse.record_duplicate(key, sha256, loaded[sha256])
-            _record(summary, FileOutcome(path, "duplicate", reason=f"same bytes as {loaded[sha256]}"),
-                    len(files), on_file)
+            with interrupts.held():
+                warehouse.record_duplicate(key, sha256, loaded[sha256])
+                _record(summary, FileOutcome(path, "duplicate", reason=f"same bytes as {loaded[sha256]}"),
+                        len(files), on_file)
         vintage = vintage or warehouse.vintage() or last_year()
         vintages = history_years()
         years = warehouse.unharmonised_years(vintages)
@@ -316,7 +340,6 @@ def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions 
     finally:
         if warehouse is not None:
             warehouse.close()
-    return summary
 
 
 class _ReferenceRefill:
@@ -347,6 +370,8 @@ class _ReferenceRefill:
 def _refill_reference(db_path: Path, digest: str, new: bool, here: bool = False) -> None:
     """The reference tables refilled; in a `new` warehouse, after its schema is made, and the warehouse
     then kept as the template of the next new one."""
+    if not here:
+        interrupts.leave_interrupts_to_the_parent()
     try:
         with _loading(db_path, new) as warehouse:
             warehouse.refresh_reference(digest, reference_tables)

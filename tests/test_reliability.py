@@ -129,6 +129,33 @@ def test_killed_ingest_leaves_every_committed_file_whole_and_no_partial_file(tmp
     assert again.returncode == 0 and f"{len(loaded)} unchanged" in again.stdout
 
 
+@pytest.mark.parametrize("workers, to_whom", [(1, "group"), (2, "group"), (2, "ingest")])
+def test_ctrl_c_stops_an_ingest_with_one_line_and_status_130_and_a_rerun_does_the_rest(tmp_path, workers, to_whom):
+    # A terminal's Ctrl-C reaches the whole process group (workers too); `kill -INT` the ingest alone.
+    folder = tmp_path / "many"
+    folder.mkdir()
+    total = 40
+    write_distinct_copies(SAMPLES_DIR / "ccsy2009_gdp_revenue_ruled.pdf", folder, total)
+    db = tmp_path / "w.duckdb"
+    process = subprocess.Popen([CNSTAT, "ingest", str(folder), "--db", str(db), "--workers", str(workers)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    for line in process.stdout:
+        if line.startswith("[3/"):
+            if to_whom == "group":
+                os.killpg(process.pid, signal.SIGINT)
+            else:
+                os.kill(process.pid, signal.SIGINT)
+            break
+    rest, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    done = scalar(db, "select count(*) from sources where status = 'loaded'")
+    assert 3 <= done < total, "the ingest was not interrupted mid-run"
+    assert err.splitlines() == [f"interrupted: {done} of {total} files done and kept; "
+                                "the same command again does the rest"]
+    again = cnstat("ingest", str(folder), "--db", str(db))
+    assert again.returncode == 0 and f"{done} unchanged, " in again.stdout and f"{total - done} loaded" in again.stdout
+
+
 def test_second_ingest_while_one_holds_the_warehouse_fails_fast_with_a_clear_message(tmp_path):
     db = tmp_path / "w.duckdb"
     with Warehouse(db):

@@ -29,6 +29,7 @@ from cnstat_etl.extract.pdfium import PageReading
 from cnstat_etl.extract.tables import Block, ExtractOptions, TableAssembler
 from cnstat_etl.model import BodyRow, ExtractedValue, ExtractResult, OcrRead, Problem
 from cnstat_etl.text import plural
+from cnstat_etl.interrupts import leave_interrupts_to_the_parent
 
 # Share of characters that must decode to real text before a page is read at all.
 GARBLED_SHARE = 0.05
@@ -215,7 +216,8 @@ def page_reads(path: Path, options: ExtractOptions, first: int, last: int | None
     if len(runs) == 1:
         yield from read_page_run(path, options, first, last)
         return
-    with ProcessPoolExecutor(max_workers=min(workers, len(runs))) as pool:
+    with ProcessPoolExecutor(max_workers=min(workers, len(runs)),
+                             initializer=leave_interrupts_to_the_parent) as pool:
         pending = iter(runs)
         ahead = deque(pool.submit(_read_run, path, options, start, end)
                       for start, end in islice(pending, workers * RUNS_AHEAD_PER_WORKER))
