@@ -30,7 +30,7 @@ from cnstat_etl.harmonise import HarmonisedFile, harmonise, harmonisation_rows, 
 from cnstat_etl.harmonise.regions import history_years, last_year
 from cnstat_etl.load.firms import load_firm_file
 from cnstat_etl.load.staging import StagedFile
-from cnstat_etl.load.warehouse import STORAGE_COMPATIBILITY, Warehouse
+from cnstat_etl.load.warehouse import STORAGE_COMPATIBILITY, Warehouse, ingest_lock
 from cnstat_etl.model import ExtractResult, Problem
 
 
@@ -254,9 +254,11 @@ def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions 
         raise ValueError(f"vintage {vintage} is outside the code history {history_years()[0]}-{history_years()[-1]}")
     files = source_files(paths or [bundled_samples()])
     summary = IngestSummary()
+    Path(db_path).parent.mkdir(parents=True, exist_ok=True)  # a place it cannot be made fails now
     try:
-        _ingest_files(files, summary, db_path, options, jobs or os.cpu_count() or 1, on_file, vintage, kind,
-                      use_cache, on_pages)
+        with ingest_lock(db_path):
+            _ingest_files(files, summary, db_path, options, jobs or os.cpu_count() or 1, on_file, vintage, kind,
+                          use_cache, on_pages)
     except KeyboardInterrupt:
         interrupts.stop_workers()
         raise IngestInterrupted(summary, len(files)) from None
@@ -270,12 +272,11 @@ def _ingest_files(files: list[Path], summary: IngestSummary, db_path: Path, opti
     fingerprint = mappings_fingerprint()
     new = not Path(db_path).exists()
     if new:
-        Path(db_path).parent.mkdir(parents=True, exist_ok=True)  # a place it cannot be made fails now
         current = _copied_template(db_path, digest)
         # nothing loaded yet; without a template, the schema is made with the reference tables, beside the reading
         by_path, loaded, stale = {}, {}, set()
     else:
-        with Warehouse(db_path) as warehouse:  # fails at once if another ingest holds the warehouse
+        with Warehouse(db_path) as warehouse:  # fails at once if a process other than an ingest holds it
             current = warehouse.reference_is(digest)
             by_path, loaded = warehouse.source_states()
             stale = warehouse.harmonised_otherwise(fingerprint)

@@ -164,6 +164,23 @@ def test_second_ingest_while_one_holds_the_warehouse_fails_fast_with_a_clear_mes
     assert "is in use by another ingest" in ingest_again.stderr and "Traceback" not in ingest_again.stderr
 
 
+def test_of_two_ingests_started_at_the_same_moment_one_runs_and_the_other_is_refused(tmp_path):
+    files = [str(p) for p in good_workbooks(tmp_path, 2)]
+    loaded = tmp_path / "loaded.duckdb"
+    assert cnstat("ingest", files[0], "--db", str(loaded)).returncode == 0
+    for attempt in range(10):  # a new warehouse, then one loaded before, in turn
+        db = tmp_path / f"w{attempt}.duckdb"
+        if attempt % 2:
+            shutil.copy(loaded, db)
+        both = [subprocess.Popen([CNSTAT, "ingest", *files, "--db", str(db)], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        results = sorted((p.wait(timeout=300), p.stderr.read()) for p in both)
+        assert [code for code, _ in results] == [0, 1], (attempt, results)
+        refused = results[1][1].splitlines()
+        assert len(refused) == 1 and "is in use by another ingest (process " in refused[0], refused
+        assert scalar(db, "select count(*) from sources where status = 'loaded'") == 2
+
+
 def test_query_that_meets_a_held_warehouse_waits_and_answers_once_it_is_free(tmp_path):
     db = tmp_path / "w.duckdb"
     Warehouse(db).close()

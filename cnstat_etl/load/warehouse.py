@@ -7,6 +7,9 @@ the DuckDB file itself and any DuckDB client sees them without cnstat.
 from __future__ import annotations
 
 import dataclasses
+import errno
+import fcntl
+import os
 import re
 import time
 from contextlib import contextmanager
@@ -48,6 +51,33 @@ class WarehouseBusy(RuntimeError):
     """Another process holds the warehouse: DuckDB allows one writing process, and no reader beside it."""
 
 
+def _busy(path: Path, holder: str | None) -> WarehouseBusy:
+    process = f" (process {holder})" if holder else ""
+    return WarehouseBusy(f"warehouse {path} is in use by another ingest{process}; try again when it has finished")
+
+
+@contextmanager
+def ingest_lock(db_path: Path) -> Iterator[None]:
+    """The warehouse kept for one ingest from before its first step to after its last, or WarehouseBusy.
+
+    DuckDB's own lock is held only while a file loads, so that readers get in between files: two ingests
+    started at the same moment both passed it and did all the work twice. This lock is a POSIX lock on
+    `<warehouse>.lock`, which holds the ingest's pid: held by the process alone (not by the workers it
+    forks), and let go by the system when the process ends, however it ends."""
+    with open(f"{db_path}.lock", "a+", encoding="ascii") as lock:
+        try:
+            fcntl.lockf(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as error:
+            if error.errno not in (errno.EACCES, errno.EAGAIN):
+                raise
+            lock.seek(0)
+            raise _busy(Path(db_path), lock.read().strip() or None) from None
+        lock.truncate(0)
+        lock.write(str(os.getpid()))
+        lock.flush()
+        yield
+
+
 def _holder(message: str) -> str | None:
     match = re.search(r"\(PID (\d+)\)", message)
     return match.group(1) if match else None
@@ -81,9 +111,7 @@ class Warehouse:
                     raise
                 holder = _holder(str(error))
                 if wait is None:
-                    process = f" (process {holder})" if holder else ""
-                    raise WarehouseBusy(f"warehouse {self.path} is in use by another ingest{process}; "
-                                        "try again when it has finished") from None
+                    raise _busy(self.path, holder) from None
                 if not told:
                     wait(holder)
                     told = True
