@@ -118,20 +118,26 @@ def main() -> None:
     """cnstat-etl: Chinese statistical yearbook tables into a harmonised DuckDB city-year panel."""
 
 
-def _show_progress(index: int, total: int, outcome: FileOutcome) -> None:
+def _file_line(index: int, total: int, outcome: FileOutcome) -> str:
     prefix = f"[{index}/{total}]"
     word = f"{STATUS_WORDS[outcome.status]:9}"
     if outcome.status == "failed":
-        click.secho(f"{prefix} FAILED    {outcome.path}: {outcome.reason}", fg="red", err=True)
-    elif outcome.status in ("unchanged", "duplicate", "no_values", "skipped"):
-        click.echo(f"{prefix} {word} {outcome.path}: {outcome.reason}")
-    elif outcome.firms:
-        click.echo(f"{prefix} {word} {outcome.path}: {outcome.firms} firms, {outcome.firms_placed} placed on "
-                   f"cities, {plural(outcome.errors, 'error')}, {plural(outcome.warnings, 'warning')}")
+        return f"{prefix} FAILED    {outcome.path}: {outcome.reason}"
+    if outcome.status in ("unchanged", "duplicate", "no_values", "skipped"):
+        return f"{prefix} {word} {outcome.path}: {outcome.reason}"
+    if outcome.firms:
+        return (f"{prefix} {word} {outcome.path}: {outcome.firms} firms, {outcome.firms_placed} placed on "
+                f"cities, {plural(outcome.errors, 'error')}, {plural(outcome.warnings, 'warning')}")
+    return (f"{prefix} {word} {outcome.path}: {plural(outcome.tables, 'table')}, "
+            f"{plural(outcome.values, 'value')}, {plural(outcome.unresolved, 'unresolved row')}, "
+            f"{plural(outcome.errors, 'error')}, {plural(outcome.warnings, 'warning')}")
+
+
+def _show_progress(index: int, total: int, outcome: FileOutcome) -> None:
+    if outcome.status == "failed":
+        click.secho(_file_line(index, total, outcome), fg="red", err=True)
     else:
-        click.echo(f"{prefix} {word} {outcome.path}: {plural(outcome.tables, 'table')}, "
-                   f"{plural(outcome.values, 'value')}, {plural(outcome.unresolved, 'unresolved row')}, "
-                   f"{plural(outcome.errors, 'error')}, {plural(outcome.warnings, 'warning')}")
+        click.echo(_file_line(index, total, outcome))
 
 
 @contextlib.contextmanager
@@ -148,7 +154,10 @@ def _progress_bar():
 
         def advance(index: int, total: int, outcome: FileOutcome) -> None:
             bar.update(files, completed=index, total=total)
-            _show_progress(index, total, outcome)
+            # through the live display, which moves its bars below the line: a line written past it is
+            # overwritten by the next redraw; whole, wrapped by the terminal rather than cut at its width
+            bar.console.print(_file_line(index, total, outcome), style="red" if outcome.status == "failed" else None,
+                              markup=False, highlight=False, soft_wrap=True)
 
         def read(done: int, total: int) -> None:
             bar.update(pages, completed=done, total=total, visible=True)
