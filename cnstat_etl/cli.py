@@ -422,7 +422,9 @@ def report_command(out, vintage, indicators, years, periods, db):
     options = ReportOptions(vintage=vintage, indicators=tuple(i.strip() for i in (indicators or "").split(",")
                                                               if i.strip()), years=years, periods=periods)
     written = build_report(existing_warehouse(db), out, options, wait=_tell_waiting)
-    click.echo(f"wrote {written[0]} and {len(written) - 1} figures in {written[0].parent / 'figures'}")
+    detail = sum(1 for path in written[1:] if path.suffix == ".html")
+    click.echo(f"wrote {written[0]}, {plural(detail, 'page')} of detail beside it and "
+               f"{plural(len(written) - 1 - detail, 'figure')} in {written[0].parent / 'figures'}")
 
 
 @main.group("review")
