@@ -12,7 +12,6 @@ import sys
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import closing, contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -28,81 +27,10 @@ from cnstat_etl.extract.cache import extract_parts_cached
 from cnstat_etl.extract.firms import FIRM_SUFFIXES, looks_like_firm_file
 from cnstat_etl.harmonise import HarmonisedFile, harmonise, harmonisation_rows, reference_tables
 from cnstat_etl.harmonise.regions import history_years, last_year
-from cnstat_etl.load.firms import load_firm_file
 from cnstat_etl.load.staging import StagedFile
 from cnstat_etl.load.warehouse import STORAGE_COMPATIBILITY, Warehouse, ingest_lock
 from cnstat_etl.model import ExtractResult, Problem
-
-
-# What happened to each file, in the words the summary prints.
-STATUS_WORDS = {
-    "loaded": "loaded",
-    "replaced": "replaced",  # new bytes at a path loaded before: its earlier rows are gone
-    "unchanged": "unchanged",  # the same bytes at the same path: nothing to do
-    "duplicate": "duplicate",  # the same bytes as a file loaded from another path: loaded once
-    "no_values": "no values",  # read, but no value loaded (no value column read, or no row placed)
-    "skipped": "skipped",  # not a statistical table (a code list): named as such, not a failure
-    "failed": "failed",
-}
-KINDS = ("yearbook", "firms")  # `--kind`: what to read the files as; by default recognised per file
-
-
-@dataclass
-class FileOutcome:
-    path: Path
-    status: str  # a key of STATUS_WORDS
-    tables: int = 0
-    values: int = 0
-    unresolved: int = 0
-    warnings: int = 0
-    errors: int = 0
-    reason: str = ""  # why a failed file failed, why a file loaded no value, whose duplicate it is
-    firms: int = 0  # firm-survey files: firms read, and placed on a city; their sales (yuan)
-    firms_placed: int = 0
-    sales: float = 0.0
-    sales_placed: float = 0.0
-
-
-class IngestInterrupted(KeyboardInterrupt):
-    """Ctrl-C during an ingest: every file done before it stays loaded; running it again does the rest."""
-
-    def __init__(self, summary: IngestSummary, total: int):
-        super().__init__(f"interrupted: {len(summary.files)} of {total} files done and kept; "
-                         "the same command again does the rest")
-        self.summary, self.total = summary, total
-
-
-@dataclass
-class IngestSummary:
-    files: list[FileOutcome] = field(default_factory=list)
-
-    def count(self, status: str) -> int:
-        return sum(1 for f in self.files if f.status == status)
-
-    @property
-    def values(self) -> int:
-        return sum(f.values for f in self.files)
-
-    @property
-    def tables(self) -> int:
-        return sum(f.tables for f in self.files)
-
-    @property
-    def unresolved(self) -> int:
-        return sum(f.unresolved for f in self.files)
-
-    @property
-    def problems(self) -> int:
-        return sum(f.warnings + f.errors for f in self.files)
-
-    def placed_shares(self) -> tuple[float, float] | None:
-        """Share of the firms, and of their sales, placed on a city; None when no firm file loaded."""
-        firms = sum(f.firms for f in self.files)
-        if not firms:
-            return None
-        sales = sum(f.sales for f in self.files)
-        return (sum(f.firms_placed for f in self.files) / firms,
-                sum(f.sales_placed for f in self.files) / sales if sales else 1.0)
+from cnstat_etl.outcomes import FileOutcome, IngestInterrupted, IngestSummary
 
 
 # What the reference tables and the researcher relations are made from, besides mappings/: the code that
@@ -437,6 +365,8 @@ def _load_firms(warehouse: Warehouse, path: Path, key: str, sha256: str, year: i
                 harmonised_with: str) -> FileOutcome:
     """Firm files stream straight into the warehouse (no worker process: a year is too big to pass along;
     nor through the cache: after a change in mappings/ they are read again)."""
+    from cnstat_etl.load.firms import load_firm_file  # pandas: only firm files need it
+
     loaded = load_firm_file(warehouse, path, key, sha256, year, harmonised_with)
     errors = sum(1 for p in loaded.problems if p.severity == "error")
     return FileOutcome(path, "failed" if loaded.failure_reason else "loaded", warnings=len(loaded.problems) - errors,

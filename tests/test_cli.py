@@ -123,3 +123,28 @@ def test_reading_commands_work_on_a_warehouse_the_user_may_only_read(read_only_c
     result = run(*[arg.format(tmp=tmp_path) for arg in command], "--db", str(read_only_copy))
     assert result.returncode == 0, result.stderr
     assert "Error" not in result.stderr
+
+
+# What each command may not import: each of these costs a tenth of a second or more (pandas, numpy,
+# matplotlib, pint, pyarrow, pdfplumber, openpyxl) or brings them all (the pipeline, report, explain).
+HEAVY = {"pandas", "numpy", "matplotlib", "pint", "pyarrow", "pdfplumber", "openpyxl", "jinja2",
+         "cnstat_etl.pipeline", "cnstat_etl.report", "cnstat_etl.explain", "cnstat_etl.load.firms"}
+PDF_INGEST_NEEDS = {"numpy", "pint", "pyarrow", "pandas", "cnstat_etl.pipeline"}  # pandas: pyarrow imports it
+
+
+def imported_by(*args: str) -> set[str]:
+    """The heavy modules `cnstat ARGS` imports, run as the console script runs it."""
+    code = ("import sys\nfrom cnstat_etl.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+            f"print(sorted(m for m in {sorted(HEAVY)!r} if m in sys.modules), file=sys.stderr)")
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=300)
+    return set(json.loads(done.stderr.splitlines()[-1].replace("'", '"')))
+
+
+def test_help_and_query_import_none_of_the_heavy_libraries(samples_db):
+    assert imported_by("--help") == set()
+    assert imported_by("query", "select 1", "--db", str(samples_db)) == set()
+
+
+def test_a_pdf_ingest_imports_neither_the_spreadsheet_readers_nor_the_report(tmp_path):
+    pdf = SAMPLES_DIR / "ccsy2009_gdp_revenue_ruled.pdf"
+    assert imported_by("ingest", str(pdf), "--db", str(tmp_path / "w.duckdb")) <= PDF_INGEST_NEEDS

@@ -164,6 +164,16 @@ def test_second_ingest_while_one_holds_the_warehouse_fails_fast_with_a_clear_mes
     assert "is in use by another ingest" in ingest_again.stderr and "Traceback" not in ingest_again.stderr
 
 
+def test_ctrl_c_while_an_ingest_starts_is_one_line_and_status_130(tmp_path):
+    process = subprocess.Popen([CNSTAT, "ingest", str(SAMPLES_DIR), "--db", str(tmp_path / "w.duckdb")],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    time.sleep(0.4)  # importing what the ingest uses, before any file is read
+    os.killpg(process.pid, signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert len(err.splitlines()) == 1 and err.startswith("interrupted") and "Traceback" not in err
+
+
 def test_of_two_ingests_started_at_the_same_moment_one_runs_and_the_other_is_refused(tmp_path):
     files = [str(p) for p in good_workbooks(tmp_path, 2)]
     loaded = tmp_path / "loaded.duckdb"

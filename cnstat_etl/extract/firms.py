@@ -15,13 +15,14 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator
-
-import pandas as pd
+from typing import TYPE_CHECKING, Iterator
 
 from cnstat_etl.config import read_mapping_csv
 from cnstat_etl.extract.workbook import UnreadableSource
 from cnstat_etl.text import squash
+
+if TYPE_CHECKING:  # only a firm file is read with pandas: a yearbook ingest does not import it
+    import pandas as pd
 
 COLUMN_MAP = "firm_survey_columns.csv"
 # Fields a file must have to be aggregated at all; the measures may be absent in a year.
@@ -88,6 +89,8 @@ def _read_header(path: Path) -> tuple[str, list[str], dict[str, str], str | None
     """(format, column names, {column: its label}, csv encoding, csv delimiter) from the start of the file."""
     suffix = path.suffix.lower()
     if suffix == ".dta":
+        import pandas as pd
+
         with pd.io.stata.StataReader(path) as reader:
             labels = reader.variable_labels()
             return "dta", list(labels), labels, None, None
@@ -178,6 +181,8 @@ def open_firm_file(path: Path, year: int | None = None) -> FirmFileLayout:
 def iter_chunks(layout: FirmFileLayout, rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
     """The file's mapped columns, renamed to their fields, `rows` firms at a time. Codes come as text or
     numbers as stored; measures as stored, in the file's unit."""
+    import pandas as pd
+
     rename = {column: f for f, column in layout.columns.items()}
     wanted = list(layout.columns.values())
     if layout.file_format == "dta":
@@ -196,6 +201,7 @@ def iter_chunks(layout: FirmFileLayout, rows: int = CHUNK_ROWS) -> Iterator[pd.D
 
 
 def _xlsx_chunks(layout: FirmFileLayout, rename: dict[str, str], rows: int) -> Iterator[pd.DataFrame]:
+    import pandas as pd
     from openpyxl import load_workbook
 
     workbook = load_workbook(layout.path, read_only=True, data_only=True)

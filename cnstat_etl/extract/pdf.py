@@ -20,8 +20,6 @@ from itertools import accumulate, chain, islice
 from pathlib import Path
 from typing import Callable, Iterator
 
-import pdfplumber
-
 from cnstat_etl.extract import pdfium
 from cnstat_etl.extract.layout import (Glyph, PageGeometry, Segment, TableLayout, printed_count, read_page,
                                       text_lines)
@@ -53,6 +51,8 @@ def page_text_problem(page: PageReading, source: str) -> Problem | None:
 
 def plumber_pages(path: Path, first: int = 1, last: int | None = None) -> Iterator[PageReading]:
     """The reference reader: pages first..last through pdfplumber, each page's cache flushed after use."""
+    import pdfplumber  # a fifth of a second to import, which the default reader does without
+
     with pdfplumber.open(path) as pdf:
         for page in pdf.pages[first - 1:last]:
             try:
@@ -279,6 +279,8 @@ def _top_lines(page: PageReading | None, count: int = 3) -> list[str]:
 
 def _ocr(path: Path, number: int):
     """The page read by OCR (its scan's resolution comes from pdfplumber's image records)."""
+    import pdfplumber
+
     from cnstat_etl.extract.ocr import ocr_page  # onnxruntime loads only when a scan needs it
 
     with pdfplumber.open(path) as pdf:

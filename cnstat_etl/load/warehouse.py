@@ -15,20 +15,22 @@ import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 import duckdb
-import pandas as pd
-import pyarrow as pa
 
-from cnstat_etl import arrow
 from cnstat_etl.config import WAREHOUSE_DIR
-from cnstat_etl.harmonise import in_canonical_unit
 from cnstat_etl.indicators import PROVISIONAL_PREFIX, indicators
-from cnstat_etl.load.panel import researcher_relations_sql
-from cnstat_etl.load.staging import StagedFile
 from cnstat_etl.model import Problem
 from cnstat_etl.text import parse_number
+
+# Loading needs pandas, pyarrow and the harmonise step; reading (`cnstat query`, `problems`) needs none of
+# them, and importing them costs a second: the methods that load import them.
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
+    from cnstat_etl.load.staging import StagedFile
 
 # Write the v1.0 storage format so that DuckDB 1.x clients (R and Stata users often lag) open the file too.
 STORAGE_COMPATIBILITY = "v1.0.0"
@@ -230,6 +232,8 @@ class Warehouse:
               ON r.source_sha256 = o.source_sha256 AND r.page = o.page AND r."row" = o."row"
              AND r."column" = o."column"
             WHERE o.source_sha256 = ?""", [sha256]).fetchall()
+        from cnstat_etl.harmonise import in_canonical_unit
+
         for rowid, printed, unit, indicator in rows:
             number = parse_number(printed)
             value = in_canonical_unit(number.value, unit, indicator) if number.ok else None
@@ -282,6 +286,11 @@ class Warehouse:
     def _insert(self, table: str, records: list | pd.DataFrame, **constants) -> None:
         """Insert records (a DataFrame, or dicts or dataclasses), each with the `constants` columns added.
         A long list goes in INSERT_BATCH records at a time: a book's rows are never one frame."""
+        import pandas as pd
+        import pyarrow as pa
+
+        from cnstat_etl import arrow
+
         if isinstance(records, pd.DataFrame):
             self._insert_arrow(table, pa.Table.from_pandas(records, preserve_index=False), constants)
             return
@@ -295,6 +304,8 @@ class Warehouse:
                 self._insert_arrow(table, pa.Table.from_pylist(batch), constants)
 
     def _insert_arrow(self, table: str, rows: pa.Table, constants: dict) -> None:
+        import pyarrow as pa
+
         if not len(rows):
             return
         columns = self._columns(table)
@@ -329,6 +340,8 @@ class Warehouse:
 
     def create_researcher_relations(self) -> None:
         """(Re)create panel, analysis_city and period_means for the indicators now in the warehouse."""
+        from cnstat_etl.load.panel import researcher_relations_sql
+
         ids = [row[0] for row in self.con.execute("SELECT id FROM indicators ORDER BY id").fetchall()]
         self.con.execute(researcher_relations_sql(ids))
 
