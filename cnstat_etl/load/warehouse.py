@@ -65,19 +65,34 @@ def ingest_lock(db_path: Path) -> Iterator[None]:
     DuckDB's own lock is held only while a file loads, so that readers get in between files: two ingests
     started at the same moment both passed it and did all the work twice. This lock is a POSIX lock on
     `<warehouse>.lock`, which holds the ingest's pid: held by the process alone (not by the workers it
-    forks), and let go by the system when the process ends, however it ends."""
-    with open(f"{db_path}.lock", "a+", encoding="ascii") as lock:
+    forks), and let go by the system when the process ends, however it ends. The file is removed when the
+    ingest ends; one that a killed ingest left is taken over."""
+    path = Path(f"{db_path}.lock")
+    while True:
+        lock = open(path, "a+", encoding="ascii")
         try:
             fcntl.lockf(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as error:
+            lock.seek(0)
+            holder = lock.read().strip() or None
+            lock.close()
             if error.errno not in (errno.EACCES, errno.EAGAIN):
                 raise
-            lock.seek(0)
-            raise _busy(Path(db_path), lock.read().strip() or None) from None
+            raise _busy(Path(db_path), holder) from None
+        try:
+            if os.stat(path).st_ino == os.fstat(lock.fileno()).st_ino:
+                break
+        except FileNotFoundError:
+            pass
+        lock.close()  # locked a file the ingest before this one removed as it ended: lock the new one
+    try:
         lock.truncate(0)
         lock.write(str(os.getpid()))
         lock.flush()
         yield
+    finally:
+        path.unlink(missing_ok=True)  # while still locked: an ingest waiting on this file takes a new one
+        lock.close()
 
 
 def _holder(message: str) -> str | None:
