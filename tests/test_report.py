@@ -22,7 +22,6 @@ from cnstat_etl.config import report_settings
 from cnstat_etl.load.panel import analysis_variables
 from cnstat_etl.pipeline import ingest
 from cnstat_etl.report import ReportOptions, build_report
-from conftest import SHARED_REAL
 from workbooks import write_table
 
 CNSTAT = str(Path(sys.executable).parent / "cnstat")
@@ -212,10 +211,9 @@ def test_a_provisional_indicator_is_labelled_once():
     assert Coverage("gdp", "city_total", "地区生产总值", "GDP", np.zeros((1, 1))).label == "gdp 地区生产总值"
 
 
-@pytest.mark.skipif(not SHARED_REAL.is_dir(), reason="../shared/real is not beside this checkout")
-def test_the_report_on_the_real_sources_opens_from_a_summary_page_under_1_mb(tmp_path):
+def test_the_report_on_the_real_sources_opens_from_a_summary_page_under_1_mb(real_db, tmp_path):
     db = tmp_path / "real.duckdb"
-    ingest([SHARED_REAL], db)
+    shutil.copy(real_db[0], db)  # the report may give the warehouse the current relations
     written = build_report(db, tmp_path / "out")
     summary = written[0]
     assert summary.name == "report.html" and summary.stat().st_size < 1_000_000
