@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
-
-import pandas
+from typing import TYPE_CHECKING, Iterable
 
 from cnstat_etl.config import MAPPINGS_DIR, derived_once, layout
 from cnstat_etl.harmonise import regions, resolver as resolver_module
@@ -24,6 +22,9 @@ from cnstat_etl.harmonise.units import IncompatibleUnit, UnknownUnit, in_unit_at
 from cnstat_etl.indicators import indicators, is_provisional
 from cnstat_etl.model import (Aggregate, CountyObservation, ExtractedValue, ExtractResult, Observation, Problem,
                               Unresolved)
+
+if TYPE_CHECKING:  # the reference tables are frames; harmonising a file needs no pandas
+    import pandas
 
 
 @dataclass
@@ -67,6 +68,8 @@ def _harmonisation_of(year: int, vintages: tuple[int, ...], levels: tuple[str, .
 
 def reference_tables() -> dict[str, pandas.DataFrame]:
     """The mappings as tables for the warehouse, so SQL can join them."""
+    import pandas
+
     return {
         "regions": regions_table(),
         "lineage": lineage_table(),
