@@ -25,7 +25,6 @@ from cnstat_etl.extract import FORMATS_BY_SUFFIX, ExtractOptions, file_sha256
 from cnstat_etl.extract import pdfium
 from cnstat_etl.extract.cache import extract_parts_cached
 from cnstat_etl.extract.firms import FIRM_SUFFIXES, looks_like_firm_file
-from cnstat_etl.firm_ingest import load_firm_file
 from cnstat_etl.harmonise import COUNTY_PANEL_LEVELS, HarmonisedFile, harmonise, harmonisation_rows, reference_tables
 from cnstat_etl.harmonise.regions import history_years, last_year
 from cnstat_etl.load.staging import StagedFile
@@ -368,7 +367,7 @@ def _load_firms(warehouse: Warehouse, path: Path, key: str, sha256: str, year: i
                 harmonised_with: str) -> FileOutcome:
     """Firm files stream straight into the warehouse (no worker process: a year is too big to pass along;
     nor through the cache: after a change in mappings/ they are read again)."""
-    from cnstat_etl.load.firms import load_firm_file  # pandas: only firm files need it
+    from cnstat_etl.firm_ingest import load_firm_file  # pandas: only firm files need it
 
     loaded = load_firm_file(warehouse, path, key, sha256, year, harmonised_with)
     errors = sum(1 for p in loaded.problems if p.severity == "error")

@@ -128,7 +128,7 @@ def test_reading_commands_work_on_a_warehouse_the_user_may_only_read(read_only_c
 # What each command may not import: each of these costs a tenth of a second or more (pandas, numpy,
 # matplotlib, pint, pyarrow, pdfplumber, openpyxl) or brings them all (the pipeline, report, explain).
 HEAVY = {"pandas", "numpy", "matplotlib", "pint", "pyarrow", "pdfplumber", "openpyxl", "jinja2",
-         "cnstat_etl.pipeline", "cnstat_etl.report", "cnstat_etl.explain", "cnstat_etl.load.firms"}
+         "cnstat_etl.pipeline", "cnstat_etl.report", "cnstat_etl.explain", "cnstat_etl.firm_ingest"}
 PDF_INGEST_NEEDS = {"numpy", "pint", "pyarrow", "pandas", "cnstat_etl.pipeline"}  # pandas: pyarrow imports it
 
 

@@ -181,6 +181,8 @@ def sample_values(layout: FirmFileLayout, columns: list[str], rows: int) -> dict
     its content looks at."""
     if not columns:
         return {}
+    import pandas as pd
+
     chunk = next(_chunks(layout, {c: c for c in columns}, set(columns), rows), pd.DataFrame(columns=columns))
     return {c: [None if pd.isna(v) or str(v).strip() == "" else str(v) for v in chunk[c]] for c in columns}
 

@@ -21,12 +21,10 @@ import duckdb
 
 from cnstat_etl.config import WAREHOUSE_DIR
 from cnstat_etl.firm_columns import measures
-from cnstat_etl.harmonise import in_canonical_unit
 from cnstat_etl.indicators import PROVISIONAL_PREFIX, indicators
 from cnstat_etl.load.firms import (CODE_FIELDS, FIRM_TABLES, FirmCounts, FirmDuplicates, FirmFile, stage_sql,
                                    totals_sql)
 from cnstat_etl.load.panel import researcher_relations_sql
-from cnstat_etl.load.staging import StagedFile
 from cnstat_etl.model import Problem
 from cnstat_etl.text import parse_number
 
