@@ -19,8 +19,10 @@ $(STAMP): pyproject.toml setup.py $(wildcard cnstat_etl/extract/*.c) | $(BIN)/py
 ingest: $(STAMP)
 	$(BIN)/cnstat ingest
 
+# In parallel on every core (pytest-xdist); a module's tests stay on one worker, so that its fixtures
+# are made once.
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadscope
 
 fixtures: $(STAMP)
 	$(BIN)/python tests/fixtures/generate.py

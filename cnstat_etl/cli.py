@@ -11,22 +11,14 @@ import unicodedata
 from pathlib import Path
 
 import click
-import duckdb
-from rich.console import Console
-from rich.progress import MofNCompleteColumn, Progress
 
 from cnstat_etl.config import default_db_path
-from cnstat_etl.explain import explain_file
-from cnstat_etl.extract import ExtractOptions, extract_file
-from cnstat_etl.extract.ocr import write_cell_crop
-from cnstat_etl.harmonise import roles_of
-from cnstat_etl.harmonise.resolver import RegionResolver, resolve_name
-from cnstat_etl.load.export import FORMATS, export
-from cnstat_etl.load.review import apply_review, export_review
-from cnstat_etl.load.validate import validate
-from cnstat_etl.load.warehouse import Warehouse, WarehouseBusy, dictionary_rows, provisional_indicators
-from cnstat_etl.pipeline import KINDS, STATUS_WORDS, FileOutcome, ingest
-from cnstat_etl.report import ReportOptions, build_report
+from cnstat_etl.load.export import FORMATS
+from cnstat_etl.outcomes import KINDS, STATUS_WORDS, FileOutcome
+from cnstat_etl.text import plural
+
+# Each command imports what it uses when it runs: pandas, matplotlib, pint and the pipeline take over a
+# second to import, and `cnstat --help` or `cnstat query` need none of them.
 
 
 def db_option(command):
@@ -79,20 +71,42 @@ def pad(text: str, width: int) -> str:
     return text + " " * (width - display_width(text))
 
 
-# Mistakes a user can make (bad options, a missing or busy warehouse, bad SQL, an unreadable file): each is
-# one line on stderr and exit status 1, never a traceback.
-USER_ERRORS = (click.ClickException, WarehouseBusy, ValueError, OSError, duckdb.Error)
+def _user_error(error: Exception) -> bool:
+    """A mistake a user can make (bad options, a missing or busy warehouse, bad SQL, an unreadable file):
+    one line on stderr and exit status 1, never a traceback. DuckDB's errors and WarehouseBusy can only
+    come from a command that imported their modules."""
+    kinds = [click.ClickException, ValueError, OSError]
+    if "duckdb" in sys.modules:
+        kinds.append(sys.modules["duckdb"].Error)
+    if "cnstat_etl.load.warehouse" in sys.modules:
+        kinds.append(sys.modules["cnstat_etl.load.warehouse"].WarehouseBusy)
+    return isinstance(error, tuple(kinds))
+
+
+class _Interrupted(Exception):
+    """Ctrl-C, kept from click (which would make it "Aborted!" and exit 1)."""
 
 
 class OneLineErrors(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt as stop:
+            raise _Interrupted(str(stop) or "interrupted") from None
+
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         try:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.exceptions.Exit as done:
             sys.exit(done.exit_code)
+        except _Interrupted as stop:
+            click.echo(str(stop), err=True)
+            sys.exit(130)  # 128 + SIGINT, as a shell reports a command Ctrl-C stopped
         except click.Abort:
             click.echo("Error: aborted", err=True)
-        except USER_ERRORS as error:
+        except Exception as error:
+            if not _user_error(error):
+                raise
             message = error.format_message() if isinstance(error, click.ClickException) else str(error)
             if isinstance(error, OSError) and error.filename and error.strerror:
                 message = f"{error.filename}: {error.strerror}"
@@ -105,30 +119,35 @@ def main() -> None:
     """cnstat-etl: Chinese statistical yearbook tables into a harmonised DuckDB city-year panel."""
 
 
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}" + ("" if count == 1 else "s")
-
-
-def _show_progress(index: int, total: int, outcome: FileOutcome) -> None:
+def _file_line(index: int, total: int, outcome: FileOutcome) -> str:
     prefix = f"[{index}/{total}]"
     word = f"{STATUS_WORDS[outcome.status]:9}"
     if outcome.status == "failed":
-        click.secho(f"{prefix} FAILED    {outcome.path}: {outcome.reason}", fg="red", err=True)
-    elif outcome.status in ("unchanged", "duplicate", "no_values", "skipped"):
-        click.echo(f"{prefix} {word} {outcome.path}: {outcome.reason}")
-    elif outcome.firms:
-        click.echo(f"{prefix} {word} {outcome.path}: {outcome.firms} firms, {outcome.firms_placed} placed on "
-                   f"cities, {plural(outcome.errors, 'error')}, {plural(outcome.warnings, 'warning')}")
+        return f"{prefix} FAILED    {outcome.path}: {outcome.reason}"
+    if outcome.status in ("unchanged", "duplicate", "no_values", "skipped"):
+        return f"{prefix} {word} {outcome.path}: {outcome.reason}"
+    if outcome.firms:
+        return (f"{prefix} {word} {outcome.path}: {outcome.firms} firms, {outcome.firms_placed} placed on "
+                f"cities, {plural(outcome.errors, 'error')}, {plural(outcome.warnings, 'warning')}")
+    return (f"{prefix} {word} {outcome.path}: {plural(outcome.tables, 'table')}, "
+            f"{plural(outcome.values, 'value')}, {plural(outcome.unresolved, 'unresolved row')}, "
+            f"{plural(outcome.errors, 'error')}, {plural(outcome.warnings, 'warning')}")
+
+
+def _show_progress(index: int, total: int, outcome: FileOutcome) -> None:
+    if outcome.status == "failed":
+        click.secho(_file_line(index, total, outcome), fg="red", err=True)
     else:
-        click.echo(f"{prefix} {word} {outcome.path}: {plural(outcome.tables, 'table')}, "
-                   f"{plural(outcome.values, 'value')}, {plural(outcome.unresolved, 'unresolved row')}, "
-                   f"{plural(outcome.errors, 'error')}, {plural(outcome.warnings, 'warning')}")
+        click.echo(_file_line(index, total, outcome))
 
 
 @contextlib.contextmanager
 def _progress_bar():
     """The per-file lines, under bars of PDF pages read and files done while stdout is a terminal (never in
     a log): yields what to tell of each file done, and of the pages read (None without a terminal)."""
+    from rich.console import Console
+    from rich.progress import MofNCompleteColumn, Progress
+
     console = Console()
     if not console.is_terminal:
         yield _show_progress, None
@@ -139,7 +158,10 @@ def _progress_bar():
 
         def advance(index: int, total: int, outcome: FileOutcome) -> None:
             bar.update(files, completed=index, total=total)
-            _show_progress(index, total, outcome)
+            # through the live display, which moves its bars below the line: a line written past it is
+            # overwritten by the next redraw; whole, wrapped by the terminal rather than cut at its width
+            bar.console.print(_file_line(index, total, outcome), style="red" if outcome.status == "failed" else None,
+                              markup=False, highlight=False, soft_wrap=True)
 
         def read(done: int, total: int) -> None:
             bar.update(pages, completed=done, total=total, visible=True)
@@ -162,7 +184,7 @@ def existing_warehouse(db: Path | None) -> Path:
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @db_option
 @year_options
-@click.option("--workers", "--jobs", "workers", type=int, default=None,
+@click.option("--workers", "--jobs", "workers", type=click.IntRange(min=1), default=None,
               help="Worker processes extracting files (default: the number of cores).")
 @click.option("--vintage", type=int, default=None,
               help="Year whose units the harmonised views use (default: kept; new warehouses take the latest).")
@@ -173,6 +195,9 @@ def existing_warehouse(db: Path | None) -> Path:
 @ocr_option
 def ingest_command(paths, db, year, edition, workers, vintage, kind, no_cache, ocr):
     """Ingest files and folders (the bundled samples when no PATH is given)."""
+    from cnstat_etl.extract.tables import ExtractOptions
+    from cnstat_etl.pipeline import ingest
+
     db = db or default_db_path()
     with _progress_bar() as (advance, read):
         summary = ingest(list(paths) or None, db, ExtractOptions(year=year, edition=edition, ocr=ocr), workers,
@@ -203,6 +228,8 @@ def ingest_command(paths, db, year, edition, workers, vintage, kind, no_cache, o
 @format_option
 def indicators_command(unknown, db, output_format):
     """The indicator dictionary, or with --unknown the provisional indicators loaded, for curation."""
+    from cnstat_etl.load.warehouse import dictionary_rows, provisional_indicators
+
     columns, rows = provisional_indicators(existing_warehouse(db), _tell_waiting) if unknown else dictionary_rows()
     print_rows(columns, rows, output_format)
 
@@ -213,6 +240,10 @@ def indicators_command(unknown, db, output_format):
 @format_option
 def query_command(sql, db, output_format):
     """Run SQL against the warehouse (read-only). Waits for a running ingest's next gap between files."""
+    import duckdb
+
+    from cnstat_etl.load.warehouse import Warehouse
+
     with Warehouse(existing_warehouse(db), read_only=True, wait=_tell_waiting) as warehouse:
         try:
             columns, rows = warehouse.query(sql)
@@ -234,7 +265,10 @@ def _span(text: str, what: str) -> tuple[int, int]:
 
 
 def _page_span(context, parameter, text: str | None) -> tuple[int, int] | None:
-    return _span(text, "a page or a span of pages like 3-5") if text else None
+    span = _span(text, "a page or a span of pages like 3-5") if text else None
+    if span and span[0] < 1:
+        raise click.BadParameter(f"{text!r}: pages count from 1")
+    return span
 
 
 def _year_span(context, parameter, text: str) -> tuple[int, int]:
@@ -260,6 +294,10 @@ def _year_spans(context, parameter, texts: tuple[str, ...]) -> tuple[tuple[int, 
 @ocr_option
 def extract_command(file, pages, explain_to, year, edition, output_format, ocr):
     """Show what FILE would load, with provenance, without touching the warehouse."""
+    from cnstat_etl.explain import explain_file
+    from cnstat_etl.extract import ExtractOptions, extract_file
+    from cnstat_etl.harmonise import roles_of
+
     options = ExtractOptions(year=year, edition=edition, pages=pages, ocr=ocr)
     result = explain_file(file, options, explain_to) if explain_to else extract_file(file, options)
     roles, row_problems = roles_of(result)
@@ -283,6 +321,8 @@ def extract_command(file, pages, explain_to, year, edition, output_format, ocr):
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def resolve_command(name, province, year, as_json):
     """Place a printed NAME on the code in force in YEAR; exit 1 with the candidates if it cannot."""
+    from cnstat_etl.harmonise.resolver import resolve_name
+
     answer = resolve_name(name, province=province, year=year)
     if as_json:
         click.echo(json.dumps(answer, ensure_ascii=False, indent=1))
@@ -302,6 +342,8 @@ def resolve_command(name, province, year, as_json):
 @click.argument("code")
 def lineage_command(code):
     """CODE's history: names by period, predecessors, successors and today's code(s)."""
+    from cnstat_etl.harmonise.resolver import RegionResolver
+
     history = RegionResolver.default().lineage_of(code)
     if not history.get("periods"):
         raise click.ClickException(f"{code} is not in the code history 1981-2024")
@@ -322,6 +364,8 @@ def lineage_command(code):
 @click.option("--limit", type=int, default=20, show_default=True, help="Rows shown per failed check (table format).")
 def validate_command(db, output_format, limit):
     """Check the warehouse (warehouse/checks.toml); exit 1 if an error-level check finds rows."""
+    from cnstat_etl.load.validate import validate
+
     results = validate(existing_warehouse(db), wait=_tell_waiting)
     if output_format == "json":
         click.echo(json.dumps([{"check": r.name, "severity": r.severity, "description": r.description,
@@ -345,6 +389,8 @@ def validate_command(db, output_format, limit):
 @format_option
 def panel_command(period, db, output_format):
     """Per-city means of the panel and analysis variables over a span of years, with years used."""
+    from cnstat_etl.load.warehouse import Warehouse
+
     first, last = period
     with Warehouse(existing_warehouse(db), read_only=True, wait=_tell_waiting) as warehouse:
         columns, rows = warehouse.query(f"SELECT * FROM period_means({first}, {last}) ORDER BY harmonised_code")
@@ -358,6 +404,8 @@ def panel_command(period, db, output_format):
 @format_option
 def problems_command(file, kind, db, output_format):
     """The problems the ingests recorded, grouped by kind, each located in its file."""
+    from cnstat_etl.load.warehouse import Warehouse
+
     with Warehouse(existing_warehouse(db), read_only=True, wait=_tell_waiting) as warehouse:
         problems = warehouse.problems(file, kind)
     if output_format != "table":
@@ -381,6 +429,8 @@ def problems_command(file, kind, db, output_format):
 @db_option
 def export_command(file_format, out, vintage, db):
     """Write panel and analysis_city (with labels) and a codebook into a folder."""
+    from cnstat_etl.load.export import export
+
     for path in export(existing_warehouse(db), out, file_format, vintage, wait=_tell_waiting):
         click.echo(f"wrote {path}")
 
@@ -398,10 +448,14 @@ def export_command(file_format, out, vintage, db):
 @db_option
 def report_command(out, vintage, indicators, years, periods, db):
     """Write a static HTML coverage report (report.html) and its figures as PNG into a folder."""
+    from cnstat_etl.report import ReportOptions, build_report
+
     options = ReportOptions(vintage=vintage, indicators=tuple(i.strip() for i in (indicators or "").split(",")
                                                               if i.strip()), years=years, periods=periods)
     written = build_report(existing_warehouse(db), out, options, wait=_tell_waiting)
-    click.echo(f"wrote {written[0]} and {len(written) - 1} figures in {written[0].parent / 'figures'}")
+    detail = sum(1 for path in written[1:] if path.suffix == ".html")
+    click.echo(f"wrote {written[0]}, {plural(detail, 'page')} of detail beside it and "
+               f"{plural(len(written) - 1 - detail, 'figure')} in {written[0].parent / 'figures'}")
 
 
 @main.group("review")
@@ -414,6 +468,10 @@ def review_group() -> None:
 @db_option
 def review_export_command(file, db):
     """Write the cells marked needs_review to FILE (CSV), a crop PNG of each beside it."""
+    from cnstat_etl.extract.ocr import write_cell_crop
+    from cnstat_etl.load.review import export_review
+    from cnstat_etl.load.warehouse import Warehouse
+
     with Warehouse(existing_warehouse(db), read_only=True, wait=_tell_waiting) as warehouse:
         count = export_review(warehouse, file, write_cell_crop)
     click.echo(f"{plural(count, 'cell')} to review -> {file}; fill the `corrected` column, then "
@@ -425,6 +483,9 @@ def review_export_command(file, db):
 @db_option
 def review_apply_command(file, db):
     """Store the `corrected` values of FILE as overrides that survive re-ingesting their source."""
+    from cnstat_etl.load.review import apply_review
+    from cnstat_etl.load.warehouse import Warehouse
+
     with Warehouse(existing_warehouse(db), wait=_tell_waiting) as warehouse:
         count = apply_review(warehouse, file)
     click.echo(f"{plural(count, 'corrected value')} stored and applied")

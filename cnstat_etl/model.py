@@ -163,7 +163,7 @@ class ExtractResult:
 
 
 # Problems that mean the whole file is unusable, as opposed to one page, table, row or column.
-FILE_LEVEL_FAILURES = frozenset({"unreadable_file", "no_table", "internal_error"})
+FILE_LEVEL_FAILURES = frozenset({"unreadable_file", "no_table", "no_such_page", "internal_error"})
 # A readable file that is not a statistical table (a code list): skipped, not failed.
 NOT_STATISTICAL = "not_statistical"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import gc
 import hashlib
 import multiprocessing
@@ -11,87 +12,25 @@ import sys
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import closing, contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 import duckdb
 
 import cnstat_etl
+from cnstat_etl import interrupts
 from cnstat_etl.config import (WAREHOUSE_DIR, bundled_samples, default_cache_dir, keep_newest, mappings_fingerprint,
                                user_cache_dir)
 from cnstat_etl.extract import FORMATS_BY_SUFFIX, ExtractOptions, file_sha256
 from cnstat_etl.extract import pdfium
 from cnstat_etl.extract.cache import extract_parts_cached
 from cnstat_etl.extract.firms import FIRM_SUFFIXES, looks_like_firm_file
-from cnstat_etl.firm_ingest import load_firm_file
 from cnstat_etl.harmonise import COUNTY_PANEL_LEVELS, HarmonisedFile, harmonise, harmonisation_rows, reference_tables
 from cnstat_etl.harmonise.regions import history_years, last_year
 from cnstat_etl.load.staging import StagedFile
-from cnstat_etl.load.warehouse import STORAGE_COMPATIBILITY, Warehouse
+from cnstat_etl.load.warehouse import STORAGE_COMPATIBILITY, Warehouse, ingest_lock
 from cnstat_etl.model import ExtractResult, Problem
-
-
-# What happened to each file, in the words the summary prints.
-STATUS_WORDS = {
-    "loaded": "loaded",
-    "replaced": "replaced",  # new bytes at a path loaded before: its earlier rows are gone
-    "unchanged": "unchanged",  # the same bytes at the same path: nothing to do
-    "duplicate": "duplicate",  # the same bytes as a file loaded from another path: loaded once
-    "no_values": "no values",  # read, but no value loaded (no value column read, or no row placed)
-    "skipped": "skipped",  # not a statistical table (a code list): named as such, not a failure
-    "failed": "failed",
-}
-KINDS = ("yearbook", "firms")  # `--kind`: what to read the files as; by default recognised per file
-
-
-@dataclass
-class FileOutcome:
-    path: Path
-    status: str  # a key of STATUS_WORDS
-    tables: int = 0
-    values: int = 0
-    unresolved: int = 0
-    warnings: int = 0
-    errors: int = 0
-    reason: str = ""  # why a failed file failed, why a file loaded no value, whose duplicate it is
-    firms: int = 0  # firm-survey files: firms read, and placed on a city; their sales (yuan)
-    firms_placed: int = 0
-    sales: float = 0.0
-    sales_placed: float = 0.0
-
-
-@dataclass
-class IngestSummary:
-    files: list[FileOutcome] = field(default_factory=list)
-
-    def count(self, status: str) -> int:
-        return sum(1 for f in self.files if f.status == status)
-
-    @property
-    def values(self) -> int:
-        return sum(f.values for f in self.files)
-
-    @property
-    def tables(self) -> int:
-        return sum(f.tables for f in self.files)
-
-    @property
-    def unresolved(self) -> int:
-        return sum(f.unresolved for f in self.files)
-
-    @property
-    def problems(self) -> int:
-        return sum(f.warnings + f.errors for f in self.files)
-
-    def placed_shares(self) -> tuple[float, float] | None:
-        """Share of the firms, and of their sales, placed on a city; None when no firm file loaded."""
-        firms = sum(f.firms for f in self.files)
-        if not firms:
-            return None
-        sales = sum(f.sales for f in self.files)
-        return (sum(f.firms_placed for f in self.files) / firms,
-                sum(f.sales_placed for f in self.files) / sales if sales else 1.0)
+from cnstat_etl.outcomes import FileOutcome, IngestInterrupted, IngestSummary
 
 
 # What the reference tables and the researcher relations are made from, besides mappings/: the code that
@@ -112,9 +51,14 @@ def reference_digest() -> str:
 
 
 def source_files(paths: Iterable[Path]) -> list[Path]:
-    """Files named (always), and the files below folders named whose endings extract reads, in a stable order."""
+    """Files named (always), and the files below folders named whose endings extract reads, in a stable order.
+    A path named that does not exist (a typo) raises FileNotFoundError before anything is read or made."""
+    paths = list(map(Path, paths))
+    for path in paths:
+        if not os.path.lexists(path):
+            raise FileNotFoundError(errno.ENOENT, "no such file or folder", str(path))
     found: list[Path] = []
-    for path in map(Path, paths):
+    for path in paths:
         if path.is_dir():
             # A dangling link is listed too: it is reported as unreadable, not silently passed over.
             found += sorted(p for p in path.rglob("*") if (p.is_file() or p.is_symlink())
@@ -154,7 +98,7 @@ def _staged(paths: list[Path], options: ExtractOptions, jobs: int, cache_dir: Pa
             yield stage_file(path, options, cache_dir, page_workers=jobs, on_page=pages.read)
             pages.file_done(path)
         return
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, initializer=interrupts.leave_interrupts_to_the_parent) as pool:
         for path, staged in zip(paths, pool.map(stage_file, paths, [options] * len(paths), [cache_dir] * len(paths))):
             pages.file_done(path)
             yield staged
@@ -231,23 +175,36 @@ def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions 
     file). A file loaded before under other mappings/ is harmonised again, from the cache when it is there.
 
     `on_file(index, total, outcome)` is told of each file done; `on_pages(done, total)` of the PDF pages
-    read so far, out of all those the ingest reads.
+    read so far, out of all those the ingest reads. Ctrl-C stops the workers and raises IngestInterrupted,
+    which says how many files were done.
     """
     if vintage is not None and vintage not in history_years():
         raise ValueError(f"vintage {vintage} is outside the code history {history_years()[0]}-{history_years()[-1]}")
     files = source_files(paths or [bundled_samples()])
     summary = IngestSummary()
-    jobs = jobs or os.cpu_count() or 1
+    Path(db_path).parent.mkdir(parents=True, exist_ok=True)  # a place it cannot be made fails now
+    try:
+        with ingest_lock(db_path):
+            _ingest_files(files, summary, db_path, options, jobs or os.cpu_count() or 1, on_file, vintage, kind,
+                          use_cache, on_pages)
+    except KeyboardInterrupt:
+        interrupts.stop_workers()
+        raise IngestInterrupted(summary, len(files)) from None
+    return summary
+
+
+def _ingest_files(files: list[Path], summary: IngestSummary, db_path: Path, options: ExtractOptions, jobs: int,
+                  on_file, vintage: int | None, kind: str | None, use_cache: bool, on_pages) -> None:
+    """`ingest` of the files listed, each file's outcome added to `summary` as it is done."""
     digest = reference_digest()
     fingerprint = mappings_fingerprint()
     new = not Path(db_path).exists()
     if new:
-        Path(db_path).parent.mkdir(parents=True, exist_ok=True)  # a place it cannot be made fails now
         current = _copied_template(db_path, digest)
         # nothing loaded yet; without a template, the schema is made with the reference tables, beside the reading
         by_path, loaded, stale = {}, {}, set()
     else:
-        with Warehouse(db_path) as warehouse:  # fails at once if another ingest holds the warehouse
+        with Warehouse(db_path) as warehouse:  # fails at once if a process other than an ingest holds it
             current = warehouse.reference_is(digest)
             by_path, loaded = warehouse.source_states()
             stale = warehouse.harmonised_otherwise(fingerprint)
@@ -275,9 +232,9 @@ def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions 
     if firm_files and reference:
         reference.wait()
     for path, key, sha256 in firm_files:
-        with _loading(db_path) as warehouse:
-            outcome = _load_firms(warehouse, path, key, sha256, options.year, fingerprint)
-        _record(summary, outcome, len(files), on_file)
+        with _loading(db_path) as warehouse, interrupts.held():
+            _record(summary, _load_firms(warehouse, path, key, sha256, options.year, fingerprint), len(files),
+                    on_file)
     to_read = [path for path, _, _ in pending]
     staged_files = _staged(to_read, options, jobs, default_cache_dir(db_path) if use_cache else None,
                            PageCount(to_read, on_pages))
@@ -289,20 +246,22 @@ def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions 
                 if reference:
                     reference.wait()
                 warehouse = _loading(db_path)
-                warehouse.load_file(key, sha256, staged, fingerprint)
+                with interrupts.held():
+                    warehouse.load_file(key, sha256, staged, fingerprint)
+                    _record(summary, _outcome(path, staged, by_path.get(key), sha256), len(files), on_file)
             finally:
                 staged.discard()
             if index < len(pending) - 1:  # readers get in while the next file is read; after the last, the
                 warehouse.close()  # duplicates and the harmonisation are written on the same opening
                 warehouse = None
-            _record(summary, _outcome(path, staged, by_path.get(key), sha256), len(files), on_file)
         if reference:
             reference.wait()
         warehouse = warehouse or _loading(db_path)
         for path, key, sha256 in duplicates:
-            warehouse.record_duplicate(key, sha256, loaded[sha256])
-            _record(summary, FileOutcome(path, "duplicate", reason=f"same bytes as {loaded[sha256]}"),
-                    len(files), on_file)
+            with interrupts.held():
+                warehouse.record_duplicate(key, sha256, loaded[sha256])
+                _record(summary, FileOutcome(path, "duplicate", reason=f"same bytes as {loaded[sha256]}"),
+                        len(files), on_file)
         vintage = vintage or warehouse.vintage() or last_year()
         vintages = history_years()
         years = warehouse.unharmonised_years(vintages)
@@ -312,7 +271,6 @@ def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions 
     finally:
         if warehouse is not None:
             warehouse.close()
-    return summary
 
 
 class _ReferenceRefill:
@@ -343,6 +301,8 @@ class _ReferenceRefill:
 def _refill_reference(db_path: Path, digest: str, new: bool, here: bool = False) -> None:
     """The reference tables refilled; in a `new` warehouse, after its schema is made, and the warehouse
     then kept as the template of the next new one."""
+    if not here:
+        interrupts.leave_interrupts_to_the_parent()
     try:
         with _loading(db_path, new) as warehouse:
             warehouse.refresh_reference(digest, reference_tables)
@@ -407,6 +367,8 @@ def _load_firms(warehouse: Warehouse, path: Path, key: str, sha256: str, year: i
                 harmonised_with: str) -> FileOutcome:
     """Firm files stream straight into the warehouse (no worker process: a year is too big to pass along;
     nor through the cache: after a change in mappings/ they are read again)."""
+    from cnstat_etl.firm_ingest import load_firm_file  # pandas: only firm files need it
+
     loaded = load_firm_file(warehouse, path, key, sha256, year, harmonised_with)
     errors = sum(1 for p in loaded.problems if p.severity == "error")
     return FileOutcome(path, "failed" if loaded.failure_reason else "loaded", warnings=len(loaded.problems) - errors,

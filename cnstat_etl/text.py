@@ -15,6 +15,11 @@ _FOOTNOTE_MARK = re.compile(r"[*＊※①②③④⑤⑥⑦⑧⑨⑩†‡]+|\(\
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
+def plural(count: int, word: str) -> str:
+    """"1 problem", "2 problems", "0 problems"."""
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
 def as_printed(text: str) -> str:
     """The text as printed with only its whitespace runs (line breaks in a cell) folded to one space."""
     return " ".join((text or "").split())

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import atexit
+import fcntl
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -16,15 +19,57 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 sys.path.insert(0, str(FIXTURES))  # the generator's truth module, for tests that read it
 GOLDEN = FIXTURES / "golden"
 SHARED_REAL = Path(__file__).resolve().parents[1].parent / "shared" / "real"
-# Derived reference data goes to a folder of this session (the CLI's subprocesses inherit it), not the user's.
-os.environ["CNSTAT_CACHE_DIR"] = tempfile.mkdtemp(prefix="cnstat-user-cache-")
-atexit.register(shutil.rmtree, os.environ["CNSTAT_CACHE_DIR"], ignore_errors=True)
+CNSTAT = str(Path(sys.executable).parent / "cnstat")
+# Derived reference data goes to a folder of this run, not the user's: made by the first process of the run,
+# which the CLI's subprocesses and pytest-xdist's workers inherit, so that they derive it once between them.
+if "CNSTAT_TEST_CACHE_DIR" not in os.environ:
+    os.environ["CNSTAT_TEST_CACHE_DIR"] = tempfile.mkdtemp(prefix="cnstat-user-cache-")
+    atexit.register(shutil.rmtree, os.environ["CNSTAT_TEST_CACHE_DIR"], ignore_errors=True)
+os.environ["CNSTAT_CACHE_DIR"] = os.environ["CNSTAT_TEST_CACHE_DIR"]
+
+
+def once_per_run(tmp_path_factory, name: str, make: Callable[[Path], None]) -> Path:
+    """A folder `make(folder)` filled once for the whole run: with pytest-xdist, by whichever worker comes
+    first while the others wait for it, rather than once per worker (seconds to minutes each)."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the workers' folders share this one
+    folder, done = root / name, root / f"{name}.done"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            make(folder)
+            done.touch()
+    return folder
 
 
 @pytest.fixture(scope="session")
 def samples_db(tmp_path_factory) -> Path:
-    """A real DuckDB file holding the bundled samples, ingested once for the session."""
-    db = tmp_path_factory.mktemp("warehouse") / "samples.duckdb"
-    summary = ingest([SAMPLES_DIR], db, jobs=1)
-    assert summary.count("failed") == 0, [f.reason for f in summary.files]
-    return db
+    """A real DuckDB file holding the bundled samples, ingested once for the run."""
+    def make(folder: Path) -> None:
+        summary = ingest([SAMPLES_DIR], folder / "samples.duckdb", jobs=1)
+        assert summary.count("failed") == 0, [f.reason for f in summary.files]
+
+    return once_per_run(tmp_path_factory, "samples_warehouse", make) / "samples.duckdb"
+
+
+@pytest.fixture(scope="session")
+def real_db(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """All of ../shared/real ingested once for the run by `cnstat ingest`, with what it printed."""
+    if not SHARED_REAL.is_dir():
+        pytest.skip(f"{SHARED_REAL} is absent: real files not available")
+
+    def make(folder: Path) -> None:
+        run = subprocess.run([CNSTAT, "ingest", "--db", str(folder / "real.duckdb"), str(SHARED_REAL)],
+                             capture_output=True, text=True, timeout=900)
+        assert "Traceback" not in run.stderr, run.stderr
+        for name, text in (("stdout", run.stdout), ("stderr", run.stderr), ("returncode", str(run.returncode))):
+            (folder / name).write_text(text, encoding="utf-8")
+
+    folder = once_per_run(tmp_path_factory, "real_warehouse", make)
+    run = subprocess.CompletedProcess([], int((folder / "returncode").read_text()),
+                                      (folder / "stdout").read_text(encoding="utf-8"),
+                                      (folder / "stderr").read_text(encoding="utf-8"))
+    return folder / "real.duckdb", run

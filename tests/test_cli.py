@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from cnstat_etl.config import SAMPLES_DIR
 
@@ -16,7 +20,6 @@ COUNT_SQL = "select indicator, scope, count(*) as n from observations group by a
 def run(*args: str, env_db: Path | None = None) -> subprocess.CompletedProcess:
     env = None
     if env_db is not None:
-        import os
         env = {**os.environ, "CNSTAT_DB": str(env_db)}
     return subprocess.run([CNSTAT, *args], capture_output=True, text=True, env=env, timeout=300)
 
@@ -95,3 +98,53 @@ def test_lineage_shows_names_by_period_and_the_split_successors():
     assert "巢湖市" in result.stdout
     for successor in ("340100", "340200", "340500"):
         assert f"successor: {successor}" in result.stdout
+
+
+@pytest.fixture
+def read_only_copy(samples_db, tmp_path):
+    """A copy of the samples' warehouse in a folder the user may only read (a shared copy)."""
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    db = folder / "w.duckdb"
+    shutil.copy(samples_db, db)
+    db.chmod(0o444)
+    if os.geteuid() == 0:  # root writes whatever the modes say; the immutable flag stops root too
+        if subprocess.run(["chattr", "+i", str(db)], capture_output=True).returncode != 0:
+            pytest.skip("running as root, and chattr +i is not allowed here")
+    folder.chmod(0o555)
+    yield db
+    if os.geteuid() == 0:
+        subprocess.run(["chattr", "-i", str(db)], check=True)
+    folder.chmod(0o755)
+
+
+@pytest.mark.parametrize("command", [["validate"], ["report", "--out", "{tmp}/report"], ["query", "select 1"]])
+def test_reading_commands_work_on_a_warehouse_the_user_may_only_read(read_only_copy, tmp_path, command):
+    result = run(*[arg.format(tmp=tmp_path) for arg in command], "--db", str(read_only_copy))
+    assert result.returncode == 0, result.stderr
+    assert "Error" not in result.stderr
+
+
+# What each command may not import: each of these costs a tenth of a second or more (pandas, numpy,
+# matplotlib, pint, pyarrow, pdfplumber, openpyxl) or brings them all (the pipeline, report, explain).
+HEAVY = {"pandas", "numpy", "matplotlib", "pint", "pyarrow", "pdfplumber", "openpyxl", "jinja2",
+         "cnstat_etl.pipeline", "cnstat_etl.report", "cnstat_etl.explain", "cnstat_etl.firm_ingest"}
+PDF_INGEST_NEEDS = {"numpy", "pint", "pyarrow", "pandas", "cnstat_etl.pipeline"}  # pandas: pyarrow imports it
+
+
+def imported_by(*args: str) -> set[str]:
+    """The heavy modules `cnstat ARGS` imports, run as the console script runs it."""
+    code = ("import sys\nfrom cnstat_etl.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+            f"print(sorted(m for m in {sorted(HEAVY)!r} if m in sys.modules), file=sys.stderr)")
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=300)
+    return set(json.loads(done.stderr.splitlines()[-1].replace("'", '"')))
+
+
+def test_help_and_query_import_none_of_the_heavy_libraries(samples_db):
+    assert imported_by("--help") == set()
+    assert imported_by("query", "select 1", "--db", str(samples_db)) == set()
+
+
+def test_a_pdf_ingest_imports_neither_the_spreadsheet_readers_nor_the_report(tmp_path):
+    pdf = SAMPLES_DIR / "ccsy2009_gdp_revenue_ruled.pdf"
+    assert imported_by("ingest", str(pdf), "--db", str(tmp_path / "w.duckdb")) <= PDF_INGEST_NEEDS

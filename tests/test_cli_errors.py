@@ -36,6 +36,9 @@ def bad_places(tmp_path_factory) -> dict[str, str]:
 BAD_USES = [
     ("nosuchcommand", "No such command"),
     ("ingest --jobs many", "'many' is not a valid integer"),
+    ("ingest --workers 0 --db {missing}", "0 is not in the range x>=1"),
+    ("ingest --workers -3 --db {missing}", "-3 is not in the range x>=1"),
+    ("ingest {folder}/yearbok --db {missing}", "yearbok: no such file or folder"),
     ("ingest --vintage 1800 --db {missing}", "outside the code history"),
     ("ingest {folder} --db {under_a_file}", "file_not_folder"),
     ("ingest --db {not_a_warehouse}", "notes.duckdb"),
@@ -46,6 +49,7 @@ BAD_USES = [
     ("query 'select nope' --db {samples}", "nope"),
     ("extract {pdf} --pages abc", "'abc' is not a page or a span of pages"),
     ("extract {pdf} --pages 5-3", "ends before it starts"),
+    ("extract {pdf} --pages 0", "pages count from 1"),
     ("extract {missing}", "does not exist"),
     ("extract {pdf} --year soon", "'soon' is not a valid integer"),
     ("resolve", "Missing argument 'NAME'"),
@@ -74,6 +78,19 @@ def test_a_bad_option_or_file_is_one_line_on_stderr_and_exit_1(command, reason, 
     assert "Traceback" not in result.stderr + result.stdout
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: ") and reason in lines[0], (command, result.stderr)
+
+
+def test_a_mistyped_path_makes_no_warehouse_and_reads_none_of_the_other_paths(tmp_path):
+    db = tmp_path / "w.duckdb"
+    result = cnstat("ingest", str(PDF), str(tmp_path / "yearbok"), "--db", str(db))
+    assert result.returncode == 1 and "yearbok: no such file or folder" in result.stderr
+    assert not db.exists() and not result.stdout
+
+
+def test_a_page_past_the_end_names_the_pages_the_file_has(tmp_path):
+    result = cnstat("extract", str(PDF), "--pages", "99")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.splitlines() == [f"error: {PDF.name}: no page 99: the file has 1 page"]
 
 
 def test_a_file_that_loads_no_value_says_why_and_unknown_columns_load_as_provisional(tmp_path):

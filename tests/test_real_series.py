@@ -30,15 +30,6 @@ QUANTURBAN = SHARED_REAL / "ccsy_city_2015_quanturban" / "yearbook_light.csv"
 pytestmark = pytest.mark.skipif(not SHARED_REAL.is_dir(), reason=f"{SHARED_REAL} is absent: real files not available")
 
 
-@pytest.fixture(scope="module")
-def real_db(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
-    db = tmp_path_factory.mktemp("real_series") / "real.duckdb"
-    run = subprocess.run([CNSTAT, "ingest", "--db", str(db), str(SHARED_REAL)], capture_output=True, text=True,
-                         timeout=900)
-    assert "Traceback" not in run.stderr, run.stderr
-    return db, run
-
-
 def query(db: Path, sql: str, *params) -> list[tuple]:
     with duckdb.connect(str(db), read_only=True) as con:
         return con.execute(sql, list(params)).fetchall()

@@ -129,12 +129,66 @@ def test_killed_ingest_leaves_every_committed_file_whole_and_no_partial_file(tmp
     assert again.returncode == 0 and f"{len(loaded)} unchanged" in again.stdout
 
 
+@pytest.mark.parametrize("workers, to_whom", [(1, "group"), (2, "group"), (2, "ingest")])
+def test_ctrl_c_stops_an_ingest_with_one_line_and_status_130_and_a_rerun_does_the_rest(tmp_path, workers, to_whom):
+    # A terminal's Ctrl-C reaches the whole process group (workers too); `kill -INT` the ingest alone.
+    folder = tmp_path / "many"
+    folder.mkdir()
+    total = 40
+    write_distinct_copies(SAMPLES_DIR / "ccsy2009_gdp_revenue_ruled.pdf", folder, total)
+    db = tmp_path / "w.duckdb"
+    process = subprocess.Popen([CNSTAT, "ingest", str(folder), "--db", str(db), "--workers", str(workers)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    for line in process.stdout:
+        if line.startswith("[3/"):
+            if to_whom == "group":
+                os.killpg(process.pid, signal.SIGINT)
+            else:
+                os.kill(process.pid, signal.SIGINT)
+            break
+    rest, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    done = scalar(db, "select count(*) from sources where status = 'loaded'")
+    assert 3 <= done < total, "the ingest was not interrupted mid-run"
+    assert err.splitlines() == [f"interrupted: {done} of {total} files done and kept; "
+                                "the same command again does the rest"]
+    again = cnstat("ingest", str(folder), "--db", str(db))
+    assert again.returncode == 0 and f"{done} unchanged, " in again.stdout and f"{total - done} loaded" in again.stdout
+
+
 def test_second_ingest_while_one_holds_the_warehouse_fails_fast_with_a_clear_message(tmp_path):
     db = tmp_path / "w.duckdb"
     with Warehouse(db):
         ingest_again = cnstat("ingest", "--db", str(db), timeout=60)
     assert ingest_again.returncode != 0
     assert "is in use by another ingest" in ingest_again.stderr and "Traceback" not in ingest_again.stderr
+
+
+def test_ctrl_c_while_an_ingest_starts_is_one_line_and_status_130(tmp_path):
+    process = subprocess.Popen([CNSTAT, "ingest", str(SAMPLES_DIR), "--db", str(tmp_path / "w.duckdb")],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    time.sleep(0.4)  # importing what the ingest uses, before any file is read
+    os.killpg(process.pid, signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert len(err.splitlines()) == 1 and err.startswith("interrupted") and "Traceback" not in err
+
+
+def test_of_two_ingests_started_at_the_same_moment_one_runs_and_the_other_is_refused(tmp_path):
+    files = [str(p) for p in good_workbooks(tmp_path, 2)]
+    loaded = tmp_path / "loaded.duckdb"
+    assert cnstat("ingest", files[0], "--db", str(loaded)).returncode == 0
+    for attempt in range(10):  # a new warehouse, then one loaded before, in turn
+        db = tmp_path / f"w{attempt}.duckdb"
+        if attempt % 2:
+            shutil.copy(loaded, db)
+        both = [subprocess.Popen([CNSTAT, "ingest", *files, "--db", str(db)], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        results = sorted((p.wait(timeout=300), p.stderr.read()) for p in both)
+        assert [code for code, _ in results] == [0, 1], (attempt, results)
+        refused = results[1][1].splitlines()
+        assert len(refused) == 1 and "is in use by another ingest (process " in refused[0], refused
+        assert scalar(db, "select count(*) from sources where status = 'loaded'") == 2
 
 
 def test_query_that_meets_a_held_warehouse_waits_and_answers_once_it_is_free(tmp_path):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
+import html
+import io
 import re
+import shlex
+import shutil
 import subprocess
 import sys
 import warnings
@@ -11,6 +14,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pytest
 
 import cnstat_etl.report as report_module
@@ -30,7 +34,7 @@ NANJING_2008_GDP_YI = 3814.53  # what ccsy2009_gdp_revenue_ruled.pdf prints; the
 class ReportPage(HTMLParser):
     """The parts of report.html the tests read; fails on a closing tag that does not match its opening."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, sections: bool = True):
         super().__init__()
         self.stack: list[str] = []
         self.sections: dict[str, list[str]] = {}
@@ -43,6 +47,7 @@ class ReportPage(HTMLParser):
         self.in_alias = False
         self.balance: dict[str, dict[str, int]] = {}
         self.complete_cell = False
+        self.want_sections = sections
         self.feed(text)
         self.close()
         assert not self.stack, f"unclosed elements: {self.stack}"
@@ -51,7 +56,7 @@ class ReportPage(HTMLParser):
         attributes = dict(attrs)
         if tag not in VOID:
             self.stack.append(tag)
-        if tag == "section":
+        if tag == "section" and self.want_sections:
             self.section = attributes["id"]
             self.sections[self.section] = []
         self.links += [attributes[a] for a in ("src", "href") if a in attributes]
@@ -115,13 +120,106 @@ def test_the_page_parses_and_holds_every_section(report):
     assert list(page.sections) == list(SECTIONS)
 
 
-def test_the_page_needs_no_network_and_every_figure_is_also_a_png(report):
+def detail_pages(out: Path) -> list[Path]:
+    return sorted(path for path in out.rglob("*.html") if path.name != "report.html")
+
+
+def test_the_pages_need_no_network_every_figure_is_also_a_png_and_every_link_leads_somewhere(report):
     out, page = report
     figures = sorted((out / "figures").glob("*.png"))
     assert figures and all(f.read_bytes().startswith(b"\x89PNG\r\n\x1a\n") for f in figures)
-    images = [link for link in page.links if link.startswith("data:image/png;base64,")]
+    pages = [(out / "report.html", page)] + [(path, ReportPage(path.read_text(encoding="utf-8"), sections=False))
+                                             for path in detail_pages(out)]
+    images = [link for _, p in pages for link in p.links if link.startswith("data:image/png;base64,")]
     assert len(images) == len(figures)
-    assert not [link for link in page.links if link.startswith(("http:", "https:", "//"))]
+    for path, p in pages:
+        assert not [link for link in p.links if link.startswith(("http:", "https:", "//"))]
+        for link in p.links:
+            if not link.startswith(("data:", "#")):
+                assert (path.parent / link.split("#")[0]).is_file(), (path, link)
+
+
+def test_the_summary_page_links_each_indicator_to_a_page_of_its_heatmap(report):
+    out, page = report
+    indicator_pages = sorted((out / "indicators").glob("*.html"))
+    assert len(indicator_pages) == len(page.counts)
+    assert {f"indicators/{p.name}" for p in indicator_pages} <= set(page.links)
+    assert "data:image/png;base64," in indicator_pages[0].read_text(encoding="utf-8")
+
+
+def test_counts_of_one_are_singular_and_levels_print_with_thousands_separators(report):
+    out, page = report
+    for path in [out / "report.html", *detail_pages(out)]:
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"\b1 (problems|errors|warnings|tables|values)\b", text), path
+        assert not re.search(r"\d{5}\.0\b", text), path  # a raw float, as 10084270000.0
+
+
+def test_panel_balance_names_the_variables_no_source_gives(tmp_path):
+    source = write_table(tmp_path / "gdp.xlsx", "各市主要指标（2008年）", ["地区", "地区生产总值（亿元）"],
+                         [["南京市", 3814.53]])
+    db = tmp_path / "w.duckdb"
+    ingest([source], db, jobs=1)
+    variables = [v["name"] for v in analysis_variables()]
+    with duckdb.connect(str(db), read_only=True) as con:
+        frame = con.execute("SELECT * FROM analysis_city").df()
+    none = [v for v in variables if frame[v].isna().all()]
+    assert "st_share" in none and len(none) < len(variables)
+    build_report(db, tmp_path / "out")
+    page = ReportPage((tmp_path / "out" / "report.html").read_text(encoding="utf-8"))
+    assert f"No city has {', '.join(none)} in any year" in " ".join(page.text("balance").split())
+
+
+def test_a_suggested_command_pastes_into_a_shell_as_it_is(warehouse_with_extras, tmp_path, monkeypatch):
+    folder = tmp_path / "1999-2018 Cities data"
+    folder.mkdir()
+    source = write_table(folder / "mixed table.xlsx", "各市主要指标（2008年）",
+                         ["地区", "地区生产总值（亿元）", "公共厕所（座）", "邮政局（座）"], [["火星市", 1.0, 2, 3]])
+    db = tmp_path / "w.duckdb"
+    shutil.copy(warehouse_with_extras, db)
+    ingest([source], db, jobs=1)
+    settings = {**report_settings(), "max_problems_per_file": 1}
+    monkeypatch.setattr(report_module, "report_settings", lambda: settings)
+    build_report(db, tmp_path / "out")
+    page = next(text for text in (p.read_text(encoding="utf-8") for p in (tmp_path / "out" / "sources").glob("*.html"))
+                if "mixed table.xlsx" in text)
+    command = re.search(r"<code>(cnstat problems [^<]*)</code>", page).group(1)
+    assert shlex.split(html.unescape(command)) == ["cnstat", "problems", "--file", str(source.resolve()),
+                                                   "--db", str(db)]
+
+
+def test_long_indicator_labels_are_not_cut_at_the_left_edge_of_the_summary(tmp_path):
+    from PIL import Image
+
+    from cnstat_etl.report import data, figures
+
+    states = np.full((3, 4), data.PRESENT, dtype=np.int8)
+    panels = [data.Coverage(name, "city_total", name, name, states)
+              for name in ("gdp", "industrial_solid_waste_comprehensive_use_rate_of_prefecture_level_cities")]
+    units = [data.Unit(str(110000 + i), "x", "x", "110000", "x", "x") for i in range(3)]
+    image = Image.open(io.BytesIO(figures.summary_heatmap(data.CoverageReport([2001, 2002, 2003, 2004], units, panels,
+                                                                              False, 0), figures.Labels(None))))
+    left_edge = np.asarray(image.convert("L"))[:, :4]
+    assert left_edge.min() == 255  # nothing drawn there: the label ends inside the figure
+
+
+def test_a_provisional_indicator_is_labelled_once():
+    from cnstat_etl.report.data import Coverage
+
+    assert Coverage("provisional:公共厕所", "city_total", "provisional:公共厕所", "", np.zeros((1, 1))).label == \
+        "provisional:公共厕所"
+    assert Coverage("gdp", "city_total", "地区生产总值", "GDP", np.zeros((1, 1))).label == "gdp 地区生产总值"
+
+
+def test_the_report_on_the_real_sources_opens_from_a_summary_page_under_1_mb(real_db, tmp_path):
+    db = tmp_path / "real.duckdb"
+    shutil.copy(real_db[0], db)  # the report may give the warehouse the current relations
+    written = build_report(db, tmp_path / "out")
+    summary = written[0]
+    assert summary.name == "report.html" and summary.stat().st_size < 1_000_000
+    page = ReportPage(summary.read_text(encoding="utf-8"))
+    detail = ("data:", "#", "figures/", "indicators/", "sources/", "jumps.html")
+    assert len(page.counts) > 50 and all(link.startswith(detail) for link in page.links)
 
 
 def independent_counts(con: duckdb.DuckDBPyConnection, indicator: str, scope: str) -> dict[str, int]:

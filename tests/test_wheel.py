@@ -14,17 +14,18 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import zipfile
 from pathlib import Path
 
 import pytest
 
-from cnstat_etl.config import SAMPLES_DIR
+from cnstat_etl.config import SAMPLES_DIR, tomllib
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def run(*args, cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("CNSTAT_DB", "PYTHONPATH")}
+def run(*args, cwd: Path, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
+    env = {**{k: v for k, v in os.environ.items() if k not in ("CNSTAT_DB", "PYTHONPATH")}, **(env or {})}
     result = subprocess.run([str(a) for a in args], capture_output=True, text=True, cwd=cwd, env=env, timeout=600)
     if check:
         assert result.returncode == 0, (args, result.stdout[-2000:], result.stderr[-2000:])
@@ -70,6 +71,30 @@ def test_the_wheel_built_where_a_c_compiler_is_runs_both_c_loops(installed):
                     "print(pdfium.COMPILED._name); print(layout._LINES_IN_C._name)", cwd=work).stdout.split()
     assert [Path(library).name.split(".")[0] for library in libraries] == ["_pdfium_chars", "_text_lines"]
     assert all(bin_dir.parent in Path(library).parents for library in libraries)
+
+
+def test_a_wheel_built_without_a_c_compiler_holds_no_compiled_file_and_is_tagged_for_any_platform(tmp_path):
+    source = tmp_path / "source"
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(".venv", ".git", "build", "*.egg-info", "*.duckdb*",
+                                                                 "__pycache__", ".pytest_cache", "tests", "*.so"))
+    run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "--wheel-dir",
+        tmp_path / "dist", source, cwd=tmp_path, env={"CC": "no-such-c-compiler"})
+    wheel, = (tmp_path / "dist").glob("cnstat_etl-*.whl")
+    assert wheel.name.endswith("-py3-none-any.whl"), wheel.name
+    assert not [name for name in zipfile.ZipFile(wheel).namelist() if name.endswith(".so")]
+
+
+def test_the_license_is_an_spdx_expression_pip_does_not_warn_about():
+    with open(REPO / "pyproject.toml", "rb") as f:
+        assert tomllib.load(f)["project"]["license"] == "MIT"
+
+
+@pytest.mark.skipif(not (REPO / ".git").exists(), reason="not a git checkout")
+def test_what_the_readme_examples_write_is_ignored_by_git():
+    written = ["explain/page_1.png", "export/panel.dta", "report/report.html", "warehouse/cnstat.duckdb",
+               "warehouse/cnstat.duckdb.lock", "warehouse/cache/x.parquet"]
+    ignored = run("git", "check-ignore", "--no-index", *written, cwd=REPO, check=False).stdout.split()
+    assert ignored == written
 
 
 def test_help_ingest_and_resolve_run_from_the_installed_wheel(installed):

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import sys
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
-
-from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
-from pdfplumber.utils.exceptions import PdfminerException
 
 from cnstat_etl.extract.pdf import TableSeen, extract_pdf
 from cnstat_etl.extract.pdfium import PdfiumError
@@ -86,14 +84,11 @@ def extract_parts(path: Path, options: ExtractOptions = ExtractOptions(), seen: 
     except OSError as error:
         yield _unreadable(path, f"cannot read the file: {error.strerror or error}")
         return
-    except PdfminerException as error:
-        yield _unreadable(path, _pdf_reason(error))
-        return
     except PdfiumError as error:
         yield _unreadable(path, ENCRYPTED if error.encrypted else f"truncated or corrupt PDF ({error})")
         return
     except Exception as error:  # a parser library choking on a corrupt file: report it, keep going
-        yield _unreadable(path, f"{type(error).__name__}: {error}".splitlines()[0])
+        yield _unreadable(path, _pdfminer_reason(error) or f"{type(error).__name__}: {error}".splitlines()[0])
         return
     if whole.nothing_readable():
         last = ExtractResult(path.name, sha256, file_format, source_kind=whole.source_kind)
@@ -161,7 +156,14 @@ def _unreadable(path: Path, reason: str) -> ExtractResult:
 ENCRYPTED = "encrypted PDF: it needs a password (decrypt a copy, e.g. qpdf --decrypt, and ingest that)"
 
 
-def _pdf_reason(error: PdfminerException) -> str:
+def _pdfminer_reason(error: Exception) -> str | None:
+    """Why pdfplumber (the reference reader) could not read a PDF; None for an error that is not its. Only
+    a file read with pdfplumber raises its errors, so where it was never imported the error is not one."""
+    exceptions = sys.modules.get("pdfplumber.utils.exceptions")
+    if exceptions is None or not isinstance(error, exceptions.PdfminerException):
+        return None
+    from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+
     cause = error.args[0] if error.args else error
     if isinstance(cause, (PDFPasswordIncorrect, PDFEncryptionError)):
         return ENCRYPTED

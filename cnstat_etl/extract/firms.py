@@ -15,13 +15,14 @@ import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
-
-import pandas as pd
+from typing import TYPE_CHECKING, Iterator
 
 from cnstat_etl.firm_columns import COLUMN_MAP, MappedColumn, column_map, field_of_name
 from cnstat_etl.extract.workbook import UnreadableSource
 from cnstat_etl.text import squash
+
+if TYPE_CHECKING:  # only a firm file is read with pandas: a yearbook ingest does not import it
+    import pandas as pd
 
 # Fields a file must have to be aggregated at all; the measures may be absent in a year.
 REQUIRED_FIELDS = ("firm_id", "region_code", "registration_type")
@@ -79,6 +80,8 @@ def _read_header(path: Path) -> tuple[str, list[str], dict[str, str], str | None
     """(format, column names, {column: its label}, csv encoding, csv delimiter) from the start of the file."""
     suffix = path.suffix.lower()
     if suffix == ".dta":
+        import pandas as pd
+
         with pd.io.stata.StataReader(path) as reader:
             labels = reader.variable_labels()
             return "dta", list(labels), labels, None, None
@@ -178,6 +181,8 @@ def sample_values(layout: FirmFileLayout, columns: list[str], rows: int) -> dict
     its content looks at."""
     if not columns:
         return {}
+    import pandas as pd
+
     chunk = next(_chunks(layout, {c: c for c in columns}, set(columns), rows), pd.DataFrame(columns=columns))
     return {c: [None if pd.isna(v) or str(v).strip() == "" else str(v) for v in chunk[c]] for c in columns}
 
@@ -191,6 +196,8 @@ def iter_chunks(layout: FirmFileLayout, rows: int = CHUNK_ROWS) -> Iterator[pd.D
 
 
 def _chunks(layout: FirmFileLayout, rename: dict[str, str], text: set[str], rows: int) -> Iterator[pd.DataFrame]:
+    import pandas as pd
+
     wanted = list(rename)
     if layout.file_format == "dta":
         with pd.read_stata(layout.path, columns=wanted, chunksize=rows, convert_categoricals=False,
@@ -208,6 +215,7 @@ def _chunks(layout: FirmFileLayout, rename: dict[str, str], text: set[str], rows
 
 def _xlsx_chunks(layout: FirmFileLayout, rename: dict[str, str], text: set[str], rows: int
                  ) -> Iterator[pd.DataFrame]:
+    import pandas as pd
     from openpyxl import load_workbook
 
     workbook = load_workbook(layout.path, read_only=True, data_only=True)

@@ -20,14 +20,14 @@ from itertools import accumulate, chain, islice
 from pathlib import Path
 from typing import Callable, Iterator
 
-import pdfplumber
-
 from cnstat_etl.extract import pdfium
 from cnstat_etl.extract.layout import (Glyph, PageGeometry, Segment, TableLayout, printed_count, read_page,
                                       text_lines)
 from cnstat_etl.extract.pdfium import PageReading
 from cnstat_etl.extract.tables import Block, ExtractOptions, TableAssembler, find_header_rows, find_label_columns
 from cnstat_etl.model import BodyRow, ExtractedValue, ExtractResult, OcrRead, Problem
+from cnstat_etl.text import plural
+from cnstat_etl.interrupts import leave_interrupts_to_the_parent
 
 # Share of characters that must decode to real text before a page is read at all.
 GARBLED_SHARE = 0.05
@@ -51,6 +51,8 @@ def page_text_problem(page: PageReading, source: str) -> Problem | None:
 
 def plumber_pages(path: Path, first: int = 1, last: int | None = None) -> Iterator[PageReading]:
     """The reference reader: pages first..last through pdfplumber, each page's cache flushed after use."""
+    import pdfplumber  # a fifth of a second to import, which the default reader does without
+
     with pdfplumber.open(path) as pdf:
         for page in pdf.pages[first - 1:last]:
             try:
@@ -108,6 +110,13 @@ def extract_pdf(path: Path, sha256: str, options: ExtractOptions, seen: list[Tab
     """
     result = ExtractResult(path.name, sha256, "pdf")
     first, last = options.pages or (1, None)
+    pages = pdfium.page_count(path)
+    if not 1 <= first <= pages:
+        # a page the file does not have is the caller's mistake, not a corrupt file or a page with no table
+        result.problems.append(Problem("no_such_page", f"no page {first}: the file has {plural(pages, 'page')}",
+                                       path.name, severity="error"))
+        yield result
+        return
     tables = None
     # the current table's pages that print their row labels, and those printing values only (see
     # `labelled_blocks`), these read once the table ends
@@ -279,7 +288,8 @@ def page_reads(path: Path, options: ExtractOptions, first: int, last: int | None
     if len(runs) == 1:
         yield from read_page_run(path, options, first, last)
         return
-    with ProcessPoolExecutor(max_workers=min(workers, len(runs))) as pool:
+    with ProcessPoolExecutor(max_workers=min(workers, len(runs)),
+                             initializer=leave_interrupts_to_the_parent) as pool:
         pending = iter(runs)
         ahead = deque(pool.submit(_read_run, path, options, start, end)
                       for start, end in islice(pending, workers * RUNS_AHEAD_PER_WORKER))
@@ -341,6 +351,8 @@ def _top_lines(page: PageReading | None, count: int = 3) -> list[str]:
 
 def _ocr(path: Path, number: int):
     """The page read by OCR (its scan's resolution comes from pdfplumber's image records)."""
+    import pdfplumber
+
     from cnstat_etl.extract.ocr import ocr_page  # onnxruntime loads only when a scan needs it
 
     with pdfplumber.open(path) as pdf:

@@ -9,21 +9,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
-
-import pandas
+from typing import TYPE_CHECKING, Iterable
 
 from cnstat_etl.config import MAPPINGS_DIR, derived_once, layout
 from cnstat_etl.harmonise import regions, resolver as resolver_module
 from cnstat_etl.harmonise.column_checks import refuse_failing_columns
 from cnstat_etl.harmonise.ocr_checks import review_reasons
 from cnstat_etl.harmonise.regions import lineage_table, regions_table, units_in_force
-from cnstat_etl.harmonise.resolver import RegionResolver, Resolution
+from cnstat_etl.harmonise.resolver import RegionResolver, Resolution, split_printed
 from cnstat_etl.harmonise.rows import RowRole, row_roles
 from cnstat_etl.harmonise.units import IncompatibleUnit, UnknownUnit, in_unit_at_rate, to_base_unit, to_canonical
 from cnstat_etl.indicators import indicators, is_provisional
 from cnstat_etl.model import (Aggregate, CountyObservation, ExtractedValue, ExtractResult, Observation, Problem,
                               Unresolved)
+
+if TYPE_CHECKING:  # the reference tables are frames; harmonising a file needs no pandas
+    import pandas
 
 
 @dataclass
@@ -67,6 +68,8 @@ def _harmonisation_of(year: int, vintages: tuple[int, ...], levels: tuple[str, .
 
 def reference_tables() -> dict[str, pandas.DataFrame]:
     """The mappings as tables for the warehouse, so SQL can join them."""
+    import pandas
+
     return {
         "regions": regions_table(),
         "lineage": lineage_table(),
@@ -243,23 +246,31 @@ def _place(value: ExtractedValue, role: RowRole, resolver: RegionResolver) -> Re
     county-level unit is placed only with a context that makes its name unique (the prefecture above it,
     the province, a printed code), never on its name alone: 东区, 城关 and 新华区 repeat across China."""
     year = value.table.year
+    name = _with_english_name(value)
     if role.kind == "own_level":
         return resolver.resolve(_government_named(value.region_name), year=year, province=role.province)
     if role.kind == "county":
         parent = resolver.resolve(role.parent, year=year, province=role.province) if role.parent else None
         prefecture = parent.code if parent and parent.level != "county" else None
-        place = resolver.resolve(value.region_name, year=year, province=role.province, prefecture=prefecture)
+        place = resolver.resolve(name, year=year, province=role.province, prefecture=prefecture)
         if place.code and place.level != "county":
             return Resolution(None, None, None, None, "unresolved", f"printed under {role.parent!r} but names "
                               f"the {place.level}-level {place.name}", ((place.code, place.name),))
         return place
     if value.region_code:
-        return resolver.resolve_coded(value.region_code, value.region_name, year=year, province=role.province)
-    place = resolver.resolve(value.region_name, year=year, province=role.province)
+        return resolver.resolve_coded(value.region_code, name, year=year, province=role.province)
+    place = resolver.resolve(name, year=year, province=role.province)
     if place.level == "county" and not role.province:
         return Resolution(None, None, None, None, "unresolved", "a county-level name with no province or "
                           "prefecture printed above it", ((place.code, place.name),))
     return place
+
+
+def _with_english_name(value: ExtractedValue) -> str:
+    """The region name with the English name its row label prints beside it ("理春市 Hunchun"): a misprinted
+    Chinese name is then placed by its romanised one, which the resolver tries only after the Chinese."""
+    english = split_printed(value.row_label)[1]
+    return f"{value.region_name} {english}" if english and not split_printed(value.region_name)[1] else value.region_name
 
 
 def _government_named(name: str) -> str:

@@ -33,10 +33,12 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from cnstat_etl.config import MAPPINGS_DIR, derived_once
+
+if TYPE_CHECKING:  # the tables for the warehouse are frames; placing a row needs no pandas
+    import pandas as pd
 
 ADMIN_CODES_DIR = MAPPINGS_DIR / "admin_codes"
 CODE_HISTORY_CSV = ADMIN_CODES_DIR / "yescallop_areacodes" / "result.csv"
@@ -294,6 +296,8 @@ def prefectures_in_force(year: int, *, include_municipalities: bool = False) -> 
 
 
 def regions_table() -> pd.DataFrame:
+    import pandas as pd
+
     frame = pd.DataFrame([p.__dict__ for p in region_periods()])
     frame["valid_to"] = frame["valid_to"].astype("Int64")
     return frame
@@ -437,6 +441,8 @@ def _corrected(edge: LineageEdge) -> LineageEdge:
 
 
 def lineage_table() -> pd.DataFrame:
+    import pandas as pd
+
     return pd.DataFrame([e.__dict__ for e in lineage_edges()])
 
 

@@ -11,11 +11,10 @@ import csv
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from cnstat_etl.load.firms import firm_codebook
-from cnstat_etl.load.panel import analysis_variables
-from cnstat_etl.load.warehouse import Warehouse
+if TYPE_CHECKING:  # DuckDB is imported by the export itself: `cnstat --help` reads FORMATS without it
+    from cnstat_etl.load.warehouse import Warehouse
 
 FORMATS = ("parquet", "csv", "dta")
 RELATIONS = {"panel": "panel_at", "analysis_city": "analysis_city_at"}
@@ -50,6 +49,9 @@ def codebook(warehouse: Warehouse, columns: list[str]) -> list[Variable]:
     sources = dict(warehouse.con.execute(
         "SELECT indicator, string_agg(DISTINCT source_file || ' / ' || table_title, '; ') "
         "FROM observations GROUP BY indicator").fetchall())
+    from cnstat_etl.load.firms import firm_codebook  # pandas and the firm reader: only an export needs them
+    from cnstat_etl.load.panel import analysis_variables
+
     variables = {v["name"]: v for v in analysis_variables()}
     firm_columns = firm_codebook()
     book = []
@@ -122,6 +124,8 @@ def _write_codebook(out: Path, books: dict[str, list[Variable]], vintage: int) -
 def export(db_path: Path, out: Path, file_format: str, vintage: int | None = None,
            wait: Callable[[str | None], None] | None = None) -> list[Path]:
     """Write panel.<fmt>, analysis_city.<fmt>, codebook.csv and codebook.md into `out`."""
+    from cnstat_etl.load.warehouse import Warehouse
+
     with Warehouse(db_path, read_only=True, wait=wait) as warehouse:
         vintage = vintage or warehouse.vintage()
         if vintage is None:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Callable
 
 from cnstat_etl.config import WAREHOUSE_DIR, tomllib
-from cnstat_etl.load.warehouse import Warehouse
+from cnstat_etl.load.warehouse import Warehouse, open_to_read
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,5 @@ def run_checks(warehouse: Warehouse) -> list[CheckResult]:
 
 
 def validate(db_path: Path, wait: Callable[[str | None], None] | None = None) -> list[CheckResult]:
-    # Opened for writing so that a warehouse made by an older cnstat gets the relations the checks read.
-    with Warehouse(db_path, wait=wait) as warehouse:
+    with open_to_read(db_path, wait) as warehouse:
         return run_checks(warehouse)

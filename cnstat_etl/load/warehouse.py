@@ -7,28 +7,34 @@ the DuckDB file itself and any DuckDB client sees them without cnstat.
 from __future__ import annotations
 
 import dataclasses
+import errno
+import fcntl
+import os
 import re
 import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 import duckdb
-import pandas as pd
-import pyarrow as pa
 
-from cnstat_etl import arrow
 from cnstat_etl.config import WAREHOUSE_DIR
 from cnstat_etl.firm_columns import measures
-from cnstat_etl.harmonise import in_canonical_unit
 from cnstat_etl.indicators import PROVISIONAL_PREFIX, indicators
 from cnstat_etl.load.firms import (CODE_FIELDS, FIRM_TABLES, FirmCounts, FirmDuplicates, FirmFile, stage_sql,
                                    totals_sql)
 from cnstat_etl.load.panel import researcher_relations_sql
-from cnstat_etl.load.staging import StagedFile
 from cnstat_etl.model import Problem
 from cnstat_etl.text import parse_number
+
+# Loading needs pandas, pyarrow and the harmonise step; reading (`cnstat query`, `problems`) needs none of
+# them, and importing them costs a second: the methods that load import them.
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
+    from cnstat_etl.load.staging import StagedFile
 
 # Write the v1.0 storage format so that DuckDB 1.x clients (R and Stata users often lag) open the file too.
 STORAGE_COMPATIBILITY = "v1.0.0"
@@ -50,6 +56,48 @@ def _now() -> datetime:
 
 class WarehouseBusy(RuntimeError):
     """Another process holds the warehouse: DuckDB allows one writing process, and no reader beside it."""
+
+
+def _busy(path: Path, holder: str | None) -> WarehouseBusy:
+    process = f" (process {holder})" if holder else ""
+    return WarehouseBusy(f"warehouse {path} is in use by another ingest{process}; try again when it has finished")
+
+
+@contextmanager
+def ingest_lock(db_path: Path) -> Iterator[None]:
+    """The warehouse kept for one ingest from before its first step to after its last, or WarehouseBusy.
+
+    DuckDB's own lock is held only while a file loads, so that readers get in between files: two ingests
+    started at the same moment both passed it and did all the work twice. This lock is a POSIX lock on
+    `<warehouse>.lock`, which holds the ingest's pid: held by the process alone (not by the workers it
+    forks), and let go by the system when the process ends, however it ends. The file is removed when the
+    ingest ends; one that a killed ingest left is taken over."""
+    path = Path(f"{db_path}.lock")
+    while True:
+        lock = open(path, "a+", encoding="ascii")
+        try:
+            fcntl.lockf(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as error:
+            lock.seek(0)
+            holder = lock.read().strip() or None
+            lock.close()
+            if error.errno not in (errno.EACCES, errno.EAGAIN):
+                raise
+            raise _busy(Path(db_path), holder) from None
+        try:
+            if os.stat(path).st_ino == os.fstat(lock.fileno()).st_ino:
+                break
+        except FileNotFoundError:
+            pass
+        lock.close()  # locked a file the ingest before this one removed as it ended: lock the new one
+    try:
+        lock.truncate(0)
+        lock.write(str(os.getpid()))
+        lock.flush()
+        yield
+    finally:
+        path.unlink(missing_ok=True)  # while still locked: an ingest waiting on this file takes a new one
+        lock.close()
 
 
 def _holder(message: str) -> str | None:
@@ -85,9 +133,7 @@ class Warehouse:
                     raise
                 holder = _holder(str(error))
                 if wait is None:
-                    process = f" (process {holder})" if holder else ""
-                    raise WarehouseBusy(f"warehouse {self.path} is in use by another ingest{process}; "
-                                        "try again when it has finished") from None
+                    raise _busy(self.path, holder) from None
                 if not told:
                     wait(holder)
                     told = True
@@ -209,6 +255,8 @@ class Warehouse:
               ON r.source_sha256 = o.source_sha256 AND r.page = o.page AND r."row" = o."row"
              AND r."column" = o."column"
             WHERE o.source_sha256 = ?""", [sha256]).fetchall()
+        from cnstat_etl.harmonise import in_canonical_unit
+
         for rowid, printed, unit, indicator in rows:
             number = parse_number(printed)
             value = in_canonical_unit(number.value, unit, indicator) if number.ok else None
@@ -366,6 +414,11 @@ class Warehouse:
     def _insert(self, table: str, records: list | pd.DataFrame, **constants) -> None:
         """Insert records (a DataFrame, or dicts or dataclasses), each with the `constants` columns added.
         A long list goes in INSERT_BATCH records at a time: a book's rows are never one frame."""
+        import pandas as pd
+        import pyarrow as pa
+
+        from cnstat_etl import arrow
+
         if isinstance(records, pd.DataFrame):
             self._insert_arrow(table, pa.Table.from_pandas(records, preserve_index=False), constants)
             return
@@ -379,6 +432,8 @@ class Warehouse:
                 self._insert_arrow(table, pa.Table.from_pylist(batch), constants)
 
     def _insert_arrow(self, table: str, rows: pa.Table, constants: dict) -> None:
+        import pyarrow as pa
+
         if not len(rows):
             return
         columns = self._columns(table)
@@ -413,6 +468,8 @@ class Warehouse:
 
     def create_researcher_relations(self) -> None:
         """(Re)create panel, analysis_city and period_means for the indicators now in the warehouse."""
+        from cnstat_etl.load.panel import researcher_relations_sql
+
         ids = [row[0] for row in self.con.execute("SELECT id FROM indicators ORDER BY id").fetchall()]
         self.con.execute(researcher_relations_sql(ids))
 
@@ -480,6 +537,16 @@ class Warehouse:
         cursor = self.con.execute(sql)
         columns = [d[0] for d in cursor.description] if cursor.description else []
         return columns, cursor.fetchall()
+
+
+def open_to_read(db_path: Path, wait: Callable[[str | None], None] | None = None) -> Warehouse:
+    """The warehouse for a command that reads it whole (validate, report): opened for writing where it may
+    be, so that one made by an older cnstat gets the relations read; read-only where the file may not be
+    written (a shared copy), with the relations it has."""
+    try:
+        return Warehouse(db_path, wait=wait)
+    except duckdb.IOException:  # not a lock (Warehouse waits, or raises WarehouseBusy): no write access
+        return Warehouse(db_path, read_only=True, wait=wait)
 
 
 def provisional_indicators(db_path: Path, wait=None) -> tuple[list[str], list[tuple]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,12 +20,15 @@ import jinja2
 from cnstat_etl.config import report_settings, report_template
 from cnstat_etl.indicators import PROVISIONAL_PREFIX
 from cnstat_etl.load.validate import run_checks
-from cnstat_etl.load.warehouse import Warehouse
+from cnstat_etl.load.warehouse import Warehouse, open_to_read
 from cnstat_etl.report import data, figures
+from cnstat_etl.text import plural
 
 TEMPLATE = "report.html.j2"
 FIGURES_DIR = "figures"
 FIGURE_PATTERNS = ("coverage_*.png", "panel_balance.png", "jump_*.png")  # every name build_report writes
+# The pages of detail beside report.html, one folder each: every page in them is build_report's.
+INDICATORS_DIR, SOURCES_DIR, JUMPS_PAGE = "indicators", "sources", "jumps.html"
 
 
 @dataclass(frozen=True)
@@ -43,8 +47,21 @@ class Figure:
 
 
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FunctionLoader(report_template), autoescape=True,
-                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    environment = jinja2.Environment(loader=jinja2.FunctionLoader(report_template), autoescape=True,
+                                     undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    environment.filters.update(plural=plural, shell_quote=shlex.quote, cell=_cell)
+    return environment
+
+
+def _cell(value) -> str:
+    """A value as a table shows it: a level in yuan with thousands separators, not 10084270000.0."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if abs(value) >= 1000 or value == int(value):
+            return f"{value:,.0f}"
+        return f"{value:.4g}"
+    return str(value)
 
 
 def _safe_name(text: str) -> str:
@@ -62,10 +79,12 @@ class _FigureWriter:
         # An earlier report's figures go (its indicators or jumps may be gone); other files stay.
         for stale in [p for pattern in FIGURE_PATTERNS for p in folder.glob(pattern)]:
             stale.unlink()
+        self.written: list[Path] = []
 
     def add(self, name: str, title: str, image: bytes) -> Figure:
         path = self.folder / f"{_safe_name(name)}.png"
         path.write_bytes(image)
+        self.written.append(path)
         return Figure(title, path, "data:image/png;base64," + base64.b64encode(image).decode("ascii"))
 
 
@@ -84,13 +103,13 @@ def _indicators(warehouse: Warehouse, asked: tuple[str, ...]) -> list[str]:
 
 def build_report(db_path: Path, out: Path, options: ReportOptions = ReportOptions(),
                  wait: Callable[[str | None], None] | None = None) -> list[Path]:
-    """Write out/report.html and out/figures/*.png; return the paths written (the page first)."""
+    """Write out/report.html, its pages of detail (indicators/*.html, sources/*.html, jumps.html) and
+    out/figures/*.png; return the paths written (report.html first, then the pages, then the figures)."""
     settings = report_settings()
     labels = figures.Labels(figures.installed_font(tuple(settings["cjk_fonts"])))
     colours = settings["colours"]
     periods = list(options.periods) or [(p["first"], p["last"]) for p in settings["periods"]]
-    # Opened for writing, as validate is: a warehouse made by an older cnstat gets the relations read here.
-    with Warehouse(db_path, wait=wait) as warehouse:
+    with open_to_read(db_path, wait) as warehouse:
         con = warehouse.con
         span = options.years or data.observed_years(con)
         if span is None:
@@ -116,14 +135,23 @@ def build_report(db_path: Path, out: Path, options: ReportOptions = ReportOption
     writer = _FigureWriter(out / FIGURES_DIR)
     summary = writer.add("coverage_summary", "Coverage: indicator x year",
                          figures.summary_heatmap(coverage, labels)) if coverage.panels else None
-    heatmaps = []
+    pages = _PageWriter(out, _environment(), db_path=str(db_path), first=first, last=last, colours=colours)
+    page_of: dict = {}
     if coverage.panels:
         canvas = figures.Heatmaps(coverage, colours, labels)
         try:
-            heatmaps = [writer.add(f"coverage_{p.indicator}_{p.scope}", f"{p.indicator} ({p.scope})",
-                                   canvas.render(p)) for p in coverage.panels]
+            for panel in coverage.panels:
+                name = f"coverage_{panel.indicator}_{panel.scope}"
+                figure = writer.add(name, f"{panel.indicator} ({panel.scope})", canvas.render(panel))
+                page_of[panel.indicator, panel.scope] = pages.write(
+                    f"{INDICATORS_DIR}/{_safe_name(name)}.html", "indicator.html.j2", panel=panel, figure=figure,
+                    needs_review_tracked=coverage.needs_review_tracked)
         finally:
             canvas.close()
+    for source in sources:
+        if source.problems:
+            page_of[source.source_path] = pages.write(f"{SOURCES_DIR}/{source.anchor}.html", "source.html.j2",
+                                                      s=source)
     balance_figure = writer.add("panel_balance", "Panel balance", figures.balance_chart(balance, labels))
     drawn = series[:settings["max_sparklines"]]
     canvas = figures.Sparklines(labels)
@@ -132,12 +160,36 @@ def build_report(db_path: Path, out: Path, options: ReportOptions = ReportOption
                       for s in drawn]
     finally:
         canvas.close()
-    page = _environment().get_template(TEMPLATE).render(
-        db_path=str(db_path), vintage=vintage, first=first, last=last, states=data.STATES, colours=colours,
-        coverage=coverage, summary=summary, heatmaps=list(zip(coverage.panels, heatmaps)),
-        balance=balance, balance_figure=balance_figure, sources=sources, unresolved=unresolved,
+    drawn_series = list(zip(drawn, sparklines))
+    if drawn_series:
+        pages.write(JUMPS_PAGE, "jumps.html.j2", series=drawn_series, jump_check=jump_check)
+    html_path = pages.write(
+        "report.html", TEMPLATE, vintage=vintage, states=data.STATES, coverage=coverage, summary=summary,
+        page_of=page_of, balance=balance, balance_figure=balance_figure, sources=sources, unresolved=unresolved,
         conflicts=conflicts, checks=checks, max_rows_per_check=settings["max_rows_per_check"],
-        jump_check=jump_check, series=list(zip(drawn, sparklines)), series_not_drawn=len(series) - len(drawn))
-    html_path = out / "report.html"
-    html_path.write_text(page, encoding="utf-8")
-    return [html_path] + [f.path for f in [summary, *heatmaps, balance_figure, *sparklines] if f is not None]
+        jump_check=jump_check, series=drawn_series, series_not_drawn=len(series) - len(drawn), jumps_page=JUMPS_PAGE,
+        drawn=False)
+    return [out / html_path, *pages.written[:-1], *writer.written]
+
+
+class _PageWriter:
+    """Renders the pages into `out`, report.html and its pages of detail, each standing alone (its figures
+    inline). An earlier report's pages of detail go; other files stay."""
+
+    def __init__(self, out: Path, environment: jinja2.Environment, **shared):
+        self.out, self.environment, self.shared = out, environment, shared
+        self.written: list[Path] = []
+        for folder in (INDICATORS_DIR, SOURCES_DIR):
+            for stale in (out / folder).glob("*.html"):
+                stale.unlink()
+        (out / JUMPS_PAGE).unlink(missing_ok=True)
+
+    def write(self, name: str, template: str, **context) -> str:
+        """Write the page `name` (relative to out); return `name`, the link to it from report.html."""
+        path = self.out / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        up = "../" * name.count("/")
+        path.write_text(self.environment.get_template(template).render(**self.shared, **context, up=up),
+                        encoding="utf-8")
+        self.written.append(path)
+        return name

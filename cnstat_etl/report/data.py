@@ -44,6 +44,11 @@ class Coverage:
     name_en: str
     states: np.ndarray  # units x years, indexes into STATES
 
+    @property
+    def label(self) -> str:
+        """The id, with the Chinese name where the id is not already it (a provisional indicator's is)."""
+        return self.indicator if self.name_zh in self.indicator else f"{self.indicator} {self.name_zh}"
+
     def counts(self) -> dict[str, int]:
         return {state: int((self.states == index).sum()) for index, state in enumerate(STATES)}
 
@@ -151,6 +156,12 @@ class Balance:
     per_variable: dict[str, list[int]]
     periods: list[PeriodBalance]
 
+    @property
+    def without_values(self) -> list[str]:
+        """The variables no city has in any year (no source for them loaded): while there are any, no city is
+        complete, and only the per-variable counts tell how complete the panel is."""
+        return [v for v in self.variables if not any(self.per_variable[v])]
+
 
 def panel_balance(con: duckdb.DuckDBPyConnection, vintage: int, first: int, last: int,
                   periods: list[tuple[int, int]]) -> Balance:
@@ -187,6 +198,7 @@ class SourceFile:
     problems: int
     errors: int
     listed_problems: list[dict] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)  # "kind ×count", most first
 
 
 def sources(con: duckdb.DuckDBPyConnection, max_problems: int) -> list[SourceFile]:
@@ -199,6 +211,10 @@ def sources(con: duckdb.DuckDBPyConnection, max_problems: int) -> list[SourceFil
                              "unresolved_rows, errors FROM extraction_report ORDER BY source_file, source_path"
                              ).fetchall())]
     by_path = {f.source_path: f for f in files}
+    for path, kind, count in con.execute("SELECT source_path, kind, count(*) AS n FROM file_problems GROUP BY ALL "
+                                         "ORDER BY source_path, n DESC, kind").fetchall():
+        if path in by_path:
+            by_path[path].kinds.append(f"{kind} ×{count}")
     cursor = con.execute("""
         SELECT source_path, kind, severity, message, page, sheet, "row", "column" FROM (
             SELECT *, row_number() OVER (PARTITION BY source_path

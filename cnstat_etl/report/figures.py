@@ -57,7 +57,7 @@ class Labels:
 
     def indicator(self, coverage: Coverage) -> str:
         if self.cjk_font:
-            return f"{coverage.indicator} {coverage.name_zh}"
+            return coverage.label
         if coverage.indicator.isascii():
             return coverage.indicator
         # a provisional indicator is named by its Chinese header: in Latin, a digest of it tells two apart
@@ -157,9 +157,9 @@ def summary_heatmap(report: CoverageReport, labels: Labels) -> bytes:
     shares = np.array([panel.share_with_value() for panel in report.panels]).reshape(len(report.panels), -1)
     names = [f"{labels.indicator(p)} ({p.scope})" for p in report.panels]
     with plt.rc_context(labels.rc()):
-        width, height = 4.6 + 0.32 * len(report.years), 0.9 + 0.3 * len(names)
-        figure = plt.figure(figsize=(width, height))
-        axes = figure.add_axes((3.2 / width, 0.4 / height, 1 - 4.0 / width, 1 - 0.75 / height))
+        height = 0.9 + 0.3 * len(names)
+        figure = plt.figure(figsize=(1, height))
+        axes = figure.add_axes((0, 0.4 / height, 1, 1 - 0.75 / height))
         # A power scale: a share of 2% (a sample, a first source) is visible beside 0, and 90% beside 100%.
         image = axes.imshow(shares, aspect="auto", interpolation="nearest", cmap="Blues",
                             norm=PowerNorm(gamma=0.4, vmin=0, vmax=1))
@@ -169,6 +169,12 @@ def summary_heatmap(report: CoverageReport, labels: Labels) -> bytes:
                     axes.text(column, row, f"{share * 100:.0f}", ha="center", va="center", fontsize=5,
                               color="white" if share > 0.6 else "black")
         axes.set_yticks(range(len(names)), names, fontsize=7)
+        # the left margin as wide as the longest label: a fixed one cut long indicator names off
+        renderer = figure.canvas.get_renderer()
+        left = 0.25 + max(label.get_window_extent(renderer).width for label in axes.get_yticklabels()) / figure.dpi
+        width = left + 1.4 + 0.32 * len(report.years)
+        figure.set_size_inches(width, height)
+        axes.set_position((left / width, 0.4 / height, 1 - (left + 0.8) / width, 1 - 0.75 / height))
         _year_ticks(axes, report.years, 5)
         axes.set_title("Share of prefecture-level units in force that have a value", fontsize=9)
         figure.colorbar(image, cax=figure.add_axes((1 - 0.65 / width, 0.4 / height, 0.12 / width,
@@ -179,9 +185,12 @@ def summary_heatmap(report: CoverageReport, labels: Labels) -> bytes:
 
 def balance_chart(balance: Balance, labels: Labels) -> bytes:
     with plt.rc_context(labels.rc()):
-        figure, axes = plt.subplots(figsize=(8, 3), layout="constrained")
+        figure, axes = plt.subplots(figsize=(9, 3.4), layout="constrained")
         axes.bar(balance.years, balance.cities, color="#dddddd", label="cities in analysis_city")
-        axes.bar(balance.years, balance.complete, color="#3182bd", label="with every analysis variable")
+        axes.bar(balance.years, balance.complete, color="#3182bd", label="with every variable")
+        # one line per variable: a variable no source gives leaves "every variable" at 0, the lines show the rest
+        for variable, colour in zip(balance.variables, plt.get_cmap("tab20").colors):
+            axes.plot(balance.years, balance.per_variable[variable], color=colour, linewidth=1, label=variable)
         top = max(balance.cities + [1]) * 1.3  # headroom for the period labels
         axes.set_ylim(0, top)
         for period in balance.periods:
@@ -192,8 +201,8 @@ def balance_chart(balance: Balance, labels: Labels) -> bytes:
         axes.set_xlabel("data year", fontsize=8)
         axes.set_ylabel("cities", fontsize=8)
         axes.tick_params(labelsize=7)
-        axes.legend(fontsize=7, loc="upper left", frameon=False)
-        axes.set_title("Cities with every analysis variable, per year and per period mean", fontsize=9)
+        axes.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+        axes.set_title("Cities with each analysis variable, and with all of them, per year", fontsize=9)
         return png(figure)
 
 
