@@ -55,6 +55,9 @@ DIGIT_GAP = 0.3
 BASELINE_TOLERANCE = 0.35
 # A character reaching this many of its sizes back over the one before it is printed over it.
 OVERPRINT = 0.3
+# The same character drawn again less than this share of its width to the side is one character printed
+# bold; farther aside it is another text's, printed over this one (two boxes' texts meeting at their edge).
+BOLD_OFFSET = 0.1
 # Characters printed over each other on baselines farther apart than this share of their smallest size
 # are two lines run into each other (a header's second line and the first row), read apart.
 BASELINE_STEP = 0.1
@@ -342,9 +345,8 @@ def _phrases(chars: list[Glyph], overprinted: bool = False) -> list[Phrase] | No
 
 
 def _bolded(previous: Glyph, char: Glyph) -> bool:
-    """The same character again, less than half its width to the side: one character ("ll" printed
-    tight is two)."""
-    return char.text == previous.text and abs(char.x0 - previous.x0) < (previous.x1 - previous.x0) / 2
+    """The same character again, a hair to the side (BOLD_OFFSET): one character ("ll" printed tight is two)."""
+    return char.text == previous.text and abs(char.x0 - previous.x0) < BOLD_OFFSET * (previous.x1 - previous.x0)
 
 
 def _phrase_of(chars: list[Glyph]) -> Phrase:
@@ -473,7 +475,7 @@ def _compiled_lines() -> ctypes.CDLL | None:
 
 _LINES_IN_C = _compiled_lines()
 # what _text_lines.c is told, in the order it reads them
-_RULES = numpy.array([BASELINE_TOLERANCE, CELL_GAP, WORD_GAP, DIGIT_GAP, OVERPRINT, BASELINE_STEP],
+_RULES = numpy.array([BASELINE_TOLERANCE, CELL_GAP, WORD_GAP, DIGIT_GAP, OVERPRINT, BASELINE_STEP, BOLD_OFFSET],
                      dtype=numpy.float64)
 _BLANK_FLAG, _DIGIT_FLAG = 1, 2
 _DIGIT_CODES = numpy.array(sorted(map(ord, _DIGITS)), dtype=numpy.uint32)
