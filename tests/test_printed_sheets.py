@@ -256,3 +256,21 @@ def test_digit_groups_of_a_wrapped_english_unit_are_header_text_not_a_row():
     assert not line.is_body
     row, = text_lines(_printed("Hohhot (Huhehaote)", 45, 84) + _printed("95000", 185, 84) + _printed("12.5", 245, 84))
     assert row.is_body
+
+
+def test_a_glyph_a_box_edge_passes_through_is_the_boxs_its_middle_lies_in():
+    # the 全市 box (120-180) and the 市辖区 box (180-240) each print their text a little past the edge between
+    # them, each box clipping its own or neither: a glyph the edge passes through is the box's its middle
+    # lies in (a box shows the glyphs whose middles it holds) ...
+    spilled = [(_printed("全市 City", 141, 92) + _printed("市辖区", 179, 92),  # printed on from 全市's "y"
+                [ClippedCell(120, 80, 180, 97, "全市 Total City")]),
+               (_printed("全市 Total", 134.6, 92) + _printed("市辖区", 178.5, 92), []),  # after a word's gap
+               # ... and where its middle is too near the edge to tell, the text's it runs on from: "y" ends
+               # "全市 City", its middle just past the edge, a gap before the 辖 the 市辖区 box shows
+               (_printed("全市 City", 144.5, 92) + _printed("辖区", 185, 92),
+                [ClippedCell(180, 80, 240, 97, "市辖区 Districts")])]
+    for shown, clipped in spilled:
+        page = _sheet_page()
+        page.glyphs = [glyph for glyph in page.glyphs if not (glyph.bottom == 92 and glyph.x0 >= 140)] + shown
+        page.clipped = clipped
+        assert {(v.region_name, v.indicator, v.scope, v.value) for v in _values(page)} == SHEET_VALUES

@@ -166,6 +166,10 @@ def _made_glyphs(codes: numpy.ndarray, *boxes: numpy.ndarray) -> list[Glyph]:
     return list(map(tuple.__new__, repeat(Glyph), zip(*columns)))  # Glyph(*row), built in C
 
 
+# A glyph whose middle lies this far (points) outside its text's clip is not shown.
+CLIP_TOLERANCE = 0.5
+
+
 @dataclass(frozen=True)
 class ClippedCell:
     """A box (a spreadsheet cell printed to PDF) whose text overflows it and is clipped at its edges, with
@@ -787,25 +791,29 @@ def _cut_at_rules(phrase: Phrase, rules: list[float] | list[tuple[float, int]]) 
     """A phrase cut at each of `rules` (x of box edges) printed in a gap between its characters: two boxes'
     texts printed close on both sides of the edge between them are two cells (text running over it is not).
     Two glyphs printed over each other, one of them wholly on its side of the edge, are two boxes' texts
-    each filling its box. A rule given as (x, clip) is the edge of a box that clips its text, on the edge's
-    right (clip 1), left (-1) or both sides (2): a glyph the edge passes through, part hidden by the clip,
-    goes with the text it runs on from; else it is the clipping box's (where both clip, by its centre)."""
+    each filling its box. A glyph the edge passes through (a box's text spilling a little past it) is the
+    box's its middle lies in: a box clips its text there, and shows a glyph whose middle it holds. Where the
+    middle is too near the edge to tell, it goes with the text it runs on from; where that cannot be told
+    either and the rule is given as (x, clip), the edge of a box that clips its text on the edge's right
+    (clip 1), left (-1) or both sides (2), the glyph is the clipping box's (where both clip, by its centre)."""
     chars = phrase.chars
     for rule in rules:
         x, clip = rule if isinstance(rule, tuple) else (rule, 0)
         cut = sum(1 for char in chars if (char.x0 + char.x1) / 2 < x)
-        hidden = [k for k in (cut - 1, cut) if 0 <= k < len(chars) and chars[k].x0 < x - 0.5 and chars[k].x1 > x + 0.5]
+        crossed = [k for k in (cut - 1, cut) if 0 <= k < len(chars) and chars[k].x0 < x - 0.5 and chars[k].x1 > x + 0.5]
         side = 0
-        if clip and hidden:
-            glyph = chars[hidden[0]]
-            side = _run_side(chars, hidden[0]) or (clip if clip != 2 else 1 if glyph.x0 + glyph.x1 > 2 * x else -1)
-        clipped = side != 0 and clip in (2, side)
-        if clipped:
-            cut = hidden[0] + (side < 0)
+        if crossed:
+            middle = (chars[crossed[0]].x0 + chars[crossed[0]].x1) / 2
+            side = -1 if middle < x - CLIP_TOLERANCE else 1 if middle > x + CLIP_TOLERANCE else \
+                _run_side(chars, crossed[0])
+            if not side and clip:
+                side = clip if clip != 2 else 1 if middle > x else -1
+        if side:
+            cut = crossed[0] + (side < 0)
         if not 0 < cut < len(chars):
             continue
         before, after = chars[cut - 1], chars[cut]
-        if clipped or (before.x1 <= x + 0.5 and after.x0 >= x - 0.5) or (
+        if side or (before.x1 <= x + 0.5 and after.x0 >= x - 0.5) or (
                 before.x1 > after.x0 and (before.x1 <= x + 0.5 or after.x0 >= x - 0.5)):
             return [_phrase_of(chars[:cut])] + _cut_at_rules(_phrase_of(chars[cut:]), rules)
     return [phrase]
