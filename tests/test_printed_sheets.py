@@ -274,3 +274,12 @@ def test_a_glyph_a_box_edge_passes_through_is_the_boxs_its_middle_lies_in():
         page.glyphs = [glyph for glyph in page.glyphs if not (glyph.bottom == 92 and glyph.x0 >= 140)] + shown
         page.clipped = clipped
         assert {(v.region_name, v.indicator, v.scope, v.value) for v in _values(page)} == SHEET_VALUES
+
+
+def test_digits_led_by_a_zero_are_a_wrapped_units_tail_not_a_value():
+    # "Revenue" | "000 000": the unit "(100 000 000 yuan)" wrapped in its box, "(100" on the line above; read
+    # as a label and a number, the header line was a body row
+    line, = text_lines(_printed("Revenue", 125, 84) + _printed("000 000", 185, 84))
+    assert not line.is_body
+    row, = text_lines(_printed("南京市", 45, 84) + _printed("0", 185, 84) + _printed("0.25", 245, 84))
+    assert row.is_body

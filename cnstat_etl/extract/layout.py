@@ -73,6 +73,9 @@ ROW_STEP = 1.3
 INDENT_STEP = 1.0
 
 _DIGITS = frozenset("0123456789０１２３４５６７８９")
+# A value's digits never start with a zero and another digit: "000 000" is header text, the tail of a unit
+# "(100 000 000 yuan)" wrapped in its box.
+_ZERO_LED = re.compile(r"[-−]?[0０][\s,，]*[0-9０-９]")
 # The number may be negative (ASCII or U+2212 minus); a dash after a digit is a range ("15-64"), not a sign.
 _TRAILING_NUMBER = re.compile(r"(?<=[\u3400-\u9fffA-Za-z)）])[-−]?[0-9０-９][0-9０-９,，.．]*\s*$")
 
@@ -263,12 +266,12 @@ class Phrase:
     # A phrase's text never changes once read, and the engine asks these of each phrase many times.
     @_once
     def is_number(self) -> bool:
-        return parse_number(self.text).ok and not is_missing(self.text)
+        return self.is_value and not is_missing(self.text)
 
     @_once
     def is_value(self) -> bool:
         """A number or a missing marker: what a value cell prints."""
-        return bool(self.text.strip()) and parse_number(self.text).ok
+        return bool(self.text.strip()) and parse_number(self.text).ok and not _ZERO_LED.match(self.text)
 
 
 @dataclass
