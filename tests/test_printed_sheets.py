@@ -283,3 +283,14 @@ def test_digits_led_by_a_zero_are_a_wrapped_units_tail_not_a_value():
     assert not line.is_body
     row, = text_lines(_printed("南京市", 45, 84) + _printed("0", 185, 84) + _printed("0.25", 245, 84))
     assert row.is_body
+
+
+def test_a_glyph_an_edge_passes_through_at_the_start_of_its_phrase_stays_with_it():
+    # both boxes clip at the edge they share: the 市辖区 box's spaced "市 辖 区" starts on a 市 the edge passes
+    # through, its middle too near the edge to tell, printed over the 全市 box's "City" (the two lines read
+    # apart by script): that 市 is its phrase's, not a cell of its own in the 全市 box
+    page = _sheet_page()
+    page.glyphs = [glyph for glyph in page.glyphs if not (glyph.bottom == 92 and glyph.x0 >= 140)] + \
+        _printed("全市 City", 141.7, 92) + _printed("市 辖 区", 175.8, 92)
+    page.clipped = [ClippedCell(120, 80, 180, 97, "全市 Total City"), ClippedCell(180, 80, 240, 97, "市 辖 区 Districts")]
+    assert {(v.region_name, v.indicator, v.scope, v.value) for v in _values(page)} == SHEET_VALUES

@@ -824,7 +824,8 @@ def _cut_at_rules(phrase: Phrase, rules: list[float] | list[tuple[float, int]]) 
 
 def _run_side(chars: Sequence[Glyph], k: int) -> int:
     """Whether chars[k] runs on from the text on its left (-1) or right (1), 0 where that cannot be told:
-    a run's glyphs abut, and a glyph printed over its neighbour is another text's."""
+    a run's glyphs abut, a glyph printed over its neighbour is another text's, and the first or last glyph
+    of a phrase runs on from the rest of it (spaced "市 辖 区" parted by script from the "City" it overlaps)."""
     gaps = [chars[k].x0 - chars[k - 1].x1 if k > 0 else None,
             chars[k + 1].x0 - chars[k].x1 if k + 1 < len(chars) else None]
     tolerance = 0.02 * chars[k].size  # a run's glyph boxes meet to rounding
@@ -834,6 +835,8 @@ def _run_side(chars: Sequence[Glyph], k: int) -> int:
     abut = [gap is not None and abs(gap) <= tolerance for gap in gaps]
     if abut[0] != abut[1]:
         return -1 if abut[0] else 1
+    if (gaps[0] is None) != (gaps[1] is None):
+        return 1 if gaps[0] is None else -1
     return 0
 
 
