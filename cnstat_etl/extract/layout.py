@@ -433,6 +433,30 @@ def _label_run_into_its_neighbour(line: Line) -> Line:
     return Line(line.top, line.bottom, sorted(parts[0] + parts[1], key=lambda phrase: phrase.x0), line.size)
 
 
+def _parted_at_box_edges(line: Line, geometry: PageGeometry) -> Line:
+    """An overprinted line of words only whose characters, parted at the box edges crossing it (vertical
+    rules, clipped boxes' sides), read cleanly box by box, as those boxes' texts: two boxes' texts spilling
+    over the edge between them print over each other there ("支出" over the next box's "出口"). A character
+    the edge passes through is placed as `_cut_at_rules` places it. Where a digit is printed the line stays
+    overprinted: which cell a number lies in cannot be told."""
+    # by their middles: a wide glyph printed over a narrow one may start left of it, yet be the next box's
+    chars = sorted((char for phrase in line.phrases for char in phrase.chars), key=lambda char: char.x0 + char.x1)
+    if any(char.text in _DIGITS for char in chars):
+        return line
+    middle = _middle(line)
+    edges = sorted({rule.x0 for rule in geometry.vertical if rule.top <= middle <= rule.bottom}
+                   | {x for cell in geometry.clipped if cell.top <= middle <= cell.bottom for x in (cell.x0, cell.x1)})
+    for x in edges:
+        for k, char in enumerate(chars):
+            if char.x0 < x - 0.5 and char.x1 > x + 0.5 and abs(char.x0 + char.x1 - 2 * x) <= 2 * CLIP_TOLERANCE \
+                    and not _run_side(chars, k):
+                return line  # a glyph either box's, its middle on the edge: which text is which cannot be told
+    parts = [_phrases(sorted(piece.chars, key=_X0)) for piece in _cut_at_rules(_phrase_of(chars), edges)]
+    if len(parts) < 2 or None in parts:
+        return line
+    return Line(line.top, line.bottom, [phrase for part in parts for phrase in part], line.size)
+
+
 def _is_cjk(text: str) -> bool:
     return "\u3000" <= text <= "\u9fff" or "\uff00" <= text <= "\uffef"
 
@@ -1087,7 +1111,8 @@ def _title_like(line: Line) -> bool:
 def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
               ) -> tuple[list[tuple[Block, TableLayout]], TableLayout | None, list[Problem]]:
     """Every table on the page as (block, layout), top to bottom; the last layout, for the next page."""
-    lines = _with_clipped_text(text_lines(_single_characters(geometry.glyphs)), geometry.clipped)
+    lines = _with_clipped_text([_parted_at_box_edges(line, geometry) if line.overprinted else line
+                                for line in text_lines(_single_characters(geometry.glyphs))], geometry.clipped)
     problems: list[Problem] = []
     found: list[tuple[Block, TableLayout]] = []
     floor = 0
