@@ -303,3 +303,13 @@ def test_two_boxes_texts_printed_over_each_other_at_the_edge_between_them_are_re
     page.glyphs = [glyph for glyph in page.glyphs if not (glyph.bottom == 92 and glyph.x0 >= 140)] + \
         _printed("全市", 165, 92) + _printed("市辖区", 177, 92)
     assert {(v.region_name, v.indicator, v.scope, v.value) for v in _values(page)} == SHEET_VALUES
+
+
+def test_a_negative_number_a_space_after_another_number_is_the_next_cell():
+    # "34563.6 -74950.22", centred numbers in narrow columns: read as one cell, unreadable, and its own
+    # column left blank was loaded as a value not printed
+    line, = text_lines(_printed("抚 顺", 45, 84) + _printed("34563.6 -74950.22", 125, 84))
+    assert [phrase.text for phrase in line.phrases] == ["抚 顺", "34563.6", "-74950.22"]
+    # and printed close after the name too
+    line, = text_lines(_printed("晋 中 Jinzhong 73779.25 -38628.1", 45, 84))
+    assert [phrase.text for phrase in line.phrases] == ["晋 中 Jinzhong", "73779.25", "-38628.1"]

@@ -78,6 +78,8 @@ _DIGITS = frozenset("0123456789０１２３４５６７８９")
 _ZERO_LED = re.compile(r"[-−]?[0０][\s,，]*[0-9０-９]")
 # The number may be negative (ASCII or U+2212 minus); a dash after a digit is a range ("15-64"), not a sign.
 _TRAILING_NUMBER = re.compile(r"(?<=[\u3400-\u9fffA-Za-z)）])[-−]?[0-9０-９][0-9０-９,，.．]*\s*$")
+# A sign never stands inside a number: one a space after a number's digits starts the next number.
+_NEGATIVE_AFTER_NUMBER = re.compile(r"(?<=[0-9０-９] )[-−][0-9０-９][0-9０-９,，.．]*$")
 
 
 # ------------------------------------------------------------------------------------- page geometry
@@ -394,18 +396,20 @@ def _centre_column(chars: list[Glyph], regions: list[tuple[float, float]]) -> in
 
 
 def _cut_trailing_number(phrase: Phrase) -> list[Phrase]:
-    """"石家庄65421691" printed too close: the name and the number are two cells."""
+    """"石家庄65421691" printed too close: the name and the number are two cells; so are "34563.6" and the
+    negative number a space after it."""
     if phrase.is_value:
         return [phrase]
     squashed = phrase.text.replace(" ", "")
-    match = _TRAILING_NUMBER.search(squashed)
+    match = _TRAILING_NUMBER.search(squashed) or _NEGATIVE_AFTER_NUMBER.search(phrase.text)
     # A minus sign is not a digit: "Area-1" keeps its one digit, as "Area1" does.
     if not match or not parse_number(match.group(0)).ok or len(match.group(0).strip().lstrip("-−")) < 2:
         return [phrase]
     digits = len(match.group(0).strip())
     if len(phrase.chars) <= digits:
         return [phrase]
-    return [_phrase_of(phrase.chars[:-digits]), _phrase_of(phrase.chars[-digits:])]
+    # the head read again: "晋 中 Jinzhong 73779.25 -38628.1" is a name and two numbers
+    return _cut_trailing_number(_phrase_of(phrase.chars[:-digits])) + [_phrase_of(phrase.chars[-digits:])]
 
 
 def text_lines(glyphs: Sequence[Glyph]) -> list[Line]:
