@@ -313,3 +313,18 @@ def test_a_negative_number_a_space_after_another_number_is_the_next_cell():
     # and printed close after the name too
     line, = text_lines(_printed("晋 中 Jinzhong 73779.25 -38628.1", 45, 84))
     assert [phrase.text for phrase in line.phrases] == ["晋 中 Jinzhong", "73779.25", "-38628.1"]
+
+
+def test_a_header_box_right_of_the_label_column_heading_no_column_is_not_the_label_columns():
+    # a ruled grid whose right edge is left unruled, one row that leaves the last column blank: the body
+    # parts off one value column, reaching to the table's edge; the 全市 box heads none of it and was read as
+    # the label column's, so 全市's number loaded under 市辖区
+    glyphs = (_printed("2-7 年末总人口（2022年）", 45, 40, 10) + _printed("单位：万人", 45, 56)
+              + _printed("年末总人口", 160, 76) + _printed("城 市", 62, 84) + _printed("全市", 132, 92)
+              + _printed("市辖区", 188, 92) + _printed("南京市", 45, 110) + _right_aligned("931.47", 155, 110))
+    horizontal = [Segment(LEFT, 240, 66, 66), Segment(LABEL_EDGE, 240, 80, 80), Segment(LEFT, 240, 97, 97),
+                  Segment(LEFT, 240, 116, 116)]
+    vertical = [Segment(x, x, 66, 116) for x in (LEFT, LABEL_EDGE, 160)] + [Segment(240, 240, 66, 97)]
+    values = _values(PageGeometry(1, 600, 800, glyphs, horizontal, vertical))
+    assert {(v.region_name, v.scope, v.value) for v in values if v.value is not None} <= {
+        ("南京市", "city_total", 931.47)}

@@ -787,10 +787,11 @@ def _assign_header(pieces: list[HeaderPiece], regions: list[tuple[float, float]]
 
 
 def _boxed_header(band: list[Line], horizontal: list[Segment], vertical: list[Segment],
-                  regions: list[tuple[float, float]], left: float, right: float,
+                  regions: list[tuple[float, float]], left: float, right: float, label_right: float,
                   ) -> tuple[list[HeaderPiece], list[HeaderPiece], set[int]] | None:
     """A ruled header read by its boxes: the phrases inside one box, on however many lines, are one header
-    cell, heading the columns whose middles the box spans; a box left of them all is the label column's.
+    cell, heading the columns whose middles the box spans; a box ending where the label column does is the
+    label column's (a box right of it heading none is a column the body did not part off, blank on the page).
     None where a box heads no column and is no label's (a rule the page did not print where the text
     says one is): the header is then read by alignment."""
     boxes: dict[tuple, HeaderPiece] = {}
@@ -811,7 +812,7 @@ def _boxed_header(band: list[Line], horizontal: list[Segment], vertical: list[Se
         piece.columns = {i for i, (a, b) in enumerate(regions) if box_left <= (a + b) / 2 <= box_right}
         if piece.columns:
             value_pieces.append(piece)
-        elif box_right <= sum(regions[0]) / 2:
+        elif box_right <= label_right:
             label_pieces.append(piece)
         else:
             return None
@@ -1326,7 +1327,7 @@ def _grid(geometry: PageGeometry, band: list[Line], body: list[Line], label_righ
     # a group's box spans the rules between its columns.
     ruled_band = bool(band) and len(_rule_columns(vertical, _middle(band[-1]), _middle(band[-1]))) >= 2 \
         and bool(_rule_columns(vertical, _middle(band[0]), _middle(band[-1])))
-    boxed = ruled_band and _boxed_header(band, geometry.horizontal, vertical, regions, left, right)
+    boxed = ruled_band and _boxed_header(band, geometry.horizontal, vertical, regions, left, right, label_right)
     if boxed:
         label_pieces, value_pieces, ambiguous = boxed
     else:
