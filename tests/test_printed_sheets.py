@@ -231,22 +231,24 @@ def test_a_negative_number_printed_right_after_its_label_is_a_value_not_part_of_
         ("南京市", "city_total", 1.87), ("南京市", "urban_districts", 0.23)}
 
 
+def _read_with_scope_line(shown: list[Glyph], clipped: list[ClippedCell] = ()) -> set:
+    """The sheet's values, its 全市 and 市辖区 header boxes (120-180, 180-240) printing `shown`."""
+    page = _sheet_page()
+    page.glyphs = [glyph for glyph in page.glyphs if not (glyph.bottom == 92 and glyph.x0 >= 140)] + shown
+    page.clipped = list(clipped)
+    return {(v.region_name, v.indicator, v.scope, v.value) for v in _values(page)}
+
+
 def test_boxes_whose_texts_meet_at_a_clipped_edge_are_two_header_cells():
     # the 市辖区 box clips its text at its left edge: its first glyph, part hidden, is printed over the end
     # of the 全市 box's text, its centre just left of the edge; the two read as one phrase, all 全市's
-    page = _sheet_page()
-    page.glyphs = [glyph for glyph in page.glyphs if not (glyph.bottom == 92 and glyph.x0 >= 140)] + \
-        _printed("全市 Total", 134.1, 92) + _printed("市 辖 区", 176, 92)
-    page.clipped = [ClippedCell(180, 80, 240, 97, "市 辖 区 Districts under City")]
-    assert {(v.region_name, v.indicator, v.scope, v.value) for v in _values(page)} == SHEET_VALUES
+    assert _read_with_scope_line(_printed("全市 Total", 134.1, 92) + _printed("市 辖 区", 176, 92),
+                                 [ClippedCell(180, 80, 240, 97, "市 辖 区 Districts under City")]) == SHEET_VALUES
 
 
 def test_boxes_whose_texts_fill_them_and_overlap_at_the_rule_between_are_two_header_cells():
     # no clip: the 全市 box's text runs a little past the rule the 市辖区 box's text starts at
-    page = _sheet_page()
-    page.glyphs = [glyph for glyph in page.glyphs if not (glyph.bottom == 92 and glyph.x0 >= 140)] + \
-        _printed("全市（亿元）", 139.9, 92) + _printed("市辖区", 180, 92)
-    assert {(v.region_name, v.indicator, v.scope, v.value) for v in _values(page)} == SHEET_VALUES
+    assert _read_with_scope_line(_printed("全市（亿元）", 139.9, 92) + _printed("市辖区", 180, 92)) == SHEET_VALUES
 
 
 def test_digit_groups_of_a_wrapped_english_unit_are_header_text_not_a_row():
@@ -270,39 +272,30 @@ def test_a_glyph_a_box_edge_passes_through_is_the_boxs_its_middle_lies_in():
                (_printed("全市 City", 144.5, 92) + _printed("辖区", 185, 92),
                 [ClippedCell(180, 80, 240, 97, "市辖区 Districts")])]
     for shown, clipped in spilled:
-        page = _sheet_page()
-        page.glyphs = [glyph for glyph in page.glyphs if not (glyph.bottom == 92 and glyph.x0 >= 140)] + shown
-        page.clipped = clipped
-        assert {(v.region_name, v.indicator, v.scope, v.value) for v in _values(page)} == SHEET_VALUES
+        assert _read_with_scope_line(shown, clipped) == SHEET_VALUES
 
 
 def test_digits_led_by_a_zero_are_a_wrapped_units_tail_not_a_value():
     # "Revenue" | "000 000": the unit "(100 000 000 yuan)" wrapped in its box, "(100" on the line above; read
     # as a label and a number, the header line was a body row
-    line, = text_lines(_printed("Revenue", 125, 84) + _printed("000 000", 185, 84))
-    assert not line.is_body
-    row, = text_lines(_printed("南京市", 45, 84) + _printed("0", 185, 84) + _printed("0.25", 245, 84))
-    assert row.is_body
+    header_then_row = (_printed("Revenue", 125, 84) + _printed("000 000", 185, 84)
+                       + _printed("南京市", 45, 100) + _printed("0", 185, 100) + _printed("0.25", 245, 100))
+    assert [line.is_body for line in text_lines(header_then_row)] == [False, True]
 
 
 def test_a_glyph_an_edge_passes_through_at_the_start_of_its_phrase_stays_with_it():
     # both boxes clip at the edge they share: the 市辖区 box's spaced "市 辖 区" starts on a 市 the edge passes
     # through, its middle too near the edge to tell, printed over the 全市 box's "City" (the two lines read
     # apart by script): that 市 is its phrase's, not a cell of its own in the 全市 box
-    page = _sheet_page()
-    page.glyphs = [glyph for glyph in page.glyphs if not (glyph.bottom == 92 and glyph.x0 >= 140)] + \
-        _printed("全市 City", 141.7, 92) + _printed("市 辖 区", 175.8, 92)
-    page.clipped = [ClippedCell(120, 80, 180, 97, "全市 Total City"), ClippedCell(180, 80, 240, 97, "市 辖 区 Districts")]
-    assert {(v.region_name, v.indicator, v.scope, v.value) for v in _values(page)} == SHEET_VALUES
+    assert _read_with_scope_line(_printed("全市 City", 141.7, 92) + _printed("市 辖 区", 175.8, 92),
+                                 [ClippedCell(120, 80, 180, 97, "全市 Total City"),
+                                  ClippedCell(180, 80, 240, 97, "市 辖 区 Districts")]) == SHEET_VALUES
 
 
 def test_two_boxes_texts_printed_over_each_other_at_the_edge_between_them_are_read_apart_there():
     # each spills half a character over the edge, the 全市 box's 市 over the 市辖区 box's: no cell of the
     # line could be told, and the table was refused; each character is the box's its middle lies in
-    page = _sheet_page()
-    page.glyphs = [glyph for glyph in page.glyphs if not (glyph.bottom == 92 and glyph.x0 >= 140)] + \
-        _printed("全市", 165, 92) + _printed("市辖区", 177, 92)
-    assert {(v.region_name, v.indicator, v.scope, v.value) for v in _values(page)} == SHEET_VALUES
+    assert _read_with_scope_line(_printed("全市", 165, 92) + _printed("市辖区", 177, 92)) == SHEET_VALUES
 
 
 def test_a_negative_number_a_space_after_another_number_is_the_next_cell():
