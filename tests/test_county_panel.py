@@ -97,6 +97,18 @@ def test_a_misprinted_chinese_name_is_placed_by_the_english_name_printed_beside_
     assert rows(db, "select printed_name from unresolved") == [("理春市",)]  # no English: not guessed
 
 
+def test_a_known_chinese_name_out_of_its_context_is_not_placed_by_an_english_name_near_another(tmp_path):
+    # 新泰市 (山东) printed on a page whose province row above is 河北省's: "Xintai" is one letter from
+    # 邢台's "Xingtai", a 河北 prefecture; the Chinese name is a real one, so the row is unresolved, not 邢台
+    source = write_table(tmp_path / "context.xlsx", "各市县主要指标（2020年）", ["地区", "地区生产总值（万元）"],
+                         [["河北省", 362066000], ["新泰市 Xintai", 5221000]])
+    db = tmp_path / "w.duckdb"
+    ingest([source], db, jobs=1)
+    assert rows(db, "select count(*) from observations")[0][0] == 0
+    assert rows(db, "select count(*) from county_observations")[0][0] == 0
+    assert rows(db, "select printed_name from unresolved") == [("新泰市 Xintai",)]
+
+
 def test_an_administrative_list_is_skipped_as_a_code_list_not_read_as_indicators(tmp_path):
     source = write_table(tmp_path / "1-1.xlsx", "中国2014年城市行政区划和区域分布统计",
                          ["地区", "城市合计", "按行政级别分组"], [["河北", 31, 11]])

@@ -230,6 +230,13 @@ def test_characters_drawn_twice_a_hair_apart_for_bold_read_once():
     assert ["石家庄", "1234"] in cells and ["唐山", "2345"] in cells
 
 
+def test_the_same_character_drawn_again_more_than_a_hair_aside_is_another_texts_not_bold():
+    # "支出" ends where "出口" begins, in the next box: the two 出 overlap by most of one; read as one bold 出, the
+    # next box's text lost its first character ("口总额", an unknown header, loaded)
+    line, = text_lines(_printed("支出", 40, 90, 8) + _printed("出口", 51, 90, 8))
+    assert line.overprinted
+
+
 def test_a_continued_page_printing_a_number_left_of_the_carried_columns_is_not_read_by_them():
     # a column the first page left blank in every row, so never read: its number on the next page must
     # not run into the label ("唐山 555") while the numbers right of it load under the carried headers

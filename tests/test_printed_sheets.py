@@ -245,22 +245,24 @@ def test_a_negative_number_printed_right_after_its_label_is_a_value_not_part_of_
         ("南京市", "city_total", 1.87), ("南京市", "urban_districts", 0.23)}
 
 
+def _read_with_scope_line(shown: list[Glyph], clipped: list[ClippedCell] = ()) -> set:
+    """The sheet's values, its 全市 and 市辖区 header boxes (120-180, 180-240) printing `shown`."""
+    page = _sheet_page()
+    page.glyphs = [glyph for glyph in page.glyphs if not (glyph.bottom == 92 and glyph.x0 >= 140)] + shown
+    page.clipped = list(clipped)
+    return {(v.region_name, v.indicator, v.scope, v.value) for v in _values(page)}
+
+
 def test_boxes_whose_texts_meet_at_a_clipped_edge_are_two_header_cells():
     # the 市辖区 box clips its text at its left edge: its first glyph, part hidden, is printed over the end
     # of the 全市 box's text, its centre just left of the edge; the two read as one phrase, all 全市's
-    page = _sheet_page()
-    page.glyphs = [glyph for glyph in page.glyphs if not (glyph.bottom == 92 and glyph.x0 >= 140)] + \
-        _printed("全市 Total", 134.1, 92) + _printed("市 辖 区", 176, 92)
-    page.clipped = [ClippedCell(180, 80, 240, 97, "市 辖 区 Districts under City")]
-    assert {(v.region_name, v.indicator, v.scope, v.value) for v in _values(page)} == SHEET_VALUES
+    assert _read_with_scope_line(_printed("全市 Total", 134.1, 92) + _printed("市 辖 区", 176, 92),
+                                 [ClippedCell(180, 80, 240, 97, "市 辖 区 Districts under City")]) == SHEET_VALUES
 
 
 def test_boxes_whose_texts_fill_them_and_overlap_at_the_rule_between_are_two_header_cells():
     # no clip: the 全市 box's text runs a little past the rule the 市辖区 box's text starts at
-    page = _sheet_page()
-    page.glyphs = [glyph for glyph in page.glyphs if not (glyph.bottom == 92 and glyph.x0 >= 140)] + \
-        _printed("全市（亿元）", 139.9, 92) + _printed("市辖区", 180, 92)
-    assert {(v.region_name, v.indicator, v.scope, v.value) for v in _values(page)} == SHEET_VALUES
+    assert _read_with_scope_line(_printed("全市（亿元）", 139.9, 92) + _printed("市辖区", 180, 92)) == SHEET_VALUES
 
 
 def test_digit_groups_of_a_wrapped_english_unit_are_header_text_not_a_row():
@@ -325,3 +327,66 @@ def test_a_page_of_values_whose_rows_lie_off_the_labelled_rows_is_refused_with_t
     # rows half a row lower than the labelled page prints them: which label is whose cannot be proven
     values, refused = _read_with_labels_from(_sheet_page(), _values_only_page(2, GROWTH, first_bottom=116.0))
     assert not values and "lies at the height of no one row page 1 labels" in refused
+
+
+def test_a_glyph_a_box_edge_passes_through_is_the_boxs_its_middle_lies_in():
+    # the 全市 box (120-180) and the 市辖区 box (180-240) each print their text a little past the edge between
+    # them, each box clipping its own or neither: a glyph the edge passes through is the box's its middle
+    # lies in (a box shows the glyphs whose middles it holds) ...
+    spilled = [(_printed("全市 City", 141, 92) + _printed("市辖区", 179, 92),  # printed on from 全市's "y"
+                [ClippedCell(120, 80, 180, 97, "全市 Total City")]),
+               (_printed("全市 Total", 134.6, 92) + _printed("市辖区", 178.5, 92), []),  # after a word's gap
+               # ... and where its middle is too near the edge to tell, the text's it runs on from: "y" ends
+               # "全市 City", its middle just past the edge, a gap before the 辖 the 市辖区 box shows
+               (_printed("全市 City", 144.5, 92) + _printed("辖区", 185, 92),
+                [ClippedCell(180, 80, 240, 97, "市辖区 Districts")])]
+    for shown, clipped in spilled:
+        assert _read_with_scope_line(shown, clipped) == SHEET_VALUES
+
+
+def test_digits_led_by_a_zero_are_a_wrapped_units_tail_not_a_value():
+    # "Revenue" | "000 000": the unit "(100 000 000 yuan)" wrapped in its box, "(100" on the line above; read
+    # as a label and a number, the header line was a body row
+    header_then_row = (_printed("Revenue", 125, 84) + _printed("000 000", 185, 84)
+                       + _printed("南京市", 45, 100) + _printed("0", 185, 100) + _printed("0.25", 245, 100))
+    assert [line.is_body for line in text_lines(header_then_row)] == [False, True]
+
+
+def test_a_glyph_an_edge_passes_through_at_the_start_of_its_phrase_stays_with_it():
+    # both boxes clip at the edge they share: the 市辖区 box's spaced "市 辖 区" starts on a 市 the edge passes
+    # through, its middle too near the edge to tell, printed over the 全市 box's "City" (the two lines read
+    # apart by script): that 市 is its phrase's, not a cell of its own in the 全市 box
+    assert _read_with_scope_line(_printed("全市 City", 141.7, 92) + _printed("市 辖 区", 175.8, 92),
+                                 [ClippedCell(120, 80, 180, 97, "全市 Total City"),
+                                  ClippedCell(180, 80, 240, 97, "市 辖 区 Districts")]) == SHEET_VALUES
+
+
+def test_two_boxes_texts_printed_over_each_other_at_the_edge_between_them_are_read_apart_there():
+    # each spills half a character over the edge, the 全市 box's 市 over the 市辖区 box's: no cell of the
+    # line could be told, and the table was refused; each character is the box's its middle lies in
+    assert _read_with_scope_line(_printed("全市", 165, 92) + _printed("市辖区", 177, 92)) == SHEET_VALUES
+
+
+def test_a_negative_number_a_space_after_another_number_is_the_next_cell():
+    # "34563.6 -74950.22", centred numbers in narrow columns: read as one cell, unreadable, and its own
+    # column left blank was loaded as a value not printed
+    line, = text_lines(_printed("抚 顺", 45, 84) + _printed("34563.6 -74950.22", 125, 84))
+    assert [phrase.text for phrase in line.phrases] == ["抚 顺", "34563.6", "-74950.22"]
+    # and printed close after the name too
+    line, = text_lines(_printed("晋 中 Jinzhong 73779.25 -38628.1", 45, 84))
+    assert [phrase.text for phrase in line.phrases] == ["晋 中 Jinzhong", "73779.25", "-38628.1"]
+
+
+def test_a_header_box_right_of_the_label_column_heading_no_column_is_not_the_label_columns():
+    # a ruled grid whose right edge is left unruled, one row that leaves the last column blank: the body
+    # parts off one value column, reaching to the table's edge; the 全市 box heads none of it and was read as
+    # the label column's, so 全市's number loaded under 市辖区
+    glyphs = (_printed("2-7 年末总人口（2022年）", 45, 40, 10) + _printed("单位：万人", 45, 56)
+              + _printed("年末总人口", 160, 76) + _printed("城 市", 62, 84) + _printed("全市", 132, 92)
+              + _printed("市辖区", 188, 92) + _printed("南京市", 45, 110) + _right_aligned("931.47", 155, 110))
+    horizontal = [Segment(LEFT, 240, 66, 66), Segment(LABEL_EDGE, 240, 80, 80), Segment(LEFT, 240, 97, 97),
+                  Segment(LEFT, 240, 116, 116)]
+    vertical = [Segment(x, x, 66, 116) for x in (LEFT, LABEL_EDGE, 160)] + [Segment(240, 240, 66, 97)]
+    values = _values(PageGeometry(1, 600, 800, glyphs, horizontal, vertical))
+    assert {(v.region_name, v.scope, v.value) for v in values if v.value is not None} <= {
+        ("南京市", "city_total", 931.47)}

@@ -22,7 +22,7 @@
 enum { BLANK = 1, DIGIT = 2 };  /* flags of a glyph: its text is blank; it starts with a digit */
 
 typedef struct {
-    double baseline_tolerance, cell_gap, word_gap, digit_gap, overprint, baseline_step;
+    double baseline_tolerance, cell_gap, word_gap, digit_gap, overprint, baseline_step, bold_offset;
 } Rules;
 
 typedef struct {  /* the page's glyph columns */
@@ -76,7 +76,7 @@ static int phrases(const Glyphs *g, const int *group, int count, int overprinted
         if (previous >= 0) {
             double gap = g->x0[c] - previous_x1;
             if (gap < 0 && g->codes[c] == g->codes[previous]
-                    && fabs(g->x0[c] - g->x0[previous]) < (g->x1[previous] - g->x0[previous]) / 2)
+                    && fabs(g->x0[c] - g->x0[previous]) < r->bold_offset * (g->x1[previous] - g->x0[previous]))
                 continue;  /* the same character drawn again a hair to the side: bold */
             if (gap < -r->overprint * size && !overprinted) {
                 *out = saved;
@@ -166,7 +166,7 @@ int text_lines(int count, const unsigned int *codes, const unsigned char *flags,
                int *order, unsigned int *text, int *phrase_glyphs, int *phrase_text, double *phrase_box,
                int *line_phrases, double *line_box, unsigned char *overprinted, int *phrase_count) {
     Glyphs g = {codes, flags, x0, x1, top, bottom, size};
-    Rules r = {rules[0], rules[1], rules[2], rules[3], rules[4], rules[5]};
+    Rules r = {rules[0], rules[1], rules[2], rules[3], rules[4], rules[5], rules[6]};
     Out out = {order, text, phrase_glyphs, phrase_text, phrase_box, line_phrases, line_box, overprinted, 0, 0, 0, 0};
     Key *keys = malloc(sizeof(Key) * (count ? count : 1));
     int *group = malloc(sizeof(int) * (count ? count : 1));

@@ -55,6 +55,9 @@ DIGIT_GAP = 0.3
 BASELINE_TOLERANCE = 0.35
 # A character reaching this many of its sizes back over the one before it is printed over it.
 OVERPRINT = 0.3
+# The same character drawn again less than this share of its width to the side is one character printed
+# bold; farther aside it is another text's, printed over this one (two boxes' texts meeting at their edge).
+BOLD_OFFSET = 0.1
 # Characters printed over each other on baselines farther apart than this share of their smallest size
 # are two lines run into each other (a header's second line and the first row), read apart.
 BASELINE_STEP = 0.1
@@ -70,8 +73,13 @@ ROW_STEP = 1.3
 INDENT_STEP = 1.0
 
 _DIGITS = frozenset("0123456789０１２３４５６７８９")
+# A value's digits never start with a zero and another digit: "000 000" is header text, the tail of a unit
+# "(100 000 000 yuan)" wrapped in its box.
+_ZERO_LED = re.compile(r"[-−]?[0０][\s,，]*[0-9０-９]")
 # The number may be negative (ASCII or U+2212 minus); a dash after a digit is a range ("15-64"), not a sign.
 _TRAILING_NUMBER = re.compile(r"(?<=[\u3400-\u9fffA-Za-z)）])[-−]?[0-9０-９][0-9０-９,，.．]*\s*$")
+# A sign never stands inside a number: one a space after a number's digits starts the next number.
+_NEGATIVE_AFTER_NUMBER = re.compile(r"(?<=[0-9０-９] )[-−][0-9０-９][0-9０-９,，.．]*$")
 
 
 # ------------------------------------------------------------------------------------- page geometry
@@ -161,6 +169,10 @@ class Glyphs(Sequence):
 def _made_glyphs(codes: numpy.ndarray, *boxes: numpy.ndarray) -> list[Glyph]:
     columns = (list(map(chr, codes.tolist())), *(column.tolist() for column in boxes))
     return list(map(tuple.__new__, repeat(Glyph), zip(*columns)))  # Glyph(*row), built in C
+
+
+# A glyph whose middle lies this far (points) outside its text's clip is not shown.
+CLIP_TOLERANCE = 0.5
 
 
 @dataclass(frozen=True)
@@ -256,12 +268,12 @@ class Phrase:
     # A phrase's text never changes once read, and the engine asks these of each phrase many times.
     @_once
     def is_number(self) -> bool:
-        return parse_number(self.text).ok and not is_missing(self.text)
+        return self.is_value and not is_missing(self.text)
 
     @_once
     def is_value(self) -> bool:
         """A number or a missing marker: what a value cell prints."""
-        return bool(self.text.strip()) and parse_number(self.text).ok
+        return bool(self.text.strip()) and parse_number(self.text).ok and not _ZERO_LED.match(self.text)
 
 
 @dataclass
@@ -342,9 +354,8 @@ def _phrases(chars: list[Glyph], overprinted: bool = False) -> list[Phrase] | No
 
 
 def _bolded(previous: Glyph, char: Glyph) -> bool:
-    """The same character again, less than half its width to the side: one character ("ll" printed
-    tight is two)."""
-    return char.text == previous.text and abs(char.x0 - previous.x0) < (previous.x1 - previous.x0) / 2
+    """The same character again, a hair to the side (BOLD_OFFSET): one character ("ll" printed tight is two)."""
+    return char.text == previous.text and abs(char.x0 - previous.x0) < BOLD_OFFSET * (previous.x1 - previous.x0)
 
 
 def _phrase_of(chars: list[Glyph]) -> Phrase:
@@ -385,18 +396,20 @@ def _centre_column(chars: list[Glyph], regions: list[tuple[float, float]]) -> in
 
 
 def _cut_trailing_number(phrase: Phrase) -> list[Phrase]:
-    """"石家庄65421691" printed too close: the name and the number are two cells."""
+    """"石家庄65421691" printed too close: the name and the number are two cells; so are "34563.6" and the
+    negative number a space after it."""
     if phrase.is_value:
         return [phrase]
     squashed = phrase.text.replace(" ", "")
-    match = _TRAILING_NUMBER.search(squashed)
+    match = _TRAILING_NUMBER.search(squashed) or _NEGATIVE_AFTER_NUMBER.search(phrase.text)
     # A minus sign is not a digit: "Area-1" keeps its one digit, as "Area1" does.
     if not match or not parse_number(match.group(0)).ok or len(match.group(0).strip().lstrip("-−")) < 2:
         return [phrase]
     digits = len(match.group(0).strip())
     if len(phrase.chars) <= digits:
         return [phrase]
-    return [_phrase_of(phrase.chars[:-digits]), _phrase_of(phrase.chars[-digits:])]
+    # the head read again: "晋 中 Jinzhong 73779.25 -38628.1" is a name and two numbers
+    return _cut_trailing_number(_phrase_of(phrase.chars[:-digits])) + [_phrase_of(phrase.chars[-digits:])]
 
 
 def text_lines(glyphs: Sequence[Glyph]) -> list[Line]:
@@ -422,6 +435,30 @@ def _label_run_into_its_neighbour(line: Line) -> Line:
     if None in parts:
         return line
     return Line(line.top, line.bottom, sorted(parts[0] + parts[1], key=lambda phrase: phrase.x0), line.size)
+
+
+def _parted_at_box_edges(line: Line, geometry: PageGeometry) -> Line:
+    """An overprinted line of words only whose characters, parted at the box edges crossing it (vertical
+    rules, clipped boxes' sides), read cleanly box by box, as those boxes' texts: two boxes' texts spilling
+    over the edge between them print over each other there ("支出" over the next box's "出口"). A character
+    the edge passes through is placed as `_cut_at_rules` places it. Where a digit is printed the line stays
+    overprinted: which cell a number lies in cannot be told."""
+    # by their middles: a wide glyph printed over a narrow one may start left of it, yet be the next box's
+    chars = sorted((char for phrase in line.phrases for char in phrase.chars), key=lambda char: char.x0 + char.x1)
+    if any(char.text in _DIGITS for char in chars):
+        return line
+    middle = _middle(line)
+    edges = sorted({rule.x0 for rule in geometry.vertical if rule.top <= middle <= rule.bottom}
+                   | {x for cell in geometry.clipped if cell.top <= middle <= cell.bottom for x in (cell.x0, cell.x1)})
+    for x in edges:
+        for k, char in enumerate(chars):
+            if char.x0 < x - 0.5 and char.x1 > x + 0.5 and abs(char.x0 + char.x1 - 2 * x) <= 2 * CLIP_TOLERANCE \
+                    and not _run_side(chars, k):
+                return line  # a glyph either box's, its middle on the edge: which text is which cannot be told
+    parts = [_phrases(sorted(piece.chars, key=_X0)) for piece in _cut_at_rules(_phrase_of(chars), edges)]
+    if len(parts) < 2 or None in parts:
+        return line
+    return Line(line.top, line.bottom, [phrase for part in parts for phrase in part], line.size)
 
 
 def _is_cjk(text: str) -> bool:
@@ -473,7 +510,7 @@ def _compiled_lines() -> ctypes.CDLL | None:
 
 _LINES_IN_C = _compiled_lines()
 # what _text_lines.c is told, in the order it reads them
-_RULES = numpy.array([BASELINE_TOLERANCE, CELL_GAP, WORD_GAP, DIGIT_GAP, OVERPRINT, BASELINE_STEP],
+_RULES = numpy.array([BASELINE_TOLERANCE, CELL_GAP, WORD_GAP, DIGIT_GAP, OVERPRINT, BASELINE_STEP, BOLD_OFFSET],
                      dtype=numpy.float64)
 _BLANK_FLAG, _DIGIT_FLAG = 1, 2
 _DIGIT_CODES = numpy.array(sorted(map(ord, _DIGITS)), dtype=numpy.uint32)
@@ -750,10 +787,11 @@ def _assign_header(pieces: list[HeaderPiece], regions: list[tuple[float, float]]
 
 
 def _boxed_header(band: list[Line], horizontal: list[Segment], vertical: list[Segment],
-                  regions: list[tuple[float, float]], left: float, right: float,
+                  regions: list[tuple[float, float]], left: float, right: float, label_right: float,
                   ) -> tuple[list[HeaderPiece], list[HeaderPiece], set[int]] | None:
     """A ruled header read by its boxes: the phrases inside one box, on however many lines, are one header
-    cell, heading the columns whose middles the box spans; a box left of them all is the label column's.
+    cell, heading the columns whose middles the box spans; a box ending where the label column does is the
+    label column's (a box right of it heading none is a column the body did not part off, blank on the page).
     None where a box heads no column and is no label's (a rule the page did not print where the text
     says one is): the header is then read by alignment."""
     def row_at(x: float, middle: float) -> tuple[float, float, list[float]]:
@@ -781,7 +819,7 @@ def _boxed_header(band: list[Line], horizontal: list[Segment], vertical: list[Se
         piece.columns = {i for i, (a, b) in enumerate(regions) if box_left <= (a + b) / 2 <= box_right}
         if piece.columns:
             value_pieces.append(piece)
-        elif box_right <= sum(regions[0]) / 2:
+        elif box_right <= label_right:
             label_pieces.append(piece)
         else:
             return None
@@ -792,25 +830,29 @@ def _cut_at_rules(phrase: Phrase, rules: list[float] | list[tuple[float, int]]) 
     """A phrase cut at each of `rules` (x of box edges) printed in a gap between its characters: two boxes'
     texts printed close on both sides of the edge between them are two cells (text running over it is not).
     Two glyphs printed over each other, one of them wholly on its side of the edge, are two boxes' texts
-    each filling its box. A rule given as (x, clip) is the edge of a box that clips its text, on the edge's
-    right (clip 1), left (-1) or both sides (2): a glyph the edge passes through, part hidden by the clip,
-    goes with the text it runs on from; else it is the clipping box's (where both clip, by its centre)."""
+    each filling its box. A glyph the edge passes through (a box's text spilling a little past it) is the
+    box's its middle lies in: a box clips its text there, and shows a glyph whose middle it holds. Where the
+    middle is too near the edge to tell, it goes with the text it runs on from; where that cannot be told
+    either and the rule is given as (x, clip), the edge of a box that clips its text on the edge's right
+    (clip 1), left (-1) or both sides (2), the glyph is the clipping box's (where both clip, by its centre)."""
     chars = phrase.chars
     for rule in rules:
         x, clip = rule if isinstance(rule, tuple) else (rule, 0)
         cut = sum(1 for char in chars if (char.x0 + char.x1) / 2 < x)
-        hidden = [k for k in (cut - 1, cut) if 0 <= k < len(chars) and chars[k].x0 < x - 0.5 and chars[k].x1 > x + 0.5]
+        crossed = [k for k in (cut - 1, cut) if 0 <= k < len(chars) and chars[k].x0 < x - 0.5 and chars[k].x1 > x + 0.5]
         side = 0
-        if clip and hidden:
-            glyph = chars[hidden[0]]
-            side = _run_side(chars, hidden[0]) or (clip if clip != 2 else 1 if glyph.x0 + glyph.x1 > 2 * x else -1)
-        clipped = side != 0 and clip in (2, side)
-        if clipped:
-            cut = hidden[0] + (side < 0)
+        if crossed:
+            middle = (chars[crossed[0]].x0 + chars[crossed[0]].x1) / 2
+            side = -1 if middle < x - CLIP_TOLERANCE else 1 if middle > x + CLIP_TOLERANCE else \
+                _run_side(chars, crossed[0])
+            if not side and clip:
+                side = clip if clip != 2 else 1 if middle > x else -1
+        if side:
+            cut = crossed[0] + (side < 0)
         if not 0 < cut < len(chars):
             continue
         before, after = chars[cut - 1], chars[cut]
-        if clipped or (before.x1 <= x + 0.5 and after.x0 >= x - 0.5) or (
+        if side or (before.x1 <= x + 0.5 and after.x0 >= x - 0.5) or (
                 before.x1 > after.x0 and (before.x1 <= x + 0.5 or after.x0 >= x - 0.5)):
             return [_phrase_of(chars[:cut])] + _cut_at_rules(_phrase_of(chars[cut:]), rules)
     return [phrase]
@@ -818,7 +860,8 @@ def _cut_at_rules(phrase: Phrase, rules: list[float] | list[tuple[float, int]]) 
 
 def _run_side(chars: Sequence[Glyph], k: int) -> int:
     """Whether chars[k] runs on from the text on its left (-1) or right (1), 0 where that cannot be told:
-    a run's glyphs abut, and a glyph printed over its neighbour is another text's."""
+    a run's glyphs abut, a glyph printed over its neighbour is another text's, and the first or last glyph
+    of a phrase runs on from the rest of it (spaced "市 辖 区" parted by script from the "City" it overlaps)."""
     gaps = [chars[k].x0 - chars[k - 1].x1 if k > 0 else None,
             chars[k + 1].x0 - chars[k].x1 if k + 1 < len(chars) else None]
     tolerance = 0.02 * chars[k].size  # a run's glyph boxes meet to rounding
@@ -828,6 +871,8 @@ def _run_side(chars: Sequence[Glyph], k: int) -> int:
     abut = [gap is not None and abs(gap) <= tolerance for gap in gaps]
     if abut[0] != abut[1]:
         return -1 if abut[0] else 1
+    if (gaps[0] is None) != (gaps[1] is None):
+        return 1 if gaps[0] is None else -1
     return 0
 
 
@@ -1098,7 +1143,8 @@ def _title_like(line: Line) -> bool:
 def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
               ) -> tuple[list[tuple[Block, TableLayout]], TableLayout | None, list[Problem]]:
     """Every table on the page as (block, layout), top to bottom; the last layout, for the next page."""
-    lines = _with_clipped_text(text_lines(_single_characters(geometry.glyphs)), geometry.clipped)
+    lines = _with_clipped_text([_parted_at_box_edges(line, geometry) if line.overprinted else line
+                                for line in text_lines(_single_characters(geometry.glyphs))], geometry.clipped)
     problems: list[Problem] = []
     found: list[tuple[Block, TableLayout]] = []
     floor = 0
@@ -1309,7 +1355,7 @@ def _grid(geometry: PageGeometry, band: list[Line], body: list[Line], label_righ
     # a group's box spans the rules between its columns.
     ruled_band = bool(band) and len(_rule_columns(vertical, _middle(band[-1]), _middle(band[-1]))) >= 2 \
         and bool(_rule_columns(vertical, _middle(band[0]), _middle(band[-1])))
-    boxed = ruled_band and _boxed_header(band, geometry.horizontal, vertical, regions, left, right)
+    boxed = ruled_band and _boxed_header(band, geometry.horizontal, vertical, regions, left, right, label_right)
     if boxed:
         label_pieces, value_pieces, ambiguous = boxed
     else:

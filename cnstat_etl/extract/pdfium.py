@@ -28,7 +28,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as raw
 
 from cnstat_etl.extract import compiled
-from cnstat_etl.extract.layout import BLANK_CODES, ClippedCell, Glyphs, PageGeometry, Segment, text_lines
+from cnstat_etl.extract.layout import BLANK_CODES, CLIP_TOLERANCE, ClippedCell, Glyphs, PageGeometry, Segment, text_lines
 
 # Two coordinates closer than this (points) are the same: a segment this close to level is a rule.
 FLAT = 0.01
@@ -310,10 +310,6 @@ def _displayed(display: Matrix, left, low, right, top) -> tuple:
     ax, ay = a * left + c * low + e, b * left + d * low + f
     bx, by = a * right + c * top + e, b * right + d * top + f
     return numpy.minimum(ax, bx), numpy.maximum(ax, bx), numpy.minimum(ay, by)
-
-
-# A character whose middle lies this far (points) outside its text object's clip is not shown.
-CLIP_TOLERANCE = 0.5
 
 
 def _clipping(glyphs: Glyphs, clips: numpy.ndarray, middle_x: numpy.ndarray, middle_y: numpy.ndarray,

@@ -246,31 +246,35 @@ def _place(value: ExtractedValue, role: RowRole, resolver: RegionResolver) -> Re
     county-level unit is placed only with a context that makes its name unique (the prefecture above it,
     the province, a printed code), never on its name alone: 东区, 城关 and 新华区 repeat across China."""
     year = value.table.year
-    name = _with_english_name(value)
     if role.kind == "own_level":
         return resolver.resolve(_government_named(value.region_name), year=year, province=role.province)
     if role.kind == "county":
         parent = resolver.resolve(role.parent, year=year, province=role.province) if role.parent else None
         prefecture = parent.code if parent and parent.level != "county" else None
-        place = resolver.resolve(name, year=year, province=role.province, prefecture=prefecture)
+        place = _resolve_name(resolver, value, province=role.province, prefecture=prefecture)
         if place.code and place.level != "county":
             return Resolution(None, None, None, None, "unresolved", f"printed under {role.parent!r} but names "
                               f"the {place.level}-level {place.name}", ((place.code, place.name),))
         return place
     if value.region_code:
-        return resolver.resolve_coded(value.region_code, name, year=year, province=role.province)
-    place = resolver.resolve(name, year=year, province=role.province)
+        return resolver.resolve_coded(value.region_code, value.region_name, year=year, province=role.province)
+    place = _resolve_name(resolver, value, province=role.province)
     if place.level == "county" and not role.province:
         return Resolution(None, None, None, None, "unresolved", "a county-level name with no province or "
                           "prefecture printed above it", ((place.code, place.name),))
     return place
 
 
-def _with_english_name(value: ExtractedValue) -> str:
-    """The region name with the English name its row label prints beside it ("理春市 Hunchun"): a misprinted
-    Chinese name is then placed by its romanised one, which the resolver tries only after the Chinese."""
+def _resolve_name(resolver: RegionResolver, value: ExtractedValue, **context) -> Resolution:
+    """The row's place by its Chinese name; where that name is in no year's code history at all (a misprint:
+    理春市 for 珲春市), by the English name its row label prints beside it ("理春市 Hunchun"), spelt exactly
+    as the code history's pinyin or an alias: a name near another's (Xintai, Xingtai) is never enough."""
+    place = resolver.resolve(value.region_name, year=value.table.year, **context)
     english = split_printed(value.row_label)[1]
-    return f"{value.region_name} {english}" if english and not split_printed(value.region_name)[1] else value.region_name
+    if place.code is not None or place.reason != "unknown name" or not english:
+        return place
+    by_english = resolver.resolve(english, year=value.table.year, **context)
+    return by_english if by_english.code is not None and by_english.match_kind in ("pinyin", "alias") else place
 
 
 def _government_named(name: str) -> str:
