@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import signal
+import threading
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -32,3 +33,33 @@ def held() -> Iterator[None]:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+class _Noted:
+    interrupted = False
+
+
+def _note_and_interrupt(signum, frame) -> None:
+    _Noted.interrupted = True
+    signal.default_int_handler(signum, frame)
+
+
+@contextmanager
+def noted() -> Iterator[None]:
+    """Ctrl-C raises KeyboardInterrupt in the block as ever, and is remembered (`interrupted`): one that
+    lands in the middle of closing a file or a library's clean-up can surface as another error (EBADF), which
+    is then still the interrupt, not a failure to report."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    _Noted.interrupted = False
+    previous = signal.signal(signal.SIGINT, _note_and_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def interrupted() -> bool:
+    """Whether Ctrl-C came during the last `noted` block."""
+    return _Noted.interrupted

@@ -183,13 +183,19 @@ def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions 
     files = source_files(paths or [bundled_samples()])
     summary = IngestSummary()
     Path(db_path).parent.mkdir(parents=True, exist_ok=True)  # a place it cannot be made fails now
-    try:
-        with ingest_lock(db_path):
-            _ingest_files(files, summary, db_path, options, jobs or os.cpu_count() or 1, on_file, vintage, kind,
-                          use_cache, on_pages)
-    except KeyboardInterrupt:
-        interrupts.stop_workers()
-        raise IngestInterrupted(summary, len(files)) from None
+    with interrupts.noted():
+        try:
+            with ingest_lock(db_path):
+                _ingest_files(files, summary, db_path, options, jobs or os.cpu_count() or 1, on_file, vintage,
+                              kind, use_cache, on_pages)
+        except KeyboardInterrupt:
+            interrupts.stop_workers()
+            raise IngestInterrupted(summary, len(files)) from None
+        except Exception:
+            if not interrupts.interrupted():
+                raise
+            interrupts.stop_workers()  # an error the interrupt caused: still the interrupt
+            raise IngestInterrupted(summary, len(files)) from None
     return summary
 
 

@@ -299,3 +299,32 @@ def test_a_file_that_meets_a_bug_in_harmonise_fails_alone_in_one_line(tmp_path, 
     assert status["good.xlsx"][0] == "loaded"
     assert status["bad.xlsx"][0] == "failed" and "KeyError" in status["bad.xlsx"][1]
     assert "\n" not in status["bad.xlsx"][1]
+
+
+def _closing_a_file_as_ctrl_c_lands(*_args, **_kwargs):
+    # Ctrl-C in the middle of a library's clean-up: the clean-up's own error replaces the KeyboardInterrupt
+    try:
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(1)
+    except KeyboardInterrupt:
+        raise OSError(9, "Bad file descriptor") from None
+
+
+def test_an_error_ctrl_c_causes_is_reported_as_the_interrupt_not_as_a_failure(tmp_path, monkeypatch):
+    from cnstat_etl import pipeline
+    from cnstat_etl.outcomes import IngestInterrupted
+
+    monkeypatch.setattr(pipeline, "_ingest_files", _closing_a_file_as_ctrl_c_lands)
+    with pytest.raises(IngestInterrupted):
+        pipeline.ingest([SAMPLES_DIR], tmp_path / "w.duckdb")
+
+
+def test_the_same_error_without_ctrl_c_is_still_an_error(tmp_path, monkeypatch):
+    from cnstat_etl import pipeline
+
+    def failing(*_args, **_kwargs):
+        raise OSError(9, "Bad file descriptor")
+
+    monkeypatch.setattr(pipeline, "_ingest_files", failing)
+    with pytest.raises(OSError):
+        pipeline.ingest([SAMPLES_DIR], tmp_path / "w.duckdb")

@@ -78,8 +78,7 @@ def ingest_lock(db_path: Path) -> Iterator[None]:
         try:
             fcntl.lockf(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as error:
-            lock.seek(0)
-            holder = lock.read().strip() or None
+            holder = _pid_written(lock)
             lock.close()
             if error.errno not in (errno.EACCES, errno.EAGAIN):
                 raise
@@ -98,6 +97,18 @@ def ingest_lock(db_path: Path) -> Iterator[None]:
     finally:
         path.unlink(missing_ok=True)  # while still locked: an ingest waiting on this file takes a new one
         lock.close()
+
+
+def _pid_written(lock) -> str | None:
+    """The pid the holder of `lock` writes into it, waiting a moment for an ingest that has just taken it to
+    write it (two ingests started at the same moment)."""
+    for _ in range(20):
+        lock.seek(0)
+        holder = lock.read().strip()
+        if holder:
+            return holder
+        time.sleep(0.01)
+    return None
 
 
 def _holder(message: str) -> str | None:
