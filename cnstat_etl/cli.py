@@ -130,8 +130,13 @@ def _file_line(index: int, total: int, outcome: FileOutcome) -> str:
         return (f"{prefix} {word} {outcome.path}: {outcome.firms} firms, {outcome.firms_placed} placed on "
                 f"cities, {plural(outcome.errors, 'error')}, {plural(outcome.warnings, 'warning')}")
     return (f"{prefix} {word} {outcome.path}: {plural(outcome.tables, 'table')}, "
-            f"{plural(outcome.values, 'value')}, {plural(outcome.unresolved, 'unresolved row')}, "
+            f"{_values(outcome.values, outcome.county_values)}, {plural(outcome.unresolved, 'unresolved row')}, "
             f"{plural(outcome.errors, 'error')}, {plural(outcome.warnings, 'warning')}")
+
+
+def _values(prefecture: int, county: int) -> str:
+    """"1782 values", or with the county panel's: "0 values + 1161 of county-level units"."""
+    return plural(prefecture, "value") + (f" + {county} of county-level units" if county else "")
 
 
 def _show_progress(index: int, total: int, outcome: FileOutcome) -> None:
@@ -204,7 +209,7 @@ def ingest_command(paths, db, year, edition, workers, vintage, kind, no_cache, o
                          advance, vintage, kind, use_cache=not no_cache, on_pages=read)
     counts = ", ".join(f"{summary.count(status)} {word}" for status, word in STATUS_WORDS.items())
     click.echo(f"{plural(len(summary.files), 'file')}: {counts}; {plural(summary.tables, 'table')}, "
-               f"{plural(summary.values, 'value')}, {plural(summary.unresolved, 'unresolved row')}, "
+               f"{_values(summary.values, summary.county_values)}, {plural(summary.unresolved, 'unresolved row')}, "
                f"{plural(summary.problems, 'problem')} -> {db}")
     if summary.problems or summary.unresolved:
         db_hint = "" if db == default_db_path() else f" --db {db}"

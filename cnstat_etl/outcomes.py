@@ -25,7 +25,7 @@ class FileOutcome:
     path: Path
     status: str  # a key of STATUS_WORDS
     tables: int = 0
-    values: int = 0
+    values: int = 0  # of the prefecture panel
     unresolved: int = 0
     warnings: int = 0
     errors: int = 0
@@ -34,6 +34,7 @@ class FileOutcome:
     firms_placed: int = 0
     sales: float = 0.0
     sales_placed: float = 0.0
+    county_values: int = 0  # of the county panel (county-level units, 本级)
 
 
 class IngestInterrupted(KeyboardInterrupt):
@@ -55,6 +56,10 @@ class IngestSummary:
     @property
     def values(self) -> int:
         return sum(f.values for f in self.files)
+
+    @property
+    def county_values(self) -> int:
+        return sum(f.county_values for f in self.files)
 
     @property
     def tables(self) -> int:

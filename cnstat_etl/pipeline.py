@@ -400,6 +400,7 @@ def _outcome(path: Path, staged: StagedFile, earlier: tuple[str, str] | None, sh
     errors = sum(1 for p in staged.problems if p.severity == "error")
     outcome = FileOutcome(path, "loaded", len(staged.tables), staged.observations, len(staged.unresolved),
                           len(staged.problems) - errors, errors)
+    outcome.county_values = staged.county_observations
     if staged.failed:
         outcome.status, outcome.reason = "failed", staged.failure_reason
     elif staged.skipped:

@@ -181,3 +181,13 @@ def test_the_county_rows_of_a_provincial_debt_table_are_placed_on_the_codes_of_2
     assert {"430582", "430529", "430181", "433101"} <= codes and "430521" not in codes
     assert len(codes) == 122 and [u.printed_name for u in harmonised.unresolved] == ["洪江区"]
     assert {code for _row, code, kind in placements if kind == "own_level"} >= {"430100", "433100"}
+
+
+def test_the_ingest_line_counts_the_county_panels_values_beside_the_prefectures(tmp_path):
+    from click.testing import CliRunner
+
+    from cnstat_etl.cli import main
+
+    result = CliRunner().invoke(main, ["ingest", str(_hebei(tmp_path)), "--db", str(tmp_path / "w.duckdb")])
+    assert result.exit_code == 0, result.output
+    assert "1 value + 3 of county-level units" in result.output  # 石家庄; its 本级, 新华区 and 辛集市
