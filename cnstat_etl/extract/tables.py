@@ -133,11 +133,9 @@ def unit_line(lines: list[str]) -> str | None:
         match = pattern.match(fold(line))
         if match:
             return match.group("unit")
-    closing = _CLOSING_BRACKETS.search(fold(title_of(lines)))
-    return closing.group(1).strip() if closing and is_unit(closing.group(1)) else None
-
-
-_CLOSING_BRACKETS = re.compile(r"[(（]([^()（）]+)[)）]\s*$")
+    title = fold(title_of(lines))
+    closing = [match for match in _PARENTHESISED.finditer(title) if match.end() == len(title)]
+    return closing[0].group(1).strip() if closing and is_unit(closing[0].group(1)) else None
 
 
 @dataclass(frozen=True)
