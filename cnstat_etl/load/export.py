@@ -44,11 +44,11 @@ class Variable:
 
 
 def codebook(warehouse: Warehouse, columns: list[str]) -> list[Variable]:
-    indicators = {row[0]: row[1:] for row in warehouse.con.execute(
-        "SELECT id, name_en, name_zh, canonical_unit, additive FROM indicators").fetchall()}
-    sources = dict(warehouse.con.execute(
+    indicators = {row[0]: row[1:] for row in warehouse.rows(
+        "SELECT id, name_en, name_zh, canonical_unit, additive FROM indicators")}
+    sources = dict(warehouse.rows(
         "SELECT indicator, string_agg(DISTINCT source_file || ' / ' || table_title, '; ') "
-        "FROM observations GROUP BY indicator").fetchall())
+        "FROM observations GROUP BY indicator"))
     from cnstat_etl.load.firms import firm_codebook  # pandas and the firm reader: only an export needs them
     from cnstat_etl.load.panel import analysis_variables
 
@@ -86,7 +86,7 @@ def _write(warehouse: Warehouse, relation: str, vintage: int, out: Path, file_fo
         ", scope" if relation == "panel" else "")
     path = out / f"{relation}.{file_format}"
     if file_format == "dta":
-        frame = warehouse.con.execute(query).df()
+        frame = warehouse.frame(query)
         for column in frame.columns:  # Stata has no nullable string or Arrow-backed types
             if frame[column].dtype.kind not in "fiub":
                 frame[column] = frame[column].astype(object).where(frame[column].notna(), "")
@@ -96,10 +96,10 @@ def _write(warehouse: Warehouse, relation: str, vintage: int, out: Path, file_fo
         metadata = json.dumps({v.name: {"label_en": v.label_en, "label_zh": v.label_zh, "unit": v.unit,
                                         "definition": v.definition} for v in book}, ensure_ascii=False)
         escaped = metadata.replace("'", "''")
-        warehouse.con.execute(f"COPY ({query}) TO '{path}' (FORMAT parquet, "
-                              f"KV_METADATA {{cnstat_columns: '{escaped}', cnstat_vintage: '{vintage}'}})")
+        warehouse.copy_to(query, path, f"FORMAT parquet, KV_METADATA {{cnstat_columns: '{escaped}', "
+                                       f"cnstat_vintage: '{vintage}'}}")
     else:
-        warehouse.con.execute(f"COPY ({query}) TO '{path}' (FORMAT csv, HEADER)")
+        warehouse.copy_to(query, path, "FORMAT csv, HEADER")
     return path
 
 
@@ -134,7 +134,7 @@ def export(db_path: Path, out: Path, file_format: str, vintage: int | None = Non
         out.mkdir(parents=True, exist_ok=True)
         written, books = [], {}
         for relation, macro in RELATIONS.items():
-            columns = [d[0] for d in warehouse.con.execute(f"DESCRIBE SELECT * FROM {macro}({vintage})").fetchall()]
+            columns = warehouse.columns_of(f"SELECT * FROM {macro}({vintage})")
             books[relation] = codebook(warehouse, columns)
             written.append(_write(warehouse, relation, vintage, out, file_format, books[relation]))
         return written + _write_codebook(out, books, vintage)

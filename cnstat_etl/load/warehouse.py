@@ -1,7 +1,10 @@
 """Load: the DuckDB warehouse. Each source file loads in one transaction, all of its rows or none.
 
-The schema and views are SQL files in warehouse/, applied on every connection, so the relations live in
-the DuckDB file itself and any DuckDB client sees them without cnstat.
+The schema and views are SQL files in warehouse/, so the relations live in the DuckDB file itself and any
+DuckDB client sees them without cnstat. A new warehouse is made from schema.sql; one made before a change
+of it is brought up to date by the numbered migrations in warehouse/migrations/, each applied once and
+recorded in schema_migrations. The Warehouse is the only holder of its connection: what export, report
+and the firm survey read goes through its methods.
 """
 
 from __future__ import annotations
@@ -120,6 +123,25 @@ def _holder(message: str) -> str | None:
 RETRY_SECONDS = 0.05
 
 
+@dataclasses.dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+MIGRATIONS_DIR = WAREHOUSE_DIR / "migrations"
+
+
+def migrations() -> list[Migration]:
+    """warehouse/migrations/NNNN_name.sql in order of their numbers."""
+    found = []
+    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        number, _, name = path.stem.partition("_")
+        found.append(Migration(int(number), name, path.read_text(encoding="utf-8")))
+    return found
+
+
 class Warehouse:
     def __init__(self, path: Path, read_only: bool = False, wait: Callable[[str | None], None] | None = None,
                  apply_schema: bool = True, memory_limit: str | None = None):
@@ -150,8 +172,37 @@ class Warehouse:
                     told = True
                 time.sleep(RETRY_SECONDS)
         if not read_only and apply_schema:
-            self.con.execute((WAREHOUSE_DIR / "schema.sql").read_text(encoding="utf-8"))
+            self._migrate()
             self.con.execute((WAREHOUSE_DIR / "views.sql").read_text(encoding="utf-8"))
+
+    def _migrate(self) -> None:
+        """Bring the warehouse up to schema.sql, in one transaction: a new one is made from it (and has every
+        migration); an older one gets the tables it lacks from it and the migrations it has not had. One
+        made before migrations were recorded has had some of them: they are written to be run again."""
+        every = migrations()
+        applied = self.applied_migrations()
+        if applied >= {m.version for m in every}:
+            return
+        with self.transaction():
+            new = not self._has_table("sources")
+            self.con.execute((WAREHOUSE_DIR / "schema.sql").read_text(encoding="utf-8"))
+            for migration in every:
+                if migration.version in applied:
+                    continue
+                if not new:
+                    self.con.execute(migration.sql)
+                self.con.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                                 [migration.version, migration.name, _now()])
+
+    def applied_migrations(self) -> set[int]:
+        """The numbers of the migrations this warehouse has had (none recorded in one made before they were)."""
+        if not self._has_table("schema_migrations"):
+            return set()
+        return {row[0] for row in self.con.execute("SELECT version FROM schema_migrations").fetchall()}
+
+    def _has_table(self, table: str) -> bool:
+        return bool(self.con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+                                     [table]).fetchone()[0])
 
     def close(self) -> None:
         self.con.close()
@@ -544,10 +595,35 @@ class Warehouse:
         rows = self.con.execute(sql, [kind, kind, file, file, path, file]).fetchall()
         return [Problem(*row) for row in rows]
 
-    def query(self, sql: str) -> tuple[list[str], list[tuple]]:
-        cursor = self.con.execute(sql)
+    # --- reading, for export, report and validate ---------------------------------------------------
+
+    def query(self, sql: str, parameters: list | None = None) -> tuple[list[str], list[tuple]]:
+        """(column names, rows) of a query."""
+        cursor = self.con.execute(sql, parameters)
         columns = [d[0] for d in cursor.description] if cursor.description else []
         return columns, cursor.fetchall()
+
+    def rows(self, sql: str, parameters: list | None = None) -> list[tuple]:
+        return self.con.execute(sql, parameters).fetchall()
+
+    def row(self, sql: str, parameters: list | None = None) -> tuple | None:
+        """The first row of a query, None when it has none."""
+        return self.con.execute(sql, parameters).fetchone()
+
+    def frame(self, sql: str, parameters: list | None = None) -> pd.DataFrame:
+        return self.con.execute(sql, parameters).df()
+
+    def columns_of(self, sql: str) -> list[str]:
+        """The names of the columns a query gives, without running it."""
+        return [row[0] for row in self.con.execute(f"DESCRIBE {sql}").fetchall()]
+
+    def has_column(self, table: str, column: str) -> bool:
+        return column in self._columns(table)
+
+    def copy_to(self, sql: str, path: Path, options: str) -> None:
+        """Write what a query gives to `path` with DuckDB's COPY `options` (a format and its settings)."""
+        quoted = str(path).replace("'", "''")
+        self.con.execute(f"COPY ({sql}) TO '{quoted}' ({options})")
 
 
 def open_to_read(db_path: Path, wait: Callable[[str | None], None] | None = None) -> Warehouse:

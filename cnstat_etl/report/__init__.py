@@ -90,11 +90,11 @@ class _FigureWriter:
 
 def _indicators(warehouse: Warehouse, asked: tuple[str, ...]) -> list[str]:
     # the dictionary's indicators, then the provisional ones this warehouse holds (loaded under their header)
-    known = [row[0] for row in warehouse.con.execute(f"""
+    known = [row[0] for row in warehouse.rows(f"""
         SELECT id FROM (SELECT id FROM indicators
                         UNION SELECT DISTINCT indicator FROM observations
                               WHERE starts_with(indicator, '{PROVISIONAL_PREFIX}'))
-        ORDER BY starts_with(id, '{PROVISIONAL_PREFIX}'), id""").fetchall()]
+        ORDER BY starts_with(id, '{PROVISIONAL_PREFIX}'), id""")]
     unknown = [i for i in asked if i not in known]
     if unknown:
         raise ValueError(f"unknown indicator {', '.join(unknown)}; known: {', '.join(known)}")
@@ -110,8 +110,7 @@ def build_report(db_path: Path, out: Path, options: ReportOptions = ReportOption
     colours = settings["colours"]
     periods = list(options.periods) or [(p["first"], p["last"]) for p in settings["periods"]]
     with open_to_read(db_path, wait) as warehouse:
-        con = warehouse.con
-        span = options.years or data.observed_years(con)
+        span = options.years or data.observed_years(warehouse)
         if span is None:
             raise ValueError(f"{db_path} holds no observations: run `cnstat ingest` first")
         first, last = span
@@ -120,17 +119,17 @@ def build_report(db_path: Path, out: Path, options: ReportOptions = ReportOption
         if vintage is None:
             raise ValueError(f"{db_path} holds no harmonised data yet: run `cnstat ingest` first")
         warehouse.check_vintage(vintage)
-        coverage = data.coverage(con, first, last, indicators)
-        balance = data.panel_balance(con, vintage, first, last, periods)
-        sources = data.sources(con, settings["max_problems_per_file"])
-        unresolved = data.unresolved_names(con, settings["near_miss_min_score"])
-        conflicts = data.conflicts(con, first, last, indicators)
+        coverage = data.coverage(warehouse, first, last, indicators)
+        balance = data.panel_balance(warehouse, vintage, first, last, periods)
+        sources = data.sources(warehouse, settings["max_problems_per_file"])
+        unresolved = data.unresolved_names(warehouse, settings["near_miss_min_score"])
+        conflicts = data.conflicts(warehouse, first, last, indicators)
         checks = run_checks(warehouse)
         jump_check = next((c for c in checks if c.name == settings["sparkline_check"]), None)
         if jump_check is None:
             raise ValueError(f"warehouse/report/report.toml: sparkline_check {settings['sparkline_check']!r} "
                              "is not a check in warehouse/checks.toml")
-        series = data.jump_series(con, jump_check)
+        series = data.jump_series(warehouse, jump_check)
 
     writer = _FigureWriter(out / FIGURES_DIR)
     summary = writer.add("coverage_summary", "Coverage: indicator x year",

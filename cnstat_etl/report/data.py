@@ -8,7 +8,6 @@ import io
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-import duckdb
 import numpy as np
 from rapidfuzz import fuzz
 
@@ -16,6 +15,7 @@ from cnstat_etl.harmonise.regions import CITY_LEVELS
 from cnstat_etl.harmonise.resolver import FUZZY_MIN_LEAD, FUZZY_MIN_SCORE, RegionResolver, chinese_variants
 from cnstat_etl.load.panel import analysis_variables
 from cnstat_etl.load.validate import CheckResult
+from cnstat_etl.load.warehouse import Warehouse
 
 # A heatmap cell's state, strongest last: a cell that holds a value and is in conflict shows the conflict.
 STATES = ("not_in_force", "missing", "present", "conflict", "needs_review")
@@ -68,20 +68,15 @@ class CoverageReport:
     values_elsewhere: int  # values on units that are not prefecture-level (not in the heatmaps)
 
 
-def has_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
-    return con.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = ? AND column_name = ?",
-                       [table, column]).fetchone()[0] > 0
-
-
-def observed_years(con: duckdb.DuckDBPyConnection) -> tuple[int, int] | None:
-    first, last = con.execute("SELECT min(year), max(year) FROM observations").fetchone()
+def observed_years(warehouse: Warehouse) -> tuple[int, int] | None:
+    first, last = warehouse.row("SELECT min(year), max(year) FROM observations")
     return None if first is None else (first, last)
 
 
-def units_in_span(con: duckdb.DuckDBPyConnection, first: int, last: int) -> tuple[list[Unit], np.ndarray]:
+def units_in_span(warehouse: Warehouse, first: int, last: int) -> tuple[list[Unit], np.ndarray]:
     """Prefecture-level units in force in any year of the span, grouped by province, and a units x years
     mask of the years each was in force (valid_from inclusive, valid_to exclusive)."""
-    rows = con.execute("""
+    rows = warehouse.rows("""
         WITH provinces AS (
             SELECT code, arg_max(name, valid_from) AS name, arg_max(name_en, valid_from) AS name_en
             FROM regions WHERE level IN ('province', 'municipality') GROUP BY code
@@ -90,7 +85,7 @@ def units_in_span(con: duckdb.DuckDBPyConnection, first: int, last: int) -> tupl
                any_value(p.name), any_value(p.name_en), list([r.valid_from, r.valid_to])
         FROM regions r LEFT JOIN provinces p ON p.code = r.province_code
         WHERE list_contains(?, r.level) AND r.valid_from <= ? AND (r.valid_to IS NULL OR r.valid_to > ?)
-        GROUP BY r.code ORDER BY any_value(r.province_code), r.code""", [list(CITY_LEVELS), last, first]).fetchall()
+        GROUP BY r.code ORDER BY any_value(r.province_code), r.code""", [list(CITY_LEVELS), last, first])
     units = [Unit(code, name, name_en, province, province_zh or province, province_en)
              for code, name, name_en, province, province_zh, province_en, _ in rows]
     in_force = np.zeros((len(rows), last - first + 1), dtype=bool)
@@ -102,15 +97,15 @@ def units_in_span(con: duckdb.DuckDBPyConnection, first: int, last: int) -> tupl
     return units, in_force
 
 
-def coverage(con: duckdb.DuckDBPyConnection, first: int, last: int, indicators: list[str]) -> CoverageReport:
+def coverage(warehouse: Warehouse, first: int, last: int, indicators: list[str]) -> CoverageReport:
     """The state of every (unit, year) cell for each indicator and scope with values in the span."""
-    units, in_force = units_in_span(con, first, last)
+    units, in_force = units_in_span(warehouse, first, last)
     # the state shows once some value is doubted (read off a scan); a text-only warehouse has none
-    tracked = has_column(con, "observations", NEEDS_REVIEW_COLUMN) and bool(con.execute(
-        f"SELECT bool_or(coalesce({NEEDS_REVIEW_COLUMN}, false)) FROM observations").fetchone()[0])
+    tracked = warehouse.has_column("observations", NEEDS_REVIEW_COLUMN) and bool(warehouse.row(
+        f"SELECT bool_or(coalesce({NEEDS_REVIEW_COLUMN}, false)) FROM observations")[0])
     review = f"bool_or(coalesce({NEEDS_REVIEW_COLUMN}, false))" if tracked else "false"
     # A cell no source printed a value for keeps its blank state (-1 here): missing, or not in force.
-    cells = con.execute(f"""
+    cells = warehouse.frame(f"""
         WITH cells AS (
             SELECT indicator, scope, region_code, year, count(value) > 0 AS has_value, {review} AS needs_review
             FROM observations WHERE year BETWEEN ? AND ? AND list_contains(?, indicator) GROUP BY ALL)
@@ -118,8 +113,8 @@ def coverage(con: duckdb.DuckDBPyConnection, first: int, last: int, indicators: 
                CASE WHEN c.needs_review THEN {NEEDS_REVIEW} WHEN k.region_code IS NOT NULL THEN {CONFLICT}
                     WHEN c.has_value THEN {PRESENT} ELSE -1 END AS state
         FROM cells c LEFT JOIN conflicts k USING (indicator, scope, region_code, year)""",
-                        [first, last, indicators]).df()
-    names = {row[0]: row[1:] for row in con.execute("SELECT id, name_zh, name_en FROM indicators").fetchall()}
+                            [first, last, indicators])
+    names = {row[0]: row[1:] for row in warehouse.rows("SELECT id, name_zh, name_en FROM indicators")}
     blank = np.where(in_force, MISSING, NOT_IN_FORCE).astype(np.int8)
     cells["unit_row"] = cells["region_code"].map({unit.code: index for index, unit in enumerate(units)})
     elsewhere = int(cells["unit_row"].isna().sum())
@@ -163,12 +158,12 @@ class Balance:
         return [v for v in self.variables if not any(self.per_variable[v])]
 
 
-def panel_balance(con: duckdb.DuckDBPyConnection, vintage: int, first: int, last: int,
+def panel_balance(warehouse: Warehouse, vintage: int, first: int, last: int,
                   periods: list[tuple[int, int]]) -> Balance:
     variables = [v["name"] for v in analysis_variables()]
     spans = [(first, last)] + periods
-    frame = con.execute(f"SELECT harmonised_code, year, {', '.join(variables)} FROM analysis_city_at({int(vintage)}) "
-                        "WHERE year BETWEEN ? AND ?", [min(s[0] for s in spans), max(s[1] for s in spans)]).df()
+    frame = warehouse.frame(f"SELECT harmonised_code, year, {', '.join(variables)} FROM analysis_city_at({int(vintage)}) "
+                            "WHERE year BETWEEN ? AND ?", [min(s[0] for s in spans), max(s[1] for s in spans)])
     has = frame[variables].notna()
     has["complete"] = has.all(axis=1)
     has["harmonised_code"], has["year"] = frame["harmonised_code"], frame["year"]
@@ -201,28 +196,26 @@ class SourceFile:
     kinds: list[str] = field(default_factory=list)  # "kind ×count", most first
 
 
-def sources(con: duckdb.DuckDBPyConnection, max_problems: int) -> list[SourceFile]:
+def sources(warehouse: Warehouse, max_problems: int) -> list[SourceFile]:
     """One row per ingested path, with its problems (at most `max_problems` listed; the count is complete)."""
-    problem_counts = dict(con.execute("SELECT source_path, count(*) FROM file_problems GROUP BY ALL").fetchall())
+    problem_counts = dict(warehouse.rows("SELECT source_path, count(*) FROM file_problems GROUP BY ALL"))
     files = [SourceFile(f"source-{index}", name, path, status, file_format, tables, values, unresolved,
                         problem_counts.get(path, 0), errors)
              for index, (name, path, status, file_format, tables, values, unresolved, errors) in enumerate(
-                 con.execute("SELECT source_file, source_path, status, file_format, tables, values_loaded, "
-                             "unresolved_rows, errors FROM extraction_report ORDER BY source_file, source_path"
-                             ).fetchall())]
+                 warehouse.rows("SELECT source_file, source_path, status, file_format, tables, values_loaded, "
+                                "unresolved_rows, errors FROM extraction_report ORDER BY source_file, source_path"))]
     by_path = {f.source_path: f for f in files}
-    for path, kind, count in con.execute("SELECT source_path, kind, count(*) AS n FROM file_problems GROUP BY ALL "
-                                         "ORDER BY source_path, n DESC, kind").fetchall():
+    for path, kind, count in warehouse.rows("SELECT source_path, kind, count(*) AS n FROM file_problems GROUP BY ALL "
+                                            "ORDER BY source_path, n DESC, kind"):
         if path in by_path:
             by_path[path].kinds.append(f"{kind} ×{count}")
-    cursor = con.execute("""
+    columns, rows = warehouse.query("""
         SELECT source_path, kind, severity, message, page, sheet, "row", "column" FROM (
             SELECT *, row_number() OVER (PARTITION BY source_path
                                          ORDER BY severity, page, sheet, "row", "column", kind) AS listed
             FROM file_problems)
         WHERE listed <= ? ORDER BY source_path, listed""", [max_problems])
-    columns = [d[0] for d in cursor.description]
-    for row in cursor.fetchall():
+    for row in rows:
         if row[0] in by_path:
             by_path[row[0]].listed_problems.append(dict(zip(columns, row)))
     return files
@@ -258,10 +251,10 @@ def _listed_candidates(text: str) -> list[Candidate]:
 class _CityNames:
     """Prefecture-level units of the warehouse's regions table, to check and suggest candidates."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection):
-        self.periods = con.execute(
+    def __init__(self, warehouse: Warehouse):
+        self.periods = warehouse.rows(
             "SELECT code, name, short_name, province_code, valid_from, valid_to FROM regions "
-            "WHERE list_contains(?, level)", [list(CITY_LEVELS)]).fetchall()
+            "WHERE list_contains(?, level)", [list(CITY_LEVELS)])
 
     def in_force_all(self, code: str, years: list[int]) -> bool:
         return all(any(c == code and f <= y and (t is None or y < t) for c, _, _, _, f, t in self.periods)
@@ -305,15 +298,15 @@ def alias_line(printed_name: str, candidate: Candidate, years: list[int], files:
     return buffer.getvalue()
 
 
-def unresolved_names(con: duckdb.DuckDBPyConnection, min_score: float) -> list[UnresolvedName]:
-    rows = con.execute("SELECT printed_name, reason, candidates, province_context, year, source_file "
-                       "FROM unresolved ORDER BY printed_name, source_file, year").fetchall()
+def unresolved_names(warehouse: Warehouse, min_score: float) -> list[UnresolvedName]:
+    rows = warehouse.rows("SELECT printed_name, reason, candidates, province_context, year, source_file "
+                          "FROM unresolved ORDER BY printed_name, source_file, year")
     if not rows:
         return []
     grouped: dict[str, list[tuple]] = defaultdict(list)
     for row in rows:
         grouped[row[0].strip()].append(row)
-    names = _CityNames(con)
+    names = _CityNames(warehouse)
     found = []
     for printed, group in grouped.items():
         years = sorted({r[4] for r in group if r[4] is not None})
@@ -339,16 +332,15 @@ class ConflictCell:
     printings: list[dict]  # one per observation: value, as printed, and where
 
 
-def conflicts(con: duckdb.DuckDBPyConnection, first: int, last: int, indicators: list[str]) -> list[ConflictCell]:
-    cursor = con.execute("""
+def conflicts(warehouse: Warehouse, first: int, last: int, indicators: list[str]) -> list[ConflictCell]:
+    columns, rows = warehouse.query("""
         SELECT c.region_code, c.year, c.indicator, c.scope, o.region_name, o.value, o.unit, o.value_as_printed,
                o.unit_as_printed, o.source_file, o.page, o.sheet, o."row", o."column", o.table_title, o.edition
         FROM conflicts c JOIN observations o USING (region_code, year, indicator, scope)
         WHERE o.value IS NOT NULL AND c.year BETWEEN ? AND ? AND list_contains(?, c.indicator)
         ORDER BY c.indicator, c.region_code, c.year, c.scope, o.source_file""", [first, last, indicators])
-    columns = [d[0] for d in cursor.description]
     cells: dict[tuple, ConflictCell] = {}
-    for row in cursor.fetchall():
+    for row in rows:
         key = row[:4]
         if key not in cells:
             cells[key] = ConflictCell(row[0], row[4], row[1], row[2], row[3], [])
@@ -369,18 +361,18 @@ class Series:
     jumps: list[dict]  # the check's rows for this series
 
 
-def jump_series(con: duckdb.DuckDBPyConnection, check: CheckResult) -> list[Series]:
+def jump_series(warehouse: Warehouse, check: CheckResult) -> list[Series]:
     """The whole preferred series of every (region, indicator, scope) in the jump check's rows."""
     jumps = [dict(zip(check.columns, row)) for row in check.rows]
     keys = sorted({(j["region_code"], j["indicator"], j["scope"]) for j in jumps})
     if not keys:
         return []
-    points = con.execute("""
+    points = warehouse.rows("""
         SELECT region_code, indicator, scope, list(year ORDER BY year), list(value ORDER BY year),
                any_value(region_name)
         FROM observations_preferred
         WHERE value IS NOT NULL AND list_contains(?, [region_code, indicator, scope])
-        GROUP BY ALL""", [[list(k) for k in keys]]).fetchall()
+        GROUP BY ALL""", [[list(k) for k in keys]])
     by_key = {tuple(p[:3]): p[3:] for p in points}
     found = []
     for key in keys:
