@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+from cnstat_etl.errors import UserError, naming_the_path
+
 if TYPE_CHECKING:  # DuckDB is imported by the export itself: `cnstat --help` reads FORMATS without it
     from cnstat_etl.load.warehouse import Warehouse
 
@@ -113,7 +115,8 @@ def _write_codebook(out: Path, books: dict[str, list[Variable]], vintage: int) -
                 writer.writerow([relation, v.name, v.label_en, v.label_zh, v.unit, v.definition, v.sources])
     lines = [f"# cnstat-etl codebook (units of area as of {vintage})", ""]
     for relation, book in books.items():
-        lines += [f"## {relation}", "", "| variable | label | unit | definition | source tables |", "|---|---|---|---|---|"]
+        lines += [f"## {relation}", "", "| variable | label | unit | definition | source tables |",
+                  "|---|---|---|---|---|"]
         lines += [f"| `{v.name}` | {v.label_zh} / {v.label_en} | {v.unit} | {v.definition} | {v.sources} |"
                   for v in book]
         lines.append("")
@@ -121,6 +124,7 @@ def _write_codebook(out: Path, books: dict[str, list[Variable]], vintage: int) -
     return [csv_path, md_path]
 
 
+@naming_the_path()  # the folder asked for cannot be made or written
 def export(db_path: Path, out: Path, file_format: str, vintage: int | None = None,
            wait: Callable[[str | None], None] | None = None) -> list[Path]:
     """Write panel.<fmt>, analysis_city.<fmt>, codebook.csv and codebook.md into `out`."""
@@ -129,7 +133,7 @@ def export(db_path: Path, out: Path, file_format: str, vintage: int | None = Non
     with Warehouse(db_path, read_only=True, wait=wait) as warehouse:
         vintage = vintage or warehouse.vintage()
         if vintage is None:
-            raise ValueError(f"{db_path} holds no harmonised data yet: run `cnstat ingest` first")
+            raise UserError(f"{db_path} holds no harmonised data yet: run `cnstat ingest` first")
         warehouse.check_vintage(vintage)
         out.mkdir(parents=True, exist_ok=True)
         written, books = [], {}

@@ -23,12 +23,13 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 import duckdb
 
 from cnstat_etl.config import WAREHOUSE_DIR
+from cnstat_etl.errors import UserError, naming_the_path
 from cnstat_etl.firm_columns import measures
 from cnstat_etl.indicators import PROVISIONAL_PREFIX, indicators
 from cnstat_etl.load.firms import (CODE_FIELDS, FIRM_TABLES, FirmCounts, FirmDuplicates, FirmFile, stage_sql,
                                    totals_sql)
 from cnstat_etl.load.panel import researcher_relations_sql
-from cnstat_etl.model import Problem
+from cnstat_etl.model import Problem, ProblemKind
 from cnstat_etl.text import parse_number
 
 # Loading needs pandas, pyarrow and the harmonise step; reading (`cnstat query`, `problems`) needs none of
@@ -57,7 +58,7 @@ def _now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-class WarehouseBusy(RuntimeError):
+class WarehouseBusy(UserError):
     """Another process holds the warehouse: DuckDB allows one writing process, and no reader beside it."""
 
 
@@ -77,7 +78,8 @@ def ingest_lock(db_path: Path) -> Iterator[None]:
     ingest ends; one that a killed ingest left is taken over."""
     path = Path(f"{db_path}.lock")
     while True:
-        lock = open(path, "a+", encoding="ascii")
+        with naming_the_path():  # a folder the ingest may not write in
+            lock = open(path, "a+", encoding="ascii")
         try:
             fcntl.lockf(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as error:
@@ -153,7 +155,8 @@ class Warehouse:
         self._column_cache: dict[str, frozenset[str]] = {}
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        config = {} if read_only else {"storage_compatibility_version": STORAGE_COMPATIBILITY}
+        config: dict[str, str | bool | int | float | list[str]] = (
+            {} if read_only else {"storage_compatibility_version": STORAGE_COMPATIBILITY})
         if memory_limit:
             config["memory_limit"] = memory_limit
         told = False
@@ -226,7 +229,8 @@ class Warehouse:
 
     def source_states(self) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
         """({source_path: (sha256, status)}, {sha256 loaded: the path it was loaded from})."""
-        by_path, loaded = {}, {}
+        by_path: dict[str, tuple[str, str]] = {}
+        loaded: dict[str, str] = {}
         for path, sha256, status in self.con.execute(
                 "SELECT source_path, source_sha256, status FROM sources ORDER BY loaded_at").fetchall():
             by_path[path] = (sha256, status)
@@ -404,7 +408,7 @@ class Warehouse:
                 con.unregister("placement_frame")
                 con.unregister("code_frame")
             replaced = self._replace_firm_file(file)
-            problems.extend(Problem("replaced_file", f"replaces {name}, the firm file loaded for {file.year}",
+            problems.extend(Problem(ProblemKind.REPLACED_FILE, f"replaces {name}, the firm file loaded for {file.year}",
                                     Path(file.source_path).name) for name in replaced)
             keys = [file.source_path, file.year]
             con.execute(totals_sql(file.year, set(file.columns)), [file.source_path])
@@ -530,8 +534,6 @@ class Warehouse:
 
     def create_researcher_relations(self) -> None:
         """(Re)create panel, analysis_city and period_means for the indicators now in the warehouse."""
-        from cnstat_etl.load.panel import researcher_relations_sql
-
         ids = [row[0] for row in self.con.execute("SELECT id FROM indicators ORDER BY id").fetchall()]
         self.con.execute(researcher_relations_sql(ids))
 
@@ -539,12 +541,12 @@ class Warehouse:
         return self._setting("vintage")
 
     def check_vintage(self, vintage: int) -> None:
-        """Raise ValueError, naming the valid range, for a vintage the code history does not cover."""
+        """Raise UserError, naming the valid range, for a vintage the code history does not cover."""
         first, last = (self._setting("first_vintage"), self._setting("last_vintage"))
         if first is None:
-            raise ValueError(f"{self.path} has no harmonisation onto every vintage yet: run `cnstat ingest`")
+            raise UserError(f"{self.path} has no harmonisation onto every vintage yet: run `cnstat ingest`")
         if not first <= vintage <= last:
-            raise ValueError(f"vintage {vintage} is outside the code history {first}-{last}")
+            raise UserError(f"vintage {vintage} is outside the code history {first}-{last}")
 
     def _setting(self, key: str) -> int | None:
         row = self.con.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
@@ -562,7 +564,7 @@ class Warehouse:
             [vintages.start, vintages.stop]).fetchall()]
 
     def store_harmonisation(self, vintage: int, years: list[int], rows: list[dict], vintages: range,
-                            county_years: list[int] = (), county_rows: list[dict] = ()) -> None:
+                            county_years: Iterable[int] = (), county_rows: Iterable[dict] = ()) -> None:
         """Record the current vintage, the vintages the history allows, and the mapping of `years` (of the
         county panel's `county_years`) onto all of them; harmonised_code follows the current vintage."""
         with self.transaction():
