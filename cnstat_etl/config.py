@@ -145,7 +145,7 @@ def bundled_samples() -> Path:
     """The sample sources `cnstat ingest` loads when given no path; they ship with a source checkout only."""
     if not SAMPLES_DIR.is_dir():
         raise UserError("no PATH given, and this installation has no bundled samples (they come with a "
-                                "source checkout, in tests/fixtures/sources): name the files or folders to ingest")
+                        "source checkout, in tests/fixtures/sources): name the files or folders to ingest")
     return SAMPLES_DIR
 
 

@@ -37,7 +37,7 @@ def mapped_columns() -> tuple[MappedColumn, ...]:
     for column in columns:
         if fields.setdefault(squash(column.name), column.field) != column.field:
             raise MappingError(f"{column.name!r} in mappings/{COLUMN_MAP} names both {fields[squash(column.name)]} "
-                             f"and {column.field}")
+                               f"and {column.field}")
     return columns
 
 
