@@ -19,9 +19,12 @@ $(STAMP): pyproject.toml setup.py $(wildcard cnstat_etl/extract/*.c) | $(BIN)/py
 ingest: $(STAMP)
 	$(BIN)/cnstat ingest
 
-# In parallel on every core (pytest-xdist); a module's tests stay on one worker, so that its fixtures
-# are made once.
+# The package's lint and types first (ruff, mypy: configured in pyproject.toml), then the tests in
+# parallel on every core (pytest-xdist); a module's tests stay on one worker, so that its fixtures are
+# made once.
 test: $(STAMP)
+	$(BIN)/python -m ruff check cnstat_etl
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest -n auto --dist loadscope
 
 fixtures: $(STAMP)

@@ -19,7 +19,8 @@ _SCALARS = {str: pa.string(), int: pa.int64(), float: pa.float64(), bool: pa.boo
 
 def record_class(hint) -> type | None:
     """The dataclass a field holds (a nested record, which may be None), else None."""
-    return next((option for option in _options(hint) if dataclasses.is_dataclass(option)), None)
+    return next((option for option in _options(hint) if isinstance(option, type) and dataclasses.is_dataclass(option)),
+                None)
 
 
 def _options(hint) -> tuple:

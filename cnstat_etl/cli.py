@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from cnstat_etl.config import default_db_path
+from cnstat_etl.errors import UserError
 from cnstat_etl.load.export import FORMATS
 from cnstat_etl.outcomes import KINDS, STATUS_WORDS, FileOutcome
 from cnstat_etl.text import plural
@@ -73,13 +74,11 @@ def pad(text: str, width: int) -> str:
 
 def _user_error(error: Exception) -> bool:
     """A mistake a user can make (bad options, a missing or busy warehouse, bad SQL, an unreadable file):
-    one line on stderr and exit status 1, never a traceback. DuckDB's errors and WarehouseBusy can only
-    come from a command that imported their modules."""
-    kinds = [click.ClickException, ValueError, OSError]
+    one line on stderr and exit status 1, never a traceback. Any other error is a bug, and keeps its
+    traceback. DuckDB's errors can only come from a command that imported it."""
+    kinds: list[type[Exception]] = [click.ClickException, UserError]
     if "duckdb" in sys.modules:
         kinds.append(sys.modules["duckdb"].Error)
-    if "cnstat_etl.load.warehouse" in sys.modules:
-        kinds.append(sys.modules["cnstat_etl.load.warehouse"].WarehouseBusy)
     return isinstance(error, tuple(kinds))
 
 
@@ -108,8 +107,6 @@ class OneLineErrors(click.Group):
             if not _user_error(error):
                 raise
             message = error.format_message() if isinstance(error, click.ClickException) else str(error)
-            if isinstance(error, OSError) and error.filename and error.strerror:
-                message = f"{error.filename}: {error.strerror}"
             click.echo(f"Error: {' '.join(message.split())}", err=True)
         sys.exit(1)
 

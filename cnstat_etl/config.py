@@ -19,6 +19,8 @@ import tempfile
 from pathlib import Path
 from typing import Callable, Iterable, TypeVar
 
+from cnstat_etl.errors import UserError
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -70,6 +72,20 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
+def fingerprint(seed: str, files: Iterable[tuple[Path, Path]] = ()) -> str:
+    """The digest by which something derived from files is known: of `seed`, then of each (folder, file)
+    the file's path within the folder and its bytes, in the order given."""
+    digest = hashlib.sha256(seed.encode())
+    for folder, path in files:
+        digest.update(str(Path(path).relative_to(folder)).encode() + b"\0" + Path(path).read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def files_in(folder: Path, patterns: Iterable[str]) -> list[tuple[Path, Path]]:
+    """(folder, file) of the files in `folder` matching each of `patterns` in turn, sorted within each."""
+    return [(folder, path) for pattern in patterns for path in sorted(folder.glob(pattern))]
+
+
 Derived = TypeVar("Derived")
 
 # Versions of one derived thing the user cache keeps, newest first: each change of the project's files
@@ -99,10 +115,8 @@ def derived_once(name: str, inputs: Iterable[Path], derive: Callable[[], Derived
     seconds of derivation are paid once per change of them, not once per process. The digest holds the
     inputs' names and bytes, not where they are: checkouts with the same files share one copy. A stored copy
     that cannot be read back is derived again; a cache that cannot be written only costs the next run the time."""
-    digest = hashlib.sha256(f"python {sys.version_info[:2]}\0".encode())
-    for path in inputs:
-        digest.update(Path(path).name.encode() + b"\0" + Path(path).read_bytes() + b"\0")
-    stored = user_cache_dir() / f"{name}-{digest.hexdigest()[:16]}.pickle"
+    key = fingerprint(f"python {sys.version_info[:2]}\0", ((Path(path).parent, Path(path)) for path in inputs))
+    stored = user_cache_dir() / f"{name}-{key}.pickle"
     try:
         return pickle.loads(stored.read_bytes())
     except Exception:  # absent, damaged or written by other code: derive again
@@ -119,10 +133,8 @@ def derived_once(name: str, inputs: Iterable[Path], derive: Callable[[], Derived
 
 def mappings_fingerprint() -> str:
     """A digest of every file in mappings/: a warehouse harmonised under another one is harmonised again."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in MAPPINGS_DIR.rglob("*") if p.is_file() and p.suffix not in (".py", ".pyc")):
-        digest.update(str(path.relative_to(MAPPINGS_DIR)).encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()[:16]
+    return fingerprint("", ((MAPPINGS_DIR, path) for path in sorted(MAPPINGS_DIR.rglob("*"))
+                            if path.is_file() and path.suffix not in (".py", ".pyc")))
 
 
 def default_db_path() -> Path:
@@ -132,8 +144,8 @@ def default_db_path() -> Path:
 def bundled_samples() -> Path:
     """The sample sources `cnstat ingest` loads when given no path; they ship with a source checkout only."""
     if not SAMPLES_DIR.is_dir():
-        raise FileNotFoundError("no PATH given, and this installation has no bundled samples (they come with a "
-                                "source checkout, in tests/fixtures/sources): name the files or folders to ingest")
+        raise UserError("no PATH given, and this installation has no bundled samples (they come with a "
+                        "source checkout, in tests/fixtures/sources): name the files or folders to ingest")
     return SAMPLES_DIR
 
 

@@ -18,11 +18,12 @@ import pdfplumber
 from pdfplumber.display import PageImage
 from PIL import ImageDraw, ImageFont
 
+from cnstat_etl.errors import naming_the_path
 from cnstat_etl.extract import extract_file
 from cnstat_etl.extract.pdf import TableSeen
 from cnstat_etl.extract.tables import ExtractOptions, find_header_rows
 from cnstat_etl.harmonise import roles_of
-from cnstat_etl.model import ExtractResult, Problem
+from cnstat_etl.model import ExtractResult, Problem, ProblemKind
 
 RESOLUTION = 100  # pixels per inch of the page images
 WORD_COLOUR = "#e68a00"  # OCR word boxes on a scanned page
@@ -40,14 +41,15 @@ def explain_file(path: Path, options: ExtractOptions, folder: Path) -> ExtractRe
     if result.failed:
         return result
     if result.file_format != "pdf":
-        result.problems.append(Problem("no_explain", f"--explain draws PDF pages; {result.file_format} has "
+        result.problems.append(Problem(ProblemKind.NO_EXPLAIN, f"--explain draws PDF pages; {result.file_format} has "
                                        "none", result.source_file))
         return result
     roles, _ = roles_of(result)
     by_page: dict[int, list[TableSeen]] = defaultdict(list)
     for table in seen:
         by_page[table.page].append(table)
-    folder.mkdir(parents=True, exist_ok=True)
+    with naming_the_path():  # the folder asked for cannot be made or written
+        folder.mkdir(parents=True, exist_ok=True)
     with pdfplumber.open(path) as pdf:
         for page in pdf.pages:
             if options.pages and not options.pages[0] <= page.page_number <= options.pages[1]:
@@ -56,7 +58,8 @@ def explain_file(path: Path, options: ExtractOptions, folder: Path) -> ExtractRe
             image = _scan_image(page, scan) if scan else page.to_image(resolution=RESOLUTION)
             for table in by_page[page.page_number]:
                 _draw_table(image, table, row_kinds(table, result, roles), RESOLUTION / 72)
-            image.save(folder / f"{Path(path).stem}_p{page.page_number}.png")
+            with naming_the_path():
+                image.save(folder / f"{Path(path).stem}_p{page.page_number}.png")
     return result
 
 
@@ -80,18 +83,18 @@ def row_kinds(table: TableSeen, result: ExtractResult, roles) -> dict[int, str]:
     for index in table.body_rows:
         kinds[result.rows[index].row] = ROLE_KINDS[roles[index].kind]
     for problem in table.problems:
-        if problem.kind == "unreadable_value" and problem.row is not None:
+        if problem.kind == ProblemKind.UNREADABLE_VALUE and problem.row is not None:
             kinds[problem.row] = "refused"
     return kinds
 
 
 def column_meanings(table: TableSeen) -> dict[int, str]:
     """Each value column's meaning by its 1-based column number: "indicator scope", or "?" with no indicator."""
-    meanings = {}
+    meanings: dict[int, str] = {}
     for value in table.values:
         meanings.setdefault(value.provenance.column, f"{value.indicator} {value.scope}")
     for problem in table.problems:
-        if problem.kind == "unknown_column" and problem.column is not None:
+        if problem.kind == ProblemKind.UNKNOWN_COLUMN and problem.column is not None:
             meanings.setdefault(problem.column, "? no indicator")
     return meanings
 
@@ -109,7 +112,7 @@ def _draw_table(image, table: TableSeen, kinds: dict[int, str], scale: float) ->
     pen = ImageDraw.Draw(image.annotated)
     font = ImageFont.load_default()
     meanings = column_meanings(table)
-    for index, (left, right) in enumerate(layout.regions):
+    for index, (left, _right) in enumerate(layout.regions):
         text = meanings.get(index + 2, "-")
         stagger = 10 * (index % 2)
         pen.text((left * scale + 2, (top - 22) * scale + stagger), text, fill="#d12f1f", font=font)

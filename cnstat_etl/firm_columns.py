@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from cnstat_etl.config import read_mapping_csv
+from cnstat_etl.errors import MappingError
 from cnstat_etl.text import squash
 
 COLUMN_MAP = "firm_survey_columns.csv"
@@ -35,8 +36,8 @@ def mapped_columns() -> tuple[MappedColumn, ...]:
     fields: dict[str, str] = {}
     for column in columns:
         if fields.setdefault(squash(column.name), column.field) != column.field:
-            raise ValueError(f"{column.name!r} in mappings/{COLUMN_MAP} names both {fields[squash(column.name)]} "
-                             f"and {column.field}")
+            raise MappingError(f"{column.name!r} in mappings/{COLUMN_MAP} names both {fields[squash(column.name)]} "
+                               f"and {column.field}")
     return columns
 
 

@@ -26,7 +26,7 @@ from cnstat_etl.harmonise.units import IncompatibleUnit, UnknownUnit
 from cnstat_etl.load.firms import FirmDuplicates, FirmFile
 from cnstat_etl.load.staging import StagedFile
 from cnstat_etl.load.warehouse import Warehouse
-from cnstat_etl.model import ExtractResult, Problem
+from cnstat_etl.model import ExtractResult, Problem, ProblemKind, Severity
 
 CODED_FIELDS = ("registration_type", "holding_status")  # printed as codes or as their names
 
@@ -55,7 +55,8 @@ def _mapped(layout: FirmFileLayout) -> list[Problem]:
     for found in recognised:
         layout.place(found.field, found.column)
         problems.append(Problem(
-            "guessed_column", f"column {found.column!r} read as {found.field} by its content ({found.share:.0%} of "
+            ProblemKind.GUESSED_COLUMN,
+            f"column {found.column!r} read as {found.field} by its content ({found.share:.0%} of "
             f"{found.sampled} values sampled fit): to confirm, add {_line_to_add(layout, found.field, found.column)}",
             layout.path.name))
     for field_name in layout.missing():
@@ -66,10 +67,11 @@ def _mapped(layout: FirmFileLayout) -> list[Problem]:
                                    f"it; add {_line_to_add(layout, field_name, '<the one that holds it>')}")
         raise UnreadableSource(f"no column for {what} among the columns {', '.join(layout.seen)}; if one of them "
                                f"holds it, add {_line_to_add(layout, field_name, '<its name>')}")
-    problems += [Problem("missing_column", f"no column for {m.field} ({m.name}) in {layout.year}: its sums are not "
-                         f"loaded; if a column holds it, add {_line_to_add(layout, m.field, '<its name>')}",
+    problems += [Problem(ProblemKind.MISSING_COLUMN,
+                         f"no column for {m.field} ({m.name}) in {layout.year}: its sums are not loaded; if a "
+                         f"column holds it, add {_line_to_add(layout, m.field, '<its name>')}",
                          layout.path.name) for m in layout.absent]
-    problems += [Problem("ambiguous_column", f"columns {', '.join(others)} also name {field_name}: "
+    problems += [Problem(ProblemKind.AMBIGUOUS_COLUMN, f"columns {', '.join(others)} also name {field_name}: "
                          f"{layout.columns[field_name]!r} is read", layout.path.name)
                  for field_name, others in layout.passed_over.items()]
     return problems
@@ -78,13 +80,13 @@ def _mapped(layout: FirmFileLayout) -> list[Problem]:
 def _duplicates_problem(duplicates: FirmDuplicates, name: str) -> list[Problem]:
     if not duplicates.records:
         return []
-    return [Problem("duplicate_firm", f"{duplicates.firm_ids} firm ids have more than one record "
+    return [Problem(ProblemKind.DUPLICATE_FIRM, f"{duplicates.firm_ids} firm ids have more than one record "
                     f"({duplicates.records} records more, e.g. {', '.join(duplicates.examples)}): each firm is "
                     "counted once, by its first record; firm_duplicates lists the others", name)]
 
 
 def _placements(values: list[str | None], year: int) -> pd.DataFrame:
-    placed = place_codes(values, year)
+    placed = place_codes(list[object](values), year)
     return pd.DataFrame({"code": pd.Series(values, dtype=object),
                          "city": pd.Series([p.region_code for p in placed], dtype=object),
                          "how": pd.Series([p.how for p in placed], dtype=object),
@@ -103,7 +105,7 @@ def _codes(warehouse: Warehouse, fields: set[str], name: str) -> tuple[pd.DataFr
         rows += [(field_name, v, code) for v, code in read.items() if v is not None]
         unread = sorted(str(v) for v, code in read.items() if code is None and v is not None)
         if unread:
-            problems.append(Problem("unreadable_code", f"{field_name} printed as {', '.join(unread[:5])}"
+            problems.append(Problem(ProblemKind.UNREADABLE_CODE, f"{field_name} printed as {', '.join(unread[:5])}"
                                     f"{' ...' if len(unread) > 5 else ''}: not a code; those firms are in no group "
                                     f"it defines", name))
     return pd.DataFrame(rows, columns=["field", "printed", "code"], dtype=object), problems
@@ -146,7 +148,7 @@ def _failed(warehouse: Warehouse, path: Path, source_path: str, sha256: str, res
             reason: str) -> FirmFileResult:
     result.failure_reason = reason
     extracted = ExtractResult(path.name, sha256, "firms")
-    extracted.problems.append(Problem("unreadable_file", reason, path.name, severity="error"))
+    extracted.problems.append(Problem(ProblemKind.UNREADABLE_FILE, reason, path.name, severity=Severity.ERROR))
     warehouse.load_file(source_path, sha256, StagedFile.of(extracted, HarmonisedFile()))
     result.problems = extracted.problems
     return result

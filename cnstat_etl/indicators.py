@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from cnstat_etl.config import read_mapping_csv
+from cnstat_etl.errors import MappingError
 from cnstat_etl.text import fold, split_bilingual
 
 _PARENTHESISED = re.compile(r"\([^()]*\)")
@@ -84,7 +85,7 @@ def _variants() -> dict[str, tuple[HeaderVariant, ...]]:
     table: dict[str, list[HeaderVariant]] = {}
     for row in read_mapping_csv("header_variants.csv"):
         if row["indicator"] not in known:
-            raise ValueError(f"mappings/header_variants.csv names unknown indicator {row['indicator']!r}")
+            raise MappingError(f"mappings/header_variants.csv names unknown indicator {row['indicator']!r}")
         variant = HeaderVariant(
             indicator=row["indicator"],
             first_year=int(row["first_year"]) if row["first_year"] else None,

@@ -10,6 +10,57 @@ exceptions, so one bad row or column never hides the others (the frictionless-py
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
+
+
+class _Word(str, Enum):
+    """A member that is its word wherever a string goes: stored, printed, compared, written as JSON."""
+
+    def __str__(self) -> str:
+        return str.__str__(self)
+
+    def __format__(self, spec: str) -> str:
+        return str.__format__(self, spec)
+
+
+class ProblemKind(_Word):
+    """What went wrong; a new kind is added here (its word is what the warehouse stores)."""
+
+    AMBIGUOUS_COLUMN = "ambiguous_column"
+    BAD_UNIT = "bad_unit"
+    COLUMN_CHECK_FAILED = "column_check_failed"
+    CONTINUES_NO_TABLE = "continues_no_table"
+    COUNTY_ROW = "county_row"
+    DUPLICATE_FIRM = "duplicate_firm"
+    GARBLED_TEXT = "garbled_text"
+    GUESSED_COLUMN = "guessed_column"
+    IGNORED_COLUMN = "ignored_column"
+    IMPLAUSIBLE_VALUE = "implausible_value"
+    INTERNAL_ERROR = "internal_error"  # a bug in cnstat met on a file: reported as such, never as a bad file
+    MISNAMED_FILE = "misnamed_file"
+    MISSING_COLUMN = "missing_column"
+    NO_EXPLAIN = "no_explain"
+    NO_HEADER = "no_header"
+    NO_SUCH_PAGE = "no_such_page"
+    NO_TABLE = "no_table"
+    NO_TEXT_LAYER = "no_text_layer"
+    NOT_STATISTICAL = "not_statistical"
+    OVERPRINTED_TEXT = "overprinted_text"
+    REPLACED_FILE = "replaced_file"
+    SKIPPED_ROW = "skipped_row"
+    UNKNOWN_COLUMN = "unknown_column"
+    UNKNOWN_YEAR = "unknown_year"
+    UNLABELLED_ROWS = "unlabelled_rows"
+    UNREADABLE_CODE = "unreadable_code"
+    UNREADABLE_FILE = "unreadable_file"
+    UNREADABLE_TABLE = "unreadable_table"
+    UNREADABLE_VALUE = "unreadable_value"
+
+
+class Severity(_Word):
+    INFO = "info"  # said for the record (a code list skipped)
+    WARNING = "warning"  # reported; the rest loads
+    ERROR = "error"  # the file, table or value did not load
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,14 +147,18 @@ class OcrRead:
 class Problem:
     """Something a step could not do, located precisely enough to look at in the source."""
 
-    kind: str  # e.g. unreadable_file, garbled_page, no_text_layer, unknown_column, unknown_year, ...
+    kind: str  # a ProblemKind: a plain word given is made one, and one that is none is an error
     message: str
     source_file: str
     page: int | None = None
     sheet: str | None = None
     row: int | None = None
     column: int | None = None
-    severity: str = "warning"  # warning: reported, rest loads; error: the file or table did not load
+    severity: str = Severity.WARNING  # a Severity, as `kind`
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", ProblemKind(self.kind))
+        object.__setattr__(self, "severity", Severity(self.severity))
 
     def location(self) -> str:
         parts = [self.source_file]
@@ -163,9 +218,10 @@ class ExtractResult:
 
 
 # Problems that mean the whole file is unusable, as opposed to one page, table, row or column.
-FILE_LEVEL_FAILURES = frozenset({"unreadable_file", "no_table", "no_such_page", "internal_error"})
+FILE_LEVEL_FAILURES = frozenset({ProblemKind.UNREADABLE_FILE, ProblemKind.NO_TABLE, ProblemKind.NO_SUCH_PAGE,
+                                 ProblemKind.INTERNAL_ERROR})
 # A readable file that is not a statistical table (a code list): skipped, not failed.
-NOT_STATISTICAL = "not_statistical"
+NOT_STATISTICAL = ProblemKind.NOT_STATISTICAL
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +229,9 @@ class Observation:
     """One harmonised value: a row of the warehouse's `observations` relation."""
 
     region_code: str
-    harmonised_code: str | None  # None: the unit split; the harmonised view allocates it by weight
+    # In the warehouse's vintage, set there by store_harmonisation for every row (None: the unit split, and
+    # the harmonised view allocates it by weight); harmonise leaves it None.
+    harmonised_code: str | None
     region_name: str
     province_code: str
     year: int

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import errno
 import gc
-import hashlib
 import multiprocessing
 import os
 import shutil
@@ -19,8 +17,9 @@ import duckdb
 
 import cnstat_etl
 from cnstat_etl import interrupts
-from cnstat_etl.config import (WAREHOUSE_DIR, bundled_samples, default_cache_dir, keep_newest, mappings_fingerprint,
-                               user_cache_dir)
+from cnstat_etl.config import (WAREHOUSE_DIR, bundled_samples, default_cache_dir, files_in, fingerprint, keep_newest,
+                               mappings_fingerprint, user_cache_dir)
+from cnstat_etl.errors import UserError, naming_the_path
 from cnstat_etl.extract import FORMATS_BY_SUFFIX, ExtractOptions, file_sha256
 from cnstat_etl.extract import pdfium
 from cnstat_etl.extract.cache import extract_parts_cached
@@ -41,22 +40,17 @@ _REFERENCE_CODE = ("harmonise/*.py", "load/*.py")
 def reference_digest() -> str:
     """A digest of everything the warehouse's reference tables and researcher relations are made from:
     an ingest refills them only when it changes (refilling costs a third of a second and a checkpoint)."""
-    digest = hashlib.sha256(mappings_fingerprint().encode())
-    package = Path(cnstat_etl.__file__).parent
-    for folder, patterns in ((package, _REFERENCE_CODE), (WAREHOUSE_DIR, ("*.toml",))):
-        for pattern in patterns:
-            for path in sorted(folder.glob(pattern)):
-                digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()[:16]
+    return fingerprint(mappings_fingerprint(), files_in(Path(cnstat_etl.__file__).parent, _REFERENCE_CODE)
+                       + files_in(WAREHOUSE_DIR, ("*.toml",)))
 
 
 def source_files(paths: Iterable[Path]) -> list[Path]:
     """Files named (always), and the files below folders named whose endings extract reads, in a stable order.
-    A path named that does not exist (a typo) raises FileNotFoundError before anything is read or made."""
+    A path named that does not exist (a typo) raises UserError before anything is read or made."""
     paths = list(map(Path, paths))
     for path in paths:
         if not os.path.lexists(path):
-            raise FileNotFoundError(errno.ENOENT, "no such file or folder", str(path))
+            raise UserError(f"{path}: no such file or folder")
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
@@ -69,11 +63,11 @@ def source_files(paths: Iterable[Path]) -> list[Path]:
 
 
 def stage_file(path: Path, options: ExtractOptions, cache_dir: Path | None = None, page_workers: int = 1,
-               on_page: Callable[[], None] | None = None) -> StagedFile:
+               on_page: Callable[[], None] | None = None, sha256: str | None = None) -> StagedFile:
     """The work for one file that needs no warehouse, part by part: safe to run in another process.
-    `on_page()` is told of each PDF page as it is read."""
+    `on_page()` is told of each PDF page as it is read; `sha256` is the file's digest where it is known."""
     staged = StagedFile(Path(path).name)
-    with closing(extract_parts_cached(path, options, cache_dir, page_workers, on_page)) as parts:
+    with closing(extract_parts_cached(path, options, cache_dir, page_workers, on_page, sha256)) as parts:
         for extracted in parts:
             if extracted.failed:
                 staged.add(extracted, HarmonisedFile())
@@ -91,15 +85,17 @@ def stage_file(path: Path, options: ExtractOptions, cache_dir: Path | None = Non
     return staged
 
 
-def _staged(paths: list[Path], options: ExtractOptions, jobs: int, cache_dir: Path | None,
-            pages: PageCount) -> Iterator[StagedFile]:
+def _staged(paths: list[Path], digests: list[str | None], options: ExtractOptions, jobs: int,
+            cache_dir: Path | None, pages: PageCount) -> Iterator[StagedFile]:
     if jobs <= 1 or len(paths) <= 1:
-        for path in paths:  # a single file: the workers share its pages
-            yield stage_file(path, options, cache_dir, page_workers=jobs, on_page=pages.read)
+        for path, sha256 in zip(paths, digests):  # a single file: the workers share its pages
+            yield stage_file(path, options, cache_dir, page_workers=jobs, on_page=pages.read, sha256=sha256)
             pages.file_done(path)
         return
     with ProcessPoolExecutor(max_workers=jobs, initializer=interrupts.leave_interrupts_to_the_parent) as pool:
-        for path, staged in zip(paths, pool.map(stage_file, paths, [options] * len(paths), [cache_dir] * len(paths))):
+        count = len(paths)
+        for path, staged in zip(paths, pool.map(stage_file, paths, [options] * count, [cache_dir] * count,
+                                                [1] * count, [None] * count, digests)):
             pages.file_done(path)
             yield staged
 
@@ -179,10 +175,11 @@ def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions 
     which says how many files were done.
     """
     if vintage is not None and vintage not in history_years():
-        raise ValueError(f"vintage {vintage} is outside the code history {history_years()[0]}-{history_years()[-1]}")
+        raise UserError(f"vintage {vintage} is outside the code history {history_years()[0]}-{history_years()[-1]}")
     files = source_files(paths or [bundled_samples()])
     summary = IngestSummary()
-    Path(db_path).parent.mkdir(parents=True, exist_ok=True)  # a place it cannot be made fails now
+    with naming_the_path():
+        Path(db_path).parent.mkdir(parents=True, exist_ok=True)  # a place it cannot be made fails now
     with interrupts.noted():
         try:
             with ingest_lock(db_path):
@@ -242,8 +239,9 @@ def _ingest_files(files: list[Path], summary: IngestSummary, db_path: Path, opti
             _record(summary, _load_firms(warehouse, path, key, sha256, options.year, fingerprint), len(files),
                     on_file)
     to_read = [path for path, _, _ in pending]
-    staged_files = _staged(to_read, options, jobs, default_cache_dir(db_path) if use_cache else None,
-                           PageCount(to_read, on_pages))
+    # each file hashed once: its digest goes down to extraction and the cache (None: it could not be read)
+    staged_files = _staged(to_read, [sha256 or None for _, _, sha256 in pending], options, jobs,
+                           default_cache_dir(db_path) if use_cache else None, PageCount(to_read, on_pages))
     warehouse = None
     try:
         for index, ((path, key, sha256), staged) in enumerate(zip(pending, staged_files)):
@@ -323,10 +321,9 @@ def _refill_reference(db_path: Path, digest: str, new: bool, here: bool = False)
 def _template_path(digest: str) -> Path:
     """Where a new warehouse holding only the reference tables made from `digest` is kept, for the DuckDB
     release, storage format and schema that wrote it."""
-    key = hashlib.sha256(f"{digest}\0{duckdb.__version__}\0{STORAGE_COMPATIBILITY}\0".encode())
-    for path in sorted(WAREHOUSE_DIR.glob("*.sql")):
-        key.update(path.read_bytes() + b"\0")
-    return user_cache_dir() / f"warehouse-{key.hexdigest()[:16]}.duckdb"
+    key = fingerprint(f"{digest}\0{duckdb.__version__}\0{STORAGE_COMPATIBILITY}\0",
+                      files_in(WAREHOUSE_DIR, ("*.sql", "migrations/*.sql")))
+    return user_cache_dir() / f"warehouse-{key}.duckdb"
 
 
 def _keep_as_template(db_path: Path, digest: str) -> None:

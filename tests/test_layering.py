@@ -1,5 +1,7 @@
-"""The data's path is extract -> harmonise -> load: extract is a pure function of one file, and load
-stores what it is handed (it reads no file); the modules of load import each other in no circle."""
+"""The data's path is extract -> harmonise -> load: extract is a pure function of one file (it imports
+neither harmonise nor load), load stores what it is handed (it reads no file: it imports no extract), and
+the report reads the warehouse without knowing how names are placed (it imports no harmonise); the modules
+of load import each other in no circle, and only the warehouse holds its connection."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import cnstat_etl
 PACKAGE = Path(cnstat_etl.__file__).parent
 EXTRACT = PACKAGE / "extract"
 LOAD = PACKAGE / "load"
+REPORT = PACKAGE / "report"
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -43,8 +46,36 @@ def test_no_extract_module_imports_harmonise():
     assert imports_of(EXTRACT, "cnstat_etl.harmonise") == {}
 
 
+def test_no_extract_module_imports_load():
+    assert imports_of(EXTRACT, "cnstat_etl.load") == {}
+
+
 def test_no_load_module_imports_extract():
     assert imports_of(LOAD, "cnstat_etl.extract") == {}
+
+
+def test_no_report_module_imports_harmonise():
+    assert imports_of(REPORT, "cnstat_etl.harmonise") == {}
+
+
+def connection_readers(folder: Path, owner: Path) -> list[str]:
+    """`file:line` of every `.con` read in the modules below `folder` other than `owner`."""
+    found = []
+    for path in sorted(folder.rglob("*.py")):
+        if path != owner:
+            found += [f"{path.relative_to(folder)}:{node.lineno}" for node in ast.walk(ast.parse(path.read_text(
+                encoding="utf-8"))) if isinstance(node, ast.Attribute) and node.attr == "con"]
+    return found
+
+
+def test_only_the_warehouse_reaches_into_its_connection():
+    assert connection_readers(PACKAGE, LOAD / "warehouse.py") == []
+
+
+def test_the_connection_guard_sees_a_module_reaching_in(tmp_path):
+    (tmp_path / "export.py").write_text("def f(warehouse):\n    return warehouse.con.execute('select 1')\n",
+                                        encoding="utf-8")
+    assert connection_readers(tmp_path, tmp_path / "warehouse.py") == ["export.py:2"]
 
 
 def import_cycles(folder: Path) -> list[list[str]]:

@@ -1,5 +1,15 @@
--- The warehouse's tables. Applied on every connection (idempotent); views.sql is applied after it.
+-- The warehouse's tables as they are now: a new warehouse is made from this file, an older one is
+-- brought up to it by the numbered migrations in migrations/ (cnstat_etl.load.warehouse says how).
+-- A change here is also a new migration, so that warehouses made before it get it too.
 -- `observations` is the public interface researchers write SQL against: keep its column names.
+
+-- The migrations in migrations/ this warehouse has (one row each, by number): each is applied once. A new
+-- warehouse, made from this file, has them all.
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    version     INTEGER PRIMARY KEY,  -- the number its file name starts with
+    name        VARCHAR NOT NULL,     -- the rest of the file name
+    applied_at  TIMESTAMP NOT NULL
+);
 
 -- One row per ingested path. A file is its content (source_sha256) at its full path (source_path): two
 -- files of one name both load, the same bytes at two paths load once (the second is a `duplicate`), and
@@ -13,7 +23,14 @@ CREATE TABLE IF NOT EXISTS sources (
                                         -- skipped (not a statistical table: a code list)
     values_loaded   INTEGER NOT NULL,
     problems        INTEGER NOT NULL,
-    loaded_at       TIMESTAMP NOT NULL
+    loaded_at       TIMESTAMP NOT NULL,
+    -- What the source is: yearbook / nbs / census / researcher_panel (code_list for a skipped one). The
+    -- panel prefers them in that order (views.sql observations_preferred).
+    kind            VARCHAR,
+    -- The digest of mappings/ a file was harmonised under (config.mappings_fingerprint); another one means
+    -- the next ingest of the file harmonises it again, from the cache of extracted tables.
+    harmonised_with VARCHAR,
+    county_values_loaded INTEGER        -- county values (values_loaded counts the prefecture panel's)
 );
 
 CREATE TABLE IF NOT EXISTS observations (
@@ -38,22 +55,13 @@ CREATE TABLE IF NOT EXISTS observations (
     match_kind       VARCHAR NOT NULL,  -- how the printed name was placed: exact, short_name, alias, pinyin, fuzzy
     "row"            INTEGER NOT NULL,  -- 1-based row in the page's table or the sheet
     "column"         INTEGER NOT NULL,  -- 1-based column
-    edition          INTEGER            -- the yearbook edition, where the file or the catalogue says it
+    edition          INTEGER,           -- the yearbook edition, where the file or the catalogue says it
+    -- Values read off scans (match_kind 'ocr'): a value a check doubts loads with needs_review = true and
+    -- its reasons; the panel's views leave it out unless settings.include_needs_review = 'true'.
+    needs_review     BOOLEAN DEFAULT false,
+    ocr_confidence   DOUBLE,            -- lowest over the cell's words
+    review_reasons   VARCHAR            -- "; "-separated
 );
--- What the source is: yearbook / nbs / census / researcher_panel (code_list for a skipped one). The
--- panel prefers them in that order (views.sql observations_preferred).
-ALTER TABLE sources ADD COLUMN IF NOT EXISTS kind VARCHAR;
--- The digest of mappings/ a file was harmonised under (config.mappings_fingerprint); another one means
--- the next ingest of the file harmonises it again, from the cache of extracted tables.
-ALTER TABLE sources ADD COLUMN IF NOT EXISTS harmonised_with VARCHAR;
-
--- Warehouses made before the edition column existed get it here.
-ALTER TABLE observations ADD COLUMN IF NOT EXISTS edition INTEGER;
--- Values read off scans (match_kind 'ocr'): a value a check doubts loads with needs_review = true and
--- its reasons; the panel's views leave it out unless settings.include_needs_review = 'true'.
-ALTER TABLE observations ADD COLUMN IF NOT EXISTS needs_review BOOLEAN DEFAULT false;
-ALTER TABLE observations ADD COLUMN IF NOT EXISTS ocr_confidence DOUBLE;   -- lowest over the cell's words
-ALTER TABLE observations ADD COLUMN IF NOT EXISTS review_reasons VARCHAR;  -- "; "-separated
 
 -- Values of county-level units (县, 县级市, 市辖区, 旗 ...) and of governments' own level (长沙市本级): the
 -- county panel's, kept apart so that the prefecture panel holds what the yearbook prints for a prefecture
@@ -61,8 +69,6 @@ ALTER TABLE observations ADD COLUMN IF NOT EXISTS review_reasons VARCHAR;  -- ";
 -- observations is added here too), after unit_kind: county, or own_level (region_code is then the code of
 -- the government whose own level the row is).
 CREATE TABLE IF NOT EXISTS county_observations AS SELECT ''::VARCHAR AS unit_kind, * FROM observations LIMIT 0;
--- County values per ingested file (sources.values_loaded counts the prefecture panel's).
-ALTER TABLE sources ADD COLUMN IF NOT EXISTS county_values_loaded INTEGER;
 
 -- Where each value read off a scan sits on its page (points from the top left): the review crop.
 CREATE TABLE IF NOT EXISTS ocr_cells (
@@ -114,7 +120,10 @@ CREATE TABLE IF NOT EXISTS extracted_tables (
     "values"              INTEGER NOT NULL,
     columns_recognised    INTEGER NOT NULL,
     columns_unrecognised  INTEGER NOT NULL,
-    source_sha256         VARCHAR
+    source_sha256         VARCHAR,
+    -- Where the table's data year came from (title / edition / catalogue / path: <the part> / option /
+    -- column / descriptor); NULL in warehouses loaded before it was kept.
+    year_from             VARCHAR
 );
 
 CREATE TABLE IF NOT EXISTS problems (
@@ -165,10 +174,10 @@ CREATE TABLE IF NOT EXISTS indicators (
     plausible_min   DOUBLE NOT NULL,
     plausible_max   DOUBLE NOT NULL,
     implied_per     VARCHAR,          -- a per-capita unit printed without its "/人"
-    description     VARCHAR
+    description     VARCHAR,
+    -- the other currency an indicator is also printed in (its values are stored in it, converted in the panel)
+    also_printed_in VARCHAR
 );
--- the other currency an indicator is also printed in (its values are stored in it, converted in the panel)
-ALTER TABLE indicators ADD COLUMN IF NOT EXISTS also_printed_in VARCHAR;
 
 CREATE TABLE IF NOT EXISTS exchange_rates (
     year         INTEGER PRIMARY KEY,
@@ -214,27 +223,6 @@ CREATE TABLE IF NOT EXISTS aggregates (
     value          DOUBLE,
     source_sha256  VARCHAR
 );
-
--- Warehouses made before files were identified by content and path get the columns here, filled from
--- their sources rows (one file per name then).
-ALTER TABLE unresolved ADD COLUMN IF NOT EXISTS source_sha256 VARCHAR;
-ALTER TABLE extracted_tables ADD COLUMN IF NOT EXISTS source_sha256 VARCHAR;
-ALTER TABLE problems ADD COLUMN IF NOT EXISTS source_sha256 VARCHAR;
-ALTER TABLE problems ADD COLUMN IF NOT EXISTS source_path VARCHAR;
-ALTER TABLE aggregates ADD COLUMN IF NOT EXISTS source_sha256 VARCHAR;
-UPDATE unresolved t SET source_sha256 = (SELECT min(s.source_sha256) FROM sources s WHERE s.source_file = t.source_file)
-WHERE source_sha256 IS NULL;
-UPDATE extracted_tables t SET source_sha256 = (SELECT min(s.source_sha256) FROM sources s WHERE s.source_file = t.source_file)
-WHERE source_sha256 IS NULL;
-UPDATE aggregates t SET source_sha256 = (SELECT min(s.source_sha256) FROM sources s WHERE s.source_file = t.source_file)
-WHERE source_sha256 IS NULL;
-UPDATE problems t SET source_sha256 = (SELECT min(s.source_sha256) FROM sources s WHERE s.source_file = t.source_file),
-                      source_path = (SELECT min(s.source_path) FROM sources s WHERE s.source_file = t.source_file)
-WHERE source_sha256 IS NULL;
-
--- Where each table's data year came from (title / edition / catalogue / path: <the part> / option / column /
--- descriptor); NULL in warehouses loaded before it was kept.
-ALTER TABLE extracted_tables ADD COLUMN IF NOT EXISTS year_from VARCHAR;
 
 -- Firm survey (中国工业企业数据库), filled by Warehouse.store_firm_file; one file a survey year.
 -- Sums of the firms placed on each city-level unit in force that year, per firm group and measure

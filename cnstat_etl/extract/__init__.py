@@ -18,7 +18,7 @@ from cnstat_etl.extract.series import read_series
 from cnstat_etl.extract.sheets import extract_grids
 from cnstat_etl.extract.tables import ExtractOptions, with_path_evidence
 from cnstat_etl.extract.workbook import UnreadableSource, read_grids, sniff_format
-from cnstat_etl.model import ExtractResult, Problem
+from cnstat_etl.model import ExtractResult, Problem, ProblemKind, Severity
 
 __all__ = ["FORMATS_BY_SUFFIX", "ExtractOptions", "extract_file", "extract_parts", "file_sha256", "merged"]
 
@@ -50,18 +50,20 @@ def extract_file(path: Path, options: ExtractOptions = ExtractOptions(), seen: l
 
 
 def extract_parts(path: Path, options: ExtractOptions = ExtractOptions(), seen: list[TableSeen] | None = None,
-                  workers: int = 1, on_page: Callable[[], None] | None = None) -> Iterator[ExtractResult]:
+                  workers: int = 1, on_page: Callable[[], None] | None = None, sha256: str | None = None
+                  ) -> Iterator[ExtractResult]:
     """`extract_file` in parts, cut between tables, so that a long book is never held whole.
 
     Each part stands alone: its values point into its own rows, and its rows into its own tables. A file
     that turns out to be unreadable, or to hold nothing readable, ends with a part that says so (`failed`):
     the parts before it are then not to be loaded. `on_page()` is told of each PDF page as it is read.
+    `sha256` is the file's digest where the caller has it (else it is hashed here).
     """
     path = Path(path)
     options = with_path_evidence(options, path)
     whole = _Summary()
     try:
-        sha256 = file_sha256(path)
+        sha256 = sha256 or file_sha256(path)
         file_format = sniff_format(path)
         if file_format == "pdf":
             parts = extract_pdf(path, sha256, options, seen, workers, on_page)
@@ -71,7 +73,7 @@ def extract_parts(path: Path, options: ExtractOptions = ExtractOptions(), seen: 
                           or extract_grids(grids, path.name, sha256, file_format, options)])
         promised = FORMATS_BY_SUFFIX.get(path.suffix.lower())
         if promised and promised != file_format and not (promised == "xls" and file_format in ("html", "csv")):
-            whole.misnamed = Problem("misnamed_file", f"named {path.suffix} but holds {file_format}; "
+            whole.misnamed = Problem(ProblemKind.MISNAMED_FILE, f"named {path.suffix} but holds {file_format}; "
                                      f"read as {file_format}", path.name)
         for index, part in enumerate(parts):
             if index == 0 and whole.misnamed:
@@ -87,12 +89,13 @@ def extract_parts(path: Path, options: ExtractOptions = ExtractOptions(), seen: 
     except PdfiumError as error:
         yield _unreadable(path, ENCRYPTED if error.encrypted else f"truncated or corrupt PDF ({error})")
         return
-    except Exception as error:  # a parser library choking on a corrupt file: report it, keep going
-        yield _unreadable(path, _pdfminer_reason(error) or f"{type(error).__name__}: {error}".splitlines()[0])
+    except Exception as error:  # pdfplumber choking on a corrupt PDF, else a bug met on this file
+        reason = _pdfminer_reason(error)
+        yield _unreadable(path, reason) if reason else _internal_error(path, error)
         return
     if whole.nothing_readable():
         last = ExtractResult(path.name, sha256, file_format, source_kind=whole.source_kind)
-        last.problems.append(Problem("no_table", whole.why_nothing(), path.name, severity="error"))
+        last.problems.append(Problem(ProblemKind.NO_TABLE, whole.why_nothing(), path.name, severity=Severity.ERROR))
         yield last
 
 
@@ -134,7 +137,7 @@ def merged(parts: Iterable[ExtractResult]) -> ExtractResult:
     """The parts of one file as one new result (a part that finds the file unreadable stands for it all)."""
     result = None
     for part in parts:
-        if any(p.kind == "unreadable_file" for p in part.problems):
+        if any(p.kind in (ProblemKind.UNREADABLE_FILE, ProblemKind.INTERNAL_ERROR) for p in part.problems):
             return part  # nothing read before it counts
         if result is None:
             result = ExtractResult(part.source_file, part.source_sha256, part.file_format,
@@ -147,10 +150,17 @@ def merged(parts: Iterable[ExtractResult]) -> ExtractResult:
     return result
 
 
-def _unreadable(path: Path, reason: str) -> ExtractResult:
+def _unreadable(path: Path, reason: str, kind: ProblemKind = ProblemKind.UNREADABLE_FILE) -> ExtractResult:
     result = ExtractResult(path.name, "", "unknown")
-    result.problems.append(Problem("unreadable_file", reason, path.name, severity="error"))
+    result.problems.append(Problem(kind, reason, path.name, severity=Severity.ERROR))
     return result
+
+
+def _internal_error(path: Path, error: Exception) -> ExtractResult:
+    """A reader's bug met on this file: said to be cnstat's, not the file's, so that it gets reported."""
+    detail = f"{type(error).__name__}: {error}".splitlines()[0]
+    return _unreadable(path, f"cnstat could not read it ({detail}); this is a bug in cnstat, please report it",
+                       ProblemKind.INTERNAL_ERROR)
 
 
 ENCRYPTED = "encrypted PDF: it needs a password (decrypt a copy, e.g. qpdf --decrypt, and ingest that)"

@@ -42,20 +42,13 @@ _READ_BATCH = 10_000
 _RECORD_LISTS = {"values": ExtractedValue, "rows": BodyRow, "tables": TableReport, "problems": Problem}
 
 
-def _digest_files(digest, folder: Path, patterns: tuple[str, ...]) -> None:
-    for pattern in patterns:
-        for path in sorted(folder.glob(pattern)):
-            digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
-
-
 @functools.lru_cache(maxsize=1)
 def parser_version() -> str:
     """A digest of the extract code and the data it reads: any edit to them makes every entry a miss."""
-    digest = hashlib.sha256(f"cache format {CACHE_FORMAT}\0".encode())
-    _digest_files(digest, Path(cnstat_etl.__file__).parent, _EXTRACT_CODE)
-    _digest_files(digest, config.PARSERS_DIR, ("*.toml",))
-    _digest_files(digest, config.MAPPINGS_DIR, _EXTRACT_MAPPINGS)
-    return digest.hexdigest()[:16]
+    return config.fingerprint(f"cache format {CACHE_FORMAT}\0",
+                              config.files_in(Path(cnstat_etl.__file__).parent, _EXTRACT_CODE)
+                              + config.files_in(config.PARSERS_DIR, ("*.toml",))
+                              + config.files_in(config.MAPPINGS_DIR, _EXTRACT_MAPPINGS))
 
 
 def extract_cached(path: Path, options: ExtractOptions, cache_dir: Path | None, workers: int = 1) -> ExtractResult:
@@ -64,16 +57,18 @@ def extract_cached(path: Path, options: ExtractOptions, cache_dir: Path | None, 
 
 
 def extract_parts_cached(path: Path, options: ExtractOptions, cache_dir: Path | None, workers: int = 1,
-                         on_page: Callable[[], None] | None = None) -> Iterator[ExtractResult]:
+                         on_page: Callable[[], None] | None = None, sha256: str | None = None
+                         ) -> Iterator[ExtractResult]:
     """`extract_parts` (with `workers` processes for a long PDF's pages, `on_page` told of each page read),
     answered from the cache in `cache_dir` when it holds this file (None: no cache). A file read afresh is
-    cached as its parts go by, so no more than a part is held here."""
+    cached as its parts go by, so no more than a part is held here. `sha256` is the file's digest where
+    the caller has it (else it is hashed here)."""
     path = Path(path)
     if cache_dir is None:
-        yield from extract_parts(path, options, workers=workers, on_page=on_page)
+        yield from extract_parts(path, options, workers=workers, on_page=on_page, sha256=sha256)
         return
     try:
-        sha256 = file_sha256(path)
+        sha256 = sha256 or file_sha256(path)
     except OSError:
         yield from extract_parts(path, options)  # it says why the file cannot be read
         return
@@ -84,7 +79,7 @@ def extract_parts_cached(path: Path, options: ExtractOptions, cache_dir: Path | 
         yield from cached
         return
     with _EntryWriter(entry) as writer:
-        for part in extract_parts(path, options, workers=workers, on_page=on_page):
+        for part in extract_parts(path, options, workers=workers, on_page=on_page, sha256=sha256):
             if part.failed or part.source_sha256 != sha256:
                 writer.spoiled = True  # a failed read is not cached
             writer.write(part)
@@ -93,7 +88,7 @@ def extract_parts_cached(path: Path, options: ExtractOptions, cache_dir: Path | 
 
 def entry_path(cache_dir: Path, name: str, sha256: str, options: ExtractOptions) -> Path:
     # The name is part of the key: the result quotes it (provenance) and its ending (a misnamed file).
-    key = hashlib.sha256(f"{parser_version()}\0{name}\0{options!r}".encode()).hexdigest()[:16]
+    key = config.fingerprint(f"{parser_version()}\0{name}\0{options!r}")
     return Path(cache_dir) / sha256[:2] / f"{sha256}-{key}.parquet"
 
 

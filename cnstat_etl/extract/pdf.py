@@ -18,14 +18,14 @@ from contextlib import closing
 from dataclasses import dataclass
 from itertools import accumulate, chain, islice
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Generator, Iterator
 
 from cnstat_etl.extract import pdfium
 from cnstat_etl.extract.layout import (Glyph, PageGeometry, Segment, TableLayout, printed_count, read_page,
                                       text_lines)
 from cnstat_etl.extract.pdfium import PageReading
 from cnstat_etl.extract.tables import Block, ExtractOptions, TableAssembler, find_header_rows, find_label_columns
-from cnstat_etl.model import BodyRow, ExtractedValue, ExtractResult, OcrRead, Problem
+from cnstat_etl.model import ExtractedValue, ExtractResult, OcrRead, Problem, ProblemKind, Severity
 from cnstat_etl.text import plural
 from cnstat_etl.interrupts import leave_interrupts_to_the_parent
 
@@ -39,13 +39,13 @@ def page_text_problem(page: PageReading, source: str) -> Problem | None:
     number = page.geometry.number
     if not printed:
         what = "an image only (a scan?)" if page.has_images else "no text"
-        return Problem("no_text_layer", f"page has no text layer: {what}; OCR it (--ocr)", source,
-                       page=number, severity="error")
+        return Problem(ProblemKind.NO_TEXT_LAYER, f"page has no text layer: {what}; OCR it (--ocr)", source,
+                       page=number, severity=Severity.ERROR)
     if page.undecoded / printed > GARBLED_SHARE:
-        return Problem("garbled_text", f"page text does not decode: {page.undecoded} of {printed} characters "
+        return Problem(ProblemKind.GARBLED_TEXT, f"page text does not decode: {page.undecoded} of {printed} characters "
                        "have no Unicode text (a font without a Unicode map: pdfminer prints them as "
                        "'(cid:NN)'); nothing on it is loaded unless it is OCR'd (--ocr)", source, page=number,
-                       severity="error")
+                       severity=Severity.ERROR)
     return None
 
 
@@ -113,11 +113,12 @@ def extract_pdf(path: Path, sha256: str, options: ExtractOptions, seen: list[Tab
     pages = pdfium.page_count(path)
     if not 1 <= first <= pages:
         # a page the file does not have is the caller's mistake, not a corrupt file or a page with no table
-        result.problems.append(Problem("no_such_page", f"no page {first}: the file has {plural(pages, 'page')}",
-                                       path.name, severity="error"))
+        result.problems.append(Problem(ProblemKind.NO_SUCH_PAGE,
+                                       f"no page {first}: the file has {plural(pages, 'page')}", path.name,
+                                       severity=Severity.ERROR))
         yield result
         return
-    tables = None
+    tables: TableAssembler | None = None
     # the current table's pages that print their row labels, and those printing values only (see
     # `labelled_blocks`), these read once the table ends
     labelled: list[tuple[PageRead, Block, TableLayout]] = []
@@ -138,9 +139,10 @@ def extract_pdf(path: Path, sha256: str, options: ExtractOptions, seen: list[Tab
         blocks = labelled_blocks([(b, t) for _, b, t in labelled], [(b, t) for _, b, t in unlabelled],
                                  [p.number for p, _, _ in labelled + unlabelled])
         if isinstance(blocks, str):
-            result.problems.extend(Problem("unlabelled_rows", f"the table at y={table.body_top:.0f} prints values "
-                                           f"without their row labels, and {blocks}: not read", path.name,
-                                           page=page.number) for page, _, table in unlabelled)
+            result.problems.extend(Problem(ProblemKind.UNLABELLED_ROWS,
+                                           f"the table at y={table.body_top:.0f} prints values without their row "
+                                           f"labels, and {blocks}: not read", path.name, page=page.number)
+                                   for page, _, table in unlabelled)
         else:
             for (page, _, table), block in zip(unlabelled, blocks):
                 add(page, block, table)
@@ -200,11 +202,12 @@ def labelled_blocks(labelled: list[tuple[Block, TableLayout]], unlabelled: list[
         label_rows = [i for i, top in enumerate(labels_table.row_tops) if top >= labels_table.body_top - tolerance
                       and any(cell.strip() for cell in labels.cells[i][:label_width])]
         value_rows = {i: top for i, top in enumerate(values_table.row_tops) if top >= values_table.body_top - tolerance}
-        beside = {}
+        beside: dict[int, int] = {}
         for row, top in value_rows.items():
             level = [i for i in label_rows if abs(labels_table.row_tops[i] - top) <= tolerance]
             if len(level) != 1 or level[0] in beside.values():
-                return f"a row of values on page {values.page} lies at the height of no one row page {labels.page} labels"
+                return (f"a row of values on page {values.page} lies at the height of no one row page {labels.page} "
+                        "labels")
             beside[row] = level[0]
         of_label = {label: row for row, label in beside.items()}
         header = [i for i in range(len(values.cells)) if i not in value_rows]
@@ -236,7 +239,7 @@ class PageRead:
 
 def read_page_run(path: Path, options: ExtractOptions, first: int, last: int | None,
                   carried: TableLayout | None = None, pages: Iterator[PageReading] | None = None
-                  ) -> Iterator[PageRead]:
+                  ) -> Generator[PageRead, None, None]:
     """Pages first..last through the layout engine, one at a time, `carried` continued by the first;
     `pages` are those pages' readings when they have been read already."""
     for page in pages or READERS[options.pdf_reader](path, first, last):
@@ -326,7 +329,7 @@ def page_runs(first: int, last: int, workers: int) -> list[tuple[int, int]]:
     if runs < 2:
         return [(first, last)]
     even = -(-pages // runs)
-    lengths = []
+    lengths: list[int] = []
     length = PAGES_PER_RUN
     while length < even and sum(lengths) + length < pages:
         lengths.append(length)

@@ -28,12 +28,14 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as raw
 
 from cnstat_etl.extract import compiled
-from cnstat_etl.extract.layout import BLANK_CODES, CLIP_TOLERANCE, ClippedCell, Glyphs, PageGeometry, Segment, text_lines
+from cnstat_etl.extract.layout import (BLANK_CODES, CLIP_TOLERANCE, ClippedCell, Glyphs, PageGeometry, Segment,
+                                      text_lines)
 
 # Two coordinates closer than this (points) are the same: a segment this close to level is a rule.
 FLAT = 0.01
 
-_TEXT, _PATH, _IMAGE, _FORM = raw.FPDF_PAGEOBJ_TEXT, raw.FPDF_PAGEOBJ_PATH, raw.FPDF_PAGEOBJ_IMAGE, raw.FPDF_PAGEOBJ_FORM
+_TEXT, _PATH = raw.FPDF_PAGEOBJ_TEXT, raw.FPDF_PAGEOBJ_PATH
+_IMAGE, _FORM = raw.FPDF_PAGEOBJ_IMAGE, raw.FPDF_PAGEOBJ_FORM
 _MOVETO = raw.FPDF_SEGMENT_MOVETO
 _LINETO = raw.FPDF_SEGMENT_LINETO
 

@@ -21,8 +21,8 @@ from cnstat_etl.config import layout, source_descriptors
 from cnstat_etl.extract.tables import ExtractOptions, _aggregate, _scope_in, catalogued_edition
 from cnstat_etl.extract.workbook import Grid
 from cnstat_etl.indicators import match_header, provisional_id
-from cnstat_etl.model import (NOT_STATISTICAL, BodyRow, ExtractedValue, ExtractResult, Problem, Provenance,
-                              TableContext, TableReport)
+from cnstat_etl.model import (NOT_STATISTICAL, BodyRow, ExtractedValue, ExtractResult, Problem, ProblemKind,
+                              Provenance, Severity, TableContext, TableReport)
 from cnstat_etl.text import as_printed, fold, is_missing, matches_prefix, parse_number, squash
 
 
@@ -267,7 +267,7 @@ class SeriesReader:
         where = Provenance(self.result.source_file, self.result.source_sha256, None, sheet, row, column)
         number = parse_number(cell)
         if not number.ok:
-            self.result.problems.append(Problem("unreadable_value", f"{cell!r} is neither a number nor a "
+            self.result.problems.append(Problem(ProblemKind.UNREADABLE_VALUE, f"{cell!r} is neither a number nor a "
                                                 "missing marker", self.result.source_file, None, sheet, row,
                                                 column))
             return False
@@ -287,8 +287,8 @@ def read_panel(reader: SeriesReader, grid: Grid, panel: PanelLayout, options: Ex
     rows = grid.rows
     source = reader.result.source_file
     for column, header, why in panel.ignored:
-        reader.result.problems.append(Problem("ignored_column", f"column {header!r} not loaded: {why}", source,
-                                              None, grid.name, panel.header_row + 1, column + 1))
+        reader.result.problems.append(Problem(ProblemKind.IGNORED_COLUMN, f"column {header!r} not loaded: {why}",
+                                              source, None, grid.name, panel.header_row + 1, column + 1))
     _report_provisional(reader, grid.name, panel.header_row + 1, panel.measures)
     loaded = 0
     for index in range(panel.header_row + 1, len(rows)):
@@ -304,7 +304,7 @@ def read_panel(reader: SeriesReader, grid: Grid, panel: PanelLayout, options: Ex
             parsed = parse_number(row[panel.year_column])
             if not parsed.ok or parsed.value is None or not parsed.value.is_integer():
                 reader.result.problems.append(Problem(
-                    "unknown_year", f"year {row[panel.year_column]!r} is not a year; the row is not loaded",
+                    ProblemKind.UNKNOWN_YEAR, f"year {row[panel.year_column]!r} is not a year; the row is not loaded",
                     source, None, grid.name, index + 1, panel.year_column + 1, "error"))
                 continue
             row_year = int(parsed.value)
@@ -330,7 +330,8 @@ def _report_provisional(reader: SeriesReader, sheet: str, row: int, measures: li
         if measure.indicator.startswith("provisional:") and measure.column not in seen:
             seen.add(measure.column)
             reader.result.problems.append(Problem(
-                "unknown_column", f"header {measure.label!r} names no indicator in mappings/header_variants.csv; "
+                ProblemKind.UNKNOWN_COLUMN,
+                f"header {measure.label!r} names no indicator in mappings/header_variants.csv; "
                 f"loaded as {measure.indicator!r}", reader.result.source_file, None, sheet, row, measure.column + 1))
 
 
@@ -395,7 +396,7 @@ def read_wide(reader: SeriesReader, grid: Grid, metadata: dict[str, str], header
     for indicator, measure in distinct.items():
         if indicator.startswith("provisional:"):
             reader.result.problems.append(Problem(
-                "unknown_column", f"indicator {measure.label!r} names no indicator in "
+                ProblemKind.UNKNOWN_COLUMN, f"indicator {measure.label!r} names no indicator in "
                 f"mappings/header_variants.csv; loaded as {indicator!r}", source, None, grid.name))
     reader.report(grid.name, None, "column", loaded, sum(not i.startswith("provisional:") for i in distinct),
                   sum(i.startswith("provisional:") for i in distinct))
@@ -427,7 +428,7 @@ def read_series(grids: list[Grid], source: str, sha256: str, file_format: str,
             result.problems.append(Problem(NOT_STATISTICAL, "not a statistical table: a code list "
                                            f"({descriptor.content.get('title', descriptor.name)}; "
                                            f"mappings/sources/{descriptor.name}.toml)", source,
-                                           severity="info"))
+                                           severity=Severity.INFO))
             return result
         if metadata and _year_columns(grid.rows[header_row]):
             reader = SeriesReader(source, sha256, file_format, KIND_OF_LAYOUT["wide"],

@@ -140,8 +140,7 @@ def roles_of(result: ExtractResult, resolver: RegionResolver | None = None) -> t
     return row_roles(result.rows, table_years, result.source_file, resolver)
 
 
-def harmonise(result: ExtractResult, resolver: RegionResolver | None = None,
-              vintage: int | None = None) -> HarmonisedFile:
+def harmonise(result: ExtractResult, resolver: RegionResolver | None = None) -> HarmonisedFile:
     resolver = resolver or RegionResolver.default()
     out = HarmonisedFile()
     roles, out.problems = roles_of(result, resolver)
@@ -194,11 +193,9 @@ def harmonise(result: ExtractResult, resolver: RegionResolver | None = None,
                 "implausible_value", f"{value.indicator} = {canonical:g} {indicator.canonical_unit} "
                 f"(printed {value.value_as_printed} {value.unit_as_printed or ''}) is outside the plausible "
                 f"range {indicator.plausible_min:g}–{indicator.plausible_max:g}: a unit slip?", value))
-        targets = resolver.harmonised_targets(place.code, year, vintage)
         observation = Observation(
             region_code=place.code,
-            # A unit that split has no single successor: the harmonised view allocates it by weight.
-            harmonised_code=targets[0][0] if len(targets) == 1 else None,
+            harmonised_code=None,  # the warehouse's vintage's: Warehouse.store_harmonisation sets it
             region_name=value.region_name,
             province_code=place.province_code,
             year=year,

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+from cnstat_etl.errors import UserError, naming_the_path
+
 if TYPE_CHECKING:  # DuckDB is imported by the export itself: `cnstat --help` reads FORMATS without it
     from cnstat_etl.load.warehouse import Warehouse
 
@@ -44,11 +46,11 @@ class Variable:
 
 
 def codebook(warehouse: Warehouse, columns: list[str]) -> list[Variable]:
-    indicators = {row[0]: row[1:] for row in warehouse.con.execute(
-        "SELECT id, name_en, name_zh, canonical_unit, additive FROM indicators").fetchall()}
-    sources = dict(warehouse.con.execute(
+    indicators = {row[0]: row[1:] for row in warehouse.rows(
+        "SELECT id, name_en, name_zh, canonical_unit, additive FROM indicators")}
+    sources = dict(warehouse.rows(
         "SELECT indicator, string_agg(DISTINCT source_file || ' / ' || table_title, '; ') "
-        "FROM observations GROUP BY indicator").fetchall())
+        "FROM observations GROUP BY indicator"))
     from cnstat_etl.load.firms import firm_codebook  # pandas and the firm reader: only an export needs them
     from cnstat_etl.load.panel import analysis_variables
 
@@ -86,7 +88,7 @@ def _write(warehouse: Warehouse, relation: str, vintage: int, out: Path, file_fo
         ", scope" if relation == "panel" else "")
     path = out / f"{relation}.{file_format}"
     if file_format == "dta":
-        frame = warehouse.con.execute(query).df()
+        frame = warehouse.frame(query)
         for column in frame.columns:  # Stata has no nullable string or Arrow-backed types
             if frame[column].dtype.kind not in "fiub":
                 frame[column] = frame[column].astype(object).where(frame[column].notna(), "")
@@ -96,10 +98,10 @@ def _write(warehouse: Warehouse, relation: str, vintage: int, out: Path, file_fo
         metadata = json.dumps({v.name: {"label_en": v.label_en, "label_zh": v.label_zh, "unit": v.unit,
                                         "definition": v.definition} for v in book}, ensure_ascii=False)
         escaped = metadata.replace("'", "''")
-        warehouse.con.execute(f"COPY ({query}) TO '{path}' (FORMAT parquet, "
-                              f"KV_METADATA {{cnstat_columns: '{escaped}', cnstat_vintage: '{vintage}'}})")
+        warehouse.copy_to(query, path, f"FORMAT parquet, KV_METADATA {{cnstat_columns: '{escaped}', "
+                                       f"cnstat_vintage: '{vintage}'}}")
     else:
-        warehouse.con.execute(f"COPY ({query}) TO '{path}' (FORMAT csv, HEADER)")
+        warehouse.copy_to(query, path, "FORMAT csv, HEADER")
     return path
 
 
@@ -113,7 +115,8 @@ def _write_codebook(out: Path, books: dict[str, list[Variable]], vintage: int) -
                 writer.writerow([relation, v.name, v.label_en, v.label_zh, v.unit, v.definition, v.sources])
     lines = [f"# cnstat-etl codebook (units of area as of {vintage})", ""]
     for relation, book in books.items():
-        lines += [f"## {relation}", "", "| variable | label | unit | definition | source tables |", "|---|---|---|---|---|"]
+        lines += [f"## {relation}", "", "| variable | label | unit | definition | source tables |",
+                  "|---|---|---|---|---|"]
         lines += [f"| `{v.name}` | {v.label_zh} / {v.label_en} | {v.unit} | {v.definition} | {v.sources} |"
                   for v in book]
         lines.append("")
@@ -121,6 +124,7 @@ def _write_codebook(out: Path, books: dict[str, list[Variable]], vintage: int) -
     return [csv_path, md_path]
 
 
+@naming_the_path()  # the folder asked for cannot be made or written
 def export(db_path: Path, out: Path, file_format: str, vintage: int | None = None,
            wait: Callable[[str | None], None] | None = None) -> list[Path]:
     """Write panel.<fmt>, analysis_city.<fmt>, codebook.csv and codebook.md into `out`."""
@@ -129,12 +133,12 @@ def export(db_path: Path, out: Path, file_format: str, vintage: int | None = Non
     with Warehouse(db_path, read_only=True, wait=wait) as warehouse:
         vintage = vintage or warehouse.vintage()
         if vintage is None:
-            raise ValueError(f"{db_path} holds no harmonised data yet: run `cnstat ingest` first")
+            raise UserError(f"{db_path} holds no harmonised data yet: run `cnstat ingest` first")
         warehouse.check_vintage(vintage)
         out.mkdir(parents=True, exist_ok=True)
         written, books = [], {}
         for relation, macro in RELATIONS.items():
-            columns = [d[0] for d in warehouse.con.execute(f"DESCRIBE SELECT * FROM {macro}({vintage})").fetchall()]
+            columns = warehouse.columns_of(f"SELECT * FROM {macro}({vintage})")
             books[relation] = codebook(warehouse, columns)
             written.append(_write(warehouse, relation, vintage, out, file_format, books[relation]))
         return written + _write_codebook(out, books, vintage)

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from cnstat_etl.config import read_mapping_toml
+from cnstat_etl.errors import MappingError
 from cnstat_etl.firm_columns import measures
 
 DEFINITIONS = "firm_definitions.toml"
@@ -54,14 +55,14 @@ def definitions() -> dict:
     found = read_mapping_toml(DEFINITIONS)
     for name in list(found["groups"]) + [v["name"] for v in found["variables"]]:
         if not _IDENTIFIER.match(name):
-            raise ValueError(f"{name!r} in mappings/{DEFINITIONS} is not a plain SQL identifier")
+            raise MappingError(f"{name!r} in mappings/{DEFINITIONS} is not a plain SQL identifier")
     return found
 
 
 def _split(reference: str) -> tuple[str, str]:
     group, _, measure = reference.partition(".")
     if group not in definitions()["groups"] or measure not in measures() + ("firms",):
-        raise ValueError(f"{reference!r} in mappings/{DEFINITIONS} is not group.measure")
+        raise MappingError(f"{reference!r} in mappings/{DEFINITIONS} is not group.measure")
     return group, measure
 
 
@@ -69,7 +70,7 @@ def _code_condition(column: str, codes: list[str]) -> str:
     """"2xx" matches any three-digit code starting with 2; other codes match exactly."""
     for code in codes:
         if not re.fullmatch(r"[0-9x]+", code):
-            raise ValueError(f"code {code!r} in mappings/{DEFINITIONS} is not digits and x")
+            raise MappingError(f"code {code!r} in mappings/{DEFINITIONS} is not digits and x")
     return "(" + " OR ".join(f"{column} LIKE '{code.replace('x', '_')}'" for code in codes) + ")"
 
 

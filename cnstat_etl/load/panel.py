@@ -12,6 +12,7 @@ import functools
 import re
 
 from cnstat_etl.config import WAREHOUSE_DIR, tomllib
+from cnstat_etl.errors import MappingError
 from cnstat_etl.load.firms import analysis_firm_columns, firm_relations_sql
 
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -27,14 +28,14 @@ def analysis_variables() -> tuple[dict, ...]:
         variables = tomllib.load(f)["variables"]
     for variable in variables:
         if not _IDENTIFIER.match(variable["name"]):
-            raise ValueError(f"analysis variable name {variable['name']!r} is not a plain SQL identifier")
+            raise MappingError(f"analysis variable name {variable['name']!r} is not a plain SQL identifier")
     return tuple(variables)
 
 
 def _checked(ids: list[str]) -> list[str]:
     for name in ids:
         if not _IDENTIFIER.match(name):
-            raise ValueError(f"indicator id {name!r} is not a plain SQL identifier")
+            raise MappingError(f"indicator id {name!r} is not a plain SQL identifier")
     return ids
 
 

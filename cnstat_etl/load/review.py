@@ -12,6 +12,7 @@ import csv
 from pathlib import Path
 from typing import Callable
 
+from cnstat_etl.errors import UserError, naming_the_path
 from cnstat_etl.load.warehouse import Warehouse
 from cnstat_etl.text import parse_number
 
@@ -22,7 +23,7 @@ REVIEW_COLUMNS = ["source_file", "source_sha256", "page", "row", "column", "regi
                   "review_reasons", "crop", "corrected"]
 
 
-class ReviewError(ValueError):
+class ReviewError(UserError):
     """A review file that cannot be applied: the message names the file, the line and the reason."""
 
 
@@ -31,6 +32,7 @@ class ReviewError(ValueError):
 CropWriter = Callable[[Path, int, tuple[float, float, float, float], Path], None]
 
 
+@naming_the_path()
 def export_review(warehouse: Warehouse, target: Path, write_crop: CropWriter) -> int:
     """Write the doubtful cells to `target` (CSV) and their crops to PNGs beside it; return how many."""
     columns, rows = warehouse.query("""
@@ -63,6 +65,7 @@ def export_review(warehouse: Warehouse, target: Path, write_crop: CropWriter) ->
     return len(rows)
 
 
+@naming_the_path()
 def apply_review(warehouse: Warehouse, source: Path) -> int:
     """Store the filled-in `corrected` values of a review CSV as overrides; return how many."""
     overrides = []

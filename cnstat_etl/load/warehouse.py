@@ -1,7 +1,10 @@
 """Load: the DuckDB warehouse. Each source file loads in one transaction, all of its rows or none.
 
-The schema and views are SQL files in warehouse/, applied on every connection, so the relations live in
-the DuckDB file itself and any DuckDB client sees them without cnstat.
+The schema and views are SQL files in warehouse/, so the relations live in the DuckDB file itself and any
+DuckDB client sees them without cnstat. A new warehouse is made from schema.sql; one made before a change
+of it is brought up to date by the numbered migrations in warehouse/migrations/, each applied once and
+recorded in schema_migrations. The Warehouse is the only holder of its connection: what export, report
+and the firm survey read goes through its methods.
 """
 
 from __future__ import annotations
@@ -20,12 +23,13 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 import duckdb
 
 from cnstat_etl.config import WAREHOUSE_DIR
+from cnstat_etl.errors import UserError, naming_the_path
 from cnstat_etl.firm_columns import measures
 from cnstat_etl.indicators import PROVISIONAL_PREFIX, indicators
 from cnstat_etl.load.firms import (CODE_FIELDS, FIRM_TABLES, FirmCounts, FirmDuplicates, FirmFile, stage_sql,
                                    totals_sql)
 from cnstat_etl.load.panel import researcher_relations_sql
-from cnstat_etl.model import Problem
+from cnstat_etl.model import Problem, ProblemKind
 from cnstat_etl.text import parse_number
 
 # Loading needs pandas, pyarrow and the harmonise step; reading (`cnstat query`, `problems`) needs none of
@@ -54,7 +58,7 @@ def _now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-class WarehouseBusy(RuntimeError):
+class WarehouseBusy(UserError):
     """Another process holds the warehouse: DuckDB allows one writing process, and no reader beside it."""
 
 
@@ -74,7 +78,8 @@ def ingest_lock(db_path: Path) -> Iterator[None]:
     ingest ends; one that a killed ingest left is taken over."""
     path = Path(f"{db_path}.lock")
     while True:
-        lock = open(path, "a+", encoding="ascii")
+        with naming_the_path():  # a folder the ingest may not write in
+            lock = open(path, "a+", encoding="ascii")
         try:
             fcntl.lockf(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as error:
@@ -120,6 +125,25 @@ def _holder(message: str) -> str | None:
 RETRY_SECONDS = 0.05
 
 
+@dataclasses.dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+MIGRATIONS_DIR = WAREHOUSE_DIR / "migrations"
+
+
+def migrations() -> list[Migration]:
+    """warehouse/migrations/NNNN_name.sql in order of their numbers."""
+    found = []
+    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        number, _, name = path.stem.partition("_")
+        found.append(Migration(int(number), name, path.read_text(encoding="utf-8")))
+    return found
+
+
 class Warehouse:
     def __init__(self, path: Path, read_only: bool = False, wait: Callable[[str | None], None] | None = None,
                  apply_schema: bool = True, memory_limit: str | None = None):
@@ -131,7 +155,8 @@ class Warehouse:
         self._column_cache: dict[str, frozenset[str]] = {}
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        config = {} if read_only else {"storage_compatibility_version": STORAGE_COMPATIBILITY}
+        config: dict[str, str | bool | int | float | list[str]] = (
+            {} if read_only else {"storage_compatibility_version": STORAGE_COMPATIBILITY})
         if memory_limit:
             config["memory_limit"] = memory_limit
         told = False
@@ -150,8 +175,37 @@ class Warehouse:
                     told = True
                 time.sleep(RETRY_SECONDS)
         if not read_only and apply_schema:
-            self.con.execute((WAREHOUSE_DIR / "schema.sql").read_text(encoding="utf-8"))
+            self._migrate()
             self.con.execute((WAREHOUSE_DIR / "views.sql").read_text(encoding="utf-8"))
+
+    def _migrate(self) -> None:
+        """Bring the warehouse up to schema.sql, in one transaction: a new one is made from it (and has every
+        migration); an older one gets the tables it lacks from it and the migrations it has not had. One
+        made before migrations were recorded has had some of them: they are written to be run again."""
+        every = migrations()
+        applied = self.applied_migrations()
+        if applied >= {m.version for m in every}:
+            return
+        with self.transaction():
+            new = not self._has_table("sources")
+            self.con.execute((WAREHOUSE_DIR / "schema.sql").read_text(encoding="utf-8"))
+            for migration in every:
+                if migration.version in applied:
+                    continue
+                if not new:
+                    self.con.execute(migration.sql)
+                self.con.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                                 [migration.version, migration.name, _now()])
+
+    def applied_migrations(self) -> set[int]:
+        """The numbers of the migrations this warehouse has had (none recorded in one made before they were)."""
+        if not self._has_table("schema_migrations"):
+            return set()
+        return {row[0] for row in self.con.execute("SELECT version FROM schema_migrations").fetchall()}
+
+    def _has_table(self, table: str) -> bool:
+        return bool(self.con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+                                     [table]).fetchone()[0])
 
     def close(self) -> None:
         self.con.close()
@@ -175,7 +229,8 @@ class Warehouse:
 
     def source_states(self) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
         """({source_path: (sha256, status)}, {sha256 loaded: the path it was loaded from})."""
-        by_path, loaded = {}, {}
+        by_path: dict[str, tuple[str, str]] = {}
+        loaded: dict[str, str] = {}
         for path, sha256, status in self.con.execute(
                 "SELECT source_path, source_sha256, status FROM sources ORDER BY loaded_at").fetchall():
             by_path[path] = (sha256, status)
@@ -353,7 +408,7 @@ class Warehouse:
                 con.unregister("placement_frame")
                 con.unregister("code_frame")
             replaced = self._replace_firm_file(file)
-            problems.extend(Problem("replaced_file", f"replaces {name}, the firm file loaded for {file.year}",
+            problems.extend(Problem(ProblemKind.REPLACED_FILE, f"replaces {name}, the firm file loaded for {file.year}",
                                     Path(file.source_path).name) for name in replaced)
             keys = [file.source_path, file.year]
             con.execute(totals_sql(file.year, set(file.columns)), [file.source_path])
@@ -479,8 +534,6 @@ class Warehouse:
 
     def create_researcher_relations(self) -> None:
         """(Re)create panel, analysis_city and period_means for the indicators now in the warehouse."""
-        from cnstat_etl.load.panel import researcher_relations_sql
-
         ids = [row[0] for row in self.con.execute("SELECT id FROM indicators ORDER BY id").fetchall()]
         self.con.execute(researcher_relations_sql(ids))
 
@@ -488,12 +541,12 @@ class Warehouse:
         return self._setting("vintage")
 
     def check_vintage(self, vintage: int) -> None:
-        """Raise ValueError, naming the valid range, for a vintage the code history does not cover."""
+        """Raise UserError, naming the valid range, for a vintage the code history does not cover."""
         first, last = (self._setting("first_vintage"), self._setting("last_vintage"))
         if first is None:
-            raise ValueError(f"{self.path} has no harmonisation onto every vintage yet: run `cnstat ingest`")
+            raise UserError(f"{self.path} has no harmonisation onto every vintage yet: run `cnstat ingest`")
         if not first <= vintage <= last:
-            raise ValueError(f"vintage {vintage} is outside the code history {first}-{last}")
+            raise UserError(f"vintage {vintage} is outside the code history {first}-{last}")
 
     def _setting(self, key: str) -> int | None:
         row = self.con.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
@@ -511,7 +564,7 @@ class Warehouse:
             [vintages.start, vintages.stop]).fetchall()]
 
     def store_harmonisation(self, vintage: int, years: list[int], rows: list[dict], vintages: range,
-                            county_years: list[int] = (), county_rows: list[dict] = ()) -> None:
+                            county_years: Iterable[int] = (), county_rows: Iterable[dict] = ()) -> None:
         """Record the current vintage, the vintages the history allows, and the mapping of `years` (of the
         county panel's `county_years`) onto all of them; harmonised_code follows the current vintage."""
         with self.transaction():
@@ -544,10 +597,35 @@ class Warehouse:
         rows = self.con.execute(sql, [kind, kind, file, file, path, file]).fetchall()
         return [Problem(*row) for row in rows]
 
-    def query(self, sql: str) -> tuple[list[str], list[tuple]]:
-        cursor = self.con.execute(sql)
+    # --- reading, for export, report and validate ---------------------------------------------------
+
+    def query(self, sql: str, parameters: list | None = None) -> tuple[list[str], list[tuple]]:
+        """(column names, rows) of a query."""
+        cursor = self.con.execute(sql, parameters)
         columns = [d[0] for d in cursor.description] if cursor.description else []
         return columns, cursor.fetchall()
+
+    def rows(self, sql: str, parameters: list | None = None) -> list[tuple]:
+        return self.con.execute(sql, parameters).fetchall()
+
+    def row(self, sql: str, parameters: list | None = None) -> tuple | None:
+        """The first row of a query, None when it has none."""
+        return self.con.execute(sql, parameters).fetchone()
+
+    def frame(self, sql: str, parameters: list | None = None) -> pd.DataFrame:
+        return self.con.execute(sql, parameters).df()
+
+    def columns_of(self, sql: str) -> list[str]:
+        """The names of the columns a query gives, without running it."""
+        return [row[0] for row in self.con.execute(f"DESCRIBE {sql}").fetchall()]
+
+    def has_column(self, table: str, column: str) -> bool:
+        return column in self._columns(table)
+
+    def copy_to(self, sql: str, path: Path, options: str) -> None:
+        """Write what a query gives to `path` with DuckDB's COPY `options` (a format and its settings)."""
+        quoted = str(path).replace("'", "''")
+        self.con.execute(f"COPY ({sql}) TO '{quoted}' ({options})")
 
 
 def open_to_read(db_path: Path, wait: Callable[[str | None], None] | None = None) -> Warehouse:

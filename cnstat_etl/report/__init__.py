@@ -18,7 +18,9 @@ from pathlib import Path
 import jinja2
 
 from cnstat_etl.config import report_settings, report_template
+from cnstat_etl.errors import MappingError, UserError, naming_the_path
 from cnstat_etl.indicators import PROVISIONAL_PREFIX
+from cnstat_etl.load.places import unresolved_names
 from cnstat_etl.load.validate import run_checks
 from cnstat_etl.load.warehouse import Warehouse, open_to_read
 from cnstat_etl.report import data, figures
@@ -90,17 +92,18 @@ class _FigureWriter:
 
 def _indicators(warehouse: Warehouse, asked: tuple[str, ...]) -> list[str]:
     # the dictionary's indicators, then the provisional ones this warehouse holds (loaded under their header)
-    known = [row[0] for row in warehouse.con.execute(f"""
+    known = [row[0] for row in warehouse.rows(f"""
         SELECT id FROM (SELECT id FROM indicators
                         UNION SELECT DISTINCT indicator FROM observations
                               WHERE starts_with(indicator, '{PROVISIONAL_PREFIX}'))
-        ORDER BY starts_with(id, '{PROVISIONAL_PREFIX}'), id""").fetchall()]
+        ORDER BY starts_with(id, '{PROVISIONAL_PREFIX}'), id""")]
     unknown = [i for i in asked if i not in known]
     if unknown:
-        raise ValueError(f"unknown indicator {', '.join(unknown)}; known: {', '.join(known)}")
+        raise UserError(f"unknown indicator {', '.join(unknown)}; known: {', '.join(known)}")
     return list(asked) or known
 
 
+@naming_the_path()  # the folder asked for cannot be made or written
 def build_report(db_path: Path, out: Path, options: ReportOptions = ReportOptions(),
                  wait: Callable[[str | None], None] | None = None) -> list[Path]:
     """Write out/report.html, its pages of detail (indicators/*.html, sources/*.html, jumps.html) and
@@ -110,27 +113,26 @@ def build_report(db_path: Path, out: Path, options: ReportOptions = ReportOption
     colours = settings["colours"]
     periods = list(options.periods) or [(p["first"], p["last"]) for p in settings["periods"]]
     with open_to_read(db_path, wait) as warehouse:
-        con = warehouse.con
-        span = options.years or data.observed_years(con)
+        span = options.years or data.observed_years(warehouse)
         if span is None:
-            raise ValueError(f"{db_path} holds no observations: run `cnstat ingest` first")
+            raise UserError(f"{db_path} holds no observations: run `cnstat ingest` first")
         first, last = span
         indicators = _indicators(warehouse, options.indicators)
         vintage = options.vintage or warehouse.vintage()
         if vintage is None:
-            raise ValueError(f"{db_path} holds no harmonised data yet: run `cnstat ingest` first")
+            raise UserError(f"{db_path} holds no harmonised data yet: run `cnstat ingest` first")
         warehouse.check_vintage(vintage)
-        coverage = data.coverage(con, first, last, indicators)
-        balance = data.panel_balance(con, vintage, first, last, periods)
-        sources = data.sources(con, settings["max_problems_per_file"])
-        unresolved = data.unresolved_names(con, settings["near_miss_min_score"])
-        conflicts = data.conflicts(con, first, last, indicators)
+        coverage = data.coverage(warehouse, first, last, indicators)
+        balance = data.panel_balance(warehouse, vintage, first, last, periods)
+        sources = data.sources(warehouse, settings["max_problems_per_file"])
+        unresolved = unresolved_names(warehouse, settings["near_miss_min_score"])
+        conflicts = data.conflicts(warehouse, first, last, indicators)
         checks = run_checks(warehouse)
         jump_check = next((c for c in checks if c.name == settings["sparkline_check"]), None)
         if jump_check is None:
-            raise ValueError(f"warehouse/report/report.toml: sparkline_check {settings['sparkline_check']!r} "
-                             "is not a check in warehouse/checks.toml")
-        series = data.jump_series(con, jump_check)
+            raise MappingError(f"warehouse/report/report.toml: sparkline_check {settings['sparkline_check']!r} "
+                               "is not a check in warehouse/checks.toml")
+        series = data.jump_series(warehouse, jump_check)
 
     writer = _FigureWriter(out / FIGURES_DIR)
     summary = writer.add("coverage_summary", "Coverage: indicator x year",
@@ -154,12 +156,12 @@ def build_report(db_path: Path, out: Path, options: ReportOptions = ReportOption
                                                       s=source)
     balance_figure = writer.add("panel_balance", "Panel balance", figures.balance_chart(balance, labels))
     drawn = series[:settings["max_sparklines"]]
-    canvas = figures.Sparklines(labels)
+    sparkline_canvas = figures.Sparklines(labels)
     try:
-        sparklines = [writer.add(f"jump_{s.region_code}_{s.indicator}_{s.scope}", s.region_code, canvas.render(s))
-                      for s in drawn]
+        sparklines = [writer.add(f"jump_{s.region_code}_{s.indicator}_{s.scope}", s.region_code,
+                                 sparkline_canvas.render(s)) for s in drawn]
     finally:
-        canvas.close()
+        sparkline_canvas.close()
     drawn_series = list(zip(drawn, sparklines))
     if drawn_series:
         pages.write(JUMPS_PAGE, "jumps.html.j2", series=drawn_series, jump_check=jump_check)

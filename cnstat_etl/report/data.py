@@ -3,19 +3,13 @@ their problems, unresolved names, conflicts, validate findings and year-on-year 
 
 from __future__ import annotations
 
-import csv
-import io
-from collections import defaultdict
 from dataclasses import dataclass, field
 
-import duckdb
 import numpy as np
-from rapidfuzz import fuzz
-
-from cnstat_etl.harmonise.regions import CITY_LEVELS
-from cnstat_etl.harmonise.resolver import FUZZY_MIN_LEAD, FUZZY_MIN_SCORE, RegionResolver, chinese_variants
 from cnstat_etl.load.panel import analysis_variables
+from cnstat_etl.load.places import city_periods
 from cnstat_etl.load.validate import CheckResult
+from cnstat_etl.load.warehouse import Warehouse
 
 # A heatmap cell's state, strongest last: a cell that holds a value and is in conflict shows the conflict.
 STATES = ("not_in_force", "missing", "present", "conflict", "needs_review")
@@ -68,29 +62,15 @@ class CoverageReport:
     values_elsewhere: int  # values on units that are not prefecture-level (not in the heatmaps)
 
 
-def has_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
-    return con.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = ? AND column_name = ?",
-                       [table, column]).fetchone()[0] > 0
-
-
-def observed_years(con: duckdb.DuckDBPyConnection) -> tuple[int, int] | None:
-    first, last = con.execute("SELECT min(year), max(year) FROM observations").fetchone()
+def observed_years(warehouse: Warehouse) -> tuple[int, int] | None:
+    first, last = warehouse.row("SELECT min(year), max(year) FROM observations")
     return None if first is None else (first, last)
 
 
-def units_in_span(con: duckdb.DuckDBPyConnection, first: int, last: int) -> tuple[list[Unit], np.ndarray]:
+def units_in_span(warehouse: Warehouse, first: int, last: int) -> tuple[list[Unit], np.ndarray]:
     """Prefecture-level units in force in any year of the span, grouped by province, and a units x years
     mask of the years each was in force (valid_from inclusive, valid_to exclusive)."""
-    rows = con.execute("""
-        WITH provinces AS (
-            SELECT code, arg_max(name, valid_from) AS name, arg_max(name_en, valid_from) AS name_en
-            FROM regions WHERE level IN ('province', 'municipality') GROUP BY code
-        )
-        SELECT r.code, arg_max(r.name, r.valid_from), arg_max(r.name_en, r.valid_from), any_value(r.province_code),
-               any_value(p.name), any_value(p.name_en), list([r.valid_from, r.valid_to])
-        FROM regions r LEFT JOIN provinces p ON p.code = r.province_code
-        WHERE list_contains(?, r.level) AND r.valid_from <= ? AND (r.valid_to IS NULL OR r.valid_to > ?)
-        GROUP BY r.code ORDER BY any_value(r.province_code), r.code""", [list(CITY_LEVELS), last, first]).fetchall()
+    rows = city_periods(warehouse, first, last)
     units = [Unit(code, name, name_en, province, province_zh or province, province_en)
              for code, name, name_en, province, province_zh, province_en, _ in rows]
     in_force = np.zeros((len(rows), last - first + 1), dtype=bool)
@@ -102,15 +82,15 @@ def units_in_span(con: duckdb.DuckDBPyConnection, first: int, last: int) -> tupl
     return units, in_force
 
 
-def coverage(con: duckdb.DuckDBPyConnection, first: int, last: int, indicators: list[str]) -> CoverageReport:
+def coverage(warehouse: Warehouse, first: int, last: int, indicators: list[str]) -> CoverageReport:
     """The state of every (unit, year) cell for each indicator and scope with values in the span."""
-    units, in_force = units_in_span(con, first, last)
+    units, in_force = units_in_span(warehouse, first, last)
     # the state shows once some value is doubted (read off a scan); a text-only warehouse has none
-    tracked = has_column(con, "observations", NEEDS_REVIEW_COLUMN) and bool(con.execute(
-        f"SELECT bool_or(coalesce({NEEDS_REVIEW_COLUMN}, false)) FROM observations").fetchone()[0])
+    tracked = warehouse.has_column("observations", NEEDS_REVIEW_COLUMN) and bool(warehouse.row(
+        f"SELECT bool_or(coalesce({NEEDS_REVIEW_COLUMN}, false)) FROM observations")[0])
     review = f"bool_or(coalesce({NEEDS_REVIEW_COLUMN}, false))" if tracked else "false"
     # A cell no source printed a value for keeps its blank state (-1 here): missing, or not in force.
-    cells = con.execute(f"""
+    cells = warehouse.frame(f"""
         WITH cells AS (
             SELECT indicator, scope, region_code, year, count(value) > 0 AS has_value, {review} AS needs_review
             FROM observations WHERE year BETWEEN ? AND ? AND list_contains(?, indicator) GROUP BY ALL)
@@ -118,8 +98,8 @@ def coverage(con: duckdb.DuckDBPyConnection, first: int, last: int, indicators: 
                CASE WHEN c.needs_review THEN {NEEDS_REVIEW} WHEN k.region_code IS NOT NULL THEN {CONFLICT}
                     WHEN c.has_value THEN {PRESENT} ELSE -1 END AS state
         FROM cells c LEFT JOIN conflicts k USING (indicator, scope, region_code, year)""",
-                        [first, last, indicators]).df()
-    names = {row[0]: row[1:] for row in con.execute("SELECT id, name_zh, name_en FROM indicators").fetchall()}
+                            [first, last, indicators])
+    names = {row[0]: row[1:] for row in warehouse.rows("SELECT id, name_zh, name_en FROM indicators")}
     blank = np.where(in_force, MISSING, NOT_IN_FORCE).astype(np.int8)
     cells["unit_row"] = cells["region_code"].map({unit.code: index for index, unit in enumerate(units)})
     elsewhere = int(cells["unit_row"].isna().sum())
@@ -131,8 +111,10 @@ def coverage(con: duckdb.DuckDBPyConnection, first: int, last: int, indicators: 
         grid[printed["unit_row"].to_numpy(int), printed["year"].to_numpy(int) - first] = printed["state"].to_numpy()
         states[(indicator, scope)] = grid
     order = {indicator: index for index, indicator in enumerate(indicators)}
-    panels = [Coverage(indicator, scope, *names.get(indicator, (indicator, indicator)), grid)
-              for (indicator, scope), grid in sorted(states.items(), key=lambda item: (order[item[0][0]], item[0][1]))]
+    panels = []
+    for (indicator, scope), grid in sorted(states.items(), key=lambda item: (order[item[0][0]], item[0][1])):
+        name_zh, name_en = names.get(indicator, (indicator, indicator))
+        panels.append(Coverage(indicator, scope, name_zh, name_en, grid))
     return CoverageReport(list(range(first, last + 1)), units, panels, tracked, elsewhere)
 
 
@@ -163,12 +145,13 @@ class Balance:
         return [v for v in self.variables if not any(self.per_variable[v])]
 
 
-def panel_balance(con: duckdb.DuckDBPyConnection, vintage: int, first: int, last: int,
+def panel_balance(warehouse: Warehouse, vintage: int, first: int, last: int,
                   periods: list[tuple[int, int]]) -> Balance:
     variables = [v["name"] for v in analysis_variables()]
     spans = [(first, last)] + periods
-    frame = con.execute(f"SELECT harmonised_code, year, {', '.join(variables)} FROM analysis_city_at({int(vintage)}) "
-                        "WHERE year BETWEEN ? AND ?", [min(s[0] for s in spans), max(s[1] for s in spans)]).df()
+    frame = warehouse.frame(f"SELECT harmonised_code, year, {', '.join(variables)} "
+                            f"FROM analysis_city_at({int(vintage)}) WHERE year BETWEEN ? AND ?",
+                            [min(s[0] for s in spans), max(s[1] for s in spans)])
     has = frame[variables].notna()
     has["complete"] = has.all(axis=1)
     has["harmonised_code"], has["year"] = frame["harmonised_code"], frame["year"]
@@ -201,132 +184,29 @@ class SourceFile:
     kinds: list[str] = field(default_factory=list)  # "kind ×count", most first
 
 
-def sources(con: duckdb.DuckDBPyConnection, max_problems: int) -> list[SourceFile]:
+def sources(warehouse: Warehouse, max_problems: int) -> list[SourceFile]:
     """One row per ingested path, with its problems (at most `max_problems` listed; the count is complete)."""
-    problem_counts = dict(con.execute("SELECT source_path, count(*) FROM file_problems GROUP BY ALL").fetchall())
+    problem_counts = dict(warehouse.rows("SELECT source_path, count(*) FROM file_problems GROUP BY ALL"))
     files = [SourceFile(f"source-{index}", name, path, status, file_format, tables, values, unresolved,
                         problem_counts.get(path, 0), errors)
              for index, (name, path, status, file_format, tables, values, unresolved, errors) in enumerate(
-                 con.execute("SELECT source_file, source_path, status, file_format, tables, values_loaded, "
-                             "unresolved_rows, errors FROM extraction_report ORDER BY source_file, source_path"
-                             ).fetchall())]
+                 warehouse.rows("SELECT source_file, source_path, status, file_format, tables, values_loaded, "
+                                "unresolved_rows, errors FROM extraction_report ORDER BY source_file, source_path"))]
     by_path = {f.source_path: f for f in files}
-    for path, kind, count in con.execute("SELECT source_path, kind, count(*) AS n FROM file_problems GROUP BY ALL "
-                                         "ORDER BY source_path, n DESC, kind").fetchall():
+    for path, kind, count in warehouse.rows("SELECT source_path, kind, count(*) AS n FROM file_problems GROUP BY ALL "
+                                            "ORDER BY source_path, n DESC, kind"):
         if path in by_path:
             by_path[path].kinds.append(f"{kind} ×{count}")
-    cursor = con.execute("""
+    columns, rows = warehouse.query("""
         SELECT source_path, kind, severity, message, page, sheet, "row", "column" FROM (
             SELECT *, row_number() OVER (PARTITION BY source_path
                                          ORDER BY severity, page, sheet, "row", "column", kind) AS listed
             FROM file_problems)
         WHERE listed <= ? ORDER BY source_path, listed""", [max_problems])
-    columns = [d[0] for d in cursor.description]
-    for row in cursor.fetchall():
+    for row in rows:
         if row[0] in by_path:
             by_path[row[0]].listed_problems.append(dict(zip(columns, row)))
     return files
-
-
-@dataclass(frozen=True)
-class Candidate:
-    code: str
-    name: str
-    score: float | None  # rapidfuzz ratio for a near miss; None for a candidate the resolver listed
-
-
-@dataclass(frozen=True)
-class UnresolvedName:
-    printed_name: str
-    rows: int
-    years: list[int]
-    reasons: list[str]
-    provinces: list[str]
-    files: list[str]
-    candidates: list[Candidate]
-    alias_line: str | None  # a mappings/aliases.csv line, where one candidate is likely
-
-
-def _listed_candidates(text: str) -> list[Candidate]:
-    found = []
-    for item in filter(None, (part.strip() for part in text.split(";"))):
-        code, _, name = item.partition(" ")
-        found.append(Candidate(code, name, None))
-    return found
-
-
-class _CityNames:
-    """Prefecture-level units of the warehouse's regions table, to check and suggest candidates."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection):
-        self.periods = con.execute(
-            "SELECT code, name, short_name, province_code, valid_from, valid_to FROM regions "
-            "WHERE list_contains(?, level)", [list(CITY_LEVELS)]).fetchall()
-
-    def in_force_all(self, code: str, years: list[int]) -> bool:
-        return all(any(c == code and f <= y and (t is None or y < t) for c, _, _, _, f, t in self.periods)
-                   for y in years)
-
-    def province_of(self, code: str) -> str | None:
-        return next((p for c, _, _, p, _, _ in self.periods if c == code), None)
-
-    def near_misses(self, printed: str, years: list[int], min_score: float) -> list[Candidate]:
-        variants = chinese_variants(printed) or [printed]
-        best: dict[str, Candidate] = {}
-        for code, name, short, _, valid_from, valid_to in self.periods:
-            if not all(valid_from <= y and (valid_to is None or y < valid_to) for y in years):
-                continue
-            score = max(fuzz.ratio(v, n) for v in variants for n in (name, short))
-            if score >= min_score and (code not in best or best[code].score < score):
-                best[code] = Candidate(code, name, round(score, 1))
-        return sorted(best.values(), key=lambda c: (-c.score, c.code))[:3]
-
-
-def _likely(candidates: list[Candidate], names: _CityNames, years: list[int], province: str | None) -> Candidate | None:
-    """The one candidate an alias could point to: in force in every year the name was printed, in the
-    printed province, and (for a near miss) scored as the resolver's fuzzy tier would accept."""
-    usable = [c for c in candidates if names.in_force_all(c.code, years)
-              and (province is None or names.province_of(c.code) == province)]
-    if len(usable) == 1 and usable[0].score is None:
-        return usable[0]
-    scored = [c for c in usable if c.score is not None]
-    if scored and scored[0].score >= FUZZY_MIN_SCORE and (
-            len(scored) == 1 or scored[0].score - scored[1].score >= FUZZY_MIN_LEAD):
-        return scored[0]
-    return None
-
-
-def alias_line(printed_name: str, candidate: Candidate, years: list[int], files: list[str]) -> str:
-    """A line for mappings/aliases.csv (alias,code,valid_from,valid_to,note), valid over the years seen."""
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="").writerow([
-        printed_name, candidate.code, min(years), max(years) + 1,
-        f"{printed_name} for {candidate.name} in {', '.join(files)} (suggested by cnstat report; check it)"])
-    return buffer.getvalue()
-
-
-def unresolved_names(con: duckdb.DuckDBPyConnection, min_score: float) -> list[UnresolvedName]:
-    rows = con.execute("SELECT printed_name, reason, candidates, province_context, year, source_file "
-                       "FROM unresolved ORDER BY printed_name, source_file, year").fetchall()
-    if not rows:
-        return []
-    grouped: dict[str, list[tuple]] = defaultdict(list)
-    for row in rows:
-        grouped[row[0].strip()].append(row)
-    names = _CityNames(con)
-    found = []
-    for printed, group in grouped.items():
-        years = sorted({r[4] for r in group if r[4] is not None})
-        provinces = sorted({r[3] for r in group if r[3]})
-        files = sorted({r[5] for r in group})
-        candidates = list({c.code: c for r in group for c in _listed_candidates(r[2])}.values())
-        if not candidates and years:
-            candidates = names.near_misses(printed, years, min_score)
-        province = RegionResolver.default().resolve_province(provinces[0]) if len(provinces) == 1 else None
-        likely = _likely(candidates, names, years, province) if years and len(provinces) <= 1 else None
-        found.append(UnresolvedName(printed, len(group), years, sorted({r[1] for r in group}), provinces, files,
-                                    candidates, alias_line(printed, likely, years, files) if likely else None))
-    return found
 
 
 @dataclass(frozen=True)
@@ -339,16 +219,15 @@ class ConflictCell:
     printings: list[dict]  # one per observation: value, as printed, and where
 
 
-def conflicts(con: duckdb.DuckDBPyConnection, first: int, last: int, indicators: list[str]) -> list[ConflictCell]:
-    cursor = con.execute("""
+def conflicts(warehouse: Warehouse, first: int, last: int, indicators: list[str]) -> list[ConflictCell]:
+    columns, rows = warehouse.query("""
         SELECT c.region_code, c.year, c.indicator, c.scope, o.region_name, o.value, o.unit, o.value_as_printed,
                o.unit_as_printed, o.source_file, o.page, o.sheet, o."row", o."column", o.table_title, o.edition
         FROM conflicts c JOIN observations o USING (region_code, year, indicator, scope)
         WHERE o.value IS NOT NULL AND c.year BETWEEN ? AND ? AND list_contains(?, c.indicator)
         ORDER BY c.indicator, c.region_code, c.year, c.scope, o.source_file""", [first, last, indicators])
-    columns = [d[0] for d in cursor.description]
     cells: dict[tuple, ConflictCell] = {}
-    for row in cursor.fetchall():
+    for row in rows:
         key = row[:4]
         if key not in cells:
             cells[key] = ConflictCell(row[0], row[4], row[1], row[2], row[3], [])
@@ -369,18 +248,18 @@ class Series:
     jumps: list[dict]  # the check's rows for this series
 
 
-def jump_series(con: duckdb.DuckDBPyConnection, check: CheckResult) -> list[Series]:
+def jump_series(warehouse: Warehouse, check: CheckResult) -> list[Series]:
     """The whole preferred series of every (region, indicator, scope) in the jump check's rows."""
     jumps = [dict(zip(check.columns, row)) for row in check.rows]
     keys = sorted({(j["region_code"], j["indicator"], j["scope"]) for j in jumps})
     if not keys:
         return []
-    points = con.execute("""
+    points = warehouse.rows("""
         SELECT region_code, indicator, scope, list(year ORDER BY year), list(value ORDER BY year),
                any_value(region_name)
         FROM observations_preferred
         WHERE value IS NOT NULL AND list_contains(?, [region_code, indicator, scope])
-        GROUP BY ALL""", [[list(k) for k in keys]]).fetchall()
+        GROUP BY ALL""", [[list(k) for k in keys]])
     by_key = {tuple(p[:3]): p[3:] for p in points}
     found = []
     for key in keys:
