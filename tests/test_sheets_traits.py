@@ -215,15 +215,18 @@ def test_title_lines_printed_side_by_side_above_the_table_are_its_title_not_a_he
     assert (found.table_number, found.year, found.year_from) == ("2-1", 2021, "title")
     assert _loaded(path) == [("南京市", "population", "city_total", 630.0)]
 
-def test_a_header_named_under_an_indicators_name_is_a_part_of_it_not_the_indicator(tmp_path):
+@pytest.mark.parametrize("part, indicator", [("城镇户籍人口", "population_urban_registered"),
+                                             ("乡村户籍人口", "provisional:户籍人口/乡村户籍人口")])
+def test_a_header_named_under_an_indicators_name_is_a_part_of_it_not_the_indicator(tmp_path, part, indicator):
+    # the part is its own indicator where the dictionary names it, else a provisional one: never the whole
     path = write_csv(tmp_path, [["2-1 人口数（2022年）"], ["单位：万人"],
                                 ["城 市", "户籍人口", "户籍人口", "户籍人口", "户籍人口"],
-                                ["", "", "", "城镇户籍人口 Urban", "城镇户籍人口 Urban"],
+                                ["", "", "", f"{part} Urban", f"{part} Urban"],
                                 ["", "全市", "市辖区", "全市", "市辖区"], ["南京市", "700", "500", "600", "450"]])
     assert _loaded(path) == [("南京市", "population", "city_total", 700.0),
                              ("南京市", "population", "urban_districts", 500.0),
-                             ("南京市", "provisional:户籍人口/城镇户籍人口", "city_total", 600.0),
-                             ("南京市", "provisional:户籍人口/城镇户籍人口", "urban_districts", 450.0)]
+                             ("南京市", indicator, "city_total", 600.0),
+                             ("南京市", indicator, "urban_districts", 450.0)]
 
 def test_a_qualifier_or_a_translation_under_an_indicators_name_keeps_the_indicator(tmp_path):
     path = write_csv(tmp_path, [["2-1 地区生产总值（2009年）"], ["单位：亿元"],
