@@ -6,6 +6,7 @@ where ../shared/real is present.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
@@ -191,3 +192,22 @@ def test_the_ingest_line_counts_the_county_panels_values_beside_the_prefectures(
     result = CliRunner().invoke(main, ["ingest", str(_hebei(tmp_path)), "--db", str(tmp_path / "w.duckdb")])
     assert result.exit_code == 0, result.output
     assert "1 value + 3 of county-level units" in result.output  # 石家庄; its 本级, 新华区 and 辛集市
+
+
+def test_extract_shows_the_county_rows_that_load_and_problems_lists_none_of_them(tmp_path):
+    from click.testing import CliRunner
+
+    from cnstat_etl.cli import main
+
+    source = _hebei(tmp_path)
+    extracted = CliRunner().invoke(main, ["extract", str(source), "--format", "json"])
+    assert extracted.exit_code == 0, extracted.output
+    kinds = list(dict.fromkeys((row["row_label"], row["row_kind"]) for row in json.loads(extracted.stdout)))
+    assert kinds == [("河北省", "subtotal"), ("石家庄市", "unit"), ("石家庄市本级", "own_level"), ("新华区", "county"),
+                     ("辛集市", "county"), ("新华区", "unit")]
+    db = tmp_path / "w.duckdb"
+    assert CliRunner().invoke(main, ["ingest", str(source), "--db", str(db)]).exit_code == 0
+    listed = CliRunner().invoke(main, ["problems", "--db", str(db)])
+    assert listed.exit_code == 0 and "county_row" not in listed.output and "辛集市" not in listed.output, listed.output
+    # what loads is on the county panel; the 新华区 flush under the province, unresolved, is in `unresolved`
+    assert rows(db, "select count(*) from county_observations") == [(3,)]

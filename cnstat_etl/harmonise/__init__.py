@@ -238,12 +238,6 @@ def harmonise(result: ExtractResult, resolver: RegionResolver | None = None,
             continue
         unit_kind = "own_level" if role.kind == "own_level" else (
             "county" if place.level == "county" else "prefecture")
-        if unit_kind == "county" and role.kind == "unit" and row_key not in rows_reported:
-            # Said for the prefecture panel's reader: the row is not one of its places.
-            rows_reported.add(row_key)
-            out.problems.append(_problem(
-                "county_row", f"{value.row_label!r} is county-level ({place.code} {place.name}): for the "
-                "county panel, not the prefecture panel", value))
         indicator = indicators().get(value.indicator)
         try:
             converted, unit = base_value(value)
