@@ -86,6 +86,24 @@ def test_a_county_made_a_district_is_followed_on_the_district_code_across_vintag
         (2010, "430122"), (2012, "430122")]
 
 
+def test_a_county_level_city_made_a_district_between_two_editions_is_on_its_code_of_each_year(tmp_path):
+    # 龙海市 350681 became 漳州's 龙海区 350604 in 2021: the 2021 edition (data 2020) prints the city, the 2023
+    # edition (data 2022) the district. Neither table prints a year: the folders' names give the editions.
+    for edition, name in ((2021, "龙海市"), (2023, "龙海区")):
+        (tmp_path / str(edition)).mkdir()
+        write_table(tmp_path / str(edition) / f"{edition}_3-1 人口状况.xlsx", "3-1 人口状况", ["地区", "年末户籍人口"],
+                    [["福建省", None], ["  漳州市", 513.0], [f"    {name}", 90.0 + edition - 2021]],
+                    unit_line="单位：万人")
+    db = tmp_path / "w.duckdb"
+    ingest([tmp_path], db, jobs=1)
+    assert rows(db, "select year, region_code from county_observations order by 1") == [
+        (2020, "350681"), (2022, "350604")]
+    assert rows(db, "select year, harmonised_code, prefecture_code, population from analysis_county_at(2022) "
+                    "order by 1") == [(2020, "350604", "350600", 90e4), (2022, "350604", "350600", 92e4)]
+    assert rows(db, "select year, harmonised_code from analysis_county_at(2020) order by 1") == [
+        (2020, "350681"), (2022, "350681")]
+
+
 def test_a_misprinted_chinese_name_is_placed_by_the_english_name_printed_beside_it(tmp_path):
     # CCSY 2022 prints 荷泽市 for 菏泽市 and 理春市 for 珲春市, each with its right romanised name
     source = write_table(tmp_path / "misprints.xlsx", "各市县主要指标（2021年）", ["地区", "地区生产总值（亿元）"],
