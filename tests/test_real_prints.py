@@ -6,8 +6,7 @@ setting; tests/fixtures/real_print_fixtures.py writes them) and each given print
 compared on dictionary values keyed by (region_code, year, indicator, scope) (tests/fixtures/real_prints.py).
 All files are ingested once, into one warehouse for the module (about a minute on 2 cores).
 
-A table whose workbook reading holds no dictionary value of the prefecture panel (3-1 and 3-3 list
-county-level cities) passes as long as its PDF loads none.
+Both panels' values are compared: 3-1 and 3-3, which list county-level cities, on the county panel.
 The cases that fail today are strict expected failures naming issue 29, with today's figures: such a case
 fails the suite once its PDF reads right, and is then taken off the list. Skipped where ../shared/real
 is absent.
