@@ -97,3 +97,15 @@ def test_a_population_printing_no_unit_that_no_printed_unit_makes_plausible_is_r
     (severity, message, *_), = problems(db, "bad_unit")
     assert severity == "error" and "the unit cannot be told" in message
     assert loaded(db) == [] and problems(db, "unit_not_printed") == []
+
+
+def test_every_unit_a_column_printing_none_may_be_read_in_converts_to_its_indicators_unit():
+    from cnstat_etl.config import read_mapping_csv
+    from cnstat_etl.harmonise.units import conversion_factor
+    from cnstat_etl.indicators import indicators
+
+    rows = read_mapping_csv("unprinted_units.csv")
+    assert rows
+    for row in rows:
+        canonical = indicators()[row["indicator"]].canonical_unit
+        assert all(conversion_factor(unit, canonical) > 0 for unit in row["units"].split()), row
