@@ -308,7 +308,7 @@ def extract_command(file, pages, explain_to, year, edition, output_format, ocr):
     rows = [(v.provenance.page, v.provenance.sheet, v.provenance.row, v.provenance.column, v.row_label,
              roles[v.body_row].kind, roles[v.body_row].province, v.table.year, v.indicator, v.scope,
              v.value_as_printed, v.unit_as_printed) for v in result.values
-            if roles[v.body_row].kind not in ("heading", "county", "own_level")]
+            if roles[v.body_row].kind != "heading"]
     print_rows(columns, rows, output_format)
     for problem in result.problems + row_problems:
         click.echo(f"{problem.severity}: {problem.location()}: {problem.message}", err=True)

@@ -3,8 +3,9 @@
 Each page is drawn with pdfplumber's page image, and over it: the header band (blue box), the label
 column's edge (green) and the value columns' edges (red), the meaning each column got ("gdp
 city_total", or "?" where its header names no indicator), and each grid row's kind at the table's
-right edge (header; unit: a place, loaded; province; aggregate: a total, kept apart; skipped: a county
-row; refused: a cell that is neither a number nor a missing marker). A page read by OCR is drawn as OCR
+right edge (header; unit: a place, loaded; county: a county printed under its prefecture, and own level: a
+government's 本级, both loaded to the county panel; province; aggregate: a total, kept apart; refused: a
+cell that is neither a number nor a missing marker). A page read by OCR is drawn as OCR
 saw it: the cleaned, straightened scan, each recognised word boxed in orange.
 """
 
@@ -28,10 +29,10 @@ from cnstat_etl.model import ExtractResult, Problem, ProblemKind
 RESOLUTION = 100  # pixels per inch of the page images
 WORD_COLOUR = "#e68a00"  # OCR word boxes on a scanned page
 KIND_COLOURS = {"header": "#1f4fd1", "unit": "#16803c", "province": "#8a5a00", "aggregate": "#8a5a00",
-                "skipped": "#b00020", "refused": "#b00020"}
+                "county": "#16803c", "own level": "#16803c", "refused": "#b00020"}
 # harmonise.rows' row roles, as the image names them
 ROLE_KINDS = {"unit": "unit", "heading": "province", "subtotal": "province", "total": "aggregate",
-              "county": "skipped", "own_level": "skipped"}
+              "county": "county", "own_level": "own level"}
 
 
 def explain_file(path: Path, options: ExtractOptions, folder: Path) -> ExtractResult:

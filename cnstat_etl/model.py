@@ -30,7 +30,7 @@ class ProblemKind(_Word):
     BAD_UNIT = "bad_unit"
     COLUMN_CHECK_FAILED = "column_check_failed"
     CONTINUES_NO_TABLE = "continues_no_table"
-    COUNTY_ROW = "county_row"
+    COUNTY_ROW = "county_row"  # no longer made, but stored in warehouses ingested before issue 30 closed
     DUPLICATE_FIRM = "duplicate_firm"
     GARBLED_TEXT = "garbled_text"
     GUESSED_COLUMN = "guessed_column"
@@ -50,6 +50,7 @@ class ProblemKind(_Word):
     SKIPPED_ROW = "skipped_row"
     UNKNOWN_COLUMN = "unknown_column"
     UNKNOWN_YEAR = "unknown_year"
+    UNIT_NOT_PRINTED = "unit_not_printed"
     UNLABELLED_ROWS = "unlabelled_rows"
     UNREADABLE_CODE = "unreadable_code"
     UNREADABLE_FILE = "unreadable_file"

@@ -6,6 +6,7 @@ where ../shared/real is present.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
@@ -83,6 +84,24 @@ def test_a_county_made_a_district_is_followed_on_the_district_code_across_vintag
                     "order by 1") == [(2010, "430112", "430100", 55e4), (2012, "430112", "430100", 56e4)]
     assert rows(db, "select year, harmonised_code from analysis_county_at(2010) order by 1") == [
         (2010, "430122"), (2012, "430122")]
+
+
+def test_a_county_level_city_made_a_district_between_two_editions_is_on_its_code_of_each_year(tmp_path):
+    # 龙海市 350681 became 漳州's 龙海区 350604 in 2021: the 2021 edition (data 2020) prints the city, the 2023
+    # edition (data 2022) the district. Neither table prints a year: the folders' names give the editions.
+    for edition, name in ((2021, "龙海市"), (2023, "龙海区")):
+        (tmp_path / str(edition)).mkdir()
+        write_table(tmp_path / str(edition) / f"{edition}_3-1 人口状况.xlsx", "3-1 人口状况", ["地区", "年末户籍人口"],
+                    [["福建省", None], ["  漳州市", 513.0], [f"    {name}", 90.0 + edition - 2021]],
+                    unit_line="单位：万人")
+    db = tmp_path / "w.duckdb"
+    ingest([tmp_path], db, jobs=1)
+    assert rows(db, "select year, region_code from county_observations order by 1") == [
+        (2020, "350681"), (2022, "350604")]
+    assert rows(db, "select year, harmonised_code, prefecture_code, population from analysis_county_at(2022) "
+                    "order by 1") == [(2020, "350604", "350600", 90e4), (2022, "350604", "350600", 92e4)]
+    assert rows(db, "select year, harmonised_code from analysis_county_at(2020) order by 1") == [
+        (2020, "350681"), (2022, "350681")]
 
 
 def test_a_misprinted_chinese_name_is_placed_by_the_english_name_printed_beside_it(tmp_path):
@@ -191,3 +210,22 @@ def test_the_ingest_line_counts_the_county_panels_values_beside_the_prefectures(
     result = CliRunner().invoke(main, ["ingest", str(_hebei(tmp_path)), "--db", str(tmp_path / "w.duckdb")])
     assert result.exit_code == 0, result.output
     assert "1 value + 3 of county-level units" in result.output  # 石家庄; its 本级, 新华区 and 辛集市
+
+
+def test_extract_shows_the_county_rows_that_load_and_problems_lists_none_of_them(tmp_path):
+    from click.testing import CliRunner
+
+    from cnstat_etl.cli import main
+
+    source = _hebei(tmp_path)
+    extracted = CliRunner().invoke(main, ["extract", str(source), "--format", "json"])
+    assert extracted.exit_code == 0, extracted.output
+    kinds = list(dict.fromkeys((row["row_label"], row["row_kind"]) for row in json.loads(extracted.stdout)))
+    assert kinds == [("河北省", "subtotal"), ("石家庄市", "unit"), ("石家庄市本级", "own_level"), ("新华区", "county"),
+                     ("辛集市", "county"), ("新华区", "unit")]
+    db = tmp_path / "w.duckdb"
+    assert CliRunner().invoke(main, ["ingest", str(source), "--db", str(db)]).exit_code == 0
+    listed = CliRunner().invoke(main, ["problems", "--db", str(db)])
+    assert listed.exit_code == 0 and "county_row" not in listed.output and "辛集市" not in listed.output, listed.output
+    # what loads is on the county panel; the 新华区 flush under the province, unresolved, is in `unresolved`
+    assert rows(db, "select count(*) from county_observations") == [(3,)]

@@ -198,8 +198,8 @@ def test_a_box_nested_in_a_ruled_header_heads_its_own_columns_under_the_box_over
     assert {(v.region_name, v.indicator, v.scope, v.value) for v in _values(page)} == {
         (label, indicator, scope, float(value)) for label, *values in rows
         for (indicator, scope), value in zip([("population", "city_total"), ("population", "urban_districts"),
-                                              ("provisional:户籍人口/城镇户籍人口", "city_total"),
-                                              ("provisional:户籍人口/城镇户籍人口", "urban_districts")], values)}
+                                              ("population_urban_registered", "city_total"),
+                                              ("population_urban_registered", "urban_districts")], values)}
 
 
 def test_a_chinese_name_printed_on_into_the_english_names_box_is_read_as_the_two_names():

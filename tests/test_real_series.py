@@ -160,11 +160,12 @@ def test_census_descriptor_loads_resident_population_2010_and_2020_not_registere
     db, _ = real_db
     frame = pd.read_csv(CENSUS, usecols=["city", "city_code", "popu_2010", "popu_2020"], dtype={"city_code": str})
     header = list(pd.read_csv(CENSUS, nrows=0).columns)
-    # A county-level unit (儋州 in 2010, 济源) is reported at its cell, a province-level one (香港) at its row;
-    # neither is loaded.
-    skipped = set(query(db, 'select "row", "column" from problems where source_file = ? and kind in '
-                            "('county_row', 'skipped_row')", CENSUS.name))
-    skipped_rows = {row for row, column in skipped if column is None}
+    # A county-level unit (儋州 in 2010, 济源) loads on the county panel, a province-level one (香港) is
+    # skipped at its row: neither is in the prefecture panel.
+    county = set(query(db, 'select "row", "column" from county_observations where source_file = ?', CENSUS.name))
+    skipped_rows = {row for (row,) in query(db, 'select "row" from problems where source_file = ? and kind = '
+                                            "'skipped_row' and \"column\" is null", CENSUS.name)}
+    assert county and not skipped_rows & {row for row, _column in county}
     unresolved = {(row, year) for row, year in query(
         db, 'select "row", year from unresolved where source_file = ?', CENSUS.name)}
     loaded = loaded_cells(db, CENSUS.name, "population_resident")
@@ -172,7 +173,7 @@ def test_census_descriptor_loads_resident_population_2010_and_2020_not_registere
     for i, record in frame.iterrows():
         for year in (2010, 2020):
             key = (i + 2, header.index(f"popu_{year}") + 1)
-            if key not in skipped and i + 2 not in skipped_rows and (i + 2, year) not in unresolved:
+            if key not in county and i + 2 not in skipped_rows and (i + 2, year) not in unresolved:
                 expected[key] = (year, float(record[f"popu_{year}"]))
     assert sorted(loaded) == sorted(expected)
     for key, (year, value) in expected.items():

@@ -45,14 +45,16 @@ def test_stacked_tables_and_sheets_are_separate_tables_with_their_own_years():
         ("3-1", "经济", 2005), ("3-2", "经济", 2005), ("4-2", "区县", 1998)]
 
 
-def test_counties_printed_under_their_prefecture_are_reported_as_county_rows_and_not_loaded():
+def test_counties_printed_under_their_prefecture_are_county_rows_of_it_and_no_problem():
     result = extract_file(SAMPLES_DIR / "provincial_stacked_sheets.xlsx")
     roles, problems = roles_of(result)
-    county_rows = [p for p in problems if p.kind == "county_row"]
-    assert [(p.sheet, p.row) for p in county_rows] == [("区县", 5), ("区县", 6), ("区县", 8), ("区县", 10)]
-    assert "'成都市'" in county_rows[0].message
+    counties = {(result.rows[i].row, role.parent) for i, role in enumerate(roles) if role.kind == "county"}
+    assert counties == {(5, "成都市"), (6, "成都市"), (8, "阿坝州"), (10, "凉山州")}
     assert {v.region_name for v in result.values
             if v.provenance.sheet == "区县" and roles[v.body_row].kind == "unit"} == {"成都市", "阿坝州", "凉山州"}
+    # they load, on the county panel: nothing to report
+    assert not [p for p in problems if p.row in {5, 6, 8, 10} and p.sheet == "区县"]
+    assert {c.observation.row for c in harmonise(result).county_observations} == {5, 6, 8, 10}
 
 
 def test_total_row_of_a_gbk_csv_is_skipped_with_its_reason():
@@ -215,15 +217,18 @@ def test_title_lines_printed_side_by_side_above_the_table_are_its_title_not_a_he
     assert (found.table_number, found.year, found.year_from) == ("2-1", 2021, "title")
     assert _loaded(path) == [("南京市", "population", "city_total", 630.0)]
 
-def test_a_header_named_under_an_indicators_name_is_a_part_of_it_not_the_indicator(tmp_path):
+@pytest.mark.parametrize("part, indicator", [("城镇户籍人口", "population_urban_registered"),
+                                             ("乡村户籍人口", "provisional:户籍人口/乡村户籍人口")])
+def test_a_header_named_under_an_indicators_name_is_a_part_of_it_not_the_indicator(tmp_path, part, indicator):
+    # the part is its own indicator where the dictionary names it, else a provisional one: never the whole
     path = write_csv(tmp_path, [["2-1 人口数（2022年）"], ["单位：万人"],
                                 ["城 市", "户籍人口", "户籍人口", "户籍人口", "户籍人口"],
-                                ["", "", "", "城镇户籍人口 Urban", "城镇户籍人口 Urban"],
+                                ["", "", "", f"{part} Urban", f"{part} Urban"],
                                 ["", "全市", "市辖区", "全市", "市辖区"], ["南京市", "700", "500", "600", "450"]])
     assert _loaded(path) == [("南京市", "population", "city_total", 700.0),
                              ("南京市", "population", "urban_districts", 500.0),
-                             ("南京市", "provisional:户籍人口/城镇户籍人口", "city_total", 600.0),
-                             ("南京市", "provisional:户籍人口/城镇户籍人口", "urban_districts", 450.0)]
+                             ("南京市", indicator, "city_total", 600.0),
+                             ("南京市", indicator, "urban_districts", 450.0)]
 
 def test_a_qualifier_or_a_translation_under_an_indicators_name_keeps_the_indicator(tmp_path):
     path = write_csv(tmp_path, [["2-1 地区生产总值（2009年）"], ["单位：亿元"],

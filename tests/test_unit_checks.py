@@ -75,3 +75,37 @@ def test_implausible_magnitude_is_flagged_at_its_cell_and_still_loaded(tmp_path)
     assert [(f[2], f[3], f[4], f[5]) for f in flagged] == [("slip.xlsx", "表1", 3, 2), ("slip.xlsx", "表1", 3, 3)]
     assert all(f[0] == "warning" and "unit slip" in f[1] for f in flagged)
     assert len(loaded(db)) == 4
+
+
+def test_a_population_printing_no_unit_loads_in_the_one_unit_its_magnitudes_allow_and_says_so(tmp_path):
+    # CCSY 2021's 2-1 prints 常住人口 with no unit anywhere: 2189 for 北京 is 万人, as persons it is no city
+    source = write_table(tmp_path / "nounit.xlsx", "人口数（2020年）", ["地区", "常住人口"],
+                         [["南京市", 931], ["无锡市", 746]])
+    db = tmp_path / "w.duckdb"
+    ingest([source], db)
+    assert loaded(db) == [("population_resident", 7_460_000.0), ("population_resident", 9_310_000.0)]
+    (severity, message, *_), = problems(db, "unit_not_printed")
+    assert severity == "warning" and "read in 万人" in message and "in 人, 2 of 2 would not be" in message
+    assert problems(db, "bad_unit") == []
+
+
+def test_a_population_printing_no_unit_that_no_printed_unit_makes_plausible_is_refused(tmp_path):
+    source = write_table(tmp_path / "nounit.xlsx", "人口数（2020年）", ["地区", "常住人口"],
+                         [["南京市", 931], ["无锡市", 74600000]])
+    db = tmp_path / "w.duckdb"
+    ingest([source], db)
+    (severity, message, *_), = problems(db, "bad_unit")
+    assert severity == "error" and "the unit cannot be told" in message
+    assert loaded(db) == [] and problems(db, "unit_not_printed") == []
+
+
+def test_every_unit_a_column_printing_none_may_be_read_in_converts_to_its_indicators_unit():
+    from cnstat_etl.config import read_mapping_csv
+    from cnstat_etl.harmonise.units import conversion_factor
+    from cnstat_etl.indicators import indicators
+
+    rows = read_mapping_csv("unprinted_units.csv")
+    assert rows
+    for row in rows:
+        canonical = indicators()[row["indicator"]].canonical_unit
+        assert all(conversion_factor(unit, canonical) > 0 for unit in row["units"].split()), row

@@ -7,11 +7,13 @@ is guessed and nothing is dropped without a record.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import functools
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
-from cnstat_etl.config import MAPPINGS_DIR, derived_once, layout
+from cnstat_etl.config import MAPPINGS_DIR, derived_once, layout, read_mapping_csv
 from cnstat_etl.harmonise import regions, resolver as resolver_module
 from cnstat_etl.harmonise.column_checks import refuse_failing_columns
 from cnstat_etl.harmonise.ocr_checks import review_reasons
@@ -36,6 +38,9 @@ class HarmonisedFile:
     unresolved: list[Unresolved] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
+
+# Row kinds that are no place: their values are not a column's evidence of its unit.
+_NOT_PLACES = ("total", "subtotal", "heading")
 
 # The county panel's units: county-level ones, and the governments whose own level (本级) a row is.
 COUNTY_PANEL_LEVELS = ("county", "prefecture", "municipality", "province")
@@ -121,6 +126,50 @@ def in_canonical_unit(number: float | None, unit_as_printed: str | None, indicat
     return to_canonical(number, unit, indicator.canonical_unit)
 
 
+@functools.lru_cache(maxsize=None)
+def _printed_units() -> dict[str, tuple[str, ...]]:
+    """mappings/unprinted_units.csv: an indicator -> the units yearbooks print it in."""
+    return {row["indicator"]: tuple(row["units"].split()) for row in read_mapping_csv("unprinted_units.csv")}
+
+
+def unprinted_units(values: Iterable[ExtractedValue]) -> dict[tuple, tuple[str | None, str]]:
+    """For each column printing no unit: the unit to read it in (None: it is refused), and why.
+
+    A table may print no unit anywhere (CCSY 2021's 2-1 常住人口). The column is read in the one unit of
+    mappings/unprinted_units.csv for its indicator under which every number it prints is plausible (a
+    city's 常住人口 of 2189 is 2189 万人, not 2189 persons), and refused where no unit or more than one is.
+    """
+    columns: dict[tuple, list[ExtractedValue]] = defaultdict(list)
+    for value in values:
+        if value.unit_as_printed is None and value.value is not None and not is_provisional(value.indicator):
+            columns[_column_key(value)].append(value)
+    return {key: _unprinted_unit(column) for key, column in columns.items()}
+
+
+def _unprinted_unit(column: list[ExtractedValue]) -> tuple[str | None, str]:
+    indicator = indicators()[column[0].indicator]
+    missing = f"no unit printed in the header or a unit line; {indicator.id} is in {indicator.canonical_unit}"
+    candidates = _printed_units().get(indicator.id)
+    if not candidates:
+        return None, f"{missing}, and mappings/unprinted_units.csv gives no unit it is printed in"
+    implausible = {unit: sum(not indicator.plausible(in_canonical_unit(v.value, unit, indicator.id)) for v in column)
+                   for unit in candidates}
+    fitting = [unit for unit, broken in implausible.items() if not broken]
+    others = "; ".join(f"in {unit}, {broken} of {len(column)} would not be" for unit, broken in implausible.items()
+                       if unit not in fitting[:1])
+    if len(fitting) != 1:
+        return None, (f"{missing}, and {' and '.join(fitting) or 'none'} of the units it is printed in "
+                      f"({' '.join(candidates)}) make every value plausible: the unit cannot be told")
+    return fitting[0], (f"no unit printed; read in {fitting[0]}, the one unit {indicator.id} is printed in "
+                        f"(mappings/unprinted_units.csv) under which all {len(column)} values are plausible "
+                        f"({indicator.plausible_min:g}–{indicator.plausible_max:g} {indicator.canonical_unit}); "
+                        f"{others}")
+
+
+def _column_key(value: ExtractedValue) -> tuple:
+    return (value.table.table_title, value.provenance.sheet, value.provenance.column)
+
+
 def provisional_value(value: ExtractedValue) -> tuple[float | None, str]:
     """A provisional indicator's value and unit: in the base unit where the unit word is known, else as
     printed, under the printed unit (or "unknown")."""
@@ -146,11 +195,17 @@ def harmonise(result: ExtractResult, resolver: RegionResolver | None = None) -> 
     roles, out.problems = roles_of(result, resolver)
     rows_reported: set[tuple[int, int | None]] = set()
     columns_failed: set[tuple] = set()
+    columns_told: set[tuple] = set()
     totals: list[tuple[ExtractedValue, RowRole]] = []
     confidences: dict[int, float] = {}
     county_observations: list[CountyObservation] = []
+    unprinted = unprinted_units(v for v in result.values if roles[v.body_row].kind not in _NOT_PLACES)
     for value in result.values:
         role = roles[value.body_row]
+        column_key = _column_key(value)
+        printed_unit = value.unit_as_printed
+        if printed_unit is None and column_key in unprinted and unprinted[column_key][0]:
+            value = replace(value, unit_as_printed=unprinted[column_key][0])
         if role.kind in ("total", "subtotal"):
             totals.append((value, role))
             continue
@@ -158,9 +213,18 @@ def harmonise(result: ExtractResult, resolver: RegionResolver | None = None) -> 
             continue
         where = value.provenance
         row_key = (value.body_row, value.table.year)  # a series row spans years
-        column_key = (value.table.table_title, where.sheet, where.column)
         if column_key in columns_failed:
             continue
+        if printed_unit is None and column_key in unprinted and column_key not in columns_told:
+            columns_told.add(column_key)  # said once, at the column
+            unit, why = unprinted[column_key]
+            if unit is None:
+                columns_failed.add(column_key)
+                out.problems.append(_column_problem("bad_unit", why, value))
+                continue
+            out.problems.append(Problem("unit_not_printed", f"table {value.table.table_title!r}, column "
+                                        f"{value.column_label!r}: {why}", where.source_file, where.page,
+                                        where.sheet, None, where.column))
         year = value.table.year
         place = _place(value, role, resolver)
         if place.code is None:
@@ -173,12 +237,6 @@ def harmonise(result: ExtractResult, resolver: RegionResolver | None = None) -> 
             continue
         unit_kind = "own_level" if role.kind == "own_level" else (
             "county" if place.level == "county" else "prefecture")
-        if unit_kind == "county" and role.kind == "unit" and row_key not in rows_reported:
-            # Said for the prefecture panel's reader: the row is not one of its places.
-            rows_reported.add(row_key)
-            out.problems.append(_problem(
-                "county_row", f"{value.row_label!r} is county-level ({place.code} {place.name}): for the "
-                "county panel, not the prefecture panel", value))
         indicator = indicators().get(value.indicator)
         try:
             converted, unit = base_value(value)
@@ -204,7 +262,7 @@ def harmonise(result: ExtractResult, resolver: RegionResolver | None = None) -> 
             value=converted,
             unit=unit,
             value_as_printed=value.value_as_printed,
-            unit_as_printed=value.unit_as_printed,
+            unit_as_printed=printed_unit,
             source_file=where.source_file,
             source_sha256=where.source_sha256,
             page=where.page,

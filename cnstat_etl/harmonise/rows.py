@@ -78,9 +78,8 @@ def row_roles(rows: list[BodyRow], years: dict[int, int | None], source: str,
             province = row.name
         parent = outline.place(row.indentation, "unit", row.label)
         if parent and parent[0] == "unit":
-            # Districts and counties printed indented under their prefecture (or a municipality).
-            problems.append(Problem("county_row", f"{row.label!r} is printed under {parent[1]!r}: a "
-                                    "county-level row, for the county panel, not the prefecture panel", **where))
+            # Districts and counties printed indented under their prefecture (or a municipality): the
+            # county panel's, placed with that prefecture as their context.
             roles.append(RowRole("county", province, parent[1]))
             continue
         roles.append(RowRole("unit", province))
