@@ -329,6 +329,26 @@ def test_a_page_of_values_whose_rows_lie_off_the_labelled_rows_is_refused_with_t
     assert not values and "lies at the height of no one row page 1 labels" in refused
 
 
+def test_a_header_line_hanging_over_the_first_row_of_values_is_no_label_wrapped_round_them():
+    # the header's last wrapped line ("yuan）") reaches down over the first row's values and over their
+    # left end: a label wrapped round its values is printed beside them, never over them, so the page is
+    # still one of values only and every row pairs with its label
+    page = _values_only_page(2, GROWTH)
+    page.glyphs += _printed("yuan）", 72, 106)
+    values, refused = _read_with_labels_from(_sheet_page(), page)
+    assert refused is None
+    assert {(v.region_name, v.scope, v.value) for v in values if v.indicator == "gdp_growth"} == {
+        (label, scope, float(value)) for label, *rates in GROWTH
+        for scope, value in zip(["city_total", "urban_districts"], rates)}
+
+
+def test_a_page_of_values_ending_above_the_labelled_rows_printing_values_is_refused_with_the_reason():
+    # the page's rows of values stop after 无锡市 while the labelled page prints values down to 徐州市: the
+    # rest of the page was not read as rows, and its cities' cells are not blank
+    values, refused = _read_with_labels_from(_sheet_page(), _values_only_page(2, GROWTH[:2]))
+    assert not values and "徐州市" in refused
+
+
 def test_a_glyph_a_box_edge_passes_through_is_the_boxs_its_middle_lies_in():
     # the 全市 box (120-180) and the 市辖区 box (180-240) each print their text a little past the edge between
     # them, each box clipping its own or neither: a glyph the edge passes through is the box's its middle

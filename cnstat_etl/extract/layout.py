@@ -992,9 +992,10 @@ def _unlabelled_bodies(lines: list[Line]) -> list[tuple[int, int]]:
 
 def _values_of_wrapped_label(upper: Line, line: Line, label_right: float) -> bool:
     """A line of values (or missing markers) only, overlapping the label line above it: the row of a label
-    wrapped around its values (see `_wrapped_labels`)."""
+    wrapped around its values (see `_wrapped_labels`). The label is printed beside the values, never over
+    them: a line reaching over their first (a header's wrapped unit hanging low) is no such label."""
     return all(p.is_value for p in line.phrases) and upper.top < line.bottom and line.top < upper.bottom \
-        and _is_label_only(upper, label_right)
+        and _is_label_only(upper, label_right) and upper.x1 <= line.phrases[0].x0
 
 
 def _close(upper: Line, lower: Line) -> bool:
