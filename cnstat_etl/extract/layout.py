@@ -461,6 +461,30 @@ def _parted_at_box_edges(line: Line, geometry: PageGeometry) -> Line:
     return Line(line.top, line.bottom, [phrase for part in parts for phrase in part], line.size)
 
 
+def _drawn_apart(line: Line, geometry: PageGeometry) -> list[Line] | None:
+    """A header line printed over itself as the texts drawn over each other, each its own line at that
+    height, or None where they cannot be told apart. A box's text is drawn in one run, left to right, and
+    two stacked boxes whose wrapped texts overflow their short boxes (a merged header cell over its English
+    copy) draw theirs over each other: a character drawn back over the one drawn before it starts another
+    run. Each run must read cleanly on its own. Only for header lines: units' digits there are text, and
+    the box they belong to is the box the header reading gives both runs."""
+    drawn = {glyph: index for index, glyph in enumerate(geometry.glyphs)}
+    chars = sorted((char for phrase in line.phrases for char in phrase.chars), key=lambda char: drawn.get(char, -1))
+    if any(char not in drawn for char in chars):
+        return None
+    runs: list[list[Glyph]] = [[chars[0]]]
+    for char in islice(chars, 1, None):
+        previous = runs[-1][-1]
+        if char.x0 < previous.x1 - OVERPRINT * char.size:
+            runs.append([])
+        runs[-1].append(char)
+    parts = [_phrases(sorted(run, key=_X0)) for run in runs]
+    if len(runs) < 2 or any(not part for part in parts):
+        return None
+    return [Line(min(map(_TOP, run)), max(map(_BOTTOM, run)), part, max(map(_SIZE, run)))
+            for run, part in zip(runs, parts)]
+
+
 def _is_cjk(text: str) -> bool:
     return "\u3000" <= text <= "\u9fff" or "\uff00" <= text <= "\uffef"
 
@@ -1171,6 +1195,9 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
                        if lines_floor <= line.top and _middle(line) < _middle((band or body)[0])
                        and id(line) not in banded and not matches_prefix(line.text, layout()["footnote_prefixes"])]
         continued = carried is not None and (not band or is_continuation(title_lines))
+        if any(line.overprinted for line in band):
+            parted = [_drawn_apart(line, geometry) if line.overprinted else [line] for line in band]
+            band = band if None in parted else [part for lines_of_one in parted for part in lines_of_one]
         overprinted = next((line for line in band + body if line.overprinted), None)
         if overprinted:
             problems.append(Problem("overprinted_text", f"table at y={body[0].top:.0f}: characters are printed "
