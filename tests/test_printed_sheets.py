@@ -153,6 +153,19 @@ def test_a_box_whose_clipped_text_reaches_over_its_top_rule_heads_its_own_column
                                                     ("gdp_per_capita", "city_total", "元")], values)}
 
 
+def test_a_clipped_box_whose_glyphs_reach_over_the_grids_top_rule_is_the_boxs_header_cell():
+    # a tall box for the GDP text centred in it, clipped to it: the one line shown reaches up over the
+    # table's top rule, and the line under it (全市) prints far below those glyphs, though close under the box
+    glyphs = (_printed("2-7 地区生产总值（2022年）", 45, 70, 10) + _printed("地区生产总值（亿元）", 125, 105)
+              + _printed("城 市", 62, 130) + _printed("全市", 150, 130))
+    glyphs += _body([row[:2] for row in ROWS], 150.0)[0]
+    horizontal = [Segment(LEFT, RIGHT, 100, 100), Segment(LEFT, RIGHT, 136, 136)]
+    vertical = [Segment(x, x, 100, 136) for x in (LEFT, LABEL_EDGE, RIGHT)]
+    page = PageGeometry(1, 600, 800, glyphs, horizontal, vertical, [ClippedCell(LABEL_EDGE, 100, RIGHT, 118, GDP_TEXT)])
+    assert {(v.region_name, v.indicator, v.scope, v.value, v.unit_as_printed) for v in _values(page)} == {
+        (label, "gdp", "city_total", float(value), "亿元") for label, value, *_ in ROWS}
+
+
 def _clipped_row_page() -> tuple[PageGeometry, list[tuple[str, ...]]]:
     """One ruled header row: the employees box's three lines reach over its top and bottom rules (an
     office centres a box's text on it), and the next two boxes clip their texts at the edge they share,

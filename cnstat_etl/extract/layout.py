@@ -1122,11 +1122,15 @@ def _joined(vertical: list[Segment]) -> list[Segment]:
 
 def _with_clipped_text(lines: list[Line], clipped: list[ClippedCell]) -> list[Line]:
     """The lines with the text a box clips read whole: the first phrase shown in the box stands for all of
-    its text, and the box's other phrases go (they are part of it). A line left with no phrase goes."""
+    its text, and the box's other phrases go (they are part of it). A line left with no phrase goes. A line
+    of boxes' texts only is where those boxes are: what a box clips of its glyphs is not printed (a line
+    whose glyphs reach up over the grid's top rule, clipped there, is the grid's), and its text is all of
+    the box's."""
     if not clipped:
         return lines
     lines = [_cut_at_box_edges(line, clipped) for line in lines]
     replaced: dict[int, Phrase | None] = {}
+    boxes: dict[int, ClippedCell] = {}
     for cell in clipped:
         inside = [phrase for line in lines for phrase in line.phrases
                   if cell.holds(phrase.centre, _middle(line))]
@@ -1134,13 +1138,19 @@ def _with_clipped_text(lines: list[Line], clipped: list[ClippedCell]) -> list[Li
             first = inside[0]
             replaced[id(first)] = Phrase(cell.text, first.x0, first.x1, first.size)
             replaced.update((id(other), None) for other in inside[1:])
+            boxes.update((id(phrase), cell) for phrase in inside)
     out = []
     for line in lines:
         phrases = [replaced.get(id(p), p) for p in line.phrases]
         if any(id(p) in replaced for p in line.phrases):
             phrases = [p for p in phrases if p is not None]
+            top, bottom = line.top, line.bottom
+            if all(id(p) in boxes for p in line.phrases):
+                top = max(boxes[id(p)].top for p in line.phrases)
+                bottom = min(boxes[id(p)].bottom for p in line.phrases)
+                top, bottom = (top, bottom) if top < bottom else (line.top, line.bottom)
             if phrases:
-                out.append(Line(line.top, line.bottom, phrases, line.size, line.overprinted))
+                out.append(Line(top, bottom, phrases, line.size, line.overprinted))
         else:
             out.append(line)
     return out
