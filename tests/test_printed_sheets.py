@@ -346,6 +346,22 @@ def test_a_page_of_values_without_row_labels_takes_them_from_the_page_printing_t
         for scope, value in zip(["city_total", "urban_districts"], rates)}
 
 
+def test_a_column_whose_scope_box_is_on_the_page_before_is_not_read_as_the_whole_citys():
+    # 地区生产总值's 市辖区 column printed on the next page under its group text alone: the page before named
+    # the indicator's scopes, so the column's is not the whole city's by default (its values are 市辖区's)
+    from cnstat_etl.extract.tables import Block
+    result = ExtractResult("sheet.pdf", "0" * 64, "pdf")
+    tables = TableAssembler(result, ExtractOptions())
+    tables.add(Block(["2-7 地区生产总值（2022年）", "单位：亿元"],
+                     [["城市", "地区生产总值", "地区生产总值"], ["", "全市", "市辖区"], ["南京市", "1.87", "0.23"]],
+                     [1, 2, 3], [1, 2, 3], page=1))
+    tables.add(Block([], [["", "地区生产总值", "年末总人口"], ["南京市", "0.23", "17.20"]], [1, 2], [1, 4, 5], page=2))
+    tables.finish_table()
+    assert {(v.indicator, v.scope, v.value) for v in result.values} == {
+        ("gdp", "city_total", 1.87), ("gdp", "urban_districts", 0.23), ("population", "city_total", 17.2)}
+    assert [(p.page, p.column) for p in result.problems if "names no scope" in p.message] == [(2, 4)]
+
+
 def test_a_page_of_values_whose_rows_lie_off_the_labelled_rows_is_refused_with_the_reason():
     # rows half a row lower than the labelled page prints them: which label is whose cannot be proven
     values, refused = _read_with_labels_from(_sheet_page(), _values_only_page(2, GROWTH, first_bottom=116.0))
