@@ -362,6 +362,18 @@ def test_a_column_whose_scope_box_is_on_the_page_before_is_not_read_as_the_whole
     assert [(p.page, p.column) for p in result.problems if "names no scope" in p.message] == [(2, 4)]
 
 
+def test_a_clip_round_a_columns_numbers_is_the_pages_edge_not_a_boxs_text():
+    # the page's first column clipped whole (its group box begun on the page before): its header and
+    # numbers are read as printed, not as one box's text
+    page = _values_only_page(2, GROWTH)
+    page.clipped = [ClippedCell(45, 80, 95, 140, "全市 " + " ".join(rates[0] for _, *rates in GROWTH))]
+    values, refused = _read_with_labels_from(_sheet_page(), page)
+    assert refused is None
+    assert {(v.region_name, v.scope, v.value) for v in values if v.indicator == "gdp_growth"} == {
+        (label, scope, float(value)) for label, *rates in GROWTH
+        for scope, value in zip(["city_total", "urban_districts"], rates)}
+
+
 def test_a_page_of_values_whose_rows_lie_off_the_labelled_rows_is_refused_with_the_reason():
     # rows half a row lower than the labelled page prints them: which label is whose cannot be proven
     values, refused = _read_with_labels_from(_sheet_page(), _values_only_page(2, GROWTH, first_bottom=116.0))

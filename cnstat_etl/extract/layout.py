@@ -1134,6 +1134,10 @@ def _with_clipped_text(lines: list[Line], clipped: list[ClippedCell]) -> list[Li
     for cell in clipped:
         inside = [phrase for line in lines for phrase in line.phrases
                   if cell.holds(phrase.centre, _middle(line))]
+        # a clip round numbers on many lines is the page's edge cutting a column (a box begun on the page
+        # before), not a box's text: its lines are read as printed
+        if sum(phrase.is_number for phrase in inside) > 1:
+            continue
         if inside:
             first = inside[0]
             replaced[id(first)] = Phrase(cell.text, first.x0, first.x1, first.size)
