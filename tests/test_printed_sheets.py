@@ -374,6 +374,19 @@ def test_a_clip_round_a_columns_numbers_is_the_pages_edge_not_a_boxs_text():
         for scope, value in zip(["city_total", "urban_districts"], rates)}
 
 
+def test_a_row_of_values_in_another_font_a_quarter_row_off_its_label_pairs_with_it():
+    # 无锡市's values printed in a taller font: their line's top is 3 pt above the label's, a quarter of the
+    # rows' pitch; the rows above and below are three times as far
+    page = _values_only_page(2, GROWTH)
+    page.glyphs = [glyph._replace(top=glyph.top - 3, bottom=glyph.bottom - 1) if glyph.bottom == 122 else glyph
+                   for glyph in page.glyphs]
+    values, refused = _read_with_labels_from(_sheet_page(), page)
+    assert refused is None
+    assert {(v.region_name, v.scope, v.value) for v in values if v.indicator == "gdp_growth"} == {
+        (label, scope, float(value)) for label, *rates in GROWTH
+        for scope, value in zip(["city_total", "urban_districts"], rates)}
+
+
 def test_a_page_of_values_whose_rows_lie_off_the_labelled_rows_is_refused_with_the_reason():
     # rows half a row lower than the labelled page prints them: which label is whose cannot be proven
     values, refused = _read_with_labels_from(_sheet_page(), _values_only_page(2, GROWTH, first_bottom=116.0))

@@ -96,6 +96,9 @@ class TableSeen:
 # the ingest harmonises and loads a part while the workers read on, and that the last part, which nothing
 # overlaps, is short; enough that a part is not a page or two.
 PART_VALUES = 5_000
+# A row of values lies at the height of a labelled row when their tops are less than this share of the
+# labelled rows' pitch apart: the next row is then twice as far.
+PITCH_SHARE = 0.33
 
 
 def extract_pdf(path: Path, sha256: str, options: ExtractOptions, seen: list[TableSeen] | None = None,
@@ -199,6 +202,11 @@ def labelled_blocks(labelled: list[tuple[Block, TableLayout]], unlabelled: list[
         tolerance = 0.2 * min(labels_table.indent_size, values_table.indent_size)
         label_rows = [i for i, top in enumerate(labels_table.row_tops) if top >= labels_table.body_top - tolerance
                       and any(cell.strip() for cell in labels.cells[i][:label_width])]
+        # A row printed in another font (a bold municipality) has its line's top off the labelled row's by
+        # more than that; well within a third of the rows' pitch, it is still at that row's height and no other.
+        tops = [labels_table.row_tops[i] for i in label_rows]
+        if len(tops) > 1:
+            tolerance = max(tolerance, PITCH_SHARE * min(b - a for a, b in zip(tops, tops[1:])))
         value_rows = {i: top for i, top in enumerate(values_table.row_tops) if top >= values_table.body_top - tolerance}
         beside = {}
         for row, top in value_rows.items():
