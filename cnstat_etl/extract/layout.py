@@ -1197,7 +1197,9 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
         horizontal = [rule for rule in geometry.horizontal if rule.top > ceiling]
         left, right = _table_extent(body, horizontal)
         rules = _rules_across(horizontal, left, right)
-        band_start = _header_band(lines, floor, first, last, rules, _rules_across(horizontal, left, label_right),
+        # a page of values only prints no label column for a table's top rule to be drawn over
+        framing = _rules_across(horizontal, left, label_right) if numbered else []
+        band_start = _header_band(lines, floor, first, last, rules, framing,
                                   _grid_tops(rules, geometry.vertical, left, right))
         band = lines[band_start:first]
         left = min([left] + [line.x0 for line in band])
