@@ -429,6 +429,19 @@ def test_a_page_of_values_ending_above_the_labelled_rows_printing_values_is_refu
     assert not values and "徐州市" in refused
 
 
+def test_a_labelled_city_printing_nothing_above_the_first_row_of_values_is_blank_there():
+    # 南京市 has no growth rates (blank cells in the workbook): the page of values starts at 无锡市's height,
+    # its header printed as close above it as any page's
+    page = _values_only_page(2, GROWTH[1:], first_bottom=122.0)
+    page.glyphs = [glyph._replace(top=glyph.top + 12, bottom=glyph.bottom + 12) if glyph.bottom < 100 else glyph
+                   for glyph in page.glyphs]
+    values, refused = _read_with_labels_from(_sheet_page(), page)
+    assert refused is None
+    assert {(v.region_name, v.scope, v.value) for v in values if v.indicator == "gdp_growth" and v.value is not None} \
+        == {(label, scope, float(value)) for label, *rates in GROWTH[1:]
+            for scope, value in zip(["city_total", "urban_districts"], rates)}
+
+
 def test_a_glyph_a_box_edge_passes_through_is_the_boxs_its_middle_lies_in():
     # the 全市 box (120-180) and the 市辖区 box (180-240) each print their text a little past the edge between
     # them, each box clipping its own or neither: a glyph the edge passes through is the box's its middle

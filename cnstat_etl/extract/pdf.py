@@ -214,14 +214,14 @@ def labelled_blocks(labelled: list[tuple[Block, TableLayout]], unlabelled: list[
             if len(level) != 1 or level[0] in beside.values():
                 return f"a row of values on page {values.page} lies at the height of no one row page {labels.page} labels"
             beside[row] = level[0]
-        # A labelled row beside no row of values is blank only between rows of values: past them, the
-        # values' page holds rows not read as such, and the cells are unknown, not blank.
+        # A labelled row beside no row of values is blank only above or between rows of values (a city
+        # with none in these columns): after the last, the values' page holds rows not read as such (its
+        # body cut short), and the cells are unknown, not blank.
         printing = [i for i in label_rows if any(cell.strip() for cell in labels.cells[i][label_width:])]
-        if printing and beside and (min(beside.values()) > printing[0] or max(beside.values()) < printing[-1]):
-            unread = printing[0] if min(beside.values()) > printing[0] else printing[-1]
+        if printing and beside and max(beside.values()) < printing[-1]:
             return (f"page {values.page} prints no row of values at the height of "
-                    f"{' '.join(labels.cells[unread][:label_width]).strip()!r}, which page {labels.page} prints "
-                    "values for, beyond its rows of values")
+                    f"{' '.join(labels.cells[printing[-1]][:label_width]).strip()!r}, which page {labels.page} "
+                    "prints values for, after its last row of values")
         of_label = {label: row for row, label in beside.items()}
         header = [i for i in range(len(values.cells)) if i not in value_rows]
         blank = [""] * (len(values.cells[0]) - 1)
