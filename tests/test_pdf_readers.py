@@ -33,8 +33,13 @@ def _name(path: Path) -> str:
 # to agree fails here, and comes off the list.
 READERS_DIFFER = ("issue 29: on LibreOffice's prints the readers place glyphs up to 1.5 pt apart and only "
                   "pdfplumber reads spaces; beside gridlines the engine cuts other cells")
-TABLES_DIFFER = {"real_print_pdfs/letter-portrait-scale75-arplumingcn-grid-norepeat/2023/2023_2-1 人口数.pdf"}
-VALUES_DIFFER: set[str] = set()
+# The 2021 2-7 Noto print's GDP header: two boxes' texts drawn over each other, read apart by drawing order;
+# the readers' glyph boxes differ there, so the texts stack into other header words (that column is
+# provisional either way); the numbers are the same.
+OVERPRINTED_HEADER = "real_print_pdfs/a4-landscape-fitwidth-notoserifcjksc-nogrid-repeat/2021/2021_2021-2-7.pdf"
+TABLES_DIFFER = {"real_print_pdfs/letter-portrait-scale75-arplumingcn-grid-norepeat/2023/2023_2-1 人口数.pdf",
+                 OVERPRINTED_HEADER}
+VALUES_DIFFER: set[str] = {OVERPRINTED_HEADER}
 
 
 def _fixtures_where_readers_may_differ(differ: set[str]) -> list:

@@ -117,9 +117,11 @@ def test_a_header_a_box_clips_reads_as_the_cell_holds_it_and_its_values_load():
         (label, scope, float(value), "亿元") for label, *values in [("南京市", "16907", "16907"),
                                                                     ("无锡市", "14850", "9000"), ("徐州市", "8457", "4000")]
         for scope, value in zip(("city_total", "urban_districts"), values)}
-    # the reference reader sees no clip paths: the clipped lines print over their neighbours, refused
+    # the reference reader sees no clip paths: the clipped lines print over their neighbours, and are read
+    # apart by the order they are drawn in, to the same numbers
     plumbed = extract_file(CLIPPED, ExtractOptions(pdf_reader="pdfplumber"))
-    assert not plumbed.values and any(p.kind == "overprinted_text" for p in plumbed.problems)
+    assert {(v.region_name, v.scope, v.value) for v in plumbed.values if v.indicator == "gdp"} == \
+        {(v.region_name, v.scope, v.value) for v in result.values if v.indicator == "gdp"}
 
 
 GDP_TEXT = "地区生产总值（当年价格）（亿元） Gross Regional Product (Current Prices) (100 000 000 yuan)"
@@ -149,6 +151,19 @@ def test_a_box_whose_clipped_text_reaches_over_its_top_rule_heads_its_own_column
         (label, indicator, scope, float(value), unit) for label, *values in ROWS
         for (indicator, scope, unit), value in zip([("gdp", "city_total", "亿元"), ("gdp", "urban_districts", "亿元"),
                                                     ("gdp_per_capita", "city_total", "元")], values)}
+
+
+def test_a_clipped_box_whose_glyphs_reach_over_the_grids_top_rule_is_the_boxs_header_cell():
+    # a tall box for the GDP text centred in it, clipped to it: the one line shown reaches up over the
+    # table's top rule, and the line under it (全市) prints far below those glyphs, though close under the box
+    glyphs = (_printed("2-7 地区生产总值（2022年）", 45, 70, 10) + _printed("地区生产总值（亿元）", 125, 105)
+              + _printed("城 市", 62, 130) + _printed("全市", 150, 130))
+    glyphs += _body([row[:2] for row in ROWS], 150.0)[0]
+    horizontal = [Segment(LEFT, RIGHT, 100, 100), Segment(LEFT, RIGHT, 136, 136)]
+    vertical = [Segment(x, x, 100, 136) for x in (LEFT, LABEL_EDGE, RIGHT)]
+    page = PageGeometry(1, 600, 800, glyphs, horizontal, vertical, [ClippedCell(LABEL_EDGE, 100, RIGHT, 118, GDP_TEXT)])
+    assert {(v.region_name, v.indicator, v.scope, v.value, v.unit_as_printed) for v in _values(page)} == {
+        (label, "gdp", "city_total", float(value), "亿元") for label, value, *_ in ROWS}
 
 
 def _clipped_row_page() -> tuple[PageGeometry, list[tuple[str, ...]]]:
@@ -286,6 +301,14 @@ def test_a_box_line_just_over_the_rule_under_it_is_not_parted_by_the_rules_of_th
                                         "地区生产总值 Gross Regional Product / 市辖区"]
 
 
+def test_two_box_texts_drawn_over_each_other_in_the_header_are_read_as_the_two_texts_drawn():
+    # the GDP box's English copy overflows its short box, and the box above's wrapped English line is drawn
+    # over it, a character at a time each: two runs, each reading cleanly, digits and all
+    page = _sheet_page()
+    page.glyphs += _printed("Gross Regional Product", 122, 88, 5) + _printed("(100 000 000 yuan)", 124, 88.2, 5)
+    assert {(v.region_name, v.indicator, v.scope, v.value) for v in _values(page)} == SHEET_VALUES
+
+
 GROWTH = [("南京市", "4.5", "4.1"), ("无锡市", "3.0", "2.8"), ("徐州市", "5.6", "6.2")]
 
 
@@ -323,10 +346,100 @@ def test_a_page_of_values_without_row_labels_takes_them_from_the_page_printing_t
         for scope, value in zip(["city_total", "urban_districts"], rates)}
 
 
+def test_an_english_line_over_a_rule_on_a_page_of_values_only_is_its_group_headers():
+    # the group box's English line, alone above the rule under the box: on a labelled page that would be
+    # the English title over the table's top rule, but a page of values prints no labels for a top rule
+    # to be drawn over, and the line is the group header's
+    page = _values_only_page(2, GROWTH)
+    page.glyphs = [glyph for glyph in page.glyphs if glyph.bottom != 76] + _printed("地区生产总值增长率", 50, 66) \
+        + _printed("GRP Growth Rate (%)", 50, 76)
+    page.horizontal = [Segment(45, 145, 56, 56), Segment(45, 145, 80, 80), Segment(45, 145, 97, 97)]
+    page.vertical = [Segment(45, 45, 56, 97), Segment(145, 145, 56, 97), Segment(95, 95, 80, 97)]
+    values, refused = _read_with_labels_from(_sheet_page(), page)
+    assert refused is None
+    assert {(v.region_name, v.scope, v.value) for v in values if v.indicator == "gdp_growth"} == {
+        (label, scope, float(value)) for label, *rates in GROWTH
+        for scope, value in zip(["city_total", "urban_districts"], rates)}
+
+
+def test_a_column_whose_scope_box_is_on_the_page_before_is_not_read_as_the_whole_citys():
+    # 地区生产总值's 市辖区 column printed on the next page under its group text alone: the page before named
+    # the indicator's scopes, so the column's is not the whole city's by default (its values are 市辖区's)
+    from cnstat_etl.extract.tables import Block
+    result = ExtractResult("sheet.pdf", "0" * 64, "pdf")
+    tables = TableAssembler(result, ExtractOptions())
+    tables.add(Block(["2-7 地区生产总值（2022年）", "单位：亿元"],
+                     [["城市", "地区生产总值", "地区生产总值"], ["", "全市", "市辖区"], ["南京市", "1.87", "0.23"]],
+                     [1, 2, 3], [1, 2, 3], page=1))
+    tables.add(Block([], [["", "地区生产总值", "年末总人口"], ["南京市", "0.23", "17.20"]], [1, 2], [1, 4, 5], page=2))
+    tables.finish_table()
+    assert {(v.indicator, v.scope, v.value) for v in result.values} == {
+        ("gdp", "city_total", 1.87), ("gdp", "urban_districts", 0.23), ("population", "city_total", 17.2)}
+    assert [(p.page, p.column) for p in result.problems if "names no scope" in p.message] == [(2, 4)]
+
+
+def test_a_clip_round_a_columns_numbers_is_the_pages_edge_not_a_boxs_text():
+    # the page's first column clipped whole (its group box begun on the page before): its header and
+    # numbers are read as printed, not as one box's text
+    page = _values_only_page(2, GROWTH)
+    page.clipped = [ClippedCell(45, 80, 95, 140, "全市 " + " ".join(rates[0] for _, *rates in GROWTH))]
+    values, refused = _read_with_labels_from(_sheet_page(), page)
+    assert refused is None
+    assert {(v.region_name, v.scope, v.value) for v in values if v.indicator == "gdp_growth"} == {
+        (label, scope, float(value)) for label, *rates in GROWTH
+        for scope, value in zip(["city_total", "urban_districts"], rates)}
+
+
+def test_a_row_of_values_in_another_font_a_quarter_row_off_its_label_pairs_with_it():
+    # 无锡市's values printed in a taller font: their line's top is 3 pt above the label's, a quarter of the
+    # rows' pitch; the rows above and below are three times as far
+    page = _values_only_page(2, GROWTH)
+    page.glyphs = [glyph._replace(top=glyph.top - 3, bottom=glyph.bottom - 1) if glyph.bottom == 122 else glyph
+                   for glyph in page.glyphs]
+    values, refused = _read_with_labels_from(_sheet_page(), page)
+    assert refused is None
+    assert {(v.region_name, v.scope, v.value) for v in values if v.indicator == "gdp_growth"} == {
+        (label, scope, float(value)) for label, *rates in GROWTH
+        for scope, value in zip(["city_total", "urban_districts"], rates)}
+
+
 def test_a_page_of_values_whose_rows_lie_off_the_labelled_rows_is_refused_with_the_reason():
     # rows half a row lower than the labelled page prints them: which label is whose cannot be proven
     values, refused = _read_with_labels_from(_sheet_page(), _values_only_page(2, GROWTH, first_bottom=116.0))
     assert not values and "lies at the height of no one row page 1 labels" in refused
+
+
+def test_a_header_line_hanging_over_the_first_row_of_values_is_no_label_wrapped_round_them():
+    # the header's last wrapped line ("yuan）") reaches down over the first row's values and over their
+    # left end: a label wrapped round its values is printed beside them, never over them, so the page is
+    # still one of values only and every row pairs with its label
+    page = _values_only_page(2, GROWTH)
+    page.glyphs += _printed("yuan）", 72, 106)
+    values, refused = _read_with_labels_from(_sheet_page(), page)
+    assert refused is None
+    assert {(v.region_name, v.scope, v.value) for v in values if v.indicator == "gdp_growth"} == {
+        (label, scope, float(value)) for label, *rates in GROWTH
+        for scope, value in zip(["city_total", "urban_districts"], rates)}
+
+
+def test_a_page_of_values_ending_above_the_labelled_rows_printing_values_is_refused_with_the_reason():
+    # the page's rows of values stop after 无锡市 while the labelled page prints values down to 徐州市: the
+    # rest of the page was not read as rows, and its cities' cells are not blank
+    values, refused = _read_with_labels_from(_sheet_page(), _values_only_page(2, GROWTH[:2]))
+    assert not values and "徐州市" in refused
+
+
+def test_a_labelled_city_printing_nothing_above_the_first_row_of_values_is_blank_there():
+    # 南京市 has no growth rates (blank cells in the workbook): the page of values starts at 无锡市's height,
+    # its header printed as close above it as any page's
+    page = _values_only_page(2, GROWTH[1:], first_bottom=122.0)
+    page.glyphs = [glyph._replace(top=glyph.top + 12, bottom=glyph.bottom + 12) if glyph.bottom < 100 else glyph
+                   for glyph in page.glyphs]
+    values, refused = _read_with_labels_from(_sheet_page(), page)
+    assert refused is None
+    assert {(v.region_name, v.scope, v.value) for v in values if v.indicator == "gdp_growth" and v.value is not None} \
+        == {(label, scope, float(value)) for label, *rates in GROWTH[1:]
+            for scope, value in zip(["city_total", "urban_districts"], rates)}
 
 
 def test_a_glyph_a_box_edge_passes_through_is_the_boxs_its_middle_lies_in():

@@ -461,6 +461,30 @@ def _parted_at_box_edges(line: Line, geometry: PageGeometry) -> Line:
     return Line(line.top, line.bottom, [phrase for part in parts for phrase in part], line.size)
 
 
+def _drawn_apart(line: Line, geometry: PageGeometry) -> list[Line] | None:
+    """A header line printed over itself as the texts drawn over each other, each its own line at that
+    height, or None where they cannot be told apart. A box's text is drawn in one run, left to right, and
+    two stacked boxes whose wrapped texts overflow their short boxes (a merged header cell over its English
+    copy) draw theirs over each other: a character drawn back over the one drawn before it starts another
+    run. Each run must read cleanly on its own. Only for header lines: units' digits there are text, and
+    the box they belong to is the box the header reading gives both runs."""
+    drawn = {glyph: index for index, glyph in enumerate(geometry.glyphs)}
+    chars = sorted((char for phrase in line.phrases for char in phrase.chars), key=lambda char: drawn.get(char, -1))
+    if any(char not in drawn for char in chars):
+        return None
+    runs: list[list[Glyph]] = [[chars[0]]]
+    for char in islice(chars, 1, None):
+        previous = runs[-1][-1]
+        if char.x0 < previous.x1 - OVERPRINT * char.size:
+            runs.append([])
+        runs[-1].append(char)
+    parts = [_phrases(sorted(run, key=_X0)) for run in runs]
+    if len(runs) < 2 or any(not part for part in parts):
+        return None
+    return [Line(min(map(_TOP, run)), max(map(_BOTTOM, run)), part, max(map(_SIZE, run)))
+            for run, part in zip(runs, parts)]
+
+
 def _is_cjk(text: str) -> bool:
     return "\u3000" <= text <= "\u9fff" or "\uff00" <= text <= "\uffef"
 
@@ -992,9 +1016,10 @@ def _unlabelled_bodies(lines: list[Line]) -> list[tuple[int, int]]:
 
 def _values_of_wrapped_label(upper: Line, line: Line, label_right: float) -> bool:
     """A line of values (or missing markers) only, overlapping the label line above it: the row of a label
-    wrapped around its values (see `_wrapped_labels`)."""
+    wrapped around its values (see `_wrapped_labels`). The label is printed beside the values, never over
+    them: a line reaching over their first (a header's wrapped unit hanging low) is no such label."""
     return all(p.is_value for p in line.phrases) and upper.top < line.bottom and line.top < upper.bottom \
-        and _is_label_only(upper, label_right)
+        and _is_label_only(upper, label_right) and upper.x1 <= line.phrases[0].x0
 
 
 def _close(upper: Line, lower: Line) -> bool:
@@ -1097,25 +1122,39 @@ def _joined(vertical: list[Segment]) -> list[Segment]:
 
 def _with_clipped_text(lines: list[Line], clipped: list[ClippedCell]) -> list[Line]:
     """The lines with the text a box clips read whole: the first phrase shown in the box stands for all of
-    its text, and the box's other phrases go (they are part of it). A line left with no phrase goes."""
+    its text, and the box's other phrases go (they are part of it). A line left with no phrase goes. A line
+    of boxes' texts only is where those boxes are: what a box clips of its glyphs is not printed (a line
+    whose glyphs reach up over the grid's top rule, clipped there, is the grid's), and its text is all of
+    the box's."""
     if not clipped:
         return lines
     lines = [_cut_at_box_edges(line, clipped) for line in lines]
     replaced: dict[int, Phrase | None] = {}
+    boxes: dict[int, ClippedCell] = {}
     for cell in clipped:
         inside = [phrase for line in lines for phrase in line.phrases
                   if cell.holds(phrase.centre, _middle(line))]
+        # a clip round numbers on many lines is the page's edge cutting a column (a box begun on the page
+        # before), not a box's text: its lines are read as printed
+        if sum(phrase.is_number for phrase in inside) > 1:
+            continue
         if inside:
             first = inside[0]
             replaced[id(first)] = Phrase(cell.text, first.x0, first.x1, first.size)
             replaced.update((id(other), None) for other in inside[1:])
+            boxes.update((id(phrase), cell) for phrase in inside)
     out = []
     for line in lines:
         phrases = [replaced.get(id(p), p) for p in line.phrases]
         if any(id(p) in replaced for p in line.phrases):
             phrases = [p for p in phrases if p is not None]
+            top, bottom = line.top, line.bottom
+            if all(id(p) in boxes for p in line.phrases):
+                top = max(boxes[id(p)].top for p in line.phrases)
+                bottom = min(boxes[id(p)].bottom for p in line.phrases)
+                top, bottom = (top, bottom) if top < bottom else (line.top, line.bottom)
             if phrases:
-                out.append(Line(line.top, line.bottom, phrases, line.size, line.overprinted))
+                out.append(Line(top, bottom, phrases, line.size, line.overprinted))
         else:
             out.append(line)
     return out
@@ -1158,7 +1197,9 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
         horizontal = [rule for rule in geometry.horizontal if rule.top > ceiling]
         left, right = _table_extent(body, horizontal)
         rules = _rules_across(horizontal, left, right)
-        band_start = _header_band(lines, floor, first, last, rules, _rules_across(horizontal, left, label_right),
+        # a page of values only prints no label column for a table's top rule to be drawn over
+        framing = _rules_across(horizontal, left, label_right) if numbered else []
+        band_start = _header_band(lines, floor, first, last, rules, framing,
                                   _grid_tops(rules, geometry.vertical, left, right))
         band = lines[band_start:first]
         left = min([left] + [line.x0 for line in band])
@@ -1170,6 +1211,9 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
                        if lines_floor <= line.top and _middle(line) < _middle((band or body)[0])
                        and id(line) not in banded and not matches_prefix(line.text, layout()["footnote_prefixes"])]
         continued = carried is not None and (not band or is_continuation(title_lines))
+        if any(line.overprinted for line in band):
+            parted = [_drawn_apart(line, geometry) if line.overprinted else [line] for line in band]
+            band = band if None in parted else [part for lines_of_one in parted for part in lines_of_one]
         overprinted = next((line for line in band + body if line.overprinted), None)
         if overprinted:
             problems.append(Problem("overprinted_text", f"table at y={body[0].top:.0f}: characters are printed "

@@ -96,6 +96,9 @@ class TableSeen:
 # the ingest harmonises and loads a part while the workers read on, and that the last part, which nothing
 # overlaps, is short; enough that a part is not a page or two.
 PART_VALUES = 5_000
+# A row of values lies at the height of a labelled row when their tops are less than this share of the
+# labelled rows' pitch apart: the next row is then twice as far.
+PITCH_SHARE = 0.33
 
 
 def extract_pdf(path: Path, sha256: str, options: ExtractOptions, seen: list[TableSeen] | None = None,
@@ -201,6 +204,11 @@ def labelled_blocks(labelled: list[tuple[Block, TableLayout]], unlabelled: list[
         tolerance = 0.2 * min(labels_table.indent_size, values_table.indent_size)
         label_rows = [i for i, top in enumerate(labels_table.row_tops) if top >= labels_table.body_top - tolerance
                       and any(cell.strip() for cell in labels.cells[i][:label_width])]
+        # A row printed in another font (a bold municipality) has its line's top off the labelled row's by
+        # more than that; well within a third of the rows' pitch, it is still at that row's height and no other.
+        tops = [labels_table.row_tops[i] for i in label_rows]
+        if len(tops) > 1:
+            tolerance = max(tolerance, PITCH_SHARE * min(b - a for a, b in zip(tops, tops[1:])))
         value_rows = {i: top for i, top in enumerate(values_table.row_tops) if top >= values_table.body_top - tolerance}
         beside: dict[int, int] = {}
         for row, top in value_rows.items():
@@ -209,6 +217,14 @@ def labelled_blocks(labelled: list[tuple[Block, TableLayout]], unlabelled: list[
                 return (f"a row of values on page {values.page} lies at the height of no one row page {labels.page} "
                         "labels")
             beside[row] = level[0]
+        # A labelled row beside no row of values is blank only above or between rows of values (a city
+        # with none in these columns): after the last, the values' page holds rows not read as such (its
+        # body cut short), and the cells are unknown, not blank.
+        printing = [i for i in label_rows if any(cell.strip() for cell in labels.cells[i][label_width:])]
+        if printing and beside and max(beside.values()) < printing[-1]:
+            return (f"page {values.page} prints no row of values at the height of "
+                    f"{' '.join(labels.cells[printing[-1]][:label_width]).strip()!r}, which page {labels.page} "
+                    "prints values for, after its last row of values")
         of_label = {label: row for row, label in beside.items()}
         header = [i for i in range(len(values.cells)) if i not in value_rows]
         blank = [""] * (len(values.cells[0]) - 1)

@@ -65,6 +65,7 @@ class ColumnMeaning:
     indicator: str
     scope: str
     unit: str | None
+    scope_named: bool = True  # False where no header cell names the scope (the whole city's, unless shown else)
 
 
 @dataclass
@@ -80,6 +81,8 @@ class TableState:
     values: int = 0
     # (column, squashed header) of columns naming no indicator; a header repeated on each page counts once
     unrecognised: set[tuple[int, str]] = field(default_factory=set)
+    # indicators a header names with their scopes (全市, 市辖区) so far
+    scoped_indicators: set[str] = field(default_factory=set)
 
 
 # ---------------------------------------------------------------------------------------------- titles
@@ -376,10 +379,19 @@ def read_header(
                                         f"header {label!r} names no indicator in mappings/header_variants.csv; "
                                         f"loaded as {indicator!r}", source, page, sheet, None, columns[column]))
                 state.unrecognised.add(seen_key)
-        scope = next((s for s in map(_scope_in, reversed(path)) if s), None) or title_scope or "city_total"
+        named_scope = next((s for s in map(_scope_in, reversed(path)) if s), None)
+        if named_scope:
+            state.scoped_indicators.add(indicator)
+        scope = named_scope or title_scope or "city_total"
         unit = next((u for u in map(_unit_in, reversed(path)) if u), None) or state.context.unit_line
-        meanings.append(ColumnMeaning(column, label, indicator, scope, unit))
-    state.meanings, twins = _without_twins(meanings)
+        meanings.append(ColumnMeaning(column, label, indicator, scope, unit, named_scope is not None))
+    # An indicator the table heads with its scopes (全市, 市辖区) that a column heads with none has lost its
+    # scope box (printed on the page before, or apart): that column is not the whole city's by default.
+    unscoped = [m for m in meanings if not m.scope_named and not title_scope and m.indicator in state.scoped_indicators]
+    problems += [Problem("unknown_column", f"header {m.label!r} names no scope, where the table names {m.indicator}'s "
+                         "scopes; the column is not loaded", source, page, sheet, None, columns[m.column])
+                 for m in unscoped]
+    state.meanings, twins = _without_twins([m for m in meanings if m not in unscoped])
     problems += [Problem("unknown_column", f"header {m.label!r} reads as {m.indicator} ({m.scope}), as another column "
                          "of the table does; which is which cannot be told, so neither is loaded", source, page, sheet,
                          None, columns[m.column]) for m in twins]
