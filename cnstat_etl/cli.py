@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import importlib.util
 import itertools
 import json
 import sys
@@ -39,9 +40,19 @@ def year_options(command):
                         help="Yearbook edition for such tables (data year = edition - 1).")(command)
 
 
+def _needs_extra(module: str, extra: str):
+    """An option's check that the optional dependency it uses is installed: else one line saying how."""
+    def check(context, parameter, value):
+        if value and importlib.util.find_spec(module) is None:
+            raise click.UsageError(f"{parameter.opts[0]} needs the {extra} extra: "
+                                   f"pip install 'cnstat-etl[{extra}]'")
+        return value
+    return check
+
+
 def ocr_option(command):
-    return click.option("--ocr", is_flag=True, help="OCR pages that have no usable text layer (scans); "
-                        "slow, seconds per page.")(command)
+    return click.option("--ocr", is_flag=True, callback=_needs_extra("rapidocr_onnxruntime", "ocr"),
+                        help="OCR pages that have no usable text layer (scans); slow, seconds per page.")(command)
 
 
 def print_rows(columns: list[str], rows: list[tuple], output_format: str) -> None:
@@ -198,7 +209,11 @@ def existing_warehouse(db: Path | None) -> Path:
 @click.option("--no-cache", is_flag=True,
               help="Extract every file again instead of reading its tables from cache/ beside the warehouse.")
 @ocr_option
-def ingest_command(paths, db, year, edition, workers, vintage, kind, no_cache, ocr):
+@click.option("--dask", "dask_address", metavar="ADDRESS", envvar="CNSTAT_DASK", default=None,
+              callback=_needs_extra("distributed", "dask"),
+              help="Extract on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786; default: "
+                   "$CNSTAT_DASK), loading here.")
+def ingest_command(paths, db, year, edition, workers, vintage, kind, no_cache, ocr, dask_address):
     """Ingest files and folders (the bundled samples when no PATH is given)."""
     from cnstat_etl.extract.tables import ExtractOptions
     from cnstat_etl.pipeline import ingest
@@ -206,7 +221,7 @@ def ingest_command(paths, db, year, edition, workers, vintage, kind, no_cache, o
     db = db or default_db_path()
     with _progress_bar() as (advance, read):
         summary = ingest(list(paths) or None, db, ExtractOptions(year=year, edition=edition, ocr=ocr), workers,
-                         advance, vintage, kind, use_cache=not no_cache, on_pages=read)
+                         advance, vintage, kind, use_cache=not no_cache, on_pages=read, dask=dask_address)
     counts = ", ".join(f"{summary.count(status)} {word}" for status, word in STATUS_WORDS.items())
     click.echo(f"{plural(len(summary.files), 'file')}: {counts}; {plural(summary.tables, 'table')}, "
                f"{_values(summary.values, summary.county_values)}, {plural(summary.unresolved, 'unresolved row')}, "
