@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from cnstat_etl.config import default_db_path
+from cnstat_etl.config import default_db_path, extra_hint
 from cnstat_etl.load.export import FORMATS
 from cnstat_etl.outcomes import KINDS, STATUS_WORDS, FileOutcome
 from cnstat_etl.text import plural
@@ -40,19 +40,15 @@ def year_options(command):
                         help="Yearbook edition for such tables (data year = edition - 1).")(command)
 
 
-def _needs_extra(module: str, extra: str):
-    """An option's check that the optional dependency it uses is installed: else one line saying how."""
-    def check(context, parameter, value):
-        if value and importlib.util.find_spec(module) is None:
-            raise click.UsageError(f"{parameter.opts[0]} needs the {extra} extra: "
-                                   f"pip install 'cnstat-etl[{extra}]'")
-        return value
-    return check
-
-
 def ocr_option(command):
-    return click.option("--ocr", is_flag=True, callback=_needs_extra("rapidocr_onnxruntime", "ocr"),
-                        help="OCR pages that have no usable text layer (scans); slow, seconds per page.")(command)
+    return click.option("--ocr", is_flag=True, help="OCR pages that have no usable text layer (scans); "
+                        "slow, seconds per page.")(command)
+
+
+def _require_extra(option: str, module: str, extra: str) -> None:
+    """An option whose optional dependency is not installed: one line saying how to install it."""
+    if importlib.util.find_spec(module) is None:
+        raise click.UsageError(extra_hint(option, extra))
 
 
 def print_rows(columns: list[str], rows: list[tuple], output_format: str) -> None:
@@ -210,7 +206,6 @@ def existing_warehouse(db: Path | None) -> Path:
               help="Extract every file again instead of reading its tables from cache/ beside the warehouse.")
 @ocr_option
 @click.option("--dask", "dask_address", metavar="ADDRESS", envvar="CNSTAT_DASK", default=None,
-              callback=_needs_extra("distributed", "dask"),
               help="Extract on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786; default: "
                    "$CNSTAT_DASK), loading here.")
 def ingest_command(paths, db, year, edition, workers, vintage, kind, no_cache, ocr, dask_address):
@@ -218,6 +213,10 @@ def ingest_command(paths, db, year, edition, workers, vintage, kind, no_cache, o
     from cnstat_etl.extract.tables import ExtractOptions
     from cnstat_etl.pipeline import ingest
 
+    if dask_address:
+        _require_extra("--dask", "distributed", "dask")
+    elif ocr:  # (on a cluster, its workers read the scans)
+        _require_extra("--ocr", "rapidocr_onnxruntime", "ocr")
     db = db or default_db_path()
     with _progress_bar() as (advance, read):
         summary = ingest(list(paths) or None, db, ExtractOptions(year=year, edition=edition, ocr=ocr), workers,
@@ -314,6 +313,8 @@ def _year_spans(context, parameter, texts: tuple[str, ...]) -> tuple[tuple[int, 
 @ocr_option
 def extract_command(file, pages, explain_to, year, edition, output_format, ocr):
     """Show what FILE would load, with provenance, without touching the warehouse."""
+    if ocr:
+        _require_extra("--ocr", "rapidocr_onnxruntime", "ocr")
     from cnstat_etl.explain import explain_file
     from cnstat_etl.extract import ExtractOptions, extract_file
     from cnstat_etl.harmonise import roles_of
@@ -488,6 +489,7 @@ def review_group() -> None:
 @db_option
 def review_export_command(file, db):
     """Write the cells marked needs_review to FILE (CSV), a crop PNG of each beside it."""
+    _require_extra("review export", "rapidocr_onnxruntime", "ocr")  # the crops are cut as OCR cleaned the page
     from cnstat_etl.extract.ocr import write_cell_crop
     from cnstat_etl.load.review import export_review
     from cnstat_etl.load.warehouse import Warehouse
