@@ -104,3 +104,22 @@ def test_a_worker_killed_while_it_reads_a_file_has_the_file_read_again(cluster, 
     assert ingesting.returncode == 0, err
     assert f"{len(TEXT_FILES)} files: {len(TEXT_FILES)} loaded" in out
     assert_same_warehouse(db, local_db, TEXT_FILES)
+
+
+def readme_cluster_script() -> str:
+    """The README's LocalCluster script: the Python block of its section on a Dask cluster."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## On a Dask cluster", 1)[1].split("\n## ", 1)[0]
+    return section.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_readmes_local_cluster_script_runs_and_leaves_a_harmonised_warehouse_and_its_cache(tmp_path):
+    (tmp_path / "cluster_ingest.py").write_text(readme_cluster_script(), encoding="utf-8")
+    source = TEXT_FILES[1]
+    run = subprocess.run([sys.executable, "cluster_ingest.py", str(source)], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "files loaded into cnstat.duckdb: 1 of 1" in run.stdout
+    with duckdb.connect(str(tmp_path / "cnstat.duckdb"), read_only=True) as connection:
+        assert connection.execute("SELECT count(*) FROM harmonised_observations").fetchone()[0] > 0
+    assert len(list((tmp_path / "cache").rglob("*.parquet"))) == 1
