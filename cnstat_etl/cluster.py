@@ -70,14 +70,16 @@ def _sent(client: Client, path: Path, options: ExtractOptions, cache_dir: Path |
     cached = cache.read_entry(*entry) if entry else None
     if cached is not None:
         return cached
-    # The bytes travel in the task itself, so the scheduler can run it again when a worker is lost.
-    with dask.config.set({"distributed.admin.large-graph-warning-threshold": f"{len(data) * 2 + (64 << 20)}B"}):
+    # The bytes travel in the task itself, so the scheduler can run it again when a worker is lost; Dask's
+    # warning of a large task (data it could have loaded on the cluster itself) does not apply.
+    with dask.config.set({"distributed.admin.large-graph-warning-threshold": f"{len(data) + (10 << 20)}B"}):
         future = client.submit(read_on_worker, path.name, data, str(path), options, pure=False)
-    parts = _collected(future, path, options)
+    parts = _collected(future, path)
     return cache.caching(entry, parts) if entry else parts
 
 
-def _collected(future, path: Path, options: ExtractOptions) -> Iterator[ExtractResult]:
+def _collected(future, path: Path) -> Iterator[ExtractResult]:
+    """The parts the task sent back, once it is done; a task that failed or ran other code fails the file."""
     try:
         try:
             version, tables = future.result()

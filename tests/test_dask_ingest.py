@@ -4,6 +4,7 @@ warehouse and the cache a local ingest makes, even when a worker dies while it r
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -20,8 +21,8 @@ from cnstat_etl.pipeline import ingest
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 CNSTAT = str(Path(sys.executable).parent / "cnstat")
 # A text PDF, a CSV and a workbook; with a scan read by OCR, every kind of reading goes to the workers.
-TEXT_FILES = [FIXTURES / "sources" / "ccsy2006_fiscal_three_line.pdf",
-              FIXTURES / "sources" / "jiangsu2010_cities_gbk.csv", FIXTURES / "sources" / "sichuan1999_prefectures.xlsx"]
+TEXT_FILES = [FIXTURES / "sources" / name for name in ("ccsy2006_fiscal_three_line.pdf", "jiangsu2010_cities_gbk.csv",
+                                                       "sichuan1999_prefectures.xlsx")]
 FILES = TEXT_FILES + [FIXTURES / "scans" / "ccsy1986_old_ruled.pdf"]
 HELD = TEXT_FILES[1]
 
@@ -93,7 +94,8 @@ def test_a_worker_killed_while_it_reads_a_file_has_the_file_read_again(cluster, 
     hold.parent.mkdir()
     db = tmp_path / "dask" / "cnstat.duckdb"
     ingesting = subprocess.Popen([CNSTAT, "ingest", "--ocr", "--dask", local_cluster.scheduler_address, "--db",
-                                  str(db), *map(str, TEXT_FILES)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                  str(db), *map(str, TEXT_FILES)],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         with Client(local_cluster.scheduler_address, set_as_default=False) as client:
             assert Event("cnstat-held", client=client).wait(timeout=300)
@@ -101,6 +103,7 @@ def test_a_worker_killed_while_it_reads_a_file_has_the_file_read_again(cluster, 
         out, err = ingesting.communicate(timeout=600)
     finally:
         ingesting.kill()
+        shutil.rmtree(hold.parent)  # no later reading of HELD is held
     assert ingesting.returncode == 0, err
     assert f"{len(TEXT_FILES)} files: {len(TEXT_FILES)} loaded" in out
     assert_same_warehouse(db, local_db, TEXT_FILES)
@@ -123,3 +126,12 @@ def test_the_readmes_local_cluster_script_runs_and_leaves_a_harmonised_warehouse
     with duckdb.connect(str(tmp_path / "cnstat.duckdb"), read_only=True) as connection:
         assert connection.execute("SELECT count(*) FROM harmonised_observations").fetchone()[0] > 0
     assert len(list((tmp_path / "cache").rglob("*.parquet"))) == 1
+
+
+def test_a_file_read_by_another_version_of_cnstat_on_the_workers_fails_saying_so_and_is_not_cached(
+        cluster, tmp_path, monkeypatch):
+    monkeypatch.setattr(cache, "parser_version", lambda: "0123456789abcdef")  # this side's code is another
+    summary = ingest([HELD], tmp_path / "cnstat.duckdb", dask=cluster[0].scheduler_address)
+    assert [f.status for f in summary.files] == ["failed"]
+    assert "the Dask workers run another version of cnstat-etl" in summary.files[0].reason
+    assert not list((tmp_path / "cache").rglob("*.parquet"))

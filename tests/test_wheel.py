@@ -134,10 +134,9 @@ def test_report_runs_from_the_installed_wheel_with_its_template_and_settings(ins
 
 def test_the_wheel_offers_ocr_and_dask_as_extras_and_requires_neither(installed):
     bin_dir, work = installed
-    metadata = json.loads(run(bin_dir / "python", "-c", "import importlib.metadata as m, json; d = m.metadata("
-                              "'cnstat-etl'); print(json.dumps([d.get_all('Provides-Extra'), d.get_all('Requires-Dist')]))",
-                              cwd=work).stdout)
-    extras, requirements = metadata
+    extras, requirements = json.loads(run(
+        bin_dir / "python", "-c", "import importlib.metadata as m, json; d = m.metadata('cnstat-etl'); "
+        "print(json.dumps([d.get_all('Provides-Extra'), d.get_all('Requires-Dist')]))", cwd=work).stdout)
     assert {"ocr", "dask"} <= set(extras)
     for name, extra in (("rapidocr-onnxruntime", "ocr"), ("dask", "dask"), ("distributed", "dask")):
         needed = [r for r in requirements if r.startswith(name)]
@@ -169,6 +168,6 @@ def test_a_scan_read_by_ocr_without_the_extra_fails_with_how_to_install_it(insta
     """As on a Dask worker installed without [ocr]: the file fails, with a reason that says what to do."""
     bin_dir, work = installed
     scan = REPO / "tests" / "fixtures" / "scans" / "ccsy1986_old_ruled.pdf"
-    read = run(bin_dir / "python", "-c", WITHOUT_EXTRAS + "from cnstat_etl.extract import ExtractOptions, extract_file\n"
-               f"print(extract_file({str(scan)!r}, ExtractOptions(ocr=True)).failure_reason)", cwd=work)
+    read = run(bin_dir / "python", "-c", WITHOUT_EXTRAS + "from cnstat_etl.extract import ExtractOptions, "
+               f"extract_file\nprint(extract_file({str(scan)!r}, ExtractOptions(ocr=True)).failure_reason)", cwd=work)
     assert read.stdout.strip().endswith("OCR needs the ocr extra: pip install 'cnstat-etl[ocr]'")
