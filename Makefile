@@ -10,10 +10,10 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # Re-install only when the project metadata or the C parts change; the install is editable, so edits to
-# Python code and data need nothing.
+# Python code and data need nothing. The extras: OCR of the bundled scans, and the tests' Dask cluster.
 $(STAMP): pyproject.toml setup.py $(wildcard cnstat_etl/extract/*.c) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,ocr,dask]'
 	touch $(STAMP)
 
 ingest: $(STAMP)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import importlib.util
 import itertools
 import json
 import sys
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from cnstat_etl.config import default_db_path
+from cnstat_etl.config import default_db_path, extra_hint
 from cnstat_etl.errors import UserError
 from cnstat_etl.load.export import FORMATS
 from cnstat_etl.outcomes import KINDS, STATUS_WORDS, FileOutcome
@@ -43,6 +44,12 @@ def year_options(command):
 def ocr_option(command):
     return click.option("--ocr", is_flag=True, help="OCR pages that have no usable text layer (scans); "
                         "slow, seconds per page.")(command)
+
+
+def _require_extra(option: str, module: str, extra: str) -> None:
+    """An option whose optional dependency is not installed: one line saying how to install it."""
+    if importlib.util.find_spec(module) is None:
+        raise click.UsageError(extra_hint(option, extra))
 
 
 def print_rows(columns: list[str], rows: list[tuple], output_format: str) -> None:
@@ -195,15 +202,22 @@ def existing_warehouse(db: Path | None) -> Path:
 @click.option("--no-cache", is_flag=True,
               help="Extract every file again instead of reading its tables from cache/ beside the warehouse.")
 @ocr_option
-def ingest_command(paths, db, year, edition, workers, vintage, kind, no_cache, ocr):
+@click.option("--dask", "dask_address", metavar="ADDRESS", envvar="CNSTAT_DASK", default=None,
+              help="Extract on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786; default: "
+                   "$CNSTAT_DASK), loading here.")
+def ingest_command(paths, db, year, edition, workers, vintage, kind, no_cache, ocr, dask_address):
     """Ingest files and folders (the bundled samples when no PATH is given)."""
     from cnstat_etl.extract.tables import ExtractOptions
     from cnstat_etl.pipeline import ingest
 
+    if dask_address:
+        _require_extra("--dask", "distributed", "dask")
+    elif ocr:  # (on a cluster, its workers read the scans)
+        _require_extra("--ocr", "rapidocr_onnxruntime", "ocr")
     db = db or default_db_path()
     with _progress_bar() as (advance, read):
         summary = ingest(list(paths) or None, db, ExtractOptions(year=year, edition=edition, ocr=ocr), workers,
-                         advance, vintage, kind, use_cache=not no_cache, on_pages=read)
+                         advance, vintage, kind, use_cache=not no_cache, on_pages=read, dask=dask_address)
     counts = ", ".join(f"{summary.count(status)} {word}" for status, word in STATUS_WORDS.items())
     click.echo(f"{plural(len(summary.files), 'file')}: {counts}; {plural(summary.tables, 'table')}, "
                f"{_values(summary.values, summary.county_values)}, {plural(summary.unresolved, 'unresolved row')}, "
@@ -296,6 +310,8 @@ def _year_spans(context, parameter, texts: tuple[str, ...]) -> tuple[tuple[int, 
 @ocr_option
 def extract_command(file, pages, explain_to, year, edition, output_format, ocr):
     """Show what FILE would load, with provenance, without touching the warehouse."""
+    if ocr:
+        _require_extra("--ocr", "rapidocr_onnxruntime", "ocr")
     from cnstat_etl.explain import explain_file
     from cnstat_etl.extract import ExtractOptions, extract_file
     from cnstat_etl.harmonise import roles_of
@@ -470,6 +486,7 @@ def review_group() -> None:
 @db_option
 def review_export_command(file, db):
     """Write the cells marked needs_review to FILE (CSV), a crop PNG of each beside it."""
+    _require_extra("review export", "rapidocr_onnxruntime", "ocr")  # the crops are cut as OCR cleaned the page
     from cnstat_etl.extract.ocr import write_cell_crop
     from cnstat_etl.load.review import export_review
     from cnstat_etl.load.warehouse import Warehouse

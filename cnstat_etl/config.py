@@ -137,6 +137,11 @@ def mappings_fingerprint() -> str:
                             if path.is_file() and path.suffix not in (".py", ".pyc")))
 
 
+def extra_hint(what: str, extra: str) -> str:
+    """What to say when something needs an optional dependency (an extra of pyproject.toml) not installed."""
+    return f"{what} needs the {extra} extra: pip install 'cnstat-etl[{extra}]'"
+
+
 def default_db_path() -> Path:
     return Path(os.environ.get("CNSTAT_DB") or DEFAULT_DB)
 

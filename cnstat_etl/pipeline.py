@@ -66,8 +66,13 @@ def stage_file(path: Path, options: ExtractOptions, cache_dir: Path | None = Non
                on_page: Callable[[], None] | None = None, sha256: str | None = None) -> StagedFile:
     """The work for one file that needs no warehouse, part by part: safe to run in another process.
     `on_page()` is told of each PDF page as it is read; `sha256` is the file's digest where it is known."""
+    return stage_parts(path, extract_parts_cached(path, options, cache_dir, page_workers, on_page, sha256))
+
+
+def stage_parts(path: Path, parts: Iterator[ExtractResult]) -> StagedFile:
+    """A file's extracted parts harmonised and staged one at a time, wherever they were extracted."""
     staged = StagedFile(Path(path).name)
-    with closing(extract_parts_cached(path, options, cache_dir, page_workers, on_page, sha256)) as parts:
+    with closing(parts):
         for extracted in parts:
             if extracted.failed:
                 staged.add(extracted, HarmonisedFile())
@@ -86,7 +91,14 @@ def stage_file(path: Path, options: ExtractOptions, cache_dir: Path | None = Non
 
 
 def _staged(paths: list[Path], digests: list[str | None], options: ExtractOptions, jobs: int,
-            cache_dir: Path | None, pages: PageCount) -> Iterator[StagedFile]:
+            cache_dir: Path | None, pages: PageCount, client=None) -> Iterator[StagedFile]:
+    if client is not None:
+        from cnstat_etl.cluster import parts_on_cluster
+
+        for path, parts in zip(paths, parts_on_cluster(client, paths, options, cache_dir)):
+            yield stage_parts(path, parts)
+            pages.file_done(path)
+        return
     if jobs <= 1 or len(paths) <= 1:
         for path, sha256 in zip(paths, digests):  # a single file: the workers share its pages
             yield stage_file(path, options, cache_dir, page_workers=jobs, on_page=pages.read, sha256=sha256)
@@ -156,7 +168,7 @@ def _fewer_collections() -> Iterator[None]:
 def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions = ExtractOptions(),
            jobs: int | None = None, on_file: Callable[[int, int, FileOutcome], None] | None = None,
            vintage: int | None = None, kind: str | None = None, use_cache: bool = True,
-           on_pages: Callable[[int, int], None] | None = None) -> IngestSummary:
+           on_pages: Callable[[int, int], None] | None = None, dask: str | None = None) -> IngestSummary:
     """Ingest files and folders (the bundled samples when none are given) into the warehouse at db_path.
 
     Extraction and harmonisation run with the warehouse closed; it is opened only to load one file at a
@@ -173,6 +185,9 @@ def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions 
     `on_file(index, total, outcome)` is told of each file done; `on_pages(done, total)` of the PDF pages
     read so far, out of all those the ingest reads. Ctrl-C stops the workers and raises IngestInterrupted,
     which says how many files were done.
+
+    `dask`, the address of a Dask scheduler (tcp://host:8786), extracts the files on its cluster instead
+    of local processes (`cnstat_etl.cluster`); the warehouse and the cache come out the same.
     """
     if vintage is not None and vintage not in history_years():
         raise UserError(f"vintage {vintage} is outside the code history {history_years()[0]}-{history_years()[-1]}")
@@ -180,11 +195,11 @@ def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions 
     summary = IngestSummary()
     with naming_the_path():
         Path(db_path).parent.mkdir(parents=True, exist_ok=True)  # a place it cannot be made fails now
-    with interrupts.noted():
+    with interrupts.noted(), _connected(dask) as client:
         try:
             with ingest_lock(db_path):
                 _ingest_files(files, summary, db_path, options, jobs or os.cpu_count() or 1, on_file, vintage,
-                              kind, use_cache, on_pages)
+                              kind, use_cache, on_pages, client)
         except KeyboardInterrupt:
             interrupts.stop_workers()
             raise IngestInterrupted(summary, len(files)) from None
@@ -196,8 +211,20 @@ def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions 
     return summary
 
 
+@contextmanager
+def _connected(address: str | None):
+    """A Dask client of the scheduler at `address` (None: none), connected before anything is read or made."""
+    if not address:
+        yield None
+        return
+    from cnstat_etl.cluster import connected  # Dask, an optional dependency: only an ingest on a cluster needs it
+
+    with connected(address) as client:
+        yield client
+
+
 def _ingest_files(files: list[Path], summary: IngestSummary, db_path: Path, options: ExtractOptions, jobs: int,
-                  on_file, vintage: int | None, kind: str | None, use_cache: bool, on_pages) -> None:
+                  on_file, vintage: int | None, kind: str | None, use_cache: bool, on_pages, client) -> None:
     """`ingest` of the files listed, each file's outcome added to `summary` as it is done."""
     digest = reference_digest()
     fingerprint = mappings_fingerprint()
@@ -211,8 +238,9 @@ def _ingest_files(files: list[Path], summary: IngestSummary, db_path: Path, opti
             current = warehouse.reference_is(digest)
             by_path, loaded = warehouse.source_states()
             stale = warehouse.harmonised_otherwise(fingerprint)
-    # (closed first: a process forked with the warehouse open would share this one's connection to it)
-    reference = None if current else _ReferenceRefill(db_path, digest, aside=jobs > 1, new=new)
+    # (closed first: a process forked with the warehouse open would share this one's connection to it; none
+    # is forked beside the threads of a Dask client, and its cluster leaves this process's cores free)
+    reference = None if current else _ReferenceRefill(db_path, digest, aside=jobs > 1 and client is None, new=new)
     pending: list[tuple[Path, str, str]] = []
     duplicates: list[tuple[Path, str, str]] = []  # recorded once the copy they repeat has loaded
     for path in files:
@@ -241,7 +269,7 @@ def _ingest_files(files: list[Path], summary: IngestSummary, db_path: Path, opti
     to_read = [path for path, _, _ in pending]
     # each file hashed once: its digest goes down to extraction and the cache (None: it could not be read)
     staged_files = _staged(to_read, [sha256 or None for _, _, sha256 in pending], options, jobs,
-                           default_cache_dir(db_path) if use_cache else None, PageCount(to_read, on_pages))
+                           default_cache_dir(db_path) if use_cache else None, PageCount(to_read, on_pages), client)
     warehouse = None
     try:
         for index, ((path, key, sha256), staged) in enumerate(zip(pending, staged_files)):

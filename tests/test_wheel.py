@@ -130,3 +130,44 @@ def test_report_runs_from_the_installed_wheel_with_its_template_and_settings(ins
     run(cnstat, "report", "--db", work / "r.duckdb", "--out", work / "report", cwd=work)
     assert "<section id=\"coverage\">" in (work / "report" / "report.html").read_text(encoding="utf-8")
     assert (work / "report" / "figures" / "coverage_population_city_total.png").is_file()
+
+
+def test_the_wheel_offers_ocr_and_dask_as_extras_and_requires_neither(installed):
+    bin_dir, work = installed
+    extras, requirements = json.loads(run(
+        bin_dir / "python", "-c", "import importlib.metadata as m, json; d = m.metadata('cnstat-etl'); "
+        "print(json.dumps([d.get_all('Provides-Extra'), d.get_all('Requires-Dist')]))", cwd=work).stdout)
+    assert {"ocr", "dask"} <= set(extras)
+    for name, extra in (("rapidocr-onnxruntime", "ocr"), ("dask", "dask"), ("distributed", "dask")):
+        needed = [r for r in requirements if r.startswith(name)]
+        assert needed and all(f'extra == "{extra}"' in r for r in needed), needed
+
+
+# Run by the wheel's python: the extras' modules cannot be imported, as in a plain `pip install cnstat-etl`
+# (the fresh venv borrows this environment's packages, which have them).
+WITHOUT_EXTRAS = ("import sys\nsys.modules.update(dict.fromkeys(['rapidocr_onnxruntime', 'onnxruntime', 'cv2', 'dask', "
+                  "'distributed']))\n")
+
+
+def test_a_plain_install_ingests_a_text_pdf_and_answers_ocr_and_dask_with_how_to_install_them(installed):
+    bin_dir, work = installed
+    source = work / "ccsy2006_fiscal_three_line.pdf"
+    shutil.copy(SAMPLES_DIR / source.name, source)
+    cnstat = WITHOUT_EXTRAS + "from cnstat_etl.cli import main\nmain(sys.argv[1:])"
+    plain = run(bin_dir / "python", "-c", cnstat, "ingest", source, "--db", work / "plain.duckdb", cwd=work)
+    assert "1 file: 1 loaded" in plain.stdout
+    for option, extra in (["--ocr"], "ocr"), (["--dask", "tcp://127.0.0.1:8786"], "dask"):
+        refused = run(bin_dir / "python", "-c", cnstat, "ingest", *option, source, "--db", work / f"{extra}.duckdb",
+                      cwd=work, check=False)
+        assert refused.returncode != 0 and refused.stderr.splitlines() == [
+            f"Error: {option[0]} needs the {extra} extra: pip install 'cnstat-etl[{extra}]'"]
+        assert not (work / f"{extra}.duckdb").exists()
+
+
+def test_a_scan_read_by_ocr_without_the_extra_fails_with_how_to_install_it(installed):
+    """As on a Dask worker installed without [ocr]: the file fails, with a reason that says what to do."""
+    bin_dir, work = installed
+    scan = REPO / "tests" / "fixtures" / "scans" / "ccsy1986_old_ruled.pdf"
+    read = run(bin_dir / "python", "-c", WITHOUT_EXTRAS + "from cnstat_etl.extract import ExtractOptions, "
+               f"extract_file\nprint(extract_file({str(scan)!r}, ExtractOptions(ocr=True)).failure_reason)", cwd=work)
+    assert read.stdout.strip().endswith("OCR needs the ocr extra: pip install 'cnstat-etl[ocr]'")

@@ -50,17 +50,19 @@ def extract_file(path: Path, options: ExtractOptions = ExtractOptions(), seen: l
 
 
 def extract_parts(path: Path, options: ExtractOptions = ExtractOptions(), seen: list[TableSeen] | None = None,
-                  workers: int = 1, on_page: Callable[[], None] | None = None, sha256: str | None = None
-                  ) -> Iterator[ExtractResult]:
+                  workers: int = 1, on_page: Callable[[], None] | None = None, sha256: str | None = None,
+                  named: Path | None = None) -> Iterator[ExtractResult]:
     """`extract_file` in parts, cut between tables, so that a long book is never held whole.
 
     Each part stands alone: its values point into its own rows, and its rows into its own tables. A file
     that turns out to be unreadable, or to hold nothing readable, ends with a part that says so (`failed`):
     the parts before it are then not to be loaded. `on_page()` is told of each PDF page as it is read.
-    `sha256` is the file's digest where the caller has it (else it is hashed here).
+    `sha256` is the file's digest where the caller has it (else it is hashed here). `named` is the path
+    the file has where it was found, when `path` is a copy of it (on a Dask worker): its folders are the
+    edition evidence, as they are of the file itself.
     """
     path = Path(path)
-    options = with_path_evidence(options, path)
+    options = with_path_evidence(options, Path(named or path))
     whole = _Summary()
     try:
         sha256 = sha256 or file_sha256(path)

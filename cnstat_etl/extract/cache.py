@@ -16,7 +16,7 @@ import hashlib
 import os
 import typing
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -68,18 +68,30 @@ def extract_parts_cached(path: Path, options: ExtractOptions, cache_dir: Path | 
         yield from extract_parts(path, options, workers=workers, on_page=on_page, sha256=sha256)
         return
     try:
-        sha256 = sha256 or file_sha256(path)
+        entry = cache_entry(path, options, cache_dir, sha256)
     except OSError:
         yield from extract_parts(path, options)  # it says why the file cannot be read
         return
-    # The edition the path names is part of the key: the same bytes in another folder may read another year.
-    entry = entry_path(cache_dir, path.name, sha256, with_path_evidence(options, path))
-    cached = read_entry(entry, sha256)
+    cached = read_entry(*entry)
     if cached is not None:
         yield from cached
         return
-    with _EntryWriter(entry) as writer:
-        for part in extract_parts(path, options, workers=workers, on_page=on_page, sha256=sha256):
+    yield from caching(entry, extract_parts(path, options, workers=workers, on_page=on_page, sha256=entry[1]))
+
+
+def cache_entry(path: Path, options: ExtractOptions, cache_dir: Path, sha256: str | None = None) -> tuple[Path, str]:
+    """Where the file's entry is in `cache_dir`, and the content it is for (`sha256`, else read from the
+    file: OSError when it cannot be read)."""
+    sha256 = sha256 or file_sha256(path)
+    # The edition the path names is part of the key: the same bytes in another folder may read another year.
+    return entry_path(cache_dir, path.name, sha256, with_path_evidence(options, path)), sha256
+
+
+def caching(entry: tuple[Path, str], parts: Iterable[ExtractResult]) -> Iterator[ExtractResult]:
+    """The parts of a file read afresh (here or elsewhere), written to its `cache_entry` as they go by."""
+    path, sha256 = entry
+    with _EntryWriter(path) as writer:
+        for part in parts:
             if part.failed or part.source_sha256 != sha256:
                 writer.spoiled = True  # a failed read is not cached
             writer.write(part)
@@ -102,7 +114,7 @@ def read_entry(path: Path, sha256: str) -> Iterator[ExtractResult] | None:
         if hashlib.sha256(data).hexdigest() != _digest_path(path).read_text(encoding="ascii").strip():
             return None
         entry = pq.ParquetFile(pa.BufferReader(data))
-        first = _from_arrow(entry.read_row_group(0, use_threads=False))
+        first = part_from_arrow(entry.read_row_group(0, use_threads=False))
     except Exception:  # missing, unreadable or not what this code wrote: extract again
         return None
     if first.source_sha256 != sha256:
@@ -112,7 +124,7 @@ def read_entry(path: Path, sha256: str) -> Iterator[ExtractResult] | None:
     def parts() -> Iterator[ExtractResult]:
         yield first
         for group in range(1, entry.num_row_groups):
-            yield _from_arrow(entry.read_row_group(group, use_threads=False))
+            yield part_from_arrow(entry.read_row_group(group, use_threads=False))
     return parts()
 
 
@@ -133,7 +145,7 @@ class _EntryWriter:
             if self.writer is None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self.writer = pq.ParquetWriter(self.partial, _SCHEMA)
-            self.writer.write_table(_to_arrow(part))
+            self.writer.write_table(part_to_arrow(part))
         except (OSError, pa.ArrowException):
             self.spoiled = True
 
@@ -169,7 +181,7 @@ _SCHEMA = pa.schema([pa.field(name, pa.string()) for name in _FILE_FIELDS]
                     + [pa.field(name, pa.list_(arrow.struct_type(cls))) for name, cls in _RECORD_LISTS.items()])
 
 
-def _to_arrow(result: ExtractResult) -> pa.Table:
+def part_to_arrow(result: ExtractResult) -> pa.Table:
     """One row: the file's fields, and each list of records as a list of structs (built column by column)."""
     columns = {name: [getattr(result, name)] for name in _FILE_FIELDS}
     for name, cls in _RECORD_LISTS.items():
@@ -179,7 +191,7 @@ def _to_arrow(result: ExtractResult) -> pa.Table:
     return pa.table(columns, schema=_SCHEMA)
 
 
-def _from_arrow(table: pa.Table) -> ExtractResult:
+def part_from_arrow(table: pa.Table) -> ExtractResult:
     row = {name: table.column(name)[0] for name in table.column_names}
     result = ExtractResult(row["source_file"].as_py(), row["source_sha256"].as_py(), row["file_format"].as_py(),
                            source_kind=row["source_kind"].as_py())

@@ -13,14 +13,19 @@ the reading is and where to look (`model.OcrRead`).
 from __future__ import annotations
 
 import functools
+import importlib.util
 import re
 import unicodedata
 from dataclasses import dataclass
 
 import numpy
 
+from cnstat_etl.config import extra_hint
 from cnstat_etl.extract.layout import Glyph, PageGeometry
 from cnstat_etl.model import OcrRead
+
+if importlib.util.find_spec("rapidocr_onnxruntime") is None:  # it brings opencv (cv2) and onnxruntime
+    raise ImportError(extra_hint("OCR", "ocr"))
 
 # Grey levels below this are ink on the cleaned (evenly lit) image; paper noise stays far above it.
 INK_LEVEL = 128

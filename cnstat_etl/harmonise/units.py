@@ -7,9 +7,19 @@ The registry is pint's default one plus mappings/units.txt; the words yearbooks 
 from __future__ import annotations
 
 import functools
+import sys
 from decimal import Decimal
 
-import pint
+if "dask" in sys.modules:
+    import pint
+else:
+    # pint imports dask wherever it is installed (the [dask] extra), for arrays of quantities cnstat never
+    # makes: 0.4 s and jinja2 on every command that converts a unit. Hidden while pint looks for it.
+    sys.modules["dask"] = None
+    try:
+        import pint
+    finally:
+        del sys.modules["dask"]
 
 from cnstat_etl.config import MAPPINGS_DIR, read_mapping_csv, user_cache_dir
 from cnstat_etl.unit_words import UnitSide, UnknownUnit, read_unit
