@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from cnstat_etl import config
+from cnstat_etl.errors import MappingError
 from cnstat_etl.extract import extract_file
-from cnstat_etl.harmonise import harmonise
+from cnstat_etl.harmonise import column_checks, harmonise
 
 CNSTAT = str(Path(sys.executable).parent / "cnstat")
 CITIES = ["南京市", "无锡市", "徐州市", "常州市", "苏州市", "南通市"]
@@ -112,3 +117,17 @@ def test_a_printed_total_that_is_not_its_parts_sum_refuses_the_three_columns(tmp
     path = table(tmp_path, header, [["1500.25", "900.10", "900.10"]] * 6)
     loaded, refused = loaded_and_refused(path)
     assert not loaded and len(refused) == 3 and all("(A = B + C)" in message for message in refused)
+
+
+def test_an_identity_naming_an_unknown_indicator_is_a_mapping_error_said_in_one_line(tmp_path, monkeypatch):
+    mappings = tmp_path / "mappings"
+    shutil.copytree(config.MAPPINGS_DIR, mappings)
+    with open(mappings / "identities.csv", "a", encoding="utf-8") as f:
+        f.write("gdp,sum,gdp_primary no_such_indicator,0.01,a typo in a pull request\n")
+    monkeypatch.setattr(config, "MAPPINGS_DIR", mappings)
+    column_checks.identities.cache_clear()
+    try:
+        with pytest.raises(MappingError, match="no_such_indicator"):
+            column_checks.identities()
+    finally:
+        column_checks.identities.cache_clear()

@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from cnstat_etl.config import read_mapping_csv
+from cnstat_etl.errors import MappingError
 from cnstat_etl.harmonise.units import in_unit_at_rate
 from cnstat_etl.indicators import indicators
 from cnstat_etl.model import Aggregate, Observation, Problem
@@ -65,7 +66,7 @@ def identities() -> tuple[Identity, ...]:
         unknown = [i for i in identity.indicators() if i not in known]
         ratio_of_two = len(identity.parts) == 2 and not _is_number(identity.whole)
         if unknown or identity.relation not in ("sum", "ratio") or (identity.relation == "ratio" and not ratio_of_two):
-            raise ValueError(f"mappings/identities.csv: bad row {row} (unknown indicators {unknown})")
+            raise MappingError(f"mappings/identities.csv: bad row {row} (unknown indicators {unknown})")
         found.append(identity)
     return tuple(found)
 

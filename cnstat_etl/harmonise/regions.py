@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cnstat_etl.config import MAPPINGS_DIR, derived_once
+from cnstat_etl.errors import MappingError
 
 if TYPE_CHECKING:  # the tables for the warehouse are frames; placing a row needs no pandas
     import pandas as pd
@@ -183,7 +184,7 @@ def _parse_successors(text: str) -> tuple[tuple[str, ...], tuple[tuple[str, int]
     for item in filter(None, text.split(";")):
         match = re.fullmatch(r"(\d{6})(?:\[(\d{4})\])?", item.strip())
         if match is None:
-            raise ValueError(f"unreadable successor {item!r} in {CODE_HISTORY_CSV}")
+            raise MappingError(f"unreadable successor {item!r} in {CODE_HISTORY_CSV}")
         code, year = match.groups()
         if year:
             partial.append((code, int(year)))
@@ -397,7 +398,7 @@ def _overrides() -> dict[tuple[str, str, int], dict[str, str]]:
             if row["scope"] == "lineage":
                 match = re.fullmatch(r"(\d{6})>(\d{6})@(\d{4})", row["key"])
                 if match is None:
-                    raise ValueError(f"lineage override key {row['key']!r} is not FROM>TO@YEAR in {OVERRIDES_CSV}")
+                    raise MappingError(f"lineage override key {row['key']!r} is not FROM>TO@YEAR in {OVERRIDES_CSV}")
                 from_code, to_code, year = match.groups()
                 corrections[(from_code, to_code, int(year))][row["field"]] = row["value"]
     return dict(corrections)
