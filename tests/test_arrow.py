@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from decimal import Decimal
 
@@ -45,3 +46,24 @@ def test_a_column_of_zoned_times_or_mixed_kinds_is_left_to_pyarrow():
     assert arrow.inferred_type(zoned) is None
     assert arrow.inferred_type([True, 1]) is None
     assert arrow.dict_table([{"at": zoned[0]}]).schema == pa.Table.from_pylist([{"at": zoned[0]}]).schema
+
+
+@dataclasses.dataclass
+class Inner:
+    count: int
+    name: str | None
+
+
+@dataclasses.dataclass
+class Outer:
+    inner: Inner | None
+    pages: tuple[int, ...]
+    share: float | None
+
+
+def test_records_with_records_and_none_among_them_are_the_structs_pyarrow_converts():
+    records = [Outer(Inner(1, "a"), (1, 2), 0.5), None, Outer(None, (), None), Outer(Inner(2, None), (3,), 1.0)]
+    built = arrow.structs(records, Outer)
+    built.validate(full=True)
+    converted = pa.array([None if r is None else dataclasses.asdict(r) for r in records], arrow.struct_type(Outer))
+    assert built.equals(converted)
