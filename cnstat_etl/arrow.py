@@ -104,14 +104,14 @@ def array(values: list, arrow_type: pa.DataType | None) -> pa.Array:
                                   or pa.types.is_string(arrow_type) or pa.types.is_boolean(arrow_type)
                                   or pa.types.is_list(arrow_type)):
         return pa.array(values, arrow_type)
-    missing = [value is None for value in values]
-    nulls = sum(missing)
+    nulls = values.count(None)
     if nulls == len(values):
         return pa.nulls(len(values), arrow_type)
     if pa.types.is_string(arrow_type):
         builder = pa.lib.StringBuilder()
         builder.append_values(values)
         return builder.finish()
+    missing = [value is None for value in values] if nulls else []
     if pa.types.is_list(arrow_type):
         offsets = numpy.zeros(len(values) + 1, dtype=numpy.int32)
         numpy.cumsum([0 if value is None else len(value) for value in values], out=offsets[1:])
@@ -119,7 +119,7 @@ def array(values: list, arrow_type: pa.DataType | None) -> pa.Array:
         return pa.Array.from_buffers(arrow_type, len(values), [_validity(missing), pa.py_buffer(offsets)],
                                      null_count=nulls, children=[items])
     if nulls:
-        values = [0 if gone else value for value, gone in zip(values, missing)]
+        values = [0 if value is None else value for value in values]
     data = _bits(values) if pa.types.is_boolean(arrow_type) else pa.py_buffer(
         numpy.array(values, dtype=_NUMPY_TYPES[arrow_type]))
     return pa.Array.from_buffers(arrow_type, len(values), [_validity(missing), data], null_count=nulls)
