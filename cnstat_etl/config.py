@@ -100,7 +100,7 @@ def derived_once(name: str, inputs: Iterable[Path], derive: Callable[[], Derived
     be read back is derived again; a cache that cannot be written only costs the next run the time."""
     stored = _stored_path(name, inputs)
     derived = _stored(stored)
-    if derived is None:
+    if derived is _ABSENT:
         derived = derive()
         _store(stored, name, derived)
     return derived
@@ -138,11 +138,14 @@ def _stored_path(name: str, inputs: Iterable[Path]) -> Path:
     return user_cache_dir() / f"{name}-{digest.hexdigest()[:16]}.pickle"
 
 
+_ABSENT = object()
+
+
 def _stored(stored: Path):
     try:
         return pickle.loads(stored.read_bytes())
     except Exception:  # absent, damaged or written by other code: derive again
-        return None
+        return _ABSENT
 
 
 def _store(stored: Path, name: str, derived) -> None:
