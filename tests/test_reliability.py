@@ -174,6 +174,25 @@ def test_ctrl_c_while_an_ingest_starts_is_one_line_and_status_130(tmp_path):
     assert len(err.splitlines()) == 1 and err.startswith("interrupted") and "Traceback" not in err
 
 
+def test_a_ctrl_c_a_library_turns_into_an_error_the_ingest_handles_still_stops_the_ingest(tmp_path, monkeypatch):
+    """DuckDB answers a Ctrl-C during its work with an error of its own; where the ingest handles that error
+    (a template that does not open: the warehouse is made without it), the interrupt is not lost."""
+    from cnstat_etl import pipeline
+    from cnstat_etl.outcomes import IngestInterrupted
+
+    def interrupted_then_handled(db_path, digest):
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)  # the handler runs here
+        except KeyboardInterrupt:
+            pass  # what the library made of it, handled
+        return False
+
+    monkeypatch.setattr(pipeline, "_copied_template", interrupted_then_handled)
+    with pytest.raises(IngestInterrupted):
+        pipeline.ingest([SAMPLES_DIR / "ccsy2009_gdp_revenue_ruled.pdf"], tmp_path / "w.duckdb", jobs=1)
+
+
 def test_of_two_ingests_started_at_the_same_moment_one_runs_and_the_other_is_refused(tmp_path):
     files = [str(p) for p in good_workbooks(tmp_path, 2)]
     loaded = tmp_path / "loaded.duckdb"
