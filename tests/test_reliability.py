@@ -164,13 +164,23 @@ def test_second_ingest_while_one_holds_the_warehouse_fails_fast_with_a_clear_mes
     assert "is in use by another ingest" in ingest_again.stderr and "Traceback" not in ingest_again.stderr
 
 
+def _as_from_a_terminal() -> None:
+    """Ctrl-C answered as in a shell's foreground command: a process may inherit it ignored or blocked from
+    whatever started the tests (both survive exec), and a Python started so ignores it until the ingest
+    installs its own handler."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def test_ctrl_c_while_an_ingest_starts_is_one_line_and_status_130(tmp_path):
     process = subprocess.Popen([CNSTAT, "ingest", str(SAMPLES_DIR), "--db", str(tmp_path / "w.duckdb")],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                               preexec_fn=_as_from_a_terminal)
     time.sleep(0.4)  # importing what the ingest uses, before any file is read
     os.killpg(process.pid, signal.SIGINT)
     _, err = process.communicate(timeout=60)
-    assert process.returncode == 130, err
+    assert process.returncode == 130, (err, "SIGINT here:", signal.getsignal(signal.SIGINT),
+                                       signal.pthread_sigmask(signal.SIG_BLOCK, []))
     assert len(err.splitlines()) == 1 and err.startswith("interrupted") and "Traceback" not in err
 
 
