@@ -155,12 +155,13 @@ def _progress_bar():
     """The per-file lines, under bars of PDF pages read and files done while stdout is a terminal (never in
     a log): yields what to tell of each file done, and of the pages read (None without a terminal)."""
     from rich.console import Console
-    from rich.progress import MofNCompleteColumn, Progress
 
     console = Console()
     if not console.is_terminal:
         yield _show_progress, None
         return
+    from rich.progress import MofNCompleteColumn, Progress
+
     with Progress(*Progress.get_default_columns(), MofNCompleteColumn(), console=console, transient=True) as bar:
         pages = bar.add_task("pages", total=None, visible=False)
         files = bar.add_task("files", total=None)

@@ -17,7 +17,7 @@ import pickle
 import sys
 import tempfile
 from pathlib import Path
-from typing import Callable, Iterable, TypeVar
+from typing import Callable, Hashable, Iterable, TypeVar
 
 from cnstat_etl.errors import UserError
 
@@ -112,23 +112,63 @@ def keep_newest(folder: Path, pattern: str, keep: int = KEPT_VERSIONS) -> None:
 
 def derived_once(name: str, inputs: Iterable[Path], derive: Callable[[], Derived]) -> Derived:
     """`derive()`, kept in the user cache under a digest of `inputs` (data and the code that reads it), so
-    seconds of derivation are paid once per change of them, not once per process. The digest holds the
-    inputs' names and bytes, not where they are: checkouts with the same files share one copy. A stored copy
-    that cannot be read back is derived again; a cache that cannot be written only costs the next run the time."""
+    seconds of derivation are paid once per change of them, not once per process. A stored copy that cannot
+    be read back is derived again; a cache that cannot be written only costs the next run the time."""
+    stored = _stored_path(name, inputs)
+    derived = _stored(stored)
+    if derived is _ABSENT:
+        derived = derive()
+        _store(stored, name, derived)
+    return derived
+
+
+def remembered(name: str, inputs: Iterable[Path], key: Hashable, work: Callable[[], Derived]) -> Derived:
+    """`work()`, the answer to question `key`, kept in the user cache beside the answers to the others asked
+    before, under a digest of `inputs` (as `derived_once`): for questions that cannot all be listed ahead
+    (a unit as printed), each answered once per change of the inputs, not once per process."""
+    stored = _stored_path(name, inputs)
+    answers = _answers(stored)
+    if key not in answers:
+        answers[key] = work()
+        # with what another process stored meanwhile: an answer lost between two writers is only asked again
+        _store(stored, name, {**_answers_stored(stored), **answers})
+    return answers[key]
+
+
+@functools.lru_cache(maxsize=None)
+def _answers(stored: Path) -> dict:
+    return _answers_stored(stored)
+
+
+def _answers_stored(stored: Path) -> dict:
+    answers = _stored(stored)
+    return answers if isinstance(answers, dict) else {}
+
+
+def _stored_path(name: str, inputs: Iterable[Path]) -> Path:
+    """Where `name` derived from `inputs` is kept: the digest holds the inputs' names and bytes, not where they
+    are, so checkouts with the same files share one copy."""
     key = fingerprint(f"python {sys.version_info[:2]}\0", ((Path(path).parent, Path(path)) for path in inputs))
-    stored = user_cache_dir() / f"{name}-{key}.pickle"
+    return user_cache_dir() / f"{name}-{key}.pickle"
+
+
+_ABSENT = object()
+
+
+def _stored(stored: Path):
     try:
         return pickle.loads(stored.read_bytes())
     except Exception:  # absent, damaged or written by other code: derive again
-        pass
-    derived = derive()
+        return _ABSENT
+
+
+def _store(stored: Path, name: str, derived) -> None:
     try:
         stored.parent.mkdir(parents=True, exist_ok=True)
         write_atomically(stored, pickle.dumps(derived, protocol=pickle.HIGHEST_PROTOCOL))
     except OSError:
-        return derived
+        return
     keep_newest(stored.parent, f"{name}-{'?' * 16}.pickle")
-    return derived
 
 
 def mappings_fingerprint() -> str:

@@ -200,6 +200,10 @@ def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions 
             with ingest_lock(db_path):
                 _ingest_files(files, summary, db_path, options, jobs or os.cpu_count() or 1, on_file, vintage,
                               kind, use_cache, on_pages, client)
+            if interrupts.interrupted():
+                # a library turned it into an error the ingest handled (DuckDB's "interrupted" opening the
+                # template: no template, then): still the interrupt
+                raise KeyboardInterrupt
         except KeyboardInterrupt:
             interrupts.stop_workers()
             raise IngestInterrupted(summary, len(files)) from None

@@ -164,14 +164,43 @@ def test_second_ingest_while_one_holds_the_warehouse_fails_fast_with_a_clear_mes
     assert "is in use by another ingest" in ingest_again.stderr and "Traceback" not in ingest_again.stderr
 
 
+def _as_from_a_terminal() -> None:
+    """Ctrl-C answered as in a shell's foreground command: a process may inherit it ignored or blocked from
+    whatever started the tests (both survive exec), and a Python started so ignores it until the ingest
+    installs its own handler."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def test_ctrl_c_while_an_ingest_starts_is_one_line_and_status_130(tmp_path):
     process = subprocess.Popen([CNSTAT, "ingest", str(SAMPLES_DIR), "--db", str(tmp_path / "w.duckdb")],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                               preexec_fn=_as_from_a_terminal)
     time.sleep(0.4)  # importing what the ingest uses, before any file is read
     os.killpg(process.pid, signal.SIGINT)
     _, err = process.communicate(timeout=60)
-    assert process.returncode == 130, err
+    assert process.returncode == 130, (err, "SIGINT here:", signal.getsignal(signal.SIGINT),
+                                       signal.pthread_sigmask(signal.SIG_BLOCK, []))
     assert len(err.splitlines()) == 1 and err.startswith("interrupted") and "Traceback" not in err
+
+
+def test_a_ctrl_c_a_library_turns_into_an_error_the_ingest_handles_still_stops_the_ingest(tmp_path, monkeypatch):
+    """DuckDB answers a Ctrl-C during its work with an error of its own; where the ingest handles that error
+    (a template that does not open: the warehouse is made without it), the interrupt is not lost."""
+    from cnstat_etl import pipeline
+    from cnstat_etl.outcomes import IngestInterrupted
+
+    def interrupted_then_handled(db_path, digest):
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)  # the handler runs here
+        except KeyboardInterrupt:
+            pass  # what the library made of it, handled
+        return False
+
+    monkeypatch.setattr(pipeline, "_copied_template", interrupted_then_handled)
+    with pytest.raises(IngestInterrupted):
+        pipeline.ingest([SAMPLES_DIR / "ccsy2009_gdp_revenue_ruled.pdf"], tmp_path / "w.duckdb", jobs=1)
 
 
 def test_of_two_ingests_started_at_the_same_moment_one_runs_and_the_other_is_refused(tmp_path):

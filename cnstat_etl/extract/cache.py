@@ -183,12 +183,12 @@ _SCHEMA = pa.schema([pa.field(name, pa.string()) for name in _FILE_FIELDS]
 
 def part_to_arrow(result: ExtractResult) -> pa.Table:
     """One row: the file's fields, and each list of records as a list of structs (built column by column)."""
-    columns = {name: [getattr(result, name)] for name in _FILE_FIELDS}
+    columns = [arrow.array([getattr(result, name)], pa.string()) for name in _FILE_FIELDS]
     for name, cls in _RECORD_LISTS.items():
         records = getattr(result, name)
-        columns[name] = pa.ListArray.from_arrays(pa.array([0, len(records)], pa.int32()),
-                                                 arrow.structs(records, cls))
-    return pa.table(columns, schema=_SCHEMA)
+        columns.append(pa.ListArray.from_arrays(arrow.array([0, len(records)], pa.int32()),
+                                                arrow.structs(records, cls)))
+    return pa.Table.from_arrays(columns, schema=_SCHEMA)
 
 
 def part_from_arrow(table: pa.Table) -> ExtractResult:

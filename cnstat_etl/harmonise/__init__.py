@@ -325,8 +325,10 @@ def _resolve_name(resolver: RegionResolver, value: ExtractedValue, **context) ->
     理春市 for 珲春市), by the English name its row label prints beside it ("理春市 Hunchun"), spelt exactly
     as the code history's pinyin or an alias: a name near another's (Xintai, Xingtai) is never enough."""
     place = resolver.resolve(value.region_name, year=value.table.year, **context)
+    if place.code is not None or place.reason != "unknown name":
+        return place
     english = split_printed(value.row_label)[1]
-    if place.code is not None or place.reason != "unknown name" or not english:
+    if not english:
         return place
     by_english = resolver.resolve(english, year=value.table.year, **context)
     return by_english if by_english.code is not None and by_english.match_kind in ("pinyin", "alias") else place

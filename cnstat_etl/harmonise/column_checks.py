@@ -38,6 +38,7 @@ class Identity:
     tolerance: float  # relative
     description: str
 
+    @functools.cached_property  # asked for every row of a book: the whole is parsed once
     def indicators(self) -> tuple[str, ...]:
         return self.parts if _is_number(self.whole) else (self.whole, *self.parts)
 
@@ -63,7 +64,7 @@ def identities() -> tuple[Identity, ...]:
     for row in read_mapping_csv("identities.csv"):
         identity = Identity(row["whole"], row["relation"], tuple(row["parts"].split()), float(row["tolerance"]),
                             row["description"])
-        unknown = [i for i in identity.indicators() if i not in known]
+        unknown = [i for i in identity.indicators if i not in known]
         ratio_of_two = len(identity.parts) == 2 and not _is_number(identity.whole)
         if unknown or identity.relation not in ("sum", "ratio") or (identity.relation == "ratio" and not ratio_of_two):
             raise MappingError(f"mappings/identities.csv: bad row {row} (unknown indicators {unknown})")
@@ -164,9 +165,12 @@ def _check_scopes(row: dict[tuple[str, str], Observation], tally: _Tally) -> Non
 
 
 def _check_identities(row: dict[tuple[str, str], Observation], tally: _Tally) -> None:
+    printed = {indicator for indicator, _scope in row}
+    # a book's row prints one or two indicators: most identities are passed over at once
+    possible = [identity for identity in identities() if printed.issuperset(identity.indicators)]
     for scope in {scope for _indicator, scope in row}:
-        for identity in identities():
-            members = [row.get((i, scope)) for i in identity.indicators()]
+        for identity in possible:
+            members = [row.get((i, scope)) for i in identity.indicators]
             if None in members or (identity.relation == "sum" and len({m.unit for m in members}) > 1):
                 continue  # parts in two currencies are not added
             values = {m.indicator: m.value for m in members}

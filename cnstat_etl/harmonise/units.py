@@ -9,20 +9,16 @@ from __future__ import annotations
 import functools
 import sys
 from decimal import Decimal
+from importlib.metadata import version
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-if "dask" in sys.modules:
-    import pint
-else:
-    # pint imports dask wherever it is installed (the [dask] extra), for arrays of quantities cnstat never
-    # makes: 0.4 s and jinja2 on every command that converts a unit. Hidden while pint looks for it.
-    sys.modules["dask"] = None
-    try:
-        import pint
-    finally:
-        del sys.modules["dask"]
-
-from cnstat_etl.config import MAPPINGS_DIR, read_mapping_csv, user_cache_dir
+from cnstat_etl import text, unit_words
+from cnstat_etl.config import MAPPINGS_DIR, read_mapping_csv, remembered, user_cache_dir
 from cnstat_etl.unit_words import UnitSide, UnknownUnit, read_unit
+
+if TYPE_CHECKING:
+    import pint
 
 __all__ = ["IncompatibleUnit", "UnknownUnit", "conversion_factor", "in_unit_at_rate", "parse_unit", "registry",
            "to_canonical"]
@@ -32,8 +28,24 @@ class IncompatibleUnit(ValueError):
     """A printed unit that cannot convert to the indicator's canonical unit (万美元 under a yuan column)."""
 
 
+def _pint():
+    """pint, imported with dask hidden: pint imports dask wherever it is installed (the [dask] extra), for
+    arrays of quantities cnstat never makes, which costs 0.4 s and jinja2."""
+    if "dask" in sys.modules:
+        import pint
+    else:
+        sys.modules["dask"] = None  # type: ignore[assignment]
+        try:
+            import pint
+        finally:
+            del sys.modules["dask"]
+    return pint
+
+
 @functools.lru_cache(maxsize=None)
 def registry() -> pint.UnitRegistry:
+    pint = _pint()
+
     # pint keeps its parsed definitions in the user cache: a second. It writes them in place, not whole or
     # not at all, and reads them back unchecked, so a run beside another that is writing them (two checkouts
     # share them: they are keyed by content) can read half a file. Any cache pint cannot use: parsed anew.
@@ -76,14 +88,33 @@ def to_canonical(value: float, printed_unit: str, canonical_unit: str) -> float:
 
 @functools.lru_cache(maxsize=4096)
 def conversion_factor(printed_unit: str, canonical_unit: str) -> Decimal:
+    factor = _remembered(("factor", printed_unit, canonical_unit),
+                         lambda: _factor_by_pint(printed_unit, canonical_unit))
+    if isinstance(factor, str):
+        raise IncompatibleUnit(factor)
+    return factor
+
+
+def _factor_by_pint(printed_unit: str, canonical_unit: str) -> Decimal | str:
+    """The factor, or why there is none."""
+    pint = _pint()
+
     ureg = registry()
     try:
         factor = parse_unit(printed_unit).to(ureg(canonical_unit)).magnitude
     except pint.DimensionalityError as error:
-        raise IncompatibleUnit(
-            f"{printed_unit!r} does not convert to {canonical_unit} ({error.dim1} vs {error.dim2})"
-        ) from None
+        return f"{printed_unit!r} does not convert to {canonical_unit} ({error.dim1} vs {error.dim2})"
     return Decimal(repr(float(factor)))
+
+
+def _remembered(question: tuple, work):
+    """pint's answer, kept in the user cache: importing pint and building the registry take a third of a
+    second, and a unit's factor is a pure function of the unit words, the definitions and pint's release.
+    An ingest of units met before does not import pint at all. (Errors are not kept: asked again, they
+    are raised again.)"""
+    inputs = (MAPPINGS_DIR / "units.txt", MAPPINGS_DIR / "unit_words.csv", Path(__file__),
+              Path(unit_words.__file__), Path(text.__file__))
+    return remembered(f"units-pint{version('pint')}", inputs, question, work)
 
 
 def to_base_unit(value: float, printed_unit: str) -> tuple[float, str]:
@@ -102,6 +133,10 @@ def to_base_unit(value: float, printed_unit: str) -> tuple[float, str]:
 def _base_unit(printed_unit: str) -> tuple[Decimal, str] | str:
     """The printed unit's magnitude and its unit's name, or why it is unknown: worked out once per unit word
     (pint formats a unit slowly, and a provisional column repeats an unknown word in every cell)."""
+    return _remembered(("base", printed_unit), lambda: _base_unit_by_pint(printed_unit))
+
+
+def _base_unit_by_pint(printed_unit: str) -> tuple[Decimal, str] | str:
     try:
         quantity = parse_unit(printed_unit)
     except UnknownUnit as error:

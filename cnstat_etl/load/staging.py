@@ -67,7 +67,7 @@ class StagedFile:
         if harmonised.county_observations:
             county = harmonised.county_observations
             rows = arrow.table([c.observation for c in county], Observation)
-            pq.write_table(rows.append_column("unit_kind", pa.array([c.unit_kind for c in county], pa.string())),
+            pq.write_table(rows.append_column("unit_kind", arrow.array([c.unit_kind for c in county], pa.string())),
                            self._part(COUNTY_PART))
             self.county_observations += len(harmonised.county_observations)
 

@@ -14,6 +14,7 @@ import errno
 import fcntl
 import os
 import re
+import sys
 import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -480,12 +481,12 @@ class Warehouse:
     def _insert(self, table: str, records: list | pd.DataFrame, **constants) -> None:
         """Insert records (a DataFrame, or dicts or dataclasses), each with the `constants` columns added.
         A long list goes in INSERT_BATCH records at a time: a book's rows are never one frame."""
-        import pandas as pd
         import pyarrow as pa
 
         from cnstat_etl import arrow
 
-        if isinstance(records, pd.DataFrame):
+        # a frame exists only where pandas is imported: a load of records need not import it (a third of a second)
+        if "pandas" in sys.modules and isinstance(records, sys.modules["pandas"].DataFrame):
             self._insert_arrow(table, pa.Table.from_pandas(records, preserve_index=False), constants)
             return
         for start in range(0, len(records), INSERT_BATCH):
@@ -495,17 +496,18 @@ class Warehouse:
                 # reads Arrow's strings as they are, where it converts a DataFrame's one by one
                 self._insert_arrow(table, arrow.table(batch, type(batch[0])), constants)
             else:
-                self._insert_arrow(table, pa.Table.from_pylist(batch), constants)
+                self._insert_arrow(table, arrow.dict_table(batch), constants)
 
     def _insert_arrow(self, table: str, rows: pa.Table, constants: dict) -> None:
-        import pyarrow as pa
+        from cnstat_etl import arrow
 
         if not len(rows):
             return
         columns = self._columns(table)
         for name, value in constants.items():
             rows = rows.drop_columns([name]) if name in rows.column_names else rows
-            rows = rows.append_column(name, pa.array([value] * len(rows)))
+            column = [value] * len(rows)
+            rows = rows.append_column(name, arrow.array(column, arrow.inferred_type(column)))
         rows = rows.select([c for c in rows.column_names if c in columns])
         self.con.register("incoming", rows)
         try:
