@@ -93,8 +93,8 @@ def inferred_type(values: list) -> pa.DataType | None:
 
 
 # Types built from their buffers here, and numpy's dtype for those of fixed width.
-_NUMPY_TYPES = {pa.int64(): numpy.int64, pa.int32(): numpy.int32, pa.float64(): numpy.float64,
-                pa.timestamp("us"): "datetime64[us]"}
+_NUMPY_TYPES: dict[pa.DataType, typing.Any] = {pa.int64(): numpy.int64, pa.int32(): numpy.int32,
+                                               pa.float64(): numpy.float64, pa.timestamp("us"): "datetime64[us]"}
 
 
 def array(values: list, arrow_type: pa.DataType | None) -> pa.Array:

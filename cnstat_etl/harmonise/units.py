@@ -34,7 +34,7 @@ def _pint():
     if "dask" in sys.modules:
         import pint
     else:
-        sys.modules["dask"] = None  # type: ignore[assignment]
+        sys.modules["dask"] = None
         try:
             import pint
         finally:
