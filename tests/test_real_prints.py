@@ -37,6 +37,10 @@ FAILING_TODAY = {
     "given/2021/2021_2021-2-1.pdf":
         "0 wrong, 1033 of 1117 equal, 84 refused: the print clips the province rows 广西壮族自治区, 宁夏回族自治区 "
         "and 新疆维吾尔自治区, so their cities are read under 广东 and 青海 and refused",
+    # scored since issue 30 names its 城镇户籍人口 columns (population_urban_registered; provisional before)
+    "committed/letter-portrait-scale75-arplumingcn-grid-norepeat/2023_2-1 人口数.pdf":
+        "0 wrong, 878 of 1166 equal, 288 refused: its label-less pages 7-12 end a row before the labelled "
+        "page's 三沙市, whose cells there are blank, so they are not proven to pair and are refused as unlabelled_rows",
 }
 
 pytestmark = pytest.mark.skipif(not SHARED_REAL.is_dir(), reason=f"{SHARED_REAL} is absent: real workbooks not available")
