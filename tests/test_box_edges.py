@@ -1,12 +1,34 @@
 """Where a text meets the edge of its box: a header clipped through the glyph that touches its neighbour's
-text. Each was a layout the fuzzer drew and the engine loaded wrong values from.
+text, labels running past the label column's rule. Each was a layout the fuzzer drew and the engine loaded
+wrong values from.
+
+Pages are drawn as glyphs and rules (no font, no PDF), but for the clip, which only a PDF's reader sees.
 """
 
 from __future__ import annotations
 
-from cnstat_etl.extract import extract_file, pdfium
-from cnstat_etl.extract.layout import read_page
+from cnstat_etl.extract import ExtractOptions, extract_file, pdfium
+from cnstat_etl.extract.layout import Glyph, PageGeometry, Segment, read_page
+from cnstat_etl.extract.tables import TableAssembler
+from cnstat_etl.model import ExtractResult
 from conftest import FIXTURES
+from drawn_glyphs import printed, right_aligned
+
+SIZE = 9
+
+
+def _extracted(*pages: PageGeometry) -> ExtractResult:
+    """The pages read in order, each continuing the table before it, and assembled as `extract_file` does."""
+    result = ExtractResult("edges.pdf", "0" * 64, "pdf")
+    tables = TableAssembler(result, ExtractOptions())
+    carried = None
+    for page in pages:
+        found, carried, problems = read_page(page, carried, "edges.pdf")
+        assert not problems, problems
+        for block, _ in found:
+            tables.add(block)
+    tables.finish_table()
+    return result
 
 
 def test_a_box_whose_side_cuts_through_a_glyph_it_shows_clips_its_text_there():
@@ -21,3 +43,37 @@ def test_a_box_whose_side_cuts_through_a_glyph_it_shows_clips_its_text_there():
     (block, _), = read_page(page.geometry, None, path.name)[0]
     assert block.cells[0] == ["城市名称", "当年实际使用外资金额"]
     assert {(v.indicator, v.unit_as_printed) for v in extract_file(path).values} == {("fdi_utilised", "万美元")}
+
+
+LABEL_EDGE = 120.0
+RULES = [40.0, LABEL_EDGE, 200.0, 280.0]
+
+
+def _ruled_grid(rows: list[tuple[str, float, str, str]], header: list[Glyph], header_bottom: float,
+                number: int = 1, body_ruled: bool = True) -> PageGeometry:
+    """A grid ruled round every column, the header above `header_bottom` (its body unruled but for its
+    bottom rule, unless `body_ruled`): rows of (label, where it starts, first value, second value), the
+    values right-aligned in their columns, a row a line apart."""
+    glyphs = list(header)
+    bottom = header_bottom + 14
+    for label, start, first, second in rows:
+        glyphs += printed(label, start, bottom, SIZE)
+        glyphs += right_aligned(first, 195, bottom, SIZE) + right_aligned(second, 275, bottom, SIZE)
+        bottom += 14
+    top, end = 66.0, bottom - 8
+    horizontal = [Segment(RULES[0], RULES[-1], y, y) for y in (top, header_bottom, end)]
+    vertical = [Segment(x, x, top, end if body_ruled else header_bottom) for x in RULES]
+    return PageGeometry(number, 600, 800, glyphs, horizontal, vertical)
+
+
+def test_labels_running_past_the_label_columns_rule_stay_labels_and_their_values_load():
+    # the cities, indented under their province and their values set tight after them, all run 3.5 points past
+    # the rule closing the label column: the rule was taken for one inside the labels, the first value column
+    # spread over them, and its values were read as part of the labels ("石家庄98984.6")
+    header = (printed("2-7 主要指标（2007年）", 60, 40, 10) + printed("城市", 50, 84, SIZE)
+              + printed("年末总人口（万人）", 121, 84, 8.5) + printed("地区生产总值（万元）", 200.5, 84, 7.8))
+    rows = [("河北省", 42, "", ""), ("石家庄", 96.5, "98984.6", "82626"), ("张家口", 96.5, "66571", "42676")]
+    values = _extracted(_ruled_grid(rows, header, 96.0)).values
+    assert {(v.region_name, v.indicator, v.value) for v in values if v.region_name != "河北省"} == {
+        ("石家庄", "population", 98984.6), ("石家庄", "gdp", 82626.0),
+        ("张家口", "population", 66571.0), ("张家口", "gdp", 42676.0)}

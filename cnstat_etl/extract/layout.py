@@ -1218,16 +1218,20 @@ def _columns(body: list[Line], label_right: float, vertical: list[Segment], band
     # the label column is the ruled one the labels print in; every column right of it holds values, even
     # one this page leaves blank
     # (a body of wrapped labels only has its labels on lines of their own; one printing no label, none)
-    label_ends = [line.phrases[0].x1 for line in body if line.is_body] \
-        or [line.phrases[0].x1 for line in body if not line.phrases[0].is_value]
-    label_end = min([label_right] + label_ends) if label_ends else float("-inf")
+    labels = [line.phrases[0] for line in body if line.is_body] \
+        or [line.phrases[0] for line in body if not line.phrases[0].is_value]
+    label_end = min([label_right] + [label.x1 for label in labels]) if labels else float("-inf")
+    # a label may run on past its column's rule (indented, or its values set tight after it); every label
+    # starts left of that rule
+    labels_start = max((label.x0 for label in labels), default=float("-inf"))
     values_right = max((p.x1 for line in body for p in line.phrases if p.is_value and p.x0 >= label_end), default=0.0)
-    ruled = _ruled_columns(vertical, body[0].top, body[-1].bottom, label_right, label_end, values_right)
+    ruled = _ruled_columns(vertical, body[0].top, body[-1].bottom, label_right, label_end, labels_start, values_right)
     if ruled:
         return ruled
     # a header ruled into columns over a body that is not: its rules part the columns where every value
     # printed falls between two of them (a first page of one row may leave a column blank)
-    ruled = band and _ruled_columns(vertical, band[-1].top, band[-1].bottom, label_right, label_end, values_right)
+    ruled = band and _ruled_columns(vertical, band[-1].top, band[-1].bottom, label_right, label_end, labels_start,
+                                    values_right)
     if ruled and all(any(c.left <= p.x0 and p.x1 <= c.right for c in ruled)
                      for line in body for p in line.phrases if p.is_value and p.x0 >= label_end):
         return ruled
@@ -1238,14 +1242,17 @@ def _columns(body: list[Line], label_right: float, vertical: list[Segment], band
 
 
 def _ruled_columns(vertical: list[Segment], top: float, bottom: float, label_right: float, label_end: float,
-                   values_right: float) -> list[Column] | None:
+                   labels_start: float, values_right: float) -> list[Column] | None:
     """The value columns parted by vertical rules crossing top..bottom, where a rule also parts off the
-    labels; None where there are none. Values printed right of the last rule are a column of their own
-    where rules part value columns before it: a grid whose outer edge is left unruled (a rule only after
-    the labels parts no value columns: a sheet printed with borders round its label column alone)."""
+    labels; None where there are none. The labels' column ends at the first rule where the shortest label
+    ends, or at the first right of where every label starts (a label running on past it). Values printed
+    right of the last rule are a column of their own where rules part value columns before it: a grid whose
+    outer edge is left unruled (a rule only after the labels parts no value columns: a sheet printed with
+    borders round its label column alone)."""
     xs = _rule_columns(vertical, top, bottom)
-    columns = [Column(a + 1, b - 1) for a, b in zip(xs, xs[1:]) if a >= label_end - 2]
-    if columns and values_right > xs[-1] + 2 and xs[-1] >= label_end - 2:
+    edge = min([label_end - 2] + [x for x in xs if x > labels_start][:1])
+    columns = [Column(a + 1, b - 1) for a, b in zip(xs, xs[1:]) if a >= edge]
+    if columns and values_right > xs[-1] + 2 and xs[-1] >= edge:
         columns.append(Column(xs[-1] + 1, values_right))
     return columns if columns and xs[0] < label_right else None
 
