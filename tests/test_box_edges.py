@@ -1,6 +1,6 @@
 """Where a text meets the edge of its box: a header clipped through the glyph that touches its neighbour's
-text, labels running past the label column's rule. Each was a layout the fuzzer drew and the engine loaded
-wrong values from.
+text, labels running past the label column's rule, a header's unit lines over a column a continued page
+leaves blank. Each was a layout the fuzzer drew and the engine loaded wrong values from.
 
 Pages are drawn as glyphs and rules (no font, no PDF), but for the clip, which only a PDF's reader sees.
 """
@@ -77,3 +77,30 @@ def test_labels_running_past_the_label_columns_rule_stay_labels_and_their_values
     assert {(v.region_name, v.indicator, v.value) for v in values if v.region_name != "河北省"} == {
         ("石家庄", "population", 98984.6), ("石家庄", "gdp", 82626.0),
         ("张家口", "population", 66571.0), ("张家口", "gdp", 42676.0)}
+
+
+def _wrapped_unit_header(title: str) -> list[Glyph]:
+    """A header whose GDP box, the first, wraps its text on three lines, "（万元） GDP" and "(10 000 yuan)"
+    under the name, beside a box of one line."""
+    unit = printed("(10", 132, 100, SIZE) + printed("000 yuan)", 132 + 3.5 * 0.55 * SIZE, 100, SIZE)  # a font's space
+    return (printed(title, 60, 40, 10) + printed("城市", 50, 80, SIZE) + printed("地区生产总值", 133, 80, SIZE)
+            + printed("（万元） GDP", 130, 90, SIZE) + unit + printed("年末总人口（万人）", 201, 80, 8.5))
+
+
+def test_a_continued_pages_header_unit_lines_over_a_column_its_rows_leave_blank_stay_header():
+    # the continued page's one row prints no GDP: where the page's labels end was taken from its first value,
+    # in the next column, so the GDP box's unit lines under the name were read as two label-only rows
+    # (provinces) of the body, and the row's blank GDP loaded in "10 000 yuan"; they start right of the label
+    # column the table before them printed
+    first = _ruled_grid([("河北省", 42, "", ""), ("石家庄", 42, "82626", "98984.6")],
+                        _wrapped_unit_header("2-7 主要指标（2007年）"), 104.0, body_ruled=False)
+    continued = _ruled_grid([("唐山", 42, "", "66571")], _wrapped_unit_header("续表"), 104.0, number=2,
+                            body_ruled=False)
+    (_, table), = read_page(first, None, "edges.pdf")[0]
+    (_, continued_table), = read_page(continued, table, "edges.pdf")[0]
+    assert continued_table.column_headers == table.column_headers == [
+        "地区生产总值 （万元） GDP (10 000 yuan)", "年末总人口（万人）"]
+    values = _extracted(first, continued).values
+    assert {(v.region_name, v.indicator, v.value, v.unit_as_printed) for v in values if v.region_name != "河北省"} == {
+        ("石家庄", "gdp", 82626.0, "万元"), ("石家庄", "population", 98984.6, "万人"),
+        ("唐山", "gdp", None, "万元"), ("唐山", "population", 66571.0, "万人")}

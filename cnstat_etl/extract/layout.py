@@ -952,15 +952,17 @@ def _bodies(lines: list[Line], carried_label_right: float | None = None) -> list
             cursor += 1
         # province rows, and rows printing only missing markers, just above the first numbers belong to
         # the body; on a continued page, within the label column of the table it continues (a wide number
-        # may start left of that page's province name); a spaced name printed flush with the labels may end
-        # a character past where the tightest numbers start (a header word centred over them may not)
-        labels_end = max(label_right, carried_label_right) if carried_label_right is not None and not spans \
-            else label_right
+        # may start left of that page's province name; a header's unit line, centred over a column its few
+        # rows leave blank, starts right of that column's edge); a spaced name printed flush with the labels
+        # may end a character past where the tightest numbers start (a header word centred over them may not)
+        continuing = carried_label_right is not None and not spans
+        labels_end = max(label_right, carried_label_right) if continuing else label_right
         flush = min(line.x0 for line in lines[first:last + 1])
 
         def within_labels(line: Line) -> bool:
             overrun = line.size if line.x0 <= flush + line.size else 0.0
-            return _is_label_only(line, label_right) and line.x1 <= labels_end + overrun
+            return _is_label_only(line, label_right) and line.x1 <= labels_end + overrun \
+                and not (continuing and line.x0 >= carried_label_right)
 
         while first > 0 and (first - 1) not in {i for span in spans for i in range(span[0], span[1] + 1)} \
                 and (within_labels(lines[first - 1]) or _only_missing(lines[first - 1], label_right)
