@@ -8,7 +8,7 @@ Pages are drawn as glyphs and rules (no font, no PDF), but for the clip, which o
 from __future__ import annotations
 
 from cnstat_etl.extract import ExtractOptions, extract_file, pdfium
-from cnstat_etl.extract.layout import Glyph, PageGeometry, Segment, read_page
+from cnstat_etl.extract.layout import ClippedCell, Glyph, PageGeometry, Segment, read_page, text_lines
 from cnstat_etl.extract.tables import TableAssembler
 from cnstat_etl.model import ExtractResult
 from conftest import FIXTURES
@@ -104,3 +104,20 @@ def test_a_continued_pages_header_unit_lines_over_a_column_its_rows_leave_blank_
     assert {(v.region_name, v.indicator, v.value, v.unit_as_printed) for v in values if v.region_name != "河北省"} == {
         ("石家庄", "gdp", 82626.0, "万元"), ("石家庄", "population", 98984.6, "万人"),
         ("唐山", "gdp", None, "万元"), ("唐山", "population", 66571.0, "万人")}
+
+
+
+def test_boxes_clipping_texts_with_digits_printed_over_each_other_at_their_edge_are_read_apart_there():
+    # two boxes (120-200, 200-280) each show the glyphs of their text whose middles they hold: the last the
+    # first shows, "s" of "(10 000 persons", reaches a point past the edge, over the next box's first, 地, which
+    # starts 3.5 points before it. The line was refused as overprinted because digits are printed on it, though
+    # the clips say which box holds which
+    population = printed("(10 000 persons", 201.45 - 15 * 0.55 * SIZE, 84, SIZE)
+    gdp = printed("地区生产总值（万元", 196.5, 84, SIZE)
+    header = printed("2-7 主要指标（2007年）", 60, 40, 10) + printed("城市", 50, 84, SIZE) + population + gdp
+    page = _ruled_grid([("河北省", 42, "", ""), ("石家庄", 42, "98984.6", "82626")], header, 96.0)
+    page.clipped = [ClippedCell(120, 66, 200, 96, "年末总人口（万人） Total Population (10 000 persons)"),
+                    ClippedCell(200, 66, 280, 96, "地区生产总值（万元） GDP (10 000 yuan)")]
+    assert text_lines(header)[-1].overprinted
+    assert {(v.region_name, v.indicator, v.value, v.unit_as_printed) for v in _extracted(page).values
+            if v.region_name != "河北省"} == {("石家庄", "population", 98984.6, "万人"), ("石家庄", "gdp", 82626.0, "万元")}

@@ -442,12 +442,14 @@ def _parted_at_box_edges(line: Line, geometry: PageGeometry) -> Line:
     rules, clipped boxes' sides), read cleanly box by box, as those boxes' texts: two boxes' texts spilling
     over the edge between them print over each other there ("支出" over the next box's "出口"). A character
     the edge passes through is placed as `_cut_at_rules` places it. Where a digit is printed the line stays
-    overprinted: which cell a number lies in cannot be told."""
+    overprinted (which cell a number lies in cannot be told), unless every digit lies in a box that clips
+    its text: the PDF then says which text that box holds, the unit's "(10 000 USD)" included."""
     # by their middles: a wide glyph printed over a narrow one may start left of it, yet be the next box's
     chars = sorted((char for phrase in line.phrases for char in phrase.chars), key=lambda char: char.x0 + char.x1)
-    if any(char.text in _DIGITS for char in chars):
-        return line
     middle = _middle(line)
+    if not all(any(cell.holds((char.x0 + char.x1) / 2, middle) for cell in geometry.clipped)
+               for char in chars if char.text in _DIGITS):
+        return line
     edges = sorted({rule.x0 for rule in geometry.vertical if rule.top <= middle <= rule.bottom}
                    | {x for cell in geometry.clipped if cell.top <= middle <= cell.bottom for x in (cell.x0, cell.x1)})
     for x in edges:
