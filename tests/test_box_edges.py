@@ -136,3 +136,23 @@ def test_a_glyph_on_a_clipped_boxs_side_is_that_boxs_on_a_line_printed_over_else
     assert text_lines(header)[-1].overprinted
     assert {(v.region_name, v.indicator, v.value, v.unit_as_printed) for v in _extracted(page).values
             if v.region_name != "河北省"} == {("石家庄", "population", 98984.6, "万人"), ("石家庄", "gdp", 82626.0, "万元")}
+
+
+def test_a_continued_pages_wrapped_label_keeps_values_that_start_left_of_the_first_pages():
+    # the first page's one city prints "—" right-aligned in its first column, so the table's labels seemed
+    # to end there; the next page's "六盘水", wrapped around its values, has them start left of that, and its
+    # first number was read as a label: "六盘" and "水" loaded as places, the number lost
+    first = (printed("2-7 年末总人口（2018年）", 60, 40, 10) + printed("地区", 45, 90, SIZE)
+             + printed("年末总人口（万人）", 130, 78, SIZE) + printed("全市", 125, 90, SIZE)
+             + printed("市辖区", 192, 90, SIZE) + printed("贵州省", 45, 110, SIZE) + printed("毕节", 45, 126, SIZE)
+             + right_aligned("—", 150, 126, SIZE) + right_aligned("58,587.76", 225, 126, SIZE))
+    rows = [("安顺", 60, "54,726.8", "83,130"), ("", 80, "43,148.34", "35,420.9"), ("保定", 100, "77,782.82", "6,034.63")]
+    continued = printed("续表", 60, 40, 10) + printed("六盘", 45, 75.5, SIZE) + printed("水", 45, 84.5, SIZE)
+    for label, bottom, *values in rows:
+        continued += printed(label, 45, bottom, SIZE) + right_aligned(values[0], 150, bottom, SIZE) \
+            + right_aligned(values[1], 225, bottom, SIZE)
+    values = _extracted(PageGeometry(1, 600, 800, first, [], []), PageGeometry(2, 600, 800, continued, [], [])).values
+    assert {(v.region_name, v.scope, v.value) for v in values if v.region_name not in ("贵州省", "毕节")} == {
+        ("安顺", "city_total", 54726.8), ("安顺", "urban_districts", 83130.0),
+        ("六盘水", "city_total", 43148.34), ("六盘水", "urban_districts", 35420.9),
+        ("保定", "city_total", 77782.82), ("保定", "urban_districts", 6034.63)}

@@ -1193,7 +1193,7 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
         columns = _columns(body, label_right, _joined(geometry.vertical), band)
         # A continued page prints the columns of the table before it; where its few rows leave a column
         # blank (or print no header at all), those columns are the ones to read it by.
-        fitted = _fit_carried(body, carried) if continued and (
+        fitted = _fit_carried(body, label_right, carried) if continued and (
             not band or columns is None or len(columns) < len(carried.regions)) else None
         if fitted:
             label_right, regions = fitted
@@ -1343,14 +1343,17 @@ def _in_order(columns: list[Column], leaves: list[HeaderPiece]) -> set[int]:
     return chosen
 
 
-def _fit_carried(body: list[Line], carried: TableLayout) -> tuple[float, list[tuple[float, float]]] | None:
+def _fit_carried(body: list[Line], label_right: float, carried: TableLayout,
+                 ) -> tuple[float, list[tuple[float, float]]] | None:
     """The carried columns, if every cell printed after a line's label falls in one, no two in the same one
-    per line: a number left of them all (a column the table before never read) is no fit."""
+    per line: a number left of them all (a column the table before never read) is no fit. The labels end
+    where this page's values start, where that is left of where the table's did (a table's first page of
+    one row may print its first value, right-aligned, well inside its column)."""
     for line in body:
         used = [_region_of(p.centre, carried.regions) for p in line.phrases[1:] if p.is_value]
         if None in used or len(used) != len(set(used)):
             return None
-    return carried.label_right, carried.regions
+    return min(label_right, carried.label_right), carried.regions
 
 
 def _grid(geometry: PageGeometry, band: list[Line], body: list[Line], label_right: float,
