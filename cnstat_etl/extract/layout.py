@@ -442,12 +442,14 @@ def _parted_at_box_edges(line: Line, geometry: PageGeometry) -> Line:
     rules, clipped boxes' sides), read cleanly box by box, as those boxes' texts: two boxes' texts spilling
     over the edge between them print over each other there ("支出" over the next box's "出口"). A character
     the edge passes through is placed as `_cut_at_rules` places it. Where a digit is printed the line stays
-    overprinted: which cell a number lies in cannot be told."""
+    overprinted (which cell a number lies in cannot be told), unless every digit lies in a box that clips
+    its text: the PDF then says which text that box holds, the unit's "(10 000 USD)" included."""
     # by their middles: a wide glyph printed over a narrow one may start left of it, yet be the next box's
     chars = sorted((char for phrase in line.phrases for char in phrase.chars), key=lambda char: char.x0 + char.x1)
-    if any(char.text in _DIGITS for char in chars):
-        return line
     middle = _middle(line)
+    if not all(any(cell.holds((char.x0 + char.x1) / 2, middle) for cell in geometry.clipped)
+               for char in chars if char.text in _DIGITS):
+        return line
     edges = sorted({rule.x0 for rule in geometry.vertical if rule.top <= middle <= rule.bottom}
                    | {x for cell in geometry.clipped if cell.top <= middle <= cell.bottom for x in (cell.x0, cell.x1)})
     for x in edges:
@@ -976,15 +978,17 @@ def _bodies(lines: list[Line], carried_label_right: float | None = None) -> list
             cursor += 1
         # province rows, and rows printing only missing markers, just above the first numbers belong to
         # the body; on a continued page, within the label column of the table it continues (a wide number
-        # may start left of that page's province name); a spaced name printed flush with the labels may end
-        # a character past where the tightest numbers start (a header word centred over them may not)
-        labels_end = max(label_right, carried_label_right) if carried_label_right is not None and not spans \
-            else label_right
+        # may start left of that page's province name; a header's unit line, centred over a column its few
+        # rows leave blank, starts right of that column's edge); a spaced name printed flush with the labels
+        # may end a character past where the tightest numbers start (a header word centred over them may not)
+        continuing = carried_label_right is not None and not spans
+        labels_end = max(label_right, carried_label_right) if continuing else label_right
         flush = min(line.x0 for line in lines[first:last + 1])
 
         def within_labels(line: Line) -> bool:
             overrun = line.size if line.x0 <= flush + line.size else 0.0
-            return _is_label_only(line, label_right) and line.x1 <= labels_end + overrun
+            return _is_label_only(line, label_right) and line.x1 <= labels_end + overrun \
+                and not (continuing and line.x0 >= carried_label_right)
 
         while first > 0 and (first - 1) not in {i for span in spans for i in range(span[0], span[1] + 1)} \
                 and (within_labels(lines[first - 1]) or _only_missing(lines[first - 1], label_right)
@@ -1226,7 +1230,7 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
         columns = _columns(body, label_right, _joined(geometry.vertical), band)
         # A continued page prints the columns of the table before it; where its few rows leave a column
         # blank (or print no header at all), those columns are the ones to read it by.
-        fitted = _fit_carried(body, carried) if continued and (
+        fitted = _fit_carried(body, label_right, carried) if continued and (
             not band or columns is None or len(columns) < len(carried.regions)) else None
         if fitted:
             label_right, regions = fitted
@@ -1262,16 +1266,20 @@ def _columns(body: list[Line], label_right: float, vertical: list[Segment], band
     # the label column is the ruled one the labels print in; every column right of it holds values, even
     # one this page leaves blank
     # (a body of wrapped labels only has its labels on lines of their own; one printing no label, none)
-    label_ends = [line.phrases[0].x1 for line in body if line.is_body] \
-        or [line.phrases[0].x1 for line in body if not line.phrases[0].is_value]
-    label_end = min([label_right] + label_ends) if label_ends else float("-inf")
+    labels = [line.phrases[0] for line in body if line.is_body] \
+        or [line.phrases[0] for line in body if not line.phrases[0].is_value]
+    label_end = min([label_right] + [label.x1 for label in labels]) if labels else float("-inf")
+    # a label may run on past its column's rule (indented, or its values set tight after it); every label
+    # starts left of that rule
+    labels_start = max((label.x0 for label in labels), default=float("-inf"))
     values_right = max((p.x1 for line in body for p in line.phrases if p.is_value and p.x0 >= label_end), default=0.0)
-    ruled = _ruled_columns(vertical, body[0].top, body[-1].bottom, label_right, label_end, values_right)
+    ruled = _ruled_columns(vertical, body[0].top, body[-1].bottom, label_right, label_end, labels_start, values_right)
     if ruled:
         return ruled
     # a header ruled into columns over a body that is not: its rules part the columns where every value
     # printed falls between two of them (a first page of one row may leave a column blank)
-    ruled = band and _ruled_columns(vertical, band[-1].top, band[-1].bottom, label_right, label_end, values_right)
+    ruled = band and _ruled_columns(vertical, band[-1].top, band[-1].bottom, label_right, label_end, labels_start,
+                                    values_right)
     if ruled and all(any(c.left <= p.x0 and p.x1 <= c.right for c in ruled)
                      for line in body for p in line.phrases if p.is_value and p.x0 >= label_end):
         return ruled
@@ -1282,14 +1290,17 @@ def _columns(body: list[Line], label_right: float, vertical: list[Segment], band
 
 
 def _ruled_columns(vertical: list[Segment], top: float, bottom: float, label_right: float, label_end: float,
-                   values_right: float) -> list[Column] | None:
+                   labels_start: float, values_right: float) -> list[Column] | None:
     """The value columns parted by vertical rules crossing top..bottom, where a rule also parts off the
-    labels; None where there are none. Values printed right of the last rule are a column of their own
-    where rules part value columns before it: a grid whose outer edge is left unruled (a rule only after
-    the labels parts no value columns: a sheet printed with borders round its label column alone)."""
+    labels; None where there are none. The labels' column ends at the first rule where the shortest label
+    ends, or at the first right of where every label starts (a label running on past it). Values printed
+    right of the last rule are a column of their own where rules part value columns before it: a grid whose
+    outer edge is left unruled (a rule only after the labels parts no value columns: a sheet printed with
+    borders round its label column alone)."""
     xs = _rule_columns(vertical, top, bottom)
-    columns = [Column(a + 1, b - 1) for a, b in zip(xs, xs[1:]) if a >= label_end - 2]
-    if columns and values_right > xs[-1] + 2 and xs[-1] >= label_end - 2:
+    edge = min([label_end - 2] + [x for x in xs if x > labels_start][:1])
+    columns = [Column(a + 1, b - 1) for a, b in zip(xs, xs[1:]) if a >= edge]
+    if columns and values_right > xs[-1] + 2 and xs[-1] >= edge:
         columns.append(Column(xs[-1] + 1, values_right))
     return columns if columns and xs[0] < label_right else None
 
@@ -1369,14 +1380,17 @@ def _in_order(columns: list[Column], leaves: list[HeaderPiece]) -> set[int]:
     return chosen
 
 
-def _fit_carried(body: list[Line], carried: TableLayout) -> tuple[float, list[tuple[float, float]]] | None:
+def _fit_carried(body: list[Line], label_right: float, carried: TableLayout,
+                 ) -> tuple[float, list[tuple[float, float]]] | None:
     """The carried columns, if every cell printed after a line's label falls in one, no two in the same one
-    per line: a number left of them all (a column the table before never read) is no fit."""
+    per line: a number left of them all (a column the table before never read) is no fit. The labels end
+    where this page's values start, where that is left of where the table's did (a table's first page of
+    one row may print its first value, right-aligned, well inside its column)."""
     for line in body:
         used = [_region_of(p.centre, carried.regions) for p in line.phrases[1:] if p.is_value]
         if None in used or len(used) != len(set(used)):
             return None
-    return carried.label_right, carried.regions
+    return min(label_right, carried.label_right), carried.regions
 
 
 def _grid(geometry: PageGeometry, band: list[Line], body: list[Line], label_right: float,

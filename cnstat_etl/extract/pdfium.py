@@ -294,7 +294,7 @@ def _glyphs(page: pdfium.PdfPage, display: Matrix, height: float) -> tuple[Glyph
         x0, x1, low_y = _displayed(display, left, low, right, top)
         bottom = height - low_y
         glyphs = Glyphs(printed_codes, x0, x1, bottom - size, bottom, size)
-        shown, clipped = _clipping(glyphs, clips, (left + right) / 2, (top + low) / 2, display, height)
+        shown, clipped = _clipping(glyphs, clips, left, right, (top + low) / 2, display, height)
         if clipped:
             glyphs = Glyphs(*(column[shown] for column in (glyphs.codes, glyphs.x0, glyphs.x1, glyphs.top,
                                                            glyphs.bottom, glyphs.size)))
@@ -314,26 +314,31 @@ def _displayed(display: Matrix, left, low, right, top) -> tuple:
     return numpy.minimum(ax, bx), numpy.maximum(ax, bx), numpy.minimum(ay, by)
 
 
-def _clipping(glyphs: Glyphs, clips: numpy.ndarray, middle_x: numpy.ndarray, middle_y: numpy.ndarray,
-              display: Matrix, height: float) -> tuple[numpy.ndarray, list[ClippedCell]]:
+def _clipping(glyphs: Glyphs, clips: numpy.ndarray, left: numpy.ndarray, right: numpy.ndarray,
+              middle_y: numpy.ndarray, display: Matrix, height: float) -> tuple[numpy.ndarray, list[ClippedCell]]:
     """Which glyphs are shown, and the cells whose text overflows their box and is clipped at its edges.
 
     A spreadsheet printed to PDF writes each cell's whole text and clips it to the cell's box: what lies
     outside is not on the page, and read with the rest it runs into the neighbouring cells' text. Each box
-    that hides some of its text is a `ClippedCell` holding all of it, in reading order: the text the cell
-    holds. Glyphs of no clipped object that print inside such a box belong to it too."""
+    that hides some of its text, a glyph or part of one its side cuts through, is a `ClippedCell` holding
+    all of it, in reading order: the text the cell holds. Glyphs of no clipped object that print inside such
+    a box belong to it too."""
     shown = numpy.ones(len(clips), dtype=bool)
     if not clips.any():
         return shown, []
     boxes = {clip: _clip_box(clip) for clip in numpy.unique(clips[clips != 0]).tolist()}
     clip_of = numpy.array([boxes.get(clip) or (numpy.nan,) * 4 for clip in clips.tolist()], dtype=numpy.float64)
     x0, y0, x1, y1 = clip_of.T
+    middle_x = (left + right) / 2
     with numpy.errstate(invalid="ignore"):  # NaN: no clip
         outside = ((middle_x < x0 - CLIP_TOLERANCE) | (middle_x > x1 + CLIP_TOLERANCE)
                    | (middle_y < y0 - CLIP_TOLERANCE) | (middle_y > y1 + CLIP_TOLERANCE))
+        # a glyph the box's side cuts through, shown by its middle: text running over the box's edge, which
+        # may abut its neighbour's text so closely that the edge alone cannot part them
+        cut = (left < x0 - CLIP_TOLERANCE) | (right > x1 + CLIP_TOLERANCE)
     shown &= ~outside
     cells = []
-    for box in {boxes[clip] for clip in set(clips[outside].tolist())}:
+    for box in {boxes[clip] for clip in set(clips[outside | cut].tolist())}:
         own = numpy.all(clip_of == box, axis=1)
         unclipped_inside = numpy.isnan(x0) & (middle_x >= box[0]) & (middle_x <= box[2]) \
             & (middle_y >= box[1]) & (middle_y <= box[3])
