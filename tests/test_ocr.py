@@ -366,3 +366,13 @@ def test_a_rule_inking_the_next_row_partly_does_not_make_a_marker_as_tall_as_a_d
     # a rule along the cell's top, a third of it spilling into the row below, and a dash low in the cell
     page = _page_image((12, 13, 10, 60), (13, 14, 10, 28), (24, 25, 20, 30))
     assert page.cell_read(10, 10, 60, 30).confidence == 1.0
+
+
+def test_a_rules_frayed_edge_at_the_cells_border_is_not_ink_of_the_cell():
+    # a few pixels of the rule above reach into the cell's top row; the cell prints dots low down
+    page = _page_image((11, 12, 30, 33), (24, 25, 20, 22), (24, 25, 24, 26), (24, 25, 28, 30))
+    assert page.cell_read(10, 10, 60, 30).confidence == 1.0
+
+
+def test_a_digit_reaching_the_cells_border_is_still_a_number_missed():
+    assert _page_image((11, 20, 30, 34)).cell_read(10, 10, 60, 30) is None

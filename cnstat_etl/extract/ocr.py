@@ -399,13 +399,29 @@ class OcrPage:
             return False
         ink = ink[~_with_neighbours(ink.mean(axis=1) > RULE_INK_SHARE)][:, ~_with_neighbours(ink.mean(axis=0) >
                                                                                                RULE_INK_SHARE)]
+        marker = MARKER_HEIGHT * self.glyph_size * scale
+        ink = _without_flat_edges(ink, marker)
         rows = numpy.flatnonzero(ink.any(axis=1))
-        return int(ink.sum()) <= SPECK_PIXELS or rows[-1] - rows[0] + 1 <= MARKER_HEIGHT * self.glyph_size * scale
+        return int(ink.sum()) <= SPECK_PIXELS or rows[-1] - rows[0] + 1 <= marker
 
     @functools.cached_property
     def glyph_size(self) -> float:
         """The page's usual character size in points (its words' median)."""
         return float(numpy.median([(w.bottom - w.top) * BOX_TO_SIZE for w in self.words])) if self.words else 0.0
+
+
+def _without_flat_edges(ink: numpy.ndarray, flat: float) -> numpy.ndarray:
+    """The ink without the flat pieces that touch the box's edge: the frayed edge of a rule just outside it.
+    A digit reaching the edge is as tall as a digit, and stays."""
+    import cv2
+
+    if not ink.size:
+        return ink
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(numpy.uint8), connectivity=8)
+    height, width = ink.shape
+    fraying = [label for label, (x, y, w, h, _) in enumerate(stats.tolist()) if label and h <= flat
+               and (x == 0 or y == 0 or x + w == width or y + h == height)]
+    return ink & ~numpy.isin(labels, fraying) if fraying else ink
 
 
 def _with_neighbours(rule: numpy.ndarray) -> numpy.ndarray:
