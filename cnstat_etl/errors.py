@@ -17,6 +17,11 @@ class MappingError(UserError, ValueError):
     Still a ValueError for the code that reads a mapping and falls back on a bad one."""
 
 
+class MissingExtra(UserError, ImportError):
+    """An optional dependency (an extra of pyproject.toml) that is not installed: the message says how to
+    install it. Met while reading a file (a Dask worker without [ocr]), it is the file's reason, not a bug."""
+
+
 def about_file(error: OSError) -> UserError:
     """An OSError met on a path the user named (a missing file, a folder that cannot be made), as one
     line naming the path."""

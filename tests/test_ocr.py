@@ -20,11 +20,11 @@ import pytest
 from click.testing import CliRunner
 
 from cnstat_etl.cli import main
-from cnstat_etl.extract import ExtractOptions
-from cnstat_etl.extract.ocr import OcrPage, OcrWord, _pieces
+from cnstat_etl.extract import ExtractOptions, ocr
+from cnstat_etl.extract.ocr import NUMBER_CHARACTERS, OcrPage, OcrWord, Read, _decoded, _pieces, find_rules
 from cnstat_etl.harmonise.ocr_checks import MIN_CONFIDENCE, review_reasons
 from cnstat_etl.load.warehouse import Warehouse
-from cnstat_etl.model import Aggregate, Observation
+from cnstat_etl.model import SURE_READ, Aggregate, Observation
 from cnstat_etl.pipeline import ingest
 from conftest import FIXTURES, GOLDEN
 from scan_fixtures import SCANNED, write_all
@@ -252,14 +252,10 @@ def test_a_correction_that_is_not_a_number_is_refused_with_its_line(tmp_path):
     assert "line 2" in result.output and "12o4" in result.output and "Traceback" not in result.output
 
 
-def _character_boxes(centres: list[float], width: float) -> list[list[list[float]]]:
-    return [[[c - width / 2, 0], [c + width / 2, 0], [c + width / 2, 20], [c - width / 2, 20]] for c in centres]
-
-
 def test_a_box_holding_two_cells_is_cut_where_its_characters_part():
     # "城市" then, after a gap of about two characters, "地方财政": a label header boxed with its neighbour
     centres = [10, 26, 74, 90, 106, 122]
-    pieces = _pieces("城市地方财政", 0, 130, 20, 0.99, _character_boxes(centres, 16), [0.99] * 4 + [0.9, 0.95])
+    pieces = _pieces("城市地方财政", 0, 130, 20, centres, [0.99] * 4 + [0.9, 0.95])
     assert [p[0] for p in pieces] == ["城市", "地方财政"]
     assert pieces[0][1] == 0 and pieces[1][2] == 130 and pieces[0][2] < pieces[1][1]
     assert pieces[1][3] == pytest.approx((0.99 * 2 + 0.9 + 0.95) / 4)
@@ -267,12 +263,7 @@ def test_a_box_holding_two_cells_is_cut_where_its_characters_part():
 
 def test_a_box_of_evenly_spaced_digits_stays_one_number():
     centres = [5 + 9 * i for i in range(7)]
-    assert _pieces("12345.6", 0, 64, 20, 0.98, _character_boxes(centres, 8), [0.98] * 7) == [("12345.6", 0, 64, 0.98)]
-
-
-def test_a_box_without_one_position_per_character_stays_whole():
-    pieces = _pieces("6120 7418", 0, 90, 20, 0.97, _character_boxes([5, 15], 8), [0.9, 0.9])
-    assert pieces == [("6120 7418", 0, 90, 0.97)]
+    assert _pieces("12345.6", 0, 64, 20, centres, [0.98] * 7) == [("12345.6", 0, 64, pytest.approx(0.98))]
 
 
 def _page_image(*inked: tuple[int, int, int, int]) -> OcrPage:
@@ -294,3 +285,94 @@ def test_a_blank_cell_or_an_unboxed_missing_marker_is_read_surely_as_printing_no
 def test_ink_as_tall_as_a_digit_where_no_word_was_read_is_no_sure_read():
     assert _page_image((14, 22, 30, 36)).cell_read(10, 10, 60, 30) is None
     assert _page_image((14, 22, 30, 36), (10, 30, 50, 51)).cell_read(10, 10, 60, 30) is None  # beside a rule
+
+
+def _frames(alphabet: list[str], path: list[tuple[str, float]]) -> numpy.ndarray:
+    """Recogniser output for a path of (character, probability) frames, the rest of each frame's
+    probability spread evenly over the other classes; "" is the CTC blank."""
+    frames = numpy.zeros((len(path), len(alphabet)))
+    for frame, (character, probability) in enumerate(path):
+        frames[frame] = (1 - probability) / (len(alphabet) - 1)
+        frames[frame, alphabet.index(character or "blank")] = probability
+    return frames
+
+
+ALPHABET = ["blank", "0", "1", "5", "O", "l", "市", " "]
+NUMBER_MASK = numpy.array([ch == "blank" or ch in NUMBER_CHARACTERS for ch in ALPHABET])
+
+
+def test_a_letter_read_in_a_number_decodes_as_an_unsure_digit_never_a_sure_one():
+    read = _decoded(_frames(ALPHABET, [("1", 0.99), ("", 0.99), ("O", 0.9), ("", 0.99), ("5", 0.99)]),
+                    (ALPHABET, NUMBER_MASK), 0, 1, numbers_only=False)
+    assert read.numeric and read.text in ("15", "105", "115", "155")
+    assert "O" not in read.text and read.confidence < SURE_READ
+
+
+def test_a_number_read_surely_keeps_its_digits_and_where_they_print():
+    read = _decoded(_frames(ALPHABET, [("1", 0.99), ("", 0.99), ("0", 0.995), ("0", 0.99), ("", 0.99), ("5", 0.99)]),
+                    (ALPHABET, NUMBER_MASK), 100, 8, numbers_only=False)
+    assert (read.text, read.numeric) == ("105", True) and read.confidence >= SURE_READ
+    assert read.centres == [104, 120, 144]
+
+
+def test_a_word_is_decoded_with_the_whole_alphabet():
+    read = _decoded(_frames(ALPHABET, [("市", 0.99), ("", 0.99), ("l", 0.99)]), (ALPHABET, NUMBER_MASK), 0, 1,
+                    numbers_only=False)
+    assert (read.text, read.numeric) == ("市l", False)
+
+
+def _unsure_then(again: Read, monkeypatch) -> tuple[Read, list]:
+    """What `recognise` makes of one crop read unsure, then `again` when read at the second scale."""
+    first = Read("1234", [1, 2, 3, 4], [0.99, 0.6, 0.99, 0.99], True)
+    asked = []
+
+    def recognised(image, crops, numbers_only=False):
+        asked.append((crops, numbers_only))
+        return [first] if len(asked) == 1 else [again]
+
+    monkeypatch.setattr(ocr, "_recognised", recognised)
+    read, = ocr.recognise(numpy.full((100, 100), 255, dtype=numpy.uint8), [(20, 40, 60, 60)])
+    return read, asked
+
+
+def test_an_unsure_number_is_read_again_at_a_second_scale_and_kept_when_both_reads_agree(monkeypatch):
+    sure = Read("1234", [1, 2, 3, 4], [0.99] * 4, True)
+    read, asked = _unsure_then(sure, monkeypatch)
+    assert read is sure
+    (crop,), numbers_only = asked[1]
+    assert numbers_only and crop[1] < 40 and crop[3] > 60  # a wider crop: the text at another scale
+
+
+def test_an_unsure_number_read_otherwise_the_second_time_stays_unsure(monkeypatch):
+    read, _ = _unsure_then(Read("1284", [1, 2, 3, 4], [0.99] * 4, True), monkeypatch)
+    assert read.text == "1234" and read.confidence < SURE_READ
+
+
+def test_printed_rules_are_found_and_the_strokes_of_characters_are_not():
+    image = numpy.full((300, 400), 250, dtype=numpy.uint8)
+    for y in (50, 100, 150, 250):
+        image[y:y + 2, 40:360] = 20  # the grid's horizontal rules
+    for x in (40, 200, 358):
+        image[50:252, x:x + 2] = 20  # its vertical rules
+    image[110:140, 100:103] = 20  # a character's stroke inside a cell, as tall as the row's text
+    image[160:163, 60:70] = 20  # a dash
+    horizontal, vertical = find_rules(image, 72)
+    assert sorted(round(s.top) for s in horizontal) == [51, 101, 151, 251]
+    assert sorted(round(s.x0) for s in vertical) == [41, 201, 359]
+    assert all(s.top == pytest.approx(50, abs=1) and s.bottom == pytest.approx(252, abs=1) for s in vertical)
+
+
+def test_a_rule_inking_the_next_row_partly_does_not_make_a_marker_as_tall_as_a_digit():
+    # a rule along the cell's top, a third of it spilling into the row below, and a dash low in the cell
+    page = _page_image((12, 13, 10, 60), (13, 14, 10, 28), (24, 25, 20, 30))
+    assert page.cell_read(10, 10, 60, 30).confidence == 1.0
+
+
+def test_a_rules_frayed_edge_at_the_cells_border_is_not_ink_of_the_cell():
+    # a few pixels of the rule above reach into the cell's top row; the cell prints dots low down
+    page = _page_image((11, 12, 30, 33), (24, 25, 20, 22), (24, 25, 24, 26), (24, 25, 28, 30))
+    assert page.cell_read(10, 10, 60, 30).confidence == 1.0
+
+
+def test_a_digit_reaching_the_cells_border_is_still_a_number_missed():
+    assert _page_image((11, 20, 30, 34)).cell_read(10, 10, 60, 30) is None

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+from cnstat_etl.errors import MissingExtra
 from cnstat_etl.extract.pdf import TableSeen, extract_pdf
 from cnstat_etl.extract.pdfium import PdfiumError
 from cnstat_etl.extract.series import read_series
@@ -82,7 +83,7 @@ def extract_parts(path: Path, options: ExtractOptions = ExtractOptions(), seen: 
                 part.problems.insert(0, whole.misnamed)
             whole.add(part)
             yield part
-    except UnreadableSource as error:
+    except (UnreadableSource, MissingExtra) as error:
         yield _unreadable(path, str(error))
         return
     except OSError as error:

@@ -15,17 +15,19 @@ from __future__ import annotations
 import functools
 import importlib.util
 import re
+import statistics
 import unicodedata
 from dataclasses import dataclass
 
 import numpy
 
 from cnstat_etl.config import extra_hint
-from cnstat_etl.extract.layout import Glyph, PageGeometry
-from cnstat_etl.model import OcrRead
+from cnstat_etl.errors import MissingExtra
+from cnstat_etl.extract.layout import Glyph, PageGeometry, Segment
+from cnstat_etl.model import SURE_READ, OcrRead
 
 if importlib.util.find_spec("rapidocr_onnxruntime") is None:  # it brings opencv (cv2) and onnxruntime
-    raise ImportError(extra_hint("OCR", "ocr"))
+    raise MissingExtra(extra_hint("OCR", "ocr"))
 
 # Grey levels below this are ink on the cleaned (evenly lit) image; paper noise stays far above it.
 INK_LEVEL = 128
@@ -37,6 +39,31 @@ SPECK_PIXELS = 3
 MARKER_HEIGHT = 0.3
 # Skew angles tried when deskewing, degrees: scans are straightened to within a tenth of a degree.
 MAX_SKEW, SKEW_STEP = 3.0, 0.1
+# A horizontal rule is an unbroken run of ink at least this many points long (no character prints one);
+# a vertical one at least VERTICAL_RULE long whose both ends meet a horizontal rule within RULE_MEET points
+# (a glyph's stroke is as long, but floats between the rules of its row).
+HORIZONTAL_RULE, VERTICAL_RULE, RULE_MEET = 20.0, 6.0, 1.5
+# Text boxes are located (not read) on the page shrunk to this resolution: the detector finds a yearbook's
+# smallest print there, at a fraction of the cost of the full scan.
+DETECT_DPI = 120
+# Crops recognised in one call of the recogniser, narrowest first: each batch is padded to its widest.
+# With one ONNX thread, one crop a call measured fastest (2.5-3x faster than 16 on the scanned fixtures:
+# the padding costs more than the calls save).
+RECOGNISE_BATCH = 1
+# A crop reaches this many times its height past its box either side: the recogniser reads the digits at
+# the ends of a box cut tight to them less surely (and a wider margin crowds the digits).
+MARGIN = 0.1
+# A number the recogniser is unsure of is read again from its crop grown (or shrunk) by these shares of its
+# height above and below: the digits at other scales in the recogniser's input. Its sureness swings with
+# a pixel's difference in the crop, a misreading much less.
+SCALES = (0.05, -0.05)
+# Grey the recogniser's input is padded with after each crop, in pixels of its input: as PP-OCR pads
+# (to a width of at least 320), the last character is read more surely with some after it.
+AFTER = 24
+# A crop cut at a vertical rule stops this many points short of it, clear of its ink.
+RULE_CLEAR = 0.75
+# What a number cell may print: its digits-only alphabet (besides the CTC blank).
+NUMBER_CHARACTERS = "0123456789.,-+ *，．"  # with a footnote mark, and the full-width separators
 # Render resolution when the page embeds no image to take it from (dots per inch).
 DEFAULT_DPI = 200
 # Text boxes measure about this many glyph sizes tall (box padding above and below the ink).
@@ -68,7 +95,9 @@ class OcrWord:
 def _engine():
     from rapidocr_onnxruntime import RapidOCR  # loads the ONNX models: only when a page needs OCR
 
-    return RapidOCR()
+    # one thread a model: pages are read in parallel by worker processes, and idle ONNX threads spin on
+    # cores that those (and the layout engine) need
+    return RapidOCR(intra_op_num_threads=1, inter_op_num_threads=1)
 
 
 def page_dpi(page) -> int:
@@ -134,40 +163,182 @@ def deskew(grey: numpy.ndarray) -> numpy.ndarray:
     return cv2.warpAffine(grey, matrix, (width, height), flags=cv2.INTER_CUBIC, borderValue=255)
 
 
-def read_words(image: numpy.ndarray, dpi: int) -> list[OcrWord]:
-    """RapidOCR's text boxes on a cleaned page image, in points, each cut where its characters part."""
+def find_rules(image: numpy.ndarray, dpi: int) -> tuple[list[Segment], list[Segment]]:
+    """The printed rules of a cleaned page image (horizontal, vertical), in points, as a text PDF's rules
+    are given to the layout engine: they part a ruled table's spanning header cells and its columns."""
     import cv2
 
-    found, _ = _engine()(cv2.cvtColor(image, cv2.COLOR_GRAY2BGR), return_word_box=True)
+    scale = dpi / 72
+    ink = (image < INK_LEVEL).astype(numpy.uint8)
+    found = []
+    for horizontal, length in ((True, HORIZONTAL_RULE), (False, VERTICAL_RULE)):
+        run = max(3, round(length * scale)) | 1  # odd: an even kernel shifts what it keeps by a pixel
+        kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (run, 1) if horizontal else (1, run))
+        _, _, stats, _ = cv2.connectedComponentsWithStats(cv2.morphologyEx(ink, cv2.MORPH_OPEN, kernel))
+        segments = []
+        for x, y, w, h, _ in stats[1:].tolist():
+            if horizontal:
+                middle = (y + h / 2) / scale
+                segments.append(Segment(x / scale, (x + w) / scale, middle, middle))
+            else:
+                middle = (x + w / 2) / scale
+                segments.append(Segment(middle, middle, y / scale, (y + h) / scale))
+        found.append(segments)
+    across, down = found
+
+    def meets(y: float, x: float) -> bool:
+        return any(abs(s.top - y) <= RULE_MEET and s.x0 - RULE_MEET <= x <= s.x1 + RULE_MEET for s in across)
+
+    return across, [s for s in down if meets(s.top, s.x0) and meets(s.bottom, s.x0)]
+
+
+def read_words(image: numpy.ndarray, dpi: int, vertical: list[Segment] = ()) -> list[OcrWord]:
+    """The text boxes of a cleaned page image, in points, each cut where its characters part.
+
+    Detection only locates the boxes, on the page shrunk to DETECT_DPI; each box is then cut at the
+    vertical rules it crosses (a ruled grid's cells) and recognised as a crop of the full image, in batches,
+    by the recogniser alone. A box that reads as a number is decoded with the digits-only alphabet
+    (`NUMBER_CHARACTERS`), and one the recogniser is unsure of is read again at a second scale."""
     scale = 72 / dpi
     words = []
-    for box, text, confidence, *per_character in found or []:
-        xs = [point[0] for point in box]
-        ys = [point[1] for point in box]
-        if not text.strip():
-            continue
-        # with return_word_box: each character's box, its text, its confidence
-        character_boxes, _, character_confidences = per_character if len(per_character) == 3 else (None,) * 3
-        for piece, x0, x1, piece_confidence in _pieces(text, min(xs), max(xs), max(ys) - min(ys), float(confidence),
-                                                       character_boxes, character_confidences):
-            words.append(OcrWord(normalise_text(piece), x0 * scale, x1 * scale, min(ys) * scale, max(ys) * scale,
-                                 piece_confidence))
+    crops = _crops(image, dpi, vertical)
+    for (x0, top, x1, bottom), read in zip(crops, recognise(image, crops)):
+        if not any(ch.isalnum() for ch in read.text):
+            continue  # dots or a dash: a missing marker, which the cell's ink tells surely (`prints_no_number`)
+        for piece, left, right, confidence in _pieces(read.text, x0, x1, bottom - top, read.centres,
+                                                      read.confidences):
+            words.append(OcrWord(normalise_text(piece), left * scale, right * scale, top * scale, bottom * scale,
+                                 confidence))
     return words
 
 
-def _pieces(text: str, x0: float, x1: float, height: float, confidence: float, character_boxes=None,
-            character_confidences=None) -> list[tuple[str, float, float, float]]:
-    """A recognised box as (text, x0, x1, confidence) pieces (pixels), from where the recogniser placed
-    each character: cut at gaps wider than PIECE_GAP (the detector boxes cells printed close together as
-    one: "城 市" beside its column's header, numbers of neighbouring columns), and each piece's edges drawn
-    in to its characters (the detector pads a box by up to a character, so neighbouring boxes overlap and
-    the cells would read as one phrase).
+def _crops(image: numpy.ndarray, dpi: int, vertical: list[Segment]) -> list[tuple[int, int, int, int]]:
+    """The detected text boxes (x0, top, x1, bottom in pixels of the full image), cut at vertical rules."""
+    import cv2
 
-    A cut piece's confidence is the mean over its characters, as the box's is over all of them. Without one
-    position per character the box stays as detected."""
-    if not character_boxes or len(character_boxes) != len(text) or len(character_confidences or ()) != len(text):
-        return [(text, x0, x1, confidence)]
-    centres = sorted((b[0][0] + b[1][0]) / 2 for b in character_boxes)
+    shrink = min(1.0, DETECT_DPI / dpi)
+    small = cv2.resize(image, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA) if shrink < 1 else image
+    boxes, _ = _engine().text_det(cv2.cvtColor(small, cv2.COLOR_GRAY2BGR))
+    height, width = image.shape
+    scale = dpi / 72
+    clear = round(RULE_CLEAR * scale)
+    crops = []
+    for box in [] if boxes is None else boxes:
+        x0, top = int(box[:, 0].min() / shrink), max(0, int(box[:, 1].min() / shrink))
+        x1, bottom = int(box[:, 0].max() / shrink) + 1, min(height, int(box[:, 1].max() / shrink) + 1)
+        middle = (top + bottom) / 2 / scale
+        rules = sorted(round(s.x0 * scale) for s in vertical if s.top <= middle <= s.bottom)
+        # the box widened by its margin, but never over a rule; cut at the rules it crosses, each crop short
+        # of the rule's ink
+        margin = round((bottom - top) * MARGIN)
+        x0 = max([x0 - margin, 0] + [rule + clear for rule in rules if rule <= x0])
+        x1 = min([x1 + margin, width] + [rule - clear for rule in rules if rule >= x1])
+        cuts = [rule for rule in rules if x0 < rule < x1]
+        for left, right in zip([x0] + [cut + clear for cut in cuts], [cut - clear for cut in cuts] + [x1]):
+            if right - left > 2 * clear:
+                crops.append((left, top, right, bottom))
+    return crops
+
+
+@dataclass(frozen=True)
+class Read:
+    """A crop as recognised: its text, each character's centre (pixels from the page's left) and
+    confidence (the read's is their mean, as PP-OCR's), and whether it was decoded as a number."""
+
+    text: str
+    centres: list[float]
+    confidences: list[float]
+    numeric: bool
+
+    @property
+    def confidence(self) -> float:
+        return statistics.fmean(self.confidences) if self.confidences else 0.0
+
+
+def recognise(image: numpy.ndarray, crops: list[tuple[int, int, int, int]]) -> list[Read]:
+    """Each crop recognised; a number that is not sure read again at other SCALES, and taken as sure only
+    when a second read is sure of the same digits."""
+    reads = _recognised(image, crops)
+    for share in SCALES:
+        unsure = [i for i, read in enumerate(reads) if read.numeric and read.confidence < SURE_READ]
+        if not unsure:
+            break
+        grown = [_grown(crops[i], image.shape[0], share) for i in unsure]
+        for i, again in zip(unsure, _recognised(image, grown, numbers_only=True)):
+            if again.text == reads[i].text and again.confidence >= SURE_READ:
+                reads[i] = again
+    return reads
+
+
+def _grown(crop: tuple[int, int, int, int], height: int, share: float) -> tuple[int, int, int, int]:
+    x0, top, x1, bottom = crop
+    margin = round((bottom - top) * share)
+    return x0, max(0, top - margin), x1, min(height, bottom + margin)
+
+
+def _recognised(image: numpy.ndarray, crops: list[tuple[int, int, int, int]], numbers_only: bool = False
+                ) -> list[Read]:
+    """The crops through the recogniser in batches of similar width (each batch is padded to its widest)."""
+    import cv2
+
+    recogniser = _engine().text_rec
+    _, height, _ = recogniser.rec_image_shape
+    widths = [max(1, round(height * (x1 - x0) / max(1, bottom - top))) for x0, top, x1, bottom in crops]
+    reads: list[Read] = [None] * len(crops)
+    order = sorted(range(len(crops)), key=widths.__getitem__)
+    for start in range(0, len(order), RECOGNISE_BATCH):
+        batch = order[start:start + RECOGNISE_BATCH]
+        padded = max(widths[i] for i in batch) + AFTER
+        inputs = numpy.zeros((len(batch), 3, height, padded), dtype=numpy.float32)
+        for row, i in enumerate(batch):
+            x0, top, x1, bottom = crops[i]
+            resized = cv2.resize(image[top:bottom, x0:x1], (widths[i], height)).astype(numpy.float32)
+            inputs[row, :, :, :widths[i]] = resized / 127.5 - 1  # the recogniser's input: -1 black .. 1 white
+        probabilities = recogniser.session(inputs)[0]
+        for row, i in enumerate(batch):
+            x0, _, x1, _ = crops[i]
+            # each output frame covers an equal stretch of the padded input
+            stretch = padded / probabilities.shape[1] * (x1 - x0) / widths[i]
+            reads[i] = _decoded(probabilities[row], _alphabet(), x0, stretch, numbers_only)
+    return reads
+
+
+@functools.lru_cache(maxsize=1)
+def _alphabet() -> tuple[list[str], numpy.ndarray]:
+    """The recogniser's characters (index 0 the CTC blank) and a mask of those a number may print."""
+    characters = _engine().text_rec.postprocess_op.character
+    return characters, numpy.array([i == 0 or ch in NUMBER_CHARACTERS for i, ch in enumerate(characters)])
+
+
+def _decoded(probabilities: numpy.ndarray, alphabet: tuple[list[str], numpy.ndarray], x0: float, stretch: float,
+             numbers_only: bool) -> Read:
+    """Greedy CTC decoding of one crop's frames (frames, classes). A crop whose best reading is mostly digits,
+    or any when `numbers_only`, is decoded with the digits-only alphabet: each frame's likeliest digit, sign
+    or separator, as confident as the recogniser's probability for it. So a letter read in a number (O for
+    0, l for 1) decodes as an unsure digit and never loads as sure."""
+    characters, number_mask = alphabet
+    best = probabilities.argmax(axis=1)
+    text = "".join(characters[k] for k, previous in zip(best, numpy.r_[-1, best[:-1]]) if k and k != previous)
+    digits = sum(ch.isdigit() for ch in text)
+    numeric = numbers_only or 2 * digits > len(text.replace(" ", ""))
+    if numeric:
+        # a frame whose likeliest class is a letter keeps a character there, its likeliest digit: the blank
+        # would drop it, and a digit silently missing is as wrong as one misread
+        masked = numpy.where(number_mask, probabilities, -1)
+        masked[(best != 0) & ~number_mask[best], 0] = -1
+        best = masked.argmax(axis=1)
+    frames = [f for f in range(len(best)) if best[f] and (f == 0 or best[f] != best[f - 1])]
+    return Read("".join(characters[best[f]] for f in frames), [x0 + (f + 0.5) * stretch for f in frames],
+                [float(probabilities[f, best[f]]) for f in frames], numeric)
+
+
+def _pieces(text: str, x0: float, x1: float, height: float, centres: list[float], confidences: list[float]
+            ) -> list[tuple[str, float, float, float]]:
+    """A recognised box as (text, x0, x1, confidence) pieces (pixels), from where the recogniser placed
+    each character (`centres`): cut at gaps wider than PIECE_GAP (the detector boxes cells printed close
+    together as one: "城 市" beside its column's header, numbers of neighbouring columns), and each piece's
+    edges drawn in to its characters (the detector pads a box by up to a character, so neighbouring boxes
+    overlap and the cells would read as one phrase). A piece's confidence is its characters' mean."""
     size = height * BOX_TO_SIZE
     half = [_advance(ch) * size / 2 + EDGE_SLACK * size for ch in text]
     starts = [0] + [i for i in range(1, len(text))
@@ -176,9 +347,8 @@ def _pieces(text: str, x0: float, x1: float, height: float, confidence: float, c
     for start, end in zip(starts, starts[1:] + [len(text)]):
         piece = text[start:end]
         if piece.strip():
-            read = confidence if len(starts) == 1 else sum(character_confidences[start:end]) / (end - start)
             pieces.append((piece.strip(), max(x0, centres[start] - half[start]),
-                           min(x1, centres[end - 1] + half[end - 1]), read))
+                           min(x1, centres[end - 1] + half[end - 1]), statistics.fmean(confidences[start:end])))
     return pieces
 
 
@@ -226,21 +396,44 @@ class OcrPage:
 
     def prints_no_number(self, x0: float, top: float, x1: float, bottom: float) -> bool:
         """Whether the box is blank or prints a missing marker the recogniser did not box ("—", "…"): its
-        ink, rules aside (a row or column of pixels inked across the cell), is a few specks or one flat stroke,
+        ink, rules aside (a row or column of pixels inked across the cell, and the rows beside it), is a few specks or one flat stroke,
         never as tall as a digit."""
         scale = self.dpi / 72
         ink = self.image[round(top * scale) + 1:round(bottom * scale) - 1,
                          round(x0 * scale) + 1:round(x1 * scale) - 1] < INK_LEVEL
         if not ink.size:
             return False
-        ink = ink[ink.mean(axis=1) <= RULE_INK_SHARE][:, ink.mean(axis=0) <= RULE_INK_SHARE]
+        ink = ink[~_with_neighbours(ink.mean(axis=1) > RULE_INK_SHARE)][:, ~_with_neighbours(ink.mean(axis=0) >
+                                                                                               RULE_INK_SHARE)]
+        marker = MARKER_HEIGHT * self.glyph_size * scale
+        ink = _without_flat_edges(ink, marker)
         rows = numpy.flatnonzero(ink.any(axis=1))
-        return int(ink.sum()) <= SPECK_PIXELS or rows[-1] - rows[0] + 1 <= MARKER_HEIGHT * self.glyph_size * scale
+        return int(ink.sum()) <= SPECK_PIXELS or rows[-1] - rows[0] + 1 <= marker
 
     @functools.cached_property
     def glyph_size(self) -> float:
         """The page's usual character size in points (its words' median)."""
         return float(numpy.median([(w.bottom - w.top) * BOX_TO_SIZE for w in self.words])) if self.words else 0.0
+
+
+def _without_flat_edges(ink: numpy.ndarray, flat: float) -> numpy.ndarray:
+    """The ink without the flat pieces that touch the box's edge: the frayed edge of a rule just outside it.
+    A digit reaching the edge is as tall as a digit, and stays."""
+    import cv2
+
+    if not ink.size:
+        return ink
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(numpy.uint8), connectivity=8)
+    height, width = ink.shape
+    fraying = [label for label, (x, y, w, h, _) in enumerate(stats.tolist()) if label and h <= flat
+               and (x == 0 or y == 0 or x + w == width or y + h == height)]
+    return ink & ~numpy.isin(labels, fraying) if fraying else ink
+
+
+def _with_neighbours(rule: numpy.ndarray) -> numpy.ndarray:
+    """Rows (or columns) of a rule and those either side: a rule a little off the pixel grid inks the next
+    row partly."""
+    return rule | numpy.r_[rule[1:], False] | numpy.r_[False, rule[:-1]]
 
 
 def cleaned_image(pdf_path, page_number: int, dpi: int) -> numpy.ndarray:
@@ -262,9 +455,11 @@ def write_cell_crop(pdf_path, page_number: int, box: tuple[float, float, float, 
 
 
 def ocr_page(pdf_path, page) -> OcrPage:
-    """Read a pdfplumber page by OCR into the layout engine's geometry (rules are not detected)."""
+    """Read a pdfplumber page by OCR into the layout engine's geometry, its printed rules included."""
     dpi = page_dpi(page)
     image = cleaned_image(pdf_path, page.page_number, dpi)
-    words = read_words(image, dpi)
+    horizontal, vertical = find_rules(image, dpi)
+    words = read_words(image, dpi, vertical)
     glyphs = [glyph for word in words for glyph in glyphs_of(word)]
-    return OcrPage(PageGeometry(page.page_number, page.width, page.height, glyphs, [], []), words, image, dpi)
+    return OcrPage(PageGeometry(page.page_number, page.width, page.height, glyphs, horizontal, vertical), words,
+                   image, dpi)

@@ -14,11 +14,11 @@ import dataclasses
 from collections import defaultdict
 
 from cnstat_etl.indicators import indicators
-from cnstat_etl.model import Aggregate, Observation
+from cnstat_etl.model import SURE_READ, Aggregate, Observation
 
-# Below this recognition confidence (the lowest over a cell's words) a value is reviewed. PP-OCR reads
-# clean digits at 0.99 and above; misread digits on the scanned fixtures came out lower.
-MIN_CONFIDENCE = 0.97
+# Below this recognition confidence (the lowest over a cell's words, after extract has read an unsure
+# number again) a value is reviewed.
+MIN_CONFIDENCE = SURE_READ
 # Printed values are rounded: a total may differ from the sum of its rounded parts by this share.
 SUM_TOLERANCE = 0.002
 # Cities summing to at least this share of their province's printed total are taken for all of them.
