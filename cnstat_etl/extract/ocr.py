@@ -396,8 +396,8 @@ class OcrPage:
 
     def prints_no_number(self, x0: float, top: float, x1: float, bottom: float) -> bool:
         """Whether the box is blank or prints a missing marker the recogniser did not box ("—", "…"): its
-        ink, rules aside (a row or column of pixels inked across the cell, and the rows beside it), is a few specks or one flat stroke,
-        never as tall as a digit."""
+        ink, rules aside (a row or column of pixels inked across the cell, and the rows beside it), is a few
+        specks or one flat stroke, never as tall as a digit."""
         scale = self.dpi / 72
         ink = self.image[round(top * scale) + 1:round(bottom * scale) - 1,
                          round(x0 * scale) + 1:round(x1 * scale) - 1] < INK_LEVEL
