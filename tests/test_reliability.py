@@ -184,6 +184,27 @@ def test_ctrl_c_while_an_ingest_starts_is_one_line_and_status_130(tmp_path):
     assert len(err.splitlines()) == 1 and err.startswith("interrupted") and "Traceback" not in err
 
 
+# Ctrl-C arriving while the CLI's modules load, made certain: the import of cnstat_etl.cli is interrupted.
+_CTRL_C_DURING_IMPORT = """
+import sys
+class CtrlC:
+    def find_spec(self, name, path=None, target=None):
+        if name == "cnstat_etl.cli":
+            raise KeyboardInterrupt
+sys.meta_path.insert(0, CtrlC())
+sys.argv = ["cnstat", "ingest"]
+from cnstat_etl.console import main
+main()
+"""
+
+
+def test_ctrl_c_while_the_command_loads_is_one_line_and_status_130():
+    process = subprocess.run([sys.executable, "-c", _CTRL_C_DURING_IMPORT], capture_output=True, text=True,
+                             timeout=60)
+    assert process.returncode == 130, process.stderr
+    assert process.stderr.splitlines() == ["interrupted while starting: nothing was done"]
+
+
 def test_a_ctrl_c_a_library_turns_into_an_error_the_ingest_handles_still_stops_the_ingest(tmp_path, monkeypatch):
     """DuckDB answers a Ctrl-C during its work with an error of its own; where the ingest handles that error
     (a template that does not open: the warehouse is made without it), the interrupt is not lost."""
