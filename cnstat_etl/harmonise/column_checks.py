@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Callable
 
 from cnstat_etl.config import read_mapping_csv
 from cnstat_etl.errors import MappingError
@@ -89,12 +90,15 @@ class _Tally:
         self.broken: dict[tuple, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         self.example: dict[tuple, dict[str, str]] = defaultdict(dict)
 
-    def count(self, columns: tuple[tuple, ...], rule: str, broken: bool, example: str) -> None:
+    def count(self, columns: tuple[tuple, ...], rule: str, broken: bool, example: Callable[..., str], *cells) -> None:
+        """`example(*cells)` words the cells, asked only of broken ones: a book's cells nearly all pass, and
+        wording each (its numbers formatted) costs more than checking it."""
         for column in columns:
             self.checked[column][rule] += 1
             if broken:
                 self.broken[column][rule] += 1
-                self.example[column].setdefault(rule, example)
+                if rule not in self.example[column]:
+                    self.example[column][rule] = example(*cells)
 
     def failures(self, column: tuple) -> list[str]:
         return [f"{rule}: {self.broken[column][rule]} of {checked} cells break it (e.g. "
@@ -115,9 +119,7 @@ def refuse_failing_columns(observations: list[Observation], aggregates: list[Agg
             in_unit_at_rate(o.value, o.unit, indicator.canonical_unit, o.year)
         if canonical is not None:
             tally.count((_column(o),), "plausible magnitude", not indicator.plausible(canonical),
-                        f"{o.row_label} {o.value_as_printed} {o.unit_as_printed or ''} is "
-                        f"{canonical:g} {indicator.canonical_unit}, outside {indicator.plausible_min:g}–"
-                        f"{indicator.plausible_max:g}")
+                        _outside_range, o, canonical, indicator)
     cells: dict[tuple, dict[tuple[str, str], Observation]] = defaultdict(dict)
     for o in observations:
         if o.value is not None:
@@ -160,8 +162,8 @@ def _check_scopes(row: dict[tuple[str, str], Observation], tally: _Tally) -> Non
                 or districts.unit != whole.unit):
             continue
         above = districts.value > whole.value * (1 + SCOPE_TOLERANCE) and districts.value - whole.value > 1e-9
-        tally.count((_column(districts), _column(whole)), "市辖区 not above 全市", above,
-                    f"{districts.row_label} 市辖区 {districts.value_as_printed} > 全市 {whole.value_as_printed}")
+        tally.count((_column(districts), _column(whole)), "市辖区 not above 全市", above, _districts_above, districts,
+                    whole)
 
 
 def _check_identities(row: dict[tuple[str, str], Observation], tally: _Tally) -> None:
@@ -175,5 +177,17 @@ def _check_identities(row: dict[tuple[str, str], Observation], tally: _Tally) ->
                 continue  # parts in two currencies are not added
             values = {m.indicator: m.value for m in members}
             tally.count(tuple(_column(m) for m in members), identity.description,
-                        not identity.holds(values),
-                        f"{members[0].row_label}: " + ", ".join(f"{m.indicator} {m.value_as_printed}" for m in members))
+                        not identity.holds(values), _members, members)
+
+
+def _outside_range(o: Observation, canonical: float, indicator) -> str:
+    return (f"{o.row_label} {o.value_as_printed} {o.unit_as_printed or ''} is {canonical:g} "
+            f"{indicator.canonical_unit}, outside {indicator.plausible_min:g}–{indicator.plausible_max:g}")
+
+
+def _districts_above(districts: Observation, whole: Observation) -> str:
+    return f"{districts.row_label} 市辖区 {districts.value_as_printed} > 全市 {whole.value_as_printed}"
+
+
+def _members(members: list[Observation]) -> str:
+    return f"{members[0].row_label}: " + ", ".join(f"{m.indicator} {m.value_as_printed}" for m in members)
