@@ -230,11 +230,6 @@ def report_template(name: str) -> str:
     return (REPORT_DIR / name).read_text(encoding="utf-8")
 
 
-def read_mapping_toml(name: str) -> dict:
-    with open(MAPPINGS_DIR / name, "rb") as f:
-        return tomllib.load(f)
-
-
 @functools.lru_cache(maxsize=None)
 def source_descriptors() -> tuple[SourceDescriptor, ...]:
     """Every mappings/sources/*.toml, checked: what each column of a dataset means."""

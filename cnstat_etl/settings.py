@@ -162,6 +162,34 @@ class Checks:
     checks: tuple[Check, ...]
 
 
+@dataclass(frozen=True)
+class FirmGroup:
+    """A firm group: the firms matching every condition given (None: not a condition)."""
+
+    label: str
+    registration_types: tuple[str, ...] | None = None
+    holding_status: tuple[str, ...] | None = None
+    within: str | None = None
+    sales_over_yuan: float | None = None
+
+
+@dataclass(frozen=True)
+class FirmVariable:
+    name: str
+    label_en: str
+    label_zh: str
+    numerator: str  # group.measure
+    denominator: str
+
+
+@dataclass(frozen=True)
+class FirmDefinitions:
+    """mappings/firm_definitions.toml: the firm survey's groups and the shares built from them."""
+
+    groups: dict[str, FirmGroup]
+    variables: tuple[FirmVariable, ...]
+
+
 def load_toml(path: Path, shown: str) -> dict:
     """A TOML file's content; one that does not parse is a MappingError naming it (`shown`)."""
     try:

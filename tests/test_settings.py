@@ -9,8 +9,9 @@ import sys
 
 import pytest
 
-from cnstat_etl.config import MAPPINGS_DIR, PARSERS_DIR, layout, source_descriptors
+from cnstat_etl.config import MAPPINGS_DIR, PARSERS_DIR, layout, ocr_review, source_descriptors, validate_checks
 from cnstat_etl.errors import MappingError
+from cnstat_etl.load.firms import definitions
 from cnstat_etl.settings import read_descriptor, read_layout
 
 LAYOUT = (PARSERS_DIR / "layout.toml").read_text(encoding="utf-8")
@@ -22,11 +23,15 @@ def written(tmp_path, text: str, name: str = "layout.toml"):
     return path
 
 
-def test_the_project_layout_and_descriptors_read_as_typed_records():
+def test_the_project_toml_files_read_as_typed_records():
     rules = layout()
     assert isinstance(rules.table_number_pattern, re.Pattern)
     assert rules.series.city_suffix and all(isinstance(e.pattern, re.Pattern) for e in rules.editions)
     assert {d.name for d in source_descriptors()} == {p.stem for p in (MAPPINGS_DIR / "sources").glob("*.toml")}
+    review = ocr_review()
+    assert review.jumps.factor > 1 and all(len(pair) == 2 for pair in review.per_capita.of.values())
+    assert {check.severity for check in validate_checks()} <= {"error", "warning"}
+    assert "all" in definitions().groups and definitions().variables
 
 
 def test_a_missing_key_is_named_with_its_file(tmp_path):
