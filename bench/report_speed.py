@@ -27,15 +27,14 @@ SEED = 16
 def synthetic_warehouse(db: Path, cities: int, years: int, indicators: int) -> None:
     last_year = FIRST_YEAR + years - 1
     with Warehouse(db) as warehouse:
-        con = warehouse.con
         warehouse.refresh_reference("bench", reference_tables)
-        extra = indicators - con.execute("SELECT count(*) FROM indicators").fetchone()[0]
-        con.execute("""
+        extra = indicators - warehouse.row("SELECT count(*) FROM indicators")[0]
+        warehouse.rows("""
             INSERT INTO indicators SELECT 'synthetic_' || i, '合成指标' || i, 'Synthetic ' || i, 'CNY', true, 1, 1e15,
-                                          NULL, 'bench only' FROM range(?) t(i)""", [max(extra, 0)])
+                                          NULL, 'bench only', NULL FROM range(?) t(i)""", [max(extra, 0)])
         warehouse.create_researcher_relations()
-        con.execute(f"SELECT setseed({SEED / 100})")
-        con.execute("""
+        warehouse.rows(f"SELECT setseed({SEED / 100})")
+        warehouse.rows("""
             CREATE TEMP TABLE bench_cities AS  -- the first CITIES prefecture-level units in force in each year
             SELECT code, name, province_code, year FROM (
                 SELECT r.code, r.name, r.province_code, y.year,
@@ -44,7 +43,7 @@ def synthetic_warehouse(db: Path, cities: int, years: int, indicators: int) -> N
                 WHERE r.level IN ('prefecture', 'municipality') AND r.valid_from <= y.year
                   AND (r.valid_to IS NULL OR r.valid_to > y.year))
             WHERE rank <= ?""", [FIRST_YEAR, last_year + 1, cities])
-        con.execute("""
+        warehouse.rows("""
             INSERT INTO sources BY NAME
             SELECT 'bench_' || s || '.xlsx' AS source_file, 'sha' || s AS source_sha256, '/bench/' || s AS source_path,
                    'xlsx' AS file_format, 'loaded' AS status, 0 AS values_loaded, 0 AS problems,
@@ -59,17 +58,17 @@ def synthetic_warehouse(db: Path, cities: int, years: int, indicators: int) -> N
                    i.id AS column_label, 'exact' AS match_kind, 1 AS "row", 1 AS "column"
             FROM bench_cities c, (SELECT id FROM indicators ORDER BY id LIMIT ?) i
             WHERE random() < {share}"""
-        con.execute(observation.format(
+        warehouse.rows(observation.format(
             value="1e8 * (1 + random()) * CASE WHEN random() < 0.001 THEN 10000 ELSE 1 END", source=0, share=0.85),
             [indicators])
-        con.execute(observation.format(value="1e8 * (1 + random())", source=1, share=0.002),
-                    [indicators])
-        con.execute("""
+        warehouse.rows(observation.format(value="1e8 * (1 + random())", source=1, share=0.002),
+                       [indicators])
+        warehouse.rows("""
             INSERT INTO unresolved BY NAME
             SELECT 'bench_0.xlsx' AS source_file, 'sha0' AS source_sha256, 'Sheet1' AS sheet, i AS "row",
                    '虚构市' || (i % 25) AS printed_name, 2000 AS year, 'unknown name' AS reason, '' AS candidates
             FROM range(100) t(i)""")
-        con.execute("""
+        warehouse.rows("""
             INSERT INTO problems BY NAME
             SELECT 'bench_' || (i % 2) || '.xlsx' AS source_file, 'sha' || (i % 2) AS source_sha256,
                    '/bench/' || (i % 2) AS source_path, 'skipped_row' AS kind, 'warning' AS severity,

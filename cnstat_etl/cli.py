@@ -13,10 +13,11 @@ from pathlib import Path
 
 import click
 
+from cnstat_etl import source_kinds
 from cnstat_etl.config import default_db_path, extra_hint
 from cnstat_etl.errors import UserError
 from cnstat_etl.load.export import FORMATS
-from cnstat_etl.outcomes import KINDS, STATUS_WORDS, FileOutcome
+from cnstat_etl.outcomes import STATUS_WORDS, FileOutcome
 from cnstat_etl.text import plural
 
 # Each command imports what it uses when it runs: pandas, matplotlib, pint and the pipeline take over a
@@ -198,8 +199,9 @@ def existing_warehouse(db: Path | None) -> Path:
               help="Worker processes extracting files (default: the number of cores).")
 @click.option("--vintage", type=int, default=None,
               help="Year whose units the harmonised views use (default: kept; new warehouses take the latest).")
-@click.option("--kind", type=click.Choice(KINDS), default=None,
-              help="Read every file as this kind (default: a file whose columns are a firm survey's is one).")
+@click.option("--kind", type=click.Choice(source_kinds.NAMES), default=None,
+              help="Read every file as this kind (default: as each file looks: a firm survey by its columns, "
+                   "a series or panel by its header, else a yearbook).")
 @click.option("--no-cache", is_flag=True,
               help="Extract every file again instead of reading its tables from cache/ beside the warehouse.")
 @ocr_option
@@ -361,11 +363,13 @@ def resolve_command(name, province, year, as_json):
 @click.argument("code")
 def lineage_command(code):
     """CODE's history: names by period, predecessors, successors and today's code(s)."""
+    from cnstat_etl.harmonise.regions import history_years
     from cnstat_etl.harmonise.resolver import RegionResolver
 
     history = RegionResolver.default().lineage_of(code)
     if not history.get("periods"):
-        raise click.ClickException(f"{code} is not in the code history 1981-2024")
+        years = history_years()
+        raise click.ClickException(f"{code} is not in the code history {years[0]}-{years[-1]}")
     click.echo(f"{history['code']} ({history['level']}, province {history['province_code']})")
     for period in history["periods"]:
         click.echo(f"  {period['valid_from']}-{period['valid_to'] or '':4}  {period['name']}  {period['name_en']}")

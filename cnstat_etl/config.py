@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Callable, Hashable, Iterable, TypeVar
 
 from cnstat_etl.errors import UserError
+from cnstat_etl.settings import (Check, Checks, LayoutRules, OcrReview, SourceDescriptor, read_descriptor, read_layout,
+                                 read_typed)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -195,9 +197,15 @@ def bundled_samples() -> Path:
 
 
 @functools.lru_cache(maxsize=None)
-def layout() -> dict:
-    with open(PARSERS_DIR / "layout.toml", "rb") as f:
-        return tomllib.load(f)
+def layout() -> LayoutRules:
+    """parsers/layout.toml, checked (`cnstat_etl.settings`)."""
+    return read_layout(PARSERS_DIR / "layout.toml")
+
+
+@functools.lru_cache(maxsize=None)
+def ocr_review() -> OcrReview:
+    """mappings/ocr_review.toml, checked: how values read off a scan are doubted."""
+    return read_typed(OcrReview, MAPPINGS_DIR / "ocr_review.toml", "mappings/ocr_review.toml")
 
 
 def read_mapping_csv(name: str) -> list[dict[str, str]]:
@@ -212,21 +220,17 @@ def report_settings() -> dict:
         return tomllib.load(f)
 
 
+def validate_checks() -> tuple[Check, ...]:
+    """warehouse/checks.toml, checked: the checks `cnstat validate` runs."""
+    return read_typed(Checks, WAREHOUSE_DIR / "checks.toml", "warehouse/checks.toml").checks
+
+
 def report_template(name: str) -> str:
     """A Jinja2 template of `cnstat report`, from warehouse/report/."""
     return (REPORT_DIR / name).read_text(encoding="utf-8")
 
 
-def read_mapping_toml(name: str) -> dict:
-    with open(MAPPINGS_DIR / name, "rb") as f:
-        return tomllib.load(f)
-
-
 @functools.lru_cache(maxsize=None)
-def source_descriptors() -> tuple[tuple[str, dict], ...]:
-    """(name, content) of every mappings/sources/*.toml: what each column of a dataset means."""
-    found = []
-    for path in sorted((MAPPINGS_DIR / "sources").glob("*.toml")):
-        with open(path, "rb") as f:
-            found.append((path.stem, tomllib.load(f)))
-    return tuple(found)
+def source_descriptors() -> tuple[SourceDescriptor, ...]:
+    """Every mappings/sources/*.toml, checked: what each column of a dataset means."""
+    return tuple(read_descriptor(path) for path in sorted((MAPPINGS_DIR / "sources").glob("*.toml")))

@@ -10,12 +10,11 @@ import functools
 import re
 from dataclasses import dataclass
 
-from cnstat_etl.config import read_mapping_csv
+from cnstat_etl.config import layout, read_mapping_csv
 from cnstat_etl.errors import MappingError
 from cnstat_etl.text import fold, split_bilingual
 
 _PARENTHESISED = re.compile(r"\([^()]*\)")
-_COMPONENT_MARKS = re.compile(r"^(#|其中[:：]?|内:)")
 
 
 @dataclass(frozen=True)
@@ -58,7 +57,7 @@ def header_key(text: str) -> str:
         previous, folded = folded, _PARENTHESISED.sub("", folded)
     chinese, english = split_bilingual(folded)
     key = chinese or " ".join(english.split())
-    return _COMPONENT_MARKS.sub("", key)
+    return layout().component_marks.sub("", key)
 
 
 @functools.lru_cache(maxsize=None)

@@ -17,7 +17,6 @@ STATUS_WORDS = {
     "skipped": "skipped",  # not a statistical table (a code list): named as such, not a failure
     "failed": "failed",
 }
-KINDS = ("yearbook", "firms")  # `--kind`: what to read the files as; by default recognised per file
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import multiprocessing
 import os
@@ -23,13 +24,14 @@ from cnstat_etl.errors import UserError, naming_the_path
 from cnstat_etl.extract import FORMATS_BY_SUFFIX, ExtractOptions, file_sha256
 from cnstat_etl.extract import pdfium
 from cnstat_etl.extract.cache import extract_parts_cached
-from cnstat_etl.extract.firms import FIRM_SUFFIXES, looks_like_firm_file
+from cnstat_etl.extract.firms import FIRM_SUFFIXES
 from cnstat_etl.harmonise import COUNTY_PANEL_LEVELS, HarmonisedFile, harmonise, harmonisation_rows, reference_tables
 from cnstat_etl.harmonise.regions import history_years, last_year
 from cnstat_etl.load.staging import StagedFile
 from cnstat_etl.load.warehouse import STORAGE_COMPATIBILITY, Warehouse, ingest_lock
 from cnstat_etl.model import ExtractResult, Problem
 from cnstat_etl.outcomes import FileOutcome, IngestInterrupted, IngestSummary
+from cnstat_etl.source_kinds import kind_named, streamed_kind
 
 
 # What the reference tables and the researcher relations are made from, besides mappings/: the code that
@@ -176,8 +178,9 @@ def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions 
     full path: see `Warehouse.load_file`.
 
     `vintage` is the year whose units the harmonised views use; by default the warehouse keeps the one it
-    has, and a new warehouse takes the latest year of the code history. `kind` "firms" reads every file as a
-    firm-survey file, "yearbook" none; by default a file is a firm file when its columns say so.
+    has, and a new warehouse takes the latest year of the code history. `kind` (a name of
+    `source_kinds.KINDS`) reads every file as that kind; by default each file is read as the first kind
+    that detects it.
 
     Extracted files are cached beside the warehouse (`default_cache_dir`; `use_cache` False re-reads every
     file). A file loaded before under other mappings/ is harmonised again, from the cache when it is there.
@@ -192,6 +195,8 @@ def ingest(paths: Iterable[Path] | None, db_path: Path, options: ExtractOptions 
     if vintage is not None and vintage not in history_years():
         raise UserError(f"vintage {vintage} is outside the code history {history_years()[0]}-{history_years()[-1]}")
     files = source_files(paths or [bundled_samples()])
+    if kind is not None and not kind_named(kind).streamed:
+        options = dataclasses.replace(options, kind=kind)
     summary = IngestSummary()
     with naming_the_path():
         Path(db_path).parent.mkdir(parents=True, exist_ok=True)  # a place it cannot be made fails now
@@ -262,7 +267,7 @@ def _ingest_files(files: list[Path], summary: IngestSummary, db_path: Path, opti
             pending.append((path, key, sha256))
             if sha256:
                 loaded.setdefault(sha256, key)  # a second copy later in this run is a duplicate of this one
-    firm_files = [item for item in pending if kind == "firms" or (kind is None and looks_like_firm_file(item[0]))]
+    firm_files = [item for item in pending if streamed_kind(item[0], kind)]
     pending = [item for item in pending if item not in firm_files]
     if firm_files and reference:
         reference.wait()

@@ -6,6 +6,7 @@ import functools
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Sequence
 
 from cnstat_etl.config import layout
 
@@ -71,7 +72,7 @@ def strip_footnote_marks(text: str) -> str:
 
 
 def is_missing(text: str) -> bool:
-    return squash(text) in _MISSING
+    return squash(text) in _missing_markers()
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ def parse_number(text: str) -> ParsedNumber:
     return ParsedNumber(None, False)
 
 
-def matches_prefix(text: str, prefixes: list[str]) -> bool:
+def matches_prefix(text: str, prefixes: Sequence[str]) -> bool:
     return squash(text).startswith(_squashed_prefixes(tuple(prefixes)))
 
 
@@ -105,4 +106,7 @@ def _squashed_prefixes(prefixes: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(squash(p) for p in prefixes if p)
 
 
-_MISSING = frozenset(squash(m) for m in layout()["missing_markers"])
+@functools.lru_cache(maxsize=None)
+def _missing_markers() -> frozenset[str]:
+    # read at first use, not import: a broken layout.toml is then the command's one-line error
+    return frozenset(squash(m) for m in layout().missing_markers)

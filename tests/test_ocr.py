@@ -172,20 +172,21 @@ def test_a_low_confidence_value_is_reviewed_and_a_text_layer_value_never_is():
 def test_a_tenfold_jump_against_the_same_citys_other_years_is_reviewed(scans_db, tmp_path):
     db = tmp_path / "jump.duckdb"
     shutil.copy(scans_db, db)
-    with Warehouse(db) as warehouse:
-        (name, sha256, region, indicator, scope, year), = warehouse.con.execute(
+    with duckdb.connect(str(db)) as con:
+        (name, sha256, region, indicator, scope, year), = con.execute(
             "SELECT source_file, source_sha256, region_code, indicator, scope, year FROM observations "
             "WHERE NOT needs_review AND value > 0 ORDER BY source_file, region_code, indicator LIMIT 1").fetchall()
         # the same city a year later, printed ten times smaller, from a text layer
-        warehouse.con.execute(
+        con.execute(
             "INSERT INTO observations SELECT * REPLACE (year + 1 AS year, value / 10 AS value, "
             "'neighbour.pdf' AS source_file, 'exact' AS match_kind) FROM observations "
             "WHERE source_file = ? AND region_code = ? AND indicator = ? AND scope = ?",
             [name, region, indicator, scope])
+    with Warehouse(db) as warehouse:
         warehouse._flag_jumps(sha256)
-        needs_review, reasons = warehouse.con.execute(
+        needs_review, reasons = warehouse.row(
             "SELECT needs_review, review_reasons FROM observations WHERE source_file = ? AND region_code = ? "
-            "AND indicator = ? AND scope = ?", [name, region, indicator, scope]).fetchone()
+            "AND indicator = ? AND scope = ?", [name, region, indicator, scope])
     assert needs_review and f"{year + 1} " in reasons
 
 

@@ -13,13 +13,12 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from cnstat_etl.errors import MissingExtra
-from cnstat_etl.extract.pdf import TableSeen, extract_pdf
+from cnstat_etl.extract.pdf import TableSeen
 from cnstat_etl.extract.pdfium import PdfiumError
-from cnstat_etl.extract.series import read_series
-from cnstat_etl.extract.sheets import extract_grids
 from cnstat_etl.extract.tables import ExtractOptions, with_path_evidence
 from cnstat_etl.extract.workbook import UnreadableSource, read_grids, sniff_format
 from cnstat_etl.model import ExtractResult, Problem, ProblemKind, Severity
+from cnstat_etl.source_kinds import Source, read_source
 
 __all__ = ["FORMATS_BY_SUFFIX", "ExtractOptions", "extract_file", "extract_parts", "file_sha256", "merged"]
 
@@ -68,12 +67,8 @@ def extract_parts(path: Path, options: ExtractOptions = ExtractOptions(), seen: 
     try:
         sha256 = sha256 or file_sha256(path)
         file_format = sniff_format(path)
-        if file_format == "pdf":
-            parts = extract_pdf(path, sha256, options, seen, workers, on_page)
-        else:
-            grids = read_grids(path)
-            parts = iter([read_series(grids, path.name, sha256, file_format, options)
-                          or extract_grids(grids, path.name, sha256, file_format, options)])
+        parts = read_source(Source(path, sha256, file_format, options, seen, workers, on_page, read_grids),
+                            options.kind)
         promised = FORMATS_BY_SUFFIX.get(path.suffix.lower())
         if promised and promised != file_format and not (promised == "xls" and file_format in ("html", "csv")):
             whole.misnamed = Problem(ProblemKind.MISNAMED_FILE, f"named {path.suffix} but holds {file_format}; "

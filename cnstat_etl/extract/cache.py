@@ -32,7 +32,8 @@ CACHE_FORMAT = 1
 
 # The code extraction runs and the reviewable data it reads (harmonise's data is left out on purpose: a
 # new alias must not cost a re-parse).
-_EXTRACT_CODE = ("extract/*.py", "indicators.py", "unit_words.py", "text.py", "model.py", "config.py")
+_EXTRACT_CODE = ("extract/*.py", "indicators.py", "unit_words.py", "text.py", "model.py", "config.py", "settings.py",
+                 "source_kinds.py")
 _EXTRACT_MAPPINGS = ("indicators.csv", "header_variants.csv", "unit_words.csv", "source_editions.csv",
                      "sources/*.toml")
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Iterator
 
 from cnstat_etl.firm_columns import COLUMN_MAP, MappedColumn, column_map, field_of_name
 from cnstat_etl.extract.workbook import UnreadableSource
+from cnstat_etl.source_kinds import Source
 from cnstat_etl.text import squash
 
 if TYPE_CHECKING:  # only a firm file is read with pandas: a yearbook ingest does not import it
@@ -123,6 +124,11 @@ def looks_like_firm_file(path: Path) -> bool:
         return False
     fields = {known.field for known in (_known(n, labels) for n in names) if known}
     return len(fields) >= 2 and any(f in fields for f in FIRM_ONLY_FIELDS)
+
+
+def detects(source: Source) -> bool:
+    """The firm kind (cnstat_etl.source_kinds) is streamed: the pipeline reads its files in chunks."""
+    return looks_like_firm_file(source.path)
 
 
 def file_year(path: Path, year: int | None = None) -> int:

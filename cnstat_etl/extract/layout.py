@@ -613,7 +613,7 @@ class Column:
 def _is_title_text(text: str) -> bool:
     folded = fold(text)
     at_start, anywhere = _title_patterns()
-    if any(pattern.match(folded) for pattern in at_start) or matches_prefix(text, layout()["footnote_prefixes"]):
+    if any(pattern.match(folded) for pattern in at_start) or matches_prefix(text, layout().footnote_prefixes):
         return True
     return any(pattern.search(folded) for pattern in anywhere) or marks_continuation(text)
 
@@ -623,8 +623,8 @@ def _title_patterns() -> tuple[tuple[re.Pattern, ...], tuple[re.Pattern, ...]]:
     """What starts a title line (a table number, a unit line) and what it holds anywhere (an edition),
     compiled once: every line of a book is asked."""
     config = layout()
-    return (tuple(re.compile(config[key]) for key in ("table_number_pattern", "unit_line_pattern")),
-            tuple(re.compile(edition["pattern"]) for edition in config["editions"]))
+    return ((config.table_number_pattern, config.unit_line_pattern),
+            tuple(edition.pattern for edition in config.editions))
 
 
 def _value_phrases(line: Line, label_right: float) -> list[Phrase]:
@@ -1051,7 +1051,7 @@ def _only_missing(line: Line, label_right: float) -> bool:
 
 
 def _is_label_header(line: Line) -> bool:
-    return matches_prefix(line.text, layout()["label_headers"])
+    return matches_prefix(line.text, layout().label_headers)
 
 
 def _table_extent(lines: list[Line], horizontal: list[Segment]) -> tuple[float, float]:
@@ -1213,7 +1213,7 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
         banded = {id(line) for line in band}
         title_lines = [line.text for line in lines
                        if lines_floor <= line.top and _middle(line) < _middle((band or body)[0])
-                       and id(line) not in banded and not matches_prefix(line.text, layout()["footnote_prefixes"])]
+                       and id(line) not in banded and not matches_prefix(line.text, layout().footnote_prefixes)]
         continued = carried is not None and (not band or is_continuation(title_lines))
         if any(line.overprinted for line in band):
             parted = [_drawn_apart(line, geometry) if line.overprinted else [line] for line in band]
@@ -1348,7 +1348,7 @@ def _names_label_column(text: str) -> bool:
 @functools.lru_cache(maxsize=None)
 def _label_words() -> frozenset[str]:
     """The label column's header words (parsers/layout.toml), squashed."""
-    return frozenset(squash(word) for word in layout()["label_headers"])
+    return frozenset(squash(word) for word in layout().label_headers)
 
 
 def _parent(piece: HeaderPiece, pieces: list[HeaderPiece]) -> HeaderPiece | None:

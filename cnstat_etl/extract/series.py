@@ -7,15 +7,16 @@ Besides the yearbook's city tables (tables.py), sources come as
   suffix (popu_2010);
 - described files: a TOML in mappings/sources/ states what each column means (place code or name, year,
   indicator, scope and unit), matched by the file's hash or its column signature (PUDL's column maps). A
-  descriptor of kind "code_list" names a file that is not a statistical table, which is then skipped.
+  descriptor of kind "code_list" names a file that is not a statistical table, which is then skipped (by
+  its hash, a file of any format: a PDF too).
 Column names that carry indicator, scope and unit are split by the rules in parsers/layout.toml [series].
 """
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass, field
+from typing import Iterator, Sequence
 
 from cnstat_etl.config import layout, source_descriptors
 from cnstat_etl.extract.tables import ExtractOptions, _aggregate, _scope_in, catalogued_edition
@@ -23,16 +24,13 @@ from cnstat_etl.extract.workbook import Grid
 from cnstat_etl.indicators import match_header, provisional_id
 from cnstat_etl.model import (NOT_STATISTICAL, BodyRow, ExtractedValue, ExtractResult, Problem, ProblemKind,
                               Provenance, Severity, TableContext, TableReport)
+from cnstat_etl.settings import DescribedColumn, DescriptorKeys, SeriesRules, SourceDescriptor as Descriptor
+from cnstat_etl.source_kinds import Source
 from cnstat_etl.text import as_printed, fold, is_missing, matches_prefix, parse_number, squash
 
 
-def _rules() -> dict:
-    return layout()["series"]
-
-
-@functools.lru_cache(maxsize=None)
-def _pattern(key: str) -> re.Pattern:
-    return re.compile(_rules()[key])
+def _rules() -> SeriesRules:
+    return layout().series
 
 
 def _key(text: str) -> str:
@@ -58,18 +56,18 @@ def split_column_name(header: str) -> ColumnName:
     text = fold(header).strip()
     unit = None
     bracketed = _TRAILING_UNIT.search(text)
-    if bracketed and _pattern("unit_part_pattern").match(squash(bracketed.group(1))):
+    if bracketed and _rules().unit_part_pattern.match(squash(bracketed.group(1))):
         unit, text = squash(bracketed.group(1)), text[:bracketed.start()]
     parts = [text]
-    for separator in rules["name_separators"]:
+    for separator in rules.name_separators:
         parts = [piece for part in parts for piece in part.split(separator)]
     parts = [part.strip() for part in parts if part.strip()]
-    if unit is None and len(parts) > 1 and _pattern("unit_part_pattern").match(squash(parts[-1])):
+    if unit is None and len(parts) > 1 and _rules().unit_part_pattern.match(squash(parts[-1])):
         unit = squash(parts.pop())
     scope = None
     kept = []
     for part in parts:
-        if squash(part) in rules["dropped_qualifiers"]:
+        if squash(part) in rules.dropped_qualifiers:
             continue
         found = _scope_in(part)
         if found and _scope_word_only(part):
@@ -80,12 +78,12 @@ def split_column_name(header: str) -> ColumnName:
             scope, part = prefix
         kept.append(part)
     if unit is not None:
-        unit = rules["unit_spellings"].get(unit, unit)
+        unit = rules.unit_spellings.get(unit, unit)
     return ColumnName("_".join(kept) or text, scope, unit)
 
 
 def _scope_words() -> list[tuple[str, str]]:
-    return [(squash(word), scope) for scope, words in layout()["scopes"].items() for word in words]
+    return [(squash(word), scope) for scope, words in layout().scopes.items() for word in words]
 
 
 def _scope_word_only(part: str) -> bool:
@@ -103,26 +101,16 @@ def _scope_prefix(part: str) -> tuple[str, str] | None:
 
 # ------------------------------------------------------------------------------------------- descriptors
 
-@dataclass(frozen=True)
-class Descriptor:
-    name: str
-    content: dict
-
-    @property
-    def kind(self) -> str:
-        return self.content.get("kind", "researcher_panel")
-
-
 def find_descriptor(sha256: str, headers: list[str]) -> Descriptor | None:
     """The descriptor naming this file's hash, else the one whose column signature its header row holds."""
     present = {_key(h) for h in headers}
-    for name, content in source_descriptors():
-        if sha256 in content.get("match", {}).get("sha256", []):
-            return Descriptor(name, content)
-    for name, content in source_descriptors():
-        for signature in content.get("match", {}).get("signatures", []):
+    for descriptor in source_descriptors():
+        if sha256 in descriptor.match.sha256:
+            return descriptor
+    for descriptor in source_descriptors():
+        for signature in descriptor.match.signatures:
             if signature and {_key(c) for c in signature} <= present:
-                return Descriptor(name, content)
+                return descriptor
     return None
 
 
@@ -165,23 +153,24 @@ class PanelLayout:
     ignored: list[tuple[int, str, str]] = field(default_factory=list)  # (column, header, why)
 
 
-def _find_column(headers: list[str], names: list[str]) -> int | None:
+def _find_column(headers: list[str], names: Sequence[str]) -> int | None:
     wanted = {_key(n) for n in names}
     return next((i for i, h in enumerate(headers) if _key(h) in wanted), None)
 
 
-def _measure(column: int, header: str, year: int | None, spec: dict | None, stem: str | None = None) -> Measure:
+def _measure(column: int, header: str, year: int | None, spec: DescribedColumn | None,
+             stem: str | None = None) -> Measure:
     """A column's meaning: what its descriptor entry states, else what its name (less a year suffix) says."""
-    spec = spec or {}
+    spec = spec or DescribedColumn()
     split = split_column_name(stem or header)
-    indicator = spec.get("indicator") or match_header(split.indicator_text, year) or provisional_id(
+    indicator = spec.indicator or match_header(split.indicator_text, year) or provisional_id(
         [split.indicator_text])
-    return Measure(column, as_printed(header), indicator, spec.get("scope") or split.scope or "city_total",
-                   spec.get("unit", split.unit) or None, year)
+    return Measure(column, as_printed(header), indicator, spec.scope or split.scope or "city_total",
+                   (split.unit if spec.unit is None else spec.unit) or None, year)
 
 
 def _year_suffix(header: str) -> tuple[str, int] | None:
-    match = _pattern("year_suffix_pattern").match(squash(header))
+    match = _rules().year_suffix_pattern.match(squash(header))
     return (match.group("stem"), int(match.group("year"))) if match else None
 
 
@@ -189,24 +178,23 @@ def panel_layout(rows: list[list[str]], descriptor: Descriptor | None,
                  default_year: int | None = None) -> PanelLayout | None:
     """Where a long panel keeps its places, years and values; None when the grid is not one."""
     rules = _rules()
-    keys = (descriptor.content.get("keys", {}) if descriptor else {})
+    keys = descriptor.keys if descriptor else DescriptorKeys()
     header_row = next((i for i, row in enumerate(rows) if sum(bool(fold(c)) for c in row) > 1), None)
     if header_row is None:
         return None
     headers = rows[header_row]
-    place = _find_column(headers, [keys["place_name"]] if "place_name" in keys else rules["place_name_headers"])
-    code = _find_column(headers, [keys["place_code"]] if "place_code" in keys else rules["place_code_headers"])
-    province = _find_column(headers, [keys["province"]] if "province" in keys else rules["province_headers"])
-    year_column = _find_column(headers, [keys["year"]] if "year" in keys else rules["year_column_headers"])
+    place = _find_column(headers, _named(keys.place_name, rules.place_name_headers))
+    code = _find_column(headers, _named(keys.place_code, rules.place_code_headers))
+    province = _find_column(headers, _named(keys.province, rules.province_headers))
+    year_column = _find_column(headers, _named(keys.year, rules.year_column_headers))
     if (place is None and code is None) or (descriptor is None and header_row != 0):
         return None  # a yearbook table has its title above the header; a panel export starts with it
-    layout_ = PanelLayout(header_row, place, code, province, year_column, keys.get("fixed_year"))
+    layout_ = PanelLayout(header_row, place, code, province, year_column, keys.fixed_year)
     if year_column is None:
         layout_.year_from = "descriptor" if layout_.fixed_year else "suffix"
         if layout_.fixed_year is None and not any(_year_suffix(h) for h in headers):
             layout_.fixed_year, layout_.year_from = default_year, "catalogue or option"
-    described = (descriptor.content.get("columns", {}) if descriptor else {})
-    described = {_key(name): spec for name, spec in described.items()}
+    described = {_key(name): spec for name, spec in (descriptor.columns if descriptor else {}).items()}
     key_columns = {c for c in (place, code, province, year_column) if c is not None}
     for column, header in enumerate(headers):
         if column in key_columns or not fold(header):
@@ -214,8 +202,8 @@ def panel_layout(rows: list[list[str]], descriptor: Descriptor | None,
         suffix = _year_suffix(header) if year_column is None and layout_.fixed_year is None else None
         stem, year = suffix if suffix else (header, None)
         spec = described.get(_key(header)) or described.get(_key(stem))
-        if spec and "ignore" in spec:
-            layout_.ignored.append((column, as_printed(header), spec["ignore"]))
+        if spec and spec.ignore is not None:
+            layout_.ignored.append((column, as_printed(header), spec.ignore))
             continue
         if not _numeric_column(rows[header_row + 1:], column):
             layout_.ignored.append((column, as_printed(header), "holds text, not numbers"))
@@ -226,6 +214,11 @@ def panel_layout(rows: list[list[str]], descriptor: Descriptor | None,
     if not layout_.measures or not has_year:
         return None
     return layout_
+
+
+def _named(described: str | None, usual: tuple[str, ...]) -> tuple[str, ...]:
+    """The header a descriptor names for a key column, else the headers such a column usually has."""
+    return (described,) if described is not None else usual
 
 
 def _numeric_column(body: list[list[str]], column: int) -> bool:
@@ -297,7 +290,7 @@ def read_panel(reader: SeriesReader, grid: Grid, panel: PanelLayout, options: Ex
             continue
         place = squash(row[panel.place_column]) if panel.place_column is not None else ""
         code = squash(row[panel.code_column]) if panel.code_column is not None else None
-        if matches_prefix(place, layout()["footnote_prefixes"]):
+        if matches_prefix(place, layout().footnote_prefixes):
             continue
         row_year = None
         if panel.year_column is not None:
@@ -342,7 +335,7 @@ def _metadata(rows: list[list[str]]) -> tuple[dict[str, str], int]:
     found: dict[str, str] = {}
     for index, row in enumerate(rows):
         filled = [fold(c) for c in row if fold(c)]
-        match = _pattern("metadata_pattern").match(filled[0]) if len(filled) == 1 else None
+        match = _rules().metadata_pattern.match(filled[0]) if len(filled) == 1 else None
         if match:
             found[match.group("key")] = match.group("value").strip()
             continue
@@ -353,7 +346,7 @@ def _metadata(rows: list[list[str]]) -> tuple[dict[str, str], int]:
 def _year_columns(headers: list[str]) -> dict[int, int]:
     years = {}
     for column, header in enumerate(headers):
-        match = _pattern("year_header_pattern").match(squash(header))
+        match = _rules().year_header_pattern.match(squash(header))
         if match:
             years[column] = int(match.group("year"))
     return years
@@ -366,9 +359,9 @@ def read_wide(reader: SeriesReader, grid: Grid, metadata: dict[str, str], header
     years = _year_columns(rows[header_row])
     if len(years) < 2:
         return False
-    fixed_indicator = metadata.get(rules["metadata_indicator"])
-    fixed_place = metadata.get(rules["metadata_place"])
-    cities = metadata.get(rules["metadata_database"]) in rules["city_databases"]
+    fixed_indicator = metadata.get(rules.metadata_indicator)
+    fixed_place = metadata.get(rules.metadata_place)
+    cities = metadata.get(rules.metadata_database) in rules.city_databases
     source = reader.result.source_file
     # A year column the export pads with nothing (NBS's latest year) prints no value: it is not loaded.
     filled = {column: year for column, year in years.items()
@@ -378,7 +371,7 @@ def read_wide(reader: SeriesReader, grid: Grid, metadata: dict[str, str], header
     for index in range(header_row + 1, len(rows)):
         row = rows[index]
         label = as_printed(row[0])
-        if not label or matches_prefix(label, layout()["footnote_prefixes"]):
+        if not label or matches_prefix(label, layout().footnote_prefixes):
             continue
         indicator_text, place = (fixed_indicator, label) if fixed_indicator else (label, fixed_place or "")
         place = _as_city(place) if cities else place
@@ -404,8 +397,10 @@ def read_wide(reader: SeriesReader, grid: Grid, metadata: dict[str, str], header
 
 
 def _as_city(name: str) -> str:
-    """A place of a city database read as the city ("南宁" -> "南宁市"); a total (全国) stays as printed."""
-    return name if not name or name.endswith("市") or _aggregate(squash(name)) else name + "市"
+    """A place of a city database read as the city ("南宁" -> "南宁市", [series] city_suffix); a total (全国)
+    stays as printed."""
+    suffix = _rules().city_suffix
+    return name if not name or name.endswith(suffix) or _aggregate(squash(name)) else name + suffix
 
 
 # ------------------------------------------------------------------------------------------------- entry
@@ -424,12 +419,7 @@ def read_series(grids: list[Grid], source: str, sha256: str, file_format: str,
             continue
         descriptor = find_descriptor(sha256, grid.rows[header_row]) or _code_list(sha256, grid.rows)
         if descriptor and descriptor.kind == "code_list":
-            result = ExtractResult(source, sha256, file_format, source_kind="code_list")
-            result.problems.append(Problem(NOT_STATISTICAL, "not a statistical table: a code list "
-                                           f"({descriptor.content.get('title', descriptor.name)}; "
-                                           f"mappings/sources/{descriptor.name}.toml)", source,
-                                           severity=Severity.INFO))
-            return result
+            return _skipped(descriptor, source, sha256, file_format)
         if metadata and _year_columns(grid.rows[header_row]):
             reader = SeriesReader(source, sha256, file_format, KIND_OF_LAYOUT["wide"],
                                   _title(metadata, source))
@@ -438,7 +428,7 @@ def read_series(grids: list[Grid], source: str, sha256: str, file_format: str,
         panel = panel_layout(grid.rows, descriptor, default_year)
         if panel is not None:
             kind = descriptor.kind if descriptor else KIND_OF_LAYOUT["panel"]
-            title = descriptor.content.get("title", source) if descriptor else source
+            title = descriptor.title or source if descriptor else source
             reader = SeriesReader(source, sha256, file_format, kind, title)
             read_panel(reader, grid, panel, options)
             for other in grids:
@@ -448,6 +438,34 @@ def read_series(grids: list[Grid], source: str, sha256: str, file_format: str,
                     read_panel(reader, other, other_panel, options)
             return reader.result
     return None
+
+
+def _skipped(descriptor: Descriptor, source: str, sha256: str, file_format: str) -> ExtractResult:
+    """A file its descriptor says is a code list: named as such, not read."""
+    result = ExtractResult(source, sha256, file_format, source_kind="code_list")
+    result.problems.append(Problem(NOT_STATISTICAL, "not a statistical table: a code list "
+                                   f"({descriptor.title or descriptor.name}; mappings/sources/{descriptor.name}.toml)",
+                                   source, severity=Severity.INFO))
+    return result
+
+
+# ------------------------------------------------------------------------------ the kind (source_kinds.py)
+
+def detects(source: Source) -> bool:
+    """A workbook, HTML or CSV file (read as a series when its grids are one), or a file of any format a
+    descriptor names by its SHA-256 (a PDF that is a code list)."""
+    return source.file_format != "pdf" or find_descriptor(source.sha256, []) is not None
+
+
+def reads(source: Source) -> Iterator[ExtractResult] | None:
+    described = find_descriptor(source.sha256, [])
+    if described is not None and described.kind == "code_list":
+        return iter([_skipped(described, source.path.name, source.sha256, source.file_format)])
+    if source.file_format == "pdf":
+        return None  # a described PDF is otherwise read as a yearbook's
+    result = read_series(source.grids(), source.path.name, source.sha256, source.file_format,
+                         source.options or ExtractOptions())
+    return None if result is None else iter([result])
 
 
 def _default_year(sha256: str, options: ExtractOptions) -> int | None:

@@ -7,8 +7,6 @@ continuation lines; a title line with a new table number starts a new table.
 
 from __future__ import annotations
 
-import re
-
 from cnstat_etl.config import layout
 from cnstat_etl.extract.tables import (Block, ExtractOptions, TableAssembler, find_header_rows, find_label_columns,
                                       is_continuation, scope_only)
@@ -78,10 +76,10 @@ def _is_line_row(text: str) -> bool:
     """A one-cell row that is a title, unit, continuation or note line rather than a table row."""
     folded = fold(text)
     return bool(
-        re.match(layout()["table_number_pattern"], folded)
-        or re.match(layout()["unit_line_pattern"], folded)
+        layout().table_number_pattern.match(folded)
+        or layout().unit_line_pattern.match(folded)
         or is_continuation([folded])
-        or matches_prefix(folded, layout()["footnote_prefixes"])
+        or matches_prefix(folded, layout().footnote_prefixes)
     )
 
 
@@ -106,10 +104,10 @@ def split_segments(grid: Grid) -> list[tuple[list[str], list[int]]]:
             continue
         if line is not None and ((at_top and not _starts_a_header(grid.rows, index)
                                   and not _heads_a_continued_body(grid.rows, index, lines)) or _is_line_row(line)):
-            if rows and not matches_prefix(line, layout()["footnote_prefixes"]):
+            if rows and not matches_prefix(line, layout().footnote_prefixes):
                 segments.append((lines, _without_trailing_blanks(grid, rows)))
                 lines, rows = [], []
-            if not matches_prefix(line, layout()["footnote_prefixes"]):
+            if not matches_prefix(line, layout().footnote_prefixes):
                 lines.append(line)
             continue
         if not rows and not any(fold(cell) for cell in row):

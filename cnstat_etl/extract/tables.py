@@ -44,6 +44,7 @@ class ExtractOptions:
     pages: tuple[int, int] | None = None  # 1-based, inclusive
     pdf_reader: str = "pdfium"  # or "pdfplumber", the slow reference reader (see extract/pdf.py)
     ocr: bool = False  # read pages without a usable text layer by OCR (slow: seconds per page)
+    kind: str | None = None  # read every file as this kind (cnstat_etl.source_kinds); None: as each looks
 
 
 @dataclass
@@ -87,12 +88,8 @@ class TableState:
 
 # ---------------------------------------------------------------------------------------------- titles
 
-def _compiled(key: str) -> re.Pattern:
-    return re.compile(layout()[key])
-
-
 def table_number(lines: list[str]) -> str | None:
-    pattern = _compiled("table_number_pattern")
+    pattern = layout().table_number_pattern
     for line in lines:
         match = pattern.match(fold(line))
         if match:
@@ -101,27 +98,27 @@ def table_number(lines: list[str]) -> str | None:
 
 
 def is_continuation(lines: list[str]) -> bool:
-    return any(marker in fold(line) for line in lines for marker in layout()["continued_markers"])
+    return any(marker in fold(line) for line in lines for marker in layout().continued_markers)
 
 
 def marks_continuation(line: str) -> bool:
     """The line itself says 续表 / (续) / continued: stricter than `is_continuation`, which a title such
     as 可持续发展 also meets."""
     squashed = squash(line)
-    return squashed.startswith(tuple(squash(marker) for marker in layout()["continued_markers"])) \
-        or squashed in ("(续)", "(续表)")
+    return squashed.startswith(tuple(squash(marker) for marker in layout().continued_markers)) \
+        or squashed in layout().continued_lines
 
 
 def title_of(lines: list[str]) -> str:
     """The Chinese title line: the one with the table number, else the first line that is not a unit line."""
     candidates = [as_printed(line) for line in lines if as_printed(line)]
-    number_pattern = _compiled("table_number_pattern")
+    number_pattern = layout().table_number_pattern
     for index, line in enumerate(candidates):
         if number_pattern.match(fold(line)):
             if not number_pattern.sub("", fold(line)).strip() and index + 1 < len(candidates):
                 return f"{line} {candidates[index + 1]}"  # "表4-1" on a line of its own, the title under it
             return line
-    unit_pattern = _compiled("unit_line_pattern")
+    unit_pattern = layout().unit_line_pattern
     for line in candidates:
         if not unit_pattern.match(fold(line)) and not _edition_of([line]):
             return line
@@ -131,7 +128,7 @@ def title_of(lines: list[str]) -> str:
 def unit_line(lines: list[str]) -> str | None:
     """The table's unit: a unit line's (单位：万元), else one in brackets closing the title (3-3 地区生产总值
     （万元）), as some editions print it instead."""
-    pattern = _compiled("unit_line_pattern")
+    pattern = layout().unit_line_pattern
     for line in lines:
         match = pattern.match(fold(line))
         if match:
@@ -148,8 +145,8 @@ class Edition:
 
 
 def _edition_of(lines: list[str]) -> Edition | None:
-    for edition in layout()["editions"]:
-        pattern = re.compile(edition["pattern"])
+    for edition in layout().editions:
+        pattern = edition.pattern
         for line in lines:
             match = pattern.search(fold(line))
             if match:
@@ -161,7 +158,7 @@ def _edition_of(lines: list[str]) -> Edition | None:
 def edition_named_in_path(path: Path) -> tuple[int, str] | None:
     """The edition a file's folders or name say it was taken from, with the part that says so; None where
     no part does, or two parts name different editions."""
-    path_patterns = [re.compile(p["pattern"]) for p in layout()["path_editions"]]
+    path_patterns = [p.pattern for p in layout().path_editions]
     found: dict[int, str] = {}
     for part in reversed(path.parts):
         printed = _edition_of([part])
@@ -181,7 +178,7 @@ def with_path_evidence(options: ExtractOptions, path: Path) -> ExtractOptions:
 
 def edition_data_year(edition: int) -> int:
     """The year an edition's tables report, unless a title says otherwise (edition 2009 reports 2008)."""
-    return edition + layout()["data_year_offset"]
+    return edition + layout().data_year_offset
 
 
 @functools.lru_cache(maxsize=None)
@@ -202,7 +199,7 @@ def data_year(lines: list[str], options: ExtractOptions,
               catalogued: int | None = None) -> tuple[int | None, str]:
     """Title year, else edition year, else the catalogued edition, else the edition the path names, else
     the command line."""
-    pattern = _compiled("title_year_pattern")
+    pattern = layout().title_year_pattern
     for line in lines:
         if _edition_of([line]):
             continue  # "中国城市统计年鉴—2009" is an edition, not a data year
@@ -250,7 +247,7 @@ def _scope_in(text: str) -> str | None:
 def _scopes_in(text: str) -> list[str]:
     """Every scope the text names, in the order of parsers/layout.toml."""
     squashed = squash(text).lower()
-    return [scope for scope, words in layout()["scopes"].items()
+    return [scope for scope, words in layout().scopes.items()
             if any(squash(word).lower() in squashed for word in words)]
 
 
@@ -262,7 +259,7 @@ def scope_only(text: str) -> str | None:
 @functools.lru_cache(maxsize=None)
 def _scope_words() -> frozenset[str]:
     """Header keys that are only a scope ("全市", "市辖区"): not part of a provisional indicator's name."""
-    return frozenset(header_key(word) for words in layout()["scopes"].values() for word in words)
+    return frozenset(header_key(word) for words in layout().scopes.values() for word in words)
 
 
 _PARENTHESISED = re.compile(r"[(（]([^()（）]*)[)）]")
@@ -298,7 +295,7 @@ def find_header_rows(cells: list[list[str]]) -> int:
                       (parse_number(cells[first_body][i]).ok and not is_missing(cells[first_body][i]))]
     end = first_body
     while end > 0 and squash(cells[end - 1][0]) and all(is_missing(cells[end - 1][i]) for i in number_columns):
-        if matches_prefix(cells[end - 1][0], layout()["label_headers"]):
+        if matches_prefix(cells[end - 1][0], layout().label_headers):
             break
         end -= 1
     return end
@@ -434,14 +431,14 @@ _CHINESE = re.compile(r"[\u4e00-\u9fff]")
 def _names_a_part(keys: list[str]) -> bool:
     """Header cells below an indicator's name that name something of their own in Chinese, not a qualifier
     of it (an English line under a name is its translation)."""
-    qualifiers = {squash(word) for word in layout()["header_qualifiers"]}
+    qualifiers = {squash(word) for word in layout().header_qualifiers}
     return any(_CHINESE.search(key) and squash(key) not in qualifiers for key in keys)
 
 
 @functools.lru_cache(maxsize=TEXT_CACHE)
 def formula_cell(text: str) -> bool:
     """A header cell naming its column by a letter or a formula ("A=B+C"): no indicator's name, no row."""
-    return bool(_compiled("formula_cell_pattern").match(text))
+    return bool(layout().formula_cell_pattern.match(text))
 
 
 def _two_headers_in_one(path: list[str], year: int | None) -> tuple[str, str] | None:
@@ -464,25 +461,25 @@ def _row_label(row: list[str], label_columns: tuple[int, ...]) -> str:
 # A book prints the same row labels in every table: what they name is worked out once per label.
 @functools.lru_cache(maxsize=TEXT_CACHE)
 def _aggregate(label_zh: str) -> bool:
-    return label_zh.startswith(_squashed_words("aggregate_labels")) or label_zh.endswith(
-        _squashed_words("aggregate_suffixes"))
+    return label_zh.startswith(_squashed_words(layout().aggregate_labels)) or label_zh.endswith(
+        _squashed_words(layout().aggregate_suffixes))
 
 
 @functools.lru_cache(maxsize=TEXT_CACHE)
 def _own_level(label_zh: str) -> bool:
-    return label_zh.endswith(_squashed_words("own_level_suffixes"))
+    return label_zh.endswith(_squashed_words(layout().own_level_suffixes))
 
 
 @functools.lru_cache(maxsize=None)
-def _squashed_words(key: str) -> tuple[str, ...]:
-    return tuple(squash(word) for word in layout()[key])
+def _squashed_words(words: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(squash(word) for word in words)
 
 
 @functools.lru_cache(maxsize=TEXT_CACHE)
 def _names(label: str) -> tuple[str, str]:
     """The row label's Chinese and English place names, footnote marks and numbering ("（一）") left out."""
     chinese, english = split_bilingual(strip_footnote_marks(label))
-    return _compiled("row_number_pattern").sub("", chinese, count=1), english
+    return layout().row_number_pattern.sub("", chinese, count=1), english
 
 
 def _indentation(cell: str) -> int:
@@ -507,7 +504,7 @@ def read_body(
         empty = _values_empty(row, state.label_columns)
         if not label and empty:
             continue  # spacer row
-        if matches_prefix(label, layout()["footnote_prefixes"]):
+        if matches_prefix(label, layout().footnote_prefixes):
             continue  # notes under the table
         name_zh, name_en = _names(label)
         body_row = len(result.rows)

@@ -336,7 +336,7 @@ def _resolve_name(resolver: RegionResolver, value: ExtractedValue, **context) ->
 
 def _government_named(name: str) -> str:
     """"长沙市本级" -> "长沙市": the government whose own level the row is (parsers/layout.toml)."""
-    for suffix in layout()["own_level_suffixes"]:
+    for suffix in layout().own_level_suffixes:
         name = name.removesuffix(suffix)
     return name
 

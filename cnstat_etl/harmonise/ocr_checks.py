@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 
+from cnstat_etl.config import ocr_review
 from cnstat_etl.indicators import indicators
 from cnstat_etl.model import SURE_READ, Aggregate, Observation
 
@@ -23,11 +24,6 @@ MIN_CONFIDENCE = SURE_READ
 SUM_TOLERANCE = 0.002
 # Cities summing to at least this share of their province's printed total are taken for all of them.
 COMPLETE_SHARE = 0.9
-# A printed per-capita value may differ this much (as a ratio) from total ÷ population: the average
-# population of the year is not the year-end population printed, but a misread digit is a factor of 10.
-PER_CAPITA_RATIO = 1.5
-# Per-capita indicators and the (total, population) they are a ratio of.
-PER_CAPITA = {"gdp_per_capita": ("gdp", "population")}
 
 
 def review_reasons(observations: list[Observation], aggregates: list[Aggregate],
@@ -94,18 +90,19 @@ def _check_scopes(observations, by_cell, ocr, reasons) -> None:
 
 def _check_per_capita(observations, by_cell, ocr, reasons) -> None:
     """A printed per-capita value against the printed total divided by the printed population."""
+    check = ocr_review().per_capita  # (mappings/ocr_review.toml)
     for i in ocr:
         o = observations[i]
-        if o.indicator not in PER_CAPITA or not o.value:
+        if o.indicator not in check.of or not o.value:
             continue
-        total_id, population_id = PER_CAPITA[o.indicator]
+        total_id, population_id = check.of[o.indicator]
         total = by_cell.get((o.source_file, o.region_code, o.year, total_id, o.scope))
         population = by_cell.get((o.source_file, o.region_code, o.year, population_id, o.scope))
         if total is None or population is None or not observations[population].value \
                 or not observations[total].value:
             continue
         ratio = o.value / (observations[total].value / observations[population].value)
-        if not 1 / PER_CAPITA_RATIO <= ratio <= PER_CAPITA_RATIO:
+        if not 1 / check.ratio <= ratio <= check.ratio:
             _doubt((i, total, population), ocr, reasons,
                    f"per capita {o.value:g} is {ratio:.2f} times total ÷ population")
 

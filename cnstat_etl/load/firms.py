@@ -12,9 +12,10 @@ import functools
 import re
 from dataclasses import dataclass
 
-from cnstat_etl.config import read_mapping_toml
+from cnstat_etl.config import MAPPINGS_DIR
 from cnstat_etl.errors import MappingError
 from cnstat_etl.firm_columns import measures
+from cnstat_etl.settings import FirmDefinitions, read_typed
 
 DEFINITIONS = "firm_definitions.toml"
 FIRM_TABLES = ("firm_totals", "firm_unplaced", "firm_codes", "firm_duplicates", "firm_files")
@@ -51,9 +52,9 @@ class FirmCounts:
 
 
 @functools.lru_cache(maxsize=1)
-def definitions() -> dict:
-    found = read_mapping_toml(DEFINITIONS)
-    for name in list(found["groups"]) + [v["name"] for v in found["variables"]]:
+def definitions() -> FirmDefinitions:
+    found = read_typed(FirmDefinitions, MAPPINGS_DIR / DEFINITIONS, f"mappings/{DEFINITIONS}")
+    for name in list(found.groups) + [v.name for v in found.variables]:
         if not _IDENTIFIER.match(name):
             raise MappingError(f"{name!r} in mappings/{DEFINITIONS} is not a plain SQL identifier")
     return found
@@ -61,12 +62,12 @@ def definitions() -> dict:
 
 def _split(reference: str) -> tuple[str, str]:
     group, _, measure = reference.partition(".")
-    if group not in definitions()["groups"] or measure not in measures() + ("firms",):
+    if group not in definitions().groups or measure not in measures() + ("firms",):
         raise MappingError(f"{reference!r} in mappings/{DEFINITIONS} is not group.measure")
     return group, measure
 
 
-def _code_condition(column: str, codes: list[str]) -> str:
+def _code_condition(column: str, codes: tuple[str, ...]) -> str:
     """"2xx" matches any three-digit code starting with 2; other codes match exactly."""
     for code in codes:
         if not re.fullmatch(r"[0-9x]+", code):
@@ -76,21 +77,21 @@ def _code_condition(column: str, codes: list[str]) -> str:
 
 def group_condition(group: str, fields: set[str]) -> str | None:
     """SQL over the staged firms selecting the group; None when the file lacks a field the group needs."""
-    spec = definitions()["groups"][group]
+    spec = definitions().groups[group]
     conditions = ["TRUE"]
-    needs = {"registration_types": "registration_type", "holding_status": "holding_status",
-             "sales_over_yuan": "sales"}
-    for key, needed in needs.items():
-        if key in spec and needed not in fields:
+    needs = {"registration_type": spec.registration_types, "holding_status": spec.holding_status,
+             "sales": spec.sales_over_yuan}
+    for needed, condition in needs.items():
+        if condition is not None and needed not in fields:
             return None
-    if "registration_types" in spec:
-        conditions.append(_code_condition("registration_type", spec["registration_types"]))
-    if "holding_status" in spec:
-        conditions.append(_code_condition("holding_status", spec["holding_status"]))
-    if "sales_over_yuan" in spec:
-        conditions.append(f"sales > {float(spec['sales_over_yuan'])!r}")
-    if "within" in spec:
-        parent = group_condition(spec["within"], fields)
+    if spec.registration_types is not None:
+        conditions.append(_code_condition("registration_type", spec.registration_types))
+    if spec.holding_status is not None:
+        conditions.append(_code_condition("holding_status", spec.holding_status))
+    if spec.sales_over_yuan is not None:
+        conditions.append(f"sales > {float(spec.sales_over_yuan)!r}")
+    if spec.within is not None:
+        parent = group_condition(spec.within, fields)
         if parent is None:
             return None
         conditions.append(parent)
@@ -113,7 +114,7 @@ def stage_sql(fields: set[str], factors: dict[str, float]) -> str:
 def totals_sql(year: int, fields: set[str]) -> str:
     present = [m for m in measures() if m in fields]
     columns = []
-    for group in definitions()["groups"]:
+    for group in definitions().groups:
         condition = group_condition(group, fields)
         if condition is None:
             continue
@@ -132,11 +133,11 @@ def totals_sql(year: int, fields: set[str]) -> str:
 def _used_cells() -> list[tuple[str, str]]:
     """(group, measure) pairs the variables use, in order, then every group's firm count."""
     cells: list[tuple[str, str]] = []
-    for variable in definitions()["variables"]:
-        for reference in (variable["numerator"], variable["denominator"]):
+    for variable in definitions().variables:
+        for reference in (variable.numerator, variable.denominator):
             if _split(reference) not in cells:
                 cells.append(_split(reference))
-    cells += [(g, "firms") for g in definitions()["groups"] if (g, "firms") not in cells]
+    cells += [(g, "firms") for g in definitions().groups if (g, "firms") not in cells]
     return cells
 
 
@@ -147,8 +148,8 @@ def _cell_name(group: str, measure: str) -> str:
 def _pivot_and_shares() -> tuple[str, str]:
     pivot = ", ".join(f"sum(value) FILTER (WHERE firm_group = '{g}' AND measure = '{m}') AS {_cell_name(g, m)}"
                       for g, m in _used_cells())
-    shares = ", ".join(f"{_cell_name(*_split(v['numerator']))} / NULLIF({_cell_name(*_split(v['denominator']))}, 0)"
-                       f" AS {v['name']}" for v in definitions()["variables"])
+    shares = ", ".join(f"{_cell_name(*_split(v.numerator))} / NULLIF({_cell_name(*_split(v.denominator))}, 0)"
+                       f" AS {v.name}" for v in definitions().variables)
     return pivot, shares
 
 
@@ -181,21 +182,21 @@ FROM wide LEFT JOIN single USING (region_code, year);
 
 def analysis_firm_columns() -> list[str]:
     """The firm columns analysis_city carries: every share and the count of firms."""
-    return [v["name"] for v in definitions()["variables"]] + [_cell_name("all", "firms")]
+    return [v.name for v in definitions().variables] + [_cell_name("all", "firms")]
 
 
 def firm_codebook() -> dict[str, tuple[str, str, str, str]]:
     """name -> (label_en, label_zh, unit, definition) for the firm columns of analysis_city."""
-    groups = definitions()["groups"]
+    groups = definitions().groups
 
     def part(reference: str) -> str:
         group, measure = _split(reference)
-        return f"{measure} of {groups[group]['label']}"
+        return f"{measure} of {groups[group].label}"
 
-    book = {v["name"]: (v["label_en"], v["label_zh"], "fraction",
-                        f"{part(v['numerator'])} / {part(v['denominator'])} (Annual Survey of Industrial Firms; "
-                        f"sums over the city's firms, summed over merged units before dividing; "
-                        f"mappings/{DEFINITIONS})") for v in definitions()["variables"]}
+    book = {v.name: (v.label_en, v.label_zh, "fraction",
+                     f"{part(v.numerator)} / {part(v.denominator)} (Annual Survey of Industrial Firms; "
+                     f"sums over the city's firms, summed over merged units before dividing; "
+                     f"mappings/{DEFINITIONS})") for v in definitions().variables}
     book[_cell_name("all", "firms")] = ("Firms of the industrial firm survey placed on the city",
                                         "工业企业数据库企业数", "firms",
                                         "count of firm records placed on the city through the code history")

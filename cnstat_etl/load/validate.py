@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from cnstat_etl.config import WAREHOUSE_DIR, tomllib
+from cnstat_etl.config import validate_checks
 from cnstat_etl.load.warehouse import Warehouse, open_to_read
 
 
@@ -23,16 +23,11 @@ class CheckResult:
         return not self.rows
 
 
-def load_checks() -> list[dict]:
-    with open(WAREHOUSE_DIR / "checks.toml", "rb") as f:
-        return tomllib.load(f)["checks"]
-
-
 def run_checks(warehouse: Warehouse) -> list[CheckResult]:
     results = []
-    for check in load_checks():
-        columns, rows = warehouse.query(check["sql"])
-        results.append(CheckResult(check["name"], check["severity"], check["description"], columns, rows))
+    for check in validate_checks():
+        columns, rows = warehouse.query(check.sql)
+        results.append(CheckResult(check.name, check.severity, check.description, columns, rows))
     return results
 
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 import duckdb
 
-from cnstat_etl.config import WAREHOUSE_DIR
+from cnstat_etl.config import WAREHOUSE_DIR, ocr_review
 from cnstat_etl.errors import UserError, naming_the_path
 from cnstat_etl.firm_columns import measures
 from cnstat_etl.indicators import PROVISIONAL_PREFIX, indicators
@@ -48,9 +48,6 @@ STORAGE_COMPATIBILITY = "v1.0.0"
 # its rows in all of them.
 PER_FILE_TABLES = ("observations", "county_observations", "aggregates", "unresolved", "extracted_tables", "problems",
                    "ocr_cells")
-# An OCR value this many times above or below the same city's value in a neighbouring year is doubted
-# (a digit dropped or doubled by the recogniser); neighbouring means at most JUMP_YEARS years apart.
-JUMP_FACTOR, JUMP_YEARS = 5, 2
 # Records handed to DuckDB per frame: memory for one frame, not for a whole book's rows.
 INSERT_BATCH = 5_000
 
@@ -289,7 +286,9 @@ class Warehouse:
                     self._drop_unreferenced(earlier)
 
     def _flag_jumps(self, sha256: str) -> None:
-        """Doubt an OCR value that jumps by JUMP_FACTOR against the same city's undoubted neighbouring years."""
+        """Doubt an OCR value that jumps by a factor against the same city's undoubted neighbouring years
+        (mappings/ocr_review.toml [jumps])."""
+        jumps = ocr_review().jumps
         self.con.execute(f"""
             UPDATE observations o SET needs_review = true,
                 review_reasons = concat_ws('; ', o.review_reasons, 'jumps against ' || j.years)
@@ -297,10 +296,10 @@ class Warehouse:
                              AS years
                   FROM observations o JOIN observations p
                     ON p.region_code = o.region_code AND p.indicator = o.indicator AND p.scope = o.scope
-                   AND p.year <> o.year AND abs(p.year - o.year) <= {JUMP_YEARS}
+                   AND p.year <> o.year AND abs(p.year - o.year) <= {jumps.years}
                    AND NOT coalesce(p.needs_review, false)
                   WHERE o.source_sha256 = ? AND o.match_kind = 'ocr' AND o.value > 0 AND p.value > 0
-                    AND (o.value > {JUMP_FACTOR} * p.value OR p.value > {JUMP_FACTOR} * o.value)
+                    AND (o.value > {jumps.factor} * p.value OR p.value > {jumps.factor} * o.value)
                   GROUP BY o.rowid) j
             WHERE o.rowid = j.id""", [sha256])
 
