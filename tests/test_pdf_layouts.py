@@ -12,7 +12,8 @@ import pytest
 
 from cnstat_etl.config import SAMPLES_DIR
 from cnstat_etl.extract import ExtractOptions, extract_file
-from cnstat_etl.extract.layout import Column, Glyph, PageGeometry, _with_blank_header_columns, read_page, text_lines
+from cnstat_etl.extract.layout import (BLANK_CODES, Column, Glyph, PageGeometry, _with_blank_header_columns, read_page,
+                                      text_lines)
 from cnstat_etl.extract.tables import Block, TableAssembler
 from cnstat_etl.harmonise import roles_of
 from cnstat_etl.model import ExtractResult
@@ -20,6 +21,12 @@ from conftest import FIXTURES
 
 PROBLEMS = FIXTURES / "pdf_problems"
 CNSTAT = str(Path(sys.executable).parent / "cnstat")
+
+
+def test_blank_codes_mark_exactly_the_characters_python_calls_whitespace():
+    assert BLANK_CODES.dtype == bool and BLANK_CODES.shape == (0x10000,)  # negated with ~ where used
+    assert [code for code in range(0x10000) if BLANK_CODES[code]] == [
+        code for code in range(0x10000) if chr(code).isspace()]
 
 
 def test_a_table_continued_over_three_pages_is_one_logical_table():

@@ -1,0 +1,61 @@
+"""Which process bounds a book's ingest: the main process's CPU beside its page workers', and how long it waited.
+
+Usage: .venv/bin/python bench/ingest_critical_path.py [BOOK.pdf]   (default: bench/make_book.py's book)
+
+A book's pages are read by workers while the main process assembles their tables, harmonises, caches and
+loads them. Starting the workers earlier (before the main process imports DuckDB, pyarrow and harmonise)
+can only save the time the main process waits for them; when its own CPU exceeds each worker's, it is the
+critical path, and only work taken off it shortens the ingest. Prints, for one ingest in this process: the
+imports' CPU, the main process's CPU after them, the workers' CPU, and the main process's waits for the
+workers' page runs (the first, and in all), with the load average, which stretches the waits.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import sys
+import tempfile
+import time
+from concurrent.futures import Future
+from pathlib import Path
+
+waits: list[float] = []
+_result = Future.result
+
+
+def _timed_result(self, timeout=None):
+    started = time.perf_counter()
+    try:
+        return _result(self, timeout)
+    finally:
+        waits.append(time.perf_counter() - started)
+
+
+def main(book: Path | None) -> None:
+    Future.result = _timed_result  # every wait of the main process for a worker's run goes through it
+    started = time.process_time()
+    from cnstat_etl.pipeline import ingest
+
+    imports = time.process_time() - started
+    with tempfile.TemporaryDirectory() as tmp:
+        if book is None:
+            import make_book  # beside this script
+
+            book = Path(tmp) / "book.pdf"
+            make_book.draw_book(book)
+        print("load average at the start: " + " ".join(f"{load:.2f}" for load in os.getloadavg()))
+        started, wall = time.process_time(), time.perf_counter()
+        ingest([book], Path(tmp) / "bench.duckdb", jobs=os.cpu_count())
+        main_cpu, wall = time.process_time() - started, time.perf_counter() - wall
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(f"imports {imports:.2f} s CPU; ingest {wall:.2f} s wall, main process {main_cpu:.2f} s CPU, its workers "
+          f"{children.ru_utime + children.ru_stime:.2f} s CPU ({os.cpu_count()} workers, and a reference refill "
+          "when no template was kept)")
+    print(f"main process waited for the workers' runs {sum(waits):.2f} s wall in {len(waits)} waits, the first "
+          f"{waits[0] if waits else 0:.2f} s")
+    print("load average at the end: " + " ".join(f"{load:.2f}" for load in os.getloadavg()))
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else None)
