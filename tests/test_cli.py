@@ -150,3 +150,9 @@ def test_a_pdf_ingest_imports_neither_pandas_nor_pint_nor_the_spreadsheet_reader
     pdf = SAMPLES_DIR / "ccsy2009_gdp_revenue_ruled.pdf"
     imported_by("ingest", str(pdf), "--db", str(tmp_path / "first.duckdb"))  # fills the user cache if need be
     assert imported_by("ingest", str(pdf), "--db", str(tmp_path / "w.duckdb")) <= PDF_INGEST_NEEDS
+
+
+def test_python_dash_m_runs_the_command_where_scripts_are_not_on_path():
+    result = subprocess.run([sys.executable, "-m", "cnstat_etl", "--help"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "ingest" in result.stdout
