@@ -11,9 +11,11 @@ $(BIN)/python:
 
 # Re-install only when the project metadata or the C parts change; the install is editable, so edits to
 # Python code and data need nothing. The extras: OCR of the bundled scans, and the tests' Dask cluster.
+# uv installs the same packages as pip in a third of pip's time (it unpacks in parallel and compiles no
+# bytecode ahead: Python compiles what is imported); pip stays in the venv, as the wheel test builds with it.
 $(STAMP): pyproject.toml setup.py $(wildcard cnstat_etl/extract/*.c) | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,ocr,dask]'
+	$(BIN)/python -m pip install --quiet --upgrade pip uv
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev,ocr,dask]'
 	touch $(STAMP)
 
 ingest: $(STAMP)

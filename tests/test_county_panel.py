@@ -36,10 +36,12 @@ def _hebei(tmp_path: Path) -> Path:
                         ["    新华区", 450.0], ["    辛集市", 430.0], ["  新华区", 300.0]])
 
 
-@pytest.fixture
-def hebei_db(tmp_path) -> Path:
-    db = tmp_path / "w.duckdb"
-    ingest([_hebei(tmp_path)], db, jobs=1)
+@pytest.fixture(scope="module")
+def hebei_db(tmp_path_factory) -> Path:
+    """Ingested once for the module: its tests only read it."""
+    folder = tmp_path_factory.mktemp("hebei")
+    db = folder / "w.duckdb"
+    ingest([_hebei(folder)], db, jobs=1)
     return db
 
 
