@@ -53,6 +53,9 @@ WORD_GAP = 0.15
 DIGIT_GAP = 0.3
 # Characters whose baselines differ by less than this many sizes are on one line.
 BASELINE_TOLERANCE = 0.35
+# Marks a font may box above the line (an apostrophe in "Qian'an"): they join a line, but a line's baseline
+# is its first other character's, else a label's raised mark parts it from its own name.
+RAISED_MARKS = "'\"`^*°‘’“”"
 # A character reaching this many of its sizes back over the one before it is printed over it.
 OVERPRINT = 0.3
 # The same character drawn again less than this share of its width to the side is one character printed
@@ -493,13 +496,15 @@ def _is_cjk(text: str) -> bool:
 
 def _lines_in_python(glyphs: list[Glyph]) -> list[Line]:
     groups: list[list[Glyph]] = []
-    baseline = 0.0  # the bottom of the current line's first glyph
+    baseline, raised = 0.0, False  # the bottom of the current line's first glyph; whether a raised mark's
     for glyph in sorted(glyphs, key=_BASELINE_ORDER):
         if groups and abs(baseline - glyph.bottom) <= BASELINE_TOLERANCE * glyph.size:
             groups[-1].append(glyph)
+            if raised and glyph.text not in RAISED_MARKS:
+                baseline, raised = glyph.bottom, False
         else:
             groups.append([glyph])
-            baseline = glyph.bottom
+            baseline, raised = glyph.bottom, glyph.text in RAISED_MARKS
     lines = []
     for group in groups:
         lines += _lines_of(group)
@@ -538,8 +543,9 @@ _LINES_IN_C = _compiled_lines()
 # what _text_lines.c is told, in the order it reads them
 _RULES = numpy.array([BASELINE_TOLERANCE, CELL_GAP, WORD_GAP, DIGIT_GAP, OVERPRINT, BASELINE_STEP, BOLD_OFFSET],
                      dtype=numpy.float64)
-_BLANK_FLAG, _DIGIT_FLAG = 1, 2
+_BLANK_FLAG, _DIGIT_FLAG, _RAISED_FLAG = 1, 2, 4
 _DIGIT_CODES = numpy.array(sorted(map(ord, _DIGITS)), dtype=numpy.uint32)
+_RAISED_CODES = numpy.array(sorted(map(ord, RAISED_MARKS)), dtype=numpy.uint32)
 
 
 class _PhraseGlyphs(Sequence):
@@ -566,7 +572,8 @@ def _lines_in_c(glyphs: Glyphs) -> list[Line]:
     if not count:
         return []
     flags = (BLANK_CODES[numpy.minimum(glyphs.codes, 0xFFFF)] * _BLANK_FLAG
-             + numpy.isin(glyphs.codes, _DIGIT_CODES) * _DIGIT_FLAG).astype(numpy.uint8)
+             + numpy.isin(glyphs.codes, _DIGIT_CODES) * _DIGIT_FLAG
+             + numpy.isin(glyphs.codes, _RAISED_CODES) * _RAISED_FLAG).astype(numpy.uint8)
     order = numpy.empty(count, dtype=numpy.int32)
     text = numpy.empty(2 * count, dtype=numpy.uint32)
     phrase_glyphs = numpy.empty(2 * count, dtype=numpy.int32)
