@@ -141,3 +141,18 @@ def test_a_continued_pages_wrapped_label_keeps_values_that_start_left_of_the_fir
         ("安顺", "city_total", 54726.8), ("安顺", "urban_districts", 83130.0),
         ("六盘水", "city_total", 43148.34), ("六盘水", "urban_districts", 35420.9),
         ("保定", "city_total", 77782.82), ("保定", "urban_districts", 6034.63)}
+
+
+def test_a_last_row_whose_number_the_text_layer_misreads_is_a_row_its_cell_refused_with_the_reason():
+    # LibreOffice's AR PL UMing text layer maps a 0 to "G" ("2604G40"): a line with a cell no number was
+    # taken for no body row, the table ended above it, and the row's other values were dropped unsaid
+    header = printed("2-7 主要指标（2007年）", 60, 40, 10) + printed("城市", 50, 84, SIZE) + printed(
+        "年末总人口（万人）", 121, 84, 8.5) + printed("地区生产总值（万元）", 200.5, 84, 7.8)
+    page = _ruled_grid([("河北省", 42, "", ""), ("石家庄", 42, "98984.6", "82626"), ("张家口", 42, "66571", "426G6")],
+                       header, 96.0)
+    result = _extracted(page)
+    assert {(v.region_name, v.indicator, v.value) for v in result.values if v.value is not None} == {
+        ("石家庄", "population", 98984.6), ("石家庄", "gdp", 82626.0), ("张家口", "population", 66571.0)}
+    row = next(v.provenance.row for v in result.values if v.region_name == "张家口")
+    problem, = result.problems
+    assert (problem.kind, problem.row, problem.column) == ("unreadable_value", row, 3) and "426G6" in problem.message

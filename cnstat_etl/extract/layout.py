@@ -81,6 +81,8 @@ _DIGITS = frozenset("0123456789０１２３４５６７８９")
 _ZERO_LED = re.compile(r"[-−]?[0０][\s,，]*[0-9０-９]")
 # The number may be negative (ASCII or U+2212 minus); a dash after a digit is a range ("15-64"), not a sign.
 _TRAILING_NUMBER = re.compile(r"(?<=[\u3400-\u9fffA-Za-z)）])[-−]?[0-9０-９][0-9０-９,，.．]*\s*$")
+# Digits with up to three other glyphs among them, none a CJK one: a number its text layer misreads.
+_MISREAD_NUMBER = re.compile(r"[0-9][0-9,.]*[^0-9,.\u3400-\u9fff]{1,3}[0-9,.]*")
 # A sign never stands inside a number: one a space after a number's digits starts the next number.
 _NEGATIVE_AFTER_NUMBER = re.compile(r"(?<=[0-9０-９] )[-−][0-9０-９][0-9０-９,，.．]*$")
 
@@ -978,7 +980,7 @@ def _bodies(lines: list[Line], carried_label_right: float | None = None) -> list
             if line.is_body:
                 label_right = min(label_right, _label_right([line]))
             elif not (_is_label_only(line, label_right) or _only_missing(line, label_right)
-                      or _values_of_wrapped_label(lines[cursor - 1], line, label_right)) \
+                      or _values_of_wrapped_label(lines[cursor - 1], line, label_right) or _misread_body(line)) \
                     or not _close(lines[cursor - 1], line):
                 break
             last = cursor  # a row printing only blanks or missing markers is a row all the same
@@ -1031,6 +1033,18 @@ def _values_of_wrapped_label(upper: Line, line: Line, label_right: float) -> boo
     them: a line reaching over their first (a header's wrapped unit hanging low) is no such label."""
     return all(p.is_value for p in line.phrases) and upper.top < line.bottom and line.top < upper.bottom \
         and _is_label_only(upper, label_right) and upper.x1 <= line.phrases[0].x0
+
+
+def _misread_body(line: Line) -> bool:
+    """A label, then value cells and cells of digits with a stray glyph or two among them ("2604G40",
+    "143)413": a font's text layer mapping a digit wrongly), a number among them: a body row whose misread
+    cells are refused as unreadable, not a line the table ends before, its row dropped unsaid."""
+    first_value = next((i for i, p in enumerate(line.phrases) if p.is_value), None)
+    if not first_value:
+        return False
+    values = line.phrases[first_value:]
+    return any(p.is_number for p in values) and all(
+        p.is_value or (_MISREAD_NUMBER.fullmatch(p.text) and sum(c.isdigit() for c in p.text) >= 3) for p in values)
 
 
 def _close(upper: Line, lower: Line) -> bool:
