@@ -406,6 +406,10 @@ class RegionResolver:
                 return None
         return None
 
+    def names_of(self, code: str) -> set[str]:
+        """The names a unit has had."""
+        return {period.name for period in self._by_code.get(code, [])}
+
     # --- lineage -------------------------------------------------------------------------------
 
     def harmonised_targets(self, code: str, year: int, vintage: int | None = None) -> list[tuple[str, float]]:
