@@ -171,3 +171,13 @@ def test_a_raised_mark_a_line_starts_with_does_not_part_the_line_from_its_own_na
     glyphs += printed("775247", 325.3, 229.2, 10.8)
     for lines in (layout.text_lines(glyphs), layout._lines_in_python(list(glyphs))):
         assert [[p.text for p in line.phrases] for line in lines] == [["迁安市", "Qian'an", "775247"]]
+
+
+def test_a_raised_hyphen_a_line_starts_with_does_not_part_the_line_from_its_own_name():
+    # "香格里拉市 Shangri-la 152263" in AR PL UMing: the hyphen boxed 2.8 above the letters, which sit 1.5
+    # above the Chinese name: the name and the label's "g" fell to a line of their own
+    glyphs = printed("香格里拉市", 61.1, 183.4, 9.8) + printed("Shangri", 170.9, 181.8, 9.8)
+    glyphs += [Glyph("-", 209.6, 213.0, 169.2, 179.0, 9.8)] + printed("la", 213.0, 181.8, 9.8)
+    glyphs += printed("152263", 325.3, 182.2, 10.8)
+    for lines in (layout.text_lines(glyphs), layout._lines_in_python(list(glyphs))):
+        assert [[p.text for p in line.phrases] for line in lines] == [["香格里拉市", "Shangri-la", "152263"]]

@@ -53,9 +53,10 @@ WORD_GAP = 0.15
 DIGIT_GAP = 0.3
 # Characters whose baselines differ by less than this many sizes are on one line.
 BASELINE_TOLERANCE = 0.35
-# Marks a font may box above the line (an apostrophe in "Qian'an"): they join a line, but a line's baseline
-# is its first other character's, else a label's raised mark parts it from its own name.
-RAISED_MARKS = "'\"`^*°‘’“”"
+# Marks a font may box above the line (the apostrophe of "Qian'an", the hyphen of "Shangri-la"): they join a
+# line, but a line's baseline is its first other character's, else a label's raised mark parts it from its
+# own name.
+RAISED_MARKS = "'\"`^*°‘’“”-–—"
 # A character reaching this many of its sizes back over the one before it is printed over it.
 OVERPRINT = 0.3
 # The same character drawn again less than this share of its width to the side is one character printed
