@@ -156,3 +156,27 @@ def test_a_last_row_whose_number_the_text_layer_misreads_is_a_row_its_cell_refus
     row = next(v.provenance.row for v in result.values if v.region_name == "张家口")
     problem, = result.problems
     assert (problem.kind, problem.row, problem.column) == ("unreadable_value", row, 3) and "426G6" in problem.message
+
+
+def test_a_boxs_unit_wrapped_down_over_the_rule_parting_the_boxes_below_is_that_boxs_for_both_columns():
+    # 2021's 2-7 printed by LibreOffice: the GDP box's unit, "(100 000 000 yuan)", wraps down past the box's
+    # bottom rule, into the row of scope boxes, whose parting rule starts a point above that bottom rule.
+    # Cut there, "（100" headed 全市 and "000 000 yuan）" 市辖区: neither column had a unit, and GDP loaded
+    # as provisional. The rule cuts a bracket's text in two: the text is the box's above, over both columns.
+    unit = (printed("（100", 179.2, 99, SIZE) + printed("000", 201.0, 99, SIZE) + printed("000", 217.8, 99, SIZE)
+            + printed("yuan）", 234.6, 99, SIZE))  # spaced as a font spaces them: one phrase
+    header = (printed("2-7 主要指标（2020年）", 60, 40, 10) + printed("城市", 50, 108, SIZE)
+              + printed("地区生产总值", 173, 78, SIZE) + unit + printed("全市", 150, 112, SIZE)
+              + printed("市辖区", 225, 112, SIZE))
+    glyphs = header + printed("北京市", 45, 134, SIZE) + right_aligned("36103", 195, 134, SIZE) + right_aligned(
+        "36103", 275, 134, SIZE) + printed("天津市", 45, 148, SIZE) + right_aligned("14084", 195, 148, SIZE) \
+        + right_aligned("11310", 275, 148, SIZE)
+    horizontal = [Segment(40, 280, 66, 66), Segment(120, 280, 80, 80), Segment(120, 280, 94, 94),
+                  Segment(40, 280, 120, 120), Segment(40, 280, 154, 154)]
+    vertical = [Segment(x, x, 66, 154) for x in (40, 120, 280)] + [Segment(200, 200, 93, 154)]
+    page = PageGeometry(1, 600, 800, glyphs, horizontal, vertical)
+    assert {(v.region_name, v.indicator, v.scope, v.value, v.unit_as_printed) for v in _extracted(page).values} == {
+        ("北京市", "gdp", "city_total", 36103.0, "100 000 000 yuan"),
+        ("北京市", "gdp", "urban_districts", 36103.0, "100 000 000 yuan"),
+        ("天津市", "gdp", "city_total", 14084.0, "100 000 000 yuan"),
+        ("天津市", "gdp", "urban_districts", 11310.0, "100 000 000 yuan")}

@@ -27,9 +27,6 @@ MANIFEST = list(csv.DictReader((COMMITTED / "manifest.csv").open(encoding="utf-8
 
 # case -> its figures on 2026-12-07 (of the workbook reading's dictionary values), until the PDF reads right
 FAILING_TODAY = {
-    "committed/a4-landscape-fitwidth-notoserifcjksc-nogrid-repeat/2021_2021-2-7.pdf":
-        "0 wrong, 1137 of 1722 equal, 585 refused: the GDP header's two boxes print their English texts over "
-        "each other; read apart, they stack into no indicator's name, and the GDP columns load as provisional",
     # scored since issue 30 reads its unitless 常住人口 columns (until then neither reading loaded them)
     "given/2021/2021_2021-2-1.pdf":
         "0 wrong, 1033 of 1117 equal, 84 refused: the print clips the province rows 广西壮族自治区, 宁夏回族自治区 "

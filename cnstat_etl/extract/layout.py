@@ -843,13 +843,22 @@ def _boxed_header(band: list[Line], horizontal: list[Segment], vertical: list[Se
     boxes: dict[tuple, HeaderPiece] = {}
     for index, line in enumerate(band):
         middle = _middle(line)
-        for phrase in (piece for phrase in line.phrases for piece in _cut_at_rules(phrase, row_at(phrase.centre,
-                                                                                                   middle)[2])):
-            x = phrase.centre
-            top, bottom, crossing = row_at(x, middle)
-            box = (round(max((v for v in crossing if v < x), default=left)),
-                   round(min((v for v in crossing if v > x), default=right)), round(top), round(bottom))
-            boxes.setdefault(box, HeaderPiece([])).phrases.append((index, phrase))
+        for phrase in line.phrases:
+            pieces = _cut_at_rules(phrase, row_at(phrase.centre, middle)[2])
+            # a rule that would cut a bracket's text in two ("（100" | "000 000 yuan）") but starts below the
+            # line's top, in the row of boxes under the one the line starts in: the text is that box's above,
+            # wrapped down over the rule that parts the boxes below it
+            at = min(line.top + line.size / 4, middle)
+            if len(pieces) == 1 or all(_balanced(piece.text) for piece in pieces) \
+                    or row_at(phrase.centre, at)[0] == row_at(phrase.centre, middle)[0] \
+                    or len(_cut_at_rules(phrase, row_at(phrase.centre, at)[2])) > 1:
+                at = middle
+            for phrase_in_box in (pieces if at == middle else [phrase]):
+                x = phrase_in_box.centre
+                top, bottom, crossing = row_at(x, at)
+                box = (round(max((v for v in crossing if v < x), default=left)),
+                       round(min((v for v in crossing if v > x), default=right)), round(top), round(bottom))
+                boxes.setdefault(box, HeaderPiece([])).phrases.append((index, phrase_in_box))
     label_pieces, value_pieces = [], []
     for (box_left, box_right, _, _), piece in boxes.items():
         piece.columns = {i for i, (a, b) in enumerate(regions) if box_left <= (a + b) / 2 <= box_right}
@@ -860,6 +869,16 @@ def _boxed_header(band: list[Line], horizontal: list[Segment], vertical: list[Se
         else:
             return None
     return label_pieces, value_pieces, set()
+
+
+def _balanced(text: str) -> bool:
+    """No bracket left open or closed unopened."""
+    depth = 0
+    for char in text:
+        depth += (char in "(（") - (char in ")）")
+        if depth < 0:
+            return False
+    return depth == 0
 
 
 def _cut_at_rules(phrase: Phrase, rules: list[float] | list[tuple[float, int]]) -> list[Phrase]:
