@@ -180,3 +180,18 @@ def test_a_boxs_unit_wrapped_down_over_the_rule_parting_the_boxes_below_is_that_
         ("北京市", "gdp", "urban_districts", 36103.0, "100 000 000 yuan"),
         ("天津市", "gdp", "city_total", 14084.0, "100 000 000 yuan"),
         ("天津市", "gdp", "urban_districts", 11310.0, "100 000 000 yuan")}
+
+
+def test_a_glyph_on_a_clipped_boxs_side_is_that_boxs_on_a_line_printed_over_elsewhere():
+    # the population box (120-200) clips its text at its sides: its first glyph, 年, has its middle on the
+    # side, abutting the label box's "城市名称" before it and 末 after it. The line is overprinted at the next
+    # edge (its last glyph over the GDP box's first), and read apart there only where every glyph on an
+    # edge could be placed: 年 was taken for undecidable, the box's clip not asked, and the table refused
+    header = (printed("2-7 主要指标（2007年）", 60, 40, 10) + printed("城市名称", 79.9, 84, SIZE)
+              + printed("年末总人口", 115.9, 84, SIZE) + printed("（万人", 203.4 - 22.95, 84, SIZE)
+              + printed("地区生产总值（万元", 196.5, 84, SIZE))
+    page = _ruled_grid([("河北省", 42, "", ""), ("石家庄", 42, "98984.6", "82626")], header, 96.0)
+    page.clipped = [ClippedCell(120, 66, 200, 96, "年末总人口（万人）"), ClippedCell(200, 66, 280, 96, "地区生产总值（万元）")]
+    assert text_lines(header)[-1].overprinted
+    assert {(v.region_name, v.indicator, v.value, v.unit_as_printed) for v in _extracted(page).values
+            if v.region_name != "河北省"} == {("石家庄", "population", 98984.6, "万人"), ("石家庄", "gdp", 82626.0, "万元")}

@@ -456,9 +456,11 @@ def _parted_at_box_edges(line: Line, geometry: PageGeometry) -> Line:
     if not all(any(cell.holds((char.x0 + char.x1) / 2, middle) for cell in geometry.clipped)
                for char in chars if char.text in _DIGITS):
         return line
-    edges = sorted({rule.x0 for rule in geometry.vertical if rule.top <= middle <= rule.bottom}
-                   | {x for cell in geometry.clipped if cell.top <= middle <= cell.bottom for x in (cell.x0, cell.x1)})
-    for x in edges:
+    # a rule along a clipped box's side is that side: the box takes the glyph on it its clip shows
+    clipped = _clipped_edges(geometry.clipped, middle)
+    edges = sorted(clipped + [(rule.x0, 0) for rule in geometry.vertical if rule.top <= middle <= rule.bottom
+                              and not any(abs(rule.x0 - x) <= CLIP_TOLERANCE for x, _ in clipped)])
+    for x in (x for x, clip in edges if not clip):
         for k, char in enumerate(chars):
             if char.x0 < x - 0.5 and char.x1 > x + 0.5 and abs(char.x0 + char.x1 - 2 * x) <= 2 * CLIP_TOLERANCE \
                     and not _run_side(chars, k):
@@ -1208,15 +1210,20 @@ def _with_clipped_text(lines: list[Line], clipped: list[ClippedCell]) -> list[Li
 def _cut_at_box_edges(line: Line, clipped: list[ClippedCell]) -> Line:
     """The line with its phrases cut at the edges of the clipped boxes it crosses: two boxes' texts, each
     clipped at the edge they share, print close enough to read as one phrase."""
-    middle = _middle(line)
-    row = [cell for cell in clipped if cell.top <= middle <= cell.bottom]
-    if not row:
+    edges = _clipped_edges(clipped, _middle(line))
+    if not edges:
         return line
-    lefts, rights = {cell.x0 for cell in row}, {cell.x1 for cell in row}
-    edges = [(x, 2 if x in lefts and x in rights else 1 if x in lefts else -1) for x in sorted(lefts | rights)]
     phrases = [piece for phrase in line.phrases for piece in _cut_at_rules(phrase, edges)]
     return line if len(phrases) == len(line.phrases) else Line(line.top, line.bottom, phrases, line.size,
                                                                 line.overprinted)
+
+
+def _clipped_edges(clipped: list[ClippedCell], middle: float) -> list[tuple[float, int]]:
+    """The sides of the clipped boxes a line's `middle` crosses, left to right, each as (x, the side it clips
+    on) for `_cut_at_rules`: 1 a box's left side, -1 its right, 2 both (two boxes meeting there)."""
+    row = [cell for cell in clipped if cell.top <= middle <= cell.bottom]
+    lefts, rights = {cell.x0 for cell in row}, {cell.x1 for cell in row}
+    return [(x, 2 if x in lefts and x in rights else 1 if x in lefts else -1) for x in sorted(lefts | rights)]
 
 
 def _title_like(line: Line) -> bool:
