@@ -5,8 +5,9 @@ A4/A3/letter, portrait/landscape, fit to width or a scale, the workbook's fonts 
 gridlines on or off, header rows repeated or not), ingests the workbooks, the prints and, for the
 ccsy_excel_chinautc workbooks, the given prints in printed/, each with `cnstat ingest`, and compares
 their dictionary values (tests/fixtures/real_prints.py): per file and in total, workbook values /
-equal / refused / wrong, wrong first. Then what the wrong numbers are (the PDF's indicator/scope, and
-the workbook's that prints the same number for the region) and what LibreOffice could not print.
+equal / refused (with a problem `cnstat problems` lists for it, or without: listed under the figures) /
+wrong, wrong first. Then what the wrong numbers are (the PDF's indicator/scope, and the workbook's that
+prints the same number for the region) and what LibreOffice could not print.
 Needs LibreOffice Calc (libreoffice-calc-nogui) and ../shared/real; the fonts it varies are
 fonts-arphic-uming, fonts-noto-cjk and fonts-wqy-zenhei (a missing one falls back to another).
 
@@ -32,6 +33,7 @@ from real_prints import (CHINAUTC, SHARED_REAL, SOFFICE, Pair, Score, given_pair
 
 ANCHOR = "issue 29: >= 99% equal, 0 wrong"
 CONFUSIONS_SHOWN = 12
+UNLISTED_SHOWN = 20
 
 
 def workbooks_in(paths: list[Path]) -> list[Path]:
@@ -47,7 +49,8 @@ def share(score: Score) -> str:
 
 def total_line(title: str, score: Score) -> str:
     return (f"{title}: {score.workbook} workbook values, {score.equal} equal ({share(score)}), {score.refused} "
-            f"refused, {score.wrong} wrong ({score.wrong_value} another number, {score.wrong_key} under a key "
+            f"refused ({score.refused_listed} with a problem `cnstat problems` lists, {score.refused_unlisted} "
+            f"without), {score.wrong} wrong ({score.wrong_value} another number, {score.wrong_key} under a key "
             f"the workbook reading has no number for); {score.conflicting} keys the workbook reading gives "
             f"two numbers, not scored")
 
@@ -87,13 +90,14 @@ def main() -> None:
             print(f"  {result.status}: {path.relative_to(out) if path.is_relative_to(out) else path}: {result.reason}")
     passed = Counter(result.edition_passed for result in ingested.values() if result.edition_passed)
     print(f"  --edition passed to files that gave none: {dict(sorted(passed.items())) or 'none'} (edition: files)")
-    print("per file, wrong first (conflicting: keys the workbook reading gives two numbers, not scored):\n"
-          "    wrong  workbook   equal  refused  conflicting  provisional (workbook/PDF)  setting/file")
-    for pair, score in sorted(scores.items(), key=lambda item: (-item[1].wrong, -item[1].refused, item[0].setting)):
+    print("per file, wrong first (unlisted: refused with no problem listed for it; conflicting: keys the "
+          "workbook reading gives two numbers, not scored):\n"
+          "    wrong  workbook   equal  refused  unlisted  conflicting  provisional (workbook/PDF)  setting/file")
+    for pair, score in sorted(scores.items(), key=lambda item: (-item[1].wrong, -item[1].refused_unlisted,
+                                                                -item[1].refused, item[0].setting)):
         provisional = f"{score.provisional_workbook}/{score.provisional_pdf}"
-        print(f"  {score.wrong:7} {score.workbook:9} {score.equal:7} {score.refused:8} {score.conflicting:12}  "
-              f"{provisional:>26}  "
-              f"{pair.setting}/{pair.pdf.name}")
+        print(f"  {score.wrong:7} {score.workbook:9} {score.equal:7} {score.refused:8} {score.refused_unlisted:9} "
+              f"{score.conflicting:12}  {provisional:>26}  {pair.setting}/{pair.pdf.name}")
     given = [pair for pair in pairs if pair.setting.startswith("given/")]
     for title, chosen in (("given prints", given), ("generated prints", [p for p in pairs if p not in given]),
                           ("all", pairs)):
@@ -102,7 +106,11 @@ def main() -> None:
             total += scores[pair]
         if chosen:
             print(total_line(f"{title} ({len(chosen)})", total))
-    print(f"anchor: {ANCHOR}")
+    print(f"anchor: {ANCHOR}; every refused value listed by `cnstat problems`")
+    unlisted = [line for score in scores.values() for line in score.unlisted]
+    print(f"refused values no listed problem accounts for ({len(unlisted)}):")
+    for line in unlisted[:UNLISTED_SHOWN]:
+        print(f"  {line}")
     confusions = Counter(c for score in scores.values() for c in score.confusions)
     print("wrong numbers, read as -> the workbook's indicator/scope printing that number for the region:")
     for (read_as, truth), count in confusions.most_common(CONFUSIONS_SHOWN):

@@ -227,8 +227,8 @@ def ingest_command(paths, db, year, edition, workers, vintage, kind, no_cache, o
                f"{plural(summary.problems, 'problem')} -> {db}")
     if summary.problems or summary.unresolved:
         db_hint = "" if db == default_db_path() else f" --db {db}"
-        click.echo(f"Where to look: `cnstat problems{db_hint}` lists the problems by kind (--kind K, --file F); "
-                   "unresolved rows are in the `unresolved` table.")
+        click.echo(f"Where to look: `cnstat problems{db_hint}` lists the problems by kind (--kind K, --file F), "
+                   "the unresolved rows among them (unresolved_row).")
     shares = summary.placed_shares()
     if shares:
         click.echo(f"firm survey: {shares[0]:.2%} of firms and {shares[1]:.2%} of their sales placed on cities "
@@ -426,7 +426,7 @@ def panel_command(period, db, output_format):
 @db_option
 @format_option
 def problems_command(file, kind, db, output_format):
-    """The problems the ingests recorded, grouped by kind, each located in its file."""
+    """The problems the ingests recorded and the rows left unresolved, grouped by kind, each located in its file."""
     from cnstat_etl.load.warehouse import Warehouse
 
     with Warehouse(existing_warehouse(db), read_only=True, wait=_tell_waiting) as warehouse:

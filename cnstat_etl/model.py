@@ -56,6 +56,9 @@ class ProblemKind(_Word):
     UNREADABLE_FILE = "unreadable_file"
     UNREADABLE_TABLE = "unreadable_table"
     UNREADABLE_VALUE = "unreadable_value"
+    # a row no place could be decided for (the `unresolved` table): listed by `cnstat problems`, never stored
+    # in `problems`, so that a row is recorded once
+    UNRESOLVED_ROW = "unresolved_row"
 
 
 class Severity(_Word):

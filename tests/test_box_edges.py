@@ -141,3 +141,57 @@ def test_a_continued_pages_wrapped_label_keeps_values_that_start_left_of_the_fir
         ("安顺", "city_total", 54726.8), ("安顺", "urban_districts", 83130.0),
         ("六盘水", "city_total", 43148.34), ("六盘水", "urban_districts", 35420.9),
         ("保定", "city_total", 77782.82), ("保定", "urban_districts", 6034.63)}
+
+
+def test_a_last_row_whose_number_the_text_layer_misreads_is_a_row_its_cell_refused_with_the_reason():
+    # LibreOffice's AR PL UMing text layer maps a 0 to "G" ("2604G40"): a line with a cell no number was
+    # taken for no body row, the table ended above it, and the row's other values were dropped unsaid
+    header = printed("2-7 主要指标（2007年）", 60, 40, 10) + printed("城市", 50, 84, SIZE) + printed(
+        "年末总人口（万人）", 121, 84, 8.5) + printed("地区生产总值（万元）", 200.5, 84, 7.8)
+    page = _ruled_grid([("河北省", 42, "", ""), ("石家庄", 42, "98984.6", "82626"), ("张家口", 42, "66571", "426G6")],
+                       header, 96.0)
+    result = _extracted(page)
+    assert {(v.region_name, v.indicator, v.value) for v in result.values if v.value is not None} == {
+        ("石家庄", "population", 98984.6), ("石家庄", "gdp", 82626.0), ("张家口", "population", 66571.0)}
+    row = next(v.provenance.row for v in result.values if v.region_name == "张家口")
+    problem, = result.problems
+    assert (problem.kind, problem.row, problem.column) == ("unreadable_value", row, 3) and "426G6" in problem.message
+
+
+def test_a_boxs_unit_wrapped_down_over_the_rule_parting_the_boxes_below_is_that_boxs_for_both_columns():
+    # 2021's 2-7 printed by LibreOffice: the GDP box's unit, "(100 000 000 yuan)", wraps down past the box's
+    # bottom rule, into the row of scope boxes, whose parting rule starts a point above that bottom rule.
+    # Cut there, "（100" headed 全市 and "000 000 yuan）" 市辖区: neither column had a unit, and GDP loaded
+    # as provisional. The rule cuts a bracket's text in two: the text is the box's above, over both columns.
+    unit = (printed("（100", 179.2, 99, SIZE) + printed("000", 201.0, 99, SIZE) + printed("000", 217.8, 99, SIZE)
+            + printed("yuan）", 234.6, 99, SIZE))  # spaced as a font spaces them: one phrase
+    header = (printed("2-7 主要指标（2020年）", 60, 40, 10) + printed("城市", 50, 108, SIZE)
+              + printed("地区生产总值", 173, 78, SIZE) + unit + printed("全市", 150, 112, SIZE)
+              + printed("市辖区", 225, 112, SIZE))
+    glyphs = header + printed("北京市", 45, 134, SIZE) + right_aligned("36103", 195, 134, SIZE) + right_aligned(
+        "36103", 275, 134, SIZE) + printed("天津市", 45, 148, SIZE) + right_aligned("14084", 195, 148, SIZE) \
+        + right_aligned("11310", 275, 148, SIZE)
+    horizontal = [Segment(40, 280, 66, 66), Segment(120, 280, 80, 80), Segment(120, 280, 94, 94),
+                  Segment(40, 280, 120, 120), Segment(40, 280, 154, 154)]
+    vertical = [Segment(x, x, 66, 154) for x in (40, 120, 280)] + [Segment(200, 200, 93, 154)]
+    page = PageGeometry(1, 600, 800, glyphs, horizontal, vertical)
+    assert {(v.region_name, v.indicator, v.scope, v.value, v.unit_as_printed) for v in _extracted(page).values} == {
+        ("北京市", "gdp", "city_total", 36103.0, "100 000 000 yuan"),
+        ("北京市", "gdp", "urban_districts", 36103.0, "100 000 000 yuan"),
+        ("天津市", "gdp", "city_total", 14084.0, "100 000 000 yuan"),
+        ("天津市", "gdp", "urban_districts", 11310.0, "100 000 000 yuan")}
+
+
+def test_a_glyph_on_a_clipped_boxs_side_is_that_boxs_on_a_line_printed_over_elsewhere():
+    # the population box (120-200) clips its text at its sides: its first glyph, 年, has its middle on the
+    # side, abutting the label box's "城市名称" before it and 末 after it. The line is overprinted at the next
+    # edge (its last glyph over the GDP box's first), and read apart there only where every glyph on an
+    # edge could be placed: 年 was taken for undecidable, the box's clip not asked, and the table refused
+    header = (printed("2-7 主要指标（2007年）", 60, 40, 10) + printed("城市名称", 79.9, 84, SIZE)
+              + printed("年末总人口", 115.9, 84, SIZE) + printed("（万人", 203.4 - 22.95, 84, SIZE)
+              + printed("地区生产总值（万元", 196.5, 84, SIZE))
+    page = _ruled_grid([("河北省", 42, "", ""), ("石家庄", 42, "98984.6", "82626")], header, 96.0)
+    page.clipped = [ClippedCell(120, 66, 200, 96, "年末总人口（万人）"), ClippedCell(200, 66, 280, 96, "地区生产总值（万元）")]
+    assert text_lines(header)[-1].overprinted
+    assert {(v.region_name, v.indicator, v.value, v.unit_as_printed) for v in _extracted(page).values
+            if v.region_name != "河北省"} == {("石家庄", "population", 98984.6, "万人"), ("石家庄", "gdp", 82626.0, "万元")}

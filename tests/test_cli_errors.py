@@ -3,6 +3,8 @@ what happened to each file and where to look for the problems."""
 
 from __future__ import annotations
 
+import csv
+import io
 import subprocess
 import sys
 from pathlib import Path
@@ -132,6 +134,20 @@ def test_summary_points_to_the_problems_command_which_lists_them_by_kind(tmp_pat
     assert rows and all(row.startswith("unknown_column,") for row in rows)
     none = cnstat("problems", "--db", str(db), "--file", "other.xlsx")
     assert none.stdout.strip() == "(0 problems)"
+
+
+def test_problems_lists_each_unresolved_row_at_its_row_with_the_reason_and_candidates(tmp_path):
+    source = write_table(tmp_path / "anhui.xlsx", "各市主要指标（2008年）", ["地区", "地区生产总值（亿元）"],
+                         [["合肥市", 1664.84], ["火星市", 12.0], ["Suzhou", 530.77]])
+    db = tmp_path / "w.duckdb"
+    assert cnstat("ingest", str(source), "--db", str(db)).returncode == 0
+    listed = cnstat("problems", "--db", str(db), "--kind", "unresolved_row", "--file", "anhui.xlsx", "--format", "csv")
+    rows = sorted(csv.DictReader(io.StringIO(listed.stdout)), key=lambda r: int(r["row"]))
+    assert [(r["severity"], r["source_path"], r["row"]) for r in rows] == [("error", str(source), "4"),
+                                                                          ("error", str(source), "5")]
+    assert "'火星市'" in rows[0]["message"] and "unknown name" in rows[0]["message"]
+    assert "ambiguous" in rows[1]["message"] and "320500" in rows[1]["message"] and "341300" in rows[1]["message"]
+    assert "unresolved_row: 2 problems" in cnstat("problems", "--db", str(db)).stdout
 
 
 def test_counts_of_one_are_singular(tmp_path):

@@ -89,3 +89,16 @@ def test_usd_value_in_a_year_without_a_rate_has_no_yuan_value_rather_than_a_gues
     db = tmp_path / "w.duckdb"
     ingest([source], db)
     assert rows(db, "select value, value_cny from observations_cny") == [(91_520_000.0, None)]
+
+
+def test_a_province_row_its_box_clips_is_named_by_its_english_and_places_the_rows_under_it(tmp_path):
+    # "新疆维吾尔自治区" clipped to "新疆维吾尔自治" at its box's edge was no province: its cities were placed
+    # in the province above (宁夏) and refused. A Chinese name that is no province's start stays a place.
+    source = write_table(tmp_path / "west.xlsx", "各市主要指标（2017年）", ["地区", "地区生产总值（亿元）"],
+                         [["宁夏回族自治区 Ningxia", None], ["银川市 Yinchuan", 1803.17],
+                          ["新疆维吾尔自治 Xinjiang", None], ["乌鲁木齐市 Urumqi", 2743.82],
+                          ["吉林省 Jilin", None], ["吉林市 Jilin", 2302.5]])
+    db = tmp_path / "w.duckdb"
+    summary = ingest([source], db)
+    assert summary.unresolved == 0
+    assert rows(db, "select region_code from observations order by 1") == [("220200",), ("640100",), ("650100",)]

@@ -216,3 +216,15 @@ def test_a_finance_offices_title_gives_the_table_number_title_year_and_unit(line
     context = table_context(lines + [". 单位：亿元"], ExtractOptions())
     assert (context.table_number, context.table_title, context.year, context.year_from, context.unit_line) == (
         number, title, year, "title", "亿元")
+
+
+def test_a_column_only_a_formula_rows_letter_heads_is_refused_not_loaded_under_the_letter():
+    # its own header lost (read into the next column's box), the column kept only the formula row's "C":
+    # loaded as provisional:C, its values were under no indicator they are
+    result = ExtractResult("rows.pdf", "0" * 64, "pdf")
+    tables = TableAssembler(result, ExtractOptions())
+    tables.add(Block(["湖南省2019年地方政府债务情况表", "单位：亿元"],
+                     [["地区", "2019年债务余额", ""], ["", "A", "C"], ["长沙市", "1.00", "2.00"]], [1, 2, 3],
+                     [1, 2, 3], page=1))
+    assert [v.indicator for v in result.values] == ["debt_balance"]
+    assert [(p.kind, p.column) for p in result.problems] == [("unknown_column", 3)]

@@ -18,6 +18,7 @@ from cnstat_etl.extract import layout
 from cnstat_etl.extract.layout import Glyph, read_page
 from cnstat_etl.extract.pdf import READERS, page_text_problem
 from conftest import FIXTURES
+from drawn_glyphs import printed
 
 # The bad-input PDFs are not pages to compare: each reader refuses them (tests/test_reliability.py).
 PDF_FIXTURES = sorted(p for p in FIXTURES.rglob("*.pdf") if "bad" not in p.relative_to(FIXTURES).parts)
@@ -158,3 +159,25 @@ def test_page_glyphs_kept_as_columns_are_the_glyphs_and_travel_between_processes
 def test_where_a_c_compiler_is_both_c_loops_are_in_use():
     assert pdfium.COMPILED is not None and pdfium._ASK is pdfium._AskInC
     assert layout._LINES_IN_C is not None
+
+
+def test_a_raised_mark_a_line_starts_with_does_not_part_the_line_from_its_own_name():
+    # "迁安市 Qian'an 775247" as LibreOffice prints it in AR PL UMing: the apostrophe boxed 2.8 above the
+    # Latin letters, which sit 1.5 above the Chinese name; grouped from the apostrophe's bottom, the name
+    # fell to a line of its own and the number went with "ian'an"
+    glyphs = printed("迁安市", 61.1, 230.3, 9.8) + [
+        g._replace(top=g.top - 1.5, bottom=g.bottom - 1.5) for g in printed("Qian", 170.9, 230.3, 9.8)]
+    glyphs += [Glyph("'", 190.5, 195.4, 216.2, 226.0, 9.8)] + printed("an", 195.4, 228.8, 9.8)
+    glyphs += printed("775247", 325.3, 229.2, 10.8)
+    for lines in (layout.text_lines(glyphs), layout._lines_in_python(list(glyphs))):
+        assert [[p.text for p in line.phrases] for line in lines] == [["迁安市", "Qian'an", "775247"]]
+
+
+def test_a_raised_hyphen_a_line_starts_with_does_not_part_the_line_from_its_own_name():
+    # "香格里拉市 Shangri-la 152263" in AR PL UMing: the hyphen boxed 2.8 above the letters, which sit 1.5
+    # above the Chinese name: the name and the label's "g" fell to a line of their own
+    glyphs = printed("香格里拉市", 61.1, 183.4, 9.8) + printed("Shangri", 170.9, 181.8, 9.8)
+    glyphs += [Glyph("-", 209.6, 213.0, 169.2, 179.0, 9.8)] + printed("la", 213.0, 181.8, 9.8)
+    glyphs += printed("152263", 325.3, 182.2, 10.8)
+    for lines in (layout.text_lines(glyphs), layout._lines_in_python(list(glyphs))):
+        assert [[p.text for p in line.phrases] for line in lines] == [["香格里拉市", "Shangri-la", "152263"]]

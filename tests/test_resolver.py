@@ -263,3 +263,19 @@ def test_a_label_printing_a_value_is_never_resolved(resolver, printed):
     assert resolver.resolve(printed, year=2004).code is None
     assert "number" in resolver.resolve(printed, year=2004).reason
     assert resolver.resolve("榆林", year=2004).code == "610800"
+
+
+def test_an_english_name_another_units_name_goes_on_from_is_refused_as_perhaps_clipped(resolver):
+    # "Fangchenggang" clipped at its box's edge prints "Fangcheng", the whole name of 防城区 in the same
+    # province: placed by pinyin, 防城港's values loaded as 防城区's
+    clipped = resolver.resolve("Fangcheng", year=2020, province="Guangxi")
+    assert clipped.code is None and "Fangchenggang" in clipped.reason
+    assert {code for code, _ in clipped.candidates} == {"450603", "450600"}
+    assert resolver.resolve("Fangchenggang", year=2020, province="Guangxi").code == "450600"
+    assert resolver.resolve("防城区", year=2020, province="广西壮族自治区").code == "450603"
+
+
+def test_a_city_named_whole_in_english_stays_that_city_though_a_district_s_name_goes_on_from_it(resolver):
+    # 黄石港区 is Huangshigang, 岳阳楼区 Yueyanglou: a city outranks a county of its name, clipped or not
+    assert resolver.resolve("Huangshi", year=2020, province="Hubei").code == "420200"
+    assert resolver.resolve("Yueyang", year=2020, province="Hunan").code == "430600"

@@ -9,7 +9,8 @@
 
    Steps, as layout.text_lines:
    - glyphs sorted by (bottom, x0), ties in page order; a glyph whose bottom is within BASELINE_TOLERANCE
-     sizes of its group's first bottom joins that group;
+     sizes of its group's first bottom joins that group (the first bottom not a raised mark's, where the
+     group starts with such marks);
    - each group sorted by x0 (ties in group order) and cut into phrases (`phrases`);
    - a group where a glyph is printed over another is parted at the widest step between its bottoms, when
      that step is over BASELINE_STEP of its smallest size, and each part read again; else it is one line
@@ -19,7 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { BLANK = 1, DIGIT = 2 };  /* flags of a glyph: its text is blank; it starts with a digit */
+enum { BLANK = 1, DIGIT = 2, RAISED = 4 };  /* flags of a glyph: its text is blank; it starts with a digit;
+                                              it is a mark a font may box above the line (RAISED_MARKS) */
 
 typedef struct {
     double baseline_tolerance, cell_gap, word_gap, digit_gap, overprint, baseline_step, bold_offset;
@@ -177,8 +179,10 @@ int text_lines(int count, const unsigned int *codes, const unsigned char *flags,
         qsort(keys, count, sizeof(Key), by_key);
         for (int start = 0, end; done && start < count; start = end) {
             double baseline = keys[start].first;
+            int raised = flags[keys[start].index] & RAISED;
             for (end = start + 1; end < count && fabs(baseline - keys[end].first) <= r.baseline_tolerance
-                                                                                   * size[keys[end].index]; end++);
+                                                                                   * size[keys[end].index]; end++)
+                if (raised && !(flags[keys[end].index] & RAISED)) baseline = keys[end].first, raised = 0;
             /* the group by x0, ties in their (bottom, x0, page) order */
             for (int i = start; i < end; i++) keys[i] = (Key){x0[keys[i].index], (double)(i - start), keys[i].index};
             qsort(keys + start, end - start, sizeof(Key), by_key);

@@ -53,6 +53,10 @@ WORD_GAP = 0.15
 DIGIT_GAP = 0.3
 # Characters whose baselines differ by less than this many sizes are on one line.
 BASELINE_TOLERANCE = 0.35
+# Marks a font may box above the line (the apostrophe of "Qian'an", the hyphen of "Shangri-la"): they join a
+# line, but a line's baseline is its first other character's, else a label's raised mark parts it from its
+# own name.
+RAISED_MARKS = "'\"`^*°‘’“”-–—"
 # A character reaching this many of its sizes back over the one before it is printed over it.
 OVERPRINT = 0.3
 # The same character drawn again less than this share of its width to the side is one character printed
@@ -78,6 +82,8 @@ _DIGITS = frozenset("0123456789０１２３４５６７８９")
 _ZERO_LED = re.compile(r"[-−]?[0０][\s,，]*[0-9０-９]")
 # The number may be negative (ASCII or U+2212 minus); a dash after a digit is a range ("15-64"), not a sign.
 _TRAILING_NUMBER = re.compile(r"(?<=[\u3400-\u9fffA-Za-z)）])[-−]?[0-9０-９][0-9０-９,，.．]*\s*$")
+# Digits with up to three other glyphs among them, none a CJK one: a number its text layer misreads.
+_MISREAD_NUMBER = re.compile(r"[0-9][0-9,.]*[^0-9,.\u3400-\u9fff]{1,3}[0-9,.]*")
 # A sign never stands inside a number: one a space after a number's digits starts the next number.
 _NEGATIVE_AFTER_NUMBER = re.compile(r"(?<=[0-9０-９] )[-−][0-9０-９][0-9０-９,，.．]*$")
 
@@ -451,9 +457,11 @@ def _parted_at_box_edges(line: Line, geometry: PageGeometry) -> Line:
     if not all(any(cell.holds((char.x0 + char.x1) / 2, middle) for cell in geometry.clipped)
                for char in chars if char.text in _DIGITS):
         return line
-    edges = sorted({rule.x0 for rule in geometry.vertical if rule.top <= middle <= rule.bottom}
-                   | {x for cell in geometry.clipped if cell.top <= middle <= cell.bottom for x in (cell.x0, cell.x1)})
-    for x in edges:
+    # a rule along a clipped box's side is that side: the box takes the glyph on it its clip shows
+    clipped = _clipped_edges(geometry.clipped, middle)
+    edges = sorted(clipped + [(rule.x0, 0) for rule in geometry.vertical if rule.top <= middle <= rule.bottom
+                              and not any(abs(rule.x0 - x) <= CLIP_TOLERANCE for x, _ in clipped)])
+    for x in (x for x, clip in edges if not clip):
         for k, char in enumerate(chars):
             if char.x0 < x - 0.5 and char.x1 > x + 0.5 and abs(char.x0 + char.x1 - 2 * x) <= 2 * CLIP_TOLERANCE \
                     and not _run_side(chars, k):
@@ -494,13 +502,15 @@ def _is_cjk(text: str) -> bool:
 
 def _lines_in_python(glyphs: list[Glyph]) -> list[Line]:
     groups: list[list[Glyph]] = []
-    baseline = 0.0  # the bottom of the current line's first glyph
+    baseline, raised = 0.0, False  # the bottom of the current line's first glyph; whether a raised mark's
     for glyph in sorted(glyphs, key=_BASELINE_ORDER):
         if groups and abs(baseline - glyph.bottom) <= BASELINE_TOLERANCE * glyph.size:
             groups[-1].append(glyph)
+            if raised and glyph.text not in RAISED_MARKS:
+                baseline, raised = glyph.bottom, False
         else:
             groups.append([glyph])
-            baseline = glyph.bottom
+            baseline, raised = glyph.bottom, glyph.text in RAISED_MARKS
     lines = []
     for group in groups:
         lines += _lines_of(group)
@@ -539,8 +549,9 @@ _LINES_IN_C = _compiled_lines()
 # what _text_lines.c is told, in the order it reads them
 _RULES = numpy.array([BASELINE_TOLERANCE, CELL_GAP, WORD_GAP, DIGIT_GAP, OVERPRINT, BASELINE_STEP, BOLD_OFFSET],
                      dtype=numpy.float64)
-_BLANK_FLAG, _DIGIT_FLAG = 1, 2
+_BLANK_FLAG, _DIGIT_FLAG, _RAISED_FLAG = 1, 2, 4
 _DIGIT_CODES = numpy.array(sorted(map(ord, _DIGITS)), dtype=numpy.uint32)
+_RAISED_CODES = numpy.array(sorted(map(ord, RAISED_MARKS)), dtype=numpy.uint32)
 
 
 class _PhraseGlyphs(Sequence):
@@ -567,7 +578,8 @@ def _lines_in_c(glyphs: Glyphs) -> list[Line]:
     if not count:
         return []
     flags = (BLANK_CODES[numpy.minimum(glyphs.codes, 0xFFFF)] * _BLANK_FLAG
-             + numpy.isin(glyphs.codes, _DIGIT_CODES) * _DIGIT_FLAG).astype(numpy.uint8)
+             + numpy.isin(glyphs.codes, _DIGIT_CODES) * _DIGIT_FLAG
+             + numpy.isin(glyphs.codes, _RAISED_CODES) * _RAISED_FLAG).astype(numpy.uint8)
     order = numpy.empty(count, dtype=numpy.int32)
     text = numpy.empty(2 * count, dtype=numpy.uint32)
     phrase_glyphs = numpy.empty(2 * count, dtype=numpy.int32)
@@ -834,13 +846,22 @@ def _boxed_header(band: list[Line], horizontal: list[Segment], vertical: list[Se
     boxes: dict[tuple, HeaderPiece] = {}
     for index, line in enumerate(band):
         middle = _middle(line)
-        for phrase in (piece for phrase in line.phrases for piece in _cut_at_rules(phrase, row_at(phrase.centre,
-                                                                                                   middle)[2])):
-            x = phrase.centre
-            top, bottom, crossing = row_at(x, middle)
-            box = (round(max((v for v in crossing if v < x), default=left)),
-                   round(min((v for v in crossing if v > x), default=right)), round(top), round(bottom))
-            boxes.setdefault(box, HeaderPiece([])).phrases.append((index, phrase))
+        for phrase in line.phrases:
+            pieces = _cut_at_rules(phrase, row_at(phrase.centre, middle)[2])
+            # a rule that would cut a bracket's text in two ("（100" | "000 000 yuan）") but starts below the
+            # line's top, in the row of boxes under the one the line starts in: the text is that box's above,
+            # wrapped down over the rule that parts the boxes below it
+            at = min(line.top + line.size / 4, middle)
+            if len(pieces) == 1 or all(_balanced(piece.text) for piece in pieces) \
+                    or row_at(phrase.centre, at)[0] == row_at(phrase.centre, middle)[0] \
+                    or len(_cut_at_rules(phrase, row_at(phrase.centre, at)[2])) > 1:
+                at = middle
+            for phrase_in_box in (pieces if at == middle else [phrase]):
+                x = phrase_in_box.centre
+                top, bottom, crossing = row_at(x, at)
+                box = (round(max((v for v in crossing if v < x), default=left)),
+                       round(min((v for v in crossing if v > x), default=right)), round(top), round(bottom))
+                boxes.setdefault(box, HeaderPiece([])).phrases.append((index, phrase_in_box))
     label_pieces, value_pieces = [], []
     for (box_left, box_right, _, _), piece in boxes.items():
         piece.columns = {i for i, (a, b) in enumerate(regions) if box_left <= (a + b) / 2 <= box_right}
@@ -851,6 +872,16 @@ def _boxed_header(band: list[Line], horizontal: list[Segment], vertical: list[Se
         else:
             return None
     return label_pieces, value_pieces, set()
+
+
+def _balanced(text: str) -> bool:
+    """No bracket left open or closed unopened."""
+    depth = 0
+    for char in text:
+        depth += (char in "(（") - (char in ")）")
+        if depth < 0:
+            return False
+    return depth == 0
 
 
 def _cut_at_rules(phrase: Phrase, rules: list[float] | list[tuple[float, int]]) -> list[Phrase]:
@@ -972,7 +1003,7 @@ def _bodies(lines: list[Line], carried_label_right: float | None = None) -> list
             if line.is_body:
                 label_right = min(label_right, _label_right([line]))
             elif not (_is_label_only(line, label_right) or _only_missing(line, label_right)
-                      or _values_of_wrapped_label(lines[cursor - 1], line, label_right)) \
+                      or _values_of_wrapped_label(lines[cursor - 1], line, label_right) or _misread_body(line)) \
                     or not _close(lines[cursor - 1], line):
                 break
             last = cursor  # a row printing only blanks or missing markers is a row all the same
@@ -1025,6 +1056,18 @@ def _values_of_wrapped_label(upper: Line, line: Line, label_right: float) -> boo
     them: a line reaching over their first (a header's wrapped unit hanging low) is no such label."""
     return all(p.is_value for p in line.phrases) and upper.top < line.bottom and line.top < upper.bottom \
         and _is_label_only(upper, label_right) and upper.x1 <= line.phrases[0].x0
+
+
+def _misread_body(line: Line) -> bool:
+    """A label, then value cells and cells of digits with a stray glyph or two among them ("2604G40",
+    "143)413": a font's text layer mapping a digit wrongly), a number among them: a body row whose misread
+    cells are refused as unreadable, not a line the table ends before, its row dropped unsaid."""
+    first_value = next((i for i, p in enumerate(line.phrases) if p.is_value), None)
+    if not first_value:
+        return False
+    values = line.phrases[first_value:]
+    return any(p.is_number for p in values) and all(
+        p.is_value or (_MISREAD_NUMBER.fullmatch(p.text) and sum(c.isdigit() for c in p.text) >= 3) for p in values)
 
 
 def _close(upper: Line, lower: Line) -> bool:
@@ -1168,15 +1211,20 @@ def _with_clipped_text(lines: list[Line], clipped: list[ClippedCell]) -> list[Li
 def _cut_at_box_edges(line: Line, clipped: list[ClippedCell]) -> Line:
     """The line with its phrases cut at the edges of the clipped boxes it crosses: two boxes' texts, each
     clipped at the edge they share, print close enough to read as one phrase."""
-    middle = _middle(line)
-    row = [cell for cell in clipped if cell.top <= middle <= cell.bottom]
-    if not row:
+    edges = _clipped_edges(clipped, _middle(line))
+    if not edges:
         return line
-    lefts, rights = {cell.x0 for cell in row}, {cell.x1 for cell in row}
-    edges = [(x, 2 if x in lefts and x in rights else 1 if x in lefts else -1) for x in sorted(lefts | rights)]
     phrases = [piece for phrase in line.phrases for piece in _cut_at_rules(phrase, edges)]
     return line if len(phrases) == len(line.phrases) else Line(line.top, line.bottom, phrases, line.size,
                                                                 line.overprinted)
+
+
+def _clipped_edges(clipped: list[ClippedCell], middle: float) -> list[tuple[float, int]]:
+    """The sides of the clipped boxes a line's `middle` crosses, left to right, each as (x, the side it clips
+    on) for `_cut_at_rules`: 1 a box's left side, -1 its right, 2 both (two boxes meeting there)."""
+    row = [cell for cell in clipped if cell.top <= middle <= cell.bottom]
+    lefts, rights = {cell.x0 for cell in row}, {cell.x1 for cell in row}
+    return [(x, 2 if x in lefts and x in rights else 1 if x in lefts else -1) for x in sorted(lefts | rights)]
 
 
 def _title_like(line: Line) -> bool:

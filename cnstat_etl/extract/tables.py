@@ -359,7 +359,9 @@ def read_header(
             continue
         indicator = _named_indicator(path, state.context.year)
         if indicator is None:
-            indicator = provisional_id([cell for cell in path if header_key(cell) not in _scope_words()])
+            # a formula row's letter ("D") is no name: a column it alone heads lost its own header
+            indicator = provisional_id([cell for cell in path
+                                        if header_key(cell) not in _scope_words() and not formula_cell(cell)])
             run_together = _two_headers_in_one(path, state.context.year)
             if not _WORD.search(indicator.removeprefix(provisional_id([]))) or run_together:
                 # "全市 Total City" alone, or a "—": the indicator's own header was not read above it; or two

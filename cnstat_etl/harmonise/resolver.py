@@ -72,6 +72,11 @@ class Alias:
         return (self.valid_from is None or self.valid_from <= year) and (self.valid_to is None or year < self.valid_to)
 
 
+def _clip_key(text: str) -> str:
+    """"Xi'an", "xi’an" -> "xi'an": an English name as printed, case and blanks aside."""
+    return _APOSTROPHE.sub("'", re.sub(r"[\s-]+", "", unicodedata.normalize("NFKC", text).lower()))
+
+
 def latin_key(text: str) -> str:
     """"Ma'anshan", "MAANSHAN", "Ma an shan City", "Lüliang", "Lvliang" -> "maanshan", "luliang"."""
     words = []
@@ -248,6 +253,13 @@ class RegionResolver:
                 chosen = _prefer_city_level(matched)
                 if chosen is None:
                     return _unresolved(f"ambiguous: {len(matched)} units named {printed_name.strip()!r} in {year}", matched)
+                # a county named whole, a city-level unit clipped: a city outranks a county of its name
+                longer = [p for p in in_province(self._pinyin_extending(latin, year)) if p.level in CITY_LEVELS] \
+                    if kind == "pinyin" and chosen.level == "county" else []
+                if longer:
+                    return _unresolved(f"ambiguous: {latin.strip()!r} is {chosen.name_en}, or "
+                                       f"{', '.join(sorted({p.name_en for p in longer}))} clipped at its box's edge",
+                                       [chosen, *longer])
                 return _resolved(chosen, kind)
             out_of_year.extend((kind, p) for p in in_province(periods + self._alias_periods(aliases, None)))
 
@@ -405,6 +417,20 @@ class RegionResolver:
             if codes:
                 return None
         return None
+
+    def _pinyin_extending(self, latin: str, year: int) -> list[RegionPeriod]:
+        """Units in force whose English name starts with `latin` and goes on: what a clipped English label
+        ("Fangcheng" for Fangchenggang) may be, besides the unit it names whole (防城区). A county's name
+        clipped ("Huangshi" for Huangshigang) is not asked: the city-level unit named whole is preferred."""
+        key = latin_key(latin)
+        # the apostrophe kept: "Xi'an" is no clipped "Xianyang"
+        printed = _clip_key(latin)
+        return [p for other, periods in self._pinyin.items() if other != key and other.startswith(key)
+                for p in periods if p.in_force(year) and _clip_key(p.name_en).startswith(printed)]
+
+    def names_of(self, code: str) -> set[str]:
+        """The names a unit has had."""
+        return {period.name for period in self._by_code.get(code, [])}
 
     # --- lineage -------------------------------------------------------------------------------
 

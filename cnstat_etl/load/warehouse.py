@@ -589,10 +589,17 @@ class Warehouse:
         return self._column_cache[table]
 
     def problems(self, file: str | None = None, kind: str | None = None) -> list[Problem]:
-        """Problems recorded by the ingests, located by the full path read; `file` is a name, a path or the
-        end of one."""
-        sql = ('SELECT kind, message, coalesce(source_path, source_file), page, sheet, "row", "column", severity '
-               "FROM problems WHERE (? IS NULL OR kind = ?) AND (? IS NULL OR source_file = ? OR source_path = ? "
+        """Problems recorded by the ingests, and the rows left unresolved (kind unresolved_row), located by the
+        full path read; `file` is a name, a path or the end of one."""
+        # an unresolved row's values did not load: it is an error of its file, with the reason and candidates
+        sql = ('WITH listed AS (SELECT kind, message, source_file, source_path, page, sheet, "row", "column", '
+               "severity FROM problems UNION ALL SELECT 'unresolved_row', 'row ''' || printed_name || '''' || coalesce("
+               "' (under ' || province_context || ')', '') || ' not placed: ' || reason || CASE WHEN candidates "
+               "<> '' THEN '; candidates: ' || candidates ELSE '' END || '; its values are not loaded', "
+               "u.source_file, s.source_path, page, sheet, \"row\", NULL, 'error' FROM unresolved u "
+               "LEFT JOIN sources s ON s.source_sha256 = u.source_sha256 AND s.status <> 'duplicate') "
+               'SELECT kind, message, coalesce(source_path, source_file), page, sheet, "row", "column", severity '
+               "FROM listed WHERE (? IS NULL OR kind = ?) AND (? IS NULL OR source_file = ? OR source_path = ? "
                "OR ends_with(source_path, '/' || ?)) ORDER BY ALL")
         path = str(Path(file).absolute()) if file else None
         rows = self.con.execute(sql, [kind, kind, file, file, path, file]).fetchall()
