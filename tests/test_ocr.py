@@ -146,6 +146,15 @@ def test_cities_that_do_not_add_up_to_their_province_total_are_reviewed():
     assert not any(o.needs_review for o in review_reasons(rows, [only_some_cities], _confident(rows)))
 
 
+def test_cities_adding_up_to_a_finance_offices_subtotal_are_not_doubted_by_the_province_row_with_its_own_level():
+    rows = [_observation(value=60.0), _observation(region_code="320200", value=30.0, row=6)]
+    province = Aggregate("s.pdf", 1, None, 4, "一、江苏省", "320000", "t", 2008, "gdp", "city_total", 95.0)
+    subtotal = Aggregate("s.pdf", 1, None, 8, "市县小计", "320000", "t", 2008, "gdp", "city_total", 90.0)
+    assert not any(o.needs_review for o in review_reasons(rows, [province, subtotal], _confident(rows)))
+    misread = Aggregate("s.pdf", 1, None, 8, "市县小计", "320000", "t", 2008, "gdp", "city_total", 91.0)
+    assert all(o.needs_review for o in review_reasons(rows, [province, misread], _confident(rows)))
+
+
 def test_a_provisional_indicator_read_off_a_scan_is_checked_for_confidence_only():
     indicator = "provisional:城市维护建设资金支出"
     rows = [_observation(indicator=indicator, value=100.0),
