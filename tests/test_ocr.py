@@ -21,7 +21,7 @@ from click.testing import CliRunner
 
 from cnstat_etl.cli import main
 from cnstat_etl.extract import ExtractOptions, ocr
-from cnstat_etl.extract.ocr import NUMBER_CHARACTERS, OcrPage, OcrWord, Read, _decoded, _pieces, find_rules
+from cnstat_etl.extract.ocr import OcrPage, OcrWord, Read, _decoded, _pieces, find_rules, number_alphabet
 from cnstat_etl.harmonise.ocr_checks import MIN_CONFIDENCE, review_reasons
 from cnstat_etl.load.warehouse import Warehouse
 from cnstat_etl.model import SURE_READ, Aggregate, Observation
@@ -307,25 +307,44 @@ def _frames(alphabet: list[str], path: list[tuple[str, float]]) -> numpy.ndarray
 
 
 ALPHABET = ["blank", "0", "1", "5", "O", "l", "市", " "]
-NUMBER_MASK = numpy.array([ch == "blank" or ch in NUMBER_CHARACTERS for ch in ALPHABET])
 
 
 def test_a_letter_read_in_a_number_decodes_as_an_unsure_digit_never_a_sure_one():
     read = _decoded(_frames(ALPHABET, [("1", 0.99), ("", 0.99), ("O", 0.9), ("", 0.99), ("5", 0.99)]),
-                    (ALPHABET, NUMBER_MASK), 0, 1, numbers_only=False)
+                    number_alphabet(ALPHABET), 0, 1, numbers_only=False)
     assert read.numeric and read.text in ("15", "105", "115", "155")
     assert "O" not in read.text and read.confidence < SURE_READ
 
 
 def test_a_number_read_surely_keeps_its_digits_and_where_they_print():
     read = _decoded(_frames(ALPHABET, [("1", 0.99), ("", 0.99), ("0", 0.995), ("0", 0.99), ("", 0.99), ("5", 0.99)]),
-                    (ALPHABET, NUMBER_MASK), 100, 8, numbers_only=False)
+                    number_alphabet(ALPHABET), 100, 8, numbers_only=False)
     assert (read.text, read.numeric) == ("105", True) and read.confidence >= SURE_READ
     assert read.centres == [104, 120, 144]
 
 
+WITH_SEPARATORS = [*ALPHABET, ",", "，", "."]
+
+
+def _split_frame(shares: dict[str, float]) -> numpy.ndarray:
+    frame = numpy.full(len(WITH_SEPARATORS), (1 - sum(shares.values())) / (len(WITH_SEPARATORS) - len(shares)))
+    for character, share in shares.items():
+        frame[WITH_SEPARATORS.index(character)] = share
+    return frame
+
+
+def test_a_separator_read_as_a_comma_or_its_full_width_twin_is_a_sure_comma_and_one_read_as_a_point_is_not():
+    one = _frames(WITH_SEPARATORS, [("1", 0.99)])
+    five = _frames(WITH_SEPARATORS, [("5", 0.99), ("5", 0.99), ("5", 0.99)])
+    alphabet = number_alphabet(WITH_SEPARATORS)
+    read = _decoded(numpy.vstack([one, _split_frame({",": 0.7, "，": 0.29}), five]), alphabet, 0, 1, False)
+    assert read.text == "1,5" and read.confidence >= SURE_READ
+    comma_or_point = numpy.vstack([one, _split_frame({",": 0.7, ".": 0.29}), five])
+    assert _decoded(comma_or_point, alphabet, 0, 1, numbers_only=False).confidence < SURE_READ
+
+
 def test_a_word_is_decoded_with_the_whole_alphabet():
-    read = _decoded(_frames(ALPHABET, [("市", 0.99), ("", 0.99), ("l", 0.99)]), (ALPHABET, NUMBER_MASK), 0, 1,
+    read = _decoded(_frames(ALPHABET, [("市", 0.99), ("", 0.99), ("l", 0.99)]), number_alphabet(ALPHABET), 0, 1,
                     numbers_only=False)
     assert (read.text, read.numeric) == ("市l", False)
 

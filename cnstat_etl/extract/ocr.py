@@ -304,19 +304,28 @@ def _recognised(image: numpy.ndarray, crops: list[tuple[int, int, int, int]], nu
 
 
 @functools.lru_cache(maxsize=1)
-def _alphabet() -> tuple[list[str], numpy.ndarray]:
-    """The recogniser's characters (index 0 the CTC blank) and a mask of those a number may print."""
-    characters = _engine().text_rec.postprocess_op.character
-    return characters, numpy.array([i == 0 or ch in NUMBER_CHARACTERS for i, ch in enumerate(characters)])
+def _alphabet() -> tuple[list[str], numpy.ndarray, list[tuple[int, int]]]:
+    return number_alphabet(_engine().text_rec.postprocess_op.character)
 
 
-def _decoded(probabilities: numpy.ndarray, alphabet: tuple[list[str], numpy.ndarray], x0: float, stretch: float,
-             numbers_only: bool) -> Read:
+def number_alphabet(characters: list[str]) -> tuple[list[str], numpy.ndarray, list[tuple[int, int]]]:
+    """The recogniser's characters (index 0 the CTC blank), a mask of those a number may print, and the
+    (index, index of its twin) of those printing as another does: the full-width comma is a comma."""
+    index = {ch: i for i, ch in enumerate(characters)}
+    twins = [(i, index[unicodedata.normalize("NFKC", ch)]) for i, ch in enumerate(characters)
+             if i and ch in NUMBER_CHARACTERS and unicodedata.normalize("NFKC", ch) != ch
+             and unicodedata.normalize("NFKC", ch) in index]
+    return characters, numpy.array([i == 0 or ch in NUMBER_CHARACTERS for i, ch in enumerate(characters)]), twins
+
+
+def _decoded(probabilities: numpy.ndarray, alphabet: tuple[list[str], numpy.ndarray, list[tuple[int, int]]],
+             x0: float, stretch: float, numbers_only: bool) -> Read:
     """Greedy CTC decoding of one crop's frames (frames, classes). A crop whose best reading is mostly digits,
     or any when `numbers_only`, is decoded with the digits-only alphabet: each frame's likeliest digit, sign
-    or separator, as confident as the recogniser's probability for it. So a letter read in a number (O for
+    or separator, as confident as the recogniser's probability for it (a separator's and its full-width
+    twin's together: the recogniser splits a comma's between them). So a letter read in a number (O for
     0, l for 1) decodes as an unsure digit and never loads as sure."""
-    characters, number_mask = alphabet
+    characters, number_mask, twins = alphabet
     best = probabilities.argmax(axis=1)
     text = "".join(characters[k] for k, previous in zip(best, numpy.r_[-1, best[:-1]]) if k and k != previous)
     digits = sum(ch.isdigit() for ch in text)
@@ -325,8 +334,12 @@ def _decoded(probabilities: numpy.ndarray, alphabet: tuple[list[str], numpy.ndar
         # a frame whose likeliest class is a letter keeps a character there, its likeliest digit: the blank
         # would drop it, and a digit silently missing is as wrong as one misread
         masked = numpy.where(number_mask, probabilities, -1)
+        for twin, same in twins:
+            masked[:, same] += masked[:, twin]
+            masked[:, twin] = -1
         masked[(best != 0) & ~number_mask[best], 0] = -1
         best = masked.argmax(axis=1)
+        probabilities = masked
     frames = [f for f in range(len(best)) if best[f] and (f == 0 or best[f] != best[f - 1])]
     return Read("".join(characters[best[f]] for f in frames), [x0 + (f + 0.5) * stretch for f in frames],
                 [float(probabilities[f, best[f]]) for f in frames], numeric)
