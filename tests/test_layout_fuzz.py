@@ -95,6 +95,20 @@ def test_agreeing_office_rows_add_up_as_a_finance_office_prints_them(seed):
     assert labels.count("市县小计") == len(layout.provinces)
 
 
+def test_no_page_of_a_drawn_layout_prints_past_its_edges(tmp_path):
+    if not CJK_FONT.exists():
+        pytest.skip(f"{CJK_FONT} is not installed (Debian fonts-wqy-microhei): no layouts drawn")
+    import pdfplumber
+
+    # 7106: three landscape pages, the last once cut with its last rows below the page's bottom edge
+    write_set(tmp_path, range(7100, 7110), agreeing=True)
+    for pdf_path in sorted(tmp_path.glob("*.pdf")):
+        with pdfplumber.open(pdf_path) as pdf:
+            for page in pdf.pages:
+                outside = [c["text"] for c in page.chars if c["top"] < 0 or c["bottom"] > page.height]
+                assert not outside, (pdf_path.name, page.page_number, "".join(outside))
+
+
 @pytest.mark.skipif("CNSTAT_FUZZ_SEED" not in os.environ, reason="set CNSTAT_FUZZ_SEED=N for fresh layouts")
 def test_fresh_layouts_from_a_new_seed_load_right_or_are_refused_never_wrong(tmp_path):
     if not CJK_FONT.exists():
