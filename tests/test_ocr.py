@@ -359,7 +359,7 @@ def _unsure_then(again: Read, monkeypatch) -> tuple[Read, list]:
         return [first] if len(asked) == 1 else [again]
 
     monkeypatch.setattr(ocr, "_recognised", recognised)
-    read, = ocr.recognise(numpy.full((100, 100), 255, dtype=numpy.uint8), [(20, 40, 60, 60)])
+    read, = ocr.recognise(numpy.full((100, 100), 255, dtype=numpy.uint8), [(20, 40, 60, 60)], [[]])
     return read, asked
 
 
@@ -374,6 +374,45 @@ def test_an_unsure_number_is_read_again_at_a_second_scale_and_kept_when_both_rea
 def test_an_unsure_number_read_otherwise_the_second_time_stays_unsure(monkeypatch):
     read, _ = _unsure_then(Read("1284", [1, 2, 3, 4], [0.99] * 4, True), monkeypatch)
     assert read.text == "1234" and read.confidence < SURE_READ
+
+
+def _two_digits() -> numpy.ndarray:
+    """A page with two digit-sized marks inside the crop (20, 40, 60, 60), at x 22-28 and 42-48."""
+    image = numpy.full((100, 100), 255, dtype=numpy.uint8)
+    image[45:55, 22:28] = image[45:55, 42:48] = 20
+    return image
+
+
+def _read_twice(first: Read, again: Read, monkeypatch) -> Read:
+    monkeypatch.setattr(ocr, "_recognised", lambda image, crops, numbers_only=None: [again] if numbers_only
+                        else [first])
+    image, crop = _two_digits(), (20, 40, 60, 60)
+    read, = ocr.recognise(image, [crop], [ocr._marks(image, crop)])
+    return read
+
+
+def test_a_read_leaving_a_mark_under_no_character_has_missed_one():
+    image, crop = _two_digits(), (20, 40, 60, 60)
+    marks = ocr._marks(image, crop)
+    assert marks == [(22, 28), (42, 48)]
+    assert ocr._missed(marks, crop, Read("1", [25], [0.99], True))
+    assert not ocr._missed(marks, crop, Read("12", [25, 45], [0.99, 0.99], True))
+    assert not ocr._missed(marks, crop, Read("..", [25, 45], [0.99, 0.99], True))  # dots: no number
+
+
+def test_a_number_missing_a_digit_surely_is_read_again_and_unsure_unless_a_read_covers_every_mark(monkeypatch):
+    dropped = Read("1", [25], [0.999], True)
+    both = Read("12", [25, 45], [0.99, 0.99], True)
+    assert _read_twice(dropped, both, monkeypatch) is both
+    read = _read_twice(dropped, dropped, monkeypatch)
+    assert read.text == "1" and read.confidence < SURE_READ
+
+
+def test_a_words_edges_are_drawn_in_to_its_ink_never_out():
+    marks = [(22, 28), (42, 48), (70, 80)]
+    assert ocr._drawn_in(18, 52, marks) == (22, 48)  # the next word's mark at 70 is not this one's
+    assert ocr._drawn_in(24, 46, marks) == (24, 46)
+    assert ocr._drawn_in(50, 60, marks) == (50, 60)  # no ink under it: as placed
 
 
 def test_printed_rules_are_found_and_the_strokes_of_characters_are_not():

@@ -17,7 +17,7 @@ import importlib.util
 import re
 import statistics
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy
 
@@ -202,11 +202,13 @@ def read_words(image: numpy.ndarray, dpi: int, vertical: list[Segment] = ()) -> 
     scale = 72 / dpi
     words = []
     crops = _crops(image, dpi, vertical)
-    for (x0, top, x1, bottom), read in zip(crops, recognise(image, crops)):
+    marks = [_marks(image, crop) for crop in crops]
+    for (x0, top, x1, bottom), read, inked in zip(crops, recognise(image, crops, marks), marks):
         if not any(ch.isalnum() for ch in read.text):
             continue  # dots or a dash: a missing marker, which the cell's ink tells surely (`prints_no_number`)
         for piece, left, right, confidence in _pieces(read.text, x0, x1, bottom - top, read.centres,
                                                       read.confidences):
+            left, right = _drawn_in(left, right, inked)
             words.append(OcrWord(normalise_text(piece), left * scale, right * scale, top * scale, bottom * scale,
                                  confidence))
     return words
@@ -255,19 +257,67 @@ class Read:
         return statistics.fmean(self.confidences) if self.confidences else 0.0
 
 
-def recognise(image: numpy.ndarray, crops: list[tuple[int, int, int, int]]) -> list[Read]:
+def recognise(image: numpy.ndarray, crops: list[tuple[int, int, int, int]], marks: list[list[tuple[int, int]]]
+              ) -> list[Read]:
     """Each crop recognised; a number that is not sure read again at other SCALES, and taken as sure only
-    when a second read is sure of the same digits."""
+    when a second read is sure of the same digits. A read that leaves one of its crop's `marks` under no
+    character (the recogniser drops a character now and then, surely: "合 计" read as "计") is read again
+    too, and replaced by a read that covers them all, sure if a number; a number none covers is unsure."""
     reads = _recognised(image, crops)
+    missed = {i for i, read in enumerate(reads) if _missed(marks[i], crops[i], read)}
     for share in SCALES:
-        unsure = [i for i, read in enumerate(reads) if read.numeric and read.confidence < SURE_READ]
-        if not unsure:
+        again = [i for i, read in enumerate(reads) if i in missed or (read.numeric and read.confidence < SURE_READ)]
+        if not again:
             break
-        grown = [_grown(crops[i], image.shape[0], share) for i in unsure]
-        for i, again in zip(unsure, _recognised(image, grown, numbers_only=True)):
-            if again.text == reads[i].text and again.confidence >= SURE_READ:
-                reads[i] = again
+        grown = [_grown(crops[i], image.shape[0], share) for i in again]
+        for i, read in zip(again, _recognised(image, grown, numbers_only=[reads[i].numeric for i in again])):
+            if i in missed:
+                if not _missed(marks[i], crops[i], read) and (not read.numeric or read.confidence >= SURE_READ):
+                    reads[i] = read
+                    missed.discard(i)
+            elif read.text == reads[i].text and read.confidence >= SURE_READ:
+                reads[i] = read
+    for i in missed:
+        if reads[i].numeric:
+            reads[i] = replace(reads[i], confidences=[0.0] * len(reads[i].confidences))
     return reads
+
+
+def _drawn_in(left: float, right: float, marks: list[tuple[int, int]]) -> tuple[float, float]:
+    """A piece's edges drawn in to the marks under it: placed from its characters' estimated widths, a word
+    of narrow letters ("Utilised") reaches past its ink, near enough the next word's to read as one phrase."""
+    under = [(a, b) for a, b in marks if b > left and a < right]
+    if not under:
+        return left, right
+    return max(left, min(a for a, _ in under)), min(right, max(b for _, b in under))
+
+
+def _marks(image: numpy.ndarray, crop: tuple[int, int, int, int]) -> list[tuple[int, int]]:
+    """The crop's marks, (left, right) in pixels of the page: the pieces of its ink not touching its edges (a
+    neighbour's, or cut), rules crossing it and specks aside."""
+    import cv2
+
+    x0, top, x1, bottom = crop
+    ink = image[top:bottom, x0:x1] < INK_LEVEL
+    if not ink.size:
+        return []
+    ink[_with_neighbours(ink.mean(axis=1) > RULE_INK_SHARE)] = False
+    ink[:, _with_neighbours(ink.mean(axis=0) > RULE_INK_SHARE)] = False
+    _, _, stats, _ = cv2.connectedComponentsWithStats(ink.astype(numpy.uint8), connectivity=8)
+    height, width = ink.shape
+    return [(x0 + x, x0 + x + w) for x, y, w, h, area in stats[1:].tolist()
+            if area > SPECK_PIXELS and x and y and x + w < width and y + h < height]
+
+
+def _missed(marks: list[tuple[int, int]], crop: tuple[int, int, int, int], read: Read) -> bool:
+    """Whether a mark of the crop lies under none of the read's characters (each as wide as it prints, and
+    EDGE_SLACK either side): a character the recogniser dropped. A read of no letter or digit is a missing
+    marker, whose dots the recogniser may drop."""
+    if not any(ch.isalnum() for ch in read.text):
+        return False
+    size = (crop[3] - crop[1]) * BOX_TO_SIZE
+    reach = [(centre, _advance(ch) * size / 2 + EDGE_SLACK * size) for ch, centre in zip(read.text, read.centres)]
+    return any(all(abs((a + b) / 2 - centre) > half for centre, half in reach) for a, b in marks)
 
 
 def _grown(crop: tuple[int, int, int, int], height: int, share: float) -> tuple[int, int, int, int]:
@@ -276,9 +326,10 @@ def _grown(crop: tuple[int, int, int, int], height: int, share: float) -> tuple[
     return x0, max(0, top - margin), x1, min(height, bottom + margin)
 
 
-def _recognised(image: numpy.ndarray, crops: list[tuple[int, int, int, int]], numbers_only: bool = False
+def _recognised(image: numpy.ndarray, crops: list[tuple[int, int, int, int]], numbers_only: list[bool] | None = None
                 ) -> list[Read]:
-    """The crops through the recogniser in batches of similar width (each batch is padded to its widest)."""
+    """The crops through the recogniser in batches of similar width (each batch is padded to its widest), those
+    `numbers_only` says decoded as numbers whatever they read."""
     import cv2
 
     recogniser = _engine().text_rec
@@ -299,7 +350,7 @@ def _recognised(image: numpy.ndarray, crops: list[tuple[int, int, int, int]], nu
             x0, _, x1, _ = crops[i]
             # each output frame covers an equal stretch of the padded input
             stretch = padded / probabilities.shape[1] * (x1 - x0) / widths[i]
-            reads[i] = _decoded(probabilities[row], _alphabet(), x0, stretch, numbers_only)
+            reads[i] = _decoded(probabilities[row], _alphabet(), x0, stretch, bool(numbers_only and numbers_only[i]))
     return reads
 
 
