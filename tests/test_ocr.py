@@ -343,6 +343,15 @@ def test_a_separator_read_as_a_comma_or_its_full_width_twin_is_a_sure_comma_and_
     assert _decoded(comma_or_point, alphabet, 0, 1, numbers_only=False).confidence < SURE_READ
 
 
+def test_an_unsure_space_before_or_after_a_number_is_no_part_of_it():
+    frames = _frames(ALPHABET, [(" ", 0.6), ("1", 0.99), ("", 0.99), ("5", 0.99), (" ", 0.55)])
+    read = _decoded(frames, number_alphabet(ALPHABET), 0, 1, numbers_only=False)
+    assert (read.text, read.centres) == ("15", [1.5, 3.5]) and read.confidence >= SURE_READ
+    inside = _decoded(_frames(ALPHABET, [("1", 0.99), (" ", 0.6), ("5", 0.99)]), number_alphabet(ALPHABET), 0, 1,
+                      numbers_only=False)
+    assert inside.text == "1 5" and inside.confidence < SURE_READ
+
+
 def test_a_word_is_decoded_with_the_whole_alphabet():
     read = _decoded(_frames(ALPHABET, [("市", 0.99), ("", 0.99), ("l", 0.99)]), number_alphabet(ALPHABET), 0, 1,
                     numbers_only=False)

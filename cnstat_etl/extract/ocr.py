@@ -392,6 +392,13 @@ def _decoded(probabilities: numpy.ndarray, alphabet: tuple[list[str], numpy.ndar
         best = masked.argmax(axis=1)
         probabilities = masked
     frames = [f for f in range(len(best)) if best[f] and (f == 0 or best[f] != best[f - 1])]
+    if numeric:
+        # a space before or after a number prints nothing: the recogniser's doubt of one is no doubt of the
+        # number (and a digit it took for a space leaves its ink under no character: `_missed`)
+        while frames and characters[best[frames[0]]] == " ":
+            frames.pop(0)
+        while frames and characters[best[frames[-1]]] == " ":
+            frames.pop()
     return Read("".join(characters[best[f]] for f in frames), [x0 + (f + 0.5) * stretch for f in frames],
                 [float(probabilities[f, best[f]]) for f in frames], numeric)
 
