@@ -450,5 +450,11 @@ def test_a_rules_frayed_edge_at_the_cells_border_is_not_ink_of_the_cell():
     assert page.cell_read(10, 10, 60, 30).confidence == 1.0
 
 
+def test_a_faint_rule_on_the_cells_side_is_not_ink_of_the_cell():
+    # the column rule on the cell's left edge inks 16 of its 18 rows; the cell prints a dash
+    page = _page_image((11, 27, 11, 12), (24, 25, 20, 30))
+    assert page.cell_read(10, 10, 60, 30).confidence == 1.0
+
+
 def test_a_digit_reaching_the_cells_border_is_still_a_number_missed():
     assert _page_image((11, 20, 30, 34)).cell_read(10, 10, 60, 30) is None

@@ -467,11 +467,13 @@ class OcrPage:
 
     def prints_no_number(self, x0: float, top: float, x1: float, bottom: float) -> bool:
         """Whether the box is blank or prints a missing marker the recogniser did not box ("—", "…"): its
-        ink, rules aside (a row or column of pixels inked across the cell, and the rows beside it), is a few
-        specks or one flat stroke, never as tall as a digit."""
+        ink, rules aside (a row or column of pixels inked across the cell, and the rows beside it; its sides
+        read RULE_CLEAR short, where a rule printed on them inks too faintly to cross the whole cell), is a
+        few specks or one flat stroke, never as tall as a digit."""
         scale = self.dpi / 72
+        clear = 1 + round(RULE_CLEAR * scale)
         ink = self.image[round(top * scale) + 1:round(bottom * scale) - 1,
-                         round(x0 * scale) + 1:round(x1 * scale) - 1] < INK_LEVEL
+                         round(x0 * scale) + clear:round(x1 * scale) - clear] < INK_LEVEL
         if not ink.size:
             return False
         ink = ink[~_with_neighbours(ink.mean(axis=1) > RULE_INK_SHARE)][:, ~_with_neighbours(ink.mean(axis=0) >
