@@ -409,6 +409,18 @@ def test_a_read_leaving_a_mark_under_no_character_has_missed_one():
     assert not ocr._missed(marks, crop, Read("..", [25, 45], [0.99, 0.99], True))  # dots: no number
 
 
+def test_a_crop_printing_only_dots_or_a_dash_is_a_missing_marker_whatever_the_recogniser_reads():
+    # "…" in the crop (20, 40, 60, 60), read as 烟 on a fresh scan: three dots, none a character tall
+    dots = numpy.full((100, 100), 255, dtype=numpy.uint8)
+    dots[52:54, 28:30] = dots[52:54, 36:38] = dots[52:54, 44:46] = 20
+    assert ocr._flat(dots, (20, 40, 60, 60))
+    assert not ocr._flat(_two_digits(), (20, 40, 60, 60))
+    assert not ocr._flat(numpy.full((100, 100), 255, dtype=numpy.uint8), (20, 40, 60, 60))  # blank: nothing
+    broken = numpy.full((100, 100), 255, dtype=numpy.uint8)  # a character scanned in flat pieces, one over another
+    broken[44:48, 30:40] = broken[50:54, 30:40] = 20
+    assert not ocr._flat(broken, (20, 40, 60, 60))
+
+
 def test_a_number_missing_a_digit_surely_is_read_again_and_unsure_unless_a_read_covers_every_mark(monkeypatch):
     dropped = Read("1", [25], [0.999], True)
     both = Read("12", [25, 45], [0.99, 0.99], True)

@@ -204,8 +204,10 @@ def read_words(image: numpy.ndarray, dpi: int, vertical: list[Segment] = ()) -> 
     crops = _crops(image, dpi, vertical)
     marks = [_marks(image, crop) for crop in crops]
     for (x0, top, x1, bottom), read, inked in zip(crops, recognise(image, crops, marks), marks):
-        if not any(ch.isalnum() for ch in read.text):
-            continue  # dots or a dash: a missing marker, which the cell's ink tells surely (`prints_no_number`)
+        if not any(ch.isalnum() for ch in read.text) or _flat(image, (x0, top, x1, bottom)):
+            # dots or a dash (the recogniser may read "…" as 烟): a missing marker, which the cell's ink
+            # tells surely (`prints_no_number`)
+            continue
         for piece, left, right, confidence in _pieces(read.text, x0, x1, bottom - top, read.centres,
                                                       read.confidences):
             left, right = _drawn_in(left, right, inked)
@@ -292,21 +294,35 @@ def _drawn_in(left: float, right: float, marks: list[tuple[int, int]]) -> tuple[
     return max(left, min(a for a, _ in under)), min(right, max(b for _, b in under))
 
 
-def _marks(image: numpy.ndarray, crop: tuple[int, int, int, int]) -> list[tuple[int, int]]:
-    """The crop's marks, (left, right) in pixels of the page: the pieces of its ink not touching its edges (a
-    neighbour's, or cut), rules crossing it and specks aside."""
+def _ink(image: numpy.ndarray, crop: tuple[int, int, int, int]) -> tuple[list[tuple[int, int, int, int]], int, int]:
+    """The connected pieces of the crop's ink, (x, y, width, height) in it, rules crossing it and specks aside;
+    and the crop's width and height."""
     import cv2
 
     x0, top, x1, bottom = crop
     ink = image[top:bottom, x0:x1] < INK_LEVEL
     if not ink.size:
-        return []
+        return [], 0, 0
     ink[_with_neighbours(ink.mean(axis=1) > RULE_INK_SHARE)] = False
     ink[:, _with_neighbours(ink.mean(axis=0) > RULE_INK_SHARE)] = False
     _, _, stats, _ = cv2.connectedComponentsWithStats(ink.astype(numpy.uint8), connectivity=8)
-    height, width = ink.shape
-    return [(x0 + x, x0 + x + w) for x, y, w, h, area in stats[1:].tolist()
-            if area > SPECK_PIXELS and x and y and x + w < width and y + h < height]
+    return [(x, y, w, h) for x, y, w, h, area in stats[1:].tolist() if area > SPECK_PIXELS], ink.shape[1], ink.shape[0]
+
+
+def _marks(image: numpy.ndarray, crop: tuple[int, int, int, int]) -> list[tuple[int, int]]:
+    """The crop's marks, (left, right) in pixels of the page: the pieces of its ink not touching its edges (a
+    neighbour's, or cut)."""
+    pieces, width, height = _ink(image, crop)
+    return [(crop[0] + x, crop[0] + x + w) for x, y, w, h in pieces if x and y and x + w < width and y + h < height]
+
+
+def _flat(image: numpy.ndarray, crop: tuple[int, int, int, int]) -> bool:
+    """Whether the crop's ink is all dots and dashes: no taller, top to bottom, than MARKER_HEIGHT characters,
+    as no letter or digit is (the flat 一 aside, never printed alone). Its extent, not its pieces': a low
+    resolution scan breaks a character into flat pieces."""
+    pieces, _, _ = _ink(image, crop)
+    return bool(pieces) and max(y + h for _, y, _, h in pieces) - min(y for _, y, _, _ in pieces) \
+        <= MARKER_HEIGHT * (crop[3] - crop[1]) * BOX_TO_SIZE
 
 
 def _missed(marks: list[tuple[int, int]], crop: tuple[int, int, int, int], read: Read) -> bool:
