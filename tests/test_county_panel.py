@@ -65,6 +65,18 @@ def test_a_county_name_its_province_does_not_make_unique_is_unresolved_with_its_
     assert printed.strip() == "新华区" and "130105" in candidates and "130902" in candidates
 
 
+def test_a_county_value_read_unsure_off_a_scan_is_reviewed_as_a_prefectures_is(tmp_path):
+    from dataclasses import replace
+
+    from cnstat_etl.model import OcrRead
+
+    result = extract_file(_hebei(tmp_path))
+    unsure = replace(result, values=[replace(v, ocr=OcrRead(0.5 if v.region_name == "辛集市" else 0.999, 0, 0, 1, 1))
+                                     for v in result.values])
+    reviewed = {c.observation.region_name: c.observation.needs_review for c in harmonise(unsure).county_observations}
+    assert reviewed == {"石家庄市本级": False, "新华区": False, "辛集市": True}
+
+
 def test_each_county_is_linked_to_its_prefecture(hebei_db):
     assert rows(hebei_db, "select county_code, prefecture_code, prefecture_name from county_prefectures "
                           "where county_code in ('130105', '130181') order by 1") == [

@@ -199,6 +199,7 @@ def harmonise(result: ExtractResult, resolver: RegionResolver | None = None) -> 
     totals: list[tuple[ExtractedValue, RowRole]] = []
     confidences: dict[int, float] = {}
     county_observations: list[CountyObservation] = []
+    county_confidences: dict[int, float] = {}
     unprinted = unprinted_units(v for v in result.values if roles[v.body_row].kind not in _NOT_PLACES)
     for value in result.values:
         role = roles[value.body_row]
@@ -278,6 +279,8 @@ def harmonise(result: ExtractResult, resolver: RegionResolver | None = None) -> 
             ocr_confidence=value.ocr.confidence if value.ocr else None,
         )
         if unit_kind != "prefecture":
+            if value.ocr:
+                county_confidences[len(county_observations)] = value.ocr.confidence
             county_observations.append(CountyObservation(unit_kind, observation))
             continue
         out.observations.append(observation)
@@ -286,6 +289,10 @@ def harmonise(result: ExtractResult, resolver: RegionResolver | None = None) -> 
     out.aggregates = _aggregates(totals, out.observations, resolver)
     if confidences:
         out.observations = review_reasons(out.observations, out.aggregates, confidences)
+    if county_confidences:
+        # a county's value read off a scan is as doubtful as a prefecture's (the province totals aside)
+        reviewed = review_reasons([c.observation for c in county_observations], [], county_confidences)
+        county_observations = [replace(c, observation=o) for c, o in zip(county_observations, reviewed)]
     out.observations, out.aggregates, refused = refuse_failing_columns(out.observations, out.aggregates)
     # A county column is held to the same checks; the province totals are the prefectures' to check.
     kept, _, county_refused = refuse_failing_columns([c.observation for c in county_observations], [])
