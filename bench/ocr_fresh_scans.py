@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import random
 import re
 import sys
 import tempfile
@@ -31,16 +30,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "fixtures
 
 import duckdb  # noqa: E402
 from layout_fuzzer import write_set  # noqa: E402
-from scan_fixtures import ScanTraits, write_scan  # noqa: E402
+from scan_fixtures import random_traits, write_scan  # noqa: E402
 
 from cnstat_etl.extract import ExtractOptions  # noqa: E402
 from cnstat_etl.pipeline import ingest  # noqa: E402
-
-
-def scan_traits(source: str, rng: random.Random) -> ScanTraits:
-    return ScanTraits(source, dpi=rng.choice([150, 200, 250, 300]), rotation=round(rng.uniform(-1, 1), 2),
-                      noise=rng.choice([4, 6, 8, 10, 12]), jpeg_quality=rng.choice([50, 60, 70, 80]),
-                      lighting=round(rng.uniform(0.1, 0.3), 2))
 
 
 def main(first: int, count: int, keep: Path | None) -> None:
@@ -52,7 +45,7 @@ def main(first: int, count: int, keep: Path | None) -> None:
             truth = {(r["file"], r["place"], r["indicator"], r["scope"]): r["value"] for r in csv.DictReader(f)}
         traits = {}
         for pdf in sorted(text.glob("*.pdf")):
-            traits[pdf.name] = scan_traits(pdf.name, random.Random(pdf.name))
+            traits[pdf.name] = random_traits(pdf.name)
             write_scan(traits[pdf.name], scans, sources=text)
         # the text PDFs, read from their text layer: the cells a perfect OCR could load (the checks refuse
         # some random values outright, an implausible population say, whatever reads them)
