@@ -278,6 +278,9 @@ def harmonise(result: ExtractResult, resolver: RegionResolver | None = None) -> 
             edition=value.table.edition,
             ocr_confidence=value.ocr.confidence if value.ocr else None,
         )
+        misread = _english_names_another(value, place, role, resolver) if value.ocr else None
+        if misread:
+            observation = replace(observation, needs_review=True, review_reasons=misread)
         if unit_kind != "prefecture":
             if value.ocr:
                 county_confidences[len(county_observations)] = value.ocr.confidence
@@ -339,6 +342,20 @@ def _resolve_name(resolver: RegionResolver, value: ExtractedValue, **context) ->
         return place
     by_english = resolver.resolve(english, year=value.table.year, **context)
     return by_english if by_english.code is not None and by_english.match_kind in ("pinyin", "alias") else place
+
+
+def _english_names_another(value: ExtractedValue, place: Resolution, role: RowRole,
+                           resolver: RegionResolver) -> str | None:
+    """Why a row read off a scan is doubtful: the English name its label prints is another place's pinyin
+    or alias ("深州市 Luanzhou": 滦州 read as 深州), or None. An English name that names no place (itself
+    misread) says nothing."""
+    english = split_printed(value.row_label)[1]
+    if not english or role.kind == "own_level":
+        return None
+    other = resolver.resolve(english, year=value.table.year, province=role.province)
+    if other.code is None or other.code == place.code or other.match_kind not in ("pinyin", "alias"):
+        return None
+    return f"the label reads {value.region_name}, its English {english!r} names {other.name}"
 
 
 def _government_named(name: str) -> str:

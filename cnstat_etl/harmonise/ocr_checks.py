@@ -47,7 +47,8 @@ def review_reasons(observations: list[Observation], aggregates: list[Aggregate],
     _check_per_capita(observations, by_cell, ocr, reasons)
     out = list(observations)
     for index, found in reasons.items():
-        out[index] = dataclasses.replace(out[index], needs_review=True, review_reasons="; ".join(found))
+        earlier = [out[index].review_reasons] if out[index].review_reasons else []  # harmonise's, of its label
+        out[index] = dataclasses.replace(out[index], needs_review=True, review_reasons="; ".join(earlier + found))
     return out
 
 
