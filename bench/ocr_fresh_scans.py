@@ -8,63 +8,64 @@ noise, JPEG quality and lighting drawn from the seed, ingests the scans with --o
 and compares every city cell with the truth. Prints the cells, the share loaded exactly (of all, and of
 those the text PDFs themselves load exactly: the checks refuse some random values, an implausible
 population say, whatever reads them), the wrong ones that carry needs_review, and the wrong ones that do
-not (the figure that must stay 0), with the traits of any file holding an unflagged wrong value. Needs
-fonts-wqy-microhei.
+not (the figure that must stay 0), with the traits of any file holding an unflagged wrong value, and the
+causes of the cells not loaded exactly among those the text layer loads, largest first: not loaded, or
+flagged (right or wrong) for the kind of reason it carries. Needs fonts-wqy-microhei.
 
-    .venv/bin/python bench/ocr_fresh_scans.py [FIRST_SEED] [COUNT]      # default: 7100 6
+    .venv/bin/python bench/ocr_fresh_scans.py [FIRST_SEED] [COUNT] [--keep DIR]      # default: 7100 6
 """
 
 from __future__ import annotations
 
+import argparse
 import csv
-import random
+import re
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "fixtures"))
 
 import duckdb  # noqa: E402
 from layout_fuzzer import write_set  # noqa: E402
-from scan_fixtures import ScanTraits, write_scan  # noqa: E402
+from scan_fixtures import random_traits, write_scan  # noqa: E402
 
 from cnstat_etl.extract import ExtractOptions  # noqa: E402
 from cnstat_etl.pipeline import ingest  # noqa: E402
 
 
-def scan_traits(source: str, rng: random.Random) -> ScanTraits:
-    return ScanTraits(source, dpi=rng.choice([150, 200, 250, 300]), rotation=round(rng.uniform(-1, 1), 2),
-                      noise=rng.choice([4, 6, 8, 10, 12]), jpeg_quality=rng.choice([50, 60, 70, 80]),
-                      lighting=round(rng.uniform(0.1, 0.3), 2))
-
-
-def main(first: int, count: int) -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        text, scans = Path(folder) / "text", Path(folder) / "scans"
+def main(first: int, count: int, keep: Path | None) -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = keep or Path(scratch)
+        text, scans = folder / "text", folder / "scans"
         write_set(text, range(first, first + count), agreeing=True)
         with open(text / "truth.csv", encoding="utf-8", newline="") as f:
             truth = {(r["file"], r["place"], r["indicator"], r["scope"]): r["value"] for r in csv.DictReader(f)}
         traits = {}
         for pdf in sorted(text.glob("*.pdf")):
-            traits[pdf.name] = scan_traits(pdf.name, random.Random(pdf.name))
+            traits[pdf.name] = random_traits(pdf.name)
             write_scan(traits[pdf.name], scans, sources=text)
         # the text PDFs, read from their text layer: the cells a perfect OCR could load (the checks refuse
         # some random values outright, an implausible population say, whatever reads them)
-        text_loaded = _loaded(text, Path(folder) / "text.duckdb", ExtractOptions())
+        text_loaded = _loaded(text, folder / "text.duckdb", ExtractOptions())
         started = time.perf_counter()
-        loaded = _loaded(scans, Path(folder) / "w.duckdb", ExtractOptions(ocr=True))
+        loaded = _loaded(scans, folder / "w.duckdb", ExtractOptions(ocr=True))
         seconds = time.perf_counter() - started
-    loadable = {(source, place, indicator, scope) for source, place, indicator, scope, printed, value, _ in text_loaded
+    loadable = {(source, place, indicator, scope) for source, place, indicator, scope, printed, value, *_ in text_loaded
                 if _right(truth.get((source, place, indicator, scope)), printed, value)}
     exact = flagged_wrong = exact_loadable = 0
     unflagged = []
     per_file = {name: 0 for name in traits}
-    for source, place, indicator, scope, printed, value, needs_review in loaded:
+    causes: Counter = Counter()
+    for source, place, indicator, scope, printed, value, needs_review, reasons in loaded:
         want = truth.get((source, place, indicator, scope))
         if want is None:
             continue  # a province or other aggregate row: not in the truth of city cells
         right = _right(want, printed, value)
+        if needs_review and (source, place, indicator, scope) in loadable:
+            causes[f"{'right' if right else 'wrong'}, flagged: {_reason_kinds(reasons)}"] += 1
         exact += right and not needs_review
         exact_loadable += right and not needs_review and (source, place, indicator, scope) in loadable
         per_file[source] += right and not needs_review
@@ -80,6 +81,11 @@ def main(first: int, count: int) -> None:
           f"{exact_loadable} ({exact_loadable / max(1, len(loadable)):.1%})")
     for line in unflagged:
         print("  " + line)
+    causes["not loaded"] = len(loadable - {(source, place, indicator, scope)
+                                           for source, place, indicator, scope, *_ in loaded})
+    print("why the cells the text layer loads exactly were not, largest first:")
+    for cause, cells in causes.most_common():
+        print(f"  {cells:5}  {cause}")
     for name, right in per_file.items():
         cells = sum(1 for key in truth if key[0] == name)
         print(f"  {name}: {right}/{cells} exact, {sum(1 for key in loadable if key[0] == name)} loaded by the "
@@ -87,10 +93,17 @@ def main(first: int, count: int) -> None:
 
 
 def _loaded(folder: Path, db: Path, options: ExtractOptions) -> list[tuple]:
+    db.unlink(missing_ok=True)  # a kept folder's earlier run: every file is read again
     ingest([folder], db, options, jobs=1)
     with duckdb.connect(str(db), read_only=True) as con:
         return con.execute("SELECT source_file, region_name, indicator, scope, value_as_printed, value, "
-                           "coalesce(needs_review, false) FROM observations").fetchall()
+                           "coalesce(needs_review, false), review_reasons FROM observations").fetchall()
+
+
+def _reason_kinds(reasons: str | None) -> str:
+    """A cell's review reasons without their numbers and quoted labels: what kind of check doubted it."""
+    kinds = {re.sub(r"'[^']*'|-?[0-9][0-9.,e+-]*", "#", reason.strip()) for reason in (reasons or "").split(";")}
+    return " + ".join(sorted(kinds))
 
 
 def _right(want: str | None, printed: str, value: float | None) -> bool:
@@ -105,4 +118,9 @@ def _right(want: str | None, printed: str, value: float | None) -> bool:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 7100, int(sys.argv[2]) if len(sys.argv) > 2 else 6)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("first", nargs="?", type=int, default=7100)
+    parser.add_argument("count", nargs="?", type=int, default=6)
+    parser.add_argument("--keep", type=Path, help="write the PDFs, scans and warehouses here, not to a temp folder")
+    args = parser.parse_args()
+    main(args.first, args.count, args.keep)

@@ -67,6 +67,33 @@ def test_a_county_name_its_province_does_not_make_unique_is_unresolved_with_its_
     assert printed.strip() == "新华区" and "130105" in candidates and "130902" in candidates
 
 
+def test_a_county_value_read_unsure_off_a_scan_is_reviewed_as_a_prefectures_is(tmp_path):
+    from dataclasses import replace
+
+    from cnstat_etl.model import OcrRead
+
+    result = extract_file(_hebei(tmp_path))
+    unsure = replace(result, values=[replace(v, ocr=OcrRead(0.5 if v.region_name == "辛集市" else 0.999, 0, 0, 1, 1))
+                                     for v in result.values])
+    reviewed = {c.observation.region_name: c.observation.needs_review for c in harmonise(unsure).county_observations}
+    assert reviewed == {"石家庄市本级": False, "新华区": False, "辛集市": True}
+
+
+def test_a_row_read_off_a_scan_whose_english_names_another_place_is_reviewed(tmp_path):
+    from dataclasses import replace
+
+    from cnstat_etl.model import OcrRead
+
+    table = write_table(tmp_path / "t.xlsx", "河北省主要指标（2019年）", ["地区", "地区生产总值（亿元）"],
+                        [["河北省", 35000.0], ["  石家庄市 Shijiazhuang", 5800.0], ["  唐山市 Baoding", 3600.0]])
+    result = extract_file(table)
+    read = replace(result, values=[replace(v, ocr=OcrRead(0.999, 0, 0, 1, 1)) for v in result.values])
+    reviewed = {o.region_name: (o.needs_review, o.review_reasons) for o in harmonise(read).observations}
+    assert reviewed["石家庄市"] == (False, None)
+    assert reviewed["唐山市"][0] and "保定市" in reviewed["唐山市"][1]
+    assert not any(o.needs_review for o in harmonise(result).observations)  # a text layer's labels are as printed
+
+
 def test_each_county_is_linked_to_its_prefecture(hebei_db):
     assert rows(hebei_db, "select county_code, prefecture_code, prefecture_name from county_prefectures "
                           "where county_code in ('130105', '130181') order by 1") == [

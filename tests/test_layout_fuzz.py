@@ -8,11 +8,13 @@ WenQuanYi Micro Hei font) and holds them to the same standard.
 from __future__ import annotations
 
 import os
+import random
 
 import pytest
 
 from conftest import FIXTURES
-from layout_fuzzer import COMMITTED_SEEDS, MISSING, check, consistent, layout_for, read_traits, write_set
+from layout_fuzzer import (COMMITTED_SEEDS, MISSING, _office_rows, check, consistent, layout_for, read_traits,
+                           write_set)
 from truth import CJK_FONT
 
 FUZZ = FIXTURES / "fuzz"
@@ -61,7 +63,8 @@ def _number(text: str) -> float | None:
 def test_agreeing_values_keep_urban_districts_within_the_whole_city_and_subtotals_the_sum_of_their_cities(seed):
     drawn = layout_for(seed)
     layout = consistent(drawn)
-    assert sorted(layout.values.values()) == sorted(drawn.values.values()) or drawn.traits.subtotals
+    assert sorted(layout.values[key] for key in drawn.values) == sorted(drawn.values.values()) \
+        or drawn.traits.subtotals
     provinces = {province for province, _, _ in layout.provinces}
     for (place, column), text in layout.values.items():
         index, scope = layout.columns[column]
@@ -70,9 +73,40 @@ def test_agreeing_values_keep_urban_districts_within_the_whole_city_and_subtotal
             assert _number(text) is None or whole is None or _number(text) <= whole, (place, drawn.traits)
     for province, _, members in layout.provinces:
         for column in range(len(layout.columns)):
-            if (province, column) in layout.values:
+            if (province, column) in layout.values and not drawn.traits.office_rows:  # with 本级: the test below
                 parts = [_number(layout.values[(city, column)]) or 0 for city, _ in members]
                 assert _number(layout.values[(province, column)]) == pytest.approx(sum(parts)), drawn.traits
+
+
+@pytest.mark.parametrize("seed", [seed for seed in range(2000, 2100) if layout_for(seed).traits.office_rows])
+def test_agreeing_office_rows_add_up_as_a_finance_office_prints_them(seed):
+    layout = consistent(layout_for(seed))
+    rows, values, _ = _office_rows(layout, random.Random(0))
+    labels = [label for _, label, _ in rows]
+    for province, _, members in layout.provinces:
+        for column in range(len(layout.columns)):
+            cities = sum(_number(values[(city, column)]) or 0 for city, _ in members)
+            subtotal, own = _number(values[(f"{province}小计", column)]), _number(values[(f"{province}本级", column)])
+            assert subtotal == pytest.approx(cities) and 0 <= own / (subtotal or 1) <= 1, layout.traits
+            if layout.traits.subtotals:
+                assert _number(values[(province, column)]) == pytest.approx(subtotal + own), layout.traits
+            city, city_own = _number(values[(members[0][0], column)]), _number(values[(f"{members[0][0]}本级", column)])
+            assert (city is None and city_own is None) or 0 <= city_own / (city or 1) <= 1, layout.traits
+    assert labels.count("市县小计") == len(layout.provinces)
+
+
+def test_no_page_of_a_drawn_layout_prints_past_its_edges(tmp_path):
+    if not CJK_FONT.exists():
+        pytest.skip(f"{CJK_FONT} is not installed (Debian fonts-wqy-microhei): no layouts drawn")
+    import pdfplumber
+
+    # 7106: three landscape pages, the last once cut with its last rows below the page's bottom edge
+    write_set(tmp_path, range(7100, 7110), agreeing=True)
+    for pdf_path in sorted(tmp_path.glob("*.pdf")):
+        with pdfplumber.open(pdf_path) as pdf:
+            for page in pdf.pages:
+                outside = [c["text"] for c in page.chars if c["top"] < 0 or c["bottom"] > page.height]
+                assert not outside, (pdf_path.name, page.page_number, "".join(outside))
 
 
 @pytest.mark.skipif("CNSTAT_FUZZ_SEED" not in os.environ, reason="set CNSTAT_FUZZ_SEED=N for fresh layouts")

@@ -21,7 +21,7 @@ from click.testing import CliRunner
 
 from cnstat_etl.cli import main
 from cnstat_etl.extract import ExtractOptions, ocr
-from cnstat_etl.extract.ocr import NUMBER_CHARACTERS, OcrPage, OcrWord, Read, _decoded, _pieces, find_rules
+from cnstat_etl.extract.ocr import OcrPage, OcrWord, Read, _decoded, _pieces, find_rules, number_alphabet
 from cnstat_etl.harmonise.ocr_checks import MIN_CONFIDENCE, review_reasons
 from cnstat_etl.load.warehouse import Warehouse
 from cnstat_etl.model import SURE_READ, Aggregate, Observation
@@ -144,6 +144,15 @@ def test_cities_that_do_not_add_up_to_their_province_total_are_reviewed():
     assert not any(o.needs_review for o in review_reasons(rows, [adds_up], _confident(rows)))
     only_some_cities = Aggregate("s.pdf", 1, None, 4, "江苏省", "320000", "t", 2008, "gdp", "city_total", 900.0)
     assert not any(o.needs_review for o in review_reasons(rows, [only_some_cities], _confident(rows)))
+
+
+def test_cities_adding_up_to_a_finance_offices_subtotal_are_not_doubted_by_the_province_row_with_its_own_level():
+    rows = [_observation(value=60.0), _observation(region_code="320200", value=30.0, row=6)]
+    province = Aggregate("s.pdf", 1, None, 4, "一、江苏省", "320000", "t", 2008, "gdp", "city_total", 95.0)
+    subtotal = Aggregate("s.pdf", 1, None, 8, "市县小计", "320000", "t", 2008, "gdp", "city_total", 90.0)
+    assert not any(o.needs_review for o in review_reasons(rows, [province, subtotal], _confident(rows)))
+    misread = Aggregate("s.pdf", 1, None, 8, "市县小计", "320000", "t", 2008, "gdp", "city_total", 91.0)
+    assert all(o.needs_review for o in review_reasons(rows, [province, misread], _confident(rows)))
 
 
 def test_a_provisional_indicator_read_off_a_scan_is_checked_for_confidence_only():
@@ -299,25 +308,53 @@ def _frames(alphabet: list[str], path: list[tuple[str, float]]) -> numpy.ndarray
 
 
 ALPHABET = ["blank", "0", "1", "5", "O", "l", "市", " "]
-NUMBER_MASK = numpy.array([ch == "blank" or ch in NUMBER_CHARACTERS for ch in ALPHABET])
 
 
 def test_a_letter_read_in_a_number_decodes_as_an_unsure_digit_never_a_sure_one():
     read = _decoded(_frames(ALPHABET, [("1", 0.99), ("", 0.99), ("O", 0.9), ("", 0.99), ("5", 0.99)]),
-                    (ALPHABET, NUMBER_MASK), 0, 1, numbers_only=False)
+                    number_alphabet(ALPHABET), 0, 1, numbers_only=False)
     assert read.numeric and read.text in ("15", "105", "115", "155")
     assert "O" not in read.text and read.confidence < SURE_READ
 
 
 def test_a_number_read_surely_keeps_its_digits_and_where_they_print():
     read = _decoded(_frames(ALPHABET, [("1", 0.99), ("", 0.99), ("0", 0.995), ("0", 0.99), ("", 0.99), ("5", 0.99)]),
-                    (ALPHABET, NUMBER_MASK), 100, 8, numbers_only=False)
+                    number_alphabet(ALPHABET), 100, 8, numbers_only=False)
     assert (read.text, read.numeric) == ("105", True) and read.confidence >= SURE_READ
     assert read.centres == [104, 120, 144]
 
 
+WITH_SEPARATORS = [*ALPHABET, ",", "，", "."]
+
+
+def _split_frame(shares: dict[str, float]) -> numpy.ndarray:
+    frame = numpy.full(len(WITH_SEPARATORS), (1 - sum(shares.values())) / (len(WITH_SEPARATORS) - len(shares)))
+    for character, share in shares.items():
+        frame[WITH_SEPARATORS.index(character)] = share
+    return frame
+
+
+def test_a_separator_read_as_a_comma_or_its_full_width_twin_is_a_sure_comma_and_one_read_as_a_point_is_not():
+    one = _frames(WITH_SEPARATORS, [("1", 0.99)])
+    five = _frames(WITH_SEPARATORS, [("5", 0.99), ("5", 0.99), ("5", 0.99)])
+    alphabet = number_alphabet(WITH_SEPARATORS)
+    read = _decoded(numpy.vstack([one, _split_frame({",": 0.7, "，": 0.29}), five]), alphabet, 0, 1, False)
+    assert read.text == "1,5" and read.confidence >= SURE_READ
+    comma_or_point = numpy.vstack([one, _split_frame({",": 0.7, ".": 0.29}), five])
+    assert _decoded(comma_or_point, alphabet, 0, 1, numbers_only=False).confidence < SURE_READ
+
+
+def test_an_unsure_space_before_or_after_a_number_is_no_part_of_it():
+    frames = _frames(ALPHABET, [(" ", 0.6), ("1", 0.99), ("", 0.99), ("5", 0.99), (" ", 0.55)])
+    read = _decoded(frames, number_alphabet(ALPHABET), 0, 1, numbers_only=False)
+    assert (read.text, read.centres) == ("15", [1.5, 3.5]) and read.confidence >= SURE_READ
+    inside = _decoded(_frames(ALPHABET, [("1", 0.99), (" ", 0.6), ("5", 0.99)]), number_alphabet(ALPHABET), 0, 1,
+                      numbers_only=False)
+    assert inside.text == "1 5" and inside.confidence < SURE_READ
+
+
 def test_a_word_is_decoded_with_the_whole_alphabet():
-    read = _decoded(_frames(ALPHABET, [("市", 0.99), ("", 0.99), ("l", 0.99)]), (ALPHABET, NUMBER_MASK), 0, 1,
+    read = _decoded(_frames(ALPHABET, [("市", 0.99), ("", 0.99), ("l", 0.99)]), number_alphabet(ALPHABET), 0, 1,
                     numbers_only=False)
     assert (read.text, read.numeric) == ("市l", False)
 
@@ -332,7 +369,7 @@ def _unsure_then(again: Read, monkeypatch) -> tuple[Read, list]:
         return [first] if len(asked) == 1 else [again]
 
     monkeypatch.setattr(ocr, "_recognised", recognised)
-    read, = ocr.recognise(numpy.full((100, 100), 255, dtype=numpy.uint8), [(20, 40, 60, 60)])
+    read, = ocr.recognise(numpy.full((100, 100), 255, dtype=numpy.uint8), [(20, 40, 60, 60)], [[]])
     return read, asked
 
 
@@ -347,6 +384,57 @@ def test_an_unsure_number_is_read_again_at_a_second_scale_and_kept_when_both_rea
 def test_an_unsure_number_read_otherwise_the_second_time_stays_unsure(monkeypatch):
     read, _ = _unsure_then(Read("1284", [1, 2, 3, 4], [0.99] * 4, True), monkeypatch)
     assert read.text == "1234" and read.confidence < SURE_READ
+
+
+def _two_digits() -> numpy.ndarray:
+    """A page with two digit-sized marks inside the crop (20, 40, 60, 60), at x 22-28 and 42-48."""
+    image = numpy.full((100, 100), 255, dtype=numpy.uint8)
+    image[45:55, 22:28] = image[45:55, 42:48] = 20
+    return image
+
+
+def _read_twice(first: Read, again: Read, monkeypatch) -> Read:
+    monkeypatch.setattr(ocr, "_recognised", lambda image, crops, numbers_only=None: [again] if numbers_only
+                        else [first])
+    image, crop = _two_digits(), (20, 40, 60, 60)
+    read, = ocr.recognise(image, [crop], [ocr._marks(image, crop)])
+    return read
+
+
+def test_a_read_leaving_a_mark_under_no_character_has_missed_one():
+    image, crop = _two_digits(), (20, 40, 60, 60)
+    marks = ocr._marks(image, crop)
+    assert marks == [(22, 28), (42, 48)]
+    assert ocr._missed(marks, crop, Read("1", [25], [0.99], True))
+    assert not ocr._missed(marks, crop, Read("12", [25, 45], [0.99, 0.99], True))
+    assert not ocr._missed(marks, crop, Read("..", [25, 45], [0.99, 0.99], True))  # dots: no number
+
+
+def test_a_crop_printing_only_dots_or_a_dash_is_a_missing_marker_whatever_the_recogniser_reads():
+    # "…" in the crop (20, 40, 60, 60), read as 烟 on a fresh scan: three dots, none a character tall
+    dots = numpy.full((100, 100), 255, dtype=numpy.uint8)
+    dots[52:54, 28:30] = dots[52:54, 36:38] = dots[52:54, 44:46] = 20
+    assert ocr._flat(dots, (20, 40, 60, 60))
+    assert not ocr._flat(_two_digits(), (20, 40, 60, 60))
+    assert not ocr._flat(numpy.full((100, 100), 255, dtype=numpy.uint8), (20, 40, 60, 60))  # blank: nothing
+    broken = numpy.full((100, 100), 255, dtype=numpy.uint8)  # a character scanned in flat pieces, one over another
+    broken[44:48, 30:40] = broken[50:54, 30:40] = 20
+    assert not ocr._flat(broken, (20, 40, 60, 60))
+
+
+def test_a_number_missing_a_digit_surely_is_read_again_and_unsure_unless_a_read_covers_every_mark(monkeypatch):
+    dropped = Read("1", [25], [0.999], True)
+    both = Read("12", [25, 45], [0.99, 0.99], True)
+    assert _read_twice(dropped, both, monkeypatch) is both
+    read = _read_twice(dropped, dropped, monkeypatch)
+    assert read.text == "1" and read.confidence < SURE_READ
+
+
+def test_a_words_edges_are_drawn_in_to_its_ink_never_out():
+    marks = [(22, 28), (42, 48), (70, 80)]
+    assert ocr._drawn_in(18, 52, marks) == (22, 48)  # the next word's mark at 70 is not this one's
+    assert ocr._drawn_in(24, 46, marks) == (24, 46)
+    assert ocr._drawn_in(50, 60, marks) == (50, 60)  # no ink under it: as placed
 
 
 def test_printed_rules_are_found_and_the_strokes_of_characters_are_not():
@@ -372,6 +460,12 @@ def test_a_rule_inking_the_next_row_partly_does_not_make_a_marker_as_tall_as_a_d
 def test_a_rules_frayed_edge_at_the_cells_border_is_not_ink_of_the_cell():
     # a few pixels of the rule above reach into the cell's top row; the cell prints dots low down
     page = _page_image((11, 12, 30, 33), (24, 25, 20, 22), (24, 25, 24, 26), (24, 25, 28, 30))
+    assert page.cell_read(10, 10, 60, 30).confidence == 1.0
+
+
+def test_a_faint_rule_on_the_cells_side_is_not_ink_of_the_cell():
+    # the column rule on the cell's left edge inks 16 of its 18 rows; the cell prints a dash
+    page = _page_image((11, 27, 11, 12), (24, 25, 20, 30))
     assert page.cell_read(10, 10, 60, 30).confidence == 1.0
 
 

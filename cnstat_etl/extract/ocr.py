@@ -17,7 +17,7 @@ import importlib.util
 import re
 import statistics
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy
 
@@ -202,11 +202,15 @@ def read_words(image: numpy.ndarray, dpi: int, vertical: list[Segment] = ()) -> 
     scale = 72 / dpi
     words = []
     crops = _crops(image, dpi, vertical)
-    for (x0, top, x1, bottom), read in zip(crops, recognise(image, crops)):
-        if not any(ch.isalnum() for ch in read.text):
-            continue  # dots or a dash: a missing marker, which the cell's ink tells surely (`prints_no_number`)
+    marks = [_marks(image, crop) for crop in crops]
+    for (x0, top, x1, bottom), read, inked in zip(crops, recognise(image, crops, marks), marks):
+        if not any(ch.isalnum() for ch in read.text) or _flat(image, (x0, top, x1, bottom)):
+            # dots or a dash (the recogniser may read "…" as 烟): a missing marker, which the cell's ink
+            # tells surely (`prints_no_number`)
+            continue
         for piece, left, right, confidence in _pieces(read.text, x0, x1, bottom - top, read.centres,
                                                       read.confidences):
+            left, right = _drawn_in(left, right, inked)
             words.append(OcrWord(normalise_text(piece), left * scale, right * scale, top * scale, bottom * scale,
                                  confidence))
     return words
@@ -255,19 +259,81 @@ class Read:
         return statistics.fmean(self.confidences) if self.confidences else 0.0
 
 
-def recognise(image: numpy.ndarray, crops: list[tuple[int, int, int, int]]) -> list[Read]:
+def recognise(image: numpy.ndarray, crops: list[tuple[int, int, int, int]], marks: list[list[tuple[int, int]]]
+              ) -> list[Read]:
     """Each crop recognised; a number that is not sure read again at other SCALES, and taken as sure only
-    when a second read is sure of the same digits."""
+    when a second read is sure of the same digits. A read that leaves one of its crop's `marks` under no
+    character (the recogniser drops a character now and then, surely: "合 计" read as "计") is read again
+    too, and replaced by a read that covers them all, sure if a number; a number none covers is unsure."""
     reads = _recognised(image, crops)
+    missed = {i for i, read in enumerate(reads) if _missed(marks[i], crops[i], read)}
     for share in SCALES:
-        unsure = [i for i, read in enumerate(reads) if read.numeric and read.confidence < SURE_READ]
-        if not unsure:
+        again = [i for i, read in enumerate(reads) if i in missed or (read.numeric and read.confidence < SURE_READ)]
+        if not again:
             break
-        grown = [_grown(crops[i], image.shape[0], share) for i in unsure]
-        for i, again in zip(unsure, _recognised(image, grown, numbers_only=True)):
-            if again.text == reads[i].text and again.confidence >= SURE_READ:
-                reads[i] = again
+        grown = [_grown(crops[i], image.shape[0], share) for i in again]
+        for i, read in zip(again, _recognised(image, grown, numbers_only=[reads[i].numeric for i in again])):
+            if i in missed:
+                if not _missed(marks[i], crops[i], read) and (not read.numeric or read.confidence >= SURE_READ):
+                    reads[i] = read
+                    missed.discard(i)
+            elif read.text == reads[i].text and read.confidence >= SURE_READ:
+                reads[i] = read
+    for i in missed:
+        if reads[i].numeric:
+            reads[i] = replace(reads[i], confidences=[0.0] * len(reads[i].confidences))
     return reads
+
+
+def _drawn_in(left: float, right: float, marks: list[tuple[int, int]]) -> tuple[float, float]:
+    """A piece's edges drawn in to the marks under it: placed from its characters' estimated widths, a word
+    of narrow letters ("Utilised") reaches past its ink, near enough the next word's to read as one phrase."""
+    under = [(a, b) for a, b in marks if b > left and a < right]
+    if not under:
+        return left, right
+    return max(left, min(a for a, _ in under)), min(right, max(b for _, b in under))
+
+
+def _ink(image: numpy.ndarray, crop: tuple[int, int, int, int]) -> tuple[list[tuple[int, int, int, int]], int, int]:
+    """The connected pieces of the crop's ink, (x, y, width, height) in it, rules crossing it and specks aside;
+    and the crop's width and height."""
+    import cv2
+
+    x0, top, x1, bottom = crop
+    ink = image[top:bottom, x0:x1] < INK_LEVEL
+    if not ink.size:
+        return [], 0, 0
+    ink[_with_neighbours(ink.mean(axis=1) > RULE_INK_SHARE)] = False
+    ink[:, _with_neighbours(ink.mean(axis=0) > RULE_INK_SHARE)] = False
+    _, _, stats, _ = cv2.connectedComponentsWithStats(ink.astype(numpy.uint8), connectivity=8)
+    return [(x, y, w, h) for x, y, w, h, area in stats[1:].tolist() if area > SPECK_PIXELS], ink.shape[1], ink.shape[0]
+
+
+def _marks(image: numpy.ndarray, crop: tuple[int, int, int, int]) -> list[tuple[int, int]]:
+    """The crop's marks, (left, right) in pixels of the page: the pieces of its ink not touching its edges (a
+    neighbour's, or cut)."""
+    pieces, width, height = _ink(image, crop)
+    return [(crop[0] + x, crop[0] + x + w) for x, y, w, h in pieces if x and y and x + w < width and y + h < height]
+
+
+def _flat(image: numpy.ndarray, crop: tuple[int, int, int, int]) -> bool:
+    """Whether the crop's ink is all dots and dashes: no taller, top to bottom, than MARKER_HEIGHT characters,
+    as no letter or digit is (the flat 一 aside, never printed alone). Its extent, not its pieces': a low
+    resolution scan breaks a character into flat pieces."""
+    pieces, _, _ = _ink(image, crop)
+    return bool(pieces) and max(y + h for _, y, _, h in pieces) - min(y for _, y, _, _ in pieces) \
+        <= MARKER_HEIGHT * (crop[3] - crop[1]) * BOX_TO_SIZE
+
+
+def _missed(marks: list[tuple[int, int]], crop: tuple[int, int, int, int], read: Read) -> bool:
+    """Whether a mark of the crop lies under none of the read's characters (each as wide as it prints, and
+    EDGE_SLACK either side): a character the recogniser dropped. A read of no letter or digit is a missing
+    marker, whose dots the recogniser may drop."""
+    if not any(ch.isalnum() for ch in read.text):
+        return False
+    size = (crop[3] - crop[1]) * BOX_TO_SIZE
+    reach = [(centre, _advance(ch) * size / 2 + EDGE_SLACK * size) for ch, centre in zip(read.text, read.centres)]
+    return any(all(abs((a + b) / 2 - centre) > half for centre, half in reach) for a, b in marks)
 
 
 def _grown(crop: tuple[int, int, int, int], height: int, share: float) -> tuple[int, int, int, int]:
@@ -276,9 +342,10 @@ def _grown(crop: tuple[int, int, int, int], height: int, share: float) -> tuple[
     return x0, max(0, top - margin), x1, min(height, bottom + margin)
 
 
-def _recognised(image: numpy.ndarray, crops: list[tuple[int, int, int, int]], numbers_only: bool = False
+def _recognised(image: numpy.ndarray, crops: list[tuple[int, int, int, int]], numbers_only: list[bool] | None = None
                 ) -> list[Read]:
-    """The crops through the recogniser in batches of similar width (each batch is padded to its widest)."""
+    """The crops through the recogniser in batches of similar width (each batch is padded to its widest), those
+    `numbers_only` says decoded as numbers whatever they read."""
     import cv2
 
     recogniser = _engine().text_rec
@@ -299,24 +366,33 @@ def _recognised(image: numpy.ndarray, crops: list[tuple[int, int, int, int]], nu
             x0, _, x1, _ = crops[i]
             # each output frame covers an equal stretch of the padded input
             stretch = padded / probabilities.shape[1] * (x1 - x0) / widths[i]
-            reads[i] = _decoded(probabilities[row], _alphabet(), x0, stretch, numbers_only)
+            reads[i] = _decoded(probabilities[row], _alphabet(), x0, stretch, bool(numbers_only and numbers_only[i]))
     return reads
 
 
 @functools.lru_cache(maxsize=1)
-def _alphabet() -> tuple[list[str], numpy.ndarray]:
-    """The recogniser's characters (index 0 the CTC blank) and a mask of those a number may print."""
-    characters = _engine().text_rec.postprocess_op.character
-    return characters, numpy.array([i == 0 or ch in NUMBER_CHARACTERS for i, ch in enumerate(characters)])
+def _alphabet() -> tuple[list[str], numpy.ndarray, list[tuple[int, int]]]:
+    return number_alphabet(_engine().text_rec.postprocess_op.character)
 
 
-def _decoded(probabilities: numpy.ndarray, alphabet: tuple[list[str], numpy.ndarray], x0: float, stretch: float,
-             numbers_only: bool) -> Read:
+def number_alphabet(characters: list[str]) -> tuple[list[str], numpy.ndarray, list[tuple[int, int]]]:
+    """The recogniser's characters (index 0 the CTC blank), a mask of those a number may print, and the
+    (index, index of its twin) of those printing as another does: the full-width comma is a comma."""
+    index = {ch: i for i, ch in enumerate(characters)}
+    twins = [(i, index[unicodedata.normalize("NFKC", ch)]) for i, ch in enumerate(characters)
+             if i and ch in NUMBER_CHARACTERS and unicodedata.normalize("NFKC", ch) != ch
+             and unicodedata.normalize("NFKC", ch) in index]
+    return characters, numpy.array([i == 0 or ch in NUMBER_CHARACTERS for i, ch in enumerate(characters)]), twins
+
+
+def _decoded(probabilities: numpy.ndarray, alphabet: tuple[list[str], numpy.ndarray, list[tuple[int, int]]],
+             x0: float, stretch: float, numbers_only: bool) -> Read:
     """Greedy CTC decoding of one crop's frames (frames, classes). A crop whose best reading is mostly digits,
     or any when `numbers_only`, is decoded with the digits-only alphabet: each frame's likeliest digit, sign
-    or separator, as confident as the recogniser's probability for it. So a letter read in a number (O for
+    or separator, as confident as the recogniser's probability for it (a separator's and its full-width
+    twin's together: the recogniser splits a comma's between them). So a letter read in a number (O for
     0, l for 1) decodes as an unsure digit and never loads as sure."""
-    characters, number_mask = alphabet
+    characters, number_mask, twins = alphabet
     best = probabilities.argmax(axis=1)
     text = "".join(characters[k] for k, previous in zip(best, numpy.r_[-1, best[:-1]]) if k and k != previous)
     digits = sum(ch.isdigit() for ch in text)
@@ -325,9 +401,20 @@ def _decoded(probabilities: numpy.ndarray, alphabet: tuple[list[str], numpy.ndar
         # a frame whose likeliest class is a letter keeps a character there, its likeliest digit: the blank
         # would drop it, and a digit silently missing is as wrong as one misread
         masked = numpy.where(number_mask, probabilities, -1)
+        for twin, same in twins:
+            masked[:, same] += masked[:, twin]
+            masked[:, twin] = -1
         masked[(best != 0) & ~number_mask[best], 0] = -1
         best = masked.argmax(axis=1)
+        probabilities = masked
     frames = [f for f in range(len(best)) if best[f] and (f == 0 or best[f] != best[f - 1])]
+    if numeric:
+        # a space before or after a number prints nothing: the recogniser's doubt of one is no doubt of the
+        # number (and a digit it took for a space leaves its ink under no character: `_missed`)
+        while frames and characters[best[frames[0]]] == " ":
+            frames.pop(0)
+        while frames and characters[best[frames[-1]]] == " ":
+            frames.pop()
     return Read("".join(characters[best[f]] for f in frames), [x0 + (f + 0.5) * stretch for f in frames],
                 [float(probabilities[f, best[f]]) for f in frames], numeric)
 
@@ -396,11 +483,13 @@ class OcrPage:
 
     def prints_no_number(self, x0: float, top: float, x1: float, bottom: float) -> bool:
         """Whether the box is blank or prints a missing marker the recogniser did not box ("—", "…"): its
-        ink, rules aside (a row or column of pixels inked across the cell, and the rows beside it), is a few
-        specks or one flat stroke, never as tall as a digit."""
+        ink, rules aside (a row or column of pixels inked across the cell, and the rows beside it; its sides
+        read RULE_CLEAR short, where a rule printed on them inks too faintly to cross the whole cell), is a
+        few specks or one flat stroke, never as tall as a digit."""
         scale = self.dpi / 72
+        clear = 1 + round(RULE_CLEAR * scale)
         ink = self.image[round(top * scale) + 1:round(bottom * scale) - 1,
-                         round(x0 * scale) + 1:round(x1 * scale) - 1] < INK_LEVEL
+                         round(x0 * scale) + clear:round(x1 * scale) - clear] < INK_LEVEL
         if not ink.size:
             return False
         ink = ink[~_with_neighbours(ink.mean(axis=1) > RULE_INK_SHARE)][:, ~_with_neighbours(ink.mean(axis=0) >

@@ -199,6 +199,7 @@ def harmonise(result: ExtractResult, resolver: RegionResolver | None = None) -> 
     totals: list[tuple[ExtractedValue, RowRole]] = []
     confidences: dict[int, float] = {}
     county_observations: list[CountyObservation] = []
+    county_confidences: dict[int, float] = {}
     unprinted = unprinted_units(v for v in result.values if roles[v.body_row].kind not in _NOT_PLACES)
     for value in result.values:
         role = roles[value.body_row]
@@ -277,7 +278,12 @@ def harmonise(result: ExtractResult, resolver: RegionResolver | None = None) -> 
             edition=value.table.edition,
             ocr_confidence=value.ocr.confidence if value.ocr else None,
         )
+        misread = _english_names_another(value, place, role, resolver) if value.ocr else None
+        if misread:
+            observation = replace(observation, needs_review=True, review_reasons=misread)
         if unit_kind != "prefecture":
+            if value.ocr:
+                county_confidences[len(county_observations)] = value.ocr.confidence
             county_observations.append(CountyObservation(unit_kind, observation))
             continue
         out.observations.append(observation)
@@ -286,6 +292,10 @@ def harmonise(result: ExtractResult, resolver: RegionResolver | None = None) -> 
     out.aggregates = _aggregates(totals, out.observations, resolver)
     if confidences:
         out.observations = review_reasons(out.observations, out.aggregates, confidences)
+    if county_confidences:
+        # a county's value read off a scan is as doubtful as a prefecture's (the province totals aside)
+        reviewed = review_reasons([c.observation for c in county_observations], [], county_confidences)
+        county_observations = [replace(c, observation=o) for c, o in zip(county_observations, reviewed)]
     out.observations, out.aggregates, refused = refuse_failing_columns(out.observations, out.aggregates)
     # A county column is held to the same checks; the province totals are the prefectures' to check.
     kept, _, county_refused = refuse_failing_columns([c.observation for c in county_observations], [])
@@ -332,6 +342,20 @@ def _resolve_name(resolver: RegionResolver, value: ExtractedValue, **context) ->
         return place
     by_english = resolver.resolve(english, year=value.table.year, **context)
     return by_english if by_english.code is not None and by_english.match_kind in ("pinyin", "alias") else place
+
+
+def _english_names_another(value: ExtractedValue, place: Resolution, role: RowRole,
+                           resolver: RegionResolver) -> str | None:
+    """Why a row read off a scan is doubtful: the English name its label prints is another place's pinyin
+    or alias ("深州市 Luanzhou": 滦州 read as 深州), or None. An English name that names no place (itself
+    misread) says nothing."""
+    english = split_printed(value.row_label)[1]
+    if not english or role.kind == "own_level":
+        return None
+    other = resolver.resolve(english, year=value.table.year, province=role.province)
+    if other.code is None or other.code == place.code or other.match_kind not in ("pinyin", "alias"):
+        return None
+    return f"the label reads {value.region_name}, its English {english!r} names {other.name}"
 
 
 def _government_named(name: str) -> str:

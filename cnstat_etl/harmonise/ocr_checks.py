@@ -43,7 +43,8 @@ def review_reasons(observations: list[Observation], aggregates: list[Aggregate],
     _check_per_capita(observations, by_cell, ocr, reasons)
     out = list(observations)
     for index, found in reasons.items():
-        out[index] = dataclasses.replace(out[index], needs_review=True, review_reasons="; ".join(found))
+        earlier = [out[index].review_reasons] if out[index].review_reasons else []  # harmonise's, of its label
+        out[index] = dataclasses.replace(out[index], needs_review=True, review_reasons="; ".join(earlier + found))
     return out
 
 
@@ -54,24 +55,34 @@ def _additive(indicator_id: str) -> bool:
 
 
 def _check_totals(observations, aggregates, ocr, reasons) -> None:
-    """A province total row against the sum of that province's cities printed in the same table."""
+    """A province's total rows against the sum of that province's cities printed in the same table.
+
+    A finance office prints two: the province (its own level, 本级, included) and 市县小计, the sum of its
+    cities alone. Cities that add up to one of a province's totals are confirmed; the other, larger one is
+    no contradiction."""
     members: dict[tuple, list[int]] = defaultdict(list)
     for i in ocr:
         o = observations[i]
         members[(o.source_file, o.table_title, o.province_code, o.year, o.indicator, o.scope)].append(i)
+    totals: dict[tuple, list[Aggregate]] = defaultdict(list)
     for total in aggregates:
         key = (total.source_file, total.table_title, total.province_code, total.year, total.indicator, total.scope)
-        parts = members.get(key)
-        if not parts or total.value is None or not _additive(total.indicator):
-            continue
+        if key in members and total.value is not None and _additive(total.indicator):
+            totals[key].append(total)
+    for key, printed in totals.items():
+        parts = members[key]
         summed = sum(observations[i].value or 0 for i in parts)
-        # Over the total is impossible; a little under it is a complete listing that does not add up. Far
-        # under it, the table prints only some of the province's cities and the sum says nothing.
-        over = summed > total.value * (1 + SUM_TOLERANCE)
-        short = COMPLETE_SHARE * total.value <= summed < total.value * (1 - SUM_TOLERANCE)
-        if over or short:
-            _doubt(parts, ocr, reasons, f"the cities sum to {summed:g}, the printed total {total.row_label!r} is "
-                   f"{total.value:g}")
+        if any(abs(summed - total.value) <= abs(total.value) * SUM_TOLERANCE for total in printed):
+            continue
+        for total in printed:
+            # Over the total is impossible; a little under it is a complete listing that does not add up. Far
+            # under it, the table prints only some of the province's cities and the sum says nothing.
+            over = summed > total.value * (1 + SUM_TOLERANCE)
+            short = COMPLETE_SHARE * total.value <= summed < total.value * (1 - SUM_TOLERANCE)
+            if over or short:
+                _doubt(parts, ocr, reasons, f"the cities sum to {summed:g}, the printed total {total.row_label!r} "
+                       f"is {total.value:g}")
+                break
 
 
 def _check_scopes(observations, by_cell, ocr, reasons) -> None:
