@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from cnstat_etl.extract import ExtractOptions, extract_file, pdfium
 from cnstat_etl.extract.layout import ClippedCell, Glyph, PageGeometry, Segment, read_page, text_lines
 from cnstat_etl.extract.tables import TableAssembler
 from cnstat_etl.model import ExtractResult
+from conftest import SHARED_REAL
 from drawn_glyphs import printed, right_aligned
 
 SIZE = 8
@@ -503,3 +506,30 @@ def test_a_header_box_right_of_the_label_column_heading_no_column_is_not_the_lab
     values = _values(PageGeometry(1, 600, 800, glyphs, horizontal, vertical))
     assert {(v.region_name, v.scope, v.value) for v in values if v.value is not None} <= {
         ("南京市", "city_total", 931.47)}
+
+
+# Page 1 of 2021_2021-2-1.xlsx printed by LibreOffice (A3 landscape, fit to width, Noto Serif CJK, no
+# gridlines, header not repeated): it clips the label columns' overflowing names ("Qinhuangd(ao)") to each
+# column's strip of the page, one clip for the whole strip.
+COLUMN_STRIP = Path(__file__).parent / "fixtures" / "pdf_traits" / "printed_column_strip_clip.pdf"
+COLUMN_STRIP_WORKBOOK = SHARED_REAL / "ccsy_excel_chinautc" / "2021" / "2021_2021-2-1.xlsx"
+
+
+def test_a_clip_round_a_columns_strip_is_a_cell_per_line_it_clips():
+    page = next(pdfium.read_pages(COLUMN_STRIP))
+    lines = text_lines(page.geometry.glyphs)
+    for cell in page.geometry.clipped:
+        assert sum(cell.top <= (line.top + line.bottom) / 2 <= cell.bottom for line in lines) <= 1, cell
+
+
+@pytest.mark.skipif(not COLUMN_STRIP_WORKBOOK.is_file(), reason=f"{COLUMN_STRIP_WORKBOOK} is absent")
+def test_a_page_whose_label_column_is_clipped_as_a_strip_reads_as_its_workbook():
+    # read as one cell, the strip's text (every label on the page) was the first row's label, and nothing loaded
+    def values(path: Path, options: ExtractOptions = ExtractOptions()) -> dict[tuple[str, str, str], float]:
+        return {(v.region_name, v.indicator, v.scope): v.value for v in extract_file(path, options).values}
+
+    printed_values = values(COLUMN_STRIP, ExtractOptions(edition=2021))
+    workbook = values(COLUMN_STRIP_WORKBOOK)
+    assert printed_values and all(workbook.get(key) == value for key, value in printed_values.items())
+    # every city the page prints, in all four columns
+    assert len({key[0] for key in printed_values}) * 4 == len(printed_values) > 100

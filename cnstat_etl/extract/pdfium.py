@@ -343,10 +343,20 @@ def _clipping(glyphs: Glyphs, clips: numpy.ndarray, left: numpy.ndarray, right: 
         unclipped_inside = numpy.isnan(x0) & (middle_x >= box[0]) & (middle_x <= box[2]) \
             & (middle_y >= box[1]) & (middle_y <= box[3])
         members = numpy.flatnonzero(own | unclipped_inside).tolist()
-        text = " ".join(line.text for line in text_lines(glyphs.take(members)))
+        lines = text_lines(glyphs.take(members))
         corners = [_apply(display, x, y) for x in (box[0], box[2]) for y in (box[1], box[3])]
         xs, ys = zip(*corners)
-        cells.append(ClippedCell(min(xs), height - max(ys), max(xs), height - min(ys), text))
+        if len(lines) > 1 and not (own & ((middle_y < y0 - CLIP_TOLERANCE) | (middle_y > y1 + CLIP_TOLERANCE))).any():
+            # A box that hides nothing above or below holds lines that are cells of their own: a sheet printer
+            # clips a column's texts that overflow sideways to the column's strip of the page (LibreOffice
+            # does, each row's label one line in it), and a cell wrapped in its box is read line by line too.
+            # A line of none of its clipped text is another cell's, printed whole.
+            own_middles = (glyphs.top[own] + glyphs.bottom[own]) / 2
+            cells += [ClippedCell(min(xs), line.top, max(xs), line.bottom, line.text) for line in lines
+                      if ((own_middles >= line.top) & (own_middles <= line.bottom)).any()]
+            continue
+        cells.append(ClippedCell(min(xs), height - max(ys), max(xs), height - min(ys),
+                                 " ".join(line.text for line in lines)))
     return shown, sorted(cells, key=lambda cell: (cell.top, cell.x0))
 
 
