@@ -533,3 +533,14 @@ def test_a_page_whose_label_column_is_clipped_as_a_strip_reads_as_its_workbook()
     assert printed_values and all(workbook.get(key) == value for key, value in printed_values.items())
     # every city the page prints, in all four columns
     assert len({key[0] for key in printed_values}) * 4 == len(printed_values) > 100
+
+
+def test_a_number_printed_with_a_letter_for_a_digit_is_an_unreadable_value_not_a_rows_label():
+    # a font mapping a digit's glyph to "G": read as a label, "2604G" made the page of values a labelled one,
+    # and none of its rows paired; it is a value cell no one can read, refused, and the page pairs
+    garbled = [("南京市", "4.5", "4.1"), ("无锡市", "2604G", "2.8"), ("徐州市", "5.6", "6.2")]
+    values, refused = _read_with_labels_from(_sheet_page(), _values_only_page(2, garbled))
+    assert refused is None
+    assert {(v.region_name, v.scope, v.value) for v in values if v.indicator == "gdp_growth"} == {
+        (label, scope, float(value)) for label, *rates in garbled
+        for scope, value in zip(["city_total", "urban_districts"], rates) if value != "2604G"}

@@ -76,6 +76,9 @@ _DIGITS = frozenset("0123456789０１２３４５６７８９")
 # A value's digits never start with a zero and another digit: "000 000" is header text, the tail of a unit
 # "(100 000 000 yuan)" wrapped in its box.
 _ZERO_LED = re.compile(r"[-−]?[0０][\s,，]*[0-9０-９]")
+# A number some of whose digits print as letters or a bracket (a font mapping its digits' glyphs to other
+# characters: "135OOO", "4414)"): digits first, and most of it digits.
+_GARBLED_NUMBER = re.compile(r"[0-9][0-9A-Za-z)]*")
 # The number may be negative (ASCII or U+2212 minus); a dash after a digit is a range ("15-64"), not a sign.
 _TRAILING_NUMBER = re.compile(r"(?<=[\u3400-\u9fffA-Za-z)）])[-−]?[0-9０-９][0-9０-９,，.．]*\s*$")
 # A sign never stands inside a number: one a space after a number's digits starts the next number.
@@ -164,6 +167,11 @@ class Glyphs(Sequence):
 
     def __reduce__(self):  # the columns, not the glyphs made from them
         return Glyphs, (self.codes, self.x0, self.x1, self.top, self.bottom, self.size)
+
+
+def _garbled_number(text: str) -> bool:
+    digits = sum(c.isdigit() for c in text)
+    return bool(_GARBLED_NUMBER.fullmatch(text)) and digits >= 3 and 2 * digits >= len(text) and digits < len(text)
 
 
 def _made_glyphs(codes: numpy.ndarray, *boxes: numpy.ndarray) -> list[Glyph]:
@@ -268,12 +276,14 @@ class Phrase:
     # A phrase's text never changes once read, and the engine asks these of each phrase many times.
     @_once
     def is_number(self) -> bool:
-        return self.is_value and not is_missing(self.text)
+        return self.is_value and not is_missing(self.text) and not _garbled_number(self.text)
 
     @_once
     def is_value(self) -> bool:
-        """A number or a missing marker: what a value cell prints."""
-        return bool(self.text.strip()) and parse_number(self.text).ok and not _ZERO_LED.match(self.text)
+        """A number or a missing marker: what a value cell prints; or a number printed garbled, a cell no one
+        can read, never a label."""
+        return bool(self.text.strip()) and (parse_number(self.text).ok and not _ZERO_LED.match(self.text)
+                                            or _garbled_number(self.text))
 
 
 @dataclass
