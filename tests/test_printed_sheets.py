@@ -535,6 +535,78 @@ def test_a_page_whose_label_column_is_clipped_as_a_strip_reads_as_its_workbook()
     assert len({key[0] for key in printed_values}) * 4 == len(printed_values) > 100
 
 
+def _labels_only_page() -> PageGeometry:
+    """The sheet's label column alone on its page (a label column as wide as the paper): its title, the
+    label header and the rows' labels, at the heights `_sheet_page` prints them, no number."""
+    glyphs = _printed("2-7 地区生产总值（2022年）", 60, 40, 10) + _printed("城 市", 62, 84)
+    for index, (label, *_) in enumerate(ROWS):
+        glyphs += _printed(label, LEFT + 5, 110.0 + 12 * index)
+    return PageGeometry(1, 600, 800, glyphs, [], [])
+
+
+POPULATION = [("南京市", "931"), ("无锡市", "746"), ("徐州市", "908")]
+
+
+def _population_page(number: int, first_bottom: float = 110.0) -> PageGeometry:
+    """The sheet's third block of columns: 年末总人口 of the rows, one column, no labels."""
+    glyphs = _printed("年末总人口（万人）", 50, 96)
+    for index, (_, value) in enumerate(POPULATION):
+        glyphs += _right_aligned(value, 90, first_bottom + 12 * index)
+    return PageGeometry(number, 600, 800, glyphs, [], [])
+
+
+def _read_with_labels_only(pages: list[PageGeometry], labels_pages: int = 1) -> tuple[list, str | None]:
+    from cnstat_etl.extract.pdf import labelled_blocks
+    carried, read = None, []
+    for page in pages:
+        (found,), carried, problems = read_page(page, carried, "sheet.pdf")
+        assert not problems
+        read.append(found)
+    labelled, unlabelled = read[:labels_pages], read[labels_pages:]
+    assert all(not table.values_printed for _, table in labelled)
+    assert all(not table.labels_printed for _, table in unlabelled)
+    blocks = labelled_blocks(labelled, unlabelled, [page.number for page in pages])
+    if isinstance(blocks, str):
+        return [], blocks
+    result = ExtractResult("sheet.pdf", "0" * 64, "pdf")
+    tables = TableAssembler(result, ExtractOptions())
+    for block in blocks:
+        tables.add(block)
+    tables.finish_table()
+    return result.values, None
+
+
+def test_a_page_printing_the_label_column_alone_names_the_rows_of_each_block_of_columns_after_it():
+    # page 1 the labels, page 2 the growth rates, page 3 the population: both blocks' rows at its rows' heights
+    values, refused = _read_with_labels_only([_labels_only_page(), _values_only_page(2, GROWTH), _population_page(3)])
+    assert refused is None
+    assert {(v.region_name, v.indicator, v.scope, v.value, v.table.year) for v in values} == {
+        (label, "gdp_growth", scope, float(value), 2022) for label, *rates in GROWTH
+        for scope, value in zip(["city_total", "urban_districts"], rates)} | {
+        (label, "population", "city_total", float(value), 2022) for label, value in POPULATION}
+
+
+def test_pages_of_values_not_as_many_for_each_page_of_labels_are_refused_with_the_reason():
+    # two pages of labels and three of values: which page's rows are whose cannot be proven
+    labels = _labels_only_page()
+    second = PageGeometry(2, 600, 800, [g for g in labels.glyphs if g.bottom > 100], [], [])
+    pages = [labels, second, _values_only_page(3, GROWTH), _population_page(4), _population_page(5)]
+    values, refused = _read_with_labels_only(pages, labels_pages=2)
+    assert not values and "do not pair" in refused
+
+
+def test_a_block_of_columns_whose_rows_lie_off_the_label_pages_rows_is_refused_with_the_reason():
+    values, refused = _read_with_labels_only([_labels_only_page(), _values_only_page(2, GROWTH),
+                                              _population_page(3, first_bottom=116.0)])
+    assert not values and "lies at the height of no one row page 1 labels" in refused
+
+
+def test_a_page_of_labels_printing_a_number_is_no_page_of_labels_only():
+    page = _labels_only_page()
+    page.glyphs += _right_aligned("12", 300, 134)
+    assert all(table.values_printed for _, table in read_page(page, None, "sheet.pdf")[0])
+
+
 def test_a_number_printed_with_a_letter_for_a_digit_is_an_unreadable_value_not_a_rows_label():
     # a font mapping a digit's glyph to "G": read as a label, "2604G" made the page of values a labelled one,
     # and none of its rows paired; it is a value cell no one can read, refused, and the page pairs

@@ -939,6 +939,8 @@ class TableLayout:
     # False: the rows print values only, their labels on another page (a wide table printed a block of
     # columns at a time): `pdf.labelled_blocks` gives them the labels, where it can prove which they are
     labels_printed: bool = True
+    # False: the rows print labels only, the page the label column alone (see `_labels_only`)
+    values_printed: bool = True
 
 
 @dataclass
@@ -1202,7 +1204,10 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
     found: list[tuple[Block, TableLayout]] = []
     floor = 0
     lines_floor = 0.0
-    for first, last in _bodies(lines, carried.label_right if carried else None) or _unlabelled_bodies(lines):
+    spans = _bodies(lines, carried.label_right if carried else None) or _unlabelled_bodies(lines)
+    if not spans and (labels := _labels_only(lines, carried, geometry.number)):
+        return [labels], labels[1], problems
+    for first, last in spans:
         body = lines[first:last + 1]
         numbered = [line for line in body if line.is_body]
         label_right = _label_right(numbered or body)
@@ -1270,6 +1275,43 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
         lines_floor = body[-1].bottom
         carried = table
     return found, carried, problems
+
+
+def _labels_only(lines: list[Line], carried: TableLayout | None, number: int) -> tuple[Block, TableLayout] | None:
+    """A wide table's label column printed on pages of its own, its values on the pages after (an office
+    prints a sheet too wide for the paper a block of columns at a time, and a wide label column may fill
+    the first block): the label header ("城 市 City") and under it two or more lines printing a label each,
+    no number on the page; on a page continuing such a page, its lines of labels. Its rows are read as
+    labels only: `pdf.labelled_blocks` gives them to the rows of values printed at their heights."""
+    if any(p.is_number for line in lines for p in line.phrases):
+        return None
+    header = next((i for i, line in enumerate(lines) if _is_label_header(line)), None)
+    if header is None and (carried is None or carried.values_printed):
+        return None
+    first = header + 1 if header is not None else 0
+    while header is not None and first < len(lines) and _is_label_header(lines[first]):
+        first += 1  # the label header's English line ("City") under the Chinese one
+    last = first
+    while last < len(lines) and not lines[last].is_title and not any(p.is_value for p in lines[last].phrases) \
+            and not all(formula_cell(p.text) for p in lines[last].phrases) \
+            and (last == first or _close(lines[last - 1], lines[last])):
+        last += 1
+    body, band = lines[first:last], lines[header:first] if header is not None else []
+    if len(body) < 2 or last < len(lines) and not matches_prefix(lines[last].text, layout()["footnote_prefixes"]):
+        return None
+    continued = (carried.flush, carried.indent_size, carried.label_levels) if header is None else None
+    flush = min(line.x0 for line in body) if continued is None else continued[0]
+    indent_size = sorted(line.size for line in body)[len(body) // 2] if continued is None else continued[1]
+    starts = _label_starts(body, indent_size, continued[2] if continued else [])
+    cells = [[line.text] for line in band] + [
+        [_indented(starts[id(line)], flush, indent_size) + " ".join(p.text for p in line.phrases)] for line in body]
+    left, right = min(line.x0 for line in band + body), max(line.x1 for line in band + body)
+    table = TableLayout(left, right, right, [], band[0].top if band else None, band[-1].bottom if band else None,
+                        body[0].top, body[-1].bottom, [], [line.top for line in band + body], False, flush,
+                        indent_size, sorted(set(starts.values()) | set(continued[2] if continued else [])),
+                        values_printed=False)
+    block = Block([line.text for line in lines[:header or 0]], cells, list(range(1, len(cells) + 1)), [1], page=number)
+    return block, table
 
 
 def _columns(body: list[Line], label_right: float, vertical: list[Segment], band: list[Line]) -> list[Column] | None:
