@@ -616,3 +616,40 @@ def test_a_number_printed_with_a_letter_for_a_digit_is_an_unreadable_value_not_a
     assert {(v.region_name, v.scope, v.value) for v in values if v.indicator == "gdp_growth"} == {
         (label, scope, float(value)) for label, *rates in garbled
         for scope, value in zip(["city_total", "urban_districts"], rates) if value != "2604G"}
+
+
+# Page 2 of 2021_2021-3-3.xlsx printed by LibreOffice (A4 portrait, fit to width, AR PL UMing, gridlines,
+# header repeated): the repeated header row is too short for its boxes' wrapped lines, and the row is
+# clipped whole round the boxes, each clipping its own text; 第一产业增加值's and 第二产业增加值's boxes show none.
+HEADER_STRIP = Path(__file__).parent / "fixtures" / "pdf_traits" / "printed_header_row_strip_clip.pdf"
+HEADER_STRIP_WORKBOOK = SHARED_REAL / "ccsy_excel_chinautc" / "2021" / "2021_2021-3-3.xlsx"
+
+
+def test_a_clip_round_boxes_that_clip_texts_of_their_own_is_no_cell():
+    # read as a cell, the row's clip ("地区生产总值 Gross 城 市 City") stood for every header text in the row
+    page = next(pdfium.read_pages(HEADER_STRIP))
+    boxes = [(cell.x0, cell.top, cell.x1, cell.bottom) for cell in page.geometry.clipped]
+    assert len(boxes) > 1 and not any(a != b and a[0] <= b[0] and b[2] <= a[2] and a[1] <= b[1] and b[3] <= a[3]
+                                      for a in boxes for b in boxes)
+
+
+def test_a_box_showing_none_of_its_text_heads_its_column_with_it():
+    page = next(pdfium.read_pages(HEADER_STRIP))
+    (_, table), = read_page(page.geometry, None, HEADER_STRIP.name)[0]
+    hidden = [cell.text for cell in page.geometry.clipped
+              if not any(cell.holds((g.x0 + g.x1) / 2, (g.top + g.bottom) / 2) for g in page.geometry.glyphs)]
+    assert hidden and all(any(text in header for header in table.column_headers) for text in hidden)
+
+
+@pytest.mark.skipif(not HEADER_STRIP_WORKBOOK.is_file(), reason=f"{HEADER_STRIP_WORKBOOK} is absent")
+def test_a_page_whose_header_row_is_clipped_whole_reads_as_its_workbook():
+    def values(path: Path, options: ExtractOptions = ExtractOptions()) -> dict[tuple[str, str, str], set[float]]:
+        read: dict[tuple[str, str, str], set[float]] = {}
+        for v in extract_file(path, options).values:
+            read.setdefault((v.region_name, v.indicator, v.scope), set()).add(v.value)
+        return read
+
+    printed_values, workbook = values(HEADER_STRIP, ExtractOptions(edition=2021)), values(HEADER_STRIP_WORKBOOK)
+    assert printed_values and all(workbook.get(key) == value for key, value in printed_values.items())
+    # every county-level city the page prints, in all four columns
+    assert len({key[0] for key in printed_values}) * 4 == len(printed_values) > 200

@@ -1141,9 +1141,11 @@ def _with_clipped_text(lines: list[Line], clipped: list[ClippedCell]) -> list[Li
     its text, and the box's other phrases go (they are part of it). A line left with no phrase goes. A line
     of boxes' texts only is where those boxes are: what a box clips of its glyphs is not printed (a line
     whose glyphs reach up over the grid's top rule, clipped there, is the grid's), and its text is all of
-    the box's."""
+    the box's. A box showing none of its text where nothing else prints (a header row too short for its
+    boxes' wrapped lines, each drawn above or below it) prints its text where the box is."""
     if not clipped:
         return lines
+    lines = _with_hidden_boxes(lines, clipped)
     lines = [_cut_at_box_edges(line, clipped) for line in lines]
     replaced: dict[int, Phrase | None] = {}
     boxes: dict[int, ClippedCell] = {}
@@ -1174,6 +1176,26 @@ def _with_clipped_text(lines: list[Line], clipped: list[ClippedCell]) -> list[Li
         else:
             out.append(line)
     return out
+
+
+def _with_hidden_boxes(lines: list[Line], clipped: list[ClippedCell]) -> list[Line]:
+    """The lines with a phrase of each box's text where the box shows none of it and no other text prints
+    over it: on the line at its height, else on a line of its own."""
+    if not lines:
+        return lines
+    size = sorted(line.size for line in lines)[len(lines) // 2]
+    for cell in clipped:
+        if not cell.text.strip() or any(cell.top <= _middle(line) <= cell.bottom and p.x0 < cell.x1 and cell.x0 < p.x1
+                                         for line in lines for p in line.phrases):
+            continue
+        at = next((i for i, line in enumerate(lines) if cell.top <= _middle(line) <= cell.bottom), None)
+        if at is None:
+            at = bisect_left([line.top for line in lines], cell.top)
+            lines = lines[:at] + [Line(cell.top, cell.bottom, [], min(size, cell.bottom - cell.top))] + lines[at:]
+        line = lines[at]
+        phrases = sorted(line.phrases + [Phrase(cell.text, cell.x0, cell.x1, line.size)], key=lambda p: p.x0)
+        lines = lines[:at] + [Line(line.top, line.bottom, phrases, line.size, line.overprinted)] + lines[at + 1:]
+    return lines
 
 
 def _cut_at_box_edges(line: Line, clipped: list[ClippedCell]) -> Line:

@@ -338,7 +338,12 @@ def _clipping(glyphs: Glyphs, clips: numpy.ndarray, left: numpy.ndarray, right: 
         cut = (left < x0 - CLIP_TOLERANCE) | (right > x1 + CLIP_TOLERANCE)
     shown &= ~outside
     cells = []
-    for box in {boxes[clip] for clip in set(clips[outside | cut].tolist())}:
+    clipping = {boxes[clip] for clip in set(clips[outside | cut].tolist())}
+    for box in clipping:
+        if any(other != box and _holds(box, other) for other in clipping):
+            # a strip of the page round boxes that clip texts of their own (a repeated header row, clipped
+            # whole as LibreOffice prints it): no cell, its glyphs the boxes' in it, or printed as they are
+            continue
         own = numpy.all(clip_of == box, axis=1)
         unclipped_inside = numpy.isnan(x0) & (middle_x >= box[0]) & (middle_x <= box[2]) \
             & (middle_y >= box[1]) & (middle_y <= box[3])
@@ -358,6 +363,11 @@ def _clipping(glyphs: Glyphs, clips: numpy.ndarray, left: numpy.ndarray, right: 
         cells.append(ClippedCell(min(xs), height - max(ys), max(xs), height - min(ys),
                                  " ".join(line.text for line in lines)))
     return shown, sorted(cells, key=lambda cell: (cell.top, cell.x0))
+
+
+def _holds(box: tuple[float, float, float, float], other: tuple[float, float, float, float]) -> bool:
+    return box[0] - CLIP_TOLERANCE <= other[0] and other[2] <= box[2] + CLIP_TOLERANCE \
+        and box[1] - CLIP_TOLERANCE <= other[1] and other[3] <= box[3] + CLIP_TOLERANCE
 
 
 _CLIP_PATH = _fast(raw.FPDFPageObj_GetClipPath, ctypes.c_void_p, ctypes.c_void_p)
