@@ -653,3 +653,39 @@ def test_a_page_whose_header_row_is_clipped_whole_reads_as_its_workbook():
     assert printed_values and all(workbook.get(key) == value for key, value in printed_values.items())
     # every county-level city the page prints, in all four columns
     assert len({key[0] for key in printed_values}) * 4 == len(printed_values) > 200
+
+
+def _pages_of_a_group_cut_at_the_page_edge(continued: list[list[str]]) -> ExtractResult:
+    """户籍人口 and 城镇户籍人口 over 全市 | 市辖区 each, the page cut after 城镇户籍人口's 全市: the next pages print
+    the rest of its box, `continued` (header rows, then 南京市's row)."""
+    from cnstat_etl.extract.tables import Block
+    result = ExtractResult("sheet.pdf", "0" * 64, "pdf")
+    tables = TableAssembler(result, ExtractOptions())
+    tables.add(Block(["2-1 人口数（2022年）", "单位：万人"],
+                     [["城市", "户籍人口 Household Resident Population", "户籍人口 Household Resident Population",
+                       "城镇户籍人口 Urban Household Resident Population"],
+                      ["", "全市", "市辖区", "全市"], ["南京市", "949", "949", "900"]],
+                     [1, 2, 3], [1, 2, 3, 4], page=1))
+    for page in (2, 3):
+        tables.add(Block([], continued, list(range(1, len(continued) + 1)), [1, 2], page=page))
+    tables.finish_table()
+    return result
+
+
+def test_a_group_box_begun_on_the_page_before_heads_the_next_pages_first_column():
+    # the box's Chinese name and "Urban" print on page 1; pages 2 and 3 print "Household Resident
+    # Population", 户籍人口's English whole, over 市辖区: the group continued is 城镇户籍人口's
+    result = _pages_of_a_group_cut_at_the_page_edge([["", "Household Resident Population"], ["", "市辖区"],
+                                                     ["南京市", "880"]])
+    assert {(v.provenance.page, v.indicator, v.scope, v.value) for v in result.values if v.provenance.page > 1} == {
+        (2, "population_urban_registered", "urban_districts", 880.0),
+        (3, "population_urban_registered", "urban_districts", 880.0)}
+
+
+def test_a_first_column_whose_english_group_is_not_the_end_of_the_last_columns_is_not_given_its_name():
+    result = _pages_of_a_group_cut_at_the_page_edge([["", "Registered Population"], ["", "市辖区"], ["南京市", "880"]])
+    assert not [v for v in result.values if v.provenance.page > 1 and not v.indicator.startswith("provisional:")]
+    # nor the same scope as the last column's: that is no other part of its group
+    result = _pages_of_a_group_cut_at_the_page_edge([["", "Household Resident Population"], ["", "全市"],
+                                                     ["南京市", "880"]])
+    assert not [v for v in result.values if v.provenance.page > 1 and v.indicator == "population_urban_registered"]

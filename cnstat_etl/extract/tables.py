@@ -83,6 +83,8 @@ class TableState:
     unrecognised: set[tuple[int, str]] = field(default_factory=set)
     # indicators a header names with their scopes (全市, 市辖区) so far
     scoped_indicators: set[str] = field(default_factory=set)
+    # (column, squashed header) of a first column whose group box began on the page before -> its whole path
+    begun_before: dict[tuple[int, str], list[str]] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------------------------- titles
@@ -361,6 +363,13 @@ def read_header(
                 state.unrecognised.add(seen_key)
             continue
         indicator = _named_indicator(path, state.context.year)
+        if indicator is None and column == len(state.label_columns):
+            # a group box begun on the page before; the same header on the next page of that block is its too
+            whole = state.begun_before.get(seen_key) or _box_begun_before(path, state)
+            if whole:
+                state.begun_before[seen_key] = whole
+                path, label = whole, " / ".join(whole)
+                indicator = _named_indicator(path, state.context.year)
         if indicator is None:
             indicator = provisional_id([cell for cell in path if header_key(cell) not in _scope_words()])
             run_together = _two_headers_in_one(path, state.context.year)
@@ -396,6 +405,24 @@ def read_header(
                          "of the table does; which is which cannot be told, so neither is loaded", source, page, sheet,
                          None, columns[m.column]) for m in twins]
     return problems
+
+
+def _box_begun_before(path: list[str], state: TableState) -> list[str] | None:
+    """The whole header path of a block's first value column whose group box began on the page before: its
+    group text is the English of the group over the last column read before, or its end ("Urban Household
+    Resident Population" cut to "Household Resident Population", the Chinese name left on that page), and it
+    names another scope of that group. None where that is not so."""
+    scope = next((s for s in map(_scope_in, reversed(path)) if s), None)
+    if len(path) < 2 or _CHINESE.search(path[0]) or len(path[0].split()) < 2 or scope is None or not state.meanings:
+        return None
+    last = max(state.meanings, key=lambda m: m.column)
+    cells = last.label.split(" / ")
+    if scope == last.scope or not _scope_in(cells[-1]):
+        return None
+    tail = squash(path[0]).lower()
+    group = next((i for i, cell in enumerate(cells[:-1])
+                  if (english := _CHINESE.split(squash(cell))[-1].lower()) and english.endswith(tail)), None)
+    return None if group is None else cells[:group + 1] + path[1:]
 
 
 def _without_twins(meanings: list[ColumnMeaning]) -> tuple[tuple[ColumnMeaning, ...], list[ColumnMeaning]]:
