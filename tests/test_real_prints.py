@@ -30,13 +30,6 @@ FAILING_TODAY = {
     "committed/a4-landscape-fitwidth-notoserifcjksc-nogrid-repeat/2021_2021-2-7.pdf":
         "0 wrong, 1137 of 1722 equal, 585 refused: the GDP header's two boxes print their English texts over "
         "each other; read apart, they stack into no indicator's name, and the GDP columns load as provisional",
-    "committed/a3-landscape-fitwidth-bookfont-grid-repeat/GRP per capita.pdf":
-        "0 wrong, 857 of 869 equal, 12 refused: the province row prints 新疆维吾尔自治区 clipped to 新疆维吾尔自治, "
-        "so its cities are read under 宁夏 and refused",
-    # scored since issue 30 reads its unitless 常住人口 columns (until then neither reading loaded them)
-    "given/2021/2021_2021-2-1.pdf":
-        "0 wrong, 1033 of 1117 equal, 84 refused: the print clips the province rows 广西壮族自治区, 宁夏回族自治区 "
-        "and 新疆维吾尔自治区, so their cities are read under 广东 and 青海 and refused",
     # scored since issue 30 names its 城镇户籍人口 columns (population_urban_registered; provisional before)
     "committed/letter-portrait-scale75-arplumingcn-grid-norepeat/2023_2-1 人口数.pdf":
         "0 wrong, 878 of 1166 equal, 288 refused: its label-less pages 7-12 end a row before the labelled "

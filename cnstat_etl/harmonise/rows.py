@@ -64,10 +64,11 @@ def row_roles(rows: list[BodyRow], years: dict[int, int | None], source: str,
             problems.append(Problem("skipped_row", f"aggregate row {row.label!r} is not a prefecture", **where))
             roles.append(RowRole("total", province))
             continue
-        province_code = resolver.resolve_province(row.name)
+        province_code = resolver.resolve_province(row.name) or resolver.resolve_cut_province(row.label)
         if province_code and province_code not in MUNICIPALITY_CODES and not _namesake_place(
                 row, province_code, province, outline, years.get(row.table), resolver):
-            province = row.name
+            # a name cut short resolves with its English only: the province its rows are placed in is the label's
+            province = row.name if resolver.resolve_province(row.name) else row.label
             outline.place(row.indentation, "province", row.label)
             if row.has_values:
                 problems.append(Problem("skipped_row", f"province subtotal row {row.label!r}", **where))
