@@ -689,3 +689,26 @@ def test_a_first_column_whose_english_group_is_not_the_end_of_the_last_columns_i
     result = _pages_of_a_group_cut_at_the_page_edge([["", "Household Resident Population"], ["", "全市"],
                                                      ["南京市", "880"]])
     assert not [v for v in result.values if v.provenance.page > 1 and v.indicator == "population_urban_registered"]
+
+
+def _table_whose_unit_is_in_its_first_pages_header(lines_above_page_2: list[str]) -> ExtractResult:
+    """3-3's first page prints its title and unit inside the header band (read as the columns' header), the
+    next block of columns under a header naming no unit, `lines_above_page_2` above it."""
+    from cnstat_etl.extract.tables import Block
+    result = ExtractResult("sheet.pdf", "0" * 64, "pdf")
+    tables = TableAssembler(result, ExtractOptions(edition=2021))  # the year its file's name gives
+    tables.add(Block([], [["", "3-3 地区生产总值 （万元）"], ["城市", "地区生产总值"], ["辛集市", "4263981"]],
+                     [1, 2, 3], [1, 2], page=1))
+    tables.add(Block(lines_above_page_2, [["", "第二产业增加值"], ["辛集市", "1024145"]], [1, 2], [1, 2], page=2))
+    tables.finish_table()
+    return result
+
+
+def test_a_continued_pages_unit_printed_above_it_is_its_columns_where_the_table_printed_none_apart():
+    result = _table_whose_unit_is_in_its_first_pages_header(["地区生产总值 （万元）"])
+    assert {(v.indicator, v.value, v.unit_as_printed) for v in result.values} == {
+        ("gdp", 4263981.0, "万元"), ("gdp_secondary", 1024145.0, "万元")}
+    # none printed above it: the column's unit is not known (the load refuses it, "no unit printed")
+    result = _table_whose_unit_is_in_its_first_pages_header([])
+    assert {(v.indicator, v.unit_as_printed) for v in result.values} == {("gdp", "万元"), ("gdp_secondary", None)}
+

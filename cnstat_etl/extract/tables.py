@@ -334,7 +334,7 @@ _WORD = re.compile(r"[^\W\d_]")
 
 def read_header(
     state: TableState, cells: list[list[str]], header_rows: int, title_scope: str | None,
-    source: str, page: int | None, sheet: str | None, columns: list[int],
+    source: str, page: int | None, sheet: str | None, columns: list[int], unit_above: str | None = None,
 ) -> list[Problem]:
     """Give each value column its (indicator, scope, unit); report the columns that name none."""
     problems = []
@@ -392,7 +392,7 @@ def read_header(
         if named_scope:
             state.scoped_indicators.add(indicator)
         scope = named_scope or title_scope or "city_total"
-        unit = next((u for u in map(_unit_in, reversed(path)) if u), None) or state.context.unit_line
+        unit = next((u for u in map(_unit_in, reversed(path)) if u), None) or state.context.unit_line or unit_above
         meanings.append(ColumnMeaning(column, label, indicator, scope, unit, named_scope is not None))
     # An indicator the table heads with its scopes (全市, 市辖区) that a column heads with none has lost its
     # scope box (printed on the page before, or apart): that column is not the whole city's by default.
@@ -576,8 +576,10 @@ def read_block(
     problems: list[Problem] = []
     if header_rows or not continued:
         title_scope = _scope_in(state.context.table_title)
+        # a continued page's own unit line or title unit, where the table's first page printed none apart
+        unit_above = unit_line(block.lines_above) if continued else None
         problems += read_header(state, block.cells, header_rows, title_scope, result.source_file,
-                                block.page, block.sheet, block.columns)
+                                block.page, block.sheet, block.columns, unit_above)
     elif any(meaning.column >= len(block.cells[0]) for meaning in state.meanings):
         # its columns are not the ones the header was read for: no cell can be placed under one
         return [], [Problem("no_header", "a block continuing the table prints fewer columns than its header "
