@@ -712,3 +712,8 @@ def test_a_continued_pages_unit_printed_above_it_is_its_columns_where_the_table_
     result = _table_whose_unit_is_in_its_first_pages_header([])
     assert {(v.indicator, v.unit_as_printed) for v in result.values} == {("gdp", "万元"), ("gdp_secondary", None)}
 
+
+def test_a_dash_printed_close_after_a_name_is_the_missing_value_after_it():
+    # a tight label column: read as "山西省本级—", the row was no 本级 row, and its values loaded under that label
+    line, = text_lines(_printed("山西省本级—", 40, 100) + _right_aligned("54087", 200, 100))
+    assert [p.text for p in line.phrases] == ["山西省本级", "—", "54087"] and line.phrases[1].is_value

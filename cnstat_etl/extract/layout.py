@@ -81,6 +81,8 @@ _ZERO_LED = re.compile(r"[-−]?[0０][\s,，]*[0-9０-９]")
 _GARBLED_NUMBER = re.compile(r"[0-9][0-9A-Za-z)]*")
 # The number may be negative (ASCII or U+2212 minus); a dash after a digit is a range ("15-64"), not a sign.
 _TRAILING_NUMBER = re.compile(r"(?<=[\u3400-\u9fffA-Za-z)）])[-−]?[0-9０-９][0-9０-９,，.．]*\s*$")
+# A dash printed right after a Chinese name: the missing marker of the cell after it.
+_TRAILING_MARKER = re.compile(r"(?<=[\u3400-\u9fff])(?:—{1,2}|－)$")
 # A sign never stands inside a number: one a space after a number's digits starts the next number.
 _NEGATIVE_AFTER_NUMBER = re.compile(r"(?<=[0-9０-９] )[-−][0-9０-９][0-9０-９,，.．]*$")
 
@@ -411,6 +413,11 @@ def _cut_trailing_number(phrase: Phrase) -> list[Phrase]:
     if phrase.is_value:
         return [phrase]
     squashed = phrase.text.replace(" ", "")
+    marker = _TRAILING_MARKER.search(squashed)
+    if marker and len(phrase.chars) > len(marker.group(0)):
+        # "山西省本级—": a name never ends in a dash; the cell after it printed too close is a missing value
+        cut = len(marker.group(0))
+        return [_phrase_of(phrase.chars[:-cut]), _phrase_of(phrase.chars[-cut:])]
     match = _TRAILING_NUMBER.search(squashed) or _NEGATIVE_AFTER_NUMBER.search(phrase.text)
     # A minus sign is not a digit: "Area-1" keeps its one digit, as "Area1" does.
     if not match or not parse_number(match.group(0)).ok or len(match.group(0).strip().lstrip("-−")) < 2:
