@@ -717,3 +717,22 @@ def test_a_dash_printed_close_after_a_name_is_the_missing_value_after_it():
     # a tight label column: read as "山西省本级—", the row was no 本级 row, and its values loaded under that label
     line, = text_lines(_printed("山西省本级—", 40, 100) + _right_aligned("54087", 200, 100))
     assert [p.text for p in line.phrases] == ["山西省本级", "—", "54087"] and line.phrases[1].is_value
+
+
+def _values_page_under_a_box_begun_before(ruled_above: bool) -> PageGeometry:
+    """A page of values only, its one column 市辖区 ruled round from its header box down, under the rest of
+    a group box begun on the page before: its English line, ruled under (the grid's top) and, if
+    `ruled_above`, over; no side of that box on this page."""
+    glyphs = _printed("Urban Household Resident Population", 56, 150) + _printed("市辖区", 70, 175)
+    for index, value in enumerate(["1201", "833", "341"]):
+        glyphs += _right_aligned(value, 130, 195 + 12 * index)
+    horizontal = [Segment(54, 203, y, y) for y in ([137.0] if ruled_above else []) + [156.0, 184.0, 232.0]]
+    return PageGeometry(2, 600, 800, glyphs, horizontal, [Segment(54, 54, 156, 232), Segment(203, 203, 156, 232)])
+
+
+def test_a_group_box_begun_on_the_page_before_heads_a_page_of_values_under_its_grid():
+    (_, table), = read_page(_values_page_under_a_box_begun_before(ruled_above=True), None, "sheet.pdf")[0]
+    assert not table.labels_printed and table.column_headers == ["Urban Household Resident Population / 市辖区"]
+    # not ruled above, the line over the grid's top rule is no box's: a title's, as before
+    (block, table), = read_page(_values_page_under_a_box_begun_before(ruled_above=False), None, "sheet.pdf")[0]
+    assert table.column_headers == ["市辖区"] and block.lines_above == ["Urban Household Resident Population"]

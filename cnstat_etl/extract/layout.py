@@ -1093,7 +1093,7 @@ def _rules_across(horizontal: list[Segment], left: float, right: float) -> list[
 
 
 def _header_band(lines: list[Line], floor: int, first_body: int, last_body: int, rules: list[float],
-                 framing: list[float], grid_tops: list[float]) -> int:
+                 framing: list[float], grid_tops: list[float], values_only: bool = False) -> int:
     """Index of the band's first line: walk up from the body while lines sit close and are no title.
 
     The band's last line may sit as far above the body as the body's rows sit apart: widely spaced rows
@@ -1101,7 +1101,8 @@ def _header_band(lines: list[Line], floor: int, first_body: int, last_body: int,
     is one of the `framing` ones, drawn over the labels too (the table's top rule): a rule under a
     header's upper level stops at the label column, and the English wrapped above it is the header's.
     Nothing above the top rule of a ruled grid holding the header (`grid_tops`) is its header: a title,
-    a unit line."""
+    a unit line; but on a page of values only, a line ruled above too is a group box begun on the page
+    before (its left side printed there)."""
     rows_apart = max((lower.top - upper.bottom for upper, lower in zip(lines[first_body:last_body],
                                                                        lines[first_body + 1:last_body + 1])),
                      default=0.0)
@@ -1118,7 +1119,8 @@ def _header_band(lines: list[Line], floor: int, first_body: int, last_body: int,
             break
         if start < first_body and _title_like(line) and any(_middle(line) <= y <= _middle(below) for y in framing):
             break
-        if start < first_body and any(_middle(line) <= y <= _middle(below) for y in grid_tops):
+        if start < first_body and any(_middle(line) <= y <= _middle(below) for y in grid_tops) and not (
+                values_only and any(line.top - line.size <= y <= _middle(line) for y in rules)):
             break  # (a grid starting right above the body is ruled under its header, not around it)
         start -= 1
     return start
@@ -1248,7 +1250,7 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
         # a page of values only prints no label column for a table's top rule to be drawn over
         framing = _rules_across(horizontal, left, label_right) if numbered else []
         band_start = _header_band(lines, floor, first, last, rules, framing,
-                                  _grid_tops(rules, geometry.vertical, left, right))
+                                  _grid_tops(rules, geometry.vertical, left, right), values_only=not numbered)
         band = lines[band_start:first]
         left = min([left] + [line.x0 for line in band])
         right = max([right] + [line.x1 for line in band])
