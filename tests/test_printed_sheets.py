@@ -736,3 +736,19 @@ def test_a_group_box_begun_on_the_page_before_heads_a_page_of_values_under_its_g
     # not ruled above, the line over the grid's top rule is no box's: a title's, as before
     (block, table), = read_page(_values_page_under_a_box_begun_before(ruled_above=False), None, "sheet.pdf")[0]
     assert table.column_headers == ["市辖区"] and block.lines_above == ["Urban Household Resident Population"]
+
+
+# Page 10 of 2021_2021-3-3.xlsx printed by LibreOffice (A4 portrait, scale 100, WenQuanYi Zen Hei,
+# gridlines, header not repeated): the first page of its second block of columns, values only. The title
+# row's box, clipped at the page's edge, reaches down over 第三产业增加值, the first line of a header box.
+TITLE_OVER_HEADER = Path(__file__).parent / "fixtures" / "pdf_traits" / "printed_title_box_over_a_header_line.pdf"
+
+
+def test_a_phrase_printing_none_of_a_clipped_boxs_text_is_not_that_boxs():
+    # taken for the title box's, 第三产业增加值 went, and its column was read as the title's 地区生产总值 over the
+    # English "Value-added of the Tertiary Industry": its 387 values loaded as GDP
+    page = next(pdfium.read_pages(TITLE_OVER_HEADER))
+    (_, table), = read_page(page.geometry, None, TITLE_OVER_HEADER.name)[0]
+    assert not table.labels_printed
+    assert [header.split(" / ")[-1] for header in table.column_headers] == [
+        "第二产业增加值 Value-added of the Secondary Industry", "第三产业增加值 Value-added of the Tertiary Industry"]

@@ -1159,8 +1159,11 @@ def _with_clipped_text(lines: list[Line], clipped: list[ClippedCell]) -> list[Li
     replaced: dict[int, Phrase | None] = {}
     boxes: dict[int, ClippedCell] = {}
     for cell in clipped:
+        # a phrase whose characters are not the box's text's, in its order, is another cell's, printed across
+        # its edge (a header box's line under a title's box, both on one row of the sheet): a box shows a
+        # part of its text
         inside = [phrase for line in lines for phrase in line.phrases
-                  if cell.holds(phrase.centre, _middle(line))]
+                  if cell.holds(phrase.centre, _middle(line)) and _shows_part_of(phrase.text, cell.text)]
         # a clip round numbers on many lines is the page's edge cutting a column (a box begun on the page
         # before), not a box's text: its lines are read as printed
         if sum(phrase.is_number for phrase in inside) > 1:
@@ -1185,6 +1188,12 @@ def _with_clipped_text(lines: list[Line], clipped: list[ClippedCell]) -> list[Li
         else:
             out.append(line)
     return out
+
+
+def _shows_part_of(shown: str, text: str) -> bool:
+    """`shown`'s characters are among `text`'s, in the same order (blanks aside)."""
+    rest = iter(squash(text))
+    return all(char in rest for char in squash(shown))
 
 
 def _with_hidden_boxes(lines: list[Line], clipped: list[ClippedCell]) -> list[Line]:
