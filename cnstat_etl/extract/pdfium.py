@@ -340,9 +340,10 @@ def _clipping(glyphs: Glyphs, clips: numpy.ndarray, left: numpy.ndarray, right: 
     cells = []
     clipping = {boxes[clip] for clip in set(clips[outside | cut].tolist())}
     for box in clipping:
-        if any(other != box and _holds(box, other) for other in clipping):
-            # a strip of the page round boxes that clip texts of their own (a repeated header row, clipped
-            # whole as LibreOffice prints it): no cell, its glyphs the boxes' in it, or printed as they are
+        if any(other != box and _spans_across(box, other) for other in clipping):
+            # a row's strip of the page round boxes that clip texts of their own, each as tall as it (a
+            # repeated header row, clipped whole as LibreOffice prints it): no cell, its glyphs the boxes'
+            # in it, or printed as they are. (A column's strip holding a box is read a line at a time.)
             continue
         own = numpy.all(clip_of == box, axis=1)
         unclipped_inside = numpy.isnan(x0) & (middle_x >= box[0]) & (middle_x <= box[2]) \
@@ -365,9 +366,10 @@ def _clipping(glyphs: Glyphs, clips: numpy.ndarray, left: numpy.ndarray, right: 
     return shown, sorted(cells, key=lambda cell: (cell.top, cell.x0))
 
 
-def _holds(box: tuple[float, float, float, float], other: tuple[float, float, float, float]) -> bool:
+def _spans_across(box: tuple[float, float, float, float], other: tuple[float, float, float, float]) -> bool:
+    """`box` holds `other` from side to side, as tall as it is: a row's strip round one of its boxes."""
     return box[0] - CLIP_TOLERANCE <= other[0] and other[2] <= box[2] + CLIP_TOLERANCE \
-        and box[1] - CLIP_TOLERANCE <= other[1] and other[3] <= box[3] + CLIP_TOLERANCE
+        and abs(box[1] - other[1]) <= CLIP_TOLERANCE and abs(box[3] - other[3]) <= CLIP_TOLERANCE
 
 
 _CLIP_PATH = _fast(raw.FPDFPageObj_GetClipPath, ctypes.c_void_p, ctypes.c_void_p)
