@@ -764,3 +764,18 @@ def test_a_columns_strip_holding_a_box_is_still_read_a_line_at_a_time():
     page = next(pdfium.read_pages(COLUMN_STRIP_ROUND_A_BOX))
     (_, table), = read_page(page.geometry, None, COLUMN_STRIP_ROUND_A_BOX.name)[0]
     assert "人均地区生产总值 / Per Capita GRP (yuan)" in table.column_headers[-1]
+
+
+# Page 11 of 2021_2021-3-3.xlsx printed by LibreOffice (letter portrait, scale 100, Noto Serif CJK, header
+# repeated): the first page of the second block of columns. The 第二产业增加值 and 第三产业增加值 boxes, side by side,
+# wrap their texts onto lines at other heights, each box clipping its own.
+BOXES_WRAPPED_APART = Path(__file__).parent / "fixtures" / "pdf_traits" / "printed_boxes_wrapped_apart_in_one_row.pdf"
+
+
+def test_the_texts_of_a_row_of_clipped_boxes_are_one_line_where_the_boxes_are():
+    # as two lines at one height, 第三产业增加值's stacked over 第二产业增加值's in the first column, and the
+    # second column was headed by the title's 地区生产总值 alone: its 387 values loaded as GDP
+    page = next(pdfium.read_pages(BOXES_WRAPPED_APART))
+    (_, table), = read_page(page.geometry, None, BOXES_WRAPPED_APART.name)[0]
+    assert [header.split(" / ")[-1] for header in table.column_headers] == [
+        "第二产业增加值 Value-added of the Secondary Industry", "第三产业增加值 Value-added of the Tertiary Industry"]

@@ -1183,7 +1183,15 @@ def _with_clipped_text(lines: list[Line], clipped: list[ClippedCell]) -> list[Li
                 top = max(boxes[id(p)].top for p in line.phrases)
                 bottom = min(boxes[id(p)].bottom for p in line.phrases)
                 top, bottom = (top, bottom) if top < bottom else (line.top, line.bottom)
-            if phrases:
+            # boxes' texts of one row of boxes, their lines wrapped apart in each, are one line where the boxes are
+            row = next((i for i, other in enumerate(out) if abs(other.top - top) < CLIP_TOLERANCE
+                        and abs(other.bottom - bottom) < CLIP_TOLERANCE and not any(
+                            a.x0 < b.x1 and b.x0 < a.x1 for a in other.phrases for b in phrases)), None)
+            if phrases and row is not None:
+                other = out[row]
+                out[row] = Line(top, bottom, sorted(other.phrases + phrases, key=lambda p: p.x0), other.size,
+                                other.overprinted or line.overprinted)
+            elif phrases:
                 out.append(Line(top, bottom, phrases, line.size, line.overprinted))
         else:
             out.append(line)
