@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from cnstat_etl.extract import ExtractOptions, extract_file, pdfium
 from cnstat_etl.extract.layout import ClippedCell, Glyph, PageGeometry, Segment, read_page, text_lines
 from cnstat_etl.extract.tables import TableAssembler
 from cnstat_etl.model import ExtractResult
+from conftest import SHARED_REAL
 from drawn_glyphs import printed, right_aligned
 
 SIZE = 8
@@ -503,3 +506,276 @@ def test_a_header_box_right_of_the_label_column_heading_no_column_is_not_the_lab
     values = _values(PageGeometry(1, 600, 800, glyphs, horizontal, vertical))
     assert {(v.region_name, v.scope, v.value) for v in values if v.value is not None} <= {
         ("南京市", "city_total", 931.47)}
+
+
+# Page 1 of 2021_2021-2-1.xlsx printed by LibreOffice (A3 landscape, fit to width, Noto Serif CJK, no
+# gridlines, header not repeated): it clips the label columns' overflowing names ("Qinhuangd(ao)") to each
+# column's strip of the page, one clip for the whole strip.
+COLUMN_STRIP = Path(__file__).parent / "fixtures" / "pdf_traits" / "printed_column_strip_clip.pdf"
+COLUMN_STRIP_WORKBOOK = SHARED_REAL / "ccsy_excel_chinautc" / "2021" / "2021_2021-2-1.xlsx"
+
+
+def test_a_clip_round_a_columns_strip_is_a_cell_per_line_it_clips():
+    page = next(pdfium.read_pages(COLUMN_STRIP))
+    lines = text_lines(page.geometry.glyphs)
+    for cell in page.geometry.clipped:
+        assert sum(cell.top <= (line.top + line.bottom) / 2 <= cell.bottom for line in lines) <= 1, cell
+
+
+@pytest.mark.skipif(not COLUMN_STRIP_WORKBOOK.is_file(), reason=f"{COLUMN_STRIP_WORKBOOK} is absent")
+def test_a_page_whose_label_column_is_clipped_as_a_strip_reads_as_its_workbook():
+    # read as one cell, the strip's text (every label on the page) was the first row's label, and nothing loaded
+    def values(path: Path, options: ExtractOptions = ExtractOptions()) -> dict[tuple[str, str, str], float]:
+        return {(v.region_name, v.indicator, v.scope): v.value for v in extract_file(path, options).values}
+
+    printed_values = values(COLUMN_STRIP, ExtractOptions(edition=2021))
+    workbook = values(COLUMN_STRIP_WORKBOOK)
+    assert printed_values and all(workbook.get(key) == value for key, value in printed_values.items())
+    # every city the page prints, in all four columns
+    assert len({key[0] for key in printed_values}) * 4 == len(printed_values) > 100
+
+
+def _labels_only_page() -> PageGeometry:
+    """The sheet's label column alone on its page (a label column as wide as the paper): its title, the
+    label header and the rows' labels, at the heights `_sheet_page` prints them, no number."""
+    glyphs = _printed("2-7 地区生产总值（2022年）", 60, 40, 10) + _printed("城 市", 62, 84)
+    for index, (label, *_) in enumerate(ROWS):
+        glyphs += _printed(label, LEFT + 5, 110.0 + 12 * index)
+    return PageGeometry(1, 600, 800, glyphs, [], [])
+
+
+POPULATION = [("南京市", "931"), ("无锡市", "746"), ("徐州市", "908")]
+
+
+def _population_page(number: int, first_bottom: float = 110.0) -> PageGeometry:
+    """The sheet's third block of columns: 年末总人口 of the rows, one column, no labels."""
+    glyphs = _printed("年末总人口（万人）", 50, 96)
+    for index, (_, value) in enumerate(POPULATION):
+        glyphs += _right_aligned(value, 90, first_bottom + 12 * index)
+    return PageGeometry(number, 600, 800, glyphs, [], [])
+
+
+def _read_with_labels_only(pages: list[PageGeometry], labels_pages: int = 1) -> tuple[list, str | None]:
+    from cnstat_etl.extract.pdf import labelled_blocks
+    carried, read = None, []
+    for page in pages:
+        (found,), carried, problems = read_page(page, carried, "sheet.pdf")
+        assert not problems
+        read.append(found)
+    labelled, unlabelled = read[:labels_pages], read[labels_pages:]
+    assert all(not table.values_printed for _, table in labelled)
+    assert all(not table.labels_printed for _, table in unlabelled)
+    blocks = labelled_blocks(labelled, unlabelled, [page.number for page in pages])
+    if isinstance(blocks, str):
+        return [], blocks
+    result = ExtractResult("sheet.pdf", "0" * 64, "pdf")
+    tables = TableAssembler(result, ExtractOptions())
+    for block in blocks:
+        tables.add(block)
+    tables.finish_table()
+    return result.values, None
+
+
+def test_a_page_printing_the_label_column_alone_names_the_rows_of_each_block_of_columns_after_it():
+    # page 1 the labels, page 2 the growth rates, page 3 the population: both blocks' rows at its rows' heights
+    values, refused = _read_with_labels_only([_labels_only_page(), _values_only_page(2, GROWTH), _population_page(3)])
+    assert refused is None
+    assert {(v.region_name, v.indicator, v.scope, v.value, v.table.year) for v in values} == {
+        (label, "gdp_growth", scope, float(value), 2022) for label, *rates in GROWTH
+        for scope, value in zip(["city_total", "urban_districts"], rates)} | {
+        (label, "population", "city_total", float(value), 2022) for label, value in POPULATION}
+
+
+def test_pages_of_values_not_as_many_for_each_page_of_labels_are_refused_with_the_reason():
+    # two pages of labels and three of values: which page's rows are whose cannot be proven
+    labels = _labels_only_page()
+    second = PageGeometry(2, 600, 800, [g for g in labels.glyphs if g.bottom > 100], [], [])
+    pages = [labels, second, _values_only_page(3, GROWTH), _population_page(4), _population_page(5)]
+    values, refused = _read_with_labels_only(pages, labels_pages=2)
+    assert not values and "do not pair" in refused
+
+
+def test_a_block_of_columns_whose_rows_lie_off_the_label_pages_rows_is_refused_with_the_reason():
+    values, refused = _read_with_labels_only([_labels_only_page(), _values_only_page(2, GROWTH),
+                                              _population_page(3, first_bottom=116.0)])
+    assert not values and "lies at the height of no one row page 1 labels" in refused
+
+
+def test_a_page_of_labels_printing_a_number_is_no_page_of_labels_only():
+    page = _labels_only_page()
+    page.glyphs += _right_aligned("12", 300, 134)
+    assert all(table.values_printed for _, table in read_page(page, None, "sheet.pdf")[0])
+
+
+def test_a_number_printed_with_a_letter_for_a_digit_is_an_unreadable_value_not_a_rows_label():
+    # a font mapping a digit's glyph to "G": read as a label, "2604G" made the page of values a labelled one,
+    # and none of its rows paired; it is a value cell no one can read, refused, and the page pairs
+    garbled = [("南京市", "4.5", "4.1"), ("无锡市", "2604G", "2.8"), ("徐州市", "5.6", "6.2")]
+    values, refused = _read_with_labels_from(_sheet_page(), _values_only_page(2, garbled))
+    assert refused is None
+    assert {(v.region_name, v.scope, v.value) for v in values if v.indicator == "gdp_growth"} == {
+        (label, scope, float(value)) for label, *rates in garbled
+        for scope, value in zip(["city_total", "urban_districts"], rates) if value != "2604G"}
+
+
+# Page 2 of 2021_2021-3-3.xlsx printed by LibreOffice (A4 portrait, fit to width, AR PL UMing, gridlines,
+# header repeated): the repeated header row is too short for its boxes' wrapped lines, and the row is
+# clipped whole round the boxes, each clipping its own text; 第一产业增加值's and 第二产业增加值's boxes show none.
+HEADER_STRIP = Path(__file__).parent / "fixtures" / "pdf_traits" / "printed_header_row_strip_clip.pdf"
+HEADER_STRIP_WORKBOOK = SHARED_REAL / "ccsy_excel_chinautc" / "2021" / "2021_2021-3-3.xlsx"
+
+
+def test_a_clip_round_boxes_that_clip_texts_of_their_own_is_no_cell():
+    # read as a cell, the row's clip ("地区生产总值 Gross 城 市 City") stood for every header text in the row
+    page = next(pdfium.read_pages(HEADER_STRIP))
+    boxes = [(cell.x0, cell.top, cell.x1, cell.bottom) for cell in page.geometry.clipped]
+    assert len(boxes) > 1 and not any(a != b and a[0] <= b[0] and b[2] <= a[2] and a[1] <= b[1] and b[3] <= a[3]
+                                      for a in boxes for b in boxes)
+
+
+def test_a_box_showing_none_of_its_text_heads_its_column_with_it():
+    page = next(pdfium.read_pages(HEADER_STRIP))
+    (_, table), = read_page(page.geometry, None, HEADER_STRIP.name)[0]
+    hidden = [cell.text for cell in page.geometry.clipped
+              if not any(cell.holds((g.x0 + g.x1) / 2, (g.top + g.bottom) / 2) for g in page.geometry.glyphs)]
+    assert hidden and all(any(text in header for header in table.column_headers) for text in hidden)
+
+
+@pytest.mark.skipif(not HEADER_STRIP_WORKBOOK.is_file(), reason=f"{HEADER_STRIP_WORKBOOK} is absent")
+def test_a_page_whose_header_row_is_clipped_whole_reads_as_its_workbook():
+    def values(path: Path, options: ExtractOptions = ExtractOptions()) -> dict[tuple[str, str, str], set[float]]:
+        read: dict[tuple[str, str, str], set[float]] = {}
+        for v in extract_file(path, options).values:
+            read.setdefault((v.region_name, v.indicator, v.scope), set()).add(v.value)
+        return read
+
+    printed_values, workbook = values(HEADER_STRIP, ExtractOptions(edition=2021)), values(HEADER_STRIP_WORKBOOK)
+    assert printed_values and all(workbook.get(key) == value for key, value in printed_values.items())
+    # every county-level city the page prints, in all four columns
+    assert len({key[0] for key in printed_values}) * 4 == len(printed_values) > 200
+
+
+def _pages_of_a_group_cut_at_the_page_edge(continued: list[list[str]]) -> ExtractResult:
+    """户籍人口 and 城镇户籍人口 over 全市 | 市辖区 each, the page cut after 城镇户籍人口's 全市: the next pages print
+    the rest of its box, `continued` (header rows, then 南京市's row)."""
+    from cnstat_etl.extract.tables import Block
+    result = ExtractResult("sheet.pdf", "0" * 64, "pdf")
+    tables = TableAssembler(result, ExtractOptions())
+    tables.add(Block(["2-1 人口数（2022年）", "单位：万人"],
+                     [["城市", "户籍人口 Household Resident Population", "户籍人口 Household Resident Population",
+                       "城镇户籍人口 Urban Household Resident Population"],
+                      ["", "全市", "市辖区", "全市"], ["南京市", "949", "949", "900"]],
+                     [1, 2, 3], [1, 2, 3, 4], page=1))
+    for page in (2, 3):
+        tables.add(Block([], continued, list(range(1, len(continued) + 1)), [1, 2], page=page))
+    tables.finish_table()
+    return result
+
+
+def test_a_group_box_begun_on_the_page_before_heads_the_next_pages_first_column():
+    # the box's Chinese name and "Urban" print on page 1; pages 2 and 3 print "Household Resident
+    # Population", 户籍人口's English whole, over 市辖区: the group continued is 城镇户籍人口's
+    result = _pages_of_a_group_cut_at_the_page_edge([["", "Household Resident Population"], ["", "市辖区"],
+                                                     ["南京市", "880"]])
+    assert {(v.provenance.page, v.indicator, v.scope, v.value) for v in result.values if v.provenance.page > 1} == {
+        (2, "population_urban_registered", "urban_districts", 880.0),
+        (3, "population_urban_registered", "urban_districts", 880.0)}
+
+
+def test_a_first_column_whose_english_group_is_not_the_end_of_the_last_columns_is_not_given_its_name():
+    result = _pages_of_a_group_cut_at_the_page_edge([["", "Registered Population"], ["", "市辖区"], ["南京市", "880"]])
+    assert not [v for v in result.values if v.provenance.page > 1 and not v.indicator.startswith("provisional:")]
+    # nor the same scope as the last column's: that is no other part of its group
+    result = _pages_of_a_group_cut_at_the_page_edge([["", "Household Resident Population"], ["", "全市"],
+                                                     ["南京市", "880"]])
+    assert not [v for v in result.values if v.provenance.page > 1 and v.indicator == "population_urban_registered"]
+
+
+def _table_whose_unit_is_in_its_first_pages_header(lines_above_page_2: list[str]) -> ExtractResult:
+    """3-3's first page prints its title and unit inside the header band (read as the columns' header), the
+    next block of columns under a header naming no unit, `lines_above_page_2` above it."""
+    from cnstat_etl.extract.tables import Block
+    result = ExtractResult("sheet.pdf", "0" * 64, "pdf")
+    tables = TableAssembler(result, ExtractOptions(edition=2021))  # the year its file's name gives
+    tables.add(Block([], [["", "3-3 地区生产总值 （万元）"], ["城市", "地区生产总值"], ["辛集市", "4263981"]],
+                     [1, 2, 3], [1, 2], page=1))
+    tables.add(Block(lines_above_page_2, [["", "第二产业增加值"], ["辛集市", "1024145"]], [1, 2], [1, 2], page=2))
+    tables.finish_table()
+    return result
+
+
+def test_a_continued_pages_unit_printed_above_it_is_its_columns_where_the_table_printed_none_apart():
+    result = _table_whose_unit_is_in_its_first_pages_header(["地区生产总值 （万元）"])
+    assert {(v.indicator, v.value, v.unit_as_printed) for v in result.values} == {
+        ("gdp", 4263981.0, "万元"), ("gdp_secondary", 1024145.0, "万元")}
+    # none printed above it: the column's unit is not known (the load refuses it, "no unit printed")
+    result = _table_whose_unit_is_in_its_first_pages_header([])
+    assert {(v.indicator, v.unit_as_printed) for v in result.values} == {("gdp", "万元"), ("gdp_secondary", None)}
+
+
+def test_a_dash_printed_close_after_a_name_is_the_missing_value_after_it():
+    # a tight label column: read as "山西省本级—", the row was no 本级 row, and its values loaded under that label
+    line, = text_lines(_printed("山西省本级—", 40, 100) + _right_aligned("54087", 200, 100))
+    assert [p.text for p in line.phrases] == ["山西省本级", "—", "54087"] and line.phrases[1].is_value
+
+
+def _values_page_under_a_box_begun_before(ruled_above: bool) -> PageGeometry:
+    """A page of values only, its one column 市辖区 ruled round from its header box down, under the rest of
+    a group box begun on the page before: its English line, ruled under (the grid's top) and, if
+    `ruled_above`, over; no side of that box on this page."""
+    glyphs = _printed("Urban Household Resident Population", 56, 150) + _printed("市辖区", 70, 175)
+    for index, value in enumerate(["1201", "833", "341"]):
+        glyphs += _right_aligned(value, 130, 195 + 12 * index)
+    horizontal = [Segment(54, 203, y, y) for y in ([137.0] if ruled_above else []) + [156.0, 184.0, 232.0]]
+    return PageGeometry(2, 600, 800, glyphs, horizontal, [Segment(54, 54, 156, 232), Segment(203, 203, 156, 232)])
+
+
+def test_a_group_box_begun_on_the_page_before_heads_a_page_of_values_under_its_grid():
+    (_, table), = read_page(_values_page_under_a_box_begun_before(ruled_above=True), None, "sheet.pdf")[0]
+    assert not table.labels_printed and table.column_headers == ["Urban Household Resident Population / 市辖区"]
+    # not ruled above, the line over the grid's top rule is no box's: a title's, as before
+    (block, table), = read_page(_values_page_under_a_box_begun_before(ruled_above=False), None, "sheet.pdf")[0]
+    assert table.column_headers == ["市辖区"] and block.lines_above == ["Urban Household Resident Population"]
+
+
+# Page 10 of 2021_2021-3-3.xlsx printed by LibreOffice (A4 portrait, scale 100, WenQuanYi Zen Hei,
+# gridlines, header not repeated): the first page of its second block of columns, values only. The title
+# row's box, clipped at the page's edge, reaches down over 第三产业增加值, the first line of a header box.
+TITLE_OVER_HEADER = Path(__file__).parent / "fixtures" / "pdf_traits" / "printed_title_box_over_a_header_line.pdf"
+
+
+def test_a_phrase_printing_none_of_a_clipped_boxs_text_is_not_that_boxs():
+    # taken for the title box's, 第三产业增加值 went, and its column was read as the title's 地区生产总值 over the
+    # English "Value-added of the Tertiary Industry": its 387 values loaded as GDP
+    page = next(pdfium.read_pages(TITLE_OVER_HEADER))
+    (_, table), = read_page(page.geometry, None, TITLE_OVER_HEADER.name)[0]
+    assert not table.labels_printed
+    assert [header.split(" / ")[-1] for header in table.column_headers] == [
+        "第二产业增加值 Value-added of the Secondary Industry", "第三产业增加值 Value-added of the Tertiary Industry"]
+
+
+# Page 1 of 2021_2021-2-7.xlsx printed by LibreOffice (letter portrait, scale 100, Noto Sans CJK, gridlines,
+# header repeated): the per-capita column's strip clips its overflowing texts, and holds a cell's box.
+COLUMN_STRIP_ROUND_A_BOX = Path(__file__).parent / "fixtures" / "pdf_traits" / "printed_column_strip_round_a_box.pdf"
+
+
+def test_a_columns_strip_holding_a_box_is_still_read_a_line_at_a_time():
+    # skipped as a strip round boxes, its header's English line lost "GRP (yuan)", and the column its unit
+    page = next(pdfium.read_pages(COLUMN_STRIP_ROUND_A_BOX))
+    (_, table), = read_page(page.geometry, None, COLUMN_STRIP_ROUND_A_BOX.name)[0]
+    assert "人均地区生产总值 / Per Capita GRP (yuan)" in table.column_headers[-1]
+
+
+# Page 11 of 2021_2021-3-3.xlsx printed by LibreOffice (letter portrait, scale 100, Noto Serif CJK, header
+# repeated): the first page of the second block of columns. The 第二产业增加值 and 第三产业增加值 boxes, side by side,
+# wrap their texts onto lines at other heights, each box clipping its own.
+BOXES_WRAPPED_APART = Path(__file__).parent / "fixtures" / "pdf_traits" / "printed_boxes_wrapped_apart_in_one_row.pdf"
+
+
+def test_the_texts_of_a_row_of_clipped_boxes_are_one_line_where_the_boxes_are():
+    # as two lines at one height, 第三产业增加值's stacked over 第二产业增加值's in the first column, and the
+    # second column was headed by the title's 地区生产总值 alone: its 387 values loaded as GDP
+    page = next(pdfium.read_pages(BOXES_WRAPPED_APART))
+    (_, table), = read_page(page.geometry, None, BOXES_WRAPPED_APART.name)[0]
+    assert [header.split(" / ")[-1] for header in table.column_headers] == [
+        "第二产业增加值 Value-added of the Secondary Industry", "第三产业增加值 Value-added of the Tertiary Industry"]

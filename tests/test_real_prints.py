@@ -27,11 +27,6 @@ MANIFEST = list(csv.DictReader((COMMITTED / "manifest.csv").open(encoding="utf-8
 
 # case -> its figures on 2026-12-07 (of the workbook reading's dictionary values), until the PDF reads right
 FAILING_TODAY = {
-    # scored since issue 30 reads its unitless 常住人口 columns (until then neither reading loaded them)
-    "given/2021/2021_2021-2-1.pdf":
-        "0 wrong, 1033 of 1117 equal, 84 refused: pages 4 and 6 read their label column as one label running "
-        "down the page (a clipped province row, 广西壮族自治, among them), so 广西's cities on page 5 are read "
-        "under 河南 and refused",
     # scored since issue 30 names its 城镇户籍人口 columns (population_urban_registered; provisional before)
     "committed/letter-portrait-scale75-arplumingcn-grid-norepeat/2023_2-1 人口数.pdf":
         "0 wrong, 878 of 1166 equal, 288 refused: its label-less pages 7-12 end a row before the labelled "

@@ -206,6 +206,17 @@ def test_resolve_province(resolver, text, code):
 
 
 @pytest.mark.parametrize(
+    "label, code",
+    [("广西壮族自治 Guangxi", "450000"), ("新疆维吾尔自治 Xinjiang", "650000"), ("宁夏回族 Ningxia", "640000"),
+     # no English to prove it, the English another province's, or a name that is no start of its full name
+     ("广西壮族自治", None), ("广西壮族自治 Guangdong", None), ("吉林市 Jilin", None), ("广西壮族自治区 Guangxi", None)],
+)
+def test_a_province_name_cut_short_resolves_where_its_english_names_the_province_it_starts(resolver, label, code):
+    # a print clips 广西壮族自治区 at its box's edge: read whole, the cut name is no province
+    assert resolver.resolve_cut_province(label) == code
+
+
+@pytest.mark.parametrize(
     "code, year, vintage, targets",
     [("513000", 1990, None, {"511700"}), ("510400", 1985, None, {"510400"}), ("341300", 2008, None, {"341300"}),
      ("512500", 1995, None, {"511500"}), ("342200", 1997, None, {"341300"}), ("371200", 2017, 2024, {"370100"}),

@@ -80,10 +80,13 @@ _DIGITS = frozenset("0123456789０１２３４５６７８９")
 # A value's digits never start with a zero and another digit: "000 000" is header text, the tail of a unit
 # "(100 000 000 yuan)" wrapped in its box.
 _ZERO_LED = re.compile(r"[-−]?[0０][\s,，]*[0-9０-９]")
+# A number some of whose digits print as letters or a bracket (a font mapping its digits' glyphs to other
+# characters: "135OOO", "4414)"): digits first, and most of it digits.
+_GARBLED_NUMBER = re.compile(r"[0-9][0-9A-Za-z)]*")
 # The number may be negative (ASCII or U+2212 minus); a dash after a digit is a range ("15-64"), not a sign.
 _TRAILING_NUMBER = re.compile(r"(?<=[\u3400-\u9fffA-Za-z)）])[-−]?[0-9０-９][0-9０-９,，.．]*\s*$")
-# Digits with up to three other glyphs among them, none a CJK one: a number its text layer misreads.
-_MISREAD_NUMBER = re.compile(r"[0-9][0-9,.]*[^0-9,.\u3400-\u9fff]{1,3}[0-9,.]*")
+# A dash printed right after a Chinese name: the missing marker of the cell after it.
+_TRAILING_MARKER = re.compile(r"(?<=[\u3400-\u9fff])(?:—{1,2}|－)$")
 # A sign never stands inside a number: one a space after a number's digits starts the next number.
 _NEGATIVE_AFTER_NUMBER = re.compile(r"(?<=[0-9０-９] )[-−][0-9０-９][0-9０-９,，.．]*$")
 
@@ -170,6 +173,11 @@ class Glyphs(Sequence):
 
     def __reduce__(self):  # the columns, not the glyphs made from them
         return Glyphs, (self.codes, self.x0, self.x1, self.top, self.bottom, self.size)
+
+
+def _garbled_number(text: str) -> bool:
+    digits = sum(c.isdigit() for c in text)
+    return bool(_GARBLED_NUMBER.fullmatch(text)) and digits >= 3 and 2 * digits >= len(text) and digits < len(text)
 
 
 def _made_glyphs(codes: numpy.ndarray, *boxes: numpy.ndarray) -> list[Glyph]:
@@ -275,12 +283,14 @@ class Phrase:
     # A phrase's text never changes once read, and the engine asks these of each phrase many times.
     @_once
     def is_number(self) -> bool:
-        return self.is_value and not is_missing(self.text)
+        return self.is_value and not is_missing(self.text) and not _garbled_number(self.text)
 
     @_once
     def is_value(self) -> bool:
-        """A number or a missing marker: what a value cell prints."""
-        return bool(self.text.strip()) and parse_number(self.text).ok and not _ZERO_LED.match(self.text)
+        """A number or a missing marker: what a value cell prints; or a number printed garbled, a cell no one
+        can read, never a label."""
+        return bool(self.text.strip()) and (parse_number(self.text).ok and not _ZERO_LED.match(self.text)
+                                            or _garbled_number(self.text))
 
 
 @dataclass
@@ -408,6 +418,11 @@ def _cut_trailing_number(phrase: Phrase) -> list[Phrase]:
     if phrase.is_value:
         return [phrase]
     squashed = phrase.text.replace(" ", "")
+    marker = _TRAILING_MARKER.search(squashed)
+    if marker and len(phrase.chars) > len(marker.group(0)):
+        # "山西省本级—": a name never ends in a dash; the cell after it printed too close is a missing value
+        cut = len(marker.group(0))
+        return [_phrase_of(phrase.chars[:-cut]), _phrase_of(phrase.chars[-cut:])]
     match = _TRAILING_NUMBER.search(squashed) or _NEGATIVE_AFTER_NUMBER.search(phrase.text)
     # A minus sign is not a digit: "Area-1" keeps its one digit, as "Area1" does.
     if not match or not parse_number(match.group(0)).ok or len(match.group(0).strip().lstrip("-−")) < 2:
@@ -961,6 +976,8 @@ class TableLayout:
     # False: the rows print values only, their labels on another page (a wide table printed a block of
     # columns at a time): `pdf.labelled_blocks` gives them the labels, where it can prove which they are
     labels_printed: bool = True
+    # False: the rows print labels only, the page the label column alone (see `_labels_only`)
+    values_printed: bool = True
 
 
 @dataclass
@@ -1067,7 +1084,7 @@ def _misread_body(line: Line) -> bool:
         return False
     values = line.phrases[first_value:]
     return any(p.is_number for p in values) and all(
-        p.is_value or (_MISREAD_NUMBER.fullmatch(p.text) and sum(c.isdigit() for c in p.text) >= 3) for p in values)
+        p.is_value or _garbled_number(p.text) for p in values)
 
 
 def _close(upper: Line, lower: Line) -> bool:
@@ -1118,7 +1135,7 @@ def _rules_across(horizontal: list[Segment], left: float, right: float) -> list[
 
 
 def _header_band(lines: list[Line], floor: int, first_body: int, last_body: int, rules: list[float],
-                 framing: list[float], grid_tops: list[float]) -> int:
+                 framing: list[float], grid_tops: list[float], values_only: bool = False) -> int:
     """Index of the band's first line: walk up from the body while lines sit close and are no title.
 
     The band's last line may sit as far above the body as the body's rows sit apart: widely spaced rows
@@ -1126,7 +1143,8 @@ def _header_band(lines: list[Line], floor: int, first_body: int, last_body: int,
     is one of the `framing` ones, drawn over the labels too (the table's top rule): a rule under a
     header's upper level stops at the label column, and the English wrapped above it is the header's.
     Nothing above the top rule of a ruled grid holding the header (`grid_tops`) is its header: a title,
-    a unit line."""
+    a unit line; but on a page of values only, a line ruled above too is a group box begun on the page
+    before (its left side printed there)."""
     rows_apart = max((lower.top - upper.bottom for upper, lower in zip(lines[first_body:last_body],
                                                                        lines[first_body + 1:last_body + 1])),
                      default=0.0)
@@ -1143,7 +1161,8 @@ def _header_band(lines: list[Line], floor: int, first_body: int, last_body: int,
             break
         if start < first_body and _title_like(line) and any(_middle(line) <= y <= _middle(below) for y in framing):
             break
-        if start < first_body and any(_middle(line) <= y <= _middle(below) for y in grid_tops):
+        if start < first_body and any(_middle(line) <= y <= _middle(below) for y in grid_tops) and not (
+                values_only and any(line.top - line.size <= y <= _middle(line) for y in rules)):
             break  # (a grid starting right above the body is ruled under its header, not around it)
         start -= 1
     return start
@@ -1173,15 +1192,20 @@ def _with_clipped_text(lines: list[Line], clipped: list[ClippedCell]) -> list[Li
     its text, and the box's other phrases go (they are part of it). A line left with no phrase goes. A line
     of boxes' texts only is where those boxes are: what a box clips of its glyphs is not printed (a line
     whose glyphs reach up over the grid's top rule, clipped there, is the grid's), and its text is all of
-    the box's."""
+    the box's. A box showing none of its text where nothing else prints (a header row too short for its
+    boxes' wrapped lines, each drawn above or below it) prints its text where the box is."""
     if not clipped:
         return lines
+    lines = _with_hidden_boxes(lines, clipped)
     lines = [_cut_at_box_edges(line, clipped) for line in lines]
     replaced: dict[int, Phrase | None] = {}
     boxes: dict[int, ClippedCell] = {}
     for cell in clipped:
+        # a phrase whose characters are not the box's text's, in its order, is another cell's, printed across
+        # its edge (a header box's line under a title's box, both on one row of the sheet): a box shows a
+        # part of its text
         inside = [phrase for line in lines for phrase in line.phrases
-                  if cell.holds(phrase.centre, _middle(line))]
+                  if cell.holds(phrase.centre, _middle(line)) and _shows_part_of(phrase.text, cell.text)]
         # a clip round numbers on many lines is the page's edge cutting a column (a box begun on the page
         # before), not a box's text: its lines are read as printed
         if sum(phrase.is_number for phrase in inside) > 1:
@@ -1201,11 +1225,45 @@ def _with_clipped_text(lines: list[Line], clipped: list[ClippedCell]) -> list[Li
                 top = max(boxes[id(p)].top for p in line.phrases)
                 bottom = min(boxes[id(p)].bottom for p in line.phrases)
                 top, bottom = (top, bottom) if top < bottom else (line.top, line.bottom)
-            if phrases:
+            # boxes' texts of one row of boxes, their lines wrapped apart in each, are one line where the boxes are
+            row = next((i for i, other in enumerate(out) if abs(other.top - top) < CLIP_TOLERANCE
+                        and abs(other.bottom - bottom) < CLIP_TOLERANCE and not any(
+                            a.x0 < b.x1 and b.x0 < a.x1 for a in other.phrases for b in phrases)), None)
+            if phrases and row is not None:
+                other = out[row]
+                out[row] = Line(top, bottom, sorted(other.phrases + phrases, key=lambda p: p.x0), other.size,
+                                other.overprinted or line.overprinted)
+            elif phrases:
                 out.append(Line(top, bottom, phrases, line.size, line.overprinted))
         else:
             out.append(line)
     return out
+
+
+def _shows_part_of(shown: str, text: str) -> bool:
+    """`shown`'s characters are among `text`'s, in the same order (blanks aside)."""
+    rest = iter(squash(text))
+    return all(char in rest for char in squash(shown))
+
+
+def _with_hidden_boxes(lines: list[Line], clipped: list[ClippedCell]) -> list[Line]:
+    """The lines with a phrase of each box's text where the box shows none of it and no other text prints
+    over it: on the line at its height, else on a line of its own."""
+    if not lines:
+        return lines
+    size = sorted(line.size for line in lines)[len(lines) // 2]
+    for cell in clipped:
+        if not cell.text.strip() or any(cell.top <= _middle(line) <= cell.bottom and p.x0 < cell.x1 and cell.x0 < p.x1
+                                         for line in lines for p in line.phrases):
+            continue
+        at = next((i for i, line in enumerate(lines) if cell.top <= _middle(line) <= cell.bottom), None)
+        if at is None:
+            at = bisect_left([line.top for line in lines], cell.top)
+            lines = lines[:at] + [Line(cell.top, cell.bottom, [], min(size, cell.bottom - cell.top))] + lines[at:]
+        line = lines[at]
+        phrases = sorted(line.phrases + [Phrase(cell.text, cell.x0, cell.x1, line.size)], key=lambda p: p.x0)
+        lines = lines[:at] + [Line(line.top, line.bottom, phrases, line.size, line.overprinted)] + lines[at + 1:]
+    return lines
 
 
 def _cut_at_box_edges(line: Line, clipped: list[ClippedCell]) -> Line:
@@ -1241,7 +1299,10 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
     found: list[tuple[Block, TableLayout]] = []
     floor = 0
     lines_floor = 0.0
-    for first, last in _bodies(lines, carried.label_right if carried else None) or _unlabelled_bodies(lines):
+    spans = _bodies(lines, carried.label_right if carried else None) or _unlabelled_bodies(lines)
+    if not spans and (labels := _labels_only(lines, carried, geometry.number)):
+        return [labels], labels[1], problems
+    for first, last in spans:
         body = lines[first:last + 1]
         numbered = [line for line in body if line.is_body]
         label_right = _label_right(numbered or body)
@@ -1253,7 +1314,7 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
         # a page of values only prints no label column for a table's top rule to be drawn over
         framing = _rules_across(horizontal, left, label_right) if numbered else []
         band_start = _header_band(lines, floor, first, last, rules, framing,
-                                  _grid_tops(rules, geometry.vertical, left, right))
+                                  _grid_tops(rules, geometry.vertical, left, right), values_only=not numbered)
         band = lines[band_start:first]
         left = min([left] + [line.x0 for line in band])
         right = max([right] + [line.x1 for line in band])
@@ -1309,6 +1370,43 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
         lines_floor = body[-1].bottom
         carried = table
     return found, carried, problems
+
+
+def _labels_only(lines: list[Line], carried: TableLayout | None, number: int) -> tuple[Block, TableLayout] | None:
+    """A wide table's label column printed on pages of its own, its values on the pages after (an office
+    prints a sheet too wide for the paper a block of columns at a time, and a wide label column may fill
+    the first block): the label header ("城 市 City") and under it two or more lines printing a label each,
+    no number on the page; on a page continuing such a page, its lines of labels. Its rows are read as
+    labels only: `pdf.labelled_blocks` gives them to the rows of values printed at their heights."""
+    if any(p.is_number for line in lines for p in line.phrases):
+        return None
+    header = next((i for i, line in enumerate(lines) if _is_label_header(line)), None)
+    if header is None and (carried is None or carried.values_printed):
+        return None
+    first = header + 1 if header is not None else 0
+    while header is not None and first < len(lines) and _is_label_header(lines[first]):
+        first += 1  # the label header's English line ("City") under the Chinese one
+    last = first
+    while last < len(lines) and not lines[last].is_title and not any(p.is_value for p in lines[last].phrases) \
+            and not all(formula_cell(p.text) for p in lines[last].phrases) \
+            and (last == first or _close(lines[last - 1], lines[last])):
+        last += 1
+    body, band = lines[first:last], lines[header:first] if header is not None else []
+    if len(body) < 2 or last < len(lines) and not matches_prefix(lines[last].text, layout()["footnote_prefixes"]):
+        return None
+    continued = (carried.flush, carried.indent_size, carried.label_levels) if header is None else None
+    flush = min(line.x0 for line in body) if continued is None else continued[0]
+    indent_size = sorted(line.size for line in body)[len(body) // 2] if continued is None else continued[1]
+    starts = _label_starts(body, indent_size, continued[2] if continued else [])
+    cells = [[line.text] for line in band] + [
+        [_indented(starts[id(line)], flush, indent_size) + " ".join(p.text for p in line.phrases)] for line in body]
+    left, right = min(line.x0 for line in band + body), max(line.x1 for line in band + body)
+    table = TableLayout(left, right, right, [], band[0].top if band else None, band[-1].bottom if band else None,
+                        body[0].top, body[-1].bottom, [], [line.top for line in band + body], False, flush,
+                        indent_size, sorted(set(starts.values()) | set(continued[2] if continued else [])),
+                        values_printed=False)
+    block = Block([line.text for line in lines[:header or 0]], cells, list(range(1, len(cells) + 1)), [1], page=number)
+    return block, table
 
 
 def _columns(body: list[Line], label_right: float, vertical: list[Segment], band: list[Line]) -> list[Column] | None:

@@ -167,7 +167,16 @@ def extract_pdf(path: Path, sha256: str, options: ExtractOptions, seen: list[Tab
             if not table.labels_printed:
                 unlabelled.append((page, block, table))
                 continue
-            if not tables.continues(block):
+            if not table.values_printed:
+                # a page of labels only names the rows of the pages of values after it (or between it and the
+                # next such page): it ends a table whose labelled pages print values
+                if any(t.values_printed for _, _, t in labelled):
+                    if unlabelled:
+                        add_unlabelled()
+                    labelled.clear()
+                labelled.append((page, block, table))
+                continue
+            if not tables.continues(block) or any(not t.values_printed for _, _, t in labelled):
                 if unlabelled:
                     add_unlabelled()
                 labelled.clear()
@@ -188,18 +197,37 @@ def labelled_blocks(labelled: list[tuple[Block, TableLayout]], unlabelled: list[
                     pages: list[int]) -> list[Block] | str:
     """The blocks of a wide table's pages that print values only, each given the rows of the page that
     prints their labels; or why that cannot be proven. An office prints a table too wide for the paper a
-    block of columns at a time, the rows' labels with the first block only: each later page prints the
-    rows of one labelled page, in the same order (the labelled pages, then the others, or each labelled
-    page followed by its own), at the same heights. So the two runs of pages must be as long and cover
-    their pages with no gap (a page not read, or a third block of columns, would shift the pairs), and
-    pair page by page: every row of values at the height of one row printing a label. A labelled row with
-    no row of values beside it (a province heading, a city with none in these columns) is kept, its cells
-    blank: the rows after it are placed under it."""
-    if len(unlabelled) != len(labelled) or sorted(pages) != list(range(min(pages), min(pages) + len(pages))):
+    block of columns at a time, the rows' labels with the first block only (or alone: a label column as
+    wide as the paper): each later page prints the rows of one labelled page, at the same heights, in one
+    of two orders: the labelled pages, then each later block's pages in the same order; or each labelled
+    page followed by its own. So the runs of pages must be as long and cover their pages with no gap (a
+    page not read would shift the pairs), each block's first page printing its header, and pair page by
+    page: every row of values at the height of one row printing a label. A labelled row with no row of
+    values beside it (a province heading, a city with none in these columns) is kept, its cells blank:
+    the rows after it are placed under it."""
+    label_pages, value_pages = pages[:len(labelled)], pages[len(labelled):]
+    if not labelled or not unlabelled or len(unlabelled) % len(labelled) \
+            or sorted(pages) != list(range(min(pages), min(pages) + len(pages))):
         return (f"its {len(unlabelled)} pages of values do not pair with the {len(labelled)} pages printing the "
                 "labels, page by page")
+    if max(label_pages) < min(value_pages):
+        # the labelled pages, then each block of columns in their order: where there are two or more, each
+        # begins at the sheet's top rows, under its header
+        if len(unlabelled) > len(labelled) and any(table.header_top is None
+                                                   for _, table in unlabelled[::len(labelled)]):
+            return (f"its {len(unlabelled)} pages of values do not begin a block of columns under a header every "
+                    f"{len(labelled)} pages, as the labels' pages do")
+        labels_of = [labelled[j % len(labelled)] for j in range(len(unlabelled))]
+    else:
+        # each labelled page followed by as many pages of values
+        own = [max((i for i, page in enumerate(label_pages) if page < value_page), default=-1)
+               for value_page in value_pages]
+        if any(own.count(i) != len(unlabelled) // len(labelled) for i in range(len(labelled))):
+            return (f"its {len(unlabelled)} pages of values do not follow the {len(labelled)} pages printing the "
+                    "labels as many after each")
+        labels_of = [labelled[i] for i in own]
     blocks = []
-    for (labels, labels_table), (values, values_table) in zip(labelled, unlabelled):
+    for (labels, labels_table), (values, values_table) in zip(labels_of, unlabelled):
         label_width = len(find_label_columns(labels.cells, find_header_rows(labels.cells)))
         tolerance = 0.2 * min(labels_table.indent_size, values_table.indent_size)
         label_rows = [i for i, top in enumerate(labels_table.row_tops) if top >= labels_table.body_top - tolerance
@@ -235,7 +263,9 @@ def labelled_blocks(labelled: list[tuple[Block, TableLayout]], unlabelled: list[
         numbers = [values.rows[i] for i in header]
         for i in label_rows:
             numbers.append(values.rows[of_label[i]] if i in of_label else numbers[-1] if numbers else 1)
-        blocks.append(Block(values.lines_above, cells, numbers, labels.columns[:label_width] + values.columns[1:],
+        # the title of a table whose label column fills its own pages prints there, left of the values
+        lines_above = values.lines_above or ([] if labels_table.values_printed else labels.lines_above)
+        blocks.append(Block(lines_above, cells, numbers, labels.columns[:label_width] + values.columns[1:],
                             page=values.page))
     return blocks
 

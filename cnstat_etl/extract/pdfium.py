@@ -338,16 +338,38 @@ def _clipping(glyphs: Glyphs, clips: numpy.ndarray, left: numpy.ndarray, right: 
         cut = (left < x0 - CLIP_TOLERANCE) | (right > x1 + CLIP_TOLERANCE)
     shown &= ~outside
     cells = []
-    for box in {boxes[clip] for clip in set(clips[outside | cut].tolist())}:
+    clipping = {boxes[clip] for clip in set(clips[outside | cut].tolist())}
+    for box in clipping:
+        if any(other != box and _spans_across(box, other) for other in clipping):
+            # a row's strip of the page round boxes that clip texts of their own, each as tall as it (a
+            # repeated header row, clipped whole as LibreOffice prints it): no cell, its glyphs the boxes'
+            # in it, or printed as they are. (A column's strip holding a box is read a line at a time.)
+            continue
         own = numpy.all(clip_of == box, axis=1)
         unclipped_inside = numpy.isnan(x0) & (middle_x >= box[0]) & (middle_x <= box[2]) \
             & (middle_y >= box[1]) & (middle_y <= box[3])
         members = numpy.flatnonzero(own | unclipped_inside).tolist()
-        text = " ".join(line.text for line in text_lines(glyphs.take(members)))
+        lines = text_lines(glyphs.take(members))
         corners = [_apply(display, x, y) for x in (box[0], box[2]) for y in (box[1], box[3])]
         xs, ys = zip(*corners)
-        cells.append(ClippedCell(min(xs), height - max(ys), max(xs), height - min(ys), text))
+        if len(lines) > 1 and not (own & ((middle_y < y0 - CLIP_TOLERANCE) | (middle_y > y1 + CLIP_TOLERANCE))).any():
+            # A box that hides nothing above or below holds lines that are cells of their own: a sheet printer
+            # clips a column's texts that overflow sideways to the column's strip of the page (LibreOffice
+            # does, each row's label one line in it), and a cell wrapped in its box is read line by line too.
+            # A line of none of its clipped text is another cell's, printed whole.
+            own_middles = (glyphs.top[own] + glyphs.bottom[own]) / 2
+            cells += [ClippedCell(min(xs), line.top, max(xs), line.bottom, line.text) for line in lines
+                      if ((own_middles >= line.top) & (own_middles <= line.bottom)).any()]
+            continue
+        cells.append(ClippedCell(min(xs), height - max(ys), max(xs), height - min(ys),
+                                 " ".join(line.text for line in lines)))
     return shown, sorted(cells, key=lambda cell: (cell.top, cell.x0))
+
+
+def _spans_across(box: tuple[float, float, float, float], other: tuple[float, float, float, float]) -> bool:
+    """`box` holds `other` from side to side, as tall as it is: a row's strip round one of its boxes."""
+    return box[0] - CLIP_TOLERANCE <= other[0] and other[2] <= box[2] + CLIP_TOLERANCE \
+        and abs(box[1] - other[1]) <= CLIP_TOLERANCE and abs(box[3] - other[3]) <= CLIP_TOLERANCE
 
 
 _CLIP_PATH = _fast(raw.FPDFPageObj_GetClipPath, ctypes.c_void_p, ctypes.c_void_p)

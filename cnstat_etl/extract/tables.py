@@ -84,6 +84,8 @@ class TableState:
     unrecognised: set[tuple[int, str]] = field(default_factory=set)
     # indicators a header names with their scopes (全市, 市辖区) so far
     scoped_indicators: set[str] = field(default_factory=set)
+    # (column, squashed header) of a first column whose group box began on the page before -> its whole path
+    begun_before: dict[tuple[int, str], list[str]] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------------------------- titles
@@ -329,7 +331,7 @@ _WORD = re.compile(r"[^\W\d_]")
 
 def read_header(
     state: TableState, cells: list[list[str]], header_rows: int, title_scope: str | None,
-    source: str, page: int | None, sheet: str | None, columns: list[int],
+    source: str, page: int | None, sheet: str | None, columns: list[int], unit_above: str | None = None,
 ) -> list[Problem]:
     """Give each value column its (indicator, scope, unit); report the columns that name none."""
     problems = []
@@ -358,6 +360,13 @@ def read_header(
                 state.unrecognised.add(seen_key)
             continue
         indicator = _named_indicator(path, state.context.year)
+        if indicator is None and column == len(state.label_columns):
+            # a group box begun on the page before; the same header on the next page of that block is its too
+            whole = state.begun_before.get(seen_key) or _box_begun_before(path, state)
+            if whole:
+                state.begun_before[seen_key] = whole
+                path, label = whole, " / ".join(whole)
+                indicator = _named_indicator(path, state.context.year)
         if indicator is None:
             # a formula row's letter ("D") is no name: a column it alone heads lost its own header
             indicator = provisional_id([cell for cell in path
@@ -382,7 +391,7 @@ def read_header(
         if named_scope:
             state.scoped_indicators.add(indicator)
         scope = named_scope or title_scope or "city_total"
-        unit = next((u for u in map(_unit_in, reversed(path)) if u), None) or state.context.unit_line
+        unit = next((u for u in map(_unit_in, reversed(path)) if u), None) or state.context.unit_line or unit_above
         meanings.append(ColumnMeaning(column, label, indicator, scope, unit, named_scope is not None))
     # An indicator the table heads with its scopes (全市, 市辖区) that a column heads with none has lost its
     # scope box (printed on the page before, or apart): that column is not the whole city's by default.
@@ -395,6 +404,24 @@ def read_header(
                          "of the table does; which is which cannot be told, so neither is loaded", source, page, sheet,
                          None, columns[m.column]) for m in twins]
     return problems
+
+
+def _box_begun_before(path: list[str], state: TableState) -> list[str] | None:
+    """The whole header path of a block's first value column whose group box began on the page before: its
+    group text is the English of the group over the last column read before, or its end ("Urban Household
+    Resident Population" cut to "Household Resident Population", the Chinese name left on that page), and it
+    names another scope of that group. None where that is not so."""
+    scope = next((s for s in map(_scope_in, reversed(path)) if s), None)
+    if len(path) < 2 or _CHINESE.search(path[0]) or len(path[0].split()) < 2 or scope is None or not state.meanings:
+        return None
+    last = max(state.meanings, key=lambda m: m.column)
+    cells = last.label.split(" / ")
+    if scope == last.scope or not _scope_in(cells[-1]):
+        return None
+    tail = squash(path[0]).lower()
+    group = next((i for i, cell in enumerate(cells[:-1])
+                  if (english := _CHINESE.split(squash(cell))[-1].lower()) and english.endswith(tail)), None)
+    return None if group is None else cells[:group + 1] + path[1:]
 
 
 def _without_twins(meanings: list[ColumnMeaning]) -> tuple[tuple[ColumnMeaning, ...], list[ColumnMeaning]]:
@@ -548,8 +575,10 @@ def read_block(
     problems: list[Problem] = []
     if header_rows or not continued:
         title_scope = _scope_in(state.context.table_title)
+        # a continued page's own unit line or title unit, where the table's first page printed none apart
+        unit_above = unit_line(block.lines_above) if continued else None
         problems += read_header(state, block.cells, header_rows, title_scope, result.source_file,
-                                block.page, block.sheet, block.columns)
+                                block.page, block.sheet, block.columns, unit_above)
     elif any(meaning.column >= len(block.cells[0]) for meaning in state.meanings):
         # its columns are not the ones the header was read for: no cell can be placed under one
         return [], [Problem("no_header", "a block continuing the table prints fewer columns than its header "

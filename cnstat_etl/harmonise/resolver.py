@@ -405,6 +405,15 @@ class RegionResolver:
             self._provinces[text] = self._resolve_province(text)
         return self._provinces[text]
 
+    def resolve_cut_province(self, label: str) -> str | None:
+        """A province row whose Chinese name is printed cut short at its box's edge ("广西壮族自治 Guangxi"):
+        the province its English names, where its full name starts with what is printed of it; None
+        otherwise (a name printed whole is `resolve_province`'s, and no English, no proof)."""
+        chinese, latin = split_printed(unicodedata.normalize("NFKC", label or "").strip())
+        code = self.resolve_province(latin) if chinese and latin else None
+        full = [p.name for p in self._by_code.get(code, [])] if code else []
+        return code if any(name.startswith(chinese) and name != chinese for name in full) else None
+
     def _resolve_province(self, text: str) -> str | None:
         stripped = unicodedata.normalize("NFKC", text or "").strip()
         if re.fullmatch(r"\d{2}0000", stripped):

@@ -64,13 +64,11 @@ def row_roles(rows: list[BodyRow], years: dict[int, int | None], source: str,
             problems.append(Problem("skipped_row", f"aggregate row {row.label!r} is not a prefecture", **where))
             roles.append(RowRole("total", province))
             continue
-        province_code = resolver.resolve_province(row.name)
-        name = row.name
-        if not province_code and (province_code := _clipped_province(row, resolver)):
-            name = row.label  # the context the rows under it are placed in: its English names it
+        province_code = resolver.resolve_province(row.name) or resolver.resolve_cut_province(row.label)
         if province_code and province_code not in MUNICIPALITY_CODES and not _namesake_place(
                 row, province_code, province, outline, years.get(row.table), resolver):
-            province = name
+            # a name cut short resolves with its English only: the province its rows are placed in is the label's
+            province = row.name if resolver.resolve_province(row.name) else row.label
             outline.place(row.indentation, "province", row.label)
             if row.has_values:
                 problems.append(Problem("skipped_row", f"province subtotal row {row.label!r}", **where))
@@ -87,13 +85,6 @@ def row_roles(rows: list[BodyRow], years: dict[int, int | None], source: str,
             continue
         roles.append(RowRole("unit", province))
     return roles, problems
-
-
-def _clipped_province(row: BodyRow, resolver: RegionResolver) -> str | None:
-    """A province whose Chinese name its box clips ("新疆维吾尔自治 Xinjiang"): the province the label's
-    English names, where the Chinese printed is the start of that province's name, two characters at least."""
-    code = resolver.resolve_province(row.label) if row.label != row.name and len(row.name) >= 2 else None
-    return code if code and any(name.startswith(row.name) for name in resolver.names_of(code)) else None
 
 
 def _standalone_role(row: BodyRow, where: dict, year: int | None,
