@@ -11,11 +11,12 @@ $(BIN)/python:
 
 # Re-install only when the project metadata or the C parts change; the install is editable, so edits to
 # Python code and data need nothing. The extras: OCR of the bundled scans, and the tests' Dask cluster.
-# uv installs the same packages as pip in a third of pip's time (it unpacks in parallel and compiles no
-# bytecode ahead: Python compiles what is imported); pip stays in the venv, as the wheel test builds with it.
+# uv installs the same packages as pip in a third of pip's time (it unpacks in parallel); pip stays in the
+# venv, as the wheel test builds with it. Bytecode is compiled at install, as pip does: where
+# PYTHONDONTWRITEBYTECODE is set (this CI), Python would otherwise recompile every library in every process.
 $(STAMP): pyproject.toml setup.py $(wildcard cnstat_etl/extract/*.c) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip uv
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev,ocr,dask]'
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e '.[dev,ocr,dask]'
 	touch $(STAMP)
 
 ingest: $(STAMP)
@@ -25,6 +26,7 @@ ingest: $(STAMP)
 # parallel on every core (pytest-xdist); a module's tests stay on one worker, so that its fixtures are
 # made once.
 test: $(STAMP)
+	$(BIN)/python -m compileall -q cnstat_etl  # the package's own bytecode, for the same reason as at install
 	$(BIN)/python -m ruff check cnstat_etl
 	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest -n auto --dist loadscope
