@@ -20,13 +20,8 @@ from pathlib import Path
 from typing import Callable, Hashable, Iterable, TypeVar
 
 from cnstat_etl.errors import UserError
-from cnstat_etl.settings import (Check, Checks, LayoutRules, OcrReview, SourceDescriptor, read_descriptor, read_layout,
-                                 read_typed)
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from cnstat_etl.settings import (Check, Checks, LayoutRules, OcrReview, SourceDescriptor, load_toml, read_descriptor,
+                                 read_layout, read_typed)
 
 
 
@@ -216,8 +211,7 @@ def read_mapping_csv(name: str) -> list[dict[str, str]]:
 @functools.lru_cache(maxsize=None)
 def report_settings() -> dict:
     """warehouse/report/report.toml: the periods, thresholds and colours of `cnstat report`."""
-    with open(REPORT_DIR / "report.toml", "rb") as f:
-        return tomllib.load(f)
+    return load_toml(REPORT_DIR / "report.toml", "warehouse/report/report.toml")
 
 
 def validate_checks() -> tuple[Check, ...]:

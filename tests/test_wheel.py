@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from cnstat_etl.config import SAMPLES_DIR, tomllib
+from cnstat_etl.config import SAMPLES_DIR
+from cnstat_etl.settings import tomllib
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 import functools
 import re
 
-from cnstat_etl.config import WAREHOUSE_DIR, tomllib
+from cnstat_etl.config import WAREHOUSE_DIR
 from cnstat_etl.errors import MappingError
+from cnstat_etl.settings import load_toml
 from cnstat_etl.load.firms import analysis_firm_columns, firm_relations_sql
 
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -24,8 +25,7 @@ NAME_COLUMNS = ("name_zh", "name_en", "province_code", "province_zh", "province_
 
 @functools.lru_cache(maxsize=None)
 def analysis_variables() -> tuple[dict, ...]:
-    with open(WAREHOUSE_DIR / "analysis_variables.toml", "rb") as f:
-        variables = tomllib.load(f)["variables"]
+    variables = load_toml(WAREHOUSE_DIR / "analysis_variables.toml", "warehouse/analysis_variables.toml")["variables"]
     for variable in variables:
         if not _IDENTIFIER.match(variable["name"]):
             raise MappingError(f"analysis variable name {variable['name']!r} is not a plain SQL identifier")
