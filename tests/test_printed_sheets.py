@@ -79,6 +79,25 @@ def _extracted(page: PageGeometry) -> ExtractResult:
     return result
 
 
+def test_a_group_box_set_far_above_its_scope_boxes_heads_them():
+    # 常住人口's box is tall, its name printed near its top, far above the 全市 | 市辖区 boxes' text at the
+    # foot of theirs; the rule under it stops at the label column, whose box reaches down past it (城 市
+    # centred in it): the name is still the header's
+    glyphs = (_printed("2-1 人口数（2022年）", 60, 40, 10) + _printed("单位：万人", 60, 56)
+              + _printed("常住人口", 190, 76) + _printed("城 市", 62, 96) + _printed("全市", 150, 126)
+              + _printed("市辖区", 240, 126))
+    rows = [("南京市", "931", "800"), ("无锡市", "746", "501")]
+    body, bottom = _body(rows, 142.0, [195, 295])
+    horizontal = [Segment(LEFT, RIGHT, 66, 66), Segment(LABEL_EDGE, RIGHT, 100, 100),
+                  Segment(LEFT, RIGHT, 130, 130), Segment(LEFT, RIGHT, bottom - 6, bottom - 6)]
+    vertical = [Segment(LEFT, LEFT, 66, bottom - 6), Segment(LABEL_EDGE, LABEL_EDGE, 66, bottom - 6),
+                Segment(210, 210, 100, 130), Segment(RIGHT, RIGHT, 66, 130)]
+    page = PageGeometry(1, 600, 800, glyphs + body, horizontal, vertical)
+    assert {(v.region_name, v.indicator, v.scope, v.value) for v in _values(page)} == {
+        (label, "population_resident", scope, float(value)) for label, *values in rows
+        for scope, value in zip(["city_total", "urban_districts"], values)}
+
+
 def test_a_unit_line_reaching_into_the_header_below_it_is_still_the_tables_unit_line():
     # its descenders reach below the top of the header's first line, its middle does not
     assert {v.unit_as_printed for v in _values(_sheet_page(unit_bottom=70)) if v.indicator == "gdp"} == {"亿元"}

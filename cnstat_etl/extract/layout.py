@@ -1135,7 +1135,8 @@ def _rules_across(horizontal: list[Segment], left: float, right: float) -> list[
 
 
 def _header_band(lines: list[Line], floor: int, first_body: int, last_body: int, rules: list[float],
-                 framing: list[float], grid_tops: list[float], values_only: bool = False) -> int:
+                 framing: list[float], grid_tops: list[float], values_only: bool = False,
+                 under_groups: Sequence[float] = ()) -> int:
     """Index of the band's first line: walk up from the body while lines sit close and are no title.
 
     The band's last line may sit as far above the body as the body's rows sit apart: widely spaced rows
@@ -1144,7 +1145,9 @@ def _header_band(lines: list[Line], floor: int, first_body: int, last_body: int,
     header's upper level stops at the label column, and the English wrapped above it is the header's.
     Nothing above the top rule of a ruled grid holding the header (`grid_tops`) is its header: a title,
     a unit line; but on a page of values only, a line ruled above too is a group box begun on the page
-    before (its left side printed there)."""
+    before (its left side printed there). A rule across the value columns only (`under_groups`) counts as
+    one across all: it is the rule under a group's box, the label column's box reaching down past it, and
+    the group's name above it is the header's, however tall its box."""
     rows_apart = max((lower.top - upper.bottom for upper, lower in zip(lines[first_body:last_body],
                                                                        lines[first_body + 1:last_body + 1])),
                      default=0.0)
@@ -1155,7 +1158,7 @@ def _header_band(lines: list[Line], floor: int, first_body: int, last_body: int,
             break
         gap = below.top - line.bottom
         # a rule between the two lines' middles: a clipped box's text may reach up over its top rule
-        ruled_between = any(_middle(line) <= y <= _middle(below) for y in rules)
+        ruled_between = any(_middle(line) <= y <= _middle(below) for y in [*rules, *under_groups])
         close = HEADER_LEADING * max(line.size, below.size)
         if gap > (max(close, rows_apart) if start == first_body else close) and not ruled_between:
             break
@@ -1314,7 +1317,8 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
         # a page of values only prints no label column for a table's top rule to be drawn over
         framing = _rules_across(horizontal, left, label_right) if numbered else []
         band_start = _header_band(lines, floor, first, last, rules, framing,
-                                  _grid_tops(rules, geometry.vertical, left, right), values_only=not numbered)
+                                  _grid_tops(rules, geometry.vertical, left, right), values_only=not numbered,
+                                  under_groups=_rules_across(horizontal, label_right, right) if numbered else [])
         band = lines[band_start:first]
         left = min([left] + [line.x0 for line in band])
         right = max([right] + [line.x1 for line in band])
