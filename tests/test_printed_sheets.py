@@ -444,11 +444,24 @@ def test_a_header_line_hanging_over_the_first_row_of_values_is_no_label_wrapped_
         for scope, value in zip(["city_total", "urban_districts"], rates)}
 
 
-def test_a_page_of_values_ending_above_the_labelled_rows_printing_values_is_refused_with_the_reason():
-    # the page's rows of values stop after 无锡市 while the labelled page prints values down to 徐州市: the
-    # rest of the page was not read as rows, and its cities' cells are not blank
-    values, refused = _read_with_labels_from(_sheet_page(), _values_only_page(2, GROWTH[:2]))
+def test_a_page_of_values_printing_text_not_read_as_a_row_below_its_last_row_is_refused_with_the_reason():
+    # the page's rows of values stop after 无锡市 while the labelled page prints values down to 徐州市, and
+    # the page prints a line at 徐州市's height that is no row of values: the rest of the page was not read
+    # as rows, and its cities' cells are not blank
+    page = _values_only_page(2, GROWTH[:2])
+    page.glyphs += _printed("见附注", 70, 134)
+    values, refused = _read_with_labels_from(_sheet_page(), page)
     assert not values and "徐州市" in refused
+
+
+def test_a_labelled_city_printing_nothing_below_the_last_row_of_values_is_blank_there():
+    # 徐州市 has no growth rates (blank cells in the workbook): the page of values ends at 无锡市 and prints
+    # nothing below, so the rows pair as far as they print and 徐州市's cells there are blank
+    values, refused = _read_with_labels_from(_sheet_page(), _values_only_page(2, GROWTH[:2]))
+    assert refused is None
+    assert {(v.region_name, v.scope, v.value) for v in values if v.indicator == "gdp_growth" and v.value is not None} \
+        == {(label, scope, float(value)) for label, *rates in GROWTH[:2]
+            for scope, value in zip(["city_total", "urban_districts"], rates)}
 
 
 def test_a_labelled_city_printing_nothing_above_the_first_row_of_values_is_blank_there():

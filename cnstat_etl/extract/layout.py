@@ -978,6 +978,9 @@ class TableLayout:
     labels_printed: bool = True
     # False: the rows print labels only, the page the label column alone (see `_labels_only`)
     values_printed: bool = True
+    # top of the page's first line below the table's rows (None: the page prints nothing below them): a page
+    # of values printing nothing below its last row leaves the labelled rows there blank, not unread
+    text_below: float | None = None
 
 
 @dataclass
@@ -1369,6 +1372,7 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
         carried_indent = (carried.flush, carried.indent_size, carried.label_levels) if continued else None
         block, table = _grid(geometry, band, body, label_right, regions, left, right, rules, carried_indent)
         block.lines_above = title_lines
+        table.text_below = min((line.top for line in lines[last + 1:]), default=None)
         found.append((block, table))
         floor = last + 1
         lines_floor = body[-1].bottom
