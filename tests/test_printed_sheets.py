@@ -618,6 +618,15 @@ def test_a_page_printing_the_label_column_alone_names_the_rows_of_each_block_of_
         (label, "population", "city_total", float(value), 2022) for label, value in POPULATION}
 
 
+def test_a_last_page_of_values_printing_one_row_pairs_with_its_page_of_labels():
+    # the block's last page holds one row (南京市's growth rates) under its header: a page of values all the
+    # same, so each page of labels keeps its page of values
+    values, refused = _read_with_labels_only([_labels_only_page(), _values_only_page(2, GROWTH[:1])])
+    assert refused is None
+    assert {(v.region_name, v.scope, v.value) for v in values if v.value is not None} == {
+        ("南京市", scope, float(rate)) for scope, rate in zip(["city_total", "urban_districts"], GROWTH[0][1:])}
+
+
 def test_pages_of_values_not_as_many_for_each_page_of_labels_are_refused_with_the_reason():
     # two pages of labels and three of values: which page's rows are whose cannot be proven
     labels = _labels_only_page()

@@ -1056,7 +1056,9 @@ def _bodies(lines: list[Line], carried_label_right: float | None = None) -> list
 def _unlabelled_bodies(lines: list[Line]) -> list[tuple[int, int]]:
     """Runs of two or more lines printing values only, a number among them: the rows of a wide table's
     later block of columns, printed on pages of their own without the row labels. Rows printing nothing
-    there (a province heading, a city with no value) leave gaps, which do not end the run."""
+    there (a province heading, a city with no value) leave gaps, which do not end the run. A lone such
+    line is a run where it prints two or more numbers close under the line above (the block's header):
+    the last page of a block may hold one row; a lone number (a page's number) is none."""
     spans: list[tuple[int, int]] = []
     start = None
     for index, line in enumerate(lines + [None]):
@@ -1064,7 +1066,8 @@ def _unlabelled_bodies(lines: list[Line]) -> list[tuple[int, int]]:
             and any(p.is_number for p in line.phrases)
         if values_only and start is not None:
             continue
-        if start is not None and index - 1 > start:
+        if start is not None and (index - 1 > start or start and _close(lines[start - 1], lines[start])
+                                  and sum(p.is_number for p in lines[start].phrases) >= 2):
             spans.append((start, index - 1))
         start = index if values_only else None
     return spans
