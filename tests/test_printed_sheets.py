@@ -79,13 +79,14 @@ def _extracted(page: PageGeometry) -> ExtractResult:
     return result
 
 
-def test_a_group_box_set_far_above_its_scope_boxes_heads_them():
-    # 常住人口's box is tall, its name printed near its top, far above the 全市 | 市辖区 boxes' text at the
-    # foot of theirs; the rule under it stops at the label column, whose box reaches down past it (城 市
-    # centred in it): the name is still the header's
+@pytest.mark.parametrize("label_bottom, scope_bottom", [(96, 126), (98, 112)], ids=["scopes_far", "label_far"])
+def test_a_group_box_set_far_above_its_scope_boxes_heads_them(label_bottom, scope_bottom):
+    # 常住人口's box is tall, its name printed near its top, far above the 全市 | 市辖区 boxes' text; the rule
+    # under it stops at the label column, whose box reaches down past it, 城 市 printed in it far below the
+    # group's name or far above the scopes' text: the name is still the header's
     glyphs = (_printed("2-1 人口数（2022年）", 60, 40, 10) + _printed("单位：万人", 60, 56)
-              + _printed("常住人口", 190, 76) + _printed("城 市", 62, 96) + _printed("全市", 150, 126)
-              + _printed("市辖区", 240, 126))
+              + _printed("常住人口", 190, 76) + _printed("城 市", 62, label_bottom) + _printed("全市", 150, scope_bottom)
+              + _printed("市辖区", 240, scope_bottom))
     rows = [("南京市", "931", "800"), ("无锡市", "746", "501")]
     body, bottom = _body(rows, 142.0, [195, 295])
     horizontal = [Segment(LEFT, RIGHT, 66, 66), Segment(LABEL_EDGE, RIGHT, 100, 100),

@@ -1142,7 +1142,7 @@ def _rules_across(horizontal: list[Segment], left: float, right: float) -> list[
 
 def _header_band(lines: list[Line], floor: int, first_body: int, last_body: int, rules: list[float],
                  framing: list[float], grid_tops: list[float], values_only: bool = False,
-                 under_groups: Sequence[float] = ()) -> int:
+                 under_groups: Sequence[float] = (), label_right: float = 0.0) -> int:
     """Index of the band's first line: walk up from the body while lines sit close and are no title.
 
     The band's last line may sit as far above the body as the body's rows sit apart: widely spaced rows
@@ -1151,9 +1151,11 @@ def _header_band(lines: list[Line], floor: int, first_body: int, last_body: int,
     header's upper level stops at the label column, and the English wrapped above it is the header's.
     Nothing above the top rule of a ruled grid holding the header (`grid_tops`) is its header: a title,
     a unit line; but on a page of values only, a line ruled above too is a group box begun on the page
-    before (its left side printed there). A rule across the value columns only (`under_groups`) counts as
-    one across all: it is the rule under a group's box, the label column's box reaching down past it, and
-    the group's name above it is the header's, however tall its box."""
+    before (its left side printed there). A rule across the value columns only (`under_groups`) is the one
+    under a group's box, the label column's box reaching down past it. As a rule across all does, it holds
+    together the two lines it parts, and a line over the value columns with the next line beneath it (the
+    names of the boxes under the group's, the label column's lines beside them skipped): the group's name
+    is the header's, however tall its box."""
     rows_apart = max((lower.top - upper.bottom for upper, lower in zip(lines[first_body:last_body],
                                                                        lines[first_body + 1:last_body + 1])),
                      default=0.0)
@@ -1164,7 +1166,12 @@ def _header_band(lines: list[Line], floor: int, first_body: int, last_body: int,
             break
         gap = below.top - line.bottom
         # a rule between the two lines' middles: a clipped box's text may reach up over its top rule
-        ruled_between = any(_middle(line) <= y <= _middle(below) for y in [*rules, *under_groups])
+        under = below
+        if (line.x0 + line.x1) / 2 > label_right:
+            under = next((lower for lower in lines[start:first_body] if lower.x0 < line.x1 and line.x0 < lower.x1),
+                         below)
+        ruled_between = any(_middle(line) <= y <= _middle(below) for y in rules) \
+            or any(_middle(line) <= y <= _middle(under) for y in under_groups)
         close = HEADER_LEADING * max(line.size, below.size)
         if gap > (max(close, rows_apart) if start == first_body else close) and not ruled_between:
             break
@@ -1324,7 +1331,8 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
         framing = _rules_across(horizontal, left, label_right) if numbered else []
         band_start = _header_band(lines, floor, first, last, rules, framing,
                                   _grid_tops(rules, geometry.vertical, left, right), values_only=not numbered,
-                                  under_groups=_rules_across(horizontal, label_right, right) if numbered else [])
+                                  under_groups=_rules_across(horizontal, label_right, right) if numbered else [],
+                                  label_right=label_right)
         band = lines[band_start:first]
         left = min([left] + [line.x0 for line in band])
         right = max([right] + [line.x1 for line in band])
