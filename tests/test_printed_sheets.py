@@ -298,6 +298,13 @@ def test_boxes_whose_texts_meet_at_a_clipped_edge_are_two_header_cells():
                                  [ClippedCell(180, 80, 240, 97, "市 辖 区 Districts under City")]) == SHEET_VALUES
 
 
+def test_a_box_text_whose_baseline_drifts_into_two_lines_reads_left_to_right():
+    # 市辖区's glyphs sink a little from 市 to 区 (a CJK font's): 区 lies within a baseline's tolerance of
+    # 全市's beside, 市辖 just past it, so the line finder parts them into two lines, 区's first
+    shown = _printed("全市", 150, 92) + _printed("市辖", 185, 94.9) + _printed("区", 201, 94.4)
+    assert _read_with_scope_line(shown) == SHEET_VALUES
+
+
 def test_boxes_whose_texts_fill_them_and_overlap_at_the_rule_between_are_two_header_cells():
     # no clip: the 全市 box's text runs a little past the rule the 市辖区 box's text starts at
     assert _read_with_scope_line(_printed("全市（亿元）", 139.9, 92) + _printed("市辖区", 180, 92)) == SHEET_VALUES

@@ -879,6 +879,7 @@ def _boxed_header(band: list[Line], horizontal: list[Segment], vertical: list[Se
                 boxes.setdefault(box, HeaderPiece([])).phrases.append((index, phrase_in_box))
     label_pieces, value_pieces = [], []
     for (box_left, box_right, _, _), piece in boxes.items():
+        piece.phrases = _reading_order(piece.phrases, band)
         piece.columns = {i for i, (a, b) in enumerate(regions) if box_left <= (a + b) / 2 <= box_right}
         if piece.columns:
             value_pieces.append(piece)
@@ -887,6 +888,20 @@ def _boxed_header(band: list[Line], horizontal: list[Segment], vertical: list[Se
         else:
             return None
     return label_pieces, value_pieces, set()
+
+
+def _reading_order(phrases: list[tuple[int, Phrase]], band: list[Line]) -> list[tuple[int, Phrase]]:
+    """A box's phrases by their lines' baselines, those on one baseline left to right: a line's glyphs
+    whose baselines drift (a CJK font's, 城镇常住人口 sinking a little from 城 to 口) may be found as two
+    lines, the right half's first when it joins a line above."""
+    rows: list[list[tuple[int, Phrase]]] = []
+    for item in sorted(phrases, key=lambda item: band[item[0]].bottom):
+        line = band[item[0]]
+        if rows and line.bottom - band[rows[-1][0][0]].bottom <= BASELINE_TOLERANCE * line.size:
+            rows[-1].append(item)
+        else:
+            rows.append([item])
+    return [item for row in rows for item in sorted(row, key=lambda item: item[1].x0)]
 
 
 def _balanced(text: str) -> bool:
