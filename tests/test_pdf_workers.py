@@ -7,6 +7,9 @@ runs begin inside continued tables, where a worker cannot know the layout carrie
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -93,3 +96,39 @@ def test_a_book_cut_into_a_part_per_table_merges_back_to_the_serial_read(book, s
     parts = list(extract_parts(book[0], workers=3))
     assert len(parts) == len(serial.tables) and all(len(part.tables) == 1 for part in parts)
     assert merged(parts) == serial
+
+
+# Run in a fresh interpreter (this one has them all imported): records what the main process has imported
+# when the page workers are forked, then finishes the ingest.
+_MODULES_AT_FORK = """
+import json
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from cnstat_etl.extract import pdf
+from cnstat_etl.pipeline import ingest
+
+pdf.PAGES_PER_RUN = 1
+start = ProcessPoolExecutor.__init__
+seen = []
+
+
+def recording(self, *args, **kwargs):
+    seen.append(sorted(name for name in ("pyarrow", "cnstat_etl.harmonise") if name in sys.modules))
+    start(self, *args, **kwargs)
+
+
+ProcessPoolExecutor.__init__ = recording
+summary = ingest([Path(sys.argv[1])], Path(sys.argv[2]), jobs=2)
+print(json.dumps({"at_fork": seen, "values": summary.values}))
+"""
+
+
+def test_a_books_page_workers_start_before_the_main_process_imports_pyarrow_and_harmonise(book, tmp_path):
+    done = subprocess.run([sys.executable, "-c", _MODULES_AT_FORK, str(book[0]), str(tmp_path / "w.duckdb")],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    ran = json.loads(done.stdout.splitlines()[-1])
+    # the pool of page workers started (once), before the main process loaded what only it needs
+    assert ran["at_fork"] == [[]] and ran["values"] > 0

@@ -16,16 +16,20 @@ import hashlib
 import os
 import typing
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
-
-import pyarrow as pa
-import pyarrow.parquet as pq
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 import cnstat_etl
-from cnstat_etl import arrow, config
+from cnstat_etl import config
 from cnstat_etl.extract import extract_parts, file_sha256, merged
 from cnstat_etl.extract.tables import ExtractOptions, with_path_evidence
 from cnstat_etl.model import BodyRow, ExtractedValue, ExtractResult, Problem, TableReport
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+# pyarrow is imported where an entry is read or written, not with this module: a book read afresh has its
+# page workers started first, and its first part to write comes later (pyarrow costs 0.05 s CPU to import).
 
 # The layout of an entry; bump it when the way a result is stored changes.
 CACHE_FORMAT = 1
@@ -114,6 +118,9 @@ def read_entry(path: Path, sha256: str) -> Iterator[ExtractResult] | None:
         data = path.read_bytes()
         if hashlib.sha256(data).hexdigest() != _digest_path(path).read_text(encoding="ascii").strip():
             return None
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
         entry = pq.ParquetFile(pa.BufferReader(data))
         first = part_from_arrow(entry.read_row_group(0, use_threads=False))
     except Exception:  # missing, unreadable or not what this code wrote: extract again
@@ -142,10 +149,13 @@ class _EntryWriter:
     def write(self, part: ExtractResult) -> None:
         if self.spoiled:
             return
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
         try:
             if self.writer is None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                self.writer = pq.ParquetWriter(self.partial, _SCHEMA)
+                self.writer = pq.ParquetWriter(self.partial, _schema())
             self.writer.write_table(part_to_arrow(part))
         except (OSError, pa.ArrowException):
             self.spoiled = True
@@ -156,21 +166,26 @@ class _EntryWriter:
     def __exit__(self, error_type, *_) -> None:
         try:
             if self.writer is not None:
-                self.writer.close()
-                if not self.spoiled and error_type is None:
-                    data = self.partial.read_bytes()
-                    # The digest goes last: until it is in place the entry is a miss, so a killed write is
-                    # never read.
-                    os.replace(self.partial, self.path)
-                    config.write_atomically(_digest_path(self.path),
-                                            hashlib.sha256(data).hexdigest().encode("ascii"))
-        except (OSError, pa.ArrowException):
-            pass
+                self._finish(keep=not self.spoiled and error_type is None)
         finally:
             try:
                 self.partial.unlink(missing_ok=True)
             except OSError:
                 pass  # (its folder could not be made: there is nothing to remove)
+
+    def _finish(self, keep: bool) -> None:
+        import pyarrow as pa
+
+        try:
+            self.writer.close()
+            if keep:
+                data = self.partial.read_bytes()
+                # The digest goes last: until it is in place the entry is a miss, so a killed write is
+                # never read.
+                os.replace(self.partial, self.path)
+                config.write_atomically(_digest_path(self.path), hashlib.sha256(data).hexdigest().encode("ascii"))
+        except (OSError, pa.ArrowException):
+            pass
 
 
 def _digest_path(path: Path) -> Path:
@@ -178,18 +193,30 @@ def _digest_path(path: Path) -> Path:
 
 
 _FILE_FIELDS = ("source_file", "source_sha256", "file_format", "source_kind")
-_SCHEMA = pa.schema([pa.field(name, pa.string()) for name in _FILE_FIELDS]
-                    + [pa.field(name, pa.list_(arrow.struct_type(cls))) for name, cls in _RECORD_LISTS.items()])
+
+
+@functools.lru_cache(maxsize=1)
+def _schema() -> pa.Schema:
+    import pyarrow as pa
+
+    from cnstat_etl import arrow
+
+    return pa.schema([pa.field(name, pa.string()) for name in _FILE_FIELDS]
+                     + [pa.field(name, pa.list_(arrow.struct_type(cls))) for name, cls in _RECORD_LISTS.items()])
 
 
 def part_to_arrow(result: ExtractResult) -> pa.Table:
     """One row: the file's fields, and each list of records as a list of structs (built column by column)."""
+    import pyarrow as pa
+
+    from cnstat_etl import arrow
+
     columns = [arrow.array([getattr(result, name)], pa.string()) for name in _FILE_FIELDS]
     for name, cls in _RECORD_LISTS.items():
         records = getattr(result, name)
         columns.append(pa.ListArray.from_arrays(arrow.array([0, len(records)], pa.int32()),
                                                 arrow.structs(records, cls)))
-    return pa.Table.from_arrays(columns, schema=_SCHEMA)
+    return pa.Table.from_arrays(columns, schema=_schema())
 
 
 def part_from_arrow(table: pa.Table) -> ExtractResult:
@@ -208,6 +235,10 @@ def _records(structs: pa.StructArray, cls: type, shared: bool = False) -> list:
     """The records of a column of structs. Text repeated down a column (a file name, a unit) is one string,
     and with `shared` equal records (a table's context) are one record: a 1,600-page book's values
     would otherwise hold a copy of each per value."""
+    import pyarrow as pa
+
+    from cnstat_etl import arrow
+
     columns = []
     for f in dataclasses.fields(cls):
         hint = arrow.hints(cls)[f.name]

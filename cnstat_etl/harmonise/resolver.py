@@ -185,6 +185,7 @@ class RegionResolver:
         # answer is a pure function of the question and this resolver's lists, so each is worked out once.
         self._resolutions: dict[tuple[str, int | None, str | None], Resolution] = {}
         self._provinces: dict[str, str | None] = {}
+        self._cut_provinces: dict[str, str | None] = {}
         self._targets: dict[tuple[str, int, int | None], tuple[tuple[str, float], ...]] = {}
 
     @classmethod
@@ -409,6 +410,11 @@ class RegionResolver:
         """A province row whose Chinese name is printed cut short at its box's edge ("广西壮族自治 Guangxi"):
         the province its English names, where its full name starts with what is printed of it; None
         otherwise (a name printed whole is `resolve_province`'s, and no English, no proof)."""
+        if label not in self._cut_provinces:  # asked of nearly every row: a book repeats its labels table by table
+            self._cut_provinces[label] = self._cut_province(label)
+        return self._cut_provinces[label]
+
+    def _cut_province(self, label: str) -> str | None:
         chinese, latin = split_printed(unicodedata.normalize("NFKC", label or "").strip())
         code = self.resolve_province(latin) if chinese and latin else None
         full = [p.name for p in self._by_code.get(code, [])] if code else []

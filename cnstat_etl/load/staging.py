@@ -12,13 +12,12 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
-from cnstat_etl import arrow
-from cnstat_etl.harmonise import HarmonisedFile
 from cnstat_etl.model import Aggregate, ExtractResult, Observation, Problem, TableReport, Unresolved
+
+if TYPE_CHECKING:  # pyarrow and harmonise load with the first part staged: a book's page workers start before
+    from cnstat_etl.harmonise import HarmonisedFile
 
 
 COUNTY_PART = "county-"
@@ -48,6 +47,11 @@ class StagedFile:
         if extracted.failed:
             self._fail(extracted)
             return
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        from cnstat_etl import arrow
+
         self.source_sha256, self.file_format = extracted.source_sha256, extracted.file_format
         self.source_kind = extracted.source_kind
         self.skipped |= extracted.skipped
