@@ -572,8 +572,11 @@ _LINES_IN_C = _compiled_lines()
 _RULES = numpy.array([BASELINE_TOLERANCE, CELL_GAP, WORD_GAP, DIGIT_GAP, OVERPRINT, BASELINE_STEP, BOLD_OFFSET],
                      dtype=numpy.float64)
 _BLANK_FLAG, _DIGIT_FLAG, _RAISED_FLAG = 1, 2, 4
-_DIGIT_CODES = numpy.array(sorted(map(ord, _DIGITS)), dtype=numpy.uint32)
-_RAISED_CODES = numpy.array(sorted(map(ord, RAISED_MARKS)), dtype=numpy.uint32)
+# each BMP code's flags, looked up per glyph (no digit, blank or raised mark lies beyond the BMP): two
+# numpy.isin per page cost more than the page's one lookup
+_CODE_FLAGS = (BLANK_CODES * _BLANK_FLAG).astype(numpy.uint8)
+_CODE_FLAGS[sorted(map(ord, _DIGITS))] |= _DIGIT_FLAG
+_CODE_FLAGS[sorted(map(ord, RAISED_MARKS))] |= _RAISED_FLAG
 
 
 class _PhraseGlyphs(Sequence):
@@ -599,9 +602,7 @@ def _lines_in_c(glyphs: Glyphs) -> list[Line]:
     count = len(glyphs)
     if not count:
         return []
-    flags = (BLANK_CODES[numpy.minimum(glyphs.codes, 0xFFFF)] * _BLANK_FLAG
-             + numpy.isin(glyphs.codes, _DIGIT_CODES) * _DIGIT_FLAG
-             + numpy.isin(glyphs.codes, _RAISED_CODES) * _RAISED_FLAG).astype(numpy.uint8)
+    flags = _CODE_FLAGS[numpy.minimum(glyphs.codes, 0xFFFF)]
     order = numpy.empty(count, dtype=numpy.int32)
     text = numpy.empty(2 * count, dtype=numpy.uint32)
     phrase_glyphs = numpy.empty(2 * count, dtype=numpy.int32)
