@@ -176,8 +176,15 @@ class Glyphs(Sequence):
 
 
 def _garbled_number(text: str) -> bool:
-    digits = sum(c.isdigit() for c in text)
-    return bool(_GARBLED_NUMBER.fullmatch(text)) and digits >= 3 and 2 * digits >= len(text) and digits < len(text)
+    # the pattern first, and a text of digits alone (a plain number) next: the engine asks this of nearly
+    # every phrase of a book, and counting digits char by char in Python for each cost more than the rest
+    if not _GARBLED_NUMBER.fullmatch(text) or text.isdigit():
+        return False
+    digits = len(text) - len(text.translate(_NO_ASCII_DIGITS))  # the pattern leaves ASCII only
+    return digits >= 3 and 2 * digits >= len(text)
+
+
+_NO_ASCII_DIGITS = str.maketrans("", "", "0123456789")
 
 
 def _made_glyphs(codes: numpy.ndarray, *boxes: numpy.ndarray) -> list[Glyph]:
@@ -565,8 +572,11 @@ _LINES_IN_C = _compiled_lines()
 _RULES = numpy.array([BASELINE_TOLERANCE, CELL_GAP, WORD_GAP, DIGIT_GAP, OVERPRINT, BASELINE_STEP, BOLD_OFFSET],
                      dtype=numpy.float64)
 _BLANK_FLAG, _DIGIT_FLAG, _RAISED_FLAG = 1, 2, 4
-_DIGIT_CODES = numpy.array(sorted(map(ord, _DIGITS)), dtype=numpy.uint32)
-_RAISED_CODES = numpy.array(sorted(map(ord, RAISED_MARKS)), dtype=numpy.uint32)
+# each BMP code's flags, looked up per glyph (no digit, blank or raised mark lies beyond the BMP): two
+# numpy.isin per page cost more than the page's one lookup
+_CODE_FLAGS = (BLANK_CODES * _BLANK_FLAG).astype(numpy.uint8)
+_CODE_FLAGS[sorted(map(ord, _DIGITS))] |= _DIGIT_FLAG
+_CODE_FLAGS[sorted(map(ord, RAISED_MARKS))] |= _RAISED_FLAG
 
 
 class _PhraseGlyphs(Sequence):
@@ -592,9 +602,7 @@ def _lines_in_c(glyphs: Glyphs) -> list[Line]:
     count = len(glyphs)
     if not count:
         return []
-    flags = (BLANK_CODES[numpy.minimum(glyphs.codes, 0xFFFF)] * _BLANK_FLAG
-             + numpy.isin(glyphs.codes, _DIGIT_CODES) * _DIGIT_FLAG
-             + numpy.isin(glyphs.codes, _RAISED_CODES) * _RAISED_FLAG).astype(numpy.uint8)
+    flags = _CODE_FLAGS[numpy.minimum(glyphs.codes, 0xFFFF)]
     order = numpy.empty(count, dtype=numpy.int32)
     text = numpy.empty(2 * count, dtype=numpy.uint32)
     phrase_glyphs = numpy.empty(2 * count, dtype=numpy.int32)
