@@ -6,7 +6,6 @@ where ../shared/real is present.
 
 from __future__ import annotations
 
-import functools
 import json
 from pathlib import Path
 
@@ -169,7 +168,6 @@ def test_an_administrative_list_is_skipped_as_a_code_list_not_read_as_indicators
 
 # --------------------------------------------------------------------------------------------- real files
 
-@functools.lru_cache(maxsize=None)  # a chapter 3-1 workbook is read by two tests: extracted and harmonised once
 def _county_placements(path: Path):
     harmonised = harmonise(extract_file(path))
     return harmonised, {(c.observation.row, c.observation.region_code, c.unit_kind)
