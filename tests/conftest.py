@@ -48,12 +48,16 @@ def pytest_collection_modifyitems(items) -> None:
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest stay in file order
 
 
+def _run_folder(tmp_path_factory) -> Path:
+    """The run's temporary folder: with pytest-xdist, the one the workers' folders share."""
+    root = tmp_path_factory.getbasetemp()
+    return root.parent if os.environ.get("PYTEST_XDIST_WORKER") else root
+
+
 def once_per_run(tmp_path_factory, name: str, make: Callable[[Path], None]) -> Path:
     """A folder `make(folder)` filled once for the whole run: with pytest-xdist, by whichever worker comes
     first while the others wait for it, rather than once per worker (seconds to minutes each)."""
-    root = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        root = root.parent  # the workers' folders share this one
+    root = _run_folder(tmp_path_factory)
     folder, done = root / name, root / f"{name}.done"
     with open(root / f"{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -76,13 +80,32 @@ def samples_db(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def real_db(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+def real_extract_cache(tmp_path_factory) -> Path:
+    """One cache of extracted tables for the run's ingests of real files (real_db's and the real-material
+    modules' own warehouses), so that a file is read once a run rather than once a warehouse. An entry is
+    keyed by the file's bytes, the extract code and data, and the options (cnstat_etl/extract/cache.py):
+    none can stand for another file or code, and entries are written whole, so workers may share it."""
+    folder = _run_folder(tmp_path_factory) / "real_extract_cache"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+def warehouse_in(folder: Path, name: str, extract_cache: Path) -> Path:
+    """A warehouse path in `folder` whose ingests keep their extracted tables in `extract_cache` (an
+    ingest keeps them in cache/ beside the warehouse)."""
+    (folder / "cache").symlink_to(extract_cache, target_is_directory=True)
+    return folder / name
+
+
+@pytest.fixture(scope="session")
+def real_db(tmp_path_factory, real_extract_cache) -> tuple[Path, subprocess.CompletedProcess]:
     """All of ../shared/real ingested once for the run by `cnstat ingest`, with what it printed."""
     if not SHARED_REAL.is_dir():
         pytest.skip(f"{SHARED_REAL} is absent: real files not available")
 
     def make(folder: Path) -> None:
-        run = subprocess.run([CNSTAT, "ingest", "--db", str(folder / "real.duckdb"), str(SHARED_REAL)],
+        db = warehouse_in(folder, "real.duckdb", real_extract_cache)
+        run = subprocess.run([CNSTAT, "ingest", "--db", str(db), str(SHARED_REAL)],
                              capture_output=True, text=True, timeout=900)
         assert "Traceback" not in run.stderr, run.stderr
         for name, text in (("stdout", run.stdout), ("stderr", run.stderr), ("returncode", str(run.returncode))):

@@ -24,9 +24,16 @@ def run(*args: str, env_db: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([CNSTAT, *args], capture_output=True, text=True, env=env, timeout=300)
 
 
-def test_ingest_with_no_path_loads_the_bundled_samples_and_summarises(tmp_path):
-    db = tmp_path / "w.duckdb"
-    result = run("ingest", "--db", str(db))
+@pytest.fixture(scope="module")
+def no_path_ingest(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """`cnstat ingest` with no path into a new warehouse, run once for the tests that start from it (the
+    samples take seconds of CPU to load)."""
+    db = tmp_path_factory.mktemp("no_path_ingest") / "w.duckdb"
+    return db, run("ingest", "--db", str(db))
+
+
+def test_ingest_with_no_path_loads_the_bundled_samples_and_summarises(no_path_ingest):
+    _, result = no_path_ingest
     assert result.returncode == 0, result.stderr
     samples = sorted(p.name for p in SAMPLES_DIR.iterdir())
     for name in samples:
@@ -34,9 +41,10 @@ def test_ingest_with_no_path_loads_the_bundled_samples_and_summarises(tmp_path):
     assert f"{len(samples)} files: {len(samples)} loaded" in result.stdout
 
 
-def test_second_ingest_of_the_same_files_changes_nothing(tmp_path):
+def test_second_ingest_of_the_same_files_changes_nothing(no_path_ingest, tmp_path):
     db = tmp_path / "w.duckdb"
-    assert run("ingest", "--db", str(db)).returncode == 0
+    assert no_path_ingest[1].returncode == 0
+    shutil.copy(no_path_ingest[0], db)
     first = run("query", "--db", str(db), "--format", "json", "select * from observations order by all")
     again = run("ingest", "--db", str(db))
     assert again.returncode == 0 and "unchanged" in again.stdout
@@ -47,7 +55,7 @@ def test_second_ingest_of_the_same_files_changes_nothing(tmp_path):
 
 def test_cnstat_db_environment_variable_chooses_the_warehouse(tmp_path):
     db = tmp_path / "env.duckdb"
-    assert run("ingest", env_db=db).returncode == 0
+    assert run("ingest", str(SAMPLES_DIR / "ccsy2009_gdp_revenue_ruled.pdf"), env_db=db).returncode == 0
     assert db.exists()
     result = run("query", "--format", "csv", COUNT_SQL, env_db=db)
     assert result.returncode == 0
@@ -118,7 +126,9 @@ def read_only_copy(samples_db, tmp_path):
     folder.chmod(0o755)
 
 
-@pytest.mark.parametrize("command", [["validate"], ["report", "--out", "{tmp}/report"], ["query", "select 1"]])
+# The report of one indicator: what it writes (the warehouse left alone) does not depend on how many it draws.
+@pytest.mark.parametrize("command", [["validate"], ["report", "--out", "{tmp}/report", "--indicators", "gdp"],
+                                     ["query", "select 1"]])
 def test_reading_commands_work_on_a_warehouse_the_user_may_only_read(read_only_copy, tmp_path, command):
     result = run(*[arg.format(tmp=tmp_path) for arg in command], "--db", str(read_only_copy))
     assert result.returncode == 0, result.stderr

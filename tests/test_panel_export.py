@@ -101,16 +101,30 @@ def test_sources_that_disagree_by_more_than_half_a_percent_are_listed_as_conflic
     assert conflicts == [("320100", 2)]  # 无锡 differs by 0.02%: a rounding, not a conflict
 
 
+@pytest.fixture(scope="module")
+def exported(panel_db, tmp_path_factory):
+    """The folder `cnstat export --format F` wrote, exported once per format: one export writes every relation."""
+    folders = {}
+
+    def export(file_format: str) -> Path:
+        if file_format not in folders:
+            folder = tmp_path_factory.mktemp(f"export_{file_format}")
+            result = subprocess.run([CNSTAT, "export", "--db", str(panel_db), "--format", file_format, "--out",
+                                     str(folder)], capture_output=True, text=True, timeout=120)
+            assert result.returncode == 0, result.stderr
+            folders[file_format] = folder
+        return folders[file_format]
+    return export
+
+
 @pytest.mark.parametrize("file_format", ["parquet", "dta", "csv"])
 @pytest.mark.parametrize("relation, order", [("panel", "harmonised_code, year, scope"),
                                              ("analysis_city", "harmonised_code, year")])
-def test_export_reads_back_equal_to_the_relation_with_labels(panel_db, tmp_path, file_format, relation, order):
-    result = subprocess.run([CNSTAT, "export", "--db", str(panel_db), "--format", file_format, "--out", str(tmp_path)],
-                            capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
+def test_export_reads_back_equal_to_the_relation_with_labels(panel_db, exported, file_format, relation, order):
+    out = exported(file_format)
     with duckdb.connect(str(panel_db), read_only=True) as con:
         panel = con.execute(f"select * from {relation} order by {order}").df()
-    path = tmp_path / f"{relation}.{file_format}"
+    path = out / f"{relation}.{file_format}"
     if file_format == "parquet":
         back = duckdb.sql(f"select * from read_parquet('{path}')").df()
         metadata = dict(duckdb.sql(f"select decode(key), decode(value) from parquet_kv_metadata('{path}')").fetchall())
@@ -132,7 +146,7 @@ def test_export_reads_back_equal_to_the_relation_with_labels(panel_db, tmp_path,
             assert have.astype(float).tolist() == pytest.approx(want.astype(float).tolist(), nan_ok=True), column
         else:
             assert have.fillna("").astype(str).tolist() == want.fillna("").astype(str).tolist(), column
-    codebook = pd.read_csv(tmp_path / "codebook.csv")
+    codebook = pd.read_csv(out / "codebook.csv")
     assert set(panel.columns) <= set(codebook[codebook.relation == relation].variable)
 
 

@@ -20,7 +20,7 @@ import msoffcrypto
 import pytest
 import xlrd
 
-from conftest import SHARED_REAL
+from conftest import SHARED_REAL, warehouse_in
 from cnstat_etl.harmonise.regions import prefectures_in_force
 
 CCSY2018 = SHARED_REAL / "ccsy2018_cnki_kubiapxh"
@@ -36,8 +36,8 @@ MUNICIPALITIES = {"北京市": "110000", "天津市": "120000", "上海市": "31
 
 
 @pytest.fixture(scope="module")
-def real_db(tmp_path_factory) -> Path:
-    db = tmp_path_factory.mktemp("real") / "real.duckdb"
+def real_db(tmp_path_factory, real_extract_cache) -> Path:
+    db = warehouse_in(tmp_path_factory.mktemp("real"), "real.duckdb", real_extract_cache)
     run = subprocess.run([CNSTAT, "ingest", "--db", str(db), str(CCSY2018), str(ITSAQUESTION)],
                          capture_output=True, text=True, timeout=600)
     assert "Traceback" not in run.stderr, run.stderr

@@ -12,14 +12,15 @@ from pathlib import Path
 import pytest
 
 from chinautc_cells import CHINAUTC, ingest, scores
+from conftest import warehouse_in
 
 pytestmark = pytest.mark.skipif(not CHINAUTC.is_dir(), reason=f"{CHINAUTC} is absent: real CCSY workbooks "
                                 "not available")
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory) -> Path:
-    db = tmp_path_factory.mktemp("chinautc") / "w.duckdb"
+def warehouse(tmp_path_factory, real_extract_cache) -> Path:
+    db = warehouse_in(tmp_path_factory.mktemp("chinautc"), "w.duckdb", real_extract_cache)
     run = ingest(db)
     assert "Traceback" not in run.stderr, run.stderr
     return db

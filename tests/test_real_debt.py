@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import SHARED_REAL
+from conftest import SHARED_REAL, warehouse_in
 
 CNSTAT = str(Path(sys.executable).parent / "cnstat")
 DEBT = SHARED_REAL / "province_debt_chenfei"
@@ -53,8 +53,8 @@ def _truth(name: str) -> dict[tuple[int, str, str], str]:
 
 
 @pytest.fixture(scope="module")
-def debt_db(tmp_path_factory) -> Path:
-    db = tmp_path_factory.mktemp("real_debt") / "debt.duckdb"
+def debt_db(tmp_path_factory, real_extract_cache) -> Path:
+    db = warehouse_in(tmp_path_factory.mktemp("real_debt"), "debt.duckdb", real_extract_cache)
     run = subprocess.run([CNSTAT, "ingest", "--db", str(db), *(str(DEBT / f"{name}.pdf") for name in FILES)],
                          capture_output=True, text=True, timeout=600)
     assert run.returncode == 0 and "Traceback" not in run.stderr, run.stdout + run.stderr

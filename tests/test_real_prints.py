@@ -19,7 +19,7 @@ import hashlib
 
 import pytest
 
-from conftest import FIXTURES, SHARED_REAL
+from conftest import FIXTURES, SHARED_REAL, warehouse_in
 from real_prints import Pair, given_pairs, ingest, score_pairs
 
 COMMITTED = FIXTURES / "real_print_pdfs"
@@ -51,8 +51,8 @@ def _param(pair: Pair):
 
 
 @pytest.fixture(scope="module")
-def scores(tmp_path_factory):
-    db = tmp_path_factory.mktemp("real_prints") / "prints.duckdb"
+def scores(tmp_path_factory, real_extract_cache):
+    db = warehouse_in(tmp_path_factory.mktemp("real_prints"), "prints.duckdb", real_extract_cache)
     pairs = _cases()
     return score_pairs(db, pairs, ingest(db, pairs))
 

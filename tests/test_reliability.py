@@ -57,6 +57,12 @@ def write_distinct_copies(pdf: Path, folder: Path, count: int) -> list[Path]:
     return copies
 
 
+# Files of an ingest stopped at its third: enough that it is stopped mid-run even where the machine is busy
+# (the test reads the line, then signals); each is loaded once, by the stopped run or the re-run, so more
+# would cost CPU and pin nothing more.
+STOPPED_RUN_COPIES = 16
+
+
 def test_folder_of_good_and_bad_files_loads_the_good_names_each_bad_and_exits_non_zero(tmp_path):
     folder = tmp_path / "downloads"
     folder.mkdir()
@@ -105,7 +111,7 @@ def test_changed_file_replaces_its_rows_without_stale_or_duplicate_rows(tmp_path
 def test_killed_ingest_leaves_every_committed_file_whole_and_no_partial_file(tmp_path):
     folder = tmp_path / "many"
     folder.mkdir()
-    total = 60
+    total = STOPPED_RUN_COPIES
     write_distinct_copies(SAMPLES_DIR / "ccsy2009_gdp_revenue_ruled.pdf", folder, total)
     db = tmp_path / "w.duckdb"
     process = subprocess.Popen([CNSTAT, "ingest", str(folder), "--db", str(db), "--jobs", "1"],
@@ -134,7 +140,7 @@ def test_ctrl_c_stops_an_ingest_with_one_line_and_status_130_and_a_rerun_does_th
     # A terminal's Ctrl-C reaches the whole process group (workers too); `kill -INT` the ingest alone.
     folder = tmp_path / "many"
     folder.mkdir()
-    total = 40
+    total = STOPPED_RUN_COPIES
     write_distinct_copies(SAMPLES_DIR / "ccsy2009_gdp_revenue_ruled.pdf", folder, total)
     db = tmp_path / "w.duckdb"
     process = subprocess.Popen([CNSTAT, "ingest", str(folder), "--db", str(db), "--workers", str(workers)],
