@@ -16,6 +16,7 @@ to be the same, by digest) and the file's parts are taken once each, in order.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import tempfile
 import uuid
@@ -25,8 +26,7 @@ from typing import Iterator
 
 import dask
 import pyarrow as pa
-from distributed import Client, KilledWorker, Queue, get_worker, rejoin, secede
-from distributed.worker import thread_state
+from distributed import Client, Event, KilledWorker, Queue, rejoin, secede
 
 from cnstat_etl.extract import ExtractOptions, cache, extract_parts
 from cnstat_etl.model import ExtractResult, Problem
@@ -38,53 +38,44 @@ CONNECT_TIMEOUT = 30
 AHEAD_PER_THREAD = 2
 # Parts of one file waiting in its queue (on the scheduler) for this process to take them.
 PARTS_QUEUED = 2
-# How often (seconds) a worker waiting on a full queue checks that its file is still wanted, and the
-# ingest waiting on an empty one checks that the task still runs.
-POLL_SECONDS = 1
 
 
 def read_on_worker(name: str, data: bytes, named: str, options: ExtractOptions, queue_name: str) -> int:
     """On a worker: the file's bytes (`name` and `named`: its name and path where it was found) read into
-    its parts, each sent to the queue `queue_name` as it is read, then an end that counts them. Every
-    message carries the attempt (a task run again after a worker was lost sends from the first part
-    again) and the parser version that read it. Returns the count of parts."""
-    queue = Queue(queue_name)
-    attempt, version, count = uuid.uuid4().hex, cache.parser_version(), 0
+    its parts, each sent to the queue `queue_name` as it is read, then an end that counts them; each
+    message carries the parser version that read it. Returns the count of parts sent. The reading stops
+    when the ingest lets go of the file (sets the queue's event: interrupted, or the file failed there)."""
+    queue, dropped = Queue(queue_name), Event(_dropped(queue_name))
+    version, count = cache.parser_version(), 0
     try:
         with tempfile.TemporaryDirectory(prefix="cnstat-") as folder:
             copy = Path(folder) / name
             copy.write_bytes(data)
-            for count, part in enumerate(extract_parts(copy, options, named=Path(named)), start=1):
-                _sent_back(queue, {"attempt": attempt, "version": version, "index": count - 1,
-                                   "part": to_ipc(cache.part_to_arrow(part))})
-        _sent_back(queue, {"attempt": attempt, "version": version, "count": count})
+            for part in extract_parts(copy, options, named=Path(named)):
+                if dropped.is_set():
+                    return count
+                _sent_back(queue, {"version": version, "index": count, "part": to_ipc(cache.part_to_arrow(part))})
+                count += 1
+        _sent_back(queue, {"version": version, "count": count})
     finally:
         queue.close()
     return count
 
 
 def _sent_back(queue: Queue, message: dict) -> None:
-    """`message` put in the queue; while it is full, the task waits outside the worker's thread pool (the
-    file the ingest waits for may be queued behind this one) and ends if the ingest let go of the file."""
-    try:
-        queue.put(message, timeout=POLL_SECONDS)
-        return
-    except TimeoutError:
-        pass
-    secede()
-    while True:
-        try:
-            queue.put(message, timeout=POLL_SECONDS)
-            break
-        except TimeoutError:
-            task = get_worker().state.tasks.get(thread_state.key)
-            if task is None or task.state == "cancelled":
-                raise _Abandoned() from None
-    rejoin()
+    """`message` put in the queue. When it is full the task waits outside the worker's thread pool: the
+    file the ingest waits for may be one still to run on this worker. (A queue put or get with a timeout
+    would log an error on the scheduler each time it expires: nothing here waits with one.)"""
+    if queue.qsize() >= PARTS_QUEUED:
+        secede()
+        queue.put(message)
+        rejoin()
+    else:
+        queue.put(message)
 
 
-class _Abandoned(Exception):
-    """The ingest no longer wants the file (interrupted, or the file failed there): the reading stops."""
+def _dropped(queue_name: str) -> str:
+    return f"{queue_name}-dropped"
 
 
 def to_ipc(table: pa.Table) -> bytes:
@@ -134,30 +125,39 @@ def _sent(client: Client, path: Path, options: ExtractOptions, cache_dir: Path |
     # warning of a large task (data it could have loaded on the cluster itself) does not apply.
     with dask.config.set({"distributed.admin.large-graph-warning-threshold": f"{len(data) + (10 << 20)}B"}):
         future = client.submit(read_on_worker, path.name, data, str(path), options, queue.name, pure=False)
+    future.add_done_callback(functools.partial(_woken_if_failed, queue))
     parts = _collected(future, queue, path)
     return cache.caching(entry, parts) if entry else parts
 
 
+def _woken_if_failed(queue: Queue, future) -> None:
+    """A task that failed (its workers died each time it ran) sends no end: its queue is told instead. Put
+    from the client's event loop, as the callbacks' one thread must not wait for room in a queue."""
+    if future.status == "error":
+        queue.client.loop.add_callback(queue._put, {"failed": True})
+
+
 def _collected(future, queue: Queue, path: Path) -> Iterator[ExtractResult]:
-    """The file's parts as the task sends them, each once and in order, whatever attempt sent it; a task
+    """The file's parts as the task sends them, each once and in order, whichever attempt sent it; a task
     that failed or ran other code fails the file (after the parts it sent: the failed part voids them)."""
     taken: list[str] = []  # the digest of each part handed on, by index
-    task_ended = False
+    ended = False
     try:
         while True:
             try:
-                message = queue.get(timeout=POLL_SECONDS)
-            except TimeoutError:
-                if task_ended:  # it ended, and every message it sent was in the queue when it did
-                    yield _task_failure(future, path)
-                    return
-                task_ended = future.done()
-                continue
+                message = queue.get()
+            except Exception as error:  # the scheduler lost
+                yield _failed(path, f"reading it on the Dask cluster failed ({type(error).__name__}: {error})")
+                return
+            if "failed" in message:
+                yield _task_failure(future, path)
+                return
             if message["version"] != cache.parser_version():
                 yield _failed(path, f"the Dask workers run another version of cnstat-etl (parser "
                                     f"{message['version']}, here {cache.parser_version()}): install this one on them")
                 return
             if "count" in message:  # the end: every part it counts came before it
+                ended = True
                 if message["count"] != len(taken):
                     yield _failed(path, f"the Dask cluster sent {len(taken)} of its {message['count']} parts")
                 return
@@ -171,12 +171,23 @@ def _collected(future, queue: Queue, path: Path) -> Iterator[ExtractResult]:
             taken.append(digest)
             yield cache.part_from_arrow(from_ipc(message.pop("part")))
     finally:
+        if not ended:
+            _let_go(queue)
         future.release()
         queue.close()
 
 
+def _let_go(queue: Queue) -> None:
+    """The file is no longer wanted: its task is told, and a put it waits on is let through."""
+    try:
+        Event(_dropped(queue.name), client=queue.client).set()
+        queue.get(batch=True)
+    except Exception:  # the scheduler lost: nothing waits there
+        pass
+
+
 def _task_failure(future, path: Path) -> ExtractResult:
-    """Why the task ended without sending the file's end."""
+    """Why the task failed."""
     try:
         future.result()
     except KilledWorker:

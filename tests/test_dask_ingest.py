@@ -16,21 +16,25 @@ import pyarrow.parquet as pq
 import pytest
 from distributed import Client, Event, LocalCluster
 
+from cnstat_etl import cluster as dask_cluster
 from cnstat_etl.extract import ExtractOptions, cache, pdf
 from cnstat_etl.pipeline import ingest
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 CNSTAT = str(Path(sys.executable).parent / "cnstat")
-# A text PDF, a CSV and a workbook; with a scan read by OCR, every kind of reading goes to the workers.
-TEXT_FILES = [FIXTURES / "sources" / name for name in ("ccsy2006_fiscal_three_line.pdf", "ccsy2012_two_tables_ruled.pdf",
-                                                       "jiangsu2010_cities_gbk.csv", "sichuan1999_prefectures.xlsx")]
+# Text PDFs, a CSV and a workbook; with a scan read by OCR, every kind of reading goes to the workers.
+TEXT_FILES = [FIXTURES / "sources" / name for name in ("ccsy2006_fiscal_three_line.pdf",
+                                                       "ccsy2012_two_tables_ruled.pdf", "jiangsu2010_cities_gbk.csv",
+                                                       "sichuan1999_prefectures.xlsx")]
 FILES = TEXT_FILES + [FIXTURES / "scans" / "ccsy1986_old_ruled.pdf"]
 HELD = TEXT_FILES[1]  # two tables: two parts, each part cut after a table (as the workers' preload cuts them)
 
 
 @pytest.fixture(autouse=True)
 def part_per_table(monkeypatch):
+    """As the workers' preload has it: a part per table, a part at a time in a file's queue."""
     monkeypatch.setattr(pdf, "PART_VALUES", 1)
+    monkeypatch.setattr(dask_cluster, "PARTS_QUEUED", 1)
 
 
 @pytest.fixture(scope="module")
