@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import duckdb
@@ -17,7 +18,7 @@ import pytest
 from distributed import Client, Event, LocalCluster
 
 from cnstat_etl import cluster as dask_cluster
-from cnstat_etl.extract import ExtractOptions, cache, pdf
+from cnstat_etl.extract import ExtractOptions, cache, extract_parts, pdf
 from cnstat_etl.pipeline import ingest
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -120,6 +121,27 @@ def test_a_worker_killed_after_sending_part_of_a_file_has_it_read_again_and_each
     assert_same_warehouse(db, local_db, TEXT_FILES)
     # the worker was lost between HELD's two parts
     assert [len(t) for t in cache_entries(db).values() if t.column("source_file")[0].as_py() == HELD.name] == [2]
+
+
+def test_a_files_first_part_comes_back_while_its_worker_still_reads_it_and_the_rest_after_a_retry(cluster):
+    local_cluster, hold = cluster
+    hold.parent.mkdir()
+    try:
+        with Client(local_cluster.scheduler_address, set_as_default=False) as client:
+            parts = next(dask_cluster.parts_on_cluster(client, [HELD], ExtractOptions(), None))
+            first = next(parts)
+            for _ in range(300):  # the worker holding the rest writes its pid once its first part is sent
+                if hold.exists():
+                    break
+                time.sleep(0.1)
+            assert any(client.processing().values())  # its task still reads the file
+            os.kill(int(hold.read_text()), signal.SIGKILL)
+            streamed = [first, *parts]
+    finally:
+        shutil.rmtree(hold.parent)
+    local = list(extract_parts(HELD, ExtractOptions()))
+    assert len(local) == 2
+    assert [cache.part_to_arrow(p) for p in streamed] == [cache.part_to_arrow(p) for p in local]
 
 
 def readme_cluster_script() -> str:
