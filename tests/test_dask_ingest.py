@@ -1,5 +1,6 @@
 """`cnstat ingest --dask`: files extracted on a Dask cluster of worker processes, loaded here, make the
-warehouse and the cache a local ingest makes, even when a worker dies while it reads a file."""
+warehouse and the cache a local ingest makes, even when a worker dies while it reads a file, after it sent
+some of its parts."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import duckdb
@@ -15,21 +17,31 @@ import pyarrow.parquet as pq
 import pytest
 from distributed import Client, Event, LocalCluster
 
-from cnstat_etl.extract import ExtractOptions, cache
+from cnstat_etl import cluster as dask_cluster
+from cnstat_etl.extract import ExtractOptions, cache, extract_parts, pdf
 from cnstat_etl.pipeline import ingest
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 CNSTAT = str(Path(sys.executable).parent / "cnstat")
-# A text PDF, a CSV and a workbook; with a scan read by OCR, every kind of reading goes to the workers.
-TEXT_FILES = [FIXTURES / "sources" / name for name in ("ccsy2006_fiscal_three_line.pdf", "jiangsu2010_cities_gbk.csv",
+# Text PDFs, a CSV and a workbook; with a scan read by OCR, every kind of reading goes to the workers.
+TEXT_FILES = [FIXTURES / "sources" / name for name in ("ccsy2006_fiscal_three_line.pdf",
+                                                       "ccsy2012_two_tables_ruled.pdf", "jiangsu2010_cities_gbk.csv",
                                                        "sichuan1999_prefectures.xlsx")]
 FILES = TEXT_FILES + [FIXTURES / "scans" / "ccsy1986_old_ruled.pdf"]
-HELD = TEXT_FILES[1]
+HELD = TEXT_FILES[1]  # two tables: two parts, each part cut after a table (as the workers' preload cuts them)
+
+
+@pytest.fixture(autouse=True)
+def part_per_table(monkeypatch):
+    """As the workers' preload has it: a part per table, a part at a time in a file's queue."""
+    monkeypatch.setattr(pdf, "PART_VALUES", 1)
+    monkeypatch.setattr(dask_cluster, "PARTS_QUEUED", 1)
 
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    """Two worker processes of one thread; a worker reading HELD holds it while the test's hold folder exists."""
+    """Two worker processes of one thread; a worker reading HELD holds it after its first part while the
+    test's hold folder exists."""
     hold = tmp_path_factory.mktemp("hold") / "armed" / "pid"
     with pytest.MonkeyPatch.context() as patch:  # the worker processes inherit it
         patch.setenv("CNSTAT_TEST_HOLD", HELD.name)
@@ -88,7 +100,7 @@ def test_an_ingest_on_a_dask_cluster_makes_the_local_ingests_warehouse_and_cache
     assert_same_warehouse(local_ingest(db.parent / "again.duckdb", FILES, jobs=1), local_db, FILES)
 
 
-def test_a_worker_killed_while_it_reads_a_file_has_the_file_read_again(cluster, tmp_path):
+def test_a_worker_killed_after_sending_part_of_a_file_has_it_read_again_and_each_part_loaded_once(cluster, tmp_path):
     local_cluster, hold = cluster
     local_db = local_ingest(tmp_path / "cnstat.duckdb", TEXT_FILES)
     hold.parent.mkdir()
@@ -107,6 +119,29 @@ def test_a_worker_killed_while_it_reads_a_file_has_the_file_read_again(cluster, 
     assert ingesting.returncode == 0, err
     assert f"{len(TEXT_FILES)} files: {len(TEXT_FILES)} loaded" in out
     assert_same_warehouse(db, local_db, TEXT_FILES)
+    # the worker was lost between HELD's two parts
+    assert [len(t) for t in cache_entries(db).values() if t.column("source_file")[0].as_py() == HELD.name] == [2]
+
+
+def test_a_files_first_part_comes_back_while_its_worker_still_reads_it_and_the_rest_after_a_retry(cluster):
+    local_cluster, hold = cluster
+    hold.parent.mkdir()
+    try:
+        with Client(local_cluster.scheduler_address, set_as_default=False) as client:
+            parts = next(dask_cluster.parts_on_cluster(client, [HELD], ExtractOptions(), None))
+            first = next(parts)
+            for _ in range(300):  # the worker holding the rest writes its pid once its first part is sent
+                if hold.exists():
+                    break
+                time.sleep(0.1)
+            assert any(client.processing().values())  # its task still reads the file
+            os.kill(int(hold.read_text()), signal.SIGKILL)
+            streamed = [first, *parts]
+    finally:
+        shutil.rmtree(hold.parent)
+    local = list(extract_parts(HELD, ExtractOptions()))
+    assert len(local) == 2
+    assert [cache.part_to_arrow(p) for p in streamed] == [cache.part_to_arrow(p) for p in local]
 
 
 def readme_cluster_script() -> str:

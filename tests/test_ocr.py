@@ -471,3 +471,36 @@ def test_a_faint_rule_on_the_cells_side_is_not_ink_of_the_cell():
 
 def test_a_digit_reaching_the_cells_border_is_still_a_number_missed():
     assert _page_image((11, 20, 30, 34)).cell_read(10, 10, 60, 30) is None
+
+
+def _unruled_table() -> tuple[numpy.ndarray, list[tuple[int, int, int, int]]]:
+    """A page of ten rows of two number columns (ink at x 20-60 and 100-140) printed without rules, under a
+    title inked across both, with one row the detector boxed as one box over both columns."""
+    image = numpy.full((250, 200), 255, dtype=numpy.uint8)
+    boxes = [(10, 5, 190, 15)]  # the title
+    image[7:13, 12:188] = 20
+    for row in range(10):
+        top = 30 + 20 * row
+        image[top + 2:top + 8, 20:60] = image[top + 2:top + 8, 100:140] = 20
+        boxes += [(18, top, 142, top + 10)] if row == 2 else [(18, top, 62, top + 10), (98, top, 142, top + 10)]
+    return image, boxes
+
+
+def test_without_rules_the_gap_between_columns_cuts_a_box_over_two_numbers_but_no_ink():
+    image, boxes = _unruled_table()
+    gaps = ocr._column_gaps(boxes, image.shape[1])
+    assert gaps == [(62, 98)]
+    joined, title = (18, 70, 142, 80), (10, 5, 190, 15)
+    assert ocr._cut_at_gaps(image, joined, gaps) == [(18, 70, 80, 80), (80, 70, 142, 80)]
+    assert ocr._cut_at_gaps(image, title, gaps) == [title]  # its ink crosses the gap
+    assert ocr._cut_at_gaps(image, (18, 50, 62, 60), gaps) == [(18, 50, 62, 60)]  # a cell alone
+    # a gap narrower than a character is none: the blank between two digits of one number stays
+    image[72:78, 20:140] = 20
+    image[72:78, 79:81] = 255
+    assert ocr._cut_at_gaps(image, joined, [(79, 81)]) == [joined]
+    assert ocr._cut_at_gaps(image, joined, [(79, 81 + 4)]) == [joined]  # the ink, not only the width
+
+
+def test_a_page_of_few_boxes_has_no_column_gaps():
+    _, boxes = _unruled_table()
+    assert ocr._column_gaps(boxes[:3], 200) == []

@@ -64,6 +64,10 @@ AFTER = 24
 RULE_CLEAR = 0.75
 # What a number cell may print: its digits-only alphabet (besides the CTC blank).
 NUMBER_CHARACTERS = "0123456789.,-+ *，．"  # with a footnote mark, and the full-width separators
+# Where no rule parts the columns, a stretch of the page that at most this share of the most boxes covering
+# any point covers is a gap between columns (GAP_ROWS boxes over a point at least: a table's body). Titles,
+# headers spanning columns and boxes the detector joined across a gap are few beside a body's rows.
+GAP_COVER, GAP_ROWS = 0.25, 5
 # Render resolution when the page embeds no image to take it from (dots per inch).
 DEFAULT_DPI = 200
 # Text boxes measure about this many glyph sizes tall (box padding above and below the ink).
@@ -226,10 +230,13 @@ def _crops(image: numpy.ndarray, dpi: int, vertical: list[Segment]) -> list[tupl
     height, width = image.shape
     scale = dpi / 72
     clear = round(RULE_CLEAR * scale)
+    found = [(int(box[:, 0].min() / shrink), max(0, int(box[:, 1].min() / shrink)),
+              int(box[:, 0].max() / shrink) + 1, min(height, int(box[:, 1].max() / shrink) + 1))
+             for box in ([] if boxes is None else boxes)]
+    # no rule parts the columns: the gaps the boxes leave do
+    gaps = [] if vertical else _column_gaps(found, width)
     crops = []
-    for box in [] if boxes is None else boxes:
-        x0, top = int(box[:, 0].min() / shrink), max(0, int(box[:, 1].min() / shrink))
-        x1, bottom = int(box[:, 0].max() / shrink) + 1, min(height, int(box[:, 1].max() / shrink) + 1)
+    for x0, top, x1, bottom in found:
         middle = (top + bottom) / 2 / scale
         rules = sorted(round(s.x0 * scale) for s in vertical if s.top <= middle <= s.bottom)
         # the box widened by its margin, but never over a rule; cut at the rules it crosses, each crop short
@@ -240,8 +247,40 @@ def _crops(image: numpy.ndarray, dpi: int, vertical: list[Segment]) -> list[tupl
         cuts = [rule for rule in rules if x0 < rule < x1]
         for left, right in zip([x0] + [cut + clear for cut in cuts], [cut - clear for cut in cuts] + [x1]):
             if right - left > 2 * clear:
-                crops.append((left, top, right, bottom))
+                crops += _cut_at_gaps(image, (left, top, right, bottom), gaps)
     return crops
+
+
+def _column_gaps(boxes: list[tuple[int, int, int, int]], width: int) -> list[tuple[int, int]]:
+    """The stretches (x0, x1 in pixels) between a table's columns on a page printed without rules: where at
+    most GAP_COVER of the most boxes over any point cover (a title or a header spanning columns, and the
+    boxes the detector joined across a gap, are few)."""
+    cover = numpy.zeros(width + 1, dtype=numpy.int32)
+    for x0, _, x1, _ in boxes:
+        cover[x0] += 1
+        cover[min(x1, width)] -= 1
+    cover = numpy.cumsum(cover)[:width]
+    if not boxes or cover.max() < GAP_ROWS:
+        return []
+    open_ = numpy.r_[False, cover <= GAP_COVER * cover.max(), False].astype(numpy.int8)
+    edges = numpy.flatnonzero(numpy.diff(open_))
+    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2]) if 0 < a and b < width]
+
+
+def _cut_at_gaps(image: numpy.ndarray, crop: tuple[int, int, int, int], gaps: list[tuple[int, int]]
+                 ) -> list[tuple[int, int, int, int]]:
+    """The crop cut in the middle of each column gap it spans where its own ink leaves the gap blank, as
+    wide as `_pieces` parts a box's characters at (never between a number's digits): two cells the detector
+    boxed as one are recognised apart, each a number alone (digits-only decoding)."""
+    x0, top, x1, bottom = crop
+    blank = ~(image[top:bottom, x0:x1] < INK_LEVEL).any(axis=0)
+    wide = PIECE_GAP * (bottom - top) * BOX_TO_SIZE
+    cuts = []
+    for a, b in gaps:
+        a, b = max(a, x0) - x0, min(b, x1) - x0
+        if 0 < a and b < x1 - x0 and b - a >= wide and blank[a:b].all():
+            cuts.append(x0 + (a + b) // 2)
+    return [(left, top, right, bottom) for left, right in zip([x0] + cuts, cuts + [x1])]
 
 
 @dataclass(frozen=True)
