@@ -325,17 +325,21 @@ def _values_only_page(number: int, rows: list[tuple[str, ...]], first_bottom: fl
     return PageGeometry(number, 600, 800, glyphs, [], [])
 
 
-def _read_with_labels_from(labelled: PageGeometry, unlabelled: PageGeometry) -> tuple[list, object]:
+def _read_with_labels_from(*pages: PageGeometry, labels_pages: int = 1) -> tuple[list, object]:
+    """The pages read in turn, the first `labels_pages` printing the rows' labels and values, the rest values only."""
     from cnstat_etl.extract.pdf import labelled_blocks
-    (labels, labels_table), = read_page(labelled, None, "sheet.pdf")[0]
-    (values, values_table), = read_page(unlabelled, labels_table, "sheet.pdf")[0]
-    assert not values_table.labels_printed
-    blocks = labelled_blocks([(labels, labels_table)], [(values, values_table)], [labelled.number, unlabelled.number])
+    carried, read = None, []
+    for page in pages:
+        (found,), carried, _ = read_page(page, carried, "sheet.pdf")
+        read.append(found)
+    labelled, unlabelled = read[:labels_pages], read[labels_pages:]
+    assert all(not table.labels_printed for _, table in unlabelled)
+    blocks = labelled_blocks(labelled, unlabelled, [page.number for page in pages])
     if isinstance(blocks, str):
         return [], blocks
     result = ExtractResult("sheet.pdf", "0" * 64, "pdf")
     tables = TableAssembler(result, ExtractOptions())
-    for block in [labels] + blocks:
+    for block in [labels for labels, _ in labelled] + blocks:
         tables.add(block)
     tables.finish_table()
     return result.values, None
@@ -429,6 +433,29 @@ def test_a_page_of_values_ending_above_the_labelled_rows_printing_values_is_refu
     # the page's rows of values stop after 无锡市 while the labelled page prints values down to 徐州市: the
     # rest of the page was not read as rows, and its cities' cells are not blank
     values, refused = _read_with_labels_from(_sheet_page(), _values_only_page(2, GROWTH[:2]))
+    assert not values and "徐州市" in refused
+
+
+def _gridded(page: PageGeometry, bottom: float) -> PageGeometry:
+    """The page of values with its cells ruled (gridlines printed) from the header down to `bottom`."""
+    page.vertical = [Segment(45, 45, 56, bottom), Segment(145, 145, 56, bottom), Segment(95, 95, 80, bottom)]
+    page.horizontal = [Segment(45, 145, y, y) for y in (56, 80, 97, 113, 125, 137) if y <= bottom]
+    return page
+
+
+def test_a_labelled_city_beside_grid_cells_drawn_empty_after_the_last_row_of_values_is_blank_there():
+    # 徐州市 has no growth rates: the page of values stops after 无锡市, but its grid's cells run on empty
+    # down past 徐州市's row, so the page prints that row blank
+    values, refused = _read_with_labels_from(_sheet_page(), _gridded(_values_only_page(2, GROWTH[:2]), 137))
+    assert refused is None
+    assert {(v.region_name, v.scope, v.value) for v in values if v.indicator == "gdp_growth" and v.value is not None} \
+        == {(label, scope, float(value)) for label, *rates in GROWTH[:2]
+            for scope, value in zip(["city_total", "urban_districts"], rates)}
+
+
+def test_a_grid_ending_above_the_labelled_rows_printing_values_proves_no_blank_row():
+    # the grid stops with 无锡市's row: 徐州市's cells are not drawn on the page of values, so they are unknown
+    values, refused = _read_with_labels_from(_sheet_page(), _gridded(_values_only_page(2, GROWTH[:2]), 125))
     assert not values and "徐州市" in refused
 
 

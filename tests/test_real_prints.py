@@ -26,12 +26,7 @@ COMMITTED = FIXTURES / "real_print_pdfs"
 MANIFEST = list(csv.DictReader((COMMITTED / "manifest.csv").open(encoding="utf-8")))
 
 # case -> its figures on 2026-12-07 (of the workbook reading's dictionary values), until the PDF reads right
-FAILING_TODAY = {
-    # scored since issue 30 names its 城镇户籍人口 columns (population_urban_registered; provisional before)
-    "committed/letter-portrait-scale75-arplumingcn-grid-norepeat/2023_2-1 人口数.pdf":
-        "0 wrong, 878 of 1166 equal, 288 refused: its label-less pages 7-12 end a row before the labelled "
-        "page's 三沙市, whose cells there are blank, so they are not proven to pair and are refused as unlabelled_rows",
-}
+FAILING_TODAY: dict[str, str] = {}
 
 pytestmark = pytest.mark.skipif(not SHARED_REAL.is_dir(), reason=f"{SHARED_REAL} is absent: real workbooks not available")
 

@@ -978,6 +978,9 @@ class TableLayout:
     labels_printed: bool = True
     # False: the rows print labels only, the page the label column alone (see `_labels_only`)
     values_printed: bool = True
+    # the grid's ruled columns run on below the body to here with nothing printed in them: rows of blank
+    # cells, drawn (None: the grid, if any, ends with the body)
+    blank_to: float | None = None
 
 
 @dataclass
@@ -1364,12 +1367,25 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
         # only indented cities
         carried_indent = (carried.flush, carried.indent_size, carried.label_levels) if continued else None
         block, table = _grid(geometry, band, body, label_right, regions, left, right, rules, carried_indent)
+        table.blank_to = _blank_grid_below(geometry.vertical, body[-1].bottom, lines[last + 1:], left, right)
         block.lines_above = title_lines
         found.append((block, table))
         floor = last + 1
         lines_floor = body[-1].bottom
         carried = table
     return found, carried, problems
+
+
+def _blank_grid_below(vertical: list[Segment], body_bottom: float, below: list[Line], left: float, right: float,
+                      ) -> float | None:
+    """How far down the vertical rules ruling the body's last row, every one of them, run on with no text
+    printed between them: the grid's rows of blank cells under the body (a wide table's block of columns
+    printing nothing for its last rows). None where the grid ends with the body, or no grid is printed."""
+    through = [s for s in _joined(vertical) if left - 2 <= s.x0 <= right + 2 and s.top < body_bottom < s.bottom]
+    if len(through) < 2:
+        return None
+    end = min([s.bottom for s in through] + [line.top for line in below if line.x0 < right and left < line.x1])
+    return end if end > body_bottom + 1 else None
 
 
 def _labels_only(lines: list[Line], carried: TableLayout | None, number: int) -> tuple[Block, TableLayout] | None:

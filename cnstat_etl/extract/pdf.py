@@ -246,10 +246,13 @@ def labelled_blocks(labelled: list[tuple[Block, TableLayout]], unlabelled: list[
                         "labels")
             beside[row] = level[0]
         # A labelled row beside no row of values is blank only above or between rows of values (a city
-        # with none in these columns): after the last, the values' page holds rows not read as such (its
-        # body cut short), and the cells are unknown, not blank.
+        # with none in these columns), or where the values' page draws its grid's cells empty at its height:
+        # else, after the last, the values' page holds rows not read as such (its body cut short), and the
+        # cells are unknown, not blank.
         printing = [i for i in label_rows if any(cell.strip() for cell in labels.cells[i][label_width:])]
-        if printing and beside and max(beside.values()) < printing[-1]:
+        drawn_blank = bool(printing) and values_table.blank_to is not None and \
+            labels_table.row_tops[printing[-1]] + labels_table.indent_size <= values_table.blank_to + tolerance
+        if printing and beside and max(beside.values()) < printing[-1] and not drawn_blank:
             return (f"page {values.page} prints no row of values at the height of "
                     f"{' '.join(labels.cells[printing[-1]][:label_width]).strip()!r}, which page {labels.page} "
                     "prints values for, after its last row of values")
