@@ -613,6 +613,23 @@ def test_a_page_printing_the_label_column_alone_names_the_rows_of_each_block_of_
         (label, "population", "city_total", float(value), 2022) for label, value in POPULATION}
 
 
+def test_a_block_of_columns_whose_last_row_is_alone_on_its_page_pairs_it_with_its_label():
+    # the labelled pages' last prints one city, 常州市; so does the growth rates' last page, one line of
+    # values, at its height, under no header
+    second = PageGeometry(2, 600, 800, _body([("常州市", "1.01", "0.35", "5.30")], 110.0)[0], [], [])
+    last = PageGeometry(4, 600, 800, _right_aligned("7.1", 90, 110.0) + _right_aligned("6.9", 140, 110.0), [], [])
+    values, refused = _read_with_labels_from(_sheet_page(), second, _values_only_page(3, GROWTH), last, labels_pages=2)
+    assert refused is None
+    assert {(v.region_name, v.scope, v.value) for v in values if v.indicator == "gdp_growth"} == {
+        (label, scope, float(value)) for label, *rates in GROWTH + [("常州市", "7.1", "6.9")]
+        for scope, value in zip(["city_total", "urban_districts"], rates)}
+
+
+def test_one_line_of_values_is_no_table_on_a_page_continuing_none():
+    page = PageGeometry(1, 600, 800, _right_aligned("7.1", 90, 110.0) + _right_aligned("6.9", 140, 110.0), [], [])
+    assert read_page(page, None, "sheet.pdf")[0] == []
+
+
 def test_pages_of_values_not_as_many_for_each_page_of_labels_are_refused_with_the_reason():
     # two pages of labels and three of values: which page's rows are whose cannot be proven
     labels = _labels_only_page()

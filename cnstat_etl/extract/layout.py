@@ -1053,10 +1053,13 @@ def _bodies(lines: list[Line], carried_label_right: float | None = None) -> list
     return spans
 
 
-def _unlabelled_bodies(lines: list[Line]) -> list[tuple[int, int]]:
+def _unlabelled_bodies(lines: list[Line], continuing: bool = False) -> list[tuple[int, int]]:
     """Runs of two or more lines printing values only, a number among them: the rows of a wide table's
     later block of columns, printed on pages of their own without the row labels. Rows printing nothing
-    there (a province heading, a city with no value) leave gaps, which do not end the run."""
+    there (a province heading, a city with no value) leave gaps, which do not end the run. On a page
+    `continuing` such a block, one line is a run too: the block's last row, alone on its page (it still
+    has to pair with a labelled row, see `pdf.labelled_blocks`)."""
+    shortest = 1 if continuing else 2
     spans: list[tuple[int, int]] = []
     start = None
     for index, line in enumerate(lines + [None]):
@@ -1064,7 +1067,7 @@ def _unlabelled_bodies(lines: list[Line]) -> list[tuple[int, int]]:
             and any(p.is_number for p in line.phrases)
         if values_only and start is not None:
             continue
-        if start is not None and index - 1 > start:
+        if start is not None and index - start >= shortest:
             spans.append((start, index - 1))
         start = index if values_only else None
     return spans
@@ -1302,7 +1305,8 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
     found: list[tuple[Block, TableLayout]] = []
     floor = 0
     lines_floor = 0.0
-    spans = _bodies(lines, carried.label_right if carried else None) or _unlabelled_bodies(lines)
+    spans = _bodies(lines, carried.label_right if carried else None) or _unlabelled_bodies(
+        lines, continuing=carried is not None and not carried.labels_printed)
     if not spans and (labels := _labels_only(lines, carried, geometry.number)):
         return [labels], labels[1], problems
     for first, last in spans:
