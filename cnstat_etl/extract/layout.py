@@ -858,10 +858,27 @@ def _boxed_header(band: list[Line], horizontal: list[Segment], vertical: list[Se
         return top, bottom, [s.x0 for s in vertical if s.top <= middle <= s.bottom and left - 2 <= s.x0 <= right + 2
                              and not (bottom >= 0 and s.top >= bottom - 2) and not (top >= 0 and s.bottom <= top + 2)]
 
+    def upper_box_runs(line: Line, at: float) -> list[Phrase]:
+        """The line's phrases with those a rule of the row its middle lies in runs through or between joined,
+        where its top lies in one box of the row over that: maybe one box's wrapped text hanging over the rule
+        under it (read as one phrase, then cut at the rules, as below)."""
+        runs: list[Phrase] = []
+        for phrase in line.phrases:
+            last = runs[-1] if runs else None
+            top, _, upper = row_at(phrase.centre, at)
+            lower_top, _, lower = row_at(phrase.centre, _middle(line))
+            if last is not None and last.chars and phrase.chars and top != lower_top \
+                    and row_at(last.centre, at)[0] == top and not any(last.x0 < x < phrase.x1 for x in upper) \
+                    and any(last.x0 < x < phrase.x1 for x in lower):
+                runs[-1] = _phrase_of(list(last.chars) + list(phrase.chars))
+            else:
+                runs.append(phrase)
+        return runs
+
     boxes: dict[tuple, HeaderPiece] = {}
     for index, line in enumerate(band):
         middle = _middle(line)
-        for phrase in line.phrases:
+        for phrase in upper_box_runs(line, min(line.top + line.size / 4, middle)):
             pieces = _cut_at_rules(phrase, row_at(phrase.centre, middle)[2])
             # a rule that would cut a bracket's text in two ("（100" | "000 000 yuan）") but starts below the
             # line's top, in the row of boxes under the one the line starts in: the text is that box's above,
