@@ -244,6 +244,23 @@ def test_a_header_printed_in_english_only_names_its_indicator():
     assert {(v.region_name, v.indicator, v.scope, v.value) for v in _values(page)} == SHEET_VALUES
 
 
+def test_an_english_header_whose_bracket_wraps_into_the_header_row_below_names_its_indicator():
+    # the English name's bracket opens at the end of its box's line and closes on the next line, read into
+    # the header row under it with the English copy below, drawn over it ("Gross Regional Product (" over
+    # "Current Prices) (100 000 000 Gross Regional Product (Current Prices) (100 000 000 yuan)", 2021's 2-7):
+    # the bracket's halves are a qualifier and a unit, not part of the name
+    from cnstat_etl.extract.tables import Block
+    result = ExtractResult("sheet.pdf", "0" * 64, "pdf")
+    tables = TableAssembler(result, ExtractOptions())
+    below = "Current Prices) (100 000 000 Gross Regional Product (Current Prices) (100 000 000 yuan)"
+    tables.add(Block(["2-7 地区生产总值（2022年）"],
+                     [["城市", "Gross Regional Product (", "Gross Regional Product ("], ["", below, below],
+                      ["", "全市", "市辖区"], ["南京市", "1.87", "0.23"]], [1, 2, 3, 4], [1, 2, 3], page=1))
+    tables.finish_table()
+    assert {(v.indicator, v.scope, v.value, v.unit_as_printed) for v in result.values} == {
+        ("gdp", "city_total", 1.87, "100 000 000 yuan"), ("gdp", "urban_districts", 0.23, "100 000 000 yuan")}
+
+
 def test_a_negative_number_printed_right_after_its_label_is_a_value_not_part_of_the_label():
     # a label column as wide as its longest label: "-68952.5" (or with U+2212) follows the name a point apart
     glyphs = _printed("2-7 地区生产总值（2022年）", 60, 40, 10) + _printed("单位：亿元", 60, 56) + \
