@@ -261,6 +261,16 @@ def test_an_english_header_whose_bracket_wraps_into_the_header_row_below_names_i
         ("gdp", "city_total", 1.87, "100 000 000 yuan"), ("gdp", "urban_districts", 0.23, "100 000 000 yuan")}
 
 
+def test_a_glyph_drawn_off_its_runs_baseline_between_its_neighbours_is_read_in_its_run():
+    # a font's box for "一" lies 3.5 pt over the baseline of "第" and "产业占" around it (2023's 2-8 printed
+    # in the workbook's font): on a line of its own it made the header "一 第 产业占", no indicator
+    raised = [glyph._replace(top=glyph.top - 3.5, bottom=glyph.bottom - 3.5) for glyph in _printed("一", 128, 84)]
+    line, = text_lines(_printed("第", 120, 84) + raised + _printed("产业占", 136, 84))
+    assert line.text == "第一产业占"
+    # a glyph over a gap it does not fill (a wrapped line's last character) keeps its own line
+    assert len(text_lines(_printed("第", 120, 84) + raised + _printed("产业占", 140, 84))) == 2
+
+
 def test_a_negative_number_printed_right_after_its_label_is_a_value_not_part_of_the_label():
     # a label column as wide as its longest label: "-68952.5" (or with U+2212) follows the name a point apart
     glyphs = _printed("2-7 地区生产总值（2022年）", 60, 40, 10) + _printed("单位：亿元", 60, 56) + \

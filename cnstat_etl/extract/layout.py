@@ -438,7 +438,46 @@ def text_lines(glyphs: Sequence[Glyph]) -> list[Line]:
     """Glyphs grouped into lines by their baseline, top to bottom, each cut into phrases: in C
     (_text_lines.c) where it was built and each glyph is one character, else in Python, the same way."""
     columns = Glyphs.of(glyphs) if _LINES_IN_C else None
-    return _lines_in_c(columns) if columns is not None else _lines_in_python(list(glyphs))
+    return _with_strays_rejoined(_lines_in_c(columns) if columns is not None else _lines_in_python(list(glyphs)))
+
+
+# A glyph abuts its neighbour in a run when their boxes meet within this share of its size.
+ABUT = 0.05
+
+
+def _with_strays_rejoined(lines: list[Line]) -> list[Line]:
+    """The lines with a line of glyphs each filling a gap of the line next to it rejoined with it: a font
+    whose box for a glyph lies off its run's baseline ("一" in "第一产业" drawn from a fallback font) puts
+    the glyph on a line of its own, though it abuts the glyphs before and after it in the run."""
+    out = list(lines)
+    k = 0
+    while k < len(out):
+        for j in (k + 1, k - 1):
+            # (lines a row apart, nearly all, overlap by less than half a glyph: no glyph is looked at)
+            if not (0 <= j < len(out) and min(out[k].bottom, out[j].bottom) - max(out[k].top, out[j].top)
+                    >= out[k].size / 2):
+                continue
+            stray = [char for phrase in out[k].phrases for char in phrase.chars]
+            if stray and _fill_gaps(stray, out[j]):
+                other = out[j]
+                chars = sorted([char for phrase in other.phrases for char in phrase.chars] + stray, key=_X0)
+                phrases = _phrases(chars)
+                if phrases:
+                    out[j] = Line(min(other.top, out[k].top), max(other.bottom, out[k].bottom), phrases,
+                                  max(other.size, out[k].size))
+                    del out[k]
+                    k -= 1
+                    break
+        k += 1
+    return out
+
+
+def _fill_gaps(stray: list[Glyph], line: Line) -> bool:
+    """Every glyph of `stray` overlaps `line` by half its height and abuts a glyph of it on both sides."""
+    chars = [char for phrase in line.phrases for char in phrase.chars]
+    return all(min(g.bottom, line.bottom) - max(g.top, line.top) >= g.size / 2
+               and any(abs(c.x1 - g.x0) <= ABUT * g.size for c in chars)
+               and any(abs(c.x0 - g.x1) <= ABUT * g.size for c in chars) for g in stray)
 
 
 def _label_run_into_its_neighbour(line: Line) -> Line:
