@@ -271,6 +271,16 @@ def test_a_glyph_drawn_off_its_runs_baseline_between_its_neighbours_is_read_in_i
     assert len(text_lines(_printed("第", 120, 84) + raised + _printed("产业占", 140, 84))) == 2
 
 
+def test_a_descender_off_its_runs_baseline_in_texts_drawn_over_each_other_stays_in_its_run():
+    # "Regional" drawn over another box's "Current Prices": the box of its "g" hangs 3 pt lower, a line of its
+    # own, and the name read "Re ional", no indicator
+    regional = _printed("Regional", 100, 84)
+    glyphs = [g._replace(top=g.top + 3, bottom=g.bottom + 3) if g.text == "g" else g for g in regional]
+    lines = text_lines(glyphs + _printed("Current Prices", 103, 84))
+    line, = lines
+    assert line.overprinted and "g" in [char.text for phrase in line.phrases for char in phrase.chars]
+
+
 def test_a_negative_number_printed_right_after_its_label_is_a_value_not_part_of_the_label():
     # a label column as wide as its longest label: "-68952.5" (or with U+2212) follows the name a point apart
     glyphs = _printed("2-7 地区生产总值（2022年）", 60, 40, 10) + _printed("单位：亿元", 60, 56) + \

@@ -461,10 +461,11 @@ def _with_strays_rejoined(lines: list[Line]) -> list[Line]:
             if stray and _fill_gaps(stray, out[j]):
                 other = out[j]
                 chars = sorted([char for phrase in other.phrases for char in phrase.chars] + stray, key=_X0)
-                phrases = _phrases(chars)
+                # (into a line of texts drawn over each other, a descender of one of them: "g" of "Regional")
+                phrases = _phrases(chars, overprinted=other.overprinted)
                 if phrases:
                     out[j] = Line(min(other.top, out[k].top), max(other.bottom, out[k].bottom), phrases,
-                                  max(other.size, out[k].size))
+                                  max(other.size, out[k].size), other.overprinted)
                     del out[k]
                     k -= 1
                     break
