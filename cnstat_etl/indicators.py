@@ -15,6 +15,11 @@ from cnstat_etl.errors import MappingError
 from cnstat_etl.text import fold, split_bilingual
 
 _PARENTHESISED = re.compile(r"\([^()]*\)")
+# What is left of a bracket a wrapped header opened on one line and closed on the next, each line read into a
+# header row of its own ("Gross Regional Product (" over "Current Prices) (100 000 000 yuan)"): the closed
+# bracket's start, and the open one's rest, both a bracket's text (a qualifier, a unit), not the name.
+_UNOPENED = re.compile(r"^[^()]*\)")
+_UNCLOSED = re.compile(r"\([^()]*$")
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,7 @@ def header_key(text: str) -> str:
     previous = None
     while previous != folded:  # nested brackets: "(当年价格(万元))"
         previous, folded = folded, _PARENTHESISED.sub("", folded)
+    folded = _UNCLOSED.sub("", _UNOPENED.sub("", folded))
     chinese, english = split_bilingual(folded)
     key = chinese or " ".join(english.split())
     return layout().component_marks.sub("", key)

@@ -158,13 +158,9 @@ def test_a_last_row_whose_number_the_text_layer_misreads_is_a_row_its_cell_refus
     assert (problem.kind, problem.row, problem.column) == ("unreadable_value", row, 3) and "426G6" in problem.message
 
 
-def test_a_boxs_unit_wrapped_down_over_the_rule_parting_the_boxes_below_is_that_boxs_for_both_columns():
-    # 2021's 2-7 printed by LibreOffice: the GDP box's unit, "(100 000 000 yuan)", wraps down past the box's
-    # bottom rule, into the row of scope boxes, whose parting rule starts a point above that bottom rule.
-    # Cut there, "（100" headed 全市 and "000 000 yuan）" 市辖区: neither column had a unit, and GDP loaded
-    # as provisional. The rule cuts a bracket's text in two: the text is the box's above, over both columns.
-    unit = (printed("（100", 179.2, 99, SIZE) + printed("000", 201.0, 99, SIZE) + printed("000", 217.8, 99, SIZE)
-            + printed("yuan）", 234.6, 99, SIZE))  # spaced as a font spaces them: one phrase
+def _gdp_values_under_a_wrapped_unit(unit: list) -> set:
+    """The values of a GDP box over 全市 | 市辖区 whose unit line, `unit`, wraps down past the box's bottom rule
+    into the row of scope boxes, whose parting rule (x=200) starts a point above that bottom rule."""
     header = (printed("2-7 主要指标（2020年）", 60, 40, 10) + printed("城市", 50, 108, SIZE)
               + printed("地区生产总值", 173, 78, SIZE) + unit + printed("全市", 150, 112, SIZE)
               + printed("市辖区", 225, 112, SIZE))
@@ -175,11 +171,32 @@ def test_a_boxs_unit_wrapped_down_over_the_rule_parting_the_boxes_below_is_that_
                   Segment(40, 280, 120, 120), Segment(40, 280, 154, 154)]
     vertical = [Segment(x, x, 66, 154) for x in (40, 120, 280)] + [Segment(200, 200, 93, 154)]
     page = PageGeometry(1, 600, 800, glyphs, horizontal, vertical)
-    assert {(v.region_name, v.indicator, v.scope, v.value, v.unit_as_printed) for v in _extracted(page).values} == {
-        ("北京市", "gdp", "city_total", 36103.0, "100 000 000 yuan"),
-        ("北京市", "gdp", "urban_districts", 36103.0, "100 000 000 yuan"),
-        ("天津市", "gdp", "city_total", 14084.0, "100 000 000 yuan"),
-        ("天津市", "gdp", "urban_districts", 11310.0, "100 000 000 yuan")}
+    return {(v.region_name, v.indicator, v.scope, v.value, v.unit_as_printed) for v in _extracted(page).values}
+
+
+GDP_UNDER_ITS_UNIT = {("北京市", "gdp", "city_total", 36103.0, "100 000 000 yuan"),
+                      ("北京市", "gdp", "urban_districts", 36103.0, "100 000 000 yuan"),
+                      ("天津市", "gdp", "city_total", 14084.0, "100 000 000 yuan"),
+                      ("天津市", "gdp", "urban_districts", 11310.0, "100 000 000 yuan")}
+
+
+def test_a_boxs_unit_wrapped_down_over_the_rule_parting_the_boxes_below_is_that_boxs_for_both_columns():
+    # 2021's 2-7 printed by LibreOffice: the GDP box's unit, "(100 000 000 yuan)", wraps down past the box's
+    # bottom rule. Cut at the rule parting the scope boxes, "（100" headed 全市 and "000 000 yuan）" 市辖区:
+    # neither column had a unit, and GDP loaded as provisional. The rule cuts a bracket's text in two: the
+    # text is the box's above, over both columns.
+    unit = (printed("（100", 179.2, 99, SIZE) + printed("000", 201.0, 99, SIZE) + printed("000", 217.8, 99, SIZE)
+            + printed("yuan）", 234.6, 99, SIZE))  # spaced as a font spaces them: one phrase
+    assert _gdp_values_under_a_wrapped_unit(unit) == GDP_UNDER_ITS_UNIT
+
+
+def test_a_boxs_unit_wrapped_over_the_rule_below_in_phrases_the_rule_runs_through_is_that_boxs():
+    # the same unit spaced wider, as another font prints it: three phrases, the rule parting the scope boxes
+    # running through the first 000. Each phrase was placed on its own, "（100" over 全市 and the rest over
+    # 市辖区: together they are the bracket's text, the box's above
+    unit = printed("（100", 170, 99, SIZE) + printed("000", 197.5, 99, SIZE) + printed("000 yuan）", 221, 99, SIZE)
+    assert len(text_lines(unit)[0].phrases) == 3
+    assert _gdp_values_under_a_wrapped_unit(unit) == GDP_UNDER_ITS_UNIT
 
 
 def test_a_glyph_on_a_clipped_boxs_side_is_that_boxs_on_a_line_printed_over_elsewhere():

@@ -141,7 +141,9 @@ def test_text_lines_cut_in_c_are_those_cut_in_python_on_every_page_of_either_rea
         for page in reader(path):
             for glyphs in (page.geometry.glyphs, layout._single_characters(page.geometry.glyphs)):
                 in_c = layout.text_lines(glyphs)
-                assert _lines(in_c) == _lines(layout._lines_in_python(list(glyphs))), page.geometry.number
+                # (text_lines rejoins stray glyphs after either cut: the Python cut gets the same pass)
+                in_python = layout._with_strays_rejoined(layout._lines_in_python(list(glyphs)))
+                assert _lines(in_c) == _lines(in_python), page.geometry.number
                 assert in_c or not layout.printed_count(glyphs)
 
 

@@ -264,6 +264,43 @@ def test_a_header_printed_in_english_only_names_its_indicator():
     assert {(v.region_name, v.indicator, v.scope, v.value) for v in _values(page)} == SHEET_VALUES
 
 
+def test_an_english_header_whose_bracket_wraps_into_the_header_row_below_names_its_indicator():
+    # the English name's bracket opens at the end of its box's line and closes on the next line, read into
+    # the header row under it with the English copy below, drawn over it ("Gross Regional Product (" over
+    # "Current Prices) (100 000 000 Gross Regional Product (Current Prices) (100 000 000 yuan)", 2021's 2-7):
+    # the bracket's halves are a qualifier and a unit, not part of the name
+    from cnstat_etl.extract.tables import Block
+    result = ExtractResult("sheet.pdf", "0" * 64, "pdf")
+    tables = TableAssembler(result, ExtractOptions())
+    below = "Current Prices) (100 000 000 Gross Regional Product (Current Prices) (100 000 000 yuan)"
+    tables.add(Block(["2-7 地区生产总值（2022年）"],
+                     [["城市", "Gross Regional Product (", "Gross Regional Product ("], ["", below, below],
+                      ["", "全市", "市辖区"], ["南京市", "1.87", "0.23"]], [1, 2, 3, 4], [1, 2, 3], page=1))
+    tables.finish_table()
+    assert {(v.indicator, v.scope, v.value, v.unit_as_printed) for v in result.values} == {
+        ("gdp", "city_total", 1.87, "100 000 000 yuan"), ("gdp", "urban_districts", 0.23, "100 000 000 yuan")}
+
+
+def test_a_glyph_drawn_off_its_runs_baseline_between_its_neighbours_is_read_in_its_run():
+    # a font's box for "一" lies 3.5 pt over the baseline of "第" and "产业占" around it (2023's 2-8 printed
+    # in the workbook's font): on a line of its own it made the header "一 第 产业占", no indicator
+    raised = [glyph._replace(top=glyph.top - 3.5, bottom=glyph.bottom - 3.5) for glyph in _printed("一", 128, 84)]
+    line, = text_lines(_printed("第", 120, 84) + raised + _printed("产业占", 136, 84))
+    assert line.text == "第一产业占"
+    # a glyph over a gap it does not fill (a wrapped line's last character) keeps its own line
+    assert len(text_lines(_printed("第", 120, 84) + raised + _printed("产业占", 140, 84))) == 2
+
+
+def test_a_descender_off_its_runs_baseline_in_texts_drawn_over_each_other_stays_in_its_run():
+    # "Regional" drawn over another box's "Current Prices": the box of its "g" hangs 3 pt lower, a line of its
+    # own, and the name read "Re ional", no indicator
+    regional = _printed("Regional", 100, 84)
+    glyphs = [g._replace(top=g.top + 3, bottom=g.bottom + 3) if g.text == "g" else g for g in regional]
+    lines = text_lines(glyphs + _printed("Current Prices", 103, 84))
+    line, = lines
+    assert line.overprinted and "g" in [char.text for phrase in line.phrases for char in phrase.chars]
+
+
 def test_a_negative_number_printed_right_after_its_label_is_a_value_not_part_of_the_label():
     # a label column as wide as its longest label: "-68952.5" (or with U+2212) follows the name a point apart
     glyphs = _printed("2-7 地区生产总值（2022年）", 60, 40, 10) + _printed("单位：亿元", 60, 56) + \
@@ -352,17 +389,21 @@ def _values_only_page(number: int, rows: list[tuple[str, ...]], first_bottom: fl
     return PageGeometry(number, 600, 800, glyphs, [], [])
 
 
-def _read_with_labels_from(labelled: PageGeometry, unlabelled: PageGeometry) -> tuple[list, object]:
+def _read_with_labels_from(*pages: PageGeometry, labels_pages: int = 1) -> tuple[list, object]:
+    """The pages read in turn, the first `labels_pages` printing the rows' labels and values, the rest values only."""
     from cnstat_etl.extract.pdf import labelled_blocks
-    (labels, labels_table), = read_page(labelled, None, "sheet.pdf")[0]
-    (values, values_table), = read_page(unlabelled, labels_table, "sheet.pdf")[0]
-    assert not values_table.labels_printed
-    blocks = labelled_blocks([(labels, labels_table)], [(values, values_table)], [labelled.number, unlabelled.number])
+    carried, read = None, []
+    for page in pages:
+        (found,), carried, _ = read_page(page, carried, "sheet.pdf")
+        read.append(found)
+    labelled, unlabelled = read[:labels_pages], read[labels_pages:]
+    assert all(not table.labels_printed for _, table in unlabelled)
+    blocks = labelled_blocks(labelled, unlabelled, [page.number for page in pages])
     if isinstance(blocks, str):
         return [], blocks
     result = ExtractResult("sheet.pdf", "0" * 64, "pdf")
     tables = TableAssembler(result, ExtractOptions())
-    for block in [labels] + blocks:
+    for block in [labels for labels, _ in labelled] + blocks:
         tables.add(block)
     tables.finish_table()
     return result.values, None
@@ -470,6 +511,29 @@ def test_a_labelled_city_printing_nothing_below_the_last_row_of_values_is_blank_
     assert {(v.region_name, v.scope, v.value) for v in values if v.indicator == "gdp_growth" and v.value is not None} \
         == {(label, scope, float(value)) for label, *rates in GROWTH[:2]
             for scope, value in zip(["city_total", "urban_districts"], rates)}
+
+
+def _gridded(page: PageGeometry, bottom: float) -> PageGeometry:
+    """The page of values with its cells ruled (gridlines printed) from the header down to `bottom`."""
+    page.vertical = [Segment(45, 45, 56, bottom), Segment(145, 145, 56, bottom), Segment(95, 95, 80, bottom)]
+    page.horizontal = [Segment(45, 145, y, y) for y in (56, 80, 97, 113, 125, 137) if y <= bottom]
+    return page
+
+
+def test_a_labelled_city_beside_grid_cells_drawn_empty_after_the_last_row_of_values_is_blank_there():
+    # 徐州市 has no growth rates: the page of values stops after 无锡市, but its grid's cells run on empty
+    # down past 徐州市's row, so the page prints that row blank
+    values, refused = _read_with_labels_from(_sheet_page(), _gridded(_values_only_page(2, GROWTH[:2]), 137))
+    assert refused is None
+    assert {(v.region_name, v.scope, v.value) for v in values if v.indicator == "gdp_growth" and v.value is not None} \
+        == {(label, scope, float(value)) for label, *rates in GROWTH[:2]
+            for scope, value in zip(["city_total", "urban_districts"], rates)}
+
+
+def test_a_grid_ending_above_the_labelled_rows_printing_values_proves_no_blank_row():
+    # the grid stops with 无锡市's row: 徐州市's cells are not drawn on the page of values, so they are unknown
+    values, refused = _read_with_labels_from(_sheet_page(), _gridded(_values_only_page(2, GROWTH[:2]), 125))
+    assert not values and "徐州市" in refused
 
 
 def test_a_labelled_city_printing_nothing_above_the_first_row_of_values_is_blank_there():
@@ -633,6 +697,23 @@ def test_a_last_page_of_values_printing_one_row_pairs_with_its_page_of_labels():
     assert refused is None
     assert {(v.region_name, v.scope, v.value) for v in values if v.value is not None} == {
         ("南京市", scope, float(rate)) for scope, rate in zip(["city_total", "urban_districts"], GROWTH[0][1:])}
+
+
+def test_a_block_of_columns_whose_last_row_is_alone_on_its_page_pairs_it_with_its_label():
+    # the labelled pages' last prints one city, 常州市; so does the growth rates' last page, one line of
+    # values, at its height, under no header
+    second = PageGeometry(2, 600, 800, _body([("常州市", "1.01", "0.35", "5.30")], 110.0)[0], [], [])
+    last = PageGeometry(4, 600, 800, _right_aligned("7.1", 90, 110.0) + _right_aligned("6.9", 140, 110.0), [], [])
+    values, refused = _read_with_labels_from(_sheet_page(), second, _values_only_page(3, GROWTH), last, labels_pages=2)
+    assert refused is None
+    assert {(v.region_name, v.scope, v.value) for v in values if v.indicator == "gdp_growth"} == {
+        (label, scope, float(value)) for label, *rates in GROWTH + [("常州市", "7.1", "6.9")]
+        for scope, value in zip(["city_total", "urban_districts"], rates)}
+
+
+def test_one_line_of_values_is_no_table_on_a_page_continuing_none():
+    page = PageGeometry(1, 600, 800, _right_aligned("7.1", 90, 110.0) + _right_aligned("6.9", 140, 110.0), [], [])
+    assert read_page(page, None, "sheet.pdf")[0] == []
 
 
 def test_pages_of_values_not_as_many_for_each_page_of_labels_are_refused_with_the_reason():

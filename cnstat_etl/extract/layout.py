@@ -445,7 +445,47 @@ def text_lines(glyphs: Sequence[Glyph]) -> list[Line]:
     """Glyphs grouped into lines by their baseline, top to bottom, each cut into phrases: in C
     (_text_lines.c) where it was built and each glyph is one character, else in Python, the same way."""
     columns = Glyphs.of(glyphs) if _LINES_IN_C else None
-    return _lines_in_c(columns) if columns is not None else _lines_in_python(list(glyphs))
+    return _with_strays_rejoined(_lines_in_c(columns) if columns is not None else _lines_in_python(list(glyphs)))
+
+
+# A glyph abuts its neighbour in a run when their boxes meet within this share of its size.
+ABUT = 0.05
+
+
+def _with_strays_rejoined(lines: list[Line]) -> list[Line]:
+    """The lines with a line of glyphs each filling a gap of the line next to it rejoined with it: a font
+    whose box for a glyph lies off its run's baseline ("一" in "第一产业" drawn from a fallback font) puts
+    the glyph on a line of its own, though it abuts the glyphs before and after it in the run."""
+    out = list(lines)
+    k = 0
+    while k < len(out):
+        for j in (k + 1, k - 1):
+            # (lines a row apart, nearly all, overlap by less than half a glyph: no glyph is looked at)
+            if not (0 <= j < len(out) and min(out[k].bottom, out[j].bottom) - max(out[k].top, out[j].top)
+                    >= out[k].size / 2):
+                continue
+            stray = [char for phrase in out[k].phrases for char in phrase.chars]
+            if stray and _fill_gaps(stray, out[j]):
+                other = out[j]
+                chars = sorted([char for phrase in other.phrases for char in phrase.chars] + stray, key=_X0)
+                # (into a line of texts drawn over each other, a descender of one of them: "g" of "Regional")
+                phrases = _phrases(chars, overprinted=other.overprinted)
+                if phrases:
+                    out[j] = Line(min(other.top, out[k].top), max(other.bottom, out[k].bottom), phrases,
+                                  max(other.size, out[k].size), other.overprinted)
+                    del out[k]
+                    k -= 1
+                    break
+        k += 1
+    return out
+
+
+def _fill_gaps(stray: list[Glyph], line: Line) -> bool:
+    """Every glyph of `stray` overlaps `line` by half its height and abuts a glyph of it on both sides."""
+    chars = [char for phrase in line.phrases for char in phrase.chars]
+    return all(min(g.bottom, line.bottom) - max(g.top, line.top) >= g.size / 2
+               and any(abs(c.x1 - g.x0) <= ABUT * g.size for c in chars)
+               and any(abs(c.x0 - g.x1) <= ABUT * g.size for c in chars) for g in stray)
 
 
 def _label_run_into_its_neighbour(line: Line) -> Line:
@@ -866,10 +906,27 @@ def _boxed_header(band: list[Line], horizontal: list[Segment], vertical: list[Se
         return top, bottom, [s.x0 for s in vertical if s.top <= middle <= s.bottom and left - 2 <= s.x0 <= right + 2
                              and not (bottom >= 0 and s.top >= bottom - 2) and not (top >= 0 and s.bottom <= top + 2)]
 
+    def upper_box_runs(line: Line, at: float) -> list[Phrase]:
+        """The line's phrases with those a rule of the row its middle lies in runs through or between joined,
+        where its top lies in one box of the row over that: maybe one box's wrapped text hanging over the rule
+        under it (read as one phrase, then cut at the rules, as below)."""
+        runs: list[Phrase] = []
+        for phrase in line.phrases:
+            last = runs[-1] if runs else None
+            top, _, upper = row_at(phrase.centre, at)
+            lower_top, _, lower = row_at(phrase.centre, _middle(line))
+            if last is not None and last.chars and phrase.chars and top != lower_top \
+                    and row_at(last.centre, at)[0] == top and not any(last.x0 < x < phrase.x1 for x in upper) \
+                    and any(last.x0 < x < phrase.x1 for x in lower):
+                runs[-1] = _phrase_of(list(last.chars) + list(phrase.chars))
+            else:
+                runs.append(phrase)
+        return runs
+
     boxes: dict[tuple, HeaderPiece] = {}
     for index, line in enumerate(band):
         middle = _middle(line)
-        for phrase in line.phrases:
+        for phrase in upper_box_runs(line, min(line.top + line.size / 4, middle)):
             pieces = _cut_at_rules(phrase, row_at(phrase.centre, middle)[2])
             # a rule that would cut a bracket's text in two ("（100" | "000 000 yuan）") but starts below the
             # line's top, in the row of boxes under the one the line starts in: the text is that box's above,
@@ -1001,9 +1058,9 @@ class TableLayout:
     labels_printed: bool = True
     # False: the rows print labels only, the page the label column alone (see `_labels_only`)
     values_printed: bool = True
-    # top of the page's first line below the table's rows (None: the page prints nothing below them): a page
-    # of values printing nothing below its last row leaves the labelled rows there blank, not unread
-    text_below: float | None = None
+    # how far below the body the page provably prints nothing in its columns (None: not past the body): a
+    # page of values printing a wide table's block of columns leaves the labelled rows there blank
+    blank_to: float | None = None
 
 
 @dataclass
@@ -1076,12 +1133,13 @@ def _bodies(lines: list[Line], carried_label_right: float | None = None) -> list
     return spans
 
 
-def _unlabelled_bodies(lines: list[Line]) -> list[tuple[int, int]]:
+def _unlabelled_bodies(lines: list[Line], continuing: bool = False) -> list[tuple[int, int]]:
     """Runs of two or more lines printing values only, a number among them: the rows of a wide table's
     later block of columns, printed on pages of their own without the row labels. Rows printing nothing
-    there (a province heading, a city with no value) leave gaps, which do not end the run. A lone such
-    line is a run where it prints two or more numbers close under the line above (the block's header):
-    the last page of a block may hold one row; a lone number (a page's number) is none."""
+    there (a province heading, a city with no value) leave gaps, which do not end the run. A lone such line
+    is a run on a page `continuing` such a block (the block's last row, alone on its page; it still has to
+    pair with a labelled row, see `pdf.labelled_blocks`), or where it prints two or more numbers close under
+    the line above (the block's header: its last page may hold one row); a lone number (a page's) is none."""
     spans: list[tuple[int, int]] = []
     start = None
     for index, line in enumerate(lines + [None]):
@@ -1089,7 +1147,7 @@ def _unlabelled_bodies(lines: list[Line]) -> list[tuple[int, int]]:
             and any(p.is_number for p in line.phrases)
         if values_only and start is not None:
             continue
-        if start is not None and (index - 1 > start or start and _close(lines[start - 1], lines[start])
+        if start is not None and (index - 1 > start or continuing or start and _close(lines[start - 1], lines[start])
                                   and sum(p.is_number for p in lines[start].phrases) >= 2):
             spans.append((start, index - 1))
         start = index if values_only else None
@@ -1338,7 +1396,8 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
     found: list[tuple[Block, TableLayout]] = []
     floor = 0
     lines_floor = 0.0
-    spans = _bodies(lines, carried.label_right if carried else None) or _unlabelled_bodies(lines)
+    spans = _bodies(lines, carried.label_right if carried else None) or _unlabelled_bodies(
+        lines, continuing=carried is not None and not carried.labels_printed)
     if not spans and (labels := _labels_only(lines, carried, geometry.number)):
         return [labels], labels[1], problems
     for first, last in spans:
@@ -1405,13 +1464,27 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
         # only indented cities
         carried_indent = (carried.flush, carried.indent_size, carried.label_levels) if continued else None
         block, table = _grid(geometry, band, body, label_right, regions, left, right, rules, carried_indent)
+        table.blank_to = _blank_below(geometry, body[-1].bottom, lines[last + 1:], left, right)
         block.lines_above = title_lines
-        table.text_below = min((line.top for line in lines[last + 1:]), default=None)
         found.append((block, table))
         floor = last + 1
         lines_floor = body[-1].bottom
         carried = table
     return found, carried, problems
+
+
+def _blank_below(geometry: PageGeometry, body_bottom: float, below: list[Line], left: float, right: float,
+                 ) -> float | None:
+    """How far down below the body the page provably prints nothing in the body's columns (a wide table's
+    block of columns printing nothing for its last rows): to the first text printed there, or the page's
+    foot; where a grid rules the body's last row, no further than its vertical rules run, for a grid ending
+    with the body ends the rows printed on this page. None where that is not past the body."""
+    end = min([line.top for line in below if line.x0 < right and left < line.x1], default=geometry.height)
+    through = [s for s in _joined(geometry.vertical)
+               if left - 2 <= s.x0 <= right + 2 and s.top < body_bottom < s.bottom]
+    if len(through) >= 2:
+        end = min([end] + [s.bottom for s in through])
+    return end if end > body_bottom + 1 else None
 
 
 def _labels_only(lines: list[Line], carried: TableLayout | None, number: int) -> tuple[Block, TableLayout] | None:

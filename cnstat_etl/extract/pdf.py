@@ -245,15 +245,17 @@ def labelled_blocks(labelled: list[tuple[Block, TableLayout]], unlabelled: list[
                 return (f"a row of values on page {values.page} lies at the height of no one row page {labels.page} "
                         "labels")
             beside[row] = level[0]
-        # A labelled row beside no row of values is blank (a city with none in these columns) above or
-        # between rows of values; after the last, only where the values' page prints nothing down to that
-        # row's height: text there is rows not read as such (its body cut short), their cells unknown.
+        # A labelled row beside no row of values is blank above or between rows of values (a city with none in
+        # these columns); after the last, only where the values' page provably prints nothing down past it:
+        # text there, or a grid ending above it, is rows not read as such (its body cut short), cells unknown.
         printing = [i for i in label_rows if any(cell.strip() for cell in labels.cells[i][label_width:])]
-        if printing and beside and max(beside.values()) < printing[-1] and values_table.text_below is not None \
-                and values_table.text_below <= labels_table.row_tops[printing[-1]] + tolerance:
+        proven_blank = bool(printing) and values_table.blank_to is not None and \
+            labels_table.row_tops[printing[-1]] + labels_table.indent_size <= values_table.blank_to + tolerance
+        if printing and beside and max(beside.values()) < printing[-1] and not proven_blank:
             return (f"page {values.page} prints no row of values at the height of "
                     f"{' '.join(labels.cells[printing[-1]][:label_width]).strip()!r}, which page {labels.page} "
-                    "prints values for, after its last row of values, yet prints text above it")
+                    "prints values for, after its last row of values, not proven blank there (text, or its grid "
+                    "ending, above it)")
         of_label = {label: row for row, label in beside.items()}
         header = [i for i in range(len(values.cells)) if i not in value_rows]
         blank = [""] * (len(values.cells[0]) - 1)
