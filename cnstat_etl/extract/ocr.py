@@ -31,6 +31,9 @@ if importlib.util.find_spec("rapidocr_onnxruntime") is None:  # it brings opencv
 
 # Grey levels below this are ink on the cleaned (evenly lit) image; paper noise stays far above it.
 INK_LEVEL = 128
+# Rules are found at a lighter level: a sheet's gridlines print thin and grey (scanned at 150-200 over a paper
+# near 255), and only a line makes an unbroken run that long of such pixels.
+RULE_LEVEL = 180
 # A row or column of a cell's pixels inked over more than this share crosses the whole cell: a printed rule.
 RULE_INK_SHARE = 0.9
 # A cell with at most this many ink pixels (besides rules) is blank: specks of dirt, never a character.
@@ -169,7 +172,7 @@ def find_rules(image: numpy.ndarray, dpi: int) -> tuple[list[Segment], list[Segm
     import cv2
 
     scale = dpi / 72
-    ink = (image < INK_LEVEL).astype(numpy.uint8)
+    ink = (image < RULE_LEVEL).astype(numpy.uint8)
     found = []
     for horizontal, length in ((True, HORIZONTAL_RULE), (False, VERTICAL_RULE)):
         run = max(3, round(length * scale)) | 1  # odd: an even kernel shifts what it keeps by a pixel
@@ -189,7 +192,13 @@ def find_rules(image: numpy.ndarray, dpi: int) -> tuple[list[Segment], list[Segm
     def meets(y: float, x: float) -> bool:
         return any(abs(s.top - y) <= RULE_MEET and s.x0 - RULE_MEET <= x <= s.x1 + RULE_MEET for s in across)
 
-    return across, [s for s in down if meets(s.top, s.x0) and meets(s.bottom, s.x0)]
+    def crosses(rule: Segment) -> bool:
+        # a grid's faint gridline breaks into pieces under the ink threshold, whose ends meet no rule; a piece
+        # reaching past a horizontal rule both ways is a rule all the same (no glyph's stroke crosses one)
+        return any(rule.top + RULE_MEET < s.top < rule.bottom - RULE_MEET and s.x0 - RULE_MEET <= rule.x0
+                   <= s.x1 + RULE_MEET for s in across)
+
+    return across, [s for s in down if meets(s.top, s.x0) and meets(s.bottom, s.x0) or crosses(s)]
 
 
 def read_words(image: numpy.ndarray, dpi: int, vertical: list[Segment] = ()) -> list[OcrWord]:
