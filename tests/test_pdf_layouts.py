@@ -16,7 +16,7 @@ from cnstat_etl.extract.layout import (BLANK_CODES, Column, Glyph, PageGeometry,
                                       text_lines)
 from cnstat_etl.extract.tables import Block, TableAssembler
 from cnstat_etl.harmonise import roles_of
-from cnstat_etl.model import ExtractResult
+from cnstat_etl.model import UNREAD, ExtractResult
 from conftest import FIXTURES
 
 PROBLEMS = FIXTURES / "pdf_problems"
@@ -322,3 +322,17 @@ def test_a_header_cut_short_at_a_bracket_is_refused_with_its_reason_not_loaded_a
     assert {(v.indicator, v.value) for v in result.values} == {("population", 1054)}
     cut = [p.message for p in result.problems if p.kind == "unknown_column"]
     assert len(cut) == 2 and all("cut short" in message and "not loaded" in message for message in cut), cut
+
+
+def test_a_header_holding_text_a_scan_did_not_read_surely_is_refused_and_its_neighbours_still_load():
+    # a box clipping its line through the middle: the recogniser's guess ("城误/ 箱入日") comes as UNREAD,
+    # and 户籍人口 above it must not name the column (it would be a twin of the first, and drop both)
+    result = ExtractResult("book.pdf", "0" * 64, "pdf")
+    tables = TableAssembler(result, ExtractOptions(year=2022))
+    tables.add(Block(["2-1 人口数", "单位：万人"], [
+        ["城市", "户籍人口", "户籍人口"], ["", "", UNREAD * 3], ["", "全市", "全市"],
+        ["石家庄市", "1054", "558"]], [1, 2, 3, 4], [1, 2, 3], page=1))
+    tables.finish_table()
+    assert {(v.indicator, v.scope, v.value) for v in result.values} == {("population", "city_total", 1054)}
+    refused = [p.message for p in result.problems if p.kind == "unknown_column"]
+    assert len(refused) == 1 and "not read surely" in refused[0], refused

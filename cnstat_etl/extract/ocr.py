@@ -24,7 +24,7 @@ import numpy
 from cnstat_etl.config import extra_hint
 from cnstat_etl.errors import MissingExtra
 from cnstat_etl.extract.layout import Glyph, PageGeometry, Segment
-from cnstat_etl.model import SURE_READ, OcrRead
+from cnstat_etl.model import SURE_READ, SURE_TEXT, UNREAD, OcrRead
 
 if importlib.util.find_spec("rapidocr_onnxruntime") is None:  # it brings opencv (cv2) and onnxruntime
     raise MissingExtra(extra_hint("OCR", "ocr"))
@@ -220,8 +220,8 @@ def read_words(image: numpy.ndarray, dpi: int, vertical: list[Segment] = ()) -> 
         for piece, left, right, confidence in _pieces(read.text, x0, x1, bottom - top, read.centres,
                                                       read.confidences):
             left, right = _drawn_in(left, right, inked)
-            words.append(OcrWord(normalise_text(piece), left * scale, right * scale, top * scale, bottom * scale,
-                                 confidence))
+            text = normalise_text(piece) if read.numeric or confidence >= SURE_TEXT else UNREAD * len(piece)
+            words.append(OcrWord(text, left * scale, right * scale, top * scale, bottom * scale, confidence))
     return words
 
 

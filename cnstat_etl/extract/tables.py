@@ -29,7 +29,7 @@ from cnstat_etl.text import (
     strip_footnote_marks,
 )
 from cnstat_etl.indicators import header_key, is_provisional, match_header, provisional_id
-from cnstat_etl.model import (BodyRow, ExtractedValue, ExtractResult, Problem, Provenance, TableContext,
+from cnstat_etl.model import (UNREAD, BodyRow, ExtractedValue, ExtractResult, Problem, Provenance, TableContext,
                               TableReport)
 from cnstat_etl.unit_words import is_unit
 
@@ -348,6 +348,13 @@ def read_header(
         if not path:
             if any(not is_missing(row[column]) for row in cells[header_rows:]) and not known_unrecognised:
                 problems.append(Problem("unknown_column", "column with values has no header",
+                                        source, page, sheet, None, columns[column]))
+                state.unrecognised.add(seen_key)
+            continue
+        if UNREAD in label:
+            if not known_unrecognised:
+                problems.append(Problem("unknown_column", f"header {label!r} holds text a scan's reader could not "
+                                        "read surely (shown as \ufffd); the column is not loaded",
                                         source, page, sheet, None, columns[column]))
                 state.unrecognised.add(seen_key)
             continue
