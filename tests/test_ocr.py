@@ -451,6 +451,21 @@ def test_printed_rules_are_found_and_the_strokes_of_characters_are_not():
     assert all(s.top == pytest.approx(50, abs=1) and s.bottom == pytest.approx(252, abs=1) for s in vertical)
 
 
+def test_a_sheets_faint_grey_gridlines_are_rules_though_broken_into_pieces_that_meet_no_rule_end_to_end():
+    # a printed sheet's gridlines scan at grey 160, and a vertical one breaks where the scan lightens it: its
+    # pieces cross the horizontal rules but end between them; a character's stroke between two rules is none
+    image = numpy.full((300, 400), 250, dtype=numpy.uint8)
+    for y in (50, 100, 150, 250):
+        image[y:y + 2, 40:360] = 160
+    image[50:252, 40:42] = 160
+    image[80:125, 200:202] = 160  # pieces of one gridline, each across a rule, ending between rules
+    image[135:200, 200:202] = 160
+    image[110:140, 100:103] = 20  # a character's stroke inside a cell
+    horizontal, vertical = find_rules(image, 72)
+    assert sorted(round(s.top) for s in horizontal) == [51, 101, 151, 251]
+    assert sorted((round(s.x0), round(s.top)) for s in vertical) == [(41, 50), (201, 80), (201, 135)]
+
+
 def test_a_rule_inking_the_next_row_partly_does_not_make_a_marker_as_tall_as_a_digit():
     # a rule along the cell's top, a third of it spilling into the row below, and a dash low in the cell
     page = _page_image((12, 13, 10, 60), (13, 14, 10, 28), (24, 25, 20, 30))
