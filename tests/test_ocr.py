@@ -437,6 +437,14 @@ def test_a_words_edges_are_drawn_in_to_its_ink_never_out():
     assert ocr._drawn_in(50, 60, marks) == (50, 60)  # no ink under it: as placed
 
 
+def test_a_word_is_not_drawn_in_past_a_character_the_recogniser_placed_where_no_mark_is():
+    # "一、甘肃省": the 一 touches the crop's edge (cut at the label column's rule), so it is no mark; the
+    # word starts at its centre, left of the indented cities, not at 甘
+    marks = [(40, 48), (50, 58)]
+    assert ocr._drawn_in(10, 60, marks, [16, 24, 44, 54]) == (16, 58)
+    assert ocr._drawn_in(10, 60, marks, [44, 54]) == (40, 58)  # characters over marks: drawn in to the ink
+
+
 def test_printed_rules_are_found_and_the_strokes_of_characters_are_not():
     image = numpy.full((300, 400), 250, dtype=numpy.uint8)
     for y in (50, 100, 150, 250):

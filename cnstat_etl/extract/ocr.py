@@ -219,7 +219,7 @@ def read_words(image: numpy.ndarray, dpi: int, vertical: list[Segment] = ()) -> 
             continue
         for piece, left, right, confidence in _pieces(read.text, x0, x1, bottom - top, read.centres,
                                                       read.confidences):
-            left, right = _drawn_in(left, right, inked)
+            left, right = _drawn_in(left, right, inked, [c for c in read.centres if left <= c <= right])
             text = normalise_text(piece) if read.numeric or confidence >= SURE_TEXT else UNREAD * len(piece)
             words.append(OcrWord(text, left * scale, right * scale, top * scale, bottom * scale, confidence))
     return words
@@ -294,13 +294,18 @@ def recognise(image: numpy.ndarray, crops: list[tuple[int, int, int, int]], mark
     return reads
 
 
-def _drawn_in(left: float, right: float, marks: list[tuple[int, int]]) -> tuple[float, float]:
+def _drawn_in(left: float, right: float, marks: list[tuple[int, int]], centres: list[float] = ()
+              ) -> tuple[float, float]:
     """A piece's edges drawn in to the marks under it: placed from its characters' estimated widths, a word
-    of narrow letters ("Utilised") reaches past its ink, near enough the next word's to read as one phrase."""
+    of narrow letters ("Utilised") reaches past its ink, near enough the next word's to read as one phrase.
+    Never in past the `centres` of its first and last characters: a character whose ink touches the crop's
+    edge (cut at the label column's rule: the "一" of "一、甘肃省") is no mark, and the word would start at
+    its next one, indented like the cities under it."""
     under = [(a, b) for a, b in marks if b > left and a < right]
     if not under:
         return left, right
-    return max(left, min(a for a, _ in under)), min(right, max(b for _, b in under))
+    return (max(left, min([a for a, _ in under] + list(centres[:1]))),
+            min(right, max([b for _, b in under] + list(centres[-1:]))))
 
 
 def _ink(image: numpy.ndarray, crop: tuple[int, int, int, int]) -> tuple[list[tuple[int, int, int, int]], int, int]:
