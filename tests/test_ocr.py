@@ -437,6 +437,13 @@ def test_a_words_edges_are_drawn_in_to_its_ink_never_out():
     assert ocr._drawn_in(50, 60, marks) == (50, 60)  # no ink under it: as placed
 
 
+def test_a_word_is_read_surely_by_its_letters_not_its_brackets():
+    # "（户）": the recogniser doubts the full-width brackets, not the 户; "城误/" is its guess at a clipped line
+    assert ocr._sure_text(Read("（户）", [0, 10, 20], [0.75, 0.99, 0.59], False), [0, 1, 2])
+    assert not ocr._sure_text(Read("城误/", [0, 10, 20], [0.54, 0.3, 0.95], False), [0, 1, 2])
+    assert ocr._sure_text(Read("城误/ 全市", [0, 10, 20, 30, 40, 50], [0.54, 0.3, 0.95, 1, 0.99, 0.99], False), [4, 5])
+
+
 def test_a_word_is_not_drawn_in_past_a_character_the_recogniser_placed_where_no_mark_is():
     # "一、甘肃省": the 一 touches the crop's edge (cut at the label column's rule), so it is no mark; the
     # word starts at its centre, left of the indented cities, not at 甘
