@@ -139,6 +139,12 @@ class ExtractedValue:
 # recogniser reads it again, and a value still that unsure is reviewed. PP-OCR reads clean digits at 0.99
 # and above; misread digits on the scanned fixtures came out lower.
 SURE_READ = 0.97
+# A scanned word (not a number) whose letters are read less surely than this is not taken as read: each of
+# its characters is given as UNREAD, which names nothing (a header holding one is refused, a label places
+# nowhere). The recogniser's guess at a line a box clips through its middle comes out at 0.4-0.7 ("城误/
+# 箱入日"), a printed word at 0.9 and above.
+SURE_TEXT = 0.8
+UNREAD = "\ufffd"
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,6 +53,16 @@ def squash(text: str) -> str:
     return squashed
 
 
+def balanced(text: str) -> bool:
+    """No bracket left open or closed unopened."""
+    depth = 0
+    for char in text:
+        depth += (char in "(（") - (char in ")）")
+        if depth < 0:
+            return False
+    return depth == 0
+
+
 def split_bilingual(text: str) -> tuple[str, str]:
     """Split "南 京 Nanjing" into ("南京", "Nanjing"); Chinese padding spaces are dropped.
 

@@ -437,6 +437,21 @@ def test_a_words_edges_are_drawn_in_to_its_ink_never_out():
     assert ocr._drawn_in(50, 60, marks) == (50, 60)  # no ink under it: as placed
 
 
+def test_a_word_is_read_surely_by_its_letters_not_its_brackets():
+    # "（户）": the recogniser doubts the full-width brackets, not the 户; "城误/" is its guess at a clipped line
+    assert ocr._sure_text(Read("（户）", [0, 10, 20], [0.75, 0.99, 0.59], False), [0, 1, 2])
+    assert not ocr._sure_text(Read("城误/", [0, 10, 20], [0.54, 0.3, 0.95], False), [0, 1, 2])
+    assert ocr._sure_text(Read("城误/ 全市", [0, 10, 20, 30, 40, 50], [0.54, 0.3, 0.95, 1, 0.99, 0.99], False), [4, 5])
+
+
+def test_a_word_is_not_drawn_in_past_a_character_the_recogniser_placed_where_no_mark_is():
+    # "一、甘肃省": the 一 touches the crop's edge (cut at the label column's rule), so it is no mark; the
+    # word starts at its centre, left of the indented cities, not at 甘
+    marks = [(40, 48), (50, 58)]
+    assert ocr._drawn_in(10, 60, marks, [16, 24, 44, 54]) == (16, 58)
+    assert ocr._drawn_in(10, 60, marks, [44, 54]) == (40, 58)  # characters over marks: drawn in to the ink
+
+
 def test_printed_rules_are_found_and_the_strokes_of_characters_are_not():
     image = numpy.full((300, 400), 250, dtype=numpy.uint8)
     for y in (50, 100, 150, 250):
@@ -449,6 +464,21 @@ def test_printed_rules_are_found_and_the_strokes_of_characters_are_not():
     assert sorted(round(s.top) for s in horizontal) == [51, 101, 151, 251]
     assert sorted(round(s.x0) for s in vertical) == [41, 201, 359]
     assert all(s.top == pytest.approx(50, abs=1) and s.bottom == pytest.approx(252, abs=1) for s in vertical)
+
+
+def test_a_sheets_faint_grey_gridlines_are_rules_though_broken_into_pieces_that_meet_no_rule_end_to_end():
+    # a printed sheet's gridlines scan at grey 160, and a vertical one breaks where the scan lightens it: its
+    # pieces cross the horizontal rules but end between them; a character's stroke between two rules is none
+    image = numpy.full((300, 400), 250, dtype=numpy.uint8)
+    for y in (50, 100, 150, 250):
+        image[y:y + 2, 40:360] = 160
+    image[50:252, 40:42] = 160
+    image[80:125, 200:202] = 160  # pieces of one gridline, each across a rule, ending between rules
+    image[135:200, 200:202] = 160
+    image[110:140, 100:103] = 20  # a character's stroke inside a cell
+    horizontal, vertical = find_rules(image, 72)
+    assert sorted(round(s.top) for s in horizontal) == [51, 101, 151, 251]
+    assert sorted((round(s.x0), round(s.top)) for s in vertical) == [(41, 50), (201, 80), (201, 135)]
 
 
 def test_a_rule_inking_the_next_row_partly_does_not_make_a_marker_as_tall_as_a_digit():

@@ -16,7 +16,7 @@ from cnstat_etl.extract.layout import (BLANK_CODES, Column, Glyph, PageGeometry,
                                       text_lines)
 from cnstat_etl.extract.tables import Block, TableAssembler
 from cnstat_etl.harmonise import roles_of
-from cnstat_etl.model import ExtractResult
+from cnstat_etl.model import UNREAD, ExtractResult
 from conftest import FIXTURES
 
 PROBLEMS = FIXTURES / "pdf_problems"
@@ -308,3 +308,31 @@ def test_two_headers_side_by_side_over_the_one_column_a_one_row_page_gave_them_h
     assert cells[-1] == ["莆田", "65721.54", "81616", "67425.6", "40464"]
     headers = [" ".join(row[column] for row in cells[:-1]).split() for column in range(1, len(cells[0]))]
     assert headers[0] == [] and headers[1] == ["工业总产值", "（亿元）"], headers
+
+
+def test_a_header_cut_short_at_a_bracket_is_refused_with_its_reason_not_loaded_as_a_new_indicator():
+    # a scan of workbook header boxes that clip their wrapped text shows only their middles: ") Persons
+    # Employed ..." (its "（人）" above, clipped) names no indicator whole, and "人)" is no unit either
+    result = ExtractResult("book.pdf", "0" * 64, "pdf")
+    tables = TableAssembler(result, ExtractOptions(year=2022))
+    tables.add(Block(["2-18 劳动力就业"], [
+        ["城市", ") Persons Employed in Urban Non-Private Units", "人) Average Number of Employed", "年末总人口（万人）"],
+        ["石家庄市", "1037065", "98", "1054"]], [1, 2], [1, 2, 3, 4], page=1))
+    tables.finish_table()
+    assert {(v.indicator, v.value) for v in result.values} == {("population", 1054)}
+    cut = [p.message for p in result.problems if p.kind == "unknown_column"]
+    assert len(cut) == 2 and all("cut short" in message and "not loaded" in message for message in cut), cut
+
+
+def test_a_header_holding_text_a_scan_did_not_read_surely_is_refused_and_its_neighbours_still_load():
+    # a box clipping its line through the middle: the recogniser's guess ("城误/ 箱入日") comes as UNREAD,
+    # and 户籍人口 above it must not name the column (it would be a twin of the first, and drop both)
+    result = ExtractResult("book.pdf", "0" * 64, "pdf")
+    tables = TableAssembler(result, ExtractOptions(year=2022))
+    tables.add(Block(["2-1 人口数", "单位：万人"], [
+        ["城市", "户籍人口", "户籍人口"], ["", "", UNREAD * 3], ["", "全市", "全市"],
+        ["石家庄市", "1054", "558"]], [1, 2, 3, 4], [1, 2, 3], page=1))
+    tables.finish_table()
+    assert {(v.indicator, v.scope, v.value) for v in result.values} == {("population", "city_total", 1054)}
+    refused = [p.message for p in result.problems if p.kind == "unknown_column"]
+    assert len(refused) == 1 and "not read surely" in refused[0], refused

@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 
 from cnstat_etl.harmonise.resolver import RegionResolver, latin_key, split_printed
+from cnstat_etl.harmonise.rows import row_roles
+from cnstat_etl.model import BodyRow
 
 
 @pytest.fixture(scope="module")
@@ -214,6 +216,20 @@ def test_resolve_province(resolver, text, code):
 def test_a_province_name_cut_short_resolves_where_its_english_names_the_province_it_starts(resolver, label, code):
     # a print clips 广西壮族自治区 at its box's edge: read whole, the cut name is no province
     assert resolver.resolve_cut_province(label) == code
+
+
+@pytest.mark.parametrize("misread, province", [("斤江省 Zhejiang", "330000"), ("档 Zhejiang", "330000"),
+                                               ("斤江省", None), ("斤江省 Guangzhou", None)])
+def test_a_heading_whose_chinese_a_scan_misread_sets_the_province_its_english_names(resolver, misread, province):
+    # OCR read 浙江省 as 斤江省: its cities were sought in 江苏省, the province above, and none placed; no English
+    # (or a city's) is no proof, and they stay there (refused, never placed elsewhere)
+    rows = [BodyRow(0, 1, None, 1, "江苏省 Jiangsu", "江苏省", 0, False, False),
+            BodyRow(0, 1, None, 2, "南京市 Nanjing", "南京市", 0, True, False),
+            BodyRow(0, 1, None, 3, misread, misread.split()[0], 0, False, False),
+            BodyRow(0, 1, None, 4, "杭州市 Hangzhou", "杭州市", 0, True, False)]
+    roles, _ = row_roles(rows, {0: 2022}, "scan.pdf", resolver)
+    assert roles[2].kind == ("heading" if province else "unit")
+    assert resolver.resolve("杭州市", year=2022, province=roles[3].province).code == ("330100" if province else None)
 
 
 @pytest.mark.parametrize(

@@ -43,7 +43,8 @@ from cnstat_etl.config import layout
 from cnstat_etl.extract import compiled
 from cnstat_etl.extract.tables import Block, formula_cell, is_continuation, marks_continuation
 from cnstat_etl.model import Problem
-from cnstat_etl.text import TEXT_CACHE, fold, is_missing, matches_prefix, parse_number, split_bilingual, squash
+from cnstat_etl.text import (TEXT_CACHE, balanced, fold, is_missing, matches_prefix, parse_number, split_bilingual,
+                             squash)
 
 # Characters farther apart than this many of their own sizes belong to different cells.
 CELL_GAP = 1.5
@@ -932,7 +933,7 @@ def _boxed_header(band: list[Line], horizontal: list[Segment], vertical: list[Se
             # line's top, in the row of boxes under the one the line starts in: the text is that box's above,
             # wrapped down over the rule that parts the boxes below it
             at = min(line.top + line.size / 4, middle)
-            if len(pieces) == 1 or all(_balanced(piece.text) for piece in pieces) \
+            if len(pieces) == 1 or all(balanced(piece.text) for piece in pieces) \
                     or row_at(phrase.centre, at)[0] == row_at(phrase.centre, middle)[0] \
                     or len(_cut_at_rules(phrase, row_at(phrase.centre, at)[2])) > 1:
                 at = middle
@@ -967,16 +968,6 @@ def _reading_order(phrases: list[tuple[int, Phrase]], band: list[Line]) -> list[
         else:
             rows.append([item])
     return [item for row in rows for item in sorted(row, key=lambda item: item[1].x0)]
-
-
-def _balanced(text: str) -> bool:
-    """No bracket left open or closed unopened."""
-    depth = 0
-    for char in text:
-        depth += (char in "(（") - (char in ")）")
-        if depth < 0:
-            return False
-    return depth == 0
 
 
 def _cut_at_rules(phrase: Phrase, rules: list[float] | list[tuple[float, int]]) -> list[Phrase]:

@@ -24,13 +24,16 @@ import numpy
 from cnstat_etl.config import extra_hint
 from cnstat_etl.errors import MissingExtra
 from cnstat_etl.extract.layout import Glyph, PageGeometry, Segment
-from cnstat_etl.model import SURE_READ, OcrRead
+from cnstat_etl.model import SURE_READ, SURE_TEXT, UNREAD, OcrRead
 
 if importlib.util.find_spec("rapidocr_onnxruntime") is None:  # it brings opencv (cv2) and onnxruntime
     raise MissingExtra(extra_hint("OCR", "ocr"))
 
 # Grey levels below this are ink on the cleaned (evenly lit) image; paper noise stays far above it.
 INK_LEVEL = 128
+# Rules are found at a lighter level: a sheet's gridlines print thin and grey (scanned at 150-200 over a paper
+# near 255), and only a line makes an unbroken run that long of such pixels.
+RULE_LEVEL = 180
 # A row or column of a cell's pixels inked over more than this share crosses the whole cell: a printed rule.
 RULE_INK_SHARE = 0.9
 # A cell with at most this many ink pixels (besides rules) is blank: specks of dirt, never a character.
@@ -173,7 +176,7 @@ def find_rules(image: numpy.ndarray, dpi: int) -> tuple[list[Segment], list[Segm
     import cv2
 
     scale = dpi / 72
-    ink = (image < INK_LEVEL).astype(numpy.uint8)
+    ink = (image < RULE_LEVEL).astype(numpy.uint8)
     found = []
     for horizontal, length in ((True, HORIZONTAL_RULE), (False, VERTICAL_RULE)):
         run = max(3, round(length * scale)) | 1  # odd: an even kernel shifts what it keeps by a pixel
@@ -193,7 +196,13 @@ def find_rules(image: numpy.ndarray, dpi: int) -> tuple[list[Segment], list[Segm
     def meets(y: float, x: float) -> bool:
         return any(abs(s.top - y) <= RULE_MEET and s.x0 - RULE_MEET <= x <= s.x1 + RULE_MEET for s in across)
 
-    return across, [s for s in down if meets(s.top, s.x0) and meets(s.bottom, s.x0)]
+    def crosses(rule: Segment) -> bool:
+        # a grid's faint gridline breaks into pieces under the ink threshold, whose ends meet no rule; a piece
+        # reaching past a horizontal rule both ways is a rule all the same (no glyph's stroke crosses one)
+        return any(rule.top + RULE_MEET < s.top < rule.bottom - RULE_MEET and s.x0 - RULE_MEET <= rule.x0
+                   <= s.x1 + RULE_MEET for s in across)
+
+    return across, [s for s in down if meets(s.top, s.x0) and meets(s.bottom, s.x0) or crosses(s)]
 
 
 def read_words(image: numpy.ndarray, dpi: int, vertical: list[Segment] = ()) -> list[OcrWord]:
@@ -214,9 +223,10 @@ def read_words(image: numpy.ndarray, dpi: int, vertical: list[Segment] = ()) -> 
             continue
         for piece, left, right, confidence in _pieces(read.text, x0, x1, bottom - top, read.centres,
                                                       read.confidences):
-            left, right = _drawn_in(left, right, inked)
-            words.append(OcrWord(normalise_text(piece), left * scale, right * scale, top * scale, bottom * scale,
-                                 confidence))
+            inside = [i for i, centre in enumerate(read.centres) if left <= centre <= right]
+            left, right = _drawn_in(left, right, inked, [read.centres[i] for i in inside])
+            text = normalise_text(piece) if read.numeric or _sure_text(read, inside) else UNREAD * len(piece)
+            words.append(OcrWord(text, left * scale, right * scale, top * scale, bottom * scale, confidence))
     return words
 
 
@@ -324,13 +334,26 @@ def recognise(image: numpy.ndarray, crops: list[tuple[int, int, int, int]], mark
     return reads
 
 
-def _drawn_in(left: float, right: float, marks: list[tuple[int, int]]) -> tuple[float, float]:
+def _sure_text(read: Read, inside: list[int]) -> bool:
+    """Whether the letters and digits of a piece (its characters `inside`) were read surely (SURE_TEXT); its
+    brackets and dots aside: the recogniser doubts a full-width bracket's width, "（户）" read at 0.75 and
+    0.59 round a 户 at 0.99."""
+    letters = [read.confidences[i] for i in inside if read.text[i].isalnum()]
+    return not letters or statistics.fmean(letters) >= SURE_TEXT
+
+
+def _drawn_in(left: float, right: float, marks: list[tuple[int, int]], centres: list[float] = ()
+              ) -> tuple[float, float]:
     """A piece's edges drawn in to the marks under it: placed from its characters' estimated widths, a word
-    of narrow letters ("Utilised") reaches past its ink, near enough the next word's to read as one phrase."""
+    of narrow letters ("Utilised") reaches past its ink, near enough the next word's to read as one phrase.
+    Never in past the `centres` of its first and last characters: a character whose ink touches the crop's
+    edge (cut at the label column's rule: the "一" of "一、甘肃省") is no mark, and the word would start at
+    its next one, indented like the cities under it."""
     under = [(a, b) for a, b in marks if b > left and a < right]
     if not under:
         return left, right
-    return max(left, min(a for a, _ in under)), min(right, max(b for _, b in under))
+    return (max(left, min([a for a, _ in under] + list(centres[:1]))),
+            min(right, max([b for _, b in under] + list(centres[-1:]))))
 
 
 def _ink(image: numpy.ndarray, crop: tuple[int, int, int, int]) -> tuple[list[tuple[int, int, int, int]], int, int]:

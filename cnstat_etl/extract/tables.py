@@ -19,6 +19,7 @@ from cnstat_etl.config import layout, read_mapping_csv
 from cnstat_etl.text import (
     TEXT_CACHE,
     as_printed,
+    balanced,
     fold,
     is_missing,
     matches_prefix,
@@ -28,7 +29,7 @@ from cnstat_etl.text import (
     strip_footnote_marks,
 )
 from cnstat_etl.indicators import header_key, is_provisional, match_header, provisional_id
-from cnstat_etl.model import (BodyRow, ExtractedValue, ExtractResult, Problem, Provenance, TableContext,
+from cnstat_etl.model import (UNREAD, BodyRow, ExtractedValue, ExtractResult, Problem, Provenance, TableContext,
                               TableReport)
 from cnstat_etl.unit_words import is_unit
 
@@ -350,6 +351,13 @@ def read_header(
                                         source, page, sheet, None, columns[column]))
                 state.unrecognised.add(seen_key)
             continue
+        if UNREAD in label:
+            if not known_unrecognised:
+                problems.append(Problem("unknown_column", f"header {label!r} holds text a scan's reader could not "
+                                        "read surely (shown as \ufffd); the column is not loaded",
+                                        source, page, sheet, None, columns[column]))
+                state.unrecognised.add(seen_key)
+            continue
         scopes = {scope for cell in path for scope in _scopes_in(cell)}
         if len(scopes) > 1:
             # "市辖区 … / 全市 …" over one column: a neighbour's header text read into it; which is its own?
@@ -372,11 +380,15 @@ def read_header(
             indicator = provisional_id([cell for cell in path
                                         if header_key(cell) not in _scope_words() and not formula_cell(cell)])
             run_together = _two_headers_in_one(path, state.context.year)
-            if not _WORD.search(indicator.removeprefix(provisional_id([]))) or run_together:
+            cut = not balanced(" ".join(path))
+            if not _WORD.search(indicator.removeprefix(provisional_id([]))) or run_together or cut:
                 # "全市 Total City" alone, or a "—": the indicator's own header was not read above it; or two
-                # headers read as one, over the one column of two that a page left one of blank
+                # headers read as one, over the one column of two that a page left one of blank; or a bracket
+                # closed unopened or left open: a scan of a box clipping its text shows only a part of it
                 why = (f"reads as two headers side by side, {run_together[0]!r} and {run_together[1]!r}"
-                       if run_together else "names no indicator, not even a new one")
+                       if run_together else "is cut short (a bracket closed unopened or left open), a box's "
+                       "clipped text read in part: it names no indicator whole" if cut
+                       else "names no indicator, not even a new one")
                 if not known_unrecognised:
                     problems.append(Problem("unknown_column", f"header {label!r} {why}; the column is not loaded",
                                             source, page, sheet, None, columns[column]))

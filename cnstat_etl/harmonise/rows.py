@@ -64,7 +64,8 @@ def row_roles(rows: list[BodyRow], years: dict[int, int | None], source: str,
             problems.append(Problem("skipped_row", f"aggregate row {row.label!r} is not a prefecture", **where))
             roles.append(RowRole("total", province))
             continue
-        province_code = resolver.resolve_province(row.name) or resolver.resolve_cut_province(row.label)
+        province_code = resolver.resolve_province(row.name) or resolver.resolve_cut_province(row.label) \
+            or _misread_province(row, years.get(row.table), resolver)
         if province_code and province_code not in MUNICIPALITY_CODES and not _namesake_place(
                 row, province_code, province, outline, years.get(row.table), resolver):
             # a name cut short resolves with its English only: the province its rows are placed in is the label's
@@ -85,6 +86,16 @@ def row_roles(rows: list[BodyRow], years: dict[int, int | None], source: str,
             continue
         roles.append(RowRole("unit", province))
     return roles, problems
+
+
+def _misread_province(row: BodyRow, year: int | None, resolver: RegionResolver) -> str | None:
+    """A heading row (no values) whose Chinese names no place at all, a scan's misreading ("斤江省 Zhejiang",
+    "档 Jilin"): the province its English names, or None. Else the cities under it would be sought in the
+    province before it, and none placed."""
+    if row.has_values or year is None or not row.name.strip():
+        return None
+    read = resolver.resolve(row.name, year=year)
+    return resolver.resolve_province(row.label) if read.code is None and not read.candidates else None
 
 
 def _standalone_role(row: BodyRow, where: dict, year: int | None,
