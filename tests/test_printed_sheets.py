@@ -828,3 +828,28 @@ def test_the_texts_of_a_row_of_clipped_boxes_are_one_line_where_the_boxes_are():
     (_, table), = read_page(page.geometry, None, BOXES_WRAPPED_APART.name)[0]
     assert [header.split(" / ")[-1] for header in table.column_headers] == [
         "第二产业增加值 Value-added of the Secondary Industry", "第三产业增加值 Value-added of the Tertiary Industry"]
+
+
+def test_a_group_box_continued_from_the_page_before_heads_a_page_of_values_read_by_its_boxes():
+    # 户籍人口's box, begun on the page before, goes on over all three columns, its text clipped to it; under
+    # it 城镇户籍人口's box spans the last two, its two lines spilling over its top and bottom rules. No rule
+    # crosses the whole header (a page of values prints no label column's edge), yet the boxes are the cells
+    rows = [("南京市", "700", "650", "500"), ("无锡市", "520", "300", "400"), ("徐州市", "610", "410", "380")]
+    glyphs = (_printed("Household Resident Population", 47, 64) + _printed("城镇户籍人口 Urban", 100, 71)
+              + _printed("Population", 120, 83) + _printed("市辖区", 55, 92) + _printed("全市", 110, 92)
+              + _printed("市辖区", 155, 92))
+    for index, (_, *values) in enumerate(rows):
+        for right, value in zip([90, 140, 190], values):
+            glyphs += _right_aligned(value, right, 110.0 + 12 * index)
+    page = PageGeometry(2, 600, 800, glyphs,
+                        [Segment(45, 195, 56, 56), Segment(95, 195, 66, 66), Segment(45, 195, 80, 80),
+                         Segment(45, 195, 97, 97)],
+                        [Segment(95, 95, 66, 97), Segment(45, 45, 80, 97), Segment(145, 145, 80, 97)],
+                        [ClippedCell(45, 56, 195, 66, "户籍人口 Household Resident Population")])
+    values, refused = _read_with_labels_from(_sheet_page(), page)
+    assert refused is None
+    assert {(v.region_name, v.indicator, v.scope, v.value) for v in values} == SHEET_VALUES | {
+        (label, indicator, scope, float(value)) for label, *numbers in rows
+        for (indicator, scope), value in zip([("population", "urban_districts"),
+                                              ("population_urban_registered", "city_total"),
+                                              ("population_urban_registered", "urban_districts")], numbers)}
