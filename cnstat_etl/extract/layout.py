@@ -1193,10 +1193,20 @@ def _header_band(lines: list[Line], floor: int, first_body: int, last_body: int,
         if start < first_body and _title_like(line) and any(_middle(line) <= y <= _middle(below) for y in framing):
             break
         if start < first_body and any(_middle(line) <= y <= _middle(below) for y in grid_tops) and not (
-                values_only and any(line.top - line.size <= y <= _middle(line) for y in rules)):
+                values_only and any(_box_top(lines, start - 1, floor) - line.size <= y <= _middle(line)
+                                    for y in rules)):
             break  # (a grid starting right above the body is ruled under its header, not around it)
         start -= 1
     return start
+
+
+def _box_top(lines: list[Line], index: int, floor: int) -> float:
+    """The top of the stack of close lines ending at lines[index]: a box's text wrapped onto lines below
+    its first, that box's rule above the first."""
+    while index > floor and not lines[index - 1].is_title \
+            and lines[index].top - lines[index - 1].bottom <= HEADER_LEADING * lines[index].size:
+        index -= 1
+    return lines[index].top
 
 
 def _grid_tops(rules: list[float], vertical: list[Segment], left: float, right: float) -> list[float]:
