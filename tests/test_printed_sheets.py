@@ -376,37 +376,40 @@ def test_a_page_of_values_without_row_labels_takes_them_from_the_page_printing_t
         for scope, value in zip(["city_total", "urban_districts"], rates)}
 
 
-def test_an_english_line_over_a_rule_on_a_page_of_values_only_is_its_group_headers():
-    # the group box's English line, alone above the rule under the box: on a labelled page that would be
-    # the English title over the table's top rule, but a page of values prints no labels for a top rule
-    # to be drawn over, and the line is the group header's
+def _group_box_values_page(rules_top: float) -> PageGeometry:
+    """A page of values under a group box (56-80) begun on the page before, its Chinese and English names on
+    two lines; the grid's vertical rules (the columns' sides) start at `rules_top`."""
     page = _values_only_page(2, GROWTH)
     page.glyphs = [glyph for glyph in page.glyphs if glyph.bottom != 76] + _printed("地区生产总值增长率", 50, 66) \
         + _printed("GRP Growth Rate (%)", 50, 76)
     page.horizontal = [Segment(45, 145, 56, 56), Segment(45, 145, 80, 80), Segment(45, 145, 97, 97)]
-    page.vertical = [Segment(45, 45, 56, 97), Segment(145, 145, 56, 97), Segment(95, 95, 80, 97)]
+    page.vertical = [Segment(45, 45, rules_top, 97), Segment(145, 145, rules_top, 97), Segment(95, 95, 80, 97)]
+    return page
+
+
+def _assert_growth_read(page: PageGeometry) -> None:
     values, refused = _read_with_labels_from(_sheet_page(), page)
     assert refused is None
     assert {(v.region_name, v.scope, v.value) for v in values if v.indicator == "gdp_growth"} == {
         (label, scope, float(value)) for label, *rates in GROWTH
         for scope, value in zip(["city_total", "urban_districts"], rates)}
 
+
+def test_an_english_line_over_a_rule_on_a_page_of_values_only_is_its_group_headers():
+    # the group box's English line, alone above the rule under the box: on a labelled page that would be
+    # the English title over the table's top rule, but a page of values prints no labels for a top rule
+    # to be drawn over, and the line is the group header's
+    _assert_growth_read(_group_box_values_page(56))
 
 
 def test_a_group_box_begun_on_the_page_before_wrapping_its_text_onto_two_lines_heads_a_page_of_values():
     # the grid's rules start under the group's box, and its text wraps onto a second line well below the
     # box's top rule: that line is still the group's, ruled above as its box is, not a title over the grid
-    page = _values_only_page(2, GROWTH)
-    page.glyphs = [glyph for glyph in page.glyphs if glyph.bottom != 76] + _printed("地区生产总值增长率", 50, 66) \
-        + _printed("GRP Growth Rate (%)", 50, 76)
-    page.horizontal = [Segment(45, 145, 56, 56), Segment(45, 145, 80, 80), Segment(45, 145, 97, 97)]
-    page.vertical = [Segment(45, 45, 80, 97), Segment(145, 145, 80, 97), Segment(95, 95, 80, 97)]
-    page.clipped = [ClippedCell(45, 58, 145, 66, "地区生产总值增长率"), ClippedCell(45, 68, 145, 76, "GRP Growth Rate (%)")]
-    values, refused = _read_with_labels_from(_sheet_page(), page)
-    assert refused is None
-    assert {(v.region_name, v.scope, v.value) for v in values if v.indicator == "gdp_growth"} == {
-        (label, scope, float(value)) for label, *rates in GROWTH
-        for scope, value in zip(["city_total", "urban_districts"], rates)}
+    page = _group_box_values_page(80)
+    page.clipped = [ClippedCell(45, 58, 145, 66, "地区生产总值增长率"),
+                    ClippedCell(45, 68, 145, 76, "GRP Growth Rate (%)")]
+    _assert_growth_read(page)
+
 
 def test_a_column_whose_scope_box_is_on_the_page_before_is_not_read_as_the_whole_citys():
     # 地区生产总值's 市辖区 column printed on the next page under its group text alone: the page before named
