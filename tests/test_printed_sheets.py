@@ -417,20 +417,39 @@ def test_a_page_of_values_without_row_labels_takes_them_from_the_page_printing_t
         for scope, value in zip(["city_total", "urban_districts"], rates)}
 
 
-def test_an_english_line_over_a_rule_on_a_page_of_values_only_is_its_group_headers():
-    # the group box's English line, alone above the rule under the box: on a labelled page that would be
-    # the English title over the table's top rule, but a page of values prints no labels for a top rule
-    # to be drawn over, and the line is the group header's
+def _group_box_values_page(rules_top: float) -> PageGeometry:
+    """A page of values under a group box (56-80) begun on the page before, its Chinese and English names on
+    two lines; the grid's vertical rules (the columns' sides) start at `rules_top`."""
     page = _values_only_page(2, GROWTH)
     page.glyphs = [glyph for glyph in page.glyphs if glyph.bottom != 76] + _printed("地区生产总值增长率", 50, 66) \
         + _printed("GRP Growth Rate (%)", 50, 76)
     page.horizontal = [Segment(45, 145, 56, 56), Segment(45, 145, 80, 80), Segment(45, 145, 97, 97)]
-    page.vertical = [Segment(45, 45, 56, 97), Segment(145, 145, 56, 97), Segment(95, 95, 80, 97)]
+    page.vertical = [Segment(45, 45, rules_top, 97), Segment(145, 145, rules_top, 97), Segment(95, 95, 80, 97)]
+    return page
+
+
+def _assert_growth_read(page: PageGeometry) -> None:
     values, refused = _read_with_labels_from(_sheet_page(), page)
     assert refused is None
     assert {(v.region_name, v.scope, v.value) for v in values if v.indicator == "gdp_growth"} == {
         (label, scope, float(value)) for label, *rates in GROWTH
         for scope, value in zip(["city_total", "urban_districts"], rates)}
+
+
+def test_an_english_line_over_a_rule_on_a_page_of_values_only_is_its_group_headers():
+    # the group box's English line, alone above the rule under the box: on a labelled page that would be
+    # the English title over the table's top rule, but a page of values prints no labels for a top rule
+    # to be drawn over, and the line is the group header's
+    _assert_growth_read(_group_box_values_page(56))
+
+
+def test_a_group_box_begun_on_the_page_before_wrapping_its_text_onto_two_lines_heads_a_page_of_values():
+    # the grid's rules start under the group's box, and its text wraps onto a second line well below the
+    # box's top rule: that line is still the group's, ruled above as its box is, not a title over the grid
+    page = _group_box_values_page(80)
+    page.clipped = [ClippedCell(45, 58, 145, 66, "地区生产总值增长率"),
+                    ClippedCell(45, 68, 145, 76, "GRP Growth Rate (%)")]
+    _assert_growth_read(page)
 
 
 def test_a_column_whose_scope_box_is_on_the_page_before_is_not_read_as_the_whole_citys():
@@ -909,3 +928,28 @@ def test_the_texts_of_a_row_of_clipped_boxes_are_one_line_where_the_boxes_are():
     (_, table), = read_page(page.geometry, None, BOXES_WRAPPED_APART.name)[0]
     assert [header.split(" / ")[-1] for header in table.column_headers] == [
         "第二产业增加值 Value-added of the Secondary Industry", "第三产业增加值 Value-added of the Tertiary Industry"]
+
+
+def test_a_group_box_continued_from_the_page_before_heads_a_page_of_values_read_by_its_boxes():
+    # 户籍人口's box, begun on the page before, goes on over all three columns, its text clipped to it; under
+    # it 城镇户籍人口's box spans the last two, its two lines spilling over its top and bottom rules. No rule
+    # crosses the whole header (a page of values prints no label column's edge), yet the boxes are the cells
+    rows = [("南京市", "700", "650", "500"), ("无锡市", "520", "300", "400"), ("徐州市", "610", "410", "380")]
+    glyphs = (_printed("Household Resident Population", 47, 64) + _printed("城镇户籍人口 Urban", 100, 71)
+              + _printed("Population", 120, 83) + _printed("市辖区", 55, 92) + _printed("全市", 110, 92)
+              + _printed("市辖区", 155, 92))
+    for index, (_, *values) in enumerate(rows):
+        for right, value in zip([90, 140, 190], values):
+            glyphs += _right_aligned(value, right, 110.0 + 12 * index)
+    page = PageGeometry(2, 600, 800, glyphs,
+                        [Segment(45, 195, 56, 56), Segment(95, 195, 66, 66), Segment(45, 195, 80, 80),
+                         Segment(45, 195, 97, 97)],
+                        [Segment(95, 95, 66, 97), Segment(45, 45, 80, 97), Segment(145, 145, 80, 97)],
+                        [ClippedCell(45, 56, 195, 66, "户籍人口 Household Resident Population")])
+    values, refused = _read_with_labels_from(_sheet_page(), page)
+    assert refused is None
+    assert {(v.region_name, v.indicator, v.scope, v.value) for v in values} == SHEET_VALUES | {
+        (label, indicator, scope, float(value)) for label, *numbers in rows
+        for (indicator, scope), value in zip([("population", "urban_districts"),
+                                              ("population_urban_registered", "city_total"),
+                                              ("population_urban_registered", "urban_districts")], numbers)}

@@ -1250,10 +1250,20 @@ def _header_band(lines: list[Line], floor: int, first_body: int, last_body: int,
         if start < first_body and _title_like(line) and any(_middle(line) <= y <= _middle(below) for y in framing):
             break
         if start < first_body and any(_middle(line) <= y <= _middle(below) for y in grid_tops) and not (
-                values_only and any(line.top - line.size <= y <= _middle(line) for y in rules)):
+                values_only and any(_box_top(lines, start - 1, floor) - line.size <= y <= _middle(line)
+                                    for y in rules)):
             break  # (a grid starting right above the body is ruled under its header, not around it)
         start -= 1
     return start
+
+
+def _box_top(lines: list[Line], index: int, floor: int) -> float:
+    """The top of the stack of close lines ending at lines[index]: a box's text wrapped onto lines below
+    its first, that box's rule above the first."""
+    while index > floor and not lines[index - 1].is_title \
+            and lines[index].top - lines[index - 1].bottom <= HEADER_LEADING * lines[index].size:
+        index -= 1
+    return lines[index].top
 
 
 def _grid_tops(rules: list[float], vertical: list[Segment], left: float, right: float) -> list[float]:
@@ -1663,9 +1673,14 @@ def _grid(geometry: PageGeometry, band: list[Line], body: list[Line], label_righ
     # a header ruled into boxes: rules part its lowest line's cells, and one (the label column's edge) crosses
     # the whole band, from its first line's middle to its last's (a box's text that overflows it upwards,
     # an office printing a wrapped cell too tall for its box centred on it, starts above it). Only that one:
-    # a group's box spans the rules between its columns.
+    # a group's box spans the rules between its columns. Lines on top of the band in a box their text is
+    # clipped to are boxed without it (a group's box continued from the page before, no label column's
+    # edge printed beside it on a page of values).
+    unclipped = next((line for line in band if not any(
+        cell.top - 1 <= _middle(line) <= cell.bottom + 1 and cell.x0 < line.x1 and line.x0 < cell.x1
+        for cell in geometry.clipped)), band[-1] if band else None)
     ruled_band = bool(band) and len(_rule_columns(vertical, _middle(band[-1]), _middle(band[-1]))) >= 2 \
-        and bool(_rule_columns(vertical, _middle(band[0]), _middle(band[-1])))
+        and bool(_rule_columns(vertical, _middle(unclipped), _middle(band[-1])))
     boxed = ruled_band and _boxed_header(band, geometry.horizontal, vertical, regions, left, right, label_right)
     if boxed:
         label_pieces, value_pieces, ambiguous = boxed
