@@ -306,3 +306,13 @@ def test_a_city_named_whole_in_english_stays_that_city_though_a_district_s_name_
     # 黄石港区 is Huangshigang, 岳阳楼区 Yueyanglou: a city outranks a county of its name, clipped or not
     assert resolver.resolve("Huangshi", year=2020, province="Hubei").code == "420200"
     assert resolver.resolve("Yueyang", year=2020, province="Hunan").code == "430600"
+
+
+def test_a_misread_or_unread_chinese_name_leaves_a_pinyin_naming_a_city_and_its_county_level_namesake_ambiguous(
+        resolver):
+    # 阿克苏地区 and 阿克苏市 are both "Akesu": only the Chinese tells them apart
+    assert resolver.resolve("Akesu", year=2022, province="新疆").code == "652900"
+    assert resolver.resolve("阿克苏市 Akesu", year=2022, province="新疆").code == "652901"
+    for printed in ("同克苏市 Akesu", "\ufffd\ufffd\ufffd Akesu"):
+        unresolved = resolver.resolve(printed, year=2022, province="新疆")
+        assert unresolved.code is None and {"652900", "652901"} <= {code for code, _ in unresolved.candidates}

@@ -24,6 +24,7 @@ from typing import Iterable
 
 from cnstat_etl.harmonise import regions
 from cnstat_etl.harmonise.regions import CITY_LEVELS, RegionPeriod
+from cnstat_etl.model import UNREAD
 
 ALIASES_CSV = regions.MAPPINGS_DIR / "aliases.csv"
 PROVINCE_LEVELS = ("province", "municipality")
@@ -254,6 +255,12 @@ class RegionResolver:
                 chosen = _prefer_city_level(matched)
                 if chosen is None:
                     return _unresolved(f"ambiguous: {len(matched)} units named {printed_name.strip()!r} in {year}", matched)
+                if kind == "pinyin" and (chinese or UNREAD in printed_name) and any(p.level == "county" for p in matched if p is not chosen):
+                    # the Chinese, which tells 阿克苏市 from 阿克苏地区, is printed but names nothing (misread or
+                    # unread):
+                    # the English alone does not tell the county-level city from the prefecture
+                    return _unresolved(f"ambiguous: {latin.strip()!r} names {len(matched)} units in {year} and "
+                                       f"the Chinese {chinese or '(unread)'!r} none of them", matched)
                 # a county named whole, a city-level unit clipped: a city outranks a county of its name
                 longer = [p for p in in_province(self._pinyin_extending(latin, year)) if p.level in CITY_LEVELS] \
                     if kind == "pinyin" and chosen.level == "county" else []
