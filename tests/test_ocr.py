@@ -534,3 +534,28 @@ def test_without_rules_the_gap_between_columns_cuts_a_box_over_two_numbers_but_n
 def test_a_page_of_few_boxes_has_no_column_gaps():
     _, boxes = _unruled_table()
     assert ocr._column_gaps(boxes[:3], 200) == []
+
+
+def _stacked_digits(tops: list[int], height: int = 6) -> numpy.ndarray:
+    """A white image with a digit-high bar of ink at each top (a column's numbers printed close)."""
+    image = numpy.full((120, 40), 255, dtype=numpy.uint8)
+    for top in tops:
+        image[top:top + height, 10:30] = 30
+    return image
+
+
+def test_a_box_the_detector_drew_over_several_lines_is_cut_between_them():
+    # lines 6 tall every 8 (2 blank rows between), the usual box 10 tall: a box over 4 lines is 4 crops
+    image = _stacked_digits([10, 18, 26, 34])
+    assert ocr._cut_at_rows(image, (5, 9, 35, 41), 10) == [(5, 9, 35, 17), (5, 17, 35, 25), (5, 25, 35, 33),
+                                                           (5, 33, 35, 41)]
+    assert ocr._cut_at_rows(image, (5, 9, 35, 17), 10) == [(5, 9, 35, 17)]  # a usual box
+    # a character's own blank rows (三's) part no line
+    image = _stacked_digits([10, 13, 16, 30], height=2)
+    assert ocr._cut_at_rows(image, (5, 8, 35, 33), 10) == [(5, 8, 35, 24), (5, 24, 35, 33)]
+
+
+def test_a_line_a_stacked_box_clips_at_its_edge_is_no_crop_of_its_own():
+    # the box ends 2 rows into the line below its last: that line's top is read in its own box, not twice
+    image = _stacked_digits([10, 18, 26])
+    assert ocr._cut_at_rows(image, (5, 9, 35, 28), 10) == [(5, 9, 35, 17), (5, 17, 35, 25)]

@@ -71,6 +71,12 @@ NUMBER_CHARACTERS = "0123456789.,-+ *，．"  # with a footnote mark, and the fu
 # any point covers is a gap between columns (GAP_ROWS boxes over a point at least: a table's body). Titles,
 # headers spanning columns and boxes the detector joined across a gap are few beside a body's rows.
 GAP_COVER, GAP_ROWS = 0.25, 5
+# A detected box taller than this many of the page's usual box heights may hold several lines the detector
+# joined (a column's stacked numbers): it is cut at the blank rows between its lines of ink, each line as
+# tall as a character at most (BOX_TO_SIZE boxes: a character's own blank rows, as 三's, lie within one).
+STACKED_BOX = 1.6
+# Ink of such a box no taller than this many box heights at its top or bottom edge is a clipped line.
+CLIPPED_LINE = 0.5
 # Render resolution when the page embeds no image to take it from (dots per inch).
 DEFAULT_DPI = 200
 # Text boxes measure about this many glyph sizes tall (box padding above and below the ink).
@@ -245,6 +251,8 @@ def _crops(image: numpy.ndarray, dpi: int, vertical: list[Segment]) -> list[tupl
              for box in ([] if boxes is None else boxes)]
     # no rule parts the columns: the gaps the boxes leave do
     gaps = [] if vertical else _column_gaps(found, width)
+    line = statistics.median([bottom - top for _, top, _, bottom in found]) if found else 0
+    found = [piece for box in found for piece in _cut_at_rows(image, box, line)]
     crops = []
     for x0, top, x1, bottom in found:
         middle = (top + bottom) / 2 / scale
@@ -259,6 +267,33 @@ def _crops(image: numpy.ndarray, dpi: int, vertical: list[Segment]) -> list[tupl
             if right - left > 2 * clear:
                 crops += _cut_at_gaps(image, (left, top, right, bottom), gaps)
     return crops
+
+
+def _cut_at_rows(image: numpy.ndarray, box: tuple[int, int, int, int], line: float
+                 ) -> list[tuple[int, int, int, int]]:
+    """A box STACKED_BOX times the usual box height `line` or taller cut in the middle of the blank rows
+    between its lines of ink (a line's ink grouped as long as it spans a character at most): lines the detector
+    boxed as one (the recogniser reads such a stack as one guess, '1' for four numbers) are read apart."""
+    x0, top, x1, bottom = box
+    if bottom - top < STACKED_BOX * line:
+        return [box]
+    inked = numpy.r_[False, (image[top:bottom, x0:x1] < INK_LEVEL).any(axis=1), False].astype(numpy.int8)
+    edges = numpy.flatnonzero(numpy.diff(inked))
+    lines: list[list[int]] = []
+    for start, end in zip(edges[::2].tolist(), edges[1::2].tolist()):
+        if lines and end - lines[-1][0] <= BOX_TO_SIZE * line:
+            lines[-1][1] = end
+        else:
+            lines.append([start, end])
+    cuts = [top + (above[1] + below[0]) // 2 for above, below in zip(lines, lines[1:])]
+    pieces = [(x0, upper, x1, lower) for upper, lower in zip([top] + cuts, cuts + [bottom])]
+    if len(pieces) < 2:
+        return pieces
+    # ink cut off by the box's top or bottom edge, shorter than a line: the part of a neighbour's line that
+    # the detector boxed apart too (read as a number, it would be its twin)
+    clipped = [lines[0][0] == 0] + [False] * (len(lines) - 2) + [lines[-1][1] == bottom - top]
+    return [piece for piece, (start, end), cut in zip(pieces, lines, clipped)
+            if not (cut and end - start < CLIPPED_LINE * line)]
 
 
 def _column_gaps(boxes: list[tuple[int, int, int, int]], width: int) -> list[tuple[int, int]]:
