@@ -145,6 +145,18 @@ def test_a_misprinted_chinese_name_is_placed_by_the_english_name_printed_beside_
     assert rows(db, "select printed_name from unresolved") == [("理春市",)]  # no English: not guessed
 
 
+def test_a_misread_chinese_name_is_not_placed_by_an_english_name_a_prefecture_shares_with_its_county_level_city(
+        tmp_path):
+    # a scan's 同克苏市 for 阿克苏市: "Akesu" is both 阿克苏地区 and 阿克苏市, which only the Chinese tells apart
+    source = write_table(tmp_path / "misread.xlsx", "各市县主要指标（2021年）", ["地区", "地区生产总值（亿元）"],
+                         [["新疆维吾尔自治区", 15983.7], ["同克苏市 Akesu", 450.2]])
+    db = tmp_path / "w.duckdb"
+    ingest([source], db, jobs=1)
+    assert rows(db, "select region_code from observations union all select region_code from county_observations"
+                ) == []
+    assert rows(db, "select printed_name from unresolved") == [("同克苏市 Akesu",)]
+
+
 def test_a_known_chinese_name_out_of_its_context_is_not_placed_by_an_english_name_near_another(tmp_path):
     # 新泰市 (山东) printed on a page whose province row above is 河北省's: "Xintai" is one letter from
     # 邢台's "Xingtai", a 河北 prefecture; the Chinese name is a real one, so the row is unresolved, not 邢台

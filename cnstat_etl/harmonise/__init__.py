@@ -340,8 +340,12 @@ def _resolve_name(resolver: RegionResolver, value: ExtractedValue, **context) ->
     english = split_printed(value.row_label)[1]
     if not english:
         return place
-    by_english = resolver.resolve(english, year=value.table.year, **context)
-    return by_english if by_english.code is not None and by_english.match_kind in ("pinyin", "alias") else place
+    # with the misread Chinese beside it: a pinyin naming a city and its county-level namesake ("同克苏市
+    # Akesu": 阿克苏地区 or 阿克苏市) is then ambiguous, not the city
+    by_english = resolver.resolve(f"{value.region_name} {english}", year=value.table.year, **context)
+    if by_english.code is None:
+        return by_english if by_english.reason.startswith("ambiguous") else place
+    return by_english if by_english.match_kind in ("pinyin", "alias") else place
 
 
 def _english_names_another(value: ExtractedValue, place: Resolution, role: RowRole,
