@@ -417,6 +417,18 @@ def test_a_page_of_values_without_row_labels_takes_them_from_the_page_printing_t
         for scope, value in zip(["city_total", "urban_districts"], rates)}
 
 
+def test_a_header_reaching_left_of_its_columns_numbers_on_a_page_of_values_heads_that_column():
+    # one column of values: its bilingual header, centred over the box, starts and centres left of the
+    # right-aligned numbers; a page of values prints no label column for that text to belong to
+    glyphs = _printed("地区生产总值增长率", 50, 82) + _printed("GRP Growth Rate (%)", 52, 92)
+    for index, (_, rate, _) in enumerate(GROWTH):
+        glyphs += _right_aligned(rate, 150, 110.0 + 12 * index)
+    values, refused = _read_with_labels_from(_sheet_page(), PageGeometry(2, 600, 800, glyphs, [], []))
+    assert refused is None
+    assert {(v.region_name, v.scope, v.value) for v in values if v.indicator == "gdp_growth"} == {
+        (label, "city_total", float(rate)) for label, rate, _ in GROWTH}
+
+
 def _group_box_values_page(rules_top: float) -> PageGeometry:
     """A page of values under a group box (56-80) begun on the page before, its Chinese and English names on
     two lines; the grid's vertical rules (the columns' sides) start at `rules_top`."""

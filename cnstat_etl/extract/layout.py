@@ -1460,7 +1460,10 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
             continue
         else:
             label_right = min(label_right, columns[0].left)
-            regions = _split_regions(columns, _label_boundary(body, columns[0].left), right + 1)
+            # a page of values prints no label column: its first column's header may reach left of its
+            # right-aligned numbers, to the table's edge
+            regions = _split_regions(columns, _label_boundary(body, columns[0].left) if numbered else left,
+                                     right + 1)
         # indentation is measured from the flush labels of the table so far: a continued page may print
         # only indented cities
         carried_indent = (carried.flush, carried.indent_size, carried.label_levels) if continued else None
