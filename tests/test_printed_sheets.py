@@ -965,3 +965,28 @@ def test_a_group_box_continued_from_the_page_before_heads_a_page_of_values_read_
         for (indicator, scope), value in zip([("population", "urban_districts"),
                                               ("population_urban_registered", "city_total"),
                                               ("population_urban_registered", "urban_districts")], numbers)}
+
+
+def test_pages_printing_no_number_keep_their_places_so_the_pages_of_values_after_them_pair(monkeypatch):
+    # page 2 prints the labels of two rows with no values in any block, page 4 (their page of values) prints
+    # nothing: the growth rates on page 3 still pair with page 1's rows
+    from cnstat_etl.extract import pdf
+    second = PageGeometry(2, 600, 800, _printed("吐鲁番市", 45, 110) + _printed("哈密市", 45, 122), [], [])
+    pages = [_sheet_page(), second, _values_only_page(3, GROWTH), PageGeometry(4, 600, 800, [], [], [])]
+    monkeypatch.setattr(pdf.pdfium, "page_count", lambda path: len(pages))
+    monkeypatch.setitem(pdf.READERS, "pdfium", lambda path, first, last: (
+        pdfium.PageReading(page, False, 0) for page in pages[first - 1:last]))
+    (result,) = pdf.extract_pdf(Path("sheet.pdf"), "0" * 64, ExtractOptions())
+    assert not [p for p in result.problems if p.kind == "unlabelled_rows"]
+    assert {(v.region_name, v.scope, v.value) for v in result.values if v.indicator == "gdp_growth"} == {
+        (label, scope, float(value)) for label, *rates in GROWTH
+        for scope, value in zip(["city_total", "urban_districts"], rates)}
+
+
+def test_a_blank_page_after_a_tables_page_of_values_is_no_block_of_columns_of_its_own():
+    # one page of labels, its page of values, then a page printing nothing: the table's, or after it
+    from cnstat_etl.extract.pdf import labelled_blocks
+    (labels,), carried, _ = read_page(_sheet_page(), None, "sheet.pdf")
+    (values,), _, _ = read_page(_values_only_page(2, GROWTH), carried, "sheet.pdf")
+    blocks = labelled_blocks([labels], [values, (None, None)], [1, 2, 3])
+    assert isinstance(blocks, list) and len(blocks) == 1 and blocks[0] is not None
