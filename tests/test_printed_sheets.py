@@ -990,3 +990,15 @@ def test_a_blank_page_after_a_tables_page_of_values_is_no_block_of_columns_of_it
     (values,), _, _ = read_page(_values_only_page(2, GROWTH), carried, "sheet.pdf")
     blocks = labelled_blocks([labels], [values, (None, None)], [1, 2, 3])
     assert isinstance(blocks, list) and len(blocks) == 1 and blocks[0] is not None
+
+
+def test_a_labelled_row_whose_top_a_tall_glyph_lifts_still_pairs_with_its_row_of_values():
+    # a fallback font boxes one glyph of 无锡市's row 3.5 pt taller: its top comes that far from the page of
+    # values' row, and the one step it shortens is no measure of the rows' pitch
+    page = _sheet_page()
+    page.glyphs = [g._replace(top=g.top - 3.5) if g.text == "无" else g for g in page.glyphs]
+    values, refused = _read_with_labels_from(page, _values_only_page(2, GROWTH))
+    assert refused is None
+    assert {(v.region_name, v.scope, v.value) for v in values if v.indicator == "gdp_growth"} == {
+        (label, scope, float(value)) for label, *rates in GROWTH
+        for scope, value in zip(["city_total", "urban_districts"], rates)}

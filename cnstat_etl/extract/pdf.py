@@ -265,9 +265,11 @@ def labelled_blocks(labelled: list[tuple[Block | None, TableLayout | None]],
                       and any(cell.strip() for cell in labels.cells[i][:label_width])]
         # A row printed in another font (a bold municipality) has its line's top off the labelled row's by
         # more than that; well within a third of the rows' pitch, it is still at that row's height and no other.
+        # The pitch is the usual one: a glyph boxed tall lifts its row's top, shortening one step
         tops = [labels_table.row_tops[i] for i in label_rows]
         if len(tops) > 1:
-            tolerance = max(tolerance, PITCH_SHARE * min(b - a for a, b in zip(tops, tops[1:])))
+            steps = sorted(b - a for a, b in zip(tops, tops[1:]))
+            tolerance = max(tolerance, PITCH_SHARE * steps[len(steps) // 2])
         value_rows = {i: top for i, top in enumerate(values_table.row_tops) if top >= values_table.body_top - tolerance}
         beside: dict[int, int] = {}
         for row, top in value_rows.items():
