@@ -183,3 +183,14 @@ def test_a_raised_hyphen_a_line_starts_with_does_not_part_the_line_from_its_own_
     glyphs += printed("152263", 325.3, 182.2, 10.8)
     for lines in (layout.text_lines(glyphs), layout._lines_in_python(list(glyphs))):
         assert [[p.text for p in line.phrases] for line in lines] == [["香格里拉市", "Shangri-la", "152263"]]
+
+
+def test_a_run_whose_baseline_drifts_under_a_line_above_stays_one_run():
+    # 城镇常住人口 in AR PL UMing at 75%: its glyphs' bottoms drift from 125.00 to 124.34, and a header line
+    # beside it at 122.35 took those within its tolerance: "镇 住人口" on that line, "城 常" on the next
+    bottoms = [125.0, 124.97, 124.98, 124.95, 124.87, 124.34]
+    glyphs = [g._replace(top=bottom - 7.51, bottom=bottom)
+              for g, bottom in zip(printed("城镇常住人口", 353.59, 125.0, 7.51), bottoms)]
+    glyphs += printed("Resident Population", 204.5, 122.35, 7.51)
+    for lines in (layout.text_lines(glyphs), layout._lines_in_python(list(glyphs))):
+        assert [[p.text for p in line.phrases] for line in lines] == [["Resident Population", "城镇常住人口"]]

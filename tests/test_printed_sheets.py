@@ -417,6 +417,18 @@ def test_a_page_of_values_without_row_labels_takes_them_from_the_page_printing_t
         for scope, value in zip(["city_total", "urban_districts"], rates)}
 
 
+def test_a_header_reaching_left_of_its_columns_numbers_on_a_page_of_values_heads_that_column():
+    # one column of values: its bilingual header, centred over the box, starts and centres left of the
+    # right-aligned numbers; a page of values prints no label column for that text to belong to
+    glyphs = _printed("地区生产总值增长率", 50, 82) + _printed("GRP Growth Rate (%)", 52, 92)
+    for index, (_, rate, _) in enumerate(GROWTH):
+        glyphs += _right_aligned(rate, 150, 110.0 + 12 * index)
+    values, refused = _read_with_labels_from(_sheet_page(), PageGeometry(2, 600, 800, glyphs, [], []))
+    assert refused is None
+    assert {(v.region_name, v.scope, v.value) for v in values if v.indicator == "gdp_growth"} == {
+        (label, "city_total", float(rate)) for label, rate, _ in GROWTH}
+
+
 def _group_box_values_page(rules_top: float) -> PageGeometry:
     """A page of values under a group box (56-80) begun on the page before, its Chinese and English names on
     two lines; the grid's vertical rules (the columns' sides) start at `rules_top`."""
@@ -953,3 +965,40 @@ def test_a_group_box_continued_from_the_page_before_heads_a_page_of_values_read_
         for (indicator, scope), value in zip([("population", "urban_districts"),
                                               ("population_urban_registered", "city_total"),
                                               ("population_urban_registered", "urban_districts")], numbers)}
+
+
+def test_pages_printing_no_number_keep_their_places_so_the_pages_of_values_after_them_pair(monkeypatch):
+    # page 2 prints the labels of two rows with no values in any block, page 4 (their page of values) prints
+    # nothing: the growth rates on page 3 still pair with page 1's rows
+    from cnstat_etl.extract import pdf
+    second = PageGeometry(2, 600, 800, _printed("吐鲁番市", 45, 110) + _printed("哈密市", 45, 122), [], [])
+    pages = [_sheet_page(), second, _values_only_page(3, GROWTH), PageGeometry(4, 600, 800, [], [], [])]
+    monkeypatch.setattr(pdf.pdfium, "page_count", lambda path: len(pages))
+    monkeypatch.setitem(pdf.READERS, "pdfium", lambda path, first, last: (
+        pdfium.PageReading(page, False, 0) for page in pages[first - 1:last]))
+    (result,) = pdf.extract_pdf(Path("sheet.pdf"), "0" * 64, ExtractOptions())
+    assert not [p for p in result.problems if p.kind == "unlabelled_rows"]
+    assert {(v.region_name, v.scope, v.value) for v in result.values if v.indicator == "gdp_growth"} == {
+        (label, scope, float(value)) for label, *rates in GROWTH
+        for scope, value in zip(["city_total", "urban_districts"], rates)}
+
+
+def test_a_blank_page_after_a_tables_page_of_values_is_no_block_of_columns_of_its_own():
+    # one page of labels, its page of values, then a page printing nothing: the table's, or after it
+    from cnstat_etl.extract.pdf import labelled_blocks
+    (labels,), carried, _ = read_page(_sheet_page(), None, "sheet.pdf")
+    (values,), _, _ = read_page(_values_only_page(2, GROWTH), carried, "sheet.pdf")
+    blocks = labelled_blocks([labels], [values, (None, None)], [1, 2, 3])
+    assert isinstance(blocks, list) and len(blocks) == 1 and blocks[0] is not None
+
+
+def test_a_labelled_row_whose_top_a_tall_glyph_lifts_still_pairs_with_its_row_of_values():
+    # a fallback font boxes one glyph of 无锡市's row 3.5 pt taller: its top comes that far from the page of
+    # values' row, and the one step it shortens is no measure of the rows' pitch
+    page = _sheet_page()
+    page.glyphs = [g._replace(top=g.top - 3.5) if g.text == "无" else g for g in page.glyphs]
+    values, refused = _read_with_labels_from(page, _values_only_page(2, GROWTH))
+    assert refused is None
+    assert {(v.region_name, v.scope, v.value) for v in values if v.indicator == "gdp_growth"} == {
+        (label, scope, float(value)) for label, *rates in GROWTH
+        for scope, value in zip(["city_total", "urban_districts"], rates)}

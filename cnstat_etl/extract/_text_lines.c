@@ -10,7 +10,8 @@
    Steps, as layout.text_lines:
    - glyphs sorted by (bottom, x0), ties in page order; a glyph whose bottom is within BASELINE_TOLERANCE
      sizes of its group's first bottom joins that group (the first bottom not a raised mark's, where the
-     group starts with such marks);
+     group starts with such marks), as does one abutting (ABUT) a glyph of the group within that tolerance
+     of its bottom;
    - each group sorted by x0 (ties in group order) and cut into phrases (`phrases`);
    - a group where a glyph is printed over another is parted at the widest step between its bottoms, when
      that step is over BASELINE_STEP of its smallest size, and each part read again; else it is one line
@@ -24,7 +25,7 @@ enum { BLANK = 1, DIGIT = 2, RAISED = 4 };  /* flags of a glyph: its text is bla
                                               it is a mark a font may box above the line (RAISED_MARKS) */
 
 typedef struct {
-    double baseline_tolerance, cell_gap, word_gap, digit_gap, overprint, baseline_step, bold_offset;
+    double baseline_tolerance, cell_gap, word_gap, digit_gap, overprint, baseline_step, bold_offset, abut;
 } Rules;
 
 typedef struct {  /* the page's glyph columns */
@@ -160,6 +161,19 @@ static int lines_of(const Glyphs *g, int *group, int count, const Rules *r, Out 
     return 1;
 }
 
+/* layout._chained: glyph keys[end] abuts one of keys[start..end) on about its baseline. */
+static int chained(const Glyphs *g, const Key *keys, int start, int end, const Rules *r) {
+    int c = keys[end].index;
+    double size = g->size[c];
+    for (int i = start; i < end; i++) {
+        int o = keys[i].index;
+        if (fabs(g->bottom[o] - g->bottom[c]) <= r->baseline_tolerance * size
+                && (fabs(g->x1[o] - g->x0[c]) <= r->abut * size || fabs(g->x1[c] - g->x0[o]) <= r->abut * size))
+            return 1;
+    }
+    return 0;
+}
+
 /* Every glyph of the page into lines of phrases (see the top of this file), written to the out arrays:
    each holds as many items as there are glyphs (`text` twice as many). Returns the number of lines, the
    number of phrases in *phrase_count, and -1 when memory ran out. */
@@ -168,7 +182,7 @@ int text_lines(int count, const unsigned int *codes, const unsigned char *flags,
                int *order, unsigned int *text, int *phrase_glyphs, int *phrase_text, double *phrase_box,
                int *line_phrases, double *line_box, unsigned char *overprinted, int *phrase_count) {
     Glyphs g = {codes, flags, x0, x1, top, bottom, size};
-    Rules r = {rules[0], rules[1], rules[2], rules[3], rules[4], rules[5], rules[6]};
+    Rules r = {rules[0], rules[1], rules[2], rules[3], rules[4], rules[5], rules[6], rules[7]};
     Out out = {order, text, phrase_glyphs, phrase_text, phrase_box, line_phrases, line_box, overprinted, 0, 0, 0, 0};
     Key *keys = malloc(sizeof(Key) * (count ? count : 1));
     int *group = malloc(sizeof(int) * (count ? count : 1));
@@ -180,8 +194,8 @@ int text_lines(int count, const unsigned int *codes, const unsigned char *flags,
         for (int start = 0, end; done && start < count; start = end) {
             double baseline = keys[start].first;
             int raised = flags[keys[start].index] & RAISED;
-            for (end = start + 1; end < count && fabs(baseline - keys[end].first) <= r.baseline_tolerance
-                                                                                   * size[keys[end].index]; end++)
+            for (end = start + 1; end < count && (fabs(baseline - keys[end].first) <= r.baseline_tolerance
+                                                  * size[keys[end].index] || chained(&g, keys, start, end, &r)); end++)
                 if (raised && !(flags[keys[end].index] & RAISED)) baseline = keys[end].first, raised = 0;
             /* the group by x0, ties in their (bottom, x0, page) order */
             for (int i = start; i < end; i++) keys[i] = (Key){x0[keys[i].index], (double)(i - start), keys[i].index};

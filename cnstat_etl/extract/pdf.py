@@ -145,11 +145,26 @@ def extract_pdf(path: Path, sha256: str, options: ExtractOptions, seen: list[Tab
             result.problems.extend(Problem(ProblemKind.UNLABELLED_ROWS,
                                            f"the table at y={table.body_top:.0f} prints values without their row "
                                            f"labels, and {blocks}: not read", path.name, page=page.number)
-                                   for page, _, table in unlabelled)
+                                   for page, _, table in unlabelled if table is not None)
         else:
             for (page, _, table), block in zip(unlabelled, blocks):
-                add(page, block, table)
+                if block is not None:
+                    add(page, block, table)
         unlabelled.clear()
+
+    def add_labelled(page: PageRead, block: Block, table: TableLayout) -> None:
+        while labelled and labelled[-1][2] is None:
+            labelled.pop()  # a page printing no number between two labelled pages is none of the runs
+        labelled.append((page, block, table))
+
+    def keep_place(page: PageRead) -> None:
+        # a page printing no number amid a wide table's runs of pages (the labels of rows with no values in
+        # this block, or a block's page of values for rows printing none) keeps its place in them, so the
+        # pages after it still pair page by page
+        if unlabelled:
+            unlabelled.append((page, None, None))
+        elif labelled:
+            labelled.append((page, None, None))
 
     for page in page_reads(path, options, first, last, workers):
         if on_page:
@@ -159,6 +174,8 @@ def extract_pdf(path: Path, sha256: str, options: ExtractOptions, seen: list[Tab
             opening = page.top_lines if first == 1 else _top_lines(next(iter(READERS[options.pdf_reader](path, 1, 1)),
                                                                          None))
             tables = TableAssembler(result, options, fallback_lines=opening)
+        if page.prints_no_number:
+            keep_place(page)
         if page.text_problem:
             result.problems.append(page.text_problem)
             continue
@@ -170,13 +187,13 @@ def extract_pdf(path: Path, sha256: str, options: ExtractOptions, seen: list[Tab
             if not table.values_printed:
                 # a page of labels only names the rows of the pages of values after it (or between it and the
                 # next such page): it ends a table whose labelled pages print values
-                if any(t.values_printed for _, _, t in labelled):
+                if any(t is not None and t.values_printed for _, _, t in labelled):
                     if unlabelled:
                         add_unlabelled()
                     labelled.clear()
-                labelled.append((page, block, table))
+                add_labelled(page, block, table)
                 continue
-            if not tables.continues(block) or any(not t.values_printed for _, _, t in labelled):
+            if not tables.continues(block) or any(t is not None and not t.values_printed for _, _, t in labelled):
                 if unlabelled:
                     add_unlabelled()
                 labelled.clear()
@@ -184,7 +201,7 @@ def extract_pdf(path: Path, sha256: str, options: ExtractOptions, seen: list[Tab
                     tables.finish_table()
                     yield result
                     result = tables.result = ExtractResult(path.name, sha256, "pdf")
-            labelled.append((page, block, table))
+            add_labelled(page, block, table)
             add(page, block, table)
     if unlabelled:
         add_unlabelled()
@@ -193,8 +210,9 @@ def extract_pdf(path: Path, sha256: str, options: ExtractOptions, seen: list[Tab
     yield result
 
 
-def labelled_blocks(labelled: list[tuple[Block, TableLayout]], unlabelled: list[tuple[Block, TableLayout]],
-                    pages: list[int]) -> list[Block] | str:
+def labelled_blocks(labelled: list[tuple[Block | None, TableLayout | None]],
+                    unlabelled: list[tuple[Block | None, TableLayout | None]], pages: list[int],
+                    ) -> list[Block | None] | str:
     """The blocks of a wide table's pages that print values only, each given the rows of the page that
     prints their labels; or why that cannot be proven. An office prints a table too wide for the paper a
     block of columns at a time, the rows' labels with the first block only (or alone: a label column as
@@ -204,7 +222,15 @@ def labelled_blocks(labelled: list[tuple[Block, TableLayout]], unlabelled: list[
     page not read would shift the pairs), each block's first page printing its header, and pair page by
     page: every row of values at the height of one row printing a label. A labelled row with no row of
     values beside it (a province heading, a city with none in these columns) is kept, its cells blank:
-    the rows after it are placed under it."""
+    the rows after it are placed under it.
+    A page printing no number, (None, None), keeps its place in a run: beside it, a page of values prints
+    none (its block None), a page of labels no row. After the last page of values such pages may be pages
+    after the table: as many are dropped there as leave runs that pair (dropped last, they shift no pair).
+    """
+    blank_after = next((k for k in range(len(unlabelled), 0, -1) if all(
+        block is None for block, _ in unlabelled[-k:]) and labelled and (len(unlabelled) - k) % len(labelled) == 0),
+        0)
+    unlabelled, pages = unlabelled[:len(unlabelled) - blank_after], pages[:len(pages) - blank_after]
     label_pages, value_pages = pages[:len(labelled)], pages[len(labelled):]
     if not labelled or not unlabelled or len(unlabelled) % len(labelled) \
             or sorted(pages) != list(range(min(pages), min(pages) + len(pages))):
@@ -213,7 +239,7 @@ def labelled_blocks(labelled: list[tuple[Block, TableLayout]], unlabelled: list[
     if max(label_pages) < min(value_pages):
         # the labelled pages, then each block of columns in their order: where there are two or more, each
         # begins at the sheet's top rows, under its header
-        if len(unlabelled) > len(labelled) and any(table.header_top is None
+        if len(unlabelled) > len(labelled) and any(table is None or table.header_top is None
                                                    for _, table in unlabelled[::len(labelled)]):
             return (f"its {len(unlabelled)} pages of values do not begin a block of columns under a header every "
                     f"{len(labelled)} pages, as the labels' pages do")
@@ -226,17 +252,24 @@ def labelled_blocks(labelled: list[tuple[Block, TableLayout]], unlabelled: list[
             return (f"its {len(unlabelled)} pages of values do not follow the {len(labelled)} pages printing the "
                     "labels as many after each")
         labels_of = [labelled[i] for i in own]
-    blocks = []
+    blocks: list[Block | None] = []
     for (labels, labels_table), (values, values_table) in zip(labels_of, unlabelled):
+        if values is None:
+            blocks.append(None)
+            continue
+        if labels is None:
+            return f"page {values.page} prints values in the place of a page printing no row label"
         label_width = len(find_label_columns(labels.cells, find_header_rows(labels.cells)))
         tolerance = 0.2 * min(labels_table.indent_size, values_table.indent_size)
         label_rows = [i for i, top in enumerate(labels_table.row_tops) if top >= labels_table.body_top - tolerance
                       and any(cell.strip() for cell in labels.cells[i][:label_width])]
         # A row printed in another font (a bold municipality) has its line's top off the labelled row's by
         # more than that; well within a third of the rows' pitch, it is still at that row's height and no other.
+        # The pitch is the usual one: a glyph boxed tall lifts its row's top, shortening one step
         tops = [labels_table.row_tops[i] for i in label_rows]
         if len(tops) > 1:
-            tolerance = max(tolerance, PITCH_SHARE * min(b - a for a, b in zip(tops, tops[1:])))
+            steps = sorted(b - a for a, b in zip(tops, tops[1:]))
+            tolerance = max(tolerance, PITCH_SHARE * steps[len(steps) // 2])
         value_rows = {i: top for i, top in enumerate(values_table.row_tops) if top >= values_table.body_top - tolerance}
         beside: dict[int, int] = {}
         for row, top in value_rows.items():
@@ -284,6 +317,8 @@ class PageRead:
     carried: TableLayout | None  # the layout the next page continues, as this page leaves it
     scan: object | None = None  # the page's OCR read (ocr.OcrPage) when its text layer was unusable
     top_lines: list[str] = dataclasses.field(default_factory=list)  # page 1 only: dates a table printing no year
+    # no table, no digit and no image: a wide table's page whose rows print no values in its block of columns
+    prints_no_number: bool = False
 
 
 def read_page_run(path: Path, options: ExtractOptions, first: int, last: int | None,
@@ -299,10 +334,16 @@ def read_page_run(path: Path, options: ExtractOptions, first: int, last: int | N
         if problem and options.ocr:
             scan = _ocr(path, number)
         elif problem:
-            yield PageRead(number, problem, [], [], carried, top_lines=top_lines)
+            yield PageRead(number, problem, [], [], carried, top_lines=top_lines,
+                           prints_no_number=problem.kind == ProblemKind.NO_TEXT_LAYER and _prints_no_number(page))
             continue
         found, carried, problems = read_page(scan.geometry if scan else page.geometry, carried, path.name)
-        yield PageRead(number, None, found, problems, carried, scan, top_lines)
+        yield PageRead(number, None, found, problems, carried, scan, top_lines,
+                       prints_no_number=not found and not scan and _prints_no_number(page))
+
+
+def _prints_no_number(page: PageReading) -> bool:
+    return not page.has_images and not any(char.isdigit() for glyph in page.geometry.glyphs for char in glyph.text)
 
 
 # Pages a run must have before a book is split among processes: a worker's start-up (a process, its
