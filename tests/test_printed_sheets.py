@@ -1002,3 +1002,27 @@ def test_a_labelled_row_whose_top_a_tall_glyph_lifts_still_pairs_with_its_row_of
     assert {(v.region_name, v.scope, v.value) for v in values if v.indicator == "gdp_growth"} == {
         (label, scope, float(value)) for label, *rates in GROWTH
         for scope, value in zip(["city_total", "urban_districts"], rates)}
+
+
+def _open_l_page() -> PageGeometry:
+    """A sheet whose 建成区绿化覆盖面积 box (with its unit) is merged down the header's two rows, its text
+    filling it, left open to the empty box over 公园绿地面积 beside it: the rule between them is drawn from
+    that empty box's floor down only (as a CCSY workbook printed), and 公园绿地面积 prints no unit."""
+    rights = [195, 275, 355]
+    glyphs = (_printed("2-5 绿地面积（2017年）", 45, 40, 10) + _printed("城 市", 62, 96)
+              + _printed("建成区绿化覆盖面积", 124, 78) + _printed("(公顷)", 145, 88) + _printed("Green Area", 130, 102)
+              + _printed("公园绿地面积", 216, 102) + _printed("建成区绿化覆盖率", 288, 78) + _printed("(%)", 310, 88))
+    body, bottom = _body(ROWS, 124.0, rights)
+    glyphs += body
+    right = 360
+    horizontal = [Segment(LEFT, right, 66, 66), Segment(200, 280, 90, 90), Segment(LEFT, right, 110, 110),
+                  Segment(LEFT, right, bottom - 6, bottom - 6)]
+    vertical = [Segment(LEFT, LEFT, 66, bottom - 6), Segment(LABEL_EDGE, LABEL_EDGE, 66, bottom - 6),
+                Segment(200, 200, 90, 110), Segment(280, 280, 66, 110),
+                Segment(right, right, 66, 110)]
+    return PageGeometry(1, 600, 800, glyphs, horizontal, vertical)
+
+
+def test_a_unit_in_a_box_left_open_to_its_neighbours_empty_box_is_not_the_neighbours_unit():
+    units = {(v.indicator, v.unit_as_printed) for v in _values(_open_l_page())}
+    assert units == {("green_cover_area", "公顷"), ("park_green_area", None), ("green_cover_rate", "%")}

@@ -953,6 +953,19 @@ def _boxed_header(band: list[Line], horizontal: list[Segment], vertical: list[Se
                 box = (round(max((v for v in crossing if v < x), default=left)),
                        round(min((v for v in crossing if v > x), default=right)), round(top), round(bottom))
                 boxes.setdefault(box, HeaderPiece([])).phrases.append((index, phrase_in_box))
+    # Text both in a box and in a narrower one within it on the same rules is one box's, printed where the
+    # rule between the narrow box and its neighbour was drawn only part of the way up (a merged box left
+    # open to the empty box over its neighbour): it is the narrow box's, whose middle Excel centres it on;
+    # read as the wide box's, its unit would head the neighbour's column, which prints none.
+    for (box_left, box_right, top, bottom), piece in list(boxes.items()):
+        narrower = [other for (other_left, other_right, other_top, other_bottom), other in boxes.items()
+                    if (other_top, other_bottom) == (top, bottom) and box_left <= other_left
+                    and other_right <= box_right and (other_left, other_right) != (box_left, box_right)]
+        if len(narrower) > 1:
+            return None
+        if narrower:
+            narrower[0].phrases += piece.phrases
+            del boxes[(box_left, box_right, top, bottom)]
     label_pieces, value_pieces = [], []
     for (box_left, box_right, _, _), piece in boxes.items():
         piece.phrases = _reading_order(piece.phrases, band)
