@@ -391,19 +391,28 @@ def _values_only_page(number: int, rows: list[tuple[str, ...]], first_bottom: fl
 
 def _read_with_labels_from(*pages: PageGeometry, labels_pages: int = 1) -> tuple[list, object]:
     """The pages read in turn, the first `labels_pages` printing the rows' labels and values, the rest values only."""
+    return _paired_values(list(pages), labels_pages, labels_print_values=True)
+
+
+def _paired_values(pages: list[PageGeometry], labels_pages: int, labels_print_values: bool) -> tuple[list, str | None]:
+    """The pages read in turn, the first `labels_pages` printing the rows' labels (and their values, or not), the
+    rest values only, paired by `pdf.labelled_blocks`: the values, or the reason the pairing is refused. A page of
+    labels only is read with no problem."""
     from cnstat_etl.extract.pdf import labelled_blocks
     carried, read = None, []
     for page in pages:
-        (found,), carried, _ = read_page(page, carried, "sheet.pdf")
+        (found,), carried, problems = read_page(page, carried, "sheet.pdf")
+        assert labels_print_values or not problems
         read.append(found)
     labelled, unlabelled = read[:labels_pages], read[labels_pages:]
+    assert labels_print_values or all(not table.values_printed for _, table in labelled)
     assert all(not table.labels_printed for _, table in unlabelled)
     blocks = labelled_blocks(labelled, unlabelled, [page.number for page in pages])
     if isinstance(blocks, str):
         return [], blocks
     result = ExtractResult("sheet.pdf", "0" * 64, "pdf")
     tables = TableAssembler(result, ExtractOptions())
-    for block in [labels for labels, _ in labelled] + blocks:
+    for block in ([labels for labels, _ in labelled] if labels_print_values else []) + blocks:
         tables.add(block)
     tables.finish_table()
     return result.values, None
@@ -691,24 +700,7 @@ def _population_page(number: int, first_bottom: float = 110.0) -> PageGeometry:
 
 
 def _read_with_labels_only(pages: list[PageGeometry], labels_pages: int = 1) -> tuple[list, str | None]:
-    from cnstat_etl.extract.pdf import labelled_blocks
-    carried, read = None, []
-    for page in pages:
-        (found,), carried, problems = read_page(page, carried, "sheet.pdf")
-        assert not problems
-        read.append(found)
-    labelled, unlabelled = read[:labels_pages], read[labels_pages:]
-    assert all(not table.values_printed for _, table in labelled)
-    assert all(not table.labels_printed for _, table in unlabelled)
-    blocks = labelled_blocks(labelled, unlabelled, [page.number for page in pages])
-    if isinstance(blocks, str):
-        return [], blocks
-    result = ExtractResult("sheet.pdf", "0" * 64, "pdf")
-    tables = TableAssembler(result, ExtractOptions())
-    for block in blocks:
-        tables.add(block)
-    tables.finish_table()
-    return result.values, None
+    return _paired_values(pages, labels_pages, labels_print_values=False)
 
 
 def test_a_page_printing_the_label_column_alone_names_the_rows_of_each_block_of_columns_after_it():
