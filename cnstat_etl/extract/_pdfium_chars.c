@@ -11,6 +11,7 @@ typedef struct { float left, top, right, bottom; } Box;                  /* PDFi
 typedef struct { float a, b, c, d, e, f; } Matrix;                       /* PDFium's FS_MATRIX */
 
 typedef int (*LooseCharBox)(void *text_page, int index, Box *box);       /* FPDFText_GetLooseCharBox */
+typedef int (*CharOrigin)(void *text_page, int index, double *x, double *y);  /* FPDFText_GetCharOrigin */
 typedef void *(*TextObject)(void *text_page, int index);                 /* FPDFText_GetTextObject */
 typedef double (*FontSize)(void *text_page, int index);                  /* FPDFText_GetFontSize */
 typedef int (*CharMatrix)(void *text_page, int index, Matrix *matrix);   /* FPDFText_GetMatrix */
@@ -18,19 +19,21 @@ typedef int (*UnicodeMapError)(void *text_page, int index);              /* FPDF
 typedef void *(*ClipPath)(void *page_object);                            /* FPDFPageObj_GetClipPath */
 typedef int (*CountClipPaths)(void *clip_path);                          /* FPDFClipPath_CountPaths */
 
-/* For each of the `count` characters `indexes`: its loose box, its font size, the c and d of its matrix,
-   and its text object's clip path (0: none, or one of no path). A text object's characters share their size, matrix and
-   clip, so they are asked at the first of each run of one text object's characters (every time for a
-   character of no text object). */
-void ask_chars(void *text_page, const int *indexes, int count, LooseCharBox loose_char_box,
+/* For each of the `count` characters `indexes`: its loose box, its origin (x, y: the pen's place on the
+   baseline), its font size, the c and d of its matrix, and its text object's clip path (0: none, or one of
+   no path). A text object's characters share their size, matrix and clip, so they are asked at the first
+   of each run of one text object's characters (every time for a character of no text object). */
+void ask_chars(void *text_page, const int *indexes, int count, LooseCharBox loose_char_box, CharOrigin char_origin,
                TextObject text_object, FontSize font_size, CharMatrix char_matrix, ClipPath clip_path,
-               CountClipPaths count_clip_paths, Box *boxes, double *sizes, float *matrix_cd, void **clips) {
+               CountClipPaths count_clip_paths, Box *boxes, double *origins, double *sizes, float *matrix_cd,
+               void **clips) {
     Matrix matrix = {0, 0, 0, 0, 0, 0};
     void *run = 0, *clip = 0;
     double size = 0;
     for (int i = 0; i < count; i++) {
         int index = indexes[i];
         loose_char_box(text_page, index, &boxes[i]);
+        char_origin(text_page, index, &origins[2 * i], &origins[2 * i + 1]);
         void *object = text_object(text_page, index);
         if (i == 0 || object == 0 || object != run) {
             char_matrix(text_page, index, &matrix);

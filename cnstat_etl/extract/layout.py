@@ -94,6 +94,13 @@ _NEGATIVE_AFTER_NUMBER = re.compile(r"(?<=[0-9０-９] )[-−][0-9０-９][0-9�
 
 # ------------------------------------------------------------------------------------- page geometry
 
+# A glyph's box reaches this share of its size below its baseline, whatever its font: the bottom of a
+# Chinese font's ideographic em box. (Fonts declare a descent of their own, or none: LibreOffice writes 0,
+# and then pdfminer boxes from the baseline while PDFium makes one up from whatever glyphs its subset has;
+# a reader's boxes placed by them part one line's fonts by a point and more, and the readers disagree.)
+DESCENT = 0.12
+
+
 class Glyph(NamedTuple):
     """One printed character (or word, from OCR) with its box, in points from the page's top left.
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Callable, Generator, Iterator
 
 from cnstat_etl.extract import pdfium
-from cnstat_etl.extract.layout import (Glyph, PageGeometry, Segment, TableLayout, printed_count, read_page,
+from cnstat_etl.extract.layout import (DESCENT, Glyph, PageGeometry, Segment, TableLayout, printed_count, read_page,
                                       text_lines)
 from cnstat_etl.extract.pdfium import PageReading
 from cnstat_etl.extract.tables import Block, ExtractOptions, TableAssembler, find_header_rows, find_label_columns
@@ -68,7 +68,7 @@ READERS = {"pdfium": pdfium.read_pages, "pdfplumber": plumber_pages}
 
 def geometry_of(page) -> PageGeometry:
     """The page as the layout engine reads it: character boxes and the rules printed (lines, thin boxes)."""
-    glyphs = [Glyph(c["text"], c["x0"], c["x1"], c["top"], c["bottom"], c["size"]) for c in page.chars]
+    glyphs = [Glyph(c["text"], c["x0"], c["x1"], *_box_on_baseline(c)) for c in page.chars]
     horizontal, vertical = [], []
     for edge in page.edges:
         segment = Segment(edge["x0"], edge["x1"], edge["top"], edge["bottom"])
@@ -77,6 +77,14 @@ def geometry_of(page) -> PageGeometry:
         else:
             vertical.append(segment)
     return PageGeometry(page.page_number, page.width, page.height, glyphs, horizontal, vertical)
+
+
+def _box_on_baseline(char: dict) -> tuple[float, float, float]:
+    """top, bottom and size of a character's box placed by its baseline (`layout.DESCENT`), not by its
+    font's declared descent: pdfminer's box bottom is at its matrix's origin plus the descent."""
+    size = char["size"]
+    bottom = char["bottom"] + (char["y0"] - char["matrix"][5]) + DESCENT * size
+    return bottom - size, bottom, size
 
 
 @dataclass

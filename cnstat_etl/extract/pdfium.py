@@ -2,8 +2,9 @@
 
 pdfplumber (pdfminer) interprets every page in Python; PDFium does it in C++. Both readers report what
 `layout.read_page` needs, in pdfplumber's conventions so the engine sees the same page from either:
-- a glyph per printed (non-blank) character: x0 and x1 are its origin and advance, `bottom` the bottom of
-  its font box, `size` the font size times the text matrix's vertical scale, `top` = bottom - size;
+- a glyph per printed (non-blank) character: x0 and x1 are its origin and advance, `bottom` lies
+  `layout.DESCENT` of its size below its baseline, `size` the font size times the text matrix's vertical
+  scale, `top` = bottom - size;
 - a rule segment per straight, axis-aligned piece of every path (a line is one, a rectangle four), as
   pdfplumber's `page.edges` lists them;
 - y measured down from the top of the media box, on the page as displayed (its /Rotate applied).
@@ -28,8 +29,8 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as raw
 
 from cnstat_etl.extract import compiled
-from cnstat_etl.extract.layout import (BLANK_CODES, CLIP_TOLERANCE, ClippedCell, Glyphs, PageGeometry, Segment,
-                                      text_lines)
+from cnstat_etl.extract.layout import (BLANK_CODES, CLIP_TOLERANCE, DESCENT, ClippedCell, Glyphs, PageGeometry,
+                                      Segment, text_lines)
 
 # Two coordinates closer than this (points) are the same: a segment this close to level is a rule.
 FLAT = 0.01
@@ -133,6 +134,8 @@ def _fast(function, restype, *argtypes):
 
 
 _LOOSE_BOX = _fast(raw.FPDFText_GetLooseCharBox, ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p)
+_ORIGIN = _fast(raw.FPDFText_GetCharOrigin, ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p,
+                ctypes.c_void_p)
 _UNMAPPED = _fast(raw.FPDFText_HasUnicodeMapError, ctypes.c_int, ctypes.c_void_p, ctypes.c_int)
 _TEXT_OBJECT = _fast(raw.FPDFText_GetTextObject, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_int)  # 0: none
 _FONT_SIZE = _fast(raw.FPDFText_GetFontSize, ctypes.c_double, ctypes.c_void_p, ctypes.c_int)
@@ -143,8 +146,8 @@ def _compiled_questions() -> ctypes.CDLL | None:
     """_pdfium_chars.c as built beside this file (setup.py), or None where it was not (no C compiler)."""
     library = compiled.library("_pdfium_chars")
     if library is not None:
-        # (text page, indexes, count, six PDFium functions, four arrays to fill)
-        library.ask_chars.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int] + [ctypes.c_void_p] * 10
+        # (text page, indexes, count, seven PDFium functions, five arrays to fill)
+        library.ask_chars.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int] + [ctypes.c_void_p] * 12
         library.ask_unmapped.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p,
                                          ctypes.c_void_p]
         # (page, functions, constants, display matrix, height, flat, rules, upright, capacity, has_images)
@@ -163,9 +166,9 @@ def _address(function) -> int:
 class _AskInC:
     """PDFium's per-character questions asked in _pdfium_chars.c's loops."""
 
-    functions = tuple(map(_address, (raw.FPDFText_GetLooseCharBox, raw.FPDFText_GetTextObject,
-                                     raw.FPDFText_GetFontSize, raw.FPDFText_GetMatrix, raw.FPDFPageObj_GetClipPath,
-                                     raw.FPDFClipPath_CountPaths)))
+    functions = tuple(map(_address, (raw.FPDFText_GetLooseCharBox, raw.FPDFText_GetCharOrigin,
+                                     raw.FPDFText_GetTextObject, raw.FPDFText_GetFontSize, raw.FPDFText_GetMatrix,
+                                     raw.FPDFPageObj_GetClipPath, raw.FPDFClipPath_CountPaths)))
     unicode_map_error = _address(raw.FPDFText_HasUnicodeMapError)
 
     @classmethod
@@ -183,9 +186,10 @@ class _AskInC:
         sizes = numpy.empty(len(indexes), dtype=numpy.float64)
         matrix_cd = numpy.empty((len(indexes), 2), dtype=numpy.float32)
         clips = numpy.empty(len(indexes), dtype=numpy.uint64)
+        origins = numpy.empty((len(indexes), 2), dtype=numpy.float64)
         COMPILED.ask_chars(address, indexes.ctypes.data, len(indexes), *cls.functions, boxes.ctypes.data,
-                           sizes.ctypes.data, matrix_cd.ctypes.data, clips.ctypes.data)
-        return boxes, sizes, matrix_cd, clips
+                           origins.ctypes.data, sizes.ctypes.data, matrix_cd.ctypes.data, clips.ctypes.data)
+        return boxes, origins, sizes, matrix_cd, clips
 
     # for the walk over a page's objects: PDFium's functions in the order page_rules takes them, and kinds
     walk_functions = (ctypes.c_void_p * 11)(*map(_address, (
@@ -229,6 +233,10 @@ class _AskThroughCtypes:
         start = boxes.ctypes.data
         deque(map(_LOOSE_BOX, repeat(address), printed, range(start, start + boxes.nbytes, boxes.strides[0])),
               maxlen=0)  # run in C
+        origins = numpy.empty((len(printed), 2), dtype=numpy.float64)  # x, y
+        start = origins.ctypes.data
+        deque(map(_ORIGIN, repeat(address), printed, range(start, start + origins.nbytes, 16),
+                  range(start + 8, start + origins.nbytes, 16)), maxlen=0)
         objects = numpy.fromiter(map(_TEXT_OBJECT, repeat(address), printed), dtype=numpy.uint64, count=len(printed))
         matrix = raw.FS_MATRIX()
         matrix_address = ctypes.addressof(matrix)
@@ -245,7 +253,7 @@ class _AskThroughCtypes:
         sizes = numpy.repeat(numpy.array([a[0] for a in answers], dtype=numpy.float64), repeats)
         matrix_cd = numpy.repeat(numpy.array([a[1:3] for a in answers], dtype=numpy.float32), repeats, axis=0)
         clips = numpy.repeat(numpy.array([a[3] for a in answers], dtype=numpy.uint64), repeats)
-        return boxes, sizes, matrix_cd, clips
+        return boxes, origins, sizes, matrix_cd, clips
 
     @staticmethod
     def rules(page: int, display: Matrix, height: float) -> tuple[list[Segment], list[Segment], bool]:
@@ -287,12 +295,15 @@ def _glyphs(page: pdfium.PdfPage, display: Matrix, height: float) -> tuple[Glyph
         if not len(printed_at):
             return Glyphs.empty(), int(unmapped.sum()), []
         printed_codes = numpy.where(unmapped[printed_at], 0xFFFD, codes[printed_at])
-        boxes, font_sizes, matrix_cd, clips = _ASK.chars(address, printed_at)
+        boxes, origins, font_sizes, matrix_cd, clips = _ASK.chars(address, printed_at)
         # the font size times the text matrix's vertical scale, as pdfminer sizes a character
         size = font_sizes * numpy.hypot(matrix_cd[:, 0].astype(numpy.float64), matrix_cd[:, 1].astype(numpy.float64))
         left, top, right, low = boxes.astype(numpy.float64).T
-        x0, x1, low_y = _displayed(display, left, low, right, top)
-        bottom = height - low_y
+        # Placed by its origin on the baseline, not by the loose box's bottom: that is the font's descent,
+        # which PDFium makes up from the subset's glyphs where the font declares none (LibreOffice's
+        # prints), and it is widened to the glyph's outline (a y, a j drop the box by 2 pt).
+        x0, x1, baseline_y = _displayed(display, origins[:, 0], origins[:, 1], right, top)
+        bottom = height - baseline_y + DESCENT * size
         glyphs = Glyphs(printed_codes, x0, x1, bottom - size, bottom, size)
         shown, clipped = _clipping(glyphs, clips, left, right, (top + low) / 2, display, height)
         if clipped:
