@@ -81,8 +81,10 @@ def _clipping_fixtures() -> list[Path]:
 @pytest.mark.parametrize("path", _clipping_fixtures(), ids=_name)
 def test_each_glyph_the_fast_reader_shows_sits_where_the_reference_reader_reads_it(path):
     """Where the pages cannot be compared whole (text clipped), their glyphs are: each one PDFium shows is
-    one pdfplumber reads, on the same baseline and at the same pen position. (LibreOffice's fonts declare no
-    descent, and a box placed by PDFium's made-up one sat up to 3 pt lower.)"""
+    one pdfplumber reads, as high and on the same baseline, at the same pen position. (LibreOffice's fonts
+    declare no descent, and a box placed by PDFium's made-up one sat up to 3 pt lower; its slanted digits
+    stood 0.35 pt taller.) Where a glyph's outline overhangs its advance, PDFium's box reaches past it: x1
+    is not compared."""
     for fast, reference in zip(pdfium.read_pages(path), plumber_pages(path)):
         read = {}
         for glyph in reference.geometry.glyphs:
@@ -90,7 +92,8 @@ def test_each_glyph_the_fast_reader_shows_sits_where_the_reference_reader_reads_
         for glyph in fast.geometry.glyphs:
             nearest = min(read[glyph.text],
                           key=lambda other: abs(other.x0 - glyph.x0) + abs(other.bottom - glyph.bottom))
-            assert abs(nearest.bottom - glyph.bottom) < 0.05 and abs(nearest.x0 - glyph.x0) < 0.5, \
+            assert abs(nearest.bottom - glyph.bottom) < 0.01 and abs(nearest.top - glyph.top) < 0.01 \
+                and abs(nearest.x0 - glyph.x0) < 0.5, \
                 (fast.geometry.number, glyph, nearest)
 
 

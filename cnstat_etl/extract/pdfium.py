@@ -296,8 +296,10 @@ def _glyphs(page: pdfium.PdfPage, display: Matrix, height: float) -> tuple[Glyph
             return Glyphs.empty(), int(unmapped.sum()), []
         printed_codes = numpy.where(unmapped[printed_at], 0xFFFD, codes[printed_at])
         boxes, origins, font_sizes, matrix_cd, clips = _ASK.chars(address, printed_at)
-        # the font size times the text matrix's vertical scale, as pdfminer sizes a character
-        size = font_sizes * numpy.hypot(matrix_cd[:, 0].astype(numpy.float64), matrix_cd[:, 1].astype(numpy.float64))
+        # the font size times the text matrix's vertical scale, as pdfminer sizes a character: the height of
+        # its box, which a slant (c: LibreOffice's made-up italic) leaves as it is; turned text keeps the length
+        c, d = matrix_cd.astype(numpy.float64).T
+        size = font_sizes * numpy.where(numpy.abs(d) > FLAT, numpy.abs(d), numpy.hypot(c, d))
         left, top, right, low = boxes.astype(numpy.float64).T
         # Placed by its origin on the baseline, not by the loose box's bottom: that is the font's descent,
         # which PDFium makes up from the subset's glyphs where the font declares none (LibreOffice's
