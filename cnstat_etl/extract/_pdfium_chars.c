@@ -23,10 +23,10 @@ typedef int (*CountClipPaths)(void *clip_path);                          /* FPDF
    baseline), its font size, the c and d of its matrix, and its text object's clip path (0: none, or one of
    no path). A text object's characters share their size, matrix and clip, so they are asked at the first
    of each run of one text object's characters (every time for a character of no text object). */
-void ask_chars(void *text_page, const int *indexes, int count, LooseCharBox loose_char_box, CharOrigin char_origin,
-               TextObject text_object, FontSize font_size, CharMatrix char_matrix, ClipPath clip_path,
-               CountClipPaths count_clip_paths, Box *boxes, double *origins, double *sizes, float *matrix_cd,
-               void **clips) {
+void ask_chars_and_origins(void *text_page, const int *indexes, int count, LooseCharBox loose_char_box,
+                           CharOrigin char_origin, TextObject text_object, FontSize font_size,
+                           CharMatrix char_matrix, ClipPath clip_path, CountClipPaths count_clip_paths,
+                           Box *boxes, double *origins, double *sizes, float *matrix_cd, void **clips) {
     Matrix matrix = {0, 0, 0, 0, 0, 0};
     void *run = 0, *clip = 0;
     double size = 0;

@@ -143,16 +143,18 @@ _CHAR_MATRIX = _fast(raw.FPDFText_GetMatrix, ctypes.c_int, ctypes.c_void_p, ctyp
 
 
 def _compiled_questions() -> ctypes.CDLL | None:
-    """_pdfium_chars.c as built beside this file (setup.py), or None where it was not (no C compiler)."""
+    """_pdfium_chars.c as built beside this file (setup.py), or None where it was not (no C compiler), or
+    where it was built from an older _pdfium_chars.c (rebuild it): its loop took other arguments, and called
+    with these it would crash the process."""
     library = compiled.library("_pdfium_chars")
-    if library is not None:
-        # (text page, indexes, count, seven PDFium functions, five arrays to fill)
-        library.ask_chars.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int] + [ctypes.c_void_p] * 12
-        library.ask_unmapped.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p,
-                                         ctypes.c_void_p]
-        # (page, functions, constants, display matrix, height, flat, rules, upright, capacity, has_images)
-        library.page_rules.argtypes = [ctypes.c_void_p] * 4 + [ctypes.c_double] * 2 + [ctypes.c_void_p] * 2 + [
-            ctypes.c_int, ctypes.c_void_p]
+    if library is None or not hasattr(library, "ask_chars_and_origins"):
+        return None
+    # (text page, indexes, count, seven PDFium functions, five arrays to fill)
+    library.ask_chars_and_origins.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int] + [ctypes.c_void_p] * 12
+    library.ask_unmapped.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p]
+    # (page, functions, constants, display matrix, height, flat, rules, upright, capacity, has_images)
+    library.page_rules.argtypes = [ctypes.c_void_p] * 4 + [ctypes.c_double] * 2 + [ctypes.c_void_p] * 2 + [
+        ctypes.c_int, ctypes.c_void_p]
     return library
 
 
@@ -187,8 +189,9 @@ class _AskInC:
         matrix_cd = numpy.empty((len(indexes), 2), dtype=numpy.float32)
         clips = numpy.empty(len(indexes), dtype=numpy.uint64)
         origins = numpy.empty((len(indexes), 2), dtype=numpy.float64)
-        COMPILED.ask_chars(address, indexes.ctypes.data, len(indexes), *cls.functions, boxes.ctypes.data,
-                           origins.ctypes.data, sizes.ctypes.data, matrix_cd.ctypes.data, clips.ctypes.data)
+        COMPILED.ask_chars_and_origins(address, indexes.ctypes.data, len(indexes), *cls.functions,
+                                       boxes.ctypes.data, origins.ctypes.data, sizes.ctypes.data,
+                                       matrix_cd.ctypes.data, clips.ctypes.data)
         return boxes, origins, sizes, matrix_cd, clips
 
     # for the walk over a page's objects: PDFium's functions in the order page_rules takes them, and kinds
