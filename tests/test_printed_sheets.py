@@ -844,6 +844,25 @@ def test_a_first_column_whose_english_group_is_not_the_end_of_the_last_columns_i
     assert not [v for v in result.values if v.provenance.page > 1 and v.indicator == "population_urban_registered"]
 
 
+def test_pages_whose_rows_no_column_of_their_header_places_are_each_refused_with_the_reason():
+    # the group row of a block's header printed at the foot of the page before (CNKI's 2-1 continued 5 in
+    # one print): the next page heads its columns with scopes alone, and neither it nor the page after it
+    # loads a row; each column's refusal is said once, each page's lost rows on that page
+    from cnstat_etl.extract.tables import Block
+    result = ExtractResult("sheet.pdf", "0" * 64, "pdf")
+    tables = TableAssembler(result, ExtractOptions())
+    tables.add(Block(["2-1 人口数（2022年）"], [["城市", "户籍人口（万人）", "户籍人口（万人）"], ["", "全市", "市辖区"],
+                                              ["南京市", "949", "700"]], [1, 2, 3], [1, 2, 3], page=1))
+    tables.add(Block([], [["城市", "全市 Total City", "市辖区 Districts under City"], ["玉林市", "717", "110"],
+                          ["百色市", "417", "36"]], [1, 2, 3], [1, 2, 3], page=2))
+    tables.add(Block([], [["贺州市", "243", "119"]], [1], [1, 2, 3], page=3))
+    tables.finish_table()
+    assert {v.provenance.page for v in result.values} == {1}
+    assert [(p.page, p.column) for p in result.problems if p.kind == "unknown_column"] == [(2, 2), (2, 3)]
+    assert [(p.page, p.row, p.column, p.message.split(":")[1]) for p in result.problems if p.kind == "no_header"] == [
+        (2, None, None, " its rows of values (2) are not loaded"), (3, None, None, " its rows of values (1) are not loaded")]
+
+
 def _table_whose_unit_is_in_its_first_pages_header(lines_above_page_2: list[str]) -> ExtractResult:
     """3-3's first page prints its title and unit inside the header band (read as the columns' header), the
     next block of columns under a header naming no unit, `lines_above_page_2` above it."""
