@@ -189,6 +189,24 @@ def test_a_clipped_box_whose_glyphs_reach_over_the_grids_top_rule_is_the_boxs_he
         (label, "gdp", "city_total", float(value), "亿元") for label, value, *_ in ROWS}
 
 
+def test_a_boxs_text_overflowing_the_rule_under_the_header_is_the_boxs_last_line_not_the_whole_header():
+    # CNKI's 2-5 printed with gridlines, its title rows ruled as cells too: 绿地面积's five lines, centred on
+    # a shorter box, reach over its top rule and down through the rule under the header, and the English
+    # title sits above; the header was read as "(hectare)" alone, every column of the table refused
+    glyphs = (_printed("2-5 绿地面积（2022年）", 45, 36, 10) + _printed("Area of Green Land", 45, 48)
+              + _printed("绿地面积", 128, 60) + _printed("(公顷)", 130, 70) + _printed("Area of", 128, 80)
+              + _printed("Green Land", 125, 90) + _printed("(hectare)", 126, 100) + _printed("城 市", 62, 80)
+              + _printed("公园绿地面积", 188, 80) + _printed("年末总人口", 250, 80))
+    glyphs += _body(ROWS, 111.0)[0]
+    horizontal = [Segment(LEFT, RIGHT, y, y) for y in (24, 38, 56, 95, 139)]
+    vertical = [Segment(x, x, 24, 139) for x in (LEFT, LABEL_EDGE, 180, 240, RIGHT)]
+    values = _values(PageGeometry(1, 600, 800, glyphs, horizontal, vertical))
+    assert {(v.region_name, v.indicator, v.value, v.unit_as_printed) for v in values} == {
+        (label, indicator, float(value), unit) for label, *numbers in ROWS
+        for (indicator, unit), value in zip([("green_area", "公顷"), ("park_green_area", None),
+                                             ("population", None)], numbers)}
+
+
 def _clipped_row_page() -> tuple[PageGeometry, list[tuple[str, ...]]]:
     """One ruled header row: the employees box's three lines reach over its top and bottom rules (an
     office centres a box's text on it), and the next two boxes clip their texts at the edge they share,

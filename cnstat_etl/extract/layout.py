@@ -70,6 +70,8 @@ BASELINE_STEP = 0.1
 RULE_SHARE = 0.8
 # Header lines sit at most this many (largest) character sizes apart; a wider gap ends the band.
 HEADER_LEADING = 1.6
+# A rule this share of a line's size inside its glyphs' top and bottom runs through it, not over or under it.
+RULE_THROUGH = 0.25
 # In a ruled grid, a line this share of the body's row pitch (or this many sizes) below the line before
 # it in the same ruled stretch is a row of its own, not that cell's next line.
 ROW_SHARE = 0.8
@@ -1254,6 +1256,10 @@ def _header_band(lines: list[Line], floor: int, first_body: int, last_body: int,
     rows_apart = max((lower.top - upper.bottom for upper, lower in zip(lines[first_body:last_body],
                                                                        lines[first_body + 1:last_body + 1])),
                      default=0.0)
+    # the rule under the header: a line it runs through is the foot of a box's text overflowing the box
+    # (a workbook's wrapped cell taller than its row, "(hectare)" under 绿地面积), the header's, not a
+    # line under the table's top rule that the title above it ends at
+    header_rule = max((y for y in framing if y <= lines[first_body].top + 1), default=None)
     start = first_body
     while start - 1 >= floor:
         line, below = lines[start - 1], lines[start]
@@ -1270,7 +1276,9 @@ def _header_band(lines: list[Line], floor: int, first_body: int, last_body: int,
         close = HEADER_LEADING * max(line.size, below.size)
         if gap > (max(close, rows_apart) if start == first_body else close) and not ruled_between:
             break
-        if start < first_body and _title_like(line) and any(_middle(line) <= y <= _middle(below) for y in framing):
+        if start < first_body and _title_like(line) and any(_middle(line) <= y <= _middle(below)
+                                                            and not (y == header_rule and _runs_through(y, below))
+                                                            for y in framing):
             break
         if start < first_body and any(_middle(line) <= y <= _middle(below) for y in grid_tops) and not (
                 values_only and any(_box_top(lines, start - 1, floor) - line.size <= y <= _middle(line)
@@ -1278,6 +1286,10 @@ def _header_band(lines: list[Line], floor: int, first_body: int, last_body: int,
             break  # (a grid starting right above the body is ruled under its header, not around it)
         start -= 1
     return start
+
+
+def _runs_through(rule: float, line: Line) -> bool:
+    return line.top + RULE_THROUGH * line.size < rule < line.bottom - RULE_THROUGH * line.size
 
 
 def _box_top(lines: list[Line], index: int, floor: int) -> float:
