@@ -207,6 +207,24 @@ def test_a_boxs_text_overflowing_the_rule_under_the_header_is_the_boxs_last_line
                                              ("population", None)], numbers)}
 
 
+def test_a_boxs_text_overflowing_the_grids_top_rule_heads_its_column_and_the_title_above_does_not():
+    # the same table printed without gridlines: the grid's top rule runs through 绿地面积, whose column was
+    # read as "(公顷) Area of Green Land (hectare)", a new indicator; the title lines above stay the title's
+    glyphs = (_printed("2-5 绿地面积（2022年）", 45, 30, 10) + _printed("Area of Green Land", 45, 42)
+              + _printed("(Districts under City)", 45, 52) + _printed("绿地面积", 128, 59) + _printed("(公顷)", 130, 69)
+              + _printed("Area of", 128, 79) + _printed("Green Land", 125, 89) + _printed("(hectare)", 126, 99)
+              + _printed("城 市", 62, 79) + _printed("公园绿地面积", 188, 79) + _printed("年末总人口", 250, 79))
+    glyphs += _body(ROWS, 114.0)[0]
+    horizontal = [Segment(LEFT, RIGHT, y, y) for y in (56, 103, 142)]
+    vertical = [Segment(x, x, 56, 142) for x in (LEFT, LABEL_EDGE, 180, 240, RIGHT)]
+    result = _extracted(PageGeometry(1, 600, 800, glyphs, horizontal, vertical))
+    assert {(v.region_name, v.indicator, v.value, v.unit_as_printed) for v in result.values} == {
+        (label, indicator, float(value), unit) for label, *numbers in ROWS
+        for (indicator, unit), value in zip([("green_area", "公顷"), ("park_green_area", None),
+                                             ("population", None)], numbers)}
+    assert not result.problems
+
+
 def _clipped_row_page() -> tuple[PageGeometry, list[tuple[str, ...]]]:
     """One ruled header row: the employees box's three lines reach over its top and bottom rules (an
     office centres a box's text on it), and the next two boxes clip their texts at the edge they share,

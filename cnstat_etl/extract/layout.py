@@ -1260,6 +1260,7 @@ def _header_band(lines: list[Line], floor: int, first_body: int, last_body: int,
     # (a workbook's wrapped cell taller than its row, "(hectare)" under 绿地面积), the header's, not a
     # line under the table's top rule that the title above it ends at
     header_rule = max((y for y in framing if y <= lines[first_body].top + 1), default=None)
+    body_left = min(line.x0 for line in lines[first_body:last_body + 1])
     start = first_body
     while start - 1 >= floor:
         line, below = lines[start - 1], lines[start]
@@ -1280,16 +1281,27 @@ def _header_band(lines: list[Line], floor: int, first_body: int, last_body: int,
                                                             and not (y == header_rule and _runs_through(y, below))
                                                             for y in framing):
             break
-        if start < first_body and any(_middle(line) <= y <= _middle(below) for y in grid_tops) and not (
+        top = next((y for y in grid_tops if _middle(line) <= y <= _middle(below)), None)
+        if start < first_body and top is not None and not (
                 values_only and any(_box_top(lines, start - 1, floor) - line.size <= y <= _middle(line)
                                     for y in rules)):
-            break  # (a grid starting right above the body is ruled under its header, not around it)
+            # (a grid starting right above the body is ruled under its header, not around it); a line the top
+            # rule runs through is the head of a box's text overflowing its box, the header's first line
+            return start - 1 if _runs_through(top, line) and _set_in(line, body_left) else start
         start -= 1
     return start
 
 
 def _runs_through(rule: float, line: Line) -> bool:
     return line.top + RULE_THROUGH * line.size < rule < line.bottom - RULE_THROUGH * line.size
+
+
+def _set_in(line: Line, body_left: float) -> bool:
+    """A line set in from the table's left edge that is no unit line nor English title: where the grid's top
+    rule runs through it, the head of a box's text overflowing its box (绿地面积 over its "(公顷)"), the
+    header's; a title or unit line starts at the table's edge or ends at it (unit lines are told by words)."""
+    return line.x0 > body_left + line.size and not _title_like(line) \
+        and not layout().unit_line_pattern.match(fold(line.text))
 
 
 def _box_top(lines: list[Line], index: int, floor: int) -> float:
