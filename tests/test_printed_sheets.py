@@ -1073,3 +1073,62 @@ def _open_l_page() -> PageGeometry:
 def test_a_unit_in_a_box_left_open_to_its_neighbours_empty_box_is_not_the_neighbours_unit():
     units = {(v.indicator, v.unit_as_printed) for v in _values(_open_l_page())}
     assert units == {("green_cover_area", "公顷"), ("park_green_area", None), ("green_cover_rate", "%")}
+
+
+CITIES = [("南京市", "1.87", "4.5"), ("无锡市", "0.90", "3.0"), ("徐州市", "9.13", "5.6"), ("常州市", "2.10", "6.1"),
+          ("苏州市", "2.40", "5.0")]
+
+
+def _tables_page(number: int, parts: list[list[tuple[str, str, str]]], labels: bool) -> PageGeometry:
+    """A page of a sheet holding its table a block of rows at a time, each block under its own title (in the
+    label column: printed with the labels) and header: with `labels`, the labels and GDP, else the growth
+    rates only, at the same heights."""
+    glyphs, top = [], 30.0
+    for part in parts:
+        if labels:
+            glyphs += _printed("2-7 续表 continued" if top > 30 else "2-7 地区生产总值（2022年）", 45, top + 10)
+            glyphs += _printed("城 市", 62, top + 30) + _printed("地区生产总值（亿元）", 150, top + 30)
+        else:
+            glyphs += _printed("地区生产总值增长率（%）", 150, top + 30)
+        for index, (label, gdp, growth) in enumerate(part):
+            bottom = top + 50 + 12 * index
+            glyphs += (_printed(label, 45, bottom) + _right_aligned(gdp, 235, bottom)) if labels else \
+                _right_aligned(growth, 235, bottom)
+        top += 50 + 12 * len(part) + 20
+    return PageGeometry(number, 600, 800, glyphs, [], [])
+
+
+def _read_tables_pages(pages: list[PageGeometry]) -> list | str:
+    from cnstat_etl.extract.pdf import labelled_blocks
+    carried, read, numbers = None, [], []
+    for page in pages:
+        found, carried, _ = read_page(page, carried, "sheet.pdf")
+        read += found
+        numbers += [page.number] * len(found)
+    labelled = [pair for pair in read if pair[1].labels_printed]
+    blocks = labelled_blocks(labelled, [pair for pair in read if not pair[1].labels_printed], numbers)
+    if isinstance(blocks, str):
+        return blocks
+    result = ExtractResult("sheet.pdf", "0" * 64, "pdf")
+    tables = TableAssembler(result, ExtractOptions())
+    for block in [block for block, _ in labelled] + blocks:
+        tables.add(block)
+    tables.finish_table()
+    return result.values
+
+
+def test_pages_printing_two_tables_each_pair_their_tables_of_values_with_their_tables_of_labels_in_order():
+    # CNKI's 2-1 printed a block of columns at a time: its blocks of rows (续表 1, 2...) each under a title and
+    # header, two to some pages; the pages of values were refused as not pairing page by page
+    pages = [_tables_page(1, [CITIES[:2], CITIES[2:4]], True), _tables_page(2, [CITIES[4:]], True),
+             _tables_page(3, [CITIES[:2], CITIES[2:4]], False), _tables_page(4, [CITIES[4:]], False)]
+    values = _read_tables_pages(pages)
+    assert not isinstance(values, str), values
+    assert {(v.region_name, v.value) for v in values if v.indicator == "gdp_growth"} == {
+        (label, float(growth)) for label, _, growth in CITIES}
+
+
+def test_pages_of_values_printing_their_tables_as_many_to_a_page_as_no_page_of_labels_are_refused():
+    pages = [_tables_page(1, [CITIES[:2], CITIES[2:4]], True), _tables_page(2, [CITIES[4:]], True),
+             _tables_page(3, [CITIES[:2]], False), _tables_page(4, [CITIES[2:4], CITIES[4:]], False)]
+    assert "not printed as many to a page" in _read_tables_pages(pages)
