@@ -600,8 +600,9 @@ def read_block(
                                            for row in block.cells[header_rows:])):
         # each column's refusal names its column, once per table: the rows of this block, which no value
         # places, are named here, on every page they are lost on
-        problems.append(Problem("no_header", "no column of this block's header names an indicator: its rows of "
-                                f"values ({rows}) are not loaded", result.source_file, block.page, block.sheet))
+        problems.append(Problem("no_header", "no column of this block's header is read (each column refused is "
+                                f"listed): its rows of values ({rows}) are not loaded", result.source_file,
+                                block.page, block.sheet))
     if block.page is not None and block.page not in state.pages:
         state.pages.append(block.page)
     return values, problems + body_problems
