@@ -26,7 +26,11 @@ COMMITTED = FIXTURES / "real_print_pdfs"
 MANIFEST = list(csv.DictReader((COMMITTED / "manifest.csv").open(encoding="utf-8")))
 
 # case -> its figures on 2026-12-07 (of the workbook reading's dictionary values), until the PDF reads right
-FAILING_TODAY: dict[str, str] = {}
+FAILING_TODAY: dict[str, str] = {
+    "committed/letter-landscape-fitwidth-notosanscjksc-grid-norepeat/cnki.pdf":
+        "1503 of 1754 equal, 251 refused, 0 wrong: 2-1's block continued 5 prints its header's group row at the foot "
+        "of page 8, its scope row atop page 9, and pages 9-10 are refused (tests/test_refusals_listed.py)",
+}
 
 pytestmark = pytest.mark.skipif(not SHARED_REAL.is_dir(), reason=f"{SHARED_REAL} is absent: real workbooks not available")
 

@@ -1642,8 +1642,10 @@ def _with_blank_header_columns(columns: list[Column], band: list[Line], labels_e
         return columns
     chosen = _in_order(columns, leaves)
     spanning = {id(parent_of[id(leaves[index])]) for index in chosen if parent_of[id(leaves[index])] is not None}
+    # (a piece whose bracket opens and does not close is part of a text parted in the line, "(10" of "(10 000
+    # yuan)" set with a wide space: no header of its own)
     blank = [Column(p.x0, p.x1) for index, p in enumerate(leaves) if index not in chosen and p.x0 > labels_end
-             and not any(p.x0 <= c.right and c.left <= p.x1 for c in columns)
+             and balanced(p.text) and not any(p.x0 <= c.right and c.left <= p.x1 for c in columns)
              and (p.x1 > columns[0].left or id(parent_of[id(p)]) in spanning or p.x0 > label_header_end)]
     # two left over one above the other: a header not understood (a parent taken for a leaf), so neither
     clear = [c for c in blank if not any(o is not c and o.left <= c.right and c.left <= o.right for o in blank)]
