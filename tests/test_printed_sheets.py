@@ -887,8 +887,10 @@ def test_pages_whose_rows_no_column_of_their_header_places_are_each_refused_with
     from cnstat_etl.extract.tables import Block
     result = ExtractResult("sheet.pdf", "0" * 64, "pdf")
     tables = TableAssembler(result, ExtractOptions())
-    tables.add(Block(["2-1 人口数（2022年）"], [["城市", "户籍人口（万人）", "户籍人口（万人）"], ["", "全市", "市辖区"],
-                                              ["南京市", "949", "700"]], [1, 2, 3], [1, 2, 3], page=1))
+    tables.add(Block(["2-1 人口数（2022年）"],
+                     [["城市", "户籍人口（万人）", "户籍人口（万人）"], ["", "全市", "市辖区"],
+                      ["南京市", "949", "700"]],
+                     [1, 2, 3], [1, 2, 3], page=1))
     tables.add(Block([], [["城市", "全市 Total City", "市辖区 Districts under City"], ["玉林市", "717", "110"],
                           ["百色市", "417", "36"]], [1, 2, 3], [1, 2, 3], page=2))
     tables.add(Block([], [["贺州市", "243", "119"]], [1], [1, 2, 3], page=3))
@@ -896,7 +898,8 @@ def test_pages_whose_rows_no_column_of_their_header_places_are_each_refused_with
     assert {v.provenance.page for v in result.values} == {1}
     assert [(p.page, p.column) for p in result.problems if p.kind == "unknown_column"] == [(2, 2), (2, 3)]
     assert [(p.page, p.row, p.column, p.message.split(":")[1]) for p in result.problems if p.kind == "no_header"] == [
-        (2, None, None, " its rows of values (2) are not loaded"), (3, None, None, " its rows of values (1) are not loaded")]
+        (2, None, None, " its rows of values (2) are not loaded"),
+        (3, None, None, " its rows of values (1) are not loaded")]
 
 
 def _table_whose_unit_is_in_its_first_pages_header(lines_above_page_2: list[str]) -> ExtractResult:

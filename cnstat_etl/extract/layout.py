@@ -1599,7 +1599,8 @@ def _columns(body: list[Line], label_right: float, vertical: list[Segment], band
     columns = _cluster_columns(body, label_right)
     labels_end = max((p.x1 for line in body for p in line.phrases if p.x0 < label_right and not p.is_value),
                      default=label_right)
-    return columns and _with_blank_header_columns(columns, band, labels_end)
+    header_rules = [s.x0 for s in vertical if band and s.top <= _middle(band[-1]) <= s.bottom]
+    return columns and _with_blank_header_columns(columns, band, labels_end, header_rules)
 
 
 def _ruled_columns(vertical: list[Segment], top: float, bottom: float, label_right: float, label_end: float,
@@ -1618,7 +1619,8 @@ def _ruled_columns(vertical: list[Segment], top: float, bottom: float, label_rig
     return columns if columns and xs[0] < label_right else None
 
 
-def _with_blank_header_columns(columns: list[Column], band: list[Line], labels_end: float) -> list[Column]:
+def _with_blank_header_columns(columns: list[Column], band: list[Line], labels_end: float,
+                               header_rules: Sequence[float] = ()) -> list[Column]:
     """The body's columns plus one per lowest header piece that heads none of them: a column every row of
     the page leaves blank (a one-row first page) still has its header, and the others keep theirs.
 
@@ -1629,7 +1631,9 @@ def _with_blank_header_columns(columns: list[Column], band: list[Line], labels_e
     may start left of its narrower numbers, and that column may be the blank one). A blank column left of
     every number must sit under a spanning header that also heads a printed column ("全市" beside its
     "市辖区"), or right of the label column's own header: else it may be that header, misread ("市、地州"
-    off a scan). Pieces left over one above the other are a header not understood: none of them is added.
+    off a scan). Pieces left over one above the other are a header not understood: none of them is added. In a header
+    ruled into boxes (`header_rules`, the rules crossing its last line's middle), a piece no rule parts from the
+    printed column beside it is in that column's box: its header printed off its numbers, not a blank column.
     """
     stacked = _stack(band, set())
     label_header_end = min((p.x1 for p in stacked if _names_label_column(p.text)), default=float("inf"))
@@ -1646,10 +1650,23 @@ def _with_blank_header_columns(columns: list[Column], band: list[Line], labels_e
     # yuan)" set with a wide space: no header of its own)
     blank = [Column(p.x0, p.x1) for index, p in enumerate(leaves) if index not in chosen and p.x0 > labels_end
              and balanced(p.text) and not any(p.x0 <= c.right and c.left <= p.x1 for c in columns)
+             and not (header_rules and _boxed_with_a_column(p, columns, header_rules))
              and (p.x1 > columns[0].left or id(parent_of[id(p)]) in spanning or p.x0 > label_header_end)]
     # two left over one above the other: a header not understood (a parent taken for a leaf), so neither
     clear = [c for c in blank if not any(o is not c and o.left <= c.right and c.left <= o.right for o in blank)]
     return sorted(columns + clear, key=lambda c: c.left)
+
+
+def _boxed_with_a_column(piece: HeaderPiece, columns: list[Column], rules: Sequence[float]) -> bool:
+    """The header's rules part each printed column from the next, and none stands between the piece and the
+    nearest printed column on one side of it."""
+    if not all(any(a.right - 1 <= x <= b.left + 1 for x in rules) for a, b in zip(columns, columns[1:])):
+        return False
+    left = max((c for c in columns if c.right <= piece.x0), key=lambda c: c.right, default=None)
+    right = min((c for c in columns if c.left >= piece.x1), key=lambda c: c.left, default=None)
+    return any(column is not None and not any(min(column.right, piece.x1) - 1 <= x <= max(column.left, piece.x0) + 1
+                                              for x in rules)
+               for column in (left, right))
 
 
 def _names_label_column(text: str) -> bool:
