@@ -189,6 +189,42 @@ def test_a_clipped_box_whose_glyphs_reach_over_the_grids_top_rule_is_the_boxs_he
         (label, "gdp", "city_total", float(value), "亿元") for label, value, *_ in ROWS}
 
 
+def test_a_boxs_text_overflowing_the_rule_under_the_header_is_the_boxs_last_line_not_the_whole_header():
+    # CNKI's 2-5 printed with gridlines, its title rows ruled as cells too: 绿地面积's five lines, centred on
+    # a shorter box, reach over its top rule and down through the rule under the header, and the English
+    # title sits above; the header was read as "(hectare)" alone, every column of the table refused
+    glyphs = (_printed("2-5 绿地面积（2022年）", 45, 36, 10) + _printed("Area of Green Land", 45, 48)
+              + _printed("绿地面积", 128, 60) + _printed("(公顷)", 130, 70) + _printed("Area of", 128, 80)
+              + _printed("Green Land", 125, 90) + _printed("(hectare)", 126, 100) + _printed("城 市", 62, 80)
+              + _printed("公园绿地面积", 188, 80) + _printed("年末总人口", 250, 80))
+    glyphs += _body(ROWS, 111.0)[0]
+    horizontal = [Segment(LEFT, RIGHT, y, y) for y in (24, 38, 56, 95, 139)]
+    vertical = [Segment(x, x, 24, 139) for x in (LEFT, LABEL_EDGE, 180, 240, RIGHT)]
+    values = _values(PageGeometry(1, 600, 800, glyphs, horizontal, vertical))
+    assert {(v.region_name, v.indicator, v.value, v.unit_as_printed) for v in values} == {
+        (label, indicator, float(value), unit) for label, *numbers in ROWS
+        for (indicator, unit), value in zip([("green_area", "公顷"), ("park_green_area", None),
+                                             ("population", None)], numbers)}
+
+
+def test_a_boxs_text_overflowing_the_grids_top_rule_heads_its_column_and_the_title_above_does_not():
+    # the same table printed without gridlines: the grid's top rule runs through 绿地面积, whose column was
+    # read as "(公顷) Area of Green Land (hectare)", a new indicator; the title lines above stay the title's
+    glyphs = (_printed("2-5 绿地面积（2022年）", 45, 30, 10) + _printed("Area of Green Land", 45, 42)
+              + _printed("(Districts under City)", 45, 52) + _printed("绿地面积", 128, 59) + _printed("(公顷)", 130, 69)
+              + _printed("Area of", 128, 79) + _printed("Green Land", 125, 89) + _printed("(hectare)", 126, 99)
+              + _printed("城 市", 62, 79) + _printed("公园绿地面积", 188, 79) + _printed("年末总人口", 250, 79))
+    glyphs += _body(ROWS, 114.0)[0]
+    horizontal = [Segment(LEFT, RIGHT, y, y) for y in (56, 103, 142)]
+    vertical = [Segment(x, x, 56, 142) for x in (LEFT, LABEL_EDGE, 180, 240, RIGHT)]
+    result = _extracted(PageGeometry(1, 600, 800, glyphs, horizontal, vertical))
+    assert {(v.region_name, v.indicator, v.value, v.unit_as_printed) for v in result.values} == {
+        (label, indicator, float(value), unit) for label, *numbers in ROWS
+        for (indicator, unit), value in zip([("green_area", "公顷"), ("park_green_area", None),
+                                             ("population", None)], numbers)}
+    assert not result.problems
+
+
 def _clipped_row_page() -> tuple[PageGeometry, list[tuple[str, ...]]]:
     """One ruled header row: the employees box's three lines reach over its top and bottom rules (an
     office centres a box's text on it), and the next two boxes clip their texts at the edge they share,
@@ -844,6 +880,28 @@ def test_a_first_column_whose_english_group_is_not_the_end_of_the_last_columns_i
     assert not [v for v in result.values if v.provenance.page > 1 and v.indicator == "population_urban_registered"]
 
 
+def test_pages_whose_rows_no_column_of_their_header_places_are_each_refused_with_the_reason():
+    # the group row of a block's header printed at the foot of the page before (CNKI's 2-1 continued 5 in
+    # one print): the next page heads its columns with scopes alone, and neither it nor the page after it
+    # loads a row; each column's refusal is said once, each page's lost rows on that page
+    from cnstat_etl.extract.tables import Block
+    result = ExtractResult("sheet.pdf", "0" * 64, "pdf")
+    tables = TableAssembler(result, ExtractOptions())
+    tables.add(Block(["2-1 人口数（2022年）"],
+                     [["城市", "户籍人口（万人）", "户籍人口（万人）"], ["", "全市", "市辖区"],
+                      ["南京市", "949", "700"]],
+                     [1, 2, 3], [1, 2, 3], page=1))
+    tables.add(Block([], [["城市", "全市 Total City", "市辖区 Districts under City"], ["玉林市", "717", "110"],
+                          ["百色市", "417", "36"]], [1, 2, 3], [1, 2, 3], page=2))
+    tables.add(Block([], [["贺州市", "243", "119"]], [1], [1, 2, 3], page=3))
+    tables.finish_table()
+    assert {v.provenance.page for v in result.values} == {1}
+    assert [(p.page, p.column) for p in result.problems if p.kind == "unknown_column"] == [(2, 2), (2, 3)]
+    assert [(p.page, p.row, p.column, p.message.split(":")[1]) for p in result.problems if p.kind == "no_header"] == [
+        (2, None, None, " its rows of values (2) are not loaded"),
+        (3, None, None, " its rows of values (1) are not loaded")]
+
+
 def _table_whose_unit_is_in_its_first_pages_header(lines_above_page_2: list[str]) -> ExtractResult:
     """3-3's first page prints its title and unit inside the header band (read as the columns' header), the
     next block of columns under a header naming no unit, `lines_above_page_2` above it."""
@@ -1018,3 +1076,62 @@ def _open_l_page() -> PageGeometry:
 def test_a_unit_in_a_box_left_open_to_its_neighbours_empty_box_is_not_the_neighbours_unit():
     units = {(v.indicator, v.unit_as_printed) for v in _values(_open_l_page())}
     assert units == {("green_cover_area", "公顷"), ("park_green_area", None), ("green_cover_rate", "%")}
+
+
+CITIES = [("南京市", "1.87", "4.5"), ("无锡市", "0.90", "3.0"), ("徐州市", "9.13", "5.6"), ("常州市", "2.10", "6.1"),
+          ("苏州市", "2.40", "5.0")]
+
+
+def _tables_page(number: int, parts: list[list[tuple[str, str, str]]], labels: bool) -> PageGeometry:
+    """A page of a sheet holding its table a block of rows at a time, each block under its own title (in the
+    label column: printed with the labels) and header: with `labels`, the labels and GDP, else the growth
+    rates only, at the same heights."""
+    glyphs, top = [], 30.0
+    for part in parts:
+        if labels:
+            glyphs += _printed("2-7 续表 continued" if top > 30 else "2-7 地区生产总值（2022年）", 45, top + 10)
+            glyphs += _printed("城 市", 62, top + 30) + _printed("地区生产总值（亿元）", 150, top + 30)
+        else:
+            glyphs += _printed("地区生产总值增长率（%）", 150, top + 30)
+        for index, (label, gdp, growth) in enumerate(part):
+            bottom = top + 50 + 12 * index
+            glyphs += (_printed(label, 45, bottom) + _right_aligned(gdp, 235, bottom)) if labels else \
+                _right_aligned(growth, 235, bottom)
+        top += 50 + 12 * len(part) + 20
+    return PageGeometry(number, 600, 800, glyphs, [], [])
+
+
+def _read_tables_pages(pages: list[PageGeometry]) -> list | str:
+    from cnstat_etl.extract.pdf import labelled_blocks
+    carried, read, numbers = None, [], []
+    for page in pages:
+        found, carried, _ = read_page(page, carried, "sheet.pdf")
+        read += found
+        numbers += [page.number] * len(found)
+    labelled = [pair for pair in read if pair[1].labels_printed]
+    blocks = labelled_blocks(labelled, [pair for pair in read if not pair[1].labels_printed], numbers)
+    if isinstance(blocks, str):
+        return blocks
+    result = ExtractResult("sheet.pdf", "0" * 64, "pdf")
+    tables = TableAssembler(result, ExtractOptions())
+    for block in [block for block, _ in labelled] + blocks:
+        tables.add(block)
+    tables.finish_table()
+    return result.values
+
+
+def test_pages_printing_two_tables_each_pair_their_tables_of_values_with_their_tables_of_labels_in_order():
+    # CNKI's 2-1 printed a block of columns at a time: its blocks of rows (续表 1, 2...) each under a title and
+    # header, two to some pages; the pages of values were refused as not pairing page by page
+    pages = [_tables_page(1, [CITIES[:2], CITIES[2:4]], True), _tables_page(2, [CITIES[4:]], True),
+             _tables_page(3, [CITIES[:2], CITIES[2:4]], False), _tables_page(4, [CITIES[4:]], False)]
+    values = _read_tables_pages(pages)
+    assert not isinstance(values, str), values
+    assert {(v.region_name, v.value) for v in values if v.indicator == "gdp_growth"} == {
+        (label, float(growth)) for label, _, growth in CITIES}
+
+
+def test_pages_of_values_printing_their_tables_as_many_to_a_page_as_no_page_of_labels_are_refused():
+    pages = [_tables_page(1, [CITIES[:2], CITIES[2:4]], True), _tables_page(2, [CITIES[4:]], True),
+             _tables_page(3, [CITIES[:2]], False), _tables_page(4, [CITIES[2:4], CITIES[4:]], False)]
+    assert "not printed as many to a page" in _read_tables_pages(pages)

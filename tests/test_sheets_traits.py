@@ -90,6 +90,20 @@ def test_catalogued_download_takes_its_data_year_from_the_recorded_edition(yearl
     assert (context.year, context.year_from) == (2016, "catalogue")
 
 
+def test_a_panel_whose_year_is_its_catalogued_editions_records_that_edition_with_its_values(tmp_path, monkeypatch):
+    # a converter's CSV of one yearbook table (CNKI's error5.xls): its year is the catalogue's only, so a print
+    # of it needs the edition its reading was recorded under
+    path = tmp_path / "shares.csv"
+    path.write_text("城市,年末户籍人口_全市\n北京市,1363\n", encoding="utf-8")
+    monkeypatch.setattr(tables, "_catalogued_editions", lambda: {file_sha256(path): 2015})
+    context = extract_file(path).values[0].table
+    assert (context.year, context.year_from, context.edition) == (2014, "catalogue or option", 2015)
+    # a year given by --year names no edition
+    monkeypatch.setattr(tables, "_catalogued_editions", lambda: {})
+    context = extract_file(path, ExtractOptions(year=2014)).values[0].table
+    assert (context.year, context.edition) == (2014, None)
+
+
 @pytest.mark.parametrize("path, edition", [
     ("downloads/2023_2-1 人口数.xlsx", (2023, "2023_2-1 人口数.xlsx")),
     ("2022/2022_2022-2-18 劳动力就业及收入状况（全市）.xlsx", (2022, "2022_2022-2-18 劳动力就业及收入状况（全市）.xlsx")),

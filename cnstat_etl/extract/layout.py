@@ -70,6 +70,8 @@ BASELINE_STEP = 0.1
 RULE_SHARE = 0.8
 # Header lines sit at most this many (largest) character sizes apart; a wider gap ends the band.
 HEADER_LEADING = 1.6
+# A rule this share of a line's size inside its glyphs' top and bottom runs through it, not over or under it.
+RULE_THROUGH = 0.25
 # In a ruled grid, a line this share of the body's row pitch (or this many sizes) below the line before
 # it in the same ruled stretch is a row of its own, not that cell's next line.
 ROW_SHARE = 0.8
@@ -1261,6 +1263,11 @@ def _header_band(lines: list[Line], floor: int, first_body: int, last_body: int,
     rows_apart = max((lower.top - upper.bottom for upper, lower in zip(lines[first_body:last_body],
                                                                        lines[first_body + 1:last_body + 1])),
                      default=0.0)
+    # the rule under the header: a line it runs through is the foot of a box's text overflowing the box
+    # (a workbook's wrapped cell taller than its row, "(hectare)" under 绿地面积), the header's, not a
+    # line under the table's top rule that the title above it ends at
+    header_rule = max((y for y in framing if y <= lines[first_body].top + 1), default=None)
+    body_left = min(line.x0 for line in lines[first_body:last_body + 1])
     start = first_body
     while start - 1 >= floor:
         line, below = lines[start - 1], lines[start]
@@ -1277,14 +1284,31 @@ def _header_band(lines: list[Line], floor: int, first_body: int, last_body: int,
         close = HEADER_LEADING * max(line.size, below.size)
         if gap > (max(close, rows_apart) if start == first_body else close) and not ruled_between:
             break
-        if start < first_body and _title_like(line) and any(_middle(line) <= y <= _middle(below) for y in framing):
+        if start < first_body and _title_like(line) and any(_middle(line) <= y <= _middle(below)
+                                                            and not (y == header_rule and _runs_through(y, below))
+                                                            for y in framing):
             break
-        if start < first_body and any(_middle(line) <= y <= _middle(below) for y in grid_tops) and not (
+        top = next((y for y in grid_tops if _middle(line) <= y <= _middle(below)), None)
+        if start < first_body and top is not None and not (
                 values_only and any(_box_top(lines, start - 1, floor) - line.size <= y <= _middle(line)
                                     for y in rules)):
-            break  # (a grid starting right above the body is ruled under its header, not around it)
+            # (a grid starting right above the body is ruled under its header, not around it); a line the top
+            # rule runs through is the head of a box's text overflowing its box, the header's first line
+            return start - 1 if _runs_through(top, line) and _set_in(line, body_left) else start
         start -= 1
     return start
+
+
+def _runs_through(rule: float, line: Line) -> bool:
+    return line.top + RULE_THROUGH * line.size < rule < line.bottom - RULE_THROUGH * line.size
+
+
+def _set_in(line: Line, body_left: float) -> bool:
+    """A line set in from the table's left edge that is no unit line nor English title: where the grid's top
+    rule runs through it, the head of a box's text overflowing its box (绿地面积 over its "(公顷)"), the
+    header's; a title or unit line starts at the table's edge or ends at it (unit lines are told by words)."""
+    return line.x0 > body_left + line.size and not _title_like(line) \
+        and not layout().unit_line_pattern.match(fold(line.text))
 
 
 def _box_top(lines: list[Line], index: int, floor: int) -> float:
@@ -1582,7 +1606,8 @@ def _columns(body: list[Line], label_right: float, vertical: list[Segment], band
     columns = _cluster_columns(body, label_right)
     labels_end = max((p.x1 for line in body for p in line.phrases if p.x0 < label_right and not p.is_value),
                      default=label_right)
-    return columns and _with_blank_header_columns(columns, band, labels_end)
+    header_rules = [s.x0 for s in vertical if band and s.top <= _middle(band[-1]) <= s.bottom]
+    return columns and _with_blank_header_columns(columns, band, labels_end, header_rules)
 
 
 def _ruled_columns(vertical: list[Segment], top: float, bottom: float, label_right: float, label_end: float,
@@ -1601,7 +1626,8 @@ def _ruled_columns(vertical: list[Segment], top: float, bottom: float, label_rig
     return columns if columns and xs[0] < label_right else None
 
 
-def _with_blank_header_columns(columns: list[Column], band: list[Line], labels_end: float) -> list[Column]:
+def _with_blank_header_columns(columns: list[Column], band: list[Line], labels_end: float,
+                               header_rules: Sequence[float] = ()) -> list[Column]:
     """The body's columns plus one per lowest header piece that heads none of them: a column every row of
     the page leaves blank (a one-row first page) still has its header, and the others keep theirs.
 
@@ -1612,7 +1638,9 @@ def _with_blank_header_columns(columns: list[Column], band: list[Line], labels_e
     may start left of its narrower numbers, and that column may be the blank one). A blank column left of
     every number must sit under a spanning header that also heads a printed column ("全市" beside its
     "市辖区"), or right of the label column's own header: else it may be that header, misread ("市、地州"
-    off a scan). Pieces left over one above the other are a header not understood: none of them is added.
+    off a scan). Pieces left over one above the other are a header not understood: none of them is added. In a header
+    ruled into boxes (`header_rules`, the rules crossing its last line's middle), a piece no rule parts from the
+    printed column beside it is in that column's box: its header printed off its numbers, not a blank column.
     """
     stacked = _stack(band, set())
     label_header_end = min((p.x1 for p in stacked if _names_label_column(p.text)), default=float("inf"))
@@ -1625,12 +1653,27 @@ def _with_blank_header_columns(columns: list[Column], band: list[Line], labels_e
         return columns
     chosen = _in_order(columns, leaves)
     spanning = {id(parent_of[id(leaves[index])]) for index in chosen if parent_of[id(leaves[index])] is not None}
+    # (a piece whose bracket opens and does not close is part of a text parted in the line, "(10" of "(10 000
+    # yuan)" set with a wide space: no header of its own)
     blank = [Column(p.x0, p.x1) for index, p in enumerate(leaves) if index not in chosen and p.x0 > labels_end
-             and not any(p.x0 <= c.right and c.left <= p.x1 for c in columns)
+             and balanced(p.text) and not any(p.x0 <= c.right and c.left <= p.x1 for c in columns)
+             and not (header_rules and _boxed_with_a_column(p, columns, header_rules))
              and (p.x1 > columns[0].left or id(parent_of[id(p)]) in spanning or p.x0 > label_header_end)]
     # two left over one above the other: a header not understood (a parent taken for a leaf), so neither
     clear = [c for c in blank if not any(o is not c and o.left <= c.right and c.left <= o.right for o in blank)]
     return sorted(columns + clear, key=lambda c: c.left)
+
+
+def _boxed_with_a_column(piece: HeaderPiece, columns: list[Column], rules: Sequence[float]) -> bool:
+    """The header's rules part each printed column from the next, and none stands between the piece and the
+    nearest printed column on one side of it."""
+    if not all(any(a.right - 1 <= x <= b.left + 1 for x in rules) for a, b in zip(columns, columns[1:])):
+        return False
+    left = max((c for c in columns if c.right <= piece.x0), key=lambda c: c.right, default=None)
+    right = min((c for c in columns if c.left >= piece.x1), key=lambda c: c.left, default=None)
+    return any(column is not None and not any(min(column.right, piece.x1) - 1 <= x <= max(column.left, piece.x0) + 1
+                                              for x in rules)
+               for column in (left, right))
 
 
 def _names_label_column(text: str) -> bool:

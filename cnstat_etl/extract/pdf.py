@@ -239,9 +239,11 @@ def labelled_blocks(labelled: list[tuple[Block | None, TableLayout | None]],
         block is None for block, _ in unlabelled[-k:]) and labelled and (len(unlabelled) - k) % len(labelled) == 0),
         0)
     unlabelled, pages = unlabelled[:len(unlabelled) - blank_after], pages[:len(pages) - blank_after]
+    # (a page may print two tables or more: a sheet's blocks each under its own title and header)
     label_pages, value_pages = pages[:len(labelled)], pages[len(labelled):]
+    printed = sorted(set(pages))
     if not labelled or not unlabelled or len(unlabelled) % len(labelled) \
-            or sorted(pages) != list(range(min(pages), min(pages) + len(pages))):
+            or printed != list(range(min(pages), min(pages) + len(printed))):
         return (f"its {len(unlabelled)} pages of values do not pair with the {len(labelled)} pages printing the "
                 "labels, page by page")
     if max(label_pages) < min(value_pages):
@@ -251,7 +253,15 @@ def labelled_blocks(labelled: list[tuple[Block | None, TableLayout | None]],
                                                    for _, table in unlabelled[::len(labelled)]):
             return (f"its {len(unlabelled)} pages of values do not begin a block of columns under a header every "
                     f"{len(labelled)} pages, as the labels' pages do")
+        # the tables pair in order where each page of values prints as many as its page of labels
+        starts = [value_pages[j - j % len(labelled)] for j in range(len(unlabelled))]
+        if any(page - start != label_pages[j % len(labelled)] - label_pages[0]
+               for j, (page, start) in enumerate(zip(value_pages, starts))):
+            return (f"its {len(unlabelled)} tables of values are not printed as many to a page as the "
+                    f"{len(labelled)} tables printing the labels")
         labels_of = [labelled[j % len(labelled)] for j in range(len(unlabelled))]
+    elif len(printed) != len(pages):
+        return "a page prints two tables, and its pages of values do not follow its pages of labels in one run"
     else:
         # each labelled page followed by as many pages of values
         own = [max((i for i, page in enumerate(label_pages) if page < value_page), default=-1)

@@ -234,10 +234,11 @@ class SeriesReader:
         self.title = title
         self._contexts: dict[tuple[int, str], TableContext] = {}
 
-    def context(self, year: int, year_from: str, unit_line: str | None = None) -> TableContext:
+    def context(self, year: int, year_from: str, unit_line: str | None = None,
+                edition: int | None = None) -> TableContext:
         key = (year, year_from)
         if key not in self._contexts:
-            self._contexts[key] = TableContext(None, self.title, year, year_from, unit_line)
+            self._contexts[key] = TableContext(None, self.title, year, year_from, unit_line, edition)
         return self._contexts[key]
 
     def body_row(self, sheet: str, row: int, label: str, place: str, cells: list[str],
@@ -283,6 +284,9 @@ def read_panel(reader: SeriesReader, grid: Grid, panel: PanelLayout, options: Ex
         reader.result.problems.append(Problem(ProblemKind.IGNORED_COLUMN, f"column {header!r} not loaded: {why}",
                                               source, None, grid.name, panel.header_row + 1, column + 1))
     _report_provisional(reader, grid.name, panel.header_row + 1, panel.measures)
+    # a year taken from the edition is recorded with it, as a yearbook table's is
+    edition = _default_edition(reader.result.source_sha256, options) if panel.fixed_year and \
+        panel.year_from == "catalogue or option" else None
     loaded = 0
     for index in range(panel.header_row + 1, len(rows)):
         row = rows[index]
@@ -308,7 +312,8 @@ def read_panel(reader: SeriesReader, grid: Grid, panel: PanelLayout, options: Ex
                                    province)
         for measure in panel.measures:
             year = measure.year or row_year
-            context = reader.context(year, "column" if row_year else panel.year_from)
+            context = reader.context(year, "column" if row_year else panel.year_from,
+                                     edition=None if row_year else edition)
             if reader.value(body_row, measure.column + 1, context, code, measure.label, measure.indicator,
                             measure.scope, measure.unit, row[measure.column]):
                 loaded += 1
@@ -470,9 +475,15 @@ def reads(source: Source) -> Iterator[ExtractResult] | None:
 
 def _default_year(sha256: str, options: ExtractOptions) -> int | None:
     """The data year a file without any year of its own has: its catalogued edition, else the command line."""
+    edition = _default_edition(sha256, options)
+    return edition - 1 if edition else options.year
+
+
+def _default_edition(sha256: str, options: ExtractOptions) -> int | None:
+    """The edition a file without any year of its own was taken from, where the catalogue or the command line
+    says; None where --year alone gives its year."""
     catalogued = catalogued_edition(sha256)
-    edition = catalogued or options.edition
-    return options.year if catalogued is None and options.year else (edition - 1 if edition else None)
+    return catalogued or (None if options.year else options.edition)
 
 
 def _title(metadata: dict[str, str], source: str) -> str:

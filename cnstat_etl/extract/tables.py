@@ -596,6 +596,13 @@ def read_block(
         return [], [Problem("no_header", "a block continuing the table prints fewer columns than its header "
                             "and no header of its own: not read", result.source_file, block.page, block.sheet)]
     values, body_problems = read_body(state, block, header_rows, result)
+    if not state.meanings and (rows := sum(not _values_empty(row, state.label_columns)
+                                           for row in block.cells[header_rows:])):
+        # each column's refusal names its column, once per table: the rows of this block, which no value
+        # places, are named here, on every page they are lost on
+        problems.append(Problem("no_header", "no column of this block's header is read (each column refused is "
+                                f"listed): its rows of values ({rows}) are not loaded", result.source_file,
+                                block.page, block.sheet))
     if block.page is not None and block.page not in state.pages:
         state.pages.append(block.page)
     return values, problems + body_problems
