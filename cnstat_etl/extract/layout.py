@@ -401,7 +401,7 @@ def cut_at(phrase: Phrase, regions: list[tuple[float, float]]) -> list[Phrase]:
     the next header), or at a gap of half a character or more (wider than a space between words) whose
     two sides are centred over different columns."""
     label_words = _label_words()
-    chars = phrase.chars
+    chars = list(phrase.chars)  # indexed a few times a glyph: a list, not a phrase's lazy glyphs
     for index in range(1, len(chars)):
         gap = chars[index].x0 - chars[index - 1].x1
         if gap <= WORD_GAP * chars[index].size:
@@ -643,9 +643,15 @@ class _PhraseGlyphs(Sequence):
         return len(self._at)
 
     def __getitem__(self, index):
+        return self._glyphs()[index]
+
+    def __iter__(self):  # (Sequence's would ask __getitem__ one glyph at a time)
+        return iter(self._glyphs())
+
+    def _glyphs(self) -> list[Glyph]:
         if self._taken is None:
             self._taken = self._page.take(self._at)
-        return self._taken[index]
+        return self._taken
 
 
 def _lines_in_c(glyphs: Glyphs) -> list[Line]:
@@ -1002,7 +1008,7 @@ def _cut_at_rules(phrase: Phrase, rules: list[float] | list[tuple[float, int]]) 
     middle is too near the edge to tell, it goes with the text it runs on from; where that cannot be told
     either and the rule is given as (x, clip), the edge of a box that clips its text on the edge's right
     (clip 1), left (-1) or both sides (2), the glyph is the clipping box's (where both clip, by its centre)."""
-    chars = phrase.chars
+    chars = list(phrase.chars)
     for rule in rules:
         x, clip = rule if isinstance(rule, tuple) else (rule, 0)
         cut = sum(1 for char in chars if (char.x0 + char.x1) / 2 < x)
