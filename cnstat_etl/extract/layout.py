@@ -81,6 +81,8 @@ _DIGITS = frozenset("0123456789０１２３４５６７８９")
 # A value's digits never start with a zero and another digit: "000 000" is header text, the tail of a unit
 # "(100 000 000 yuan)" wrapped in its box.
 _ZERO_LED = re.compile(r"[-−]?[0０][\s,，]*[0-9０-９]")
+# ASCII digits, a decimal point between them: a number as most cells print it
+_PLAIN_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 # A number some of whose digits print as letters or a bracket (a font mapping its digits' glyphs to other
 # characters: "135OOO", "4414)"): digits first, and most of it digits.
 _GARBLED_NUMBER = re.compile(r"[0-9][0-9A-Za-z)]*")
@@ -297,6 +299,9 @@ class Phrase:
     def is_value(self) -> bool:
         """A number or a missing marker: what a value cell prints; or a number printed garbled, a cell no one
         can read, never a label."""
+        if _PLAIN_NUMBER.fullmatch(self.text):
+            # most cells: digits, which read as a number unless zero-led (and never as a garbled one)
+            return not _ZERO_LED.match(self.text)
         return bool(self.text.strip()) and (parse_number(self.text).ok and not _ZERO_LED.match(self.text)
                                             or _garbled_number(self.text))
 
@@ -681,14 +686,16 @@ def _lines_in_c(glyphs: Glyphs) -> list[Line]:
     texts = phrase_text[:2 * phrases].tolist()
     page_text = text[:texts[-1]].tobytes().decode("utf-32-le", "surrogatepass")
     spans, boxes = phrase_glyphs[:2 * phrases].tolist(), phrase_box[:3 * phrases].tolist()
-    cut = [_cut_trailing_number(Phrase(page_text[texts[2 * k]:texts[2 * k + 1]], *boxes[3 * k:3 * k + 3],
-                                       _PhraseGlyphs(glyphs, at[spans[2 * k]:spans[2 * k + 1]])))
-           for k in range(phrases)]
+    # (each phrase's fields zipped from the arrays' strided slices: no index arithmetic per phrase)
+    cut = [_cut_trailing_number(Phrase(page_text[start:end], x0, x1, size, _PhraseGlyphs(glyphs, at[first:last])))
+           for start, end, x0, x1, size, first, last in zip(texts[::2], texts[1::2], boxes[::3], boxes[1::3],
+                                                            boxes[2::3], spans[::2], spans[1::2])]
     line_spans, line_boxes = line_phrases[:2 * lines].tolist(), line_box[:3 * lines].tolist()
-    read = [Line(line_boxes[3 * i], line_boxes[3 * i + 1],
-                 [piece for pieces in cut[line_spans[2 * i]:line_spans[2 * i + 1]] for piece in pieces],
-                 line_boxes[3 * i + 2], overprinted=bool(printed_over))
-            for i, printed_over in enumerate(overprinted[:lines].tolist())]
+    read = [Line(top, bottom, [piece for pieces in cut[first:last] for piece in pieces], size,
+                 overprinted=bool(printed_over))
+            for top, bottom, size, first, last, printed_over in zip(
+                line_boxes[::3], line_boxes[1::3], line_boxes[2::3], line_spans[::2], line_spans[1::2],
+                overprinted[:lines].tolist())]
     return [_label_run_into_its_neighbour(line) if line.overprinted else line for line in read]
 
 
@@ -804,7 +811,10 @@ def _rule_columns(vertical: list[Segment], top: float, bottom: float) -> list[fl
 
 
 def _region_of(x: float, regions: list[tuple[float, float]]) -> int | None:
-    return next((i for i, (left, right) in enumerate(regions) if left <= x < right), None)
+    for i, (left, right) in enumerate(regions):  # (a loop, not next() over a generator: asked per cell)
+        if left <= x < right:
+            return i
+    return None
 
 
 # ------------------------------------------------------------------------------------------- header
@@ -1271,16 +1281,16 @@ def _header_band(lines: list[Line], floor: int, first_body: int, last_body: int,
         if (line.x0 + line.x1) / 2 > label_right:
             under = next((lower for lower in lines[start:first_body] if lower.x0 < line.x1 and line.x0 < lower.x1),
                          below)
-        ruled_between = any(_middle(line) <= y <= _middle(below) for y in rules) \
-            or any(_middle(line) <= y <= _middle(under) for y in under_groups)
+        middle, below_middle = _middle(line), _middle(below)
+        ruled_between = any(middle <= y <= below_middle for y in rules) \
+            or any(middle <= y <= _middle(under) for y in under_groups)
         close = HEADER_LEADING * max(line.size, below.size)
         if gap > (max(close, rows_apart) if start == first_body else close) and not ruled_between:
             break
-        if start < first_body and _title_like(line) and any(_middle(line) <= y <= _middle(below) for y in framing):
+        if start < first_body and _title_like(line) and any(middle <= y <= below_middle for y in framing):
             break
-        if start < first_body and any(_middle(line) <= y <= _middle(below) for y in grid_tops) and not (
-                values_only and any(_box_top(lines, start - 1, floor) - line.size <= y <= _middle(line)
-                                    for y in rules)):
+        if start < first_body and any(middle <= y <= below_middle for y in grid_tops) and not (
+                values_only and any(_box_top(lines, start - 1, floor) - line.size <= y <= middle for y in rules)):
             break  # (a grid starting right above the body is ruled under its header, not around it)
         start -= 1
     return start
@@ -1451,8 +1461,9 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
         # a line above the band's first line by their middles, though its box may reach past that line's top
         # (a unit line printed right above a ruled header, in a font with tall line boxes)
         banded = {id(line) for line in band}
+        band_middle = _middle((band or body)[0])
         title_lines = [line.text for line in lines
-                       if lines_floor <= line.top and _middle(line) < _middle((band or body)[0])
+                       if lines_floor <= line.top and _middle(line) < band_middle
                        and id(line) not in banded and not matches_prefix(line.text, layout().footnote_prefixes)]
         continued = carried is not None and (not band or is_continuation(title_lines))
         if any(line.overprinted for line in band):
@@ -1773,24 +1784,25 @@ def _grid(geometry: PageGeometry, band: list[Line], body: list[Line], label_righ
     indent_size = carried_indent[1] if carried_indent else sorted(line.size for line in body)[len(body) // 2]
     label_starts = _label_starts(body, indent_size, carried_indent[2] if carried_indent else [])
     for line in body:
-        row = row_of[id(line)]
-        for phrase in line.phrases:
+        row = cells[row_of[id(line)]]
+        phrases = line.phrases
+        for phrase in phrases:
+            centre = phrase.centre
             # a number after the label that lies in a value column is a value, even where it reaches left
             # of where the table's values began so far (a wider number on a continued page)
-            if phrase.centre < label_right and not (phrase.is_value and phrase is not line.phrases[0]
-                                                    and _region_of(phrase.centre, regions) is not None):
-                if not cells[row][0]:
-                    cells[row][0] = _indented(label_starts[id(line)], flush, indent_size)
-                cells[row][0] = f"{cells[row][0]} {phrase.text}" if cells[row][0].strip() else \
-                    cells[row][0] + phrase.text
+            column = _region_of(centre, regions) if centre >= label_right or (
+                phrase.is_value and phrase is not phrases[0]) else None
+            if centre < label_right and column is None:
+                if not row[0]:
+                    row[0] = _indented(label_starts[id(line)], flush, indent_size)
+                row[0] = f"{row[0]} {phrase.text}" if row[0].strip() else row[0] + phrase.text
                 continue
-            column = _region_of(phrase.centre, regions)
             if column is None:
                 continue
             # two cells landing in one column are kept apart so the cell reads as no number: refused,
             # never "20,696 91,738" read as 2069691738
-            text = cells[row][column + 1]
-            cells[row][column + 1] = f"{text} | {phrase.text}" if text else phrase.text
+            text = row[column + 1]
+            row[column + 1] = f"{text} | {phrase.text}" if text else phrase.text
     headers = []
     for column in range(len(regions)):
         path = [p.text for p in sorted(value_pieces, key=lambda p: p.first_line) if column in p.columns]
