@@ -405,6 +405,10 @@ def cut_at(phrase: Phrase, regions: list[tuple[float, float]]) -> list[Phrase]:
     """A header phrase cut where two cells were printed close: after a label header word ("地 区" then
     the next header), or at a gap of half a character or more (wider than a space between words) whose
     two sides are centred over different columns."""
+    if " " not in phrase.text:
+        # a phrase's text holds a space at each gap wider than a space's: with none there is no cut, and its
+        # glyphs need not be taken from the page (half a book's header phrases)
+        return [phrase]
     label_words = _label_words()
     chars = list(phrase.chars)  # indexed a few times a glyph: a list, not a phrase's lazy glyphs
     for index in range(1, len(chars)):
@@ -1102,8 +1106,8 @@ class _Body:
 def _label_right(lines: list[Line]) -> float:
     """Where the label column ends: at the leftmost value cell printed after a label (or on a line of
     values only: the row of a label wrapped around them)."""
-    return min(p.x0 for line in lines for p in (line.phrases if line.phrases[0].is_value else line.phrases[1:])
-               if p.is_value)
+    return min([p.x0 for line in lines for p in (line.phrases if line.phrases[0].is_value else line.phrases[1:])
+                if p.is_value])  # (a list: asked per body line, a generator costs more than the minimum)
 
 
 def _label_boundary(body: list[Line], first_value_left: float) -> float:
