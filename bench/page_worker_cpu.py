@@ -5,8 +5,8 @@ Usage: .venv/bin/python bench/page_worker_cpu.py [BOOK.pdf] [ROUNDS]   (default:
 A worker reads a run of pages as `pdf._read_run` does; here one run over the whole book, in this process,
 after a warm-up run (a worker is forked with the imports and data already loaded). CPU seconds, not wall
 clock: under load the wall clock measures the neighbours. A last figure is a worker's as the ingest has
-it: a process forked from this one before any page was read (its text caches empty) reads the book once;
-the warm rounds repeat the texts they have cached. Compare two checkouts by running this from each,
+it: a process forked from this one before any page was read (its text caches empty), with the cycle
+collector set as the ingest sets it, reads the book once; the warm rounds repeat the texts they have cached. Compare two checkouts by running this from each,
 interleaved, and taking medians; `bench/ingest_critical_path.py` gives the whole ingest's split.
 """
 
@@ -22,6 +22,7 @@ from pathlib import Path
 from cnstat_etl.extract import pdfium
 from cnstat_etl.extract.pdf import READERS, _read_run
 from cnstat_etl.extract.tables import ExtractOptions
+from cnstat_etl.pipeline import _fewer_collections
 
 
 def cpu_of(call) -> float:
@@ -46,7 +47,8 @@ def cold_cpu(book: Path, options: ExtractOptions, pages: int) -> float:
 def main(book: Path, rounds: int) -> None:
     options = ExtractOptions()
     pages = pdfium.page_count(book)
-    cold = statistics.median(cold_cpu(book, options, pages) for _ in range(rounds))
+    with _fewer_collections():
+        cold = statistics.median(cold_cpu(book, options, pages) for _ in range(rounds))
     _read_run(book, options, 1, min(pages, 5))
     reading = [cpu_of(lambda: list(READERS[options.pdf_reader](book, 1, pages))) for _ in range(rounds)]
     whole = [cpu_of(lambda: _read_run(book, options, 1, pages)) for _ in range(rounds)]

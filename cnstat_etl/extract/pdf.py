@@ -12,7 +12,6 @@ before the next, so memory stays flat however long the book.
 from __future__ import annotations
 
 import dataclasses
-import gc
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import closing
@@ -433,19 +432,10 @@ def page_runs(first: int, last: int, workers: int) -> list[tuple[int, int]]:
 
 
 def _read_run(path: Path, options: ExtractOptions, first: int, last: int) -> tuple[list[PageRead], PageReading]:
-    """The run's pages read, and its first page's reading (see page_reads).
-
-    The cyclic garbage collector waits for the run's end: a page leaves a dozen cycles, and the collector's
-    passes over the pages' objects kept for the result cost a worker 7% of its CPU."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        readings = READERS[options.pdf_reader](path, first, last)
-        opening = next(readings)
-        return list(read_page_run(path, options, first, last, pages=chain([opening], readings))), opening
-    finally:
-        if collecting:
-            gc.enable()
+    """The run's pages read, and its first page's reading (see page_reads)."""
+    readings = READERS[options.pdf_reader](path, first, last)
+    opening = next(readings)
+    return list(read_page_run(path, options, first, last, pages=chain([opening], readings))), opening
 
 
 def _top_lines(page: PageReading | None, count: int = 3) -> list[str]:
