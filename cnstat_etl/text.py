@@ -47,7 +47,9 @@ def squash(text: str) -> str:
     text = text or ""
     if text.isascii():
         return "".join(text.split())  # NFKC leaves ASCII as it is
-    previous, squashed = None, text
+    previous, squashed = text, "".join(unicodedata.normalize("NFKC", text).split())
+    if unicodedata.is_normalized("NFKC", squashed):
+        return squashed  # (stable: folding it again changes nothing, so the loop is not run)
     while squashed != previous:
         previous, squashed = squashed, "".join(unicodedata.normalize("NFKC", squashed).split())
     return squashed

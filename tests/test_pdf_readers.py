@@ -149,6 +149,19 @@ def test_text_lines_cut_in_c_are_those_cut_in_python_on_every_page_of_either_rea
                 assert in_c or not layout.printed_count(glyphs)
 
 
+def test_a_phrase_prints_a_space_where_and_only_where_its_glyphs_leave_a_gap_wider_than_a_space():
+    # layout.cut_at looks for a cut in a header phrase only where its text prints a space
+    for path in PDF_FIXTURES:
+        for page in pdfium.read_pages(path):
+            glyphs = page.geometry.glyphs
+            cut_in_c = layout.text_lines(glyphs)
+            cut_in_python = layout._with_strays_rejoined(layout._lines_in_python(list(glyphs)))
+            for phrase in (phrase for line in cut_in_c + cut_in_python for phrase in line.phrases):
+                chars = list(phrase.chars)
+                gapped = any(b.x0 - a.x1 > layout.WORD_GAP * b.size for a, b in zip(chars, chars[1:]))
+                assert (" " in phrase.text) == gapped, (_name(path), page.geometry.number, phrase.text)
+
+
 def test_page_glyphs_kept_as_columns_are_the_glyphs_and_travel_between_processes_as_columns():
     glyphs = [Glyph("南", 10.0, 20.0, 5.0, 15.0, 10.0), Glyph("1", 21.5, 26.0, 5.0, 15.0, 10.0)]
     columns = layout.Glyphs.of(glyphs)

@@ -83,6 +83,8 @@ _DIGITS = frozenset("0123456789０１２３４５６７８９")
 # A value's digits never start with a zero and another digit: "000 000" is header text, the tail of a unit
 # "(100 000 000 yuan)" wrapped in its box.
 _ZERO_LED = re.compile(r"[-−]?[0０][\s,，]*[0-9０-９]")
+# ASCII digits, a decimal point between them: a number as most cells print it
+_PLAIN_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 # A number some of whose digits print as letters or a bracket (a font mapping its digits' glyphs to other
 # characters: "135OOO", "4414)"): digits first, and most of it digits.
 _GARBLED_NUMBER = re.compile(r"[0-9][0-9A-Za-z)]*")
@@ -306,6 +308,9 @@ class Phrase:
     def is_value(self) -> bool:
         """A number or a missing marker: what a value cell prints; or a number printed garbled, a cell no one
         can read, never a label."""
+        if _PLAIN_NUMBER.fullmatch(self.text):
+            # most cells: digits, which read as a number unless zero-led (and never as a garbled one)
+            return not _ZERO_LED.match(self.text)
         return bool(self.text.strip()) and (parse_number(self.text).ok and not _ZERO_LED.match(self.text)
                                             or _garbled_number(self.text))
 
@@ -409,8 +414,12 @@ def cut_at(phrase: Phrase, regions: list[tuple[float, float]]) -> list[Phrase]:
     """A header phrase cut where two cells were printed close: after a label header word ("地 区" then
     the next header), or at a gap of half a character or more (wider than a space between words) whose
     two sides are centred over different columns."""
+    if " " not in phrase.text:
+        # a phrase's text holds a space at each gap wider than a space's: with none there is no cut, and its
+        # glyphs need not be taken from the page (half a book's header phrases)
+        return [phrase]
     label_words = _label_words()
-    chars = phrase.chars
+    chars = list(phrase.chars)  # indexed a few times a glyph: a list, not a phrase's lazy glyphs
     for index in range(1, len(chars)):
         gap = chars[index].x0 - chars[index - 1].x1
         if gap <= WORD_GAP * chars[index].size:
@@ -652,9 +661,15 @@ class _PhraseGlyphs(Sequence):
         return len(self._at)
 
     def __getitem__(self, index):
+        return self._glyphs()[index]
+
+    def __iter__(self):  # (Sequence's would ask __getitem__ one glyph at a time)
+        return iter(self._glyphs())
+
+    def _glyphs(self) -> list[Glyph]:
         if self._taken is None:
             self._taken = self._page.take(self._at)
-        return self._taken[index]
+        return self._taken
 
 
 def _lines_in_c(glyphs: Glyphs) -> list[Line]:
@@ -684,14 +699,16 @@ def _lines_in_c(glyphs: Glyphs) -> list[Line]:
     texts = phrase_text[:2 * phrases].tolist()
     page_text = text[:texts[-1]].tobytes().decode("utf-32-le", "surrogatepass")
     spans, boxes = phrase_glyphs[:2 * phrases].tolist(), phrase_box[:3 * phrases].tolist()
-    cut = [_cut_trailing_number(Phrase(page_text[texts[2 * k]:texts[2 * k + 1]], *boxes[3 * k:3 * k + 3],
-                                       _PhraseGlyphs(glyphs, at[spans[2 * k]:spans[2 * k + 1]])))
-           for k in range(phrases)]
+    # (each phrase's fields zipped from the arrays' strided slices: no index arithmetic per phrase)
+    cut = [_cut_trailing_number(Phrase(page_text[start:end], x0, x1, size, _PhraseGlyphs(glyphs, at[first:last])))
+           for start, end, x0, x1, size, first, last in zip(texts[::2], texts[1::2], boxes[::3], boxes[1::3],
+                                                            boxes[2::3], spans[::2], spans[1::2])]
     line_spans, line_boxes = line_phrases[:2 * lines].tolist(), line_box[:3 * lines].tolist()
-    read = [Line(line_boxes[3 * i], line_boxes[3 * i + 1],
-                 [piece for pieces in cut[line_spans[2 * i]:line_spans[2 * i + 1]] for piece in pieces],
-                 line_boxes[3 * i + 2], overprinted=bool(printed_over))
-            for i, printed_over in enumerate(overprinted[:lines].tolist())]
+    read = [Line(top, bottom, [piece for pieces in cut[first:last] for piece in pieces], size,
+                 overprinted=bool(printed_over))
+            for top, bottom, size, first, last, printed_over in zip(
+                line_boxes[::3], line_boxes[1::3], line_boxes[2::3], line_spans[::2], line_spans[1::2],
+                overprinted[:lines].tolist())]
     return [_label_run_into_its_neighbour(line) if line.overprinted else line for line in read]
 
 
@@ -807,7 +824,10 @@ def _rule_columns(vertical: list[Segment], top: float, bottom: float) -> list[fl
 
 
 def _region_of(x: float, regions: list[tuple[float, float]]) -> int | None:
-    return next((i for i, (left, right) in enumerate(regions) if left <= x < right), None)
+    for i, (left, right) in enumerate(regions):  # (a loop, not next() over a generator: asked per cell)
+        if left <= x < right:
+            return i
+    return None
 
 
 # ------------------------------------------------------------------------------------------- header
@@ -1011,7 +1031,7 @@ def _cut_at_rules(phrase: Phrase, rules: list[float] | list[tuple[float, int]]) 
     middle is too near the edge to tell, it goes with the text it runs on from; where that cannot be told
     either and the rule is given as (x, clip), the edge of a box that clips its text on the edge's right
     (clip 1), left (-1) or both sides (2), the glyph is the clipping box's (where both clip, by its centre)."""
-    chars = phrase.chars
+    chars = list(phrase.chars)
     for rule in rules:
         x, clip = rule if isinstance(rule, tuple) else (rule, 0)
         cut = sum(1 for char in chars if (char.x0 + char.x1) / 2 < x)
@@ -1095,8 +1115,8 @@ class _Body:
 def _label_right(lines: list[Line]) -> float:
     """Where the label column ends: at the leftmost value cell printed after a label (or on a line of
     values only: the row of a label wrapped around them)."""
-    return min(p.x0 for line in lines for p in (line.phrases if line.phrases[0].is_value else line.phrases[1:])
-               if p.is_value)
+    return min([p.x0 for line in lines for p in (line.phrases if line.phrases[0].is_value else line.phrases[1:])
+                if p.is_value])  # (a list: asked per body line, a generator costs more than the minimum)
 
 
 def _label_boundary(body: list[Line], first_value_left: float) -> float:
@@ -1279,18 +1299,19 @@ def _header_band(lines: list[Line], floor: int, first_body: int, last_body: int,
         if (line.x0 + line.x1) / 2 > label_right:
             under = next((lower for lower in lines[start:first_body] if lower.x0 < line.x1 and line.x0 < lower.x1),
                          below)
-        ruled_between = any(_middle(line) <= y <= _middle(below) for y in rules) \
-            or any(_middle(line) <= y <= _middle(under) for y in under_groups)
+        middle, below_middle = _middle(line), _middle(below)
+        ruled_between = any(middle <= y <= below_middle for y in rules) \
+            or any(middle <= y <= _middle(under) for y in under_groups)
         close = HEADER_LEADING * max(line.size, below.size)
         if gap > (max(close, rows_apart) if start == first_body else close) and not ruled_between:
             break
-        if start < first_body and _title_like(line) and any(_middle(line) <= y <= _middle(below)
+        if start < first_body and _title_like(line) and any(middle <= y <= below_middle
                                                             and not (y == header_rule and _runs_through(y, below))
                                                             for y in framing):
             break
         top = next((y for y in grid_tops if _middle(line) <= y <= _middle(below)), None)
         if start < first_body and top is not None and not (
-                values_only and any(_box_top(lines, start - 1, floor) - line.size <= y <= _middle(line)
+                values_only and any(_box_top(lines, start - 1, floor) - line.size <= y <= middle
                                     for y in rules)):
             # (a grid starting right above the body is ruled under its header, not around it); a line the top
             # rule runs through is the head of a box's text overflowing its box, the header's first line
@@ -1476,8 +1497,9 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
         # a line above the band's first line by their middles, though its box may reach past that line's top
         # (a unit line printed right above a ruled header, in a font with tall line boxes)
         banded = {id(line) for line in band}
+        band_middle = _middle((band or body)[0])
         title_lines = [line.text for line in lines
-                       if lines_floor <= line.top and _middle(line) < _middle((band or body)[0])
+                       if lines_floor <= line.top and _middle(line) < band_middle
                        and id(line) not in banded and not matches_prefix(line.text, layout().footnote_prefixes)]
         continued = carried is not None and (not band or is_continuation(title_lines))
         if any(line.overprinted for line in band):
@@ -1817,24 +1839,25 @@ def _grid(geometry: PageGeometry, band: list[Line], body: list[Line], label_righ
     indent_size = carried_indent[1] if carried_indent else sorted(line.size for line in body)[len(body) // 2]
     label_starts = _label_starts(body, indent_size, carried_indent[2] if carried_indent else [])
     for line in body:
-        row = row_of[id(line)]
-        for phrase in line.phrases:
+        row = cells[row_of[id(line)]]
+        phrases = line.phrases
+        for phrase in phrases:
+            centre = phrase.centre
             # a number after the label that lies in a value column is a value, even where it reaches left
             # of where the table's values began so far (a wider number on a continued page)
-            if phrase.centre < label_right and not (phrase.is_value and phrase is not line.phrases[0]
-                                                    and _region_of(phrase.centre, regions) is not None):
-                if not cells[row][0]:
-                    cells[row][0] = _indented(label_starts[id(line)], flush, indent_size)
-                cells[row][0] = f"{cells[row][0]} {phrase.text}" if cells[row][0].strip() else \
-                    cells[row][0] + phrase.text
+            column = _region_of(centre, regions) if centre >= label_right or (
+                phrase.is_value and phrase is not phrases[0]) else None
+            if centre < label_right and column is None:
+                if not row[0]:
+                    row[0] = _indented(label_starts[id(line)], flush, indent_size)
+                row[0] = f"{row[0]} {phrase.text}" if row[0].strip() else row[0] + phrase.text
                 continue
-            column = _region_of(phrase.centre, regions)
             if column is None:
                 continue
             # two cells landing in one column are kept apart so the cell reads as no number: refused,
             # never "20,696 91,738" read as 2069691738
-            text = cells[row][column + 1]
-            cells[row][column + 1] = f"{text} | {phrase.text}" if text else phrase.text
+            text = row[column + 1]
+            row[column + 1] = f"{text} | {phrase.text}" if text else phrase.text
     headers = []
     for column in range(len(regions)):
         path = [p.text for p in sorted(value_pieces, key=lambda p: p.first_line) if column in p.columns]

@@ -108,8 +108,13 @@ def marks_continuation(line: str) -> bool:
     """The line itself says 续表 / (续) / continued: stricter than `is_continuation`, which a title such
     as 可持续发展 also meets."""
     squashed = squash(line)
-    return squashed.startswith(tuple(squash(marker) for marker in layout().continued_markers)) \
-        or squashed in layout().continued_lines
+    return squashed.startswith(_squashed_markers()) or squashed in layout().continued_lines
+
+
+@functools.lru_cache(maxsize=None)
+def _squashed_markers() -> tuple[str, ...]:
+    """The continued markers squashed once: every line of a book is asked."""
+    return tuple(squash(marker) for marker in layout().continued_markers)
 
 
 def title_of(lines: list[str]) -> str:
