@@ -1309,7 +1309,7 @@ def _header_band(lines: list[Line], floor: int, first_body: int, last_body: int,
                                                             and not (y == header_rule and _runs_through(y, below))
                                                             for y in framing):
             break
-        top = next((y for y in grid_tops if _middle(line) <= y <= _middle(below)), None)
+        top = next((y for y in grid_tops if middle <= y <= below_middle), None)
         if start < first_body and top is not None and not (
                 values_only and any(_box_top(lines, start - 1, floor) - line.size <= y <= middle
                                     for y in rules)):
