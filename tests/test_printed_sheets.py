@@ -1135,3 +1135,81 @@ def test_pages_of_values_printing_their_tables_as_many_to_a_page_as_no_page_of_l
     pages = [_tables_page(1, [CITIES[:2], CITIES[2:4]], True), _tables_page(2, [CITIES[4:]], True),
              _tables_page(3, [CITIES[:2]], False), _tables_page(4, [CITIES[2:4], CITIES[4:]], False)]
     assert "not printed as many to a page" in _read_tables_pages(pages)
+
+
+def _moved(glyphs: list[Glyph], rules: list[Segment], shift: float) -> tuple[list[Glyph], list[Segment]]:
+    return ([Glyph(g.text, g.x0, g.x1, g.top + shift, g.bottom + shift, g.size) for g in glyphs],
+            [Segment(r.x0, r.x1, r.top + shift, r.bottom + shift) for r in rules])
+
+
+def _read_in_turn(*pages: PageGeometry) -> ExtractResult:
+    """The pages read in turn, each continuing the layout the page before leaves, their tables assembled."""
+    carried, result = None, ExtractResult("sheet.pdf", "0" * 64, "pdf")
+    tables = TableAssembler(result, ExtractOptions())
+    for page in pages:
+        found, carried, _ = read_page(page, carried, "sheet.pdf")
+        for block, _ in found:
+            tables.add(block)
+    tables.finish_table()
+    return result
+
+
+FOOT = 600.0  # how far down page 1 its foot prints the next block's title and header
+NEXT_ROWS = [("杭州市", "18.75", "17.31", "12.20"), ("宁波市", "15.70", "12.66", "9.61")]
+
+
+def _page_with_foot(foot_header: list[Glyph], foot_rules: list[Segment]) -> PageGeometry:
+    """`_sheet_page` with the next block's title and `foot_header` at its foot, no row under them."""
+    page = _sheet_page()
+    glyphs, rules = _moved(_printed("2-7 续表 1", 60, 50, 10) + foot_header, foot_rules, FOOT)
+    page.glyphs = page.glyphs + glyphs
+    page.horizontal = page.horizontal + [rule for rule in rules if rule.top == rule.bottom]
+    page.vertical = page.vertical + [rule for rule in rules if rule.top != rule.bottom]
+    return page
+
+
+def test_a_province_heading_under_a_header_at_a_pages_foot_heads_the_rows_at_the_next_pages_head():
+    # GRP per capita printed on A4: 续表 6's title, header and 西藏自治区 at page 7's foot, Lhasa's rows
+    # from page 8's head, read under the province of the rows before (and not placed)
+    header = _sheet_page()
+    foot_header = [g for g in header.glyphs if 66 < g.bottom <= 97] + _printed("浙江省", 45, 110)
+    foot_rules = [r for r in header.horizontal + header.vertical if r.bottom <= 97] + [
+        Segment(LEFT, LEFT, 97, 104), Segment(LABEL_EDGE, LABEL_EDGE, 97, 104)]
+    body, _ = _body(NEXT_ROWS, 60.0)
+    rows = _read_in_turn(_page_with_foot(foot_header, foot_rules), PageGeometry(2, 600, 800, body, [], [])).rows
+    assert [(row.name, row.has_values) for row in rows if row.page == 2] == [
+        ("浙江省", False), ("杭州市", True), ("宁波市", True)]
+
+
+def test_a_header_whose_group_row_is_at_a_pages_foot_and_scope_row_at_the_next_pages_head_heads_its_rows():
+    # CNKI's 2-1 printed on letter paper, ruled: 续表 5's group row (年末户籍人口, ...) in its boxes at page
+    # 8's foot, its scope row (全市 | 市辖区) atop page 9, whose rows were refused as headed by scopes alone
+    sheet = _sheet_page()
+    group = [g for g in sheet.glyphs if 66 < g.bottom <= 80]
+    group_rules = [Segment(LEFT, RIGHT, 66, 66), Segment(LEFT, RIGHT, 80, 80)] + [
+        Segment(x, x, 66, 80) for x in (LEFT, LABEL_EDGE, 240, RIGHT)]
+    # the next page: the sheet's header from its scope row down, its rows the next block's
+    body, bottom = _body(NEXT_ROWS, 110.0)
+    glyphs = _printed("城 市", 62, 92) + [g for g in sheet.glyphs if 84 < g.bottom <= 97] + body
+    horizontal = [Segment(LEFT, RIGHT, 80, 80), Segment(LEFT, RIGHT, 97, 97), Segment(LEFT, RIGHT, bottom - 6, bottom - 6)]
+    vertical = [Segment(LEFT, LEFT, 80, bottom - 6), Segment(LABEL_EDGE, LABEL_EDGE, 80, bottom - 6),
+                Segment(180, 180, 80, 97), Segment(240, 240, 80, 97), Segment(RIGHT, RIGHT, 80, 97)]
+    values = _read_in_turn(_page_with_foot(group, group_rules),
+                           PageGeometry(2, 600, 800, glyphs, horizontal, vertical)).values
+    assert {(v.region_name, v.indicator, v.scope, v.value) for v in values if v.provenance.page == 2} == {
+        (label, indicator, scope, float(value)) for label, *numbers in NEXT_ROWS
+        for (indicator, scope), value in zip([("gdp", "city_total"), ("gdp", "urban_districts"),
+                                              ("population", "city_total")], numbers)}
+
+
+def test_a_header_at_a_pages_foot_is_not_read_over_a_next_page_opening_with_its_own_title():
+    # the next page starts a table of its own: the foot's header is no part of it
+    sheet = _sheet_page()
+    foot_header = [g for g in sheet.glyphs if 66 < g.bottom <= 97]
+    foot_rules = [r for r in sheet.horizontal + sheet.vertical if r.bottom <= 97]
+    own = _sheet_page()
+    own.number = 2
+    alone = _read_in_turn(own).values
+    after_foot = _read_in_turn(_page_with_foot(foot_header, foot_rules), own).values
+    assert alone and {(v.region_name, v.indicator, v.scope, v.value) for v in after_foot
+                      if v.provenance.page == 2} == {(v.region_name, v.indicator, v.scope, v.value) for v in alone}

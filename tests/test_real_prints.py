@@ -26,14 +26,7 @@ COMMITTED = FIXTURES / "real_print_pdfs"
 MANIFEST = list(csv.DictReader((COMMITTED / "manifest.csv").open(encoding="utf-8")))
 
 # case -> its figures on 2026-12-07 (of the workbook reading's dictionary values), until the PDF reads right
-FAILING_TODAY: dict[str, str] = {
-    "committed/letter-landscape-fitwidth-notosanscjksc-grid-norepeat/cnki.pdf":
-        "1503 of 1754 equal, 251 refused, 0 wrong: 2-1's block continued 5 prints its header's group row at the foot "
-        "of page 8, its scope row atop page 9, and pages 9-10 are refused (tests/test_refusals_listed.py)",
-    "committed/a4-portrait-fitwidth-notoserifcjksc-nogrid-norepeat/GRP per capita.pdf":
-        "841 of 869 equal, 28 refused, 0 wrong: page 8 reads the descenders of 'Xinjiang' and 'Xizang' as rows of "
-        "their own ('j g', 'g'), so the cities under those headings are not placed (unresolved rows)",
-}
+FAILING_TODAY: dict[str, str] = {}
 
 pytestmark = pytest.mark.skipif(not SHARED_REAL.is_dir(), reason=f"{SHARED_REAL} is absent: real workbooks not available")
 
@@ -92,7 +85,7 @@ def test_the_workbook_reading_gives_each_key_one_number(scores, workbook):
 def test_a_growth_rates_header_printed_off_its_numbers_in_its_ruled_box_heads_them(scores):
     # GRP per capita printed on A4 in Noto Serif: 地区生产总值增长率's box text, centred left of its narrow
     # numbers and parted from the column before by the box's rule, was read as a blank column's header, its
-    # twin refused with it; the print is a strict xfail above for its unplaced rows alone
+    # twin refused with it
     pair, = [pair for pair in scores if pair.setting == "committed/a4-portrait-fitwidth-notoserifcjksc-nogrid-norepeat"
              and pair.pdf.name == "GRP per capita.pdf"]
     refused = scores[pair].refused_keys

@@ -32,7 +32,7 @@ import functools
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import islice, repeat
 from operator import itemgetter
 from typing import NamedTuple
@@ -1104,6 +1104,23 @@ class TableLayout:
     # how far below the body the page provably prints nothing in its columns (None: not past the body): a
     # page of values printing a wide table's block of columns leaves the labelled rows there blank
     blank_to: float | None = None
+    # a table's title and header printed at the page's foot with no row under them: the next page's head
+    foot: PageFoot | None = None
+
+
+@dataclass(frozen=True)
+class PageFoot:
+    """What a page prints below its last table's body when that is a title and a header with no row under
+    them (a spreadsheet printed across pages breaks wherever the page is full, and the table's rows, or
+    the rest of its header, come at the next page's head): its glyphs, rules and clipped boxes as printed."""
+
+    glyphs: tuple[Glyph, ...]
+    horizontal: tuple[Segment, ...]
+    vertical: tuple[Segment, ...]
+    clipped: tuple[ClippedCell, ...]
+    bottom: float  # its last row's closing rule, or its last line's bottom
+    gap: float  # between its last two lines: the space it keeps above the next page's first line
+    ruled: bool  # a rule closes its last row
 
 
 @dataclass
@@ -1466,12 +1483,16 @@ def _title_like(line: Line) -> bool:
 def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
               ) -> tuple[list[tuple[Block, TableLayout]], TableLayout | None, list[Problem]]:
     """Every table on the page as (block, layout), top to bottom; the last layout, for the next page."""
-    lines = _with_clipped_text([_parted_at_box_edges(line, geometry) if line.overprinted else line
-                                for line in text_lines(_single_characters(geometry.glyphs))], geometry.clipped)
+    foot = carried.foot if carried else None
+    carried = replace(carried, foot=None) if foot else carried
+    lines = _page_lines(geometry)
+    if foot and lines and (under := _under_foot(geometry, foot, lines[0])):
+        geometry = under
+        lines = _page_lines(geometry)
     problems: list[Problem] = []
     found: list[tuple[Block, TableLayout]] = []
     floor = 0
-    lines_floor = 0.0
+    lines_floor = float("-inf")  # (a foot carried from the page before lies above the page's top)
     spans = _bodies(lines, carried.label_right if carried else None) or _unlabelled_bodies(
         lines, continuing=carried is not None and not carried.labels_printed)
     if not spans and (labels := _labels_only(lines, carried, geometry.number)):
@@ -1550,7 +1571,66 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
         floor = last + 1
         lines_floor = body[-1].bottom
         carried = table
+    if found and (foot := _foot(geometry, lines, spans[-1][1])):
+        carried = replace(carried, foot=foot)
     return found, carried, problems
+
+
+def _page_lines(geometry: PageGeometry) -> list[Line]:
+    return _with_clipped_text([_parted_at_box_edges(line, geometry) if line.overprinted else line
+                               for line in text_lines(_single_characters(geometry.glyphs))], geometry.clipped)
+
+
+def _foot(geometry: PageGeometry, lines: list[Line], last_row: int) -> PageFoot | None:
+    """The page below its last table's last row (`lines[last_row]`) as a `PageFoot`, where that is a title
+    (not a note) and then header lines, to the page's end; None where a note follows the header, or a line
+    prints values only (a page number, a row of years: not a header known to be cut off)."""
+    notes = layout().footnote_prefixes
+    tail = lines[last_row + 1:]
+    start = next((i for i, line in enumerate(tail) if line.is_title and not matches_prefix(line.text, notes)), None)
+    if start is None:
+        return None
+    lines = tail[start:]
+    header = next((i for i, line in enumerate(lines) if not line.is_title), None)
+    if header is None or any(line.is_title for line in lines[header:]) \
+            or any(all(p.is_value for p in line.phrases) for line in lines):
+        return None
+    top, bottom, size = lines[0].top, lines[-1].bottom, lines[0].size
+    # the rules of the rows the foot prints in: the one over its title's row, the one closing its last
+    horizontal = tuple(rule for rule in geometry.horizontal if top - size <= rule.top <= bottom + size)
+    low = min([top] + [rule.top for rule in horizontal])
+    high = max([bottom] + [rule.bottom for rule in horizontal])
+    vertical = tuple(Segment(rule.x0, rule.x1, max(rule.top, low), min(rule.bottom, high))
+                     for rule in geometry.vertical if min(rule.bottom, high) - max(rule.top, low) >= 1)
+    return PageFoot(tuple(glyph for glyph in geometry.glyphs if glyph.top + glyph.bottom > 2 * top),
+                    horizontal, vertical,
+                    tuple(cell for cell in geometry.clipped if cell.top >= low - 1 and cell.bottom <= high + 1),
+                    high, max(0.0, lines[-1].top - lines[-2].bottom) if len(lines) > 1 else 0.0,
+                    ruled=high > bottom)
+
+
+def _under_foot(geometry: PageGeometry, foot: PageFoot, first: Line) -> PageGeometry | None:
+    """The page with the foot of the page before printed above its first line, as one page would print
+    them: a ruled foot's closing rule on the rule the page opens with (a grid's cells go on across the
+    break), else the foot's own line gap above the first line."""
+    opening = [rule.top for rule in geometry.horizontal if rule.top <= _middle(first)]
+    head = min(opening + [first.top])
+    shift = head - (0.0 if foot.ruled and opening else foot.gap) - foot.bottom
+    moved = [Glyph(g.text, g.x0, g.x1, g.top + shift, g.bottom + shift, g.size) for g in foot.glyphs]
+    glyphs = geometry.glyphs
+    if isinstance(glyphs, Glyphs):
+        above = Glyphs.of(moved)
+        if above is None:
+            return None
+        glyphs = Glyphs(*(numpy.concatenate([getattr(above, name), getattr(glyphs, name)])
+                          for name in ("codes", "x0", "x1", "top", "bottom", "size")))
+    else:
+        glyphs = moved + list(glyphs)
+    return PageGeometry(
+        geometry.number, geometry.width, geometry.height, glyphs,
+        [Segment(r.x0, r.x1, r.top + shift, r.bottom + shift) for r in foot.horizontal] + geometry.horizontal,
+        [Segment(r.x0, r.x1, r.top + shift, r.bottom + shift) for r in foot.vertical] + geometry.vertical,
+        [ClippedCell(c.x0, c.top + shift, c.x1, c.bottom + shift, c.text) for c in foot.clipped] + geometry.clipped)
 
 
 def _blank_below(geometry: PageGeometry, body_bottom: float, below: list[Line], left: float, right: float,
