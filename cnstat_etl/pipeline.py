@@ -65,7 +65,10 @@ def source_files(paths: Iterable[Path]) -> list[Path]:
 
 def harmonise(extracted: ExtractResult) -> HarmonisedFile:
     """`cnstat_etl.harmonise.harmonise`, imported with the first part: a book's page workers are started
-    before harmonise (and pyarrow, for the cache and the staging) load, a tenth of a second sooner."""
+    before harmonise (and pyarrow, for the cache and the staging) load, a tenth of a second sooner. DuckDB
+    too, which only the load needs, is imported here, while the pages are read, not after the last one."""
+    import duckdb  # noqa: F401
+
     from cnstat_etl.harmonise import harmonise as harmonised
 
     return harmonised(extracted)
@@ -124,6 +127,8 @@ def _staged(paths: list[Path], digests: list[str | None], options: ExtractOption
             yield stage_file(path, options, cache_dir, page_workers=jobs, on_page=pages.read, sha256=sha256)
             pages.file_done(path)
         return
+    import duckdb  # noqa: F401  (see `harmonise`: imported once here, not in each process forked below)
+
     with ProcessPoolExecutor(max_workers=jobs, initializer=interrupts.leave_interrupts_to_the_parent) as pool:
         count = len(paths)
         for path, staged in zip(paths, pool.map(stage_file, paths, [options] * count, [cache_dir] * count,

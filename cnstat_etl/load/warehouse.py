@@ -568,7 +568,12 @@ class Warehouse:
     def store_harmonisation(self, vintage: int, years: list[int], rows: list[dict], vintages: range,
                             county_years: Iterable[int] = (), county_rows: Iterable[dict] = ()) -> None:
         """Record the current vintage, the vintages the history allows, and the mapping of `years` (of the
-        county panel's `county_years`) onto all of them; harmonised_code follows the current vintage."""
+        county panel's `county_years`) onto all of them; harmonised_code follows the current vintage.
+
+        Under the vintage it had, a row keeps its code unless its year was mapped again: only the rows
+        with none (those just loaded, and those the mapping places nowhere) and those of `years` are set,
+        not a whole warehouse's at each ingest."""
+        kept = self.vintage() == vintage
         with self.transaction():
             for key, value in (("vintage", vintage), ("first_vintage", vintages.start),
                                ("last_vintage", vintages.stop - 1)):
@@ -581,7 +586,9 @@ class Warehouse:
                 self.con.execute(f"""
                     UPDATE {observations} o SET harmonised_code = (
                         SELECT CASE WHEN count(*) = 1 THEN min(h.harmonised_code) END FROM {mapping} h
-                        WHERE h.region_code = o.region_code AND h.year = o.year AND h.vintage = ?)""", [vintage])
+                        WHERE h.region_code = o.region_code AND h.year = o.year AND h.vintage = ?)
+                    WHERE NOT ? OR o.harmonised_code IS NULL OR list_contains(?, o.year)""",
+                                 [vintage, kept, list(mapped_years)])
 
     def _columns(self, table: str) -> frozenset[str]:
         if table not in self._column_cache:
