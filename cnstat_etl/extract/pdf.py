@@ -24,6 +24,7 @@ from cnstat_etl.extract import pdfium
 from cnstat_etl.extract.layout import (Glyph, PageGeometry, Segment, TableLayout, printed_count, read_page,
                                       text_lines)
 from cnstat_etl.extract.pdfium import PageReading
+from cnstat_etl.extract.series import SeriesTable
 from cnstat_etl.extract.tables import Block, ExtractOptions, TableAssembler, find_header_rows, find_label_columns
 from cnstat_etl.model import ExtractedValue, ExtractResult, OcrRead, Problem, ProblemKind, Severity
 from cnstat_etl.text import plural
@@ -173,7 +174,7 @@ def extract_pdf(path: Path, sha256: str, options: ExtractOptions, seen: list[Tab
             # the first page's top lines (running header, edition) date a table that prints no year
             opening = page.top_lines if first == 1 else _top_lines(next(iter(READERS[options.pdf_reader](path, 1, 1)),
                                                                          None))
-            tables = TableAssembler(result, options, fallback_lines=opening)
+            tables = TableAssembler(result, options, fallback_lines=opening, series=SeriesTable.of)
         if page.prints_no_number:
             keep_place(page)
         if page.text_problem:
