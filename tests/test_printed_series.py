@@ -2,11 +2,20 @@
 its header cells or a year column is read as series.py reads the workbook, page by page, each value kept
 at its page, row and column. A table that is neither is still refused with the one line.
 
-The pages are given as the layout engine hands them to the assembler (`Block`s): no ../shared, no PDF.
+The pages are given as the layout engine hands them to the assembler (`Block`s), or as a committed print
+of a real NBS export (tests/fixtures/real_print_pdfs/): no ../shared.
 """
 
 from __future__ import annotations
 
+import re
+from collections import Counter
+from pathlib import Path
+
+from conftest import FIXTURES
+
+from cnstat_etl.extract import extract_file, pdfium
+from cnstat_etl.extract.layout import text_lines
 from cnstat_etl.extract.series import SeriesTable
 from cnstat_etl.extract.tables import Block, ExtractOptions, TableAssembler
 from cnstat_etl.model import ExtractResult
@@ -93,3 +102,26 @@ def test_a_table_neither_dated_nor_a_series_is_refused_with_the_one_line():
     assert [p.message for p in result.problems if p.severity == "error"] == [
         "table '': no year in its title and no edition in the running header; give --year or --edition, or record "
         "the file's edition with its evidence in mappings/source_editions.csv"]
+
+
+PRINTED_NBS = (FIXTURES / "real_print_pdfs" / "letter-portrait-scale100-wenquanyizenhei-nogrid-norepeat" /
+               "nbs_major_cities_dragon1573" / "20_Major_TIAV.pdf")
+
+
+def _numbers_printed(pdf: Path) -> Counter:
+    """Every number the print shows as a word of its own: years heading columns ("2017年") are none."""
+    numbers: Counter = Counter()
+    for page in pdfium.read_pages(pdf, 1, None):
+        for line in text_lines(page.geometry.glyphs):
+            numbers.update(word for word in line.text.split() if re.fullmatch(r"-?\d+(\.\d+)?", word))
+    return numbers
+
+
+def test_an_nbs_export_printed_down_and_across_pages_loads_each_number_it_prints_once_under_one_year():
+    # its 36 cities run onto a second page with no header; the earlier years are printed on pages of values
+    # only, two a block of years, and a block's second page is not printed where its cells are all blank
+    result = extract_file(PRINTED_NBS)
+    assert Counter(v.value_as_printed for v in result.values if v.value is not None) == _numbers_printed(PRINTED_NBS)
+    assert len({(v.region_name, v.table.year) for v in result.values}) == len(result.values)
+    assert {v.provenance.page for v in result.values} == set(range(1, pdfium.page_count(PRINTED_NBS) + 1))
+

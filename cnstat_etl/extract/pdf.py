@@ -233,18 +233,22 @@ def labelled_blocks(labelled: list[tuple[Block | None, TableLayout | None]],
         0)
     unlabelled, pages = unlabelled[:len(unlabelled) - blank_after], pages[:len(pages) - blank_after]
     label_pages, value_pages = pages[:len(labelled)], pages[len(labelled):]
-    if not labelled or not unlabelled or len(unlabelled) % len(labelled) \
+    # pages not as many for each page of labels: a block of columns lacks pages, which its headers may place
+    places = _places_in_blocks(labelled, unlabelled) if labelled and unlabelled and \
+        len(unlabelled) % len(labelled) and max(label_pages) < min(value_pages) else None
+    if not labelled or not unlabelled or len(unlabelled) % len(labelled) and places is None \
             or sorted(pages) != list(range(min(pages), min(pages) + len(pages))):
         return (f"its {len(unlabelled)} pages of values do not pair with the {len(labelled)} pages printing the "
                 "labels, page by page")
     if max(label_pages) < min(value_pages):
         # the labelled pages, then each block of columns in their order: where there are two or more, each
         # begins at the sheet's top rows, under its header
-        if len(unlabelled) > len(labelled) and any(table is None or table.header_top is None
-                                                   for _, table in unlabelled[::len(labelled)]):
+        if places is None and len(unlabelled) > len(labelled) and any(
+                table is None or table.header_top is None for _, table in unlabelled[::len(labelled)]):
             return (f"its {len(unlabelled)} pages of values do not begin a block of columns under a header every "
                     f"{len(labelled)} pages, as the labels' pages do")
-        labels_of = [labelled[j % len(labelled)] for j in range(len(unlabelled))]
+        labels_of = [labelled[place] for place in places] if places is not None else [
+            labelled[j % len(labelled)] for j in range(len(unlabelled))]
     else:
         # each labelled page followed by as many pages of values
         own = [max((i for i, page in enumerate(label_pages) if page < value_page), default=-1)
@@ -305,6 +309,26 @@ def labelled_blocks(labelled: list[tuple[Block | None, TableLayout | None]],
         blocks.append(Block(lines_above, cells, numbers, labels.columns[:label_width] + values.columns[1:],
                             page=values.page))
     return blocks
+
+
+def _places_in_blocks(labelled: list[tuple[Block | None, TableLayout | None]],
+                      unlabelled: list[tuple[Block | None, TableLayout | None]]) -> list[int] | None:
+    """Where a table prints its header atop a block of columns' first page only (the labels' pages after the
+    first print none), each page of values' place in its block: a page printing the header begins one. An
+    office (LibreOffice) prints no page whose cells are all blank, so a block may lack pages; which is proven
+    only where it keeps its first page alone (the header is always printed) or all of them. None where the
+    header is repeated, or the blocks do not prove so."""
+    if len(labelled) < 2 or any(table is None or table.header_top is not None for _, table in labelled[1:]):
+        return None
+    places: list[int] = []
+    for _, table in unlabelled:
+        if table is None or table.header_top is None and not places:
+            return None
+        places.append(0 if table.header_top is not None else places[-1] + 1)
+    starts = [i for i, place in enumerate(places) if place == 0] + [len(places)]
+    if any(end - start not in (1, len(labelled)) for start, end in zip(starts, starts[1:])):
+        return None
+    return places
 
 
 @dataclass
