@@ -125,3 +125,9 @@ def test_an_nbs_export_printed_down_and_across_pages_loads_each_number_it_prints
     assert len({(v.region_name, v.table.year) for v in result.values}) == len(result.values)
     assert {v.provenance.page for v in result.values} == set(range(1, pdfium.page_count(PRINTED_NBS) + 1))
 
+
+def test_a_column_of_values_whose_year_header_is_not_read_is_refused_with_a_problem_at_its_column():
+    across = [["", "2015年", "", "2013年"], ["北京", "23014.59", "21330.83", "19800.81"]]
+    result = _read(_block(1, NBS_FIRST), _block(2, across))
+    assert {v.table.year for v in result.values if v.provenance.page == 2} == {2015, 2013}
+    assert [(p.page, p.column) for p in result.problems if p.kind == "unknown_column"] == [(2, 3)]

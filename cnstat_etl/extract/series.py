@@ -408,6 +408,11 @@ def read_wide(reader: SeriesReader, block: Block, wide: WideLayout, start: int) 
     # A year column the export pads with nothing (NBS's latest year) prints no value: it is not loaded.
     filled = {column: year for column, year in wide.years.items()
               if any(not is_missing(row[column]) for row in rows[start:])}
+    for column in range(1, len(rows[0])):
+        if column not in wide.years and any(not is_missing(row[column]) for row in rows[start:]):
+            reader.result.problems.append(Problem(
+                ProblemKind.UNKNOWN_COLUMN, "column with values has no year in its header: not loaded",
+                reader.result.source_file, block.page, block.sheet, None, block.columns[column]))
     measures: dict[str, Measure] = {}
     loaded = 0
     for index in range(start, len(rows)):
