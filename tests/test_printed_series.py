@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from conftest import FIXTURES
 
 from cnstat_etl.extract import extract_file, pdfium
@@ -104,8 +105,12 @@ def test_a_table_neither_dated_nor_a_series_is_refused_with_the_one_line():
         "the file's edition with its evidence in mappings/source_editions.csv"]
 
 
-PRINTED_NBS = (FIXTURES / "real_print_pdfs" / "letter-portrait-scale100-wenquanyizenhei-nogrid-norepeat" /
-               "nbs_major_cities_dragon1573" / "20_Major_TIAV.pdf")
+# NBS exports printed over pages down and across: the earlier years on pages of values only, one block of
+# years on as many pages as the labels, and a block's page not printed where its cells are all blank; the
+# header printed atop each block's first page only, or atop every page
+PRINTED_NBS = [FIXTURES / "real_print_pdfs" / setting / "nbs_major_cities_dragon1573" / name for setting, name in (
+    ("letter-portrait-scale100-wenquanyizenhei-nogrid-norepeat", "20_Major_TIAV.pdf"),
+    ("a3-landscape-scale100-wenquanyizenhei-grid-repeat", "20_Major_GDP.pdf"))]
 
 
 def _numbers_printed(pdf: Path) -> Counter:
@@ -117,13 +122,12 @@ def _numbers_printed(pdf: Path) -> Counter:
     return numbers
 
 
-def test_an_nbs_export_printed_down_and_across_pages_loads_each_number_it_prints_once_under_one_year():
-    # its 36 cities run onto a second page with no header; the earlier years are printed on pages of values
-    # only, two a block of years, and a block's second page is not printed where its cells are all blank
-    result = extract_file(PRINTED_NBS)
-    assert Counter(v.value_as_printed for v in result.values if v.value is not None) == _numbers_printed(PRINTED_NBS)
+@pytest.mark.parametrize("pdf", PRINTED_NBS, ids=lambda pdf: pdf.parent.parent.name)
+def test_an_nbs_export_printed_down_and_across_pages_loads_each_number_it_prints_once_under_one_year(pdf):
+    result = extract_file(pdf)
+    assert Counter(v.value_as_printed for v in result.values if v.value is not None) == _numbers_printed(pdf)
     assert len({(v.region_name, v.table.year) for v in result.values}) == len(result.values)
-    assert {v.provenance.page for v in result.values} == set(range(1, pdfium.page_count(PRINTED_NBS) + 1))
+    assert {v.provenance.page for v in result.values} == set(range(1, pdfium.page_count(pdf) + 1))
 
 
 def test_a_column_of_values_whose_year_header_is_not_read_is_refused_with_a_problem_at_its_column():

@@ -233,9 +233,11 @@ def labelled_blocks(labelled: list[tuple[Block | None, TableLayout | None]],
         0)
     unlabelled, pages = unlabelled[:len(unlabelled) - blank_after], pages[:len(pages) - blank_after]
     label_pages, value_pages = pages[:len(labelled)], pages[len(labelled):]
-    # pages not as many for each page of labels: a block of columns lacks pages, which its headers may place
-    places = _places_in_blocks(labelled, unlabelled) if labelled and unlabelled and \
-        len(unlabelled) % len(labelled) and max(label_pages) < min(value_pages) else None
+    # pages not as many for each page of labels: a block of columns lacks pages, which its headers or its rows
+    # may place
+    places = (_places_in_blocks(labelled, unlabelled) or _places_by_rows(labelled, unlabelled)) \
+        if labelled and unlabelled and len(unlabelled) % len(labelled) and max(label_pages) < min(value_pages) \
+        else None
     if not labelled or not unlabelled or len(unlabelled) % len(labelled) and places is None \
             or sorted(pages) != list(range(min(pages), min(pages) + len(pages))):
         return (f"its {len(unlabelled)} pages of values do not pair with the {len(labelled)} pages printing the "
@@ -264,51 +266,59 @@ def labelled_blocks(labelled: list[tuple[Block | None, TableLayout | None]],
             continue
         if labels is None:
             return f"page {values.page} prints values in the place of a page printing no row label"
-        label_width = len(find_label_columns(labels.cells, find_header_rows(labels.cells)))
-        tolerance = 0.2 * min(labels_table.indent_size, values_table.indent_size)
-        label_rows = [i for i, top in enumerate(labels_table.row_tops) if top >= labels_table.body_top - tolerance
-                      and any(cell.strip() for cell in labels.cells[i][:label_width])]
-        # A row printed in another font (a bold municipality) has its line's top off the labelled row's by
-        # more than that; well within a third of the rows' pitch, it is still at that row's height and no other.
-        # The pitch is the usual one: a glyph boxed tall lifts its row's top, shortening one step
-        tops = [labels_table.row_tops[i] for i in label_rows]
-        if len(tops) > 1:
-            steps = sorted(b - a for a, b in zip(tops, tops[1:]))
-            tolerance = max(tolerance, PITCH_SHARE * steps[len(steps) // 2])
-        value_rows = {i: top for i, top in enumerate(values_table.row_tops) if top >= values_table.body_top - tolerance}
-        beside: dict[int, int] = {}
-        for row, top in value_rows.items():
-            level = [i for i in label_rows if abs(labels_table.row_tops[i] - top) <= tolerance]
-            if len(level) != 1 or level[0] in beside.values():
-                return (f"a row of values on page {values.page} lies at the height of no one row page {labels.page} "
-                        "labels")
-            beside[row] = level[0]
-        # A labelled row beside no row of values is blank above or between rows of values (a city with none in
-        # these columns); after the last, only where the values' page provably prints nothing down past it:
-        # text there, or a grid ending above it, is rows not read as such (its body cut short), cells unknown.
-        printing = [i for i in label_rows if any(cell.strip() for cell in labels.cells[i][label_width:])]
-        proven_blank = bool(printing) and values_table.blank_to is not None and \
-            labels_table.row_tops[printing[-1]] + labels_table.indent_size <= values_table.blank_to + tolerance
-        if printing and beside and max(beside.values()) < printing[-1] and not proven_blank:
-            return (f"page {values.page} prints no row of values at the height of "
-                    f"{' '.join(labels.cells[printing[-1]][:label_width]).strip()!r}, which page {labels.page} "
-                    "prints values for, after its last row of values, not proven blank there (text, or its grid "
-                    "ending, above it)")
-        of_label = {label: row for row, label in beside.items()}
-        header = [i for i in range(len(values.cells)) if i not in value_rows]
-        blank = [""] * (len(values.cells[0]) - 1)
-        cells = [[""] * label_width + values.cells[i][1:] for i in header] + [
-            labels.cells[i][:label_width] + (values.cells[of_label[i]][1:] if i in of_label else blank)
-            for i in label_rows]
-        # a row the values' page does not print takes the number of the row printed before it
-        numbers = [values.rows[i] for i in header]
-        for i in label_rows:
-            numbers.append(values.rows[of_label[i]] if i in of_label else numbers[-1] if numbers else 1)
-        # the title of a table whose label column fills its own pages prints there, left of the values
-        lines_above = values.lines_above or ([] if labels_table.values_printed else labels.lines_above)
-        blocks.append(Block(lines_above, cells, numbers, labels.columns[:label_width] + values.columns[1:],
-                            page=values.page))
+        block = _paired(labels, labels_table, values, values_table)
+        if isinstance(block, str):
+            return block
+        blocks.append(block)
     return blocks
+
+
+def _paired(labels: Block, labels_table: TableLayout, values: Block, values_table: TableLayout) -> Block | str:
+    """A page of values given the rows of the page printing their labels, or why they do not pair: every row
+    of values at the height of one row printing a label (see labelled_blocks)."""
+    label_width = len(find_label_columns(labels.cells, find_header_rows(labels.cells)))
+    tolerance = 0.2 * min(labels_table.indent_size, values_table.indent_size)
+    label_rows = [i for i, top in enumerate(labels_table.row_tops) if top >= labels_table.body_top - tolerance
+                  and any(cell.strip() for cell in labels.cells[i][:label_width])]
+    # A row printed in another font (a bold municipality) has its line's top off the labelled row's by
+    # more than that; well within a third of the rows' pitch, it is still at that row's height and no other.
+    # The pitch is the usual one: a glyph boxed tall lifts its row's top, shortening one step
+    tops = [labels_table.row_tops[i] for i in label_rows]
+    if len(tops) > 1:
+        steps = sorted(b - a for a, b in zip(tops, tops[1:]))
+        tolerance = max(tolerance, PITCH_SHARE * steps[len(steps) // 2])
+    value_rows = {i: top for i, top in enumerate(values_table.row_tops) if top >= values_table.body_top - tolerance}
+    beside: dict[int, int] = {}
+    for row, top in value_rows.items():
+        level = [i for i in label_rows if abs(labels_table.row_tops[i] - top) <= tolerance]
+        if len(level) != 1 or level[0] in beside.values():
+            return (f"a row of values on page {values.page} lies at the height of no one row page {labels.page} "
+                    "labels")
+        beside[row] = level[0]
+    # A labelled row beside no row of values is blank above or between rows of values (a city with none in
+    # these columns); after the last, only where the values' page provably prints nothing down past it:
+    # text there, or a grid ending above it, is rows not read as such (its body cut short), cells unknown.
+    printing = [i for i in label_rows if any(cell.strip() for cell in labels.cells[i][label_width:])]
+    proven_blank = bool(printing) and values_table.blank_to is not None and \
+        labels_table.row_tops[printing[-1]] + labels_table.indent_size <= values_table.blank_to + tolerance
+    if printing and beside and max(beside.values()) < printing[-1] and not proven_blank:
+        return (f"page {values.page} prints no row of values at the height of "
+                f"{' '.join(labels.cells[printing[-1]][:label_width]).strip()!r}, which page {labels.page} "
+                "prints values for, after its last row of values, not proven blank there (text, or its grid "
+                "ending, above it)")
+    of_label = {label: row for row, label in beside.items()}
+    header = [i for i in range(len(values.cells)) if i not in value_rows]
+    blank = [""] * (len(values.cells[0]) - 1)
+    cells = [[""] * label_width + values.cells[i][1:] for i in header] + [
+        labels.cells[i][:label_width] + (values.cells[of_label[i]][1:] if i in of_label else blank)
+        for i in label_rows]
+    # a row the values' page does not print takes the number of the row printed before it
+    numbers = [values.rows[i] for i in header]
+    for i in label_rows:
+        numbers.append(values.rows[of_label[i]] if i in of_label else numbers[-1] if numbers else 1)
+    # the title of a table whose label column fills its own pages prints there, left of the values
+    lines_above = values.lines_above or ([] if labels_table.values_printed else labels.lines_above)
+    return Block(lines_above, cells, numbers, labels.columns[:label_width] + values.columns[1:], page=values.page)
 
 
 def _places_in_blocks(labelled: list[tuple[Block | None, TableLayout | None]],
@@ -328,6 +338,22 @@ def _places_in_blocks(labelled: list[tuple[Block | None, TableLayout | None]],
     starts = [i for i, place in enumerate(places) if place == 0] + [len(places)]
     if any(end - start not in (1, len(labelled)) for start, end in zip(starts, starts[1:])):
         return None
+    return places
+
+
+def _places_by_rows(labelled: list[tuple[Block | None, TableLayout | None]],
+                    unlabelled: list[tuple[Block | None, TableLayout | None]]) -> list[int] | None:
+    """Each page of values' page of labels, where its rows pair with those of one page of labels only (a row
+    printed lower than another page's last): the pages of labels, then each block of columns in their order,
+    any page missing (printed blank, so not printed), leaves every page of values free to be any labels'.
+    None where a page pairs with none or several."""
+    places = []
+    for values, values_table in unlabelled:
+        fitting = [k for k, (labels, labels_table) in enumerate(labelled) if values is not None and labels is not None
+                   and not isinstance(_paired(labels, labels_table, values, values_table), str)]
+        if len(fitting) != 1:
+            return None
+        places.append(fitting[0])
     return places
 
 
