@@ -10,6 +10,9 @@ Besides the yearbook's city tables (tables.py), sources come as
   descriptor of kind "code_list" names a file that is not a statistical table, which is then skipped (by
   its hash, a file of any format: a PDF too).
 Column names that carry indicator, scope and unit are split by the rules in parsers/layout.toml [series].
+The readers take a `Block` (tables.py), whatever file it came from: a sheet, or the page of a PDF table that
+no title or edition dates (`SeriesTable`, which tables.TableAssembler hands such a table), so a printed
+series is read as its workbook is, each value at its page, row and column.
 """
 
 from __future__ import annotations
