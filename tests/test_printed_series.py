@@ -134,4 +134,5 @@ def test_a_column_of_values_whose_year_header_is_not_read_is_refused_with_a_prob
     across = [["", "2015年", "", "2013年"], ["北京", "23014.59", "21330.83", "19800.81"]]
     result = _read(_block(1, NBS_FIRST), _block(2, across))
     assert {v.table.year for v in result.values if v.provenance.page == 2} == {2015, 2013}
-    assert [(p.page, p.column) for p in result.problems if p.kind == "unknown_column"] == [(2, 3)]
+    assert [(p.page, p.message) for p in result.problems if p.kind == "unknown_column"] == [
+        (2, "column 3 prints values under no year in its header: not loaded")]

@@ -413,9 +413,10 @@ def read_wide(reader: SeriesReader, block: Block, wide: WideLayout, start: int) 
               if any(not is_missing(row[column]) for row in rows[start:])}
     for column in range(1, len(rows[0])):
         if column not in wide.years and any(not is_missing(row[column]) for row in rows[start:]):
+            # said of the page: each of its places' years there goes unread, as a yearbook's unread row would
             reader.result.problems.append(Problem(
-                ProblemKind.UNKNOWN_COLUMN, "column with values has no year in its header: not loaded",
-                reader.result.source_file, block.page, block.sheet, None, block.columns[column]))
+                ProblemKind.UNKNOWN_COLUMN, f"column {block.columns[column]} prints values under no year in its "
+                "header: not loaded", reader.result.source_file, block.page, block.sheet))
     measures: dict[str, Measure] = {}
     loaded = 0
     for index in range(start, len(rows)):
