@@ -110,7 +110,8 @@ def test_a_table_neither_dated_nor_a_series_is_refused_with_the_one_line():
 # header printed atop each block's first page only, or atop every page
 PRINTED_NBS = [FIXTURES / "real_print_pdfs" / setting / "nbs_major_cities_dragon1573" / name for setting, name in (
     ("letter-portrait-scale100-wenquanyizenhei-nogrid-norepeat", "20_Major_TIAV.pdf"),
-    ("a3-landscape-scale100-wenquanyizenhei-grid-repeat", "20_Major_GDP.pdf"))]
+    ("a3-landscape-scale100-wenquanyizenhei-grid-repeat", "20_Major_GDP.pdf"),
+    ("a4-portrait-scale100-wenquanyizenhei-grid-norepeat", "20_Major_TIAV.pdf"))]
 
 
 def _numbers_printed(pdf: Path) -> Counter:

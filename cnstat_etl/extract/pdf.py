@@ -233,32 +233,40 @@ def labelled_blocks(labelled: list[tuple[Block | None, TableLayout | None]],
         0)
     unlabelled, pages = unlabelled[:len(unlabelled) - blank_after], pages[:len(pages) - blank_after]
     label_pages, value_pages = pages[:len(labelled)], pages[len(labelled):]
-    # pages not as many for each page of labels: a block of columns lacks pages, which its headers or its rows
-    # may place
-    places = (_places_in_blocks(labelled, unlabelled) or _places_by_rows(labelled, unlabelled)) \
-        if labelled and unlabelled and len(unlabelled) % len(labelled) and max(label_pages) < min(value_pages) \
-        else None
-    if not labelled or not unlabelled or len(unlabelled) % len(labelled) and places is None \
-            or sorted(pages) != list(range(min(pages), min(pages) + len(pages))):
-        return (f"its {len(unlabelled)} pages of values do not pair with the {len(labelled)} pages printing the "
-                "labels, page by page")
+    uneven = (f"its {len(unlabelled)} pages of values do not pair with the {len(labelled)} pages printing the "
+              "labels, page by page")
+    if not labelled or not unlabelled or sorted(pages) != list(range(min(pages), min(pages) + len(pages))):
+        return uneven
     if max(label_pages) < min(value_pages):
         # the labelled pages, then each block of columns in their order: where there are two or more, each
         # begins at the sheet's top rows, under its header
-        if places is None and len(unlabelled) > len(labelled) and any(
-                table is None or table.header_top is None for _, table in unlabelled[::len(labelled)]):
-            return (f"its {len(unlabelled)} pages of values do not begin a block of columns under a header every "
-                    f"{len(labelled)} pages, as the labels' pages do")
-        labels_of = [labelled[place] for place in places] if places is not None else [
-            labelled[j % len(labelled)] for j in range(len(unlabelled))]
-    else:
-        # each labelled page followed by as many pages of values
-        own = [max((i for i, page in enumerate(label_pages) if page < value_page), default=-1)
-               for value_page in value_pages]
-        if any(own.count(i) != len(unlabelled) // len(labelled) for i in range(len(labelled))):
-            return (f"its {len(unlabelled)} pages of values do not follow the {len(labelled)} pages printing the "
-                    "labels as many after each")
-        labels_of = [labelled[i] for i in own]
+        if len(unlabelled) % len(labelled):
+            reason = uneven
+        elif len(unlabelled) > len(labelled) and any(table is None or table.header_top is None
+                                                     for _, table in unlabelled[::len(labelled)]):
+            reason = (f"its {len(unlabelled)} pages of values do not begin a block of columns under a header every "
+                      f"{len(labelled)} pages, as the labels' pages do")
+        else:
+            reason = _pair_pages([labelled[j % len(labelled)] for j in range(len(unlabelled))], unlabelled)
+            if not isinstance(reason, str):
+                return reason
+        # a block of columns lacking pages (all blank, so not printed): its headers or its rows may place them
+        places = _places_in_blocks(labelled, unlabelled) or _places_by_rows(labelled, unlabelled)
+        return reason if places is None else _pair_pages([labelled[place] for place in places], unlabelled)
+    # each labelled page followed by as many pages of values
+    own = [max((i for i, page in enumerate(label_pages) if page < value_page), default=-1)
+           for value_page in value_pages]
+    if len(unlabelled) % len(labelled):
+        return uneven
+    if any(own.count(i) != len(unlabelled) // len(labelled) for i in range(len(labelled))):
+        return (f"its {len(unlabelled)} pages of values do not follow the {len(labelled)} pages printing the "
+                "labels as many after each")
+    return _pair_pages([labelled[i] for i in own], unlabelled)
+
+
+def _pair_pages(labels_of: list[tuple[Block | None, TableLayout | None]],
+                unlabelled: list[tuple[Block | None, TableLayout | None]]) -> list[Block | None] | str:
+    """Each page of values paired with the page of labels given for it, or why one does not pair."""
     blocks: list[Block | None] = []
     for (labels, labels_table), (values, values_table) in zip(labels_of, unlabelled):
         if values is None:
