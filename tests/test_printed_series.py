@@ -137,3 +137,9 @@ def test_a_column_of_values_whose_year_header_is_not_read_is_refused_with_a_prob
     assert {v.table.year for v in result.values if v.provenance.page == 2} == {2015, 2013}
     assert [(p.page, p.message) for p in result.problems if p.kind == "unknown_column"] == [
         (2, "column 3 prints values under no year in its header: not loaded")]
+
+
+def test_a_panel_whose_place_and_year_headers_are_read_into_one_cell_reads_each_over_its_column():
+    # a print aligns the header 年份 left and the years under it right: it is read into the label column's cell
+    run_together = [["城市 年份", "", "地区生产总值_全市_万元"], ["安康市", "2004", "1195450"]]
+    assert _read_as(_read(_block(1, run_together))) == [(1, 2, 3, "安康市", 2004, "gdp", "万元", 1195450.0)]

@@ -471,7 +471,7 @@ class SeriesTable:
         self.corner = fold(block.cells[header_row][0]) if wide else ""
         self.values = 0
         self.indicators: dict[str, Measure] = {}
-        self._first = block
+        self._read_one = False
 
     @classmethod
     def of(cls, block: Block, result: ExtractResult) -> SeriesTable | None:
@@ -488,6 +488,7 @@ class SeriesTable:
             if wide is not None:
                 return cls(SeriesReader(result, _title(metadata, result.source_file)), block, wide, None, None,
                            metadata, header_row)
+        block = _key_headers_apart(block)
         descriptor = find_descriptor(result.source_sha256, block.cells[0])
         if descriptor is not None and descriptor.kind == "code_list":
             return None
@@ -499,11 +500,11 @@ class SeriesTable:
 
     def add(self, block: Block) -> None:
         """Read the table's next block (its first, given to `of`, included)."""
-        first, self._first = block is self._first, None
+        first, self._read_one = not self._read_one, True
         if self.wide is not None:
             self._add_wide(block, first)
         else:
-            self._add_panel(block, first)
+            self._add_panel(_key_headers_apart(block), first)
 
     def _add_wide(self, block: Block, first: bool) -> None:
         metadata, header_row = _metadata(block.cells)
@@ -556,6 +557,21 @@ class SeriesTable:
         """The table's indicators recognised and provisional."""
         named = [m.indicator for m in self.panel.measures] if self.panel else list(self.indicators)
         return sum(not i.startswith("provisional:") for i in named), sum(i.startswith("provisional:") for i in named)
+
+
+def _key_headers_apart(block: Block) -> Block:
+    """The block with two key columns' headers run into one cell ("城市 年份"), the next cell blank, put each
+    over its column: a print aligns a header left and the numbers under it right, so the year column's header
+    is read into the label column's cell."""
+    rules = _rules()
+    keys = {_key(name) for names in (rules.place_name_headers, rules.place_code_headers, rules.year_column_headers,
+                                     rules.province_headers) for name in names}
+    header = list(block.cells[0]) if block.cells else []
+    for column in range(len(header) - 1):
+        words = fold(header[column]).split()
+        if len(words) == 2 and not fold(header[column + 1]) and all(_key(word) in keys for word in words):
+            header[column], header[column + 1] = words
+    return block if header == block.cells[0] else dataclasses.replace(block, cells=[header] + block.cells[1:])
 
 
 # ------------------------------------------------------------------------------------------------- entry
