@@ -266,8 +266,10 @@ def labelled_blocks(labelled: list[tuple[Block | None, TableLayout | None]],
             reason = _pair_pages([labelled[j % len(labelled)] for j in range(len(unlabelled))], unlabelled)
             if not isinstance(reason, str):
                 return reason
-        # a block of columns lacking pages (all blank, so not printed): its headers or its rows may place them
-        places = _places_in_blocks(labelled, unlabelled) or _places_by_rows(labelled, unlabelled)
+        # a block of columns lacking pages (all blank, so not printed): its headers or its rows may place them,
+        # where each page prints one table (rows at a page's heights pair with any table's printed there)
+        places = None if len(printed) != len(pages) else \
+            _places_in_blocks(labelled, unlabelled) or _places_by_rows(labelled, unlabelled)
         return reason if places is None else _pair_pages([labelled[place] for place in places], unlabelled)
     if len(printed) != len(pages):
         return "a page prints two tables, and its pages of values do not follow its pages of labels in one run"
