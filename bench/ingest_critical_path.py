@@ -7,7 +7,12 @@ loads them. Starting the workers earlier (before the main process imports DuckDB
 can only save the time the main process waits for them; when its own CPU exceeds each worker's, it is the
 critical path, and only work taken off it shortens the ingest. Prints, for one ingest in this process: the
 imports' CPU, the main process's CPU after them, the workers' CPU, and the main process's waits for the
-workers' page runs (the first, and in all), with the load average, which stretches the waits.
+workers' page runs (the first, and in all), with the load average, which stretches the waits. Then the
+main process's CPU in its three stretches: before the page workers fork (nothing runs beside it), while
+the pages are read (the workers share the cores with it), and after the last page is read (the tail:
+the last part, the load, the harmonisation, the checkpoint; nothing runs beside it either). On two cores,
+CPU before the fork and in the tail counts in full on the wall clock, CPU while the pages are read about
+half.
 """
 
 from __future__ import annotations
@@ -32,8 +37,23 @@ def _timed_result(self, timeout=None):
         waits.append(time.perf_counter() - started)
 
 
+marks: dict[str, float] = {}
+_fork = os.fork
+
+
+def _marked_fork() -> int:
+    marks["forked"] = time.process_time()  # the last fork before the first page: the page workers'
+    return _fork()
+
+
+def _page_read(done: int, total: int) -> None:
+    if done == total:
+        marks["last page"] = time.process_time()
+
+
 def main(book: Path | None) -> None:
     Future.result = _timed_result  # every wait of the main process for a worker's run goes through it
+    os.fork = _marked_fork
     started = time.process_time()
     from cnstat_etl.pipeline import ingest
 
@@ -46,14 +66,19 @@ def main(book: Path | None) -> None:
             make_book.draw_book(book)
         print("load average at the start: " + " ".join(f"{load:.2f}" for load in os.getloadavg()))
         started, wall = time.process_time(), time.perf_counter()
-        ingest([book], Path(tmp) / "bench.duckdb", jobs=os.cpu_count())
-        main_cpu, wall = time.process_time() - started, time.perf_counter() - wall
+        ingest([book], Path(tmp) / "bench.duckdb", jobs=os.cpu_count(), on_pages=_page_read)
+        ended = time.process_time()
+        main_cpu, wall = ended - started, time.perf_counter() - wall
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     print(f"imports {imports:.2f} s CPU; ingest {wall:.2f} s wall, main process {main_cpu:.2f} s CPU, its workers "
           f"{children.ru_utime + children.ru_stime:.2f} s CPU ({os.cpu_count()} workers, and a reference refill "
           "when no template was kept)")
     print(f"main process waited for the workers' runs {sum(waits):.2f} s wall in {len(waits)} waits, the first "
           f"{waits[0] if waits else 0:.2f} s")
+    if {"forked", "last page"} <= marks.keys():
+        print(f"main process CPU before its page workers fork {marks['forked'] - started:.2f} s (imports aside), "
+              f"while the pages are read {marks['last page'] - marks['forked']:.2f} s, after the last page "
+              f"{ended - marks['last page']:.2f} s")
     print("load average at the end: " + " ".join(f"{load:.2f}" for load in os.getloadavg()))
 
 

@@ -14,8 +14,6 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
-import duckdb
-
 import cnstat_etl
 from cnstat_etl import interrupts
 from cnstat_etl.config import (WAREHOUSE_DIR, bundled_samples, default_cache_dir, files_in, fingerprint, keep_newest,
@@ -67,7 +65,10 @@ def source_files(paths: Iterable[Path]) -> list[Path]:
 
 def harmonise(extracted: ExtractResult) -> HarmonisedFile:
     """`cnstat_etl.harmonise.harmonise`, imported with the first part: a book's page workers are started
-    before harmonise (and pyarrow, for the cache and the staging) load, a tenth of a second sooner."""
+    before harmonise (and pyarrow, for the cache and the staging) load, a tenth of a second sooner. DuckDB
+    too, which only the load needs, is imported here, while the pages are read, not after the last one."""
+    import duckdb  # noqa: F401
+
     from cnstat_etl.harmonise import harmonise as harmonised
 
     return harmonised(extracted)
@@ -126,6 +127,8 @@ def _staged(paths: list[Path], digests: list[str | None], options: ExtractOption
             yield stage_file(path, options, cache_dir, page_workers=jobs, on_page=pages.read, sha256=sha256)
             pages.file_done(path)
         return
+    import duckdb  # noqa: F401  (see `harmonise`: imported once here, not in each process forked below)
+
     with ProcessPoolExecutor(max_workers=jobs, initializer=interrupts.leave_interrupts_to_the_parent) as pool:
         count = len(paths)
         for path, staged in zip(paths, pool.map(stage_file, paths, [options] * count, [cache_dir] * count,
@@ -263,9 +266,9 @@ def _ingest_files(files: list[Path], summary: IngestSummary, db_path: Path, opti
     fingerprint = mappings_fingerprint()
     new = not Path(db_path).exists()
     if new:
-        current = _copied_template(db_path, digest)
-        # nothing loaded yet; without a template, the schema is made with the reference tables, beside the reading
-        by_path, loaded, stale = {}, {}, set()
+        # nothing loaded yet: the template is copied, or the schema made with the reference tables, beside
+        # the reading (DuckDB is not even imported before the page workers start)
+        current, by_path, loaded, stale = False, {}, {}, set()
     else:
         with Warehouse(db_path) as warehouse:  # fails at once if a process other than an ingest holds it
             current = warehouse.reference_is(digest)
@@ -344,8 +347,8 @@ def _ingest_files(files: list[Path], summary: IngestSummary, db_path: Path, opti
 class _ReferenceRefill:
     """The reference tables refilled (a new warehouse, or mappings/ changed): with cores to spare, in a
     process of its own while the files are read, else here. A third of a second nothing needs until the
-    first load; `wait()` before it. Should the other process fail, the refill is done again here, so that
-    its error is reported as any other."""
+    first load (a new warehouse copied from the template, a few hundredths); `wait()` before it. Should
+    the other process fail, the refill is done again here, so that its error is reported as any other."""
 
     def __init__(self, db_path: Path, digest: str, aside: bool, new: bool):
         self.db_path, self.digest, self.new, self.process = db_path, digest, new, None
@@ -367,11 +370,13 @@ class _ReferenceRefill:
 
 
 def _refill_reference(db_path: Path, digest: str, new: bool, here: bool = False) -> None:
-    """The reference tables refilled; in a `new` warehouse, after its schema is made, and the warehouse
-    then kept as the template of the next new one."""
+    """The reference tables refilled; a `new` warehouse is a copy of the template when there is one, else
+    made with its schema, refilled, and kept as the template of the next new one."""
     if not here:
         interrupts.leave_interrupts_to_the_parent()
     try:
+        if new and _copied_template(db_path, digest):
+            return
         with _loading(db_path, new) as warehouse:
             warehouse.refresh_reference(digest, reference_tables)
     except Exception:
@@ -385,6 +390,8 @@ def _refill_reference(db_path: Path, digest: str, new: bool, here: bool = False)
 def _template_path(digest: str) -> Path:
     """Where a new warehouse holding only the reference tables made from `digest` is kept, for the DuckDB
     release, storage format and schema that wrote it."""
+    import duckdb
+
     key = fingerprint(f"{digest}\0{duckdb.__version__}\0{STORAGE_COMPATIBILITY}\0",
                       files_in(WAREHOUSE_DIR, ("*.sql", "migrations/*.sql")))
     return user_cache_dir() / f"warehouse-{key}.duckdb"
@@ -413,6 +420,8 @@ def _keep_as_template(db_path: Path, digest: str) -> None:
 def _copied_template(db_path: Path, digest: str) -> bool:
     """A new warehouse made as a copy of the template for `digest`; False (and nothing at db_path) when
     there is none, or it does not open as a warehouse with reference tables from `digest`."""
+    import duckdb
+
     template = _template_path(digest)
     if not template.is_file():
         return False

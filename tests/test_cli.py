@@ -151,6 +151,21 @@ def imported_by(*args: str) -> set[str]:
     return set(json.loads(done.stderr.splitlines()[-1].replace("'", '"')))
 
 
+# The console script's way in, with an object that says so when the interpreter frees it at its teardown.
+_FREED_AT_TEARDOWN = ("import sys\nclass Freed:\n    def __del__(self):\n        print('torn down')\n"
+                      "kept = Freed()\nsys.argv = ['cnstat', *sys.argv[1:]]\nfrom cnstat_etl.console import main\n"
+                      "main()\n")
+
+
+def test_a_command_ends_without_tearing_the_interpreter_down_its_output_and_status_kept(tmp_path):
+    helped = subprocess.run([sys.executable, "-c", _FREED_AT_TEARDOWN, "--help"], capture_output=True, text=True,
+                            timeout=120)
+    assert helped.returncode == 0 and "ingest" in helped.stdout and "torn down" not in helped.stdout
+    refused = subprocess.run([sys.executable, "-c", _FREED_AT_TEARDOWN, "query", "select 1", "--db",
+                              str(tmp_path / "none.duckdb")], capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 1 and "no warehouse" in refused.stderr and "torn down" not in refused.stdout
+
+
 def test_help_and_query_import_none_of_the_heavy_libraries(samples_db):
     assert imported_by("--help") == set()
     assert imported_by("query", "select 1", "--db", str(samples_db)) == set()

@@ -71,6 +71,31 @@ def test_choosing_another_vintage_reharmonises_the_codes(tmp_path):
     assert rows(db, "select harmonised_code from observations") == [("370100",)]
 
 
+def test_an_ingest_sets_the_codes_of_the_rows_it_loads_and_leaves_the_others_under_the_same_vintage(tmp_path):
+    # A code written by hand stands for one an earlier ingest set: rewriting every row at each ingest would
+    # put back the derived one; choosing another vintage, or mapping the row's year again, must.
+    laiwu = write_table(tmp_path / "laiwu.xlsx", "各市主要指标（2017年）", ["地区", "地区生产总值（亿元）"],
+                        [["莱芜市", 1005.65]])
+    jinan = write_table(tmp_path / "jinan.xlsx", "各市主要指标（2016年）", ["地区", "地区生产总值（亿元）"],
+                        [["济南市", 6536.12]])
+    db = tmp_path / "w.duckdb"
+    ingest([laiwu], db, vintage=2024)
+    with duckdb.connect(str(db)) as con:
+        con.execute("update observations set harmonised_code = 'kept'")
+    ingest([laiwu, jinan], db)
+    assert rows(db, "select region_code, harmonised_code from observations order by 1") == [
+        ("370100", "370100"), ("371200", "kept")]
+    with duckdb.connect(str(db)) as con:
+        con.execute("delete from harmonisation where year = 2017")
+    ingest([laiwu], db)  # its year mapped again
+    assert rows(db, "select harmonised_code from observations where region_code = '371200'") == [("370100",)]
+    with duckdb.connect(str(db)) as con:
+        con.execute("update observations set harmonised_code = 'kept'")
+    ingest([laiwu], db, vintage=2017)
+    assert rows(db, "select region_code, harmonised_code from observations order by 1") == [
+        ("370100", "370100"), ("371200", "371200")]
+
+
 @pytest.mark.parametrize("year, rate", [(1994, 8.6187), (2008, 6.9451), (2015, 6.2284), (2023, 7.0467)])
 def test_usd_values_are_also_given_in_yuan_at_that_years_rate(tmp_path, year, rate):
     source = write_table(tmp_path / "fdi.xlsx", f"各市利用外资（{year}年）", ["地区", "实际利用外资（万美元）"],

@@ -36,6 +36,14 @@ def test_no_progress_bar_when_output_is_not_a_terminal(tmp_path):
     assert "[2/2] loaded" in done.stdout and "2 files: 2 loaded" in done.stdout
 
 
+@pytest.mark.parametrize("told", [{"FORCE_COLOR": "1"}, {"TTY_COMPATIBLE": "1"}])
+def test_output_the_environment_calls_a_terminal_gets_the_bars_though_it_is_a_pipe(tmp_path, told):
+    done = subprocess.run(_ingest_args(tmp_path), capture_output=True, text=True, timeout=300,
+                          env={**os.environ, **told})
+    assert done.returncode == 0, done.stderr
+    assert BAR in done.stdout and "2 files: 2 loaded" in done.stdout
+
+
 def _on_a_terminal(args: list[str], columns: int = 120, rows: int = 50) -> tuple[int, bytes]:
     """Run a command on a pseudo-terminal of that size: its exit status and all it wrote there."""
     leader, follower = pty.openpty()

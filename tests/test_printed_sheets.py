@@ -776,9 +776,11 @@ def test_one_line_of_values_is_no_table_on_a_page_continuing_none():
 
 
 def test_pages_of_values_not_as_many_for_each_page_of_labels_are_refused_with_the_reason():
-    # two pages of labels and three of values: which page's rows are whose cannot be proven
+    # two pages of labels, each under the header, and three of values: which page's rows are whose cannot be
+    # proven (where the header is not repeated, a page of values printing one begins a block of columns:
+    # tests/test_printed_series.py)
     labels = _labels_only_page()
-    second = PageGeometry(2, 600, 800, [g for g in labels.glyphs if g.bottom > 100], [], [])
+    second = PageGeometry(2, 600, 800, [g for g in labels.glyphs if g.bottom > 80], [], [])
     pages = [labels, second, _values_only_page(3, GROWTH), _population_page(4), _population_page(5)]
     values, refused = _read_with_labels_only(pages, labels_pages=2)
     assert not values and "do not pair" in refused

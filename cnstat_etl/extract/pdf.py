@@ -24,6 +24,7 @@ from cnstat_etl.extract import pdfium
 from cnstat_etl.extract.layout import (DESCENT, Glyph, PageGeometry, Segment, TableLayout, printed_count, read_page,
                                       text_lines)
 from cnstat_etl.extract.pdfium import PageReading
+from cnstat_etl.extract.series import SeriesTable
 from cnstat_etl.extract.tables import Block, ExtractOptions, TableAssembler, find_header_rows, find_label_columns
 from cnstat_etl.model import ExtractedValue, ExtractResult, OcrRead, Problem, ProblemKind, Severity
 from cnstat_etl.text import plural
@@ -181,7 +182,7 @@ def extract_pdf(path: Path, sha256: str, options: ExtractOptions, seen: list[Tab
             # the first page's top lines (running header, edition) date a table that prints no year
             opening = page.top_lines if first == 1 else _top_lines(next(iter(READERS[options.pdf_reader](path, 1, 1)),
                                                                          None))
-            tables = TableAssembler(result, options, fallback_lines=opening)
+            tables = TableAssembler(result, options, fallback_lines=opening, series=SeriesTable.of)
         if page.prints_no_number:
             keep_place(page)
         if page.text_problem:
@@ -242,34 +243,50 @@ def labelled_blocks(labelled: list[tuple[Block | None, TableLayout | None]],
     # (a page may print two tables or more: a sheet's blocks each under its own title and header)
     label_pages, value_pages = pages[:len(labelled)], pages[len(labelled):]
     printed = sorted(set(pages))
-    if not labelled or not unlabelled or len(unlabelled) % len(labelled) \
-            or printed != list(range(min(pages), min(pages) + len(printed))):
-        return (f"its {len(unlabelled)} pages of values do not pair with the {len(labelled)} pages printing the "
-                "labels, page by page")
+    uneven = (f"its {len(unlabelled)} pages of values do not pair with the {len(labelled)} pages printing the "
+              "labels, page by page")
+    if not labelled or not unlabelled or printed != list(range(min(pages), min(pages) + len(printed))):
+        return uneven
     if max(label_pages) < min(value_pages):
         # the labelled pages, then each block of columns in their order: where there are two or more, each
         # begins at the sheet's top rows, under its header
-        if len(unlabelled) > len(labelled) and any(table is None or table.header_top is None
-                                                   for _, table in unlabelled[::len(labelled)]):
-            return (f"its {len(unlabelled)} pages of values do not begin a block of columns under a header every "
-                    f"{len(labelled)} pages, as the labels' pages do")
-        # the tables pair in order where each page of values prints as many as its page of labels
+        # (the tables pair in order where each page of values prints as many as its page of labels)
         starts = [value_pages[j - j % len(labelled)] for j in range(len(unlabelled))]
-        if any(page - start != label_pages[j % len(labelled)] - label_pages[0]
-               for j, (page, start) in enumerate(zip(value_pages, starts))):
-            return (f"its {len(unlabelled)} tables of values are not printed as many to a page as the "
-                    f"{len(labelled)} tables printing the labels")
-        labels_of = [labelled[j % len(labelled)] for j in range(len(unlabelled))]
-    elif len(printed) != len(pages):
+        if len(unlabelled) % len(labelled):
+            reason = uneven
+        elif len(unlabelled) > len(labelled) and any(table is None or table.header_top is None
+                                                     for _, table in unlabelled[::len(labelled)]):
+            reason = (f"its {len(unlabelled)} pages of values do not begin a block of columns under a header every "
+                      f"{len(labelled)} pages, as the labels' pages do")
+        elif any(page - start != label_pages[j % len(labelled)] - label_pages[0]
+                 for j, (page, start) in enumerate(zip(value_pages, starts))):
+            reason = (f"its {len(unlabelled)} tables of values are not printed as many to a page as the "
+                      f"{len(labelled)} tables printing the labels")
+        else:
+            reason = _pair_pages([labelled[j % len(labelled)] for j in range(len(unlabelled))], unlabelled)
+            if not isinstance(reason, str):
+                return reason
+        # a block of columns lacking pages (all blank, so not printed): its headers or its rows may place them,
+        # where each page prints one table (rows at a page's heights pair with any table's printed there)
+        places = None if len(printed) != len(pages) else \
+            _places_in_blocks(labelled, unlabelled) or _places_by_rows(labelled, unlabelled)
+        return reason if places is None else _pair_pages([labelled[place] for place in places], unlabelled)
+    if len(printed) != len(pages):
         return "a page prints two tables, and its pages of values do not follow its pages of labels in one run"
-    else:
-        # each labelled page followed by as many pages of values
-        own = [max((i for i, page in enumerate(label_pages) if page < value_page), default=-1)
-               for value_page in value_pages]
-        if any(own.count(i) != len(unlabelled) // len(labelled) for i in range(len(labelled))):
-            return (f"its {len(unlabelled)} pages of values do not follow the {len(labelled)} pages printing the "
-                    "labels as many after each")
-        labels_of = [labelled[i] for i in own]
+    # each labelled page followed by as many pages of values
+    own = [max((i for i, page in enumerate(label_pages) if page < value_page), default=-1)
+           for value_page in value_pages]
+    if len(unlabelled) % len(labelled):
+        return uneven
+    if any(own.count(i) != len(unlabelled) // len(labelled) for i in range(len(labelled))):
+        return (f"its {len(unlabelled)} pages of values do not follow the {len(labelled)} pages printing the "
+                "labels as many after each")
+    return _pair_pages([labelled[i] for i in own], unlabelled)
+
+
+def _pair_pages(labels_of: list[tuple[Block | None, TableLayout | None]],
+                unlabelled: list[tuple[Block | None, TableLayout | None]]) -> list[Block | None] | str:
+    """Each page of values paired with the page of labels given for it, or why one does not pair."""
     blocks: list[Block | None] = []
     for (labels, labels_table), (values, values_table) in zip(labels_of, unlabelled):
         if values is None:
@@ -277,51 +294,95 @@ def labelled_blocks(labelled: list[tuple[Block | None, TableLayout | None]],
             continue
         if labels is None:
             return f"page {values.page} prints values in the place of a page printing no row label"
-        label_width = len(find_label_columns(labels.cells, find_header_rows(labels.cells)))
-        tolerance = 0.2 * min(labels_table.indent_size, values_table.indent_size)
-        label_rows = [i for i, top in enumerate(labels_table.row_tops) if top >= labels_table.body_top - tolerance
-                      and any(cell.strip() for cell in labels.cells[i][:label_width])]
-        # A row printed in another font (a bold municipality) has its line's top off the labelled row's by
-        # more than that; well within a third of the rows' pitch, it is still at that row's height and no other.
-        # The pitch is the usual one: a glyph boxed tall lifts its row's top, shortening one step
-        tops = [labels_table.row_tops[i] for i in label_rows]
-        if len(tops) > 1:
-            steps = sorted(b - a for a, b in zip(tops, tops[1:]))
-            tolerance = max(tolerance, PITCH_SHARE * steps[len(steps) // 2])
-        value_rows = {i: top for i, top in enumerate(values_table.row_tops) if top >= values_table.body_top - tolerance}
-        beside: dict[int, int] = {}
-        for row, top in value_rows.items():
-            level = [i for i in label_rows if abs(labels_table.row_tops[i] - top) <= tolerance]
-            if len(level) != 1 or level[0] in beside.values():
-                return (f"a row of values on page {values.page} lies at the height of no one row page {labels.page} "
-                        "labels")
-            beside[row] = level[0]
-        # A labelled row beside no row of values is blank above or between rows of values (a city with none in
-        # these columns); after the last, only where the values' page provably prints nothing down past it:
-        # text there, or a grid ending above it, is rows not read as such (its body cut short), cells unknown.
-        printing = [i for i in label_rows if any(cell.strip() for cell in labels.cells[i][label_width:])]
-        proven_blank = bool(printing) and values_table.blank_to is not None and \
-            labels_table.row_tops[printing[-1]] + labels_table.indent_size <= values_table.blank_to + tolerance
-        if printing and beside and max(beside.values()) < printing[-1] and not proven_blank:
-            return (f"page {values.page} prints no row of values at the height of "
-                    f"{' '.join(labels.cells[printing[-1]][:label_width]).strip()!r}, which page {labels.page} "
-                    "prints values for, after its last row of values, not proven blank there (text, or its grid "
-                    "ending, above it)")
-        of_label = {label: row for row, label in beside.items()}
-        header = [i for i in range(len(values.cells)) if i not in value_rows]
-        blank = [""] * (len(values.cells[0]) - 1)
-        cells = [[""] * label_width + values.cells[i][1:] for i in header] + [
-            labels.cells[i][:label_width] + (values.cells[of_label[i]][1:] if i in of_label else blank)
-            for i in label_rows]
-        # a row the values' page does not print takes the number of the row printed before it
-        numbers = [values.rows[i] for i in header]
-        for i in label_rows:
-            numbers.append(values.rows[of_label[i]] if i in of_label else numbers[-1] if numbers else 1)
-        # the title of a table whose label column fills its own pages prints there, left of the values
-        lines_above = values.lines_above or ([] if labels_table.values_printed else labels.lines_above)
-        blocks.append(Block(lines_above, cells, numbers, labels.columns[:label_width] + values.columns[1:],
-                            page=values.page))
+        block = _paired(labels, labels_table, values, values_table)
+        if isinstance(block, str):
+            return block
+        blocks.append(block)
     return blocks
+
+
+def _paired(labels: Block, labels_table: TableLayout, values: Block, values_table: TableLayout) -> Block | str:
+    """A page of values given the rows of the page printing their labels, or why they do not pair: every row
+    of values at the height of one row printing a label (see labelled_blocks)."""
+    label_width = len(find_label_columns(labels.cells, find_header_rows(labels.cells)))
+    tolerance = 0.2 * min(labels_table.indent_size, values_table.indent_size)
+    label_rows = [i for i, top in enumerate(labels_table.row_tops) if top >= labels_table.body_top - tolerance
+                  and any(cell.strip() for cell in labels.cells[i][:label_width])]
+    # A row printed in another font (a bold municipality) has its line's top off the labelled row's by
+    # more than that; well within a third of the rows' pitch, it is still at that row's height and no other.
+    # The pitch is the usual one: a glyph boxed tall lifts its row's top, shortening one step
+    tops = [labels_table.row_tops[i] for i in label_rows]
+    if len(tops) > 1:
+        steps = sorted(b - a for a, b in zip(tops, tops[1:]))
+        tolerance = max(tolerance, PITCH_SHARE * steps[len(steps) // 2])
+    value_rows = {i: top for i, top in enumerate(values_table.row_tops) if top >= values_table.body_top - tolerance}
+    beside: dict[int, int] = {}
+    for row, top in value_rows.items():
+        level = [i for i in label_rows if abs(labels_table.row_tops[i] - top) <= tolerance]
+        if len(level) != 1 or level[0] in beside.values():
+            return (f"a row of values on page {values.page} lies at the height of no one row page {labels.page} "
+                    "labels")
+        beside[row] = level[0]
+    # A labelled row beside no row of values is blank above or between rows of values (a city with none in
+    # these columns); after the last, only where the values' page provably prints nothing down past it:
+    # text there, or a grid ending above it, is rows not read as such (its body cut short), cells unknown.
+    printing = [i for i in label_rows if any(cell.strip() for cell in labels.cells[i][label_width:])]
+    proven_blank = bool(printing) and values_table.blank_to is not None and \
+        labels_table.row_tops[printing[-1]] + labels_table.indent_size <= values_table.blank_to + tolerance
+    if printing and beside and max(beside.values()) < printing[-1] and not proven_blank:
+        return (f"page {values.page} prints no row of values at the height of "
+                f"{' '.join(labels.cells[printing[-1]][:label_width]).strip()!r}, which page {labels.page} "
+                "prints values for, after its last row of values, not proven blank there (text, or its grid "
+                "ending, above it)")
+    of_label = {label: row for row, label in beside.items()}
+    header = [i for i in range(len(values.cells)) if i not in value_rows]
+    blank = [""] * (len(values.cells[0]) - 1)
+    cells = [[""] * label_width + values.cells[i][1:] for i in header] + [
+        labels.cells[i][:label_width] + (values.cells[of_label[i]][1:] if i in of_label else blank)
+        for i in label_rows]
+    # a row the values' page does not print takes the number of the row printed before it
+    numbers = [values.rows[i] for i in header]
+    for i in label_rows:
+        numbers.append(values.rows[of_label[i]] if i in of_label else numbers[-1] if numbers else 1)
+    # the title of a table whose label column fills its own pages prints there, left of the values
+    lines_above = values.lines_above or ([] if labels_table.values_printed else labels.lines_above)
+    return Block(lines_above, cells, numbers, labels.columns[:label_width] + values.columns[1:], page=values.page)
+
+
+def _places_in_blocks(labelled: list[tuple[Block | None, TableLayout | None]],
+                      unlabelled: list[tuple[Block | None, TableLayout | None]]) -> list[int] | None:
+    """Where a table prints its header atop a block of columns' first page only (the labels' pages after the
+    first print none), each page of values' place in its block: a page printing the header begins one. An
+    office (LibreOffice) prints no page whose cells are all blank, so a block may lack pages; which is proven
+    only where it keeps its first page alone (the header is always printed) or all of them. None where the
+    header is repeated, or the blocks do not prove so."""
+    if len(labelled) < 2 or any(table is None or table.header_top is not None for _, table in labelled[1:]):
+        return None
+    places: list[int] = []
+    for _, table in unlabelled:
+        if table is None or table.header_top is None and not places:
+            return None
+        places.append(0 if table.header_top is not None else places[-1] + 1)
+    starts = [i for i, place in enumerate(places) if place == 0] + [len(places)]
+    if any(end - start not in (1, len(labelled)) for start, end in zip(starts, starts[1:])):
+        return None
+    return places
+
+
+def _places_by_rows(labelled: list[tuple[Block | None, TableLayout | None]],
+                    unlabelled: list[tuple[Block | None, TableLayout | None]]) -> list[int] | None:
+    """Each page of values' page of labels, where its rows pair with those of one page of labels only (a row
+    printed lower than another page's last): the pages of labels, then each block of columns in their order,
+    any page missing (printed blank, so not printed), leaves every page of values free to be any labels'.
+    None where a page pairs with none or several."""
+    places = []
+    for values, values_table in unlabelled:
+        fitting = [k for k, (labels, labels_table) in enumerate(labelled) if values is not None and labels is not None
+                   and not isinstance(_paired(labels, labels_table, values, values_table), str)]
+        if len(fitting) != 1:
+            return None
+        places.append(fitting[0])
+    return places
 
 
 @dataclass

@@ -10,16 +10,21 @@ Besides the yearbook's city tables (tables.py), sources come as
   descriptor of kind "code_list" names a file that is not a statistical table, which is then skipped (by
   its hash, a file of any format: a PDF too).
 Column names that carry indicator, scope and unit are split by the rules in parsers/layout.toml [series].
+The readers take a `Block` (tables.py), whatever file it came from: a sheet, or the page of a PDF table that
+no title or edition dates (`SeriesTable`, which tables.TableAssembler hands such a table), so a printed
+series is read as its workbook is, each value at its page, row and column.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from typing import Iterator, Sequence
 
 from cnstat_etl.config import layout, source_descriptors
-from cnstat_etl.extract.tables import ExtractOptions, _aggregate, _scope_in, catalogued_edition
+from cnstat_etl.extract.tables import (Block, ExtractOptions, _aggregate, _scope_in, catalogued_edition,
+                                      find_header_rows)
 from cnstat_etl.extract.workbook import Grid
 from cnstat_etl.indicators import match_header, provisional_id
 from cnstat_etl.model import (NOT_STATISTICAL, BodyRow, ExtractedValue, ExtractResult, Problem, ProblemKind,
@@ -227,10 +232,11 @@ def _numeric_column(body: list[list[str]], column: int) -> bool:
 
 
 class SeriesReader:
-    """Collects one file's values from its series or panel grids into an ExtractResult."""
+    """Collects one file's values from its series or panel blocks (a sheet, or a PDF table's page) into an
+    ExtractResult."""
 
-    def __init__(self, source: str, sha256: str, file_format: str, kind: str, title: str):
-        self.result = ExtractResult(source, sha256, file_format, source_kind=kind)
+    def __init__(self, result: ExtractResult, title: str):
+        self.result = result
         self.title = title
         self._contexts: dict[tuple[int, str], TableContext] = {}
 
@@ -241,14 +247,15 @@ class SeriesReader:
             self._contexts[key] = TableContext(None, self.title, year, year_from, unit_line, edition)
         return self._contexts[key]
 
-    def body_row(self, sheet: str, row: int, label: str, place: str, cells: list[str],
+    def body_row(self, block: Block, index: int, label: str, place: str, cells: list[str],
                  province: str | None = None) -> int:
         """Record a printed row (harmonise decides what it is); its index for the row's values.
 
         A total row (城市合计, 全国) is told by its words and kept apart to check sums against, never placed.
         """
         self.result.rows.append(BodyRow(
-            table=len(self.result.tables), page=None, sheet=sheet, row=row, label=label, name=place,
+            table=len(self.result.tables), page=block.page, sheet=block.sheet, row=block.rows[index], label=label,
+            name=place,
             indentation=0, has_values=any(not is_missing(c) for c in cells), total=_aggregate(place),
             standalone=True, province=province))
         return len(self.result.rows) - 1
@@ -257,12 +264,12 @@ class SeriesReader:
               indicator: str, scope: str, unit: str | None, cell: str) -> bool:
         """Add one cell; False (and a problem) when it is neither a number nor a missing marker."""
         printed = self.result.rows[body_row]
-        sheet, row = printed.sheet, printed.row
-        where = Provenance(self.result.source_file, self.result.source_sha256, None, sheet, row, column)
+        page, sheet, row = printed.page, printed.sheet, printed.row
+        where = Provenance(self.result.source_file, self.result.source_sha256, page, sheet, row, column)
         number = parse_number(cell)
         if not number.ok:
             self.result.problems.append(Problem(ProblemKind.UNREADABLE_VALUE, f"{cell!r} is neither a number nor a "
-                                                "missing marker", self.result.source_file, None, sheet, row,
+                                                "missing marker", self.result.source_file, page, sheet, row,
                                                 column))
             return False
         self.result.values.append(ExtractedValue(
@@ -277,18 +284,24 @@ class SeriesReader:
                                               year_from))
 
 
-def read_panel(reader: SeriesReader, grid: Grid, panel: PanelLayout, options: ExtractOptions) -> None:
-    rows = grid.rows
+def read_panel(reader: SeriesReader, block: Block, panel: PanelLayout, start: int | None = None,
+               edition: int | None = None) -> int:
+    """The panel's rows into the reader, from under its header row, or from `start` in a block continuing a
+    table (a PDF's next page) that prints no header of its own; the values loaded. `edition`: the one a file
+    without any year of its own was taken from (catalogue or command line)."""
+    rows = block.cells
     source = reader.result.source_file
-    for column, header, why in panel.ignored:
-        reader.result.problems.append(Problem(ProblemKind.IGNORED_COLUMN, f"column {header!r} not loaded: {why}",
-                                              source, None, grid.name, panel.header_row + 1, column + 1))
-    _report_provisional(reader, grid.name, panel.header_row + 1, panel.measures)
+    if start is None:
+        header = block.rows[panel.header_row]
+        for column, text, why in panel.ignored:
+            reader.result.problems.append(Problem(ProblemKind.IGNORED_COLUMN, f"column {text!r} not loaded: {why}",
+                                                  source, block.page, block.sheet, header, block.columns[column]))
+        _report_provisional(reader, block, header, panel.measures)
+        start = panel.header_row + 1
     # a year taken from the edition is recorded with it, as a yearbook table's is
-    edition = _default_edition(reader.result.source_sha256, options) if panel.fixed_year and \
-        panel.year_from == "catalogue or option" else None
+    edition = edition if panel.fixed_year and panel.year_from == "catalogue or option" else None
     loaded = 0
-    for index in range(panel.header_row + 1, len(rows)):
+    for index in range(start, len(rows)):
         row = rows[index]
         if not any(fold(c) for c in row):
             continue
@@ -302,27 +315,30 @@ def read_panel(reader: SeriesReader, grid: Grid, panel: PanelLayout, options: Ex
             if not parsed.ok or parsed.value is None or not parsed.value.is_integer():
                 reader.result.problems.append(Problem(
                     ProblemKind.UNKNOWN_YEAR, f"year {row[panel.year_column]!r} is not a year; the row is not loaded",
-                    source, None, grid.name, index + 1, panel.year_column + 1, "error"))
+                    source, block.page, block.sheet, block.rows[index], block.columns[panel.year_column], "error"))
                 continue
             row_year = int(parsed.value)
         province = as_printed(row[panel.province_column]) if panel.province_column is not None else None
         label = as_printed(" ".join(c for c in (
             row[panel.place_column] if panel.place_column is not None else "", code or "") if c))
-        body_row = reader.body_row(grid.name, index + 1, label, place, [row[m.column] for m in panel.measures],
-                                   province)
+        body_row = reader.body_row(block, index, label, place, [row[m.column] for m in panel.measures], province)
         for measure in panel.measures:
             year = measure.year or row_year
             context = reader.context(year, "column" if row_year else panel.year_from,
                                      edition=None if row_year else edition)
-            if reader.value(body_row, measure.column + 1, context, code, measure.label, measure.indicator,
+            if reader.value(body_row, block.columns[measure.column], context, code, measure.label, measure.indicator,
                             measure.scope, measure.unit, row[measure.column]):
                 loaded += 1
-    reader.report(grid.name, panel.fixed_year, panel.year_from, loaded,
+    return loaded
+
+
+def _report_panel(reader: SeriesReader, sheet: str | None, panel: PanelLayout, loaded: int) -> None:
+    reader.report(sheet, panel.fixed_year, panel.year_from, loaded,
                   sum(not m.indicator.startswith("provisional:") for m in panel.measures),
                   sum(m.indicator.startswith("provisional:") for m in panel.measures))
 
 
-def _report_provisional(reader: SeriesReader, sheet: str, row: int, measures: list[Measure]) -> None:
+def _report_provisional(reader: SeriesReader, block: Block, row: int, measures: list[Measure]) -> None:
     seen = set()
     for measure in measures:
         if measure.indicator.startswith("provisional:") and measure.column not in seen:
@@ -330,7 +346,8 @@ def _report_provisional(reader: SeriesReader, sheet: str, row: int, measures: li
             reader.result.problems.append(Problem(
                 ProblemKind.UNKNOWN_COLUMN,
                 f"header {measure.label!r} names no indicator in mappings/header_variants.csv; "
-                f"loaded as {measure.indicator!r}", reader.result.source_file, None, sheet, row, measure.column + 1))
+                f"loaded as {measure.indicator!r}", reader.result.source_file, block.page, block.sheet, row,
+                block.columns[measure.column]))
 
 
 # -------------------------------------------------------------------------------------------- wide (NBS)
@@ -340,12 +357,26 @@ def _metadata(rows: list[list[str]]) -> tuple[dict[str, str], int]:
     found: dict[str, str] = {}
     for index, row in enumerate(rows):
         filled = [fold(c) for c in row if fold(c)]
-        match = _rules().metadata_pattern.match(filled[0]) if len(filled) == 1 else None
-        if match:
-            found[match.group("key")] = match.group("value").strip()
-            continue
-        return found, index
+        items = _metadata_items(filled[0]) if len(filled) == 1 else None
+        if items:
+            found |= items
+        elif filled or not found:
+            return found, index
+        # a blank row amid the metadata lines (a print's line ran into the one above) is passed over
     return found, len(rows)
+
+
+def _metadata_items(text: str) -> dict[str, str] | None:
+    """A metadata line's key and value, or those of the lines a print ran into one ("数据库：… 指标：…")."""
+    match = _rules().metadata_pattern.match(text)
+    if not match:
+        return None
+    value = match.group("value")
+    for space in re.finditer(r"\s+", value):
+        rest = _metadata_items(value[space.end():])
+        if rest:
+            return {match.group("key"): value[:space.start()].strip()} | rest
+    return {match.group("key"): value.strip()}
 
 
 def _year_columns(headers: list[str]) -> dict[int, int]:
@@ -357,48 +388,70 @@ def _year_columns(headers: list[str]) -> dict[int, int]:
     return years
 
 
-def read_wide(reader: SeriesReader, grid: Grid, metadata: dict[str, str], header_row: int) -> bool:
-    """Years as columns; the rows are places (指标 given above) or indicators (地区 given above)."""
+@dataclass(frozen=True)
+class WideLayout:
+    """Years as columns: the year and header of each, and what the metadata lines fix for every row."""
+
+    years: dict[int, int]
+    headers: dict[int, str]
+    indicator: str | None  # 指标: the rows are places
+    place: str | None  # 地区: the rows are indicators
+    cities: bool  # the database's places are cities, printed bare
+
+
+def wide_layout(metadata: dict[str, str], headers: list[str], fewest_years: int = 2) -> WideLayout | None:
+    years = _year_columns(headers)
+    if len(years) < fewest_years:
+        return None
     rules = _rules()
-    rows = grid.rows
-    years = _year_columns(rows[header_row])
-    if len(years) < 2:
-        return False
-    fixed_indicator = metadata.get(rules.metadata_indicator)
-    fixed_place = metadata.get(rules.metadata_place)
-    cities = metadata.get(rules.metadata_database) in rules.city_databases
-    source = reader.result.source_file
+    return WideLayout(years, {column: as_printed(headers[column]) for column in years},
+                      metadata.get(rules.metadata_indicator), metadata.get(rules.metadata_place),
+                      metadata.get(rules.metadata_database) in rules.city_databases)
+
+
+def read_wide(reader: SeriesReader, block: Block, wide: WideLayout, start: int) -> tuple[int, dict[str, Measure]]:
+    """The rows from `start` (under the header row, or the top of a block continuing a table that prints
+    none) into the reader: places (指标 given above) or indicators (地区 given above). The values loaded and
+    the indicators read."""
+    rows = block.cells
     # A year column the export pads with nothing (NBS's latest year) prints no value: it is not loaded.
-    filled = {column: year for column, year in years.items()
-              if any(not is_missing(row[column]) for row in rows[header_row + 1:])}
-    measures: dict[int, Measure] = {}
+    filled = {column: year for column, year in wide.years.items()
+              if any(not is_missing(row[column]) for row in rows[start:])}
+    for column in range(1, len(rows[0])):
+        if column not in wide.years and any(not is_missing(row[column]) for row in rows[start:]):
+            # said of the page: each of its places' years there goes unread, as a yearbook's unread row would
+            reader.result.problems.append(Problem(
+                ProblemKind.UNKNOWN_COLUMN, f"column {block.columns[column]} prints values under no year in its "
+                "header: not loaded", reader.result.source_file, block.page, block.sheet))
+    measures: dict[str, Measure] = {}
     loaded = 0
-    for index in range(header_row + 1, len(rows)):
+    for index in range(start, len(rows)):
         row = rows[index]
         label = as_printed(row[0])
         if not label or matches_prefix(label, layout().footnote_prefixes):
             continue
-        indicator_text, place = (fixed_indicator, label) if fixed_indicator else (label, fixed_place or "")
-        place = _as_city(place) if cities else place
+        indicator_text, place = (wide.indicator, label) if wide.indicator else (label, wide.place or "")
+        place = _as_city(place) if wide.cities else place
         measure = _measure(0, indicator_text, None, None)
-        measures[index] = measure
-        body_row = reader.body_row(grid.name, index + 1, label, squash(place), [row[c] for c in filled])
+        measures.setdefault(measure.indicator, measure)
+        body_row = reader.body_row(block, index, label, squash(place), [row[c] for c in filled])
         for column, year in filled.items():
             context = reader.context(year, "column")
-            if reader.value(body_row, column + 1, context, None,
-                            f"{as_printed(indicator_text)} / {as_printed(rows[header_row][column])}",
+            if reader.value(body_row, block.columns[column], context, None,
+                            f"{as_printed(indicator_text)} / {wide.headers[column]}",
                             _measure(0, indicator_text, year, None).indicator, measure.scope, measure.unit,
                             row[column]):
                 loaded += 1
-    distinct = {m.indicator: m for m in measures.values()}
-    for indicator, measure in distinct.items():
+    return loaded, measures
+
+
+def _report_provisional_rows(reader: SeriesReader, block: Block, measures: dict[str, Measure]) -> None:
+    for indicator, measure in measures.items():
         if indicator.startswith("provisional:"):
             reader.result.problems.append(Problem(
                 ProblemKind.UNKNOWN_COLUMN, f"indicator {measure.label!r} names no indicator in "
-                f"mappings/header_variants.csv; loaded as {indicator!r}", source, None, grid.name))
-    reader.report(grid.name, None, "column", loaded, sum(not i.startswith("provisional:") for i in distinct),
-                  sum(i.startswith("provisional:") for i in distinct))
-    return True
+                f"mappings/header_variants.csv; loaded as {indicator!r}", reader.result.source_file, block.page,
+                block.sheet))
 
 
 def _as_city(name: str) -> str:
@@ -408,9 +461,134 @@ def _as_city(name: str) -> str:
     return name if not name or name.endswith(suffix) or _aggregate(squash(name)) else name + suffix
 
 
+# ------------------------------------------------------------------------------------------ PDF tables
+
+class SeriesTable:
+    """A PDF table that prints no year of its own but is a series or panel (years as its header cells, or a
+    year column), read block by block (page by page) as a workbook's sheet is. A block printing no header of
+    its own continues the layout of the one before, as a yearbook table's continuation page does."""
+
+    def __init__(self, reader: SeriesReader, block: Block, wide: WideLayout | None, panel: PanelLayout | None,
+                 descriptor: Descriptor | None, metadata: dict[str, str], header_row: int):
+        self.reader = reader
+        self.wide, self.panel, self.descriptor = wide, panel, descriptor
+        self.width = len(block.cells[0])
+        self.metadata = metadata
+        self.corner = fold(block.cells[header_row][0]) if wide else ""
+        self.values = 0
+        self.indicators: dict[str, Measure] = {}
+        self._read_one = False
+
+    @classmethod
+    def of(cls, block: Block, result: ExtractResult) -> SeriesTable | None:
+        """The block's table read as a series, or None where it is none. The years must be the table's own
+        (a year column, years as headers or as a header's suffix): a catalogued edition dates a yearbook
+        table, not a series."""
+        if not block.cells or not block.cells[0]:
+            return None
+        above, _ = _metadata([[line] for line in block.lines_above])
+        inside, header_row = _metadata(block.cells)
+        metadata = above | inside
+        if metadata and header_row < len(block.cells):
+            wide = wide_layout(metadata, block.cells[header_row])
+            if wide is not None:
+                return cls(SeriesReader(result, _title(metadata, result.source_file)), block, wide, None, None,
+                           metadata, header_row)
+        block = _key_headers_apart(block)
+        descriptor = find_descriptor(result.source_sha256, block.cells[0])
+        if descriptor is not None and descriptor.kind == "code_list":
+            return None
+        panel = panel_layout(block.cells, descriptor, None)
+        if panel is None:
+            return None
+        title = descriptor.title or result.source_file if descriptor else result.source_file
+        return cls(SeriesReader(result, title), block, None, panel, descriptor, {}, panel.header_row)
+
+    def add(self, block: Block) -> None:
+        """Read the table's next block (its first, given to `of`, included)."""
+        first, self._read_one = not self._read_one, True
+        if self.wide is not None:
+            self._add_wide(block, first)
+        else:
+            self._add_panel(_key_headers_apart(block), first)
+
+    def _add_wide(self, block: Block, first: bool) -> None:
+        metadata, header_row = _metadata(block.cells)
+        metadata = self.metadata | metadata
+        headers = block.cells[header_row] if header_row < len(block.cells) else []
+        if first or self._years_header(headers):
+            # a page repeating the header, or a block of further year columns (the next page across)
+            wide, start = wide_layout(metadata, headers, 1), header_row + 1
+        elif self._continues_body(block):
+            wide, start = self.wide, 0
+        else:
+            self._not_read(block)
+            return
+        self.wide, self.width, self.metadata = wide, len(block.cells[0]), metadata
+        loaded, measures = read_wide(self.reader, block, wide, start)
+        self.values += loaded
+        _report_provisional_rows(self.reader, block, {i: m for i, m in measures.items() if i not in self.indicators})
+        self.indicators |= measures
+
+    def _years_header(self, cells: list[str]) -> bool:
+        """A row of years heading every column it fills, under the first block's corner cell or a blank one:
+        a body row printing numbers that read as years has its place there."""
+        filled = [column for column, cell in enumerate(cells) if column and fold(cell)]
+        return bool(filled) and set(filled) == set(_year_columns(cells)) and fold(cells[0]) in ("", self.corner)
+
+    def _add_panel(self, block: Block, first: bool) -> None:
+        if first:
+            self.values += read_panel(self.reader, block, self.panel)
+            return
+        own = panel_layout(block.cells, self.descriptor, None)
+        if own is not None and [(m.column, m.indicator) for m in own.measures] == \
+                [(m.column, m.indicator) for m in self.panel.measures]:
+            self.values += read_panel(self.reader, block, own, own.header_row + 1)  # the header repeated
+        elif own is None and self._continues_body(block):
+            self.values += read_panel(self.reader, block, self.panel, 0)
+        else:
+            self._not_read(block)
+
+    def _continues_body(self, block: Block) -> bool:
+        """A block printing body rows only, as wide as the table: a page the header is not repeated on. A block
+        with a header that is not the table's (another block of columns, its header unread) is not one."""
+        return find_header_rows(block.cells) == 0 and len(block.cells[0]) == self.width
+
+    def _not_read(self, block: Block) -> None:
+        self.reader.result.problems.append(Problem(
+            ProblemKind.NO_HEADER, "a block continuing the series prints other columns than its header, and no "
+            "header of its own: not read", self.reader.result.source_file, block.page, block.sheet))
+
+    def report(self) -> tuple[int, int]:
+        """The table's indicators recognised and provisional."""
+        named = [m.indicator for m in self.panel.measures] if self.panel else list(self.indicators)
+        return sum(not i.startswith("provisional:") for i in named), sum(i.startswith("provisional:") for i in named)
+
+
+def _key_headers_apart(block: Block) -> Block:
+    """The block with two key columns' headers run into one cell ("城市 年份"), the next cell blank, put each
+    over its column: a print aligns a header left and the numbers under it right, so the year column's header
+    is read into the label column's cell."""
+    rules = _rules()
+    keys = {_key(name) for names in (rules.place_name_headers, rules.place_code_headers, rules.year_column_headers,
+                                     rules.province_headers) for name in names}
+    header = list(block.cells[0]) if block.cells else []
+    for column in range(len(header) - 1):
+        words = fold(header[column]).split()
+        if len(words) == 2 and not fold(header[column + 1]) and all(_key(word) in keys for word in words):
+            header[column], header[column + 1] = words
+    return block if header == block.cells[0] else dataclasses.replace(block, cells=[header] + block.cells[1:])
+
+
 # ------------------------------------------------------------------------------------------------- entry
 
 KIND_OF_LAYOUT = {"wide": "nbs", "panel": "researcher_panel"}
+
+
+def as_block(grid: Grid) -> Block:
+    """A sheet as the block of cells series and tables read: its rows and columns numbered from 1."""
+    return Block([], grid.rows, list(range(1, len(grid.rows) + 1)),
+                 list(range(1, len(grid.rows[0]) + 1 if grid.rows else 1)), sheet=grid.name)
 
 
 def read_series(grids: list[Grid], source: str, sha256: str, file_format: str,
@@ -426,7 +604,7 @@ def read_series(grids: list[Grid], source: str, sha256: str, file_format: str,
         if descriptor and descriptor.kind == "code_list":
             return _skipped(descriptor, source, sha256, file_format)
         if metadata and _year_columns(grid.rows[header_row]):
-            reader = SeriesReader(source, sha256, file_format, KIND_OF_LAYOUT["wide"],
+            reader = SeriesReader(ExtractResult(source, sha256, file_format, source_kind=KIND_OF_LAYOUT["wide"]),
                                   _title(metadata, source))
             return reader.result if _read_all(reader, grids) else None
         default_year = _default_year(sha256, options)
@@ -434,13 +612,15 @@ def read_series(grids: list[Grid], source: str, sha256: str, file_format: str,
         if panel is not None:
             kind = descriptor.kind if descriptor else KIND_OF_LAYOUT["panel"]
             title = descriptor.title or source if descriptor else source
-            reader = SeriesReader(source, sha256, file_format, kind, title)
-            read_panel(reader, grid, panel, options)
+            reader = SeriesReader(ExtractResult(source, sha256, file_format, source_kind=kind), title)
+            edition = _default_edition(sha256, options)
+            _report_panel(reader, grid.name, panel, read_panel(reader, as_block(grid), panel, edition=edition))
             for other in grids:
                 other_panel = (panel_layout(other.rows, descriptor, default_year)
                                if other is not grid and other.rows else None)
                 if other_panel is not None:
-                    read_panel(reader, other, other_panel, options)
+                    _report_panel(reader, other.name, other_panel, read_panel(reader, as_block(other), other_panel,
+                                                                                   edition=edition))
             return reader.result
     return None
 
@@ -495,6 +675,12 @@ def _read_all(reader: SeriesReader, grids: list[Grid]) -> bool:
     for grid in grids:
         if grid.rows:
             metadata, header_row = _metadata(grid.rows)
-            if header_row < len(grid.rows):
-                any_read = read_wide(reader, grid, metadata, header_row) or any_read
+            wide = wide_layout(metadata, grid.rows[header_row]) if header_row < len(grid.rows) else None
+            if wide is not None:
+                block = as_block(grid)
+                loaded, measures = read_wide(reader, block, wide, header_row + 1)
+                _report_provisional_rows(reader, block, measures)
+                reader.report(grid.name, None, "column", loaded, sum(not i.startswith("provisional:") for i in measures),
+                              sum(i.startswith("provisional:") for i in measures))
+                any_read = True
     return any_read

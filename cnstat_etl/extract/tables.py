@@ -14,6 +14,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
 from cnstat_etl.config import layout, read_mapping_csv
 from cnstat_etl.text import (
@@ -32,6 +33,9 @@ from cnstat_etl.indicators import header_key, is_provisional, match_header, prov
 from cnstat_etl.model import (UNREAD, BodyRow, ExtractedValue, ExtractResult, Problem, Provenance, TableContext,
                               TableReport)
 from cnstat_etl.unit_words import is_unit
+
+if TYPE_CHECKING:
+    from cnstat_etl.extract.series import SeriesTable
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,7 @@ class TableState:
     scoped_indicators: set[str] = field(default_factory=set)
     # (column, squashed header) of a first column whose group box began on the page before -> its whole path
     begun_before: dict[tuple[int, str], list[str]] = field(default_factory=dict)
+    series: SeriesTable | None = None  # the table read as a series or panel (extract/series.py), if it is one
 
 
 # ---------------------------------------------------------------------------------------------- titles
@@ -621,11 +626,15 @@ class TableAssembler:
     an error for that table alone.
     """
 
-    def __init__(self, result: ExtractResult, options: ExtractOptions, fallback_lines: list[str] = ()):
+    def __init__(self, result: ExtractResult, options: ExtractOptions, fallback_lines: list[str] = (),
+                 series: Callable[[Block, ExtractResult], SeriesTable | None] | None = None):
         self.result = result
         self.options = options
         self.fallback_lines = list(fallback_lines)
         self.state: TableState | None = None
+        # reads a table dated by no title or edition as the series it may be (series.SeriesTable.of; given by
+        # the caller, as series.py builds on this module)
+        self.series = series
 
     def continues(self, block: Block) -> bool:
         """True when the block goes on with the table before it rather than starting one."""
@@ -653,12 +662,19 @@ class TableAssembler:
             context = table_context(block.lines_above, self.options, self.fallback_lines,
                                     self.result.source_sha256)
             self.state = TableState(context=context, index=len(self.result.tables), sheet=block.sheet)
-            if self.state.context.year is None:
+            if self.series and context.year_from not in ("title", "edition"):
+                self.state.series = self.series(block, self.result)
+            if self.state.series is None and self.state.context.year is None:
                 self.result.problems.append(Problem(
                     "unknown_year", f"table {self.state.context.table_title!r}: no year in its title and no "
                     "edition in the running header; give --year or --edition, or record the file's edition "
                     "with its evidence in mappings/source_editions.csv", self.result.source_file,
                     page=block.page, sheet=block.sheet, severity="error"))
+        if self.state.series is not None:
+            self.state.series.add(block)
+            if block.page is not None and block.page not in self.state.pages:
+                self.state.pages.append(block.page)
+            return
         values, problems = read_block(block, self.state, self.result, continued)
         self.result.problems.extend(problems)
         if self.state.context.year is not None:
@@ -668,6 +684,11 @@ class TableAssembler:
         """Close the current table (call at the end of a sheet or file): it goes into the report."""
         state, self.state = self.state, None
         if state is None:
+            return
+        if state.series is not None:
+            recognised, provisional = state.series.report()
+            self.result.tables.append(TableReport(None, state.series.reader.title, None, tuple(state.pages), state.sheet,
+                                                  state.series.values, recognised, provisional, "column"))
             return
         self.result.tables.append(TableReport(
             table_number=state.context.table_number,
