@@ -487,6 +487,38 @@ def test_a_number_missing_a_digit_surely_is_read_again_and_unsure_unless_a_read_
     assert read.text == "1" and read.confidence < SURE_READ
 
 
+def _minus_two_digits() -> numpy.ndarray:
+    """`_two_digits` with a dash at their mid-height before them, at x 15-19: "-12" as printed."""
+    image = _two_digits()
+    image[49:51, 15:19] = 20
+    return image
+
+
+def test_a_dash_at_mid_height_before_a_numbers_digits_is_a_minus_sign_and_other_flat_ink_is_not():
+    crop = (10, 40, 60, 60)
+    assert ocr._leading_dash(_minus_two_digits(), crop)
+    assert not ocr._leading_dash(_two_digits(), crop)
+    underline = _two_digits()
+    underline[55:57, 15:19] = 20  # at the digits' foot: a full stop or a rule's fray, no sign
+    assert not ocr._leading_dash(underline, crop)
+    after = _two_digits()
+    after[49:51, 50:54] = 20  # after the digits: a dash between numbers, not this one's sign
+    assert not ocr._leading_dash(after, crop)
+
+
+def test_a_number_read_without_the_minus_sign_it_prints_is_unsure_unless_a_read_gives_the_sign(monkeypatch):
+    image, crop = _minus_two_digits(), (10, 40, 60, 60)
+    unsigned = Read("12", [25, 45], [0.999, 0.999], True)
+    monkeypatch.setattr(ocr, "_recognised", lambda image, crops, numbers_only=None: [unsigned])
+    read, = ocr.recognise(image, [crop], [ocr._marks(image, crop)])
+    assert read.text == "12" and read.confidence < SURE_READ
+    signed = Read("-12", [17, 25, 45], [0.99] * 3, True)
+    monkeypatch.setattr(ocr, "_recognised", lambda image, crops, numbers_only=None:
+                        [signed] if numbers_only else [unsigned])
+    read, = ocr.recognise(image, [crop], [ocr._marks(image, crop)])
+    assert (read.text, read.reading) == ("-12", "second")
+
+
 def test_a_words_edges_are_drawn_in_to_its_ink_never_out():
     marks = [(22, 28), (42, 48), (70, 80)]
     assert ocr._drawn_in(18, 52, marks) == (22, 48)  # the next word's mark at 70 is not this one's

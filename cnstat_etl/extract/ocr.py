@@ -364,7 +364,13 @@ def recognise(image: numpy.ndarray, crops: list[tuple[int, int, int, int]], mark
     number still unsure keeps the likeliest read of another text (`Read.second`): the table's checks may
     confirm that one (harmonise.ocr_checks)."""
     reads = _recognised(image, crops)
-    missed = {i for i, read in enumerate(reads) if _missed(marks[i], crops[i], read)}
+    dashed = functools.cache(lambda i: _leading_dash(image, crops[i]))
+
+    def dropped(i: int, read: Read) -> bool:
+        return _missed(marks[i], crops[i], read) or (read.numeric and not read.text.startswith(("-", "−"))
+                                                     and dashed(i))
+
+    missed = {i for i, read in enumerate(reads) if dropped(i, read)}
     others: dict[int, list[Read]] = {}
     for share in SCALES:
         again = [i for i, read in enumerate(reads) if i in missed or (read.numeric and read.confidence < SURE_READ)]
@@ -373,7 +379,7 @@ def recognise(image: numpy.ndarray, crops: list[tuple[int, int, int, int]], mark
         grown = [_grown(crops[i], image.shape[0], share) for i in again]
         for i, read in zip(again, _recognised(image, grown, numbers_only=[reads[i].numeric for i in again])):
             if i in missed:
-                if not _missed(marks[i], crops[i], read) and (not read.numeric or read.confidence >= SURE_READ):
+                if not dropped(i, read) and (not read.numeric or read.confidence >= SURE_READ):
                     reads[i] = replace(read, reading="second")
                     missed.discard(i)
             elif read.text == reads[i].text and read.confidence >= SURE_READ:
@@ -452,6 +458,22 @@ def _missed(marks: list[tuple[int, int]], crop: tuple[int, int, int, int], read:
     size = (crop[3] - crop[1]) * BOX_TO_SIZE
     reach = [(centre, _advance(ch) * size / 2 + EDGE_SLACK * size) for ch, centre in zip(read.text, read.centres)]
     return any(all(abs((a + b) / 2 - centre) > half for centre, half in reach) for a, b in marks)
+
+
+def _leading_dash(image: numpy.ndarray, crop: tuple[int, int, int, int]) -> bool:
+    """Whether the crop's ink begins with a dash at mid-height, left of all its taller ink: a minus sign. The
+    recogniser may drop one surely ("-54589" read at 0.999 as "54589" on a 150 dpi scan), and its few pixels lie
+    too near the first digit for `_missed` to tell them from that digit's."""
+    pieces, width, _ = _ink(image, crop)
+    inner = [(x, y, w, h) for x, y, w, h in pieces if x and x + w < width]
+    if not inner:
+        return False
+    tallest = max(h for _, _, _, h in inner)
+    tall = [(x, y, w, h) for x, y, w, h in inner if h > MARKER_HEIGHT * tallest]
+    top, bottom = min(y for _, y, _, _ in tall), max(y + h for _, y, _, h in tall)
+    third = (bottom - top) / 3
+    return any(x + w < min(x for x, _, _, _ in tall) and w >= h and top + third <= y + h / 2 <= bottom - third
+               for x, y, w, h in inner if h <= MARKER_HEIGHT * tallest)
 
 
 def _grown(crop: tuple[int, int, int, int], height: int, share: float) -> tuple[int, int, int, int]:
