@@ -461,19 +461,19 @@ def _missed(marks: list[tuple[int, int]], crop: tuple[int, int, int, int], read:
 
 
 def _leading_dash(image: numpy.ndarray, crop: tuple[int, int, int, int]) -> bool:
-    """Whether the crop's ink begins with a dash at mid-height, left of all its taller ink: a minus sign. The
-    recogniser may drop one surely ("-54589" read at 0.999 as "54589" on a 150 dpi scan), and its few pixels lie
-    too near the first digit for `_missed` to tell them from that digit's."""
+    """Whether the crop's ink begins with a dash at mid-height, apart from and left of all its other ink: a
+    minus sign. The recogniser may drop one surely ("-54589" read at 0.999 as "54589" on a 150 dpi scan), and
+    its few pixels lie too near the first digit for `_missed` to tell them from that digit's. Apart, not just
+    left of the taller ink: a serif 5 scanned breaks into its bar, a fleck of its stem and its bowl."""
     pieces, width, _ = _ink(image, crop)
     inner = [(x, y, w, h) for x, y, w, h in pieces if x and x + w < width]
-    if not inner:
+    if len(inner) < 2:
         return False
     tallest = max(h for _, _, _, h in inner)
-    tall = [(x, y, w, h) for x, y, w, h in inner if h > MARKER_HEIGHT * tallest]
-    top, bottom = min(y for _, y, _, _ in tall), max(y + h for _, y, _, h in tall)
+    top, bottom = min(y for _, y, _, _ in inner), max(y + h for _, y, _, h in inner)
     third = (bottom - top) / 3
-    return any(x + w < min(x for x, _, _, _ in tall) and w >= h and top + third <= y + h / 2 <= bottom - third
-               for x, y, w, h in inner if h <= MARKER_HEIGHT * tallest)
+    return any(h <= MARKER_HEIGHT * tallest and w >= h and top + third <= y + h / 2 <= bottom - third
+               and all(x + w < other[0] for other in inner if other != (x, y, w, h)) for x, y, w, h in inner)
 
 
 def _grown(crop: tuple[int, int, int, int], height: int, share: float) -> tuple[int, int, int, int]:
