@@ -150,13 +150,19 @@ UNREAD = "\ufffd"
 @dataclass(frozen=True, slots=True)
 class OcrRead:
     """How a value was read off a scanned page: the recogniser's lowest confidence over the cell's words,
-    and the cell's box in page points (for the review crop)."""
+    and the cell's box in page points (for the review crop); which reading of the least sure word that is,
+    and for an unsure number the likeliest reading of another text at another scale (for the checks)."""
 
     confidence: float
     x0: float
     top: float
     x1: float
     bottom: float
+    # "first": as read; "agreed": a read at another scale agreed surely; "second": the read at another scale
+    # (harmonise sets it when the table's checks confirm `second` and refute the first)
+    reading: str = "first"
+    second: str | None = None
+    second_confidence: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,6 +277,7 @@ class Observation:
     needs_review: bool = False  # a check doubts the value (OCR): the panel leaves it out unless asked
     ocr_confidence: float | None = None  # recognition confidence of the cell, for values read off a scan
     review_reasons: str | None = None  # why it needs review, "; "-separated
+    ocr_reading: str | None = None  # which reading of a scanned cell loaded (`OcrRead.reading`)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import math
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -176,6 +177,46 @@ def test_a_low_confidence_value_is_reviewed_and_a_text_layer_value_never_is():
     checked = review_reasons(rows, [], {0: MIN_CONFIDENCE - 0.01})
     assert [o.needs_review for o in checked] == [True, False]
     assert "confidence" in checked[0].review_reasons
+
+
+def _unsure_misread_with_a_second(second_confidence: float):
+    """Two cities and their province's total 90: the first read 80 unsure (it should be 60), and at another
+    scale 60 with `second_confidence`."""
+    rows = [_observation(value=80.0, value_as_printed="80", ocr_confidence=0.9),
+            _observation(region_code="320200", value=30.0, row=6)]
+    total = Aggregate("s.pdf", 1, None, 4, "江苏省", "320000", "t", 2008, "gdp", "city_total", 90.0)
+    second = _observation(value=60.0, value_as_printed="60", ocr_confidence=second_confidence, ocr_reading="second")
+    return rows, [total], {0: 0.9, 1: 0.999}, {0: (second, second_confidence)}
+
+
+def test_a_second_reading_the_totals_confirm_loads_in_place_of_a_first_they_refute():
+    rows, totals, confidences, seconds = _unsure_misread_with_a_second(0.99)
+    checked = review_reasons(rows, totals, confidences, seconds)
+    assert [(o.value, o.needs_review) for o in checked] == [(60.0, False), (30.0, False)]
+    assert checked[0].ocr_reading == "second" and checked[0].ocr_confidence == 0.99
+
+
+def test_an_unsure_second_reading_is_never_taken():
+    rows, totals, confidences, seconds = _unsure_misread_with_a_second(MIN_CONFIDENCE - 0.01)
+    checked = review_reasons(rows, totals, confidences, seconds)
+    assert checked[0].value == 80.0 and all(o.needs_review for o in checked)
+
+
+def test_a_second_reading_is_not_taken_over_a_first_that_only_its_confidence_doubts():
+    rows, totals, confidences, seconds = _unsure_misread_with_a_second(0.99)
+    adds_up = [replace(totals[0], value=110.0)]  # the first reading, 80, is what the total confirms
+    checked = review_reasons(rows, adds_up, confidences, seconds)
+    assert [(o.value, o.needs_review) for o in checked] == [(80.0, True), (30.0, False)]
+    assert "confidence" in checked[0].review_reasons
+    alone = review_reasons(rows[:1], [], {0: 0.9}, seconds)  # no check but confidence: two readings disagree
+    assert alone[0].value == 80.0 and alone[0].needs_review
+
+
+def test_a_second_reading_that_makes_another_cell_doubtful_is_not_taken():
+    rows, totals, confidences, seconds = _unsure_misread_with_a_second(0.99)
+    rows.append(_observation(scope="urban_districts", value=70.0, column=3))  # 市辖区 70 fits 全市 80, not 60
+    checked = review_reasons(rows, totals, {**confidences, 2: 0.999}, seconds)
+    assert checked[0].value == 80.0 and checked[0].needs_review and not checked[2].needs_review
 
 
 def test_a_tenfold_jump_against_the_same_citys_other_years_is_reviewed(scans_db, tmp_path):
@@ -376,14 +417,30 @@ def _unsure_then(again: Read, monkeypatch) -> tuple[Read, list]:
 def test_an_unsure_number_is_read_again_at_a_second_scale_and_kept_when_both_reads_agree(monkeypatch):
     sure = Read("1234", [1, 2, 3, 4], [0.99] * 4, True)
     read, asked = _unsure_then(sure, monkeypatch)
-    assert read is sure
+    assert (read.text, read.confidences, read.reading) == ("1234", sure.confidences, "agreed")
     (crop,), numbers_only = asked[1]
     assert numbers_only and crop[1] < 40 and crop[3] > 60  # a wider crop: the text at another scale
 
 
-def test_an_unsure_number_read_otherwise_the_second_time_stays_unsure(monkeypatch):
-    read, _ = _unsure_then(Read("1284", [1, 2, 3, 4], [0.99] * 4, True), monkeypatch)
-    assert read.text == "1234" and read.confidence < SURE_READ
+def test_an_unsure_number_read_otherwise_the_second_time_stays_unsure_and_keeps_the_other_reading(monkeypatch):
+    other = Read("1284", [1, 2, 3, 4], [0.99] * 4, True)
+    read, asked = _unsure_then(other, monkeypatch)
+    assert read.text == "1234" and read.confidence < SURE_READ and read.reading == "first"
+    assert read.second is other and len(asked) == 1 + len(ocr.SCALES)  # read at every scale, none agreeing
+
+
+def test_an_unsure_number_keeps_the_likeliest_of_its_other_readings_as_the_cells_second(monkeypatch):
+    first = Read("1234", [10, 20, 30, 40], [0.99, 0.6, 0.99, 0.99], True)
+    others = iter([Read("1284", [10, 20, 30, 40], [0.9] * 4, True), Read("1834", [10, 20, 30, 40], [0.98] * 4, True)])
+    monkeypatch.setattr(ocr, "_recognised", lambda image, crops, numbers_only=None:
+                        [next(others, first)] if numbers_only else [first])
+    monkeypatch.setattr(ocr, "_crops", lambda image, dpi, vertical: [(5, 40, 50, 60)])
+    image = numpy.full((100, 100), 255, dtype=numpy.uint8)
+    word, = ocr.read_words(image, 72)
+    assert (word.text, word.second, word.second_confidence) == ("1234", "1834", pytest.approx(0.98))
+    page = OcrPage(None, [word], image, 72)
+    read = page.cell_read(word.x0 - 1, word.top - 1, word.x1 + 1, word.bottom + 1)
+    assert (read.reading, read.second, read.confidence) == ("first", "1834", pytest.approx(first.confidence))
 
 
 def _two_digits() -> numpy.ndarray:
@@ -425,9 +482,41 @@ def test_a_crop_printing_only_dots_or_a_dash_is_a_missing_marker_whatever_the_re
 def test_a_number_missing_a_digit_surely_is_read_again_and_unsure_unless_a_read_covers_every_mark(monkeypatch):
     dropped = Read("1", [25], [0.999], True)
     both = Read("12", [25, 45], [0.99, 0.99], True)
-    assert _read_twice(dropped, both, monkeypatch) is both
+    assert _read_twice(dropped, both, monkeypatch) == replace(both, reading="second")
     read = _read_twice(dropped, dropped, monkeypatch)
     assert read.text == "1" and read.confidence < SURE_READ
+
+
+def _minus_two_digits() -> numpy.ndarray:
+    """`_two_digits` with a dash at their mid-height before them, at x 15-19: "-12" as printed."""
+    image = _two_digits()
+    image[49:51, 15:19] = 20
+    return image
+
+
+def test_a_dash_at_mid_height_before_a_numbers_digits_is_a_minus_sign_and_other_flat_ink_is_not():
+    crop = (10, 40, 60, 60)
+    assert ocr._leading_dash(_minus_two_digits(), crop)
+    assert not ocr._leading_dash(_two_digits(), crop)
+    underline = _two_digits()
+    underline[55:57, 15:19] = 20  # at the digits' foot: a full stop or a rule's fray, no sign
+    assert not ocr._leading_dash(underline, crop)
+    after = _two_digits()
+    after[49:51, 50:54] = 20  # after the digits: a dash between numbers, not this one's sign
+    assert not ocr._leading_dash(after, crop)
+
+
+def test_a_number_read_without_the_minus_sign_it_prints_is_unsure_unless_a_read_gives_the_sign(monkeypatch):
+    image, crop = _minus_two_digits(), (10, 40, 60, 60)
+    unsigned = Read("12", [25, 45], [0.999, 0.999], True)
+    monkeypatch.setattr(ocr, "_recognised", lambda image, crops, numbers_only=None: [unsigned])
+    read, = ocr.recognise(image, [crop], [ocr._marks(image, crop)])
+    assert read.text == "12" and read.confidence < SURE_READ
+    signed = Read("-12", [17, 25, 45], [0.99] * 3, True)
+    monkeypatch.setattr(ocr, "_recognised", lambda image, crops, numbers_only=None:
+                        [signed] if numbers_only else [unsigned])
+    read, = ocr.recognise(image, [crop], [ocr._marks(image, crop)])
+    assert (read.text, read.reading) == ("-12", "second")
 
 
 def test_a_words_edges_are_drawn_in_to_its_ink_never_out():

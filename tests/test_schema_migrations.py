@@ -12,9 +12,9 @@ from cnstat_etl.load.warehouse import Migration, Warehouse, migrations
 
 # The columns the migrations add, as (table, column), last added last: a warehouse made before them.
 LATER_COLUMNS = [
-    ("observations", "review_reasons"), ("observations", "ocr_confidence"), ("observations", "needs_review"),
-    ("observations", "edition"),
-    ("county_observations", "review_reasons"), ("county_observations", "ocr_confidence"),
+    ("observations", "ocr_reading"), ("observations", "review_reasons"), ("observations", "ocr_confidence"),
+    ("observations", "needs_review"), ("observations", "edition"),
+    ("county_observations", "ocr_reading"), ("county_observations", "review_reasons"), ("county_observations", "ocr_confidence"),
     ("county_observations", "needs_review"), ("county_observations", "edition"),
     ("sources", "county_values_loaded"), ("sources", "harmonised_with"), ("sources", "kind"),
     ("indicators", "also_printed_in"), ("extracted_tables", "year_from"), ("extracted_tables", "source_sha256"),

@@ -60,7 +60,10 @@ CREATE TABLE IF NOT EXISTS observations (
     -- its reasons; the panel's views leave it out unless settings.include_needs_review = 'true'.
     needs_review     BOOLEAN DEFAULT false,
     ocr_confidence   DOUBLE,            -- lowest over the cell's words
-    review_reasons   VARCHAR            -- "; "-separated
+    review_reasons   VARCHAR,           -- "; "-separated
+    -- which reading of a scanned cell loaded: first (as read), agreed (a read at another scale agreed
+    -- surely), second (the read at another scale, which the table's checks confirmed over the first)
+    ocr_reading      VARCHAR
 );
 
 -- Values of county-level units (县, 县级市, 市辖区, 旗 ...) and of governments' own level (长沙市本级): the

@@ -57,9 +57,10 @@ RECOGNISE_BATCH = 1
 # the ends of a box cut tight to them less surely (and a wider margin crowds the digits).
 MARGIN = 0.1
 # A number the recogniser is unsure of is read again from its crop grown (or shrunk) by these shares of its
-# height above and below: the digits at other scales in the recogniser's input. Its sureness swings with
-# a pixel's difference in the crop, a misreading much less.
-SCALES = (0.05, -0.05)
+# height above and below, in turn until a read agrees surely: the digits at other scales in the recogniser's
+# input. Its sureness swings with a pixel's difference in the crop, a misreading much less (on 150 dpi scans
+# a comma-grouped number reads at 0.94-0.97 at one scale and 0.97-0.98 at another, all scales one text).
+SCALES = (0.05, -0.05, -0.1, 0.1)
 # Grey the recogniser's input is padded with after each crop, in pixels of its input: as PP-OCR pads
 # (to a width of at least 320), the last character is read more surely with some after it.
 AFTER = 24
@@ -102,6 +103,9 @@ class OcrWord:
     top: float
     bottom: float
     confidence: float
+    reading: str = "first"  # which reading the text is (`Read.reading`)
+    second: str | None = None  # an unsure number's likeliest other reading, at another scale
+    second_confidence: float = 0.0
 
 
 @functools.lru_cache(maxsize=1)
@@ -227,12 +231,16 @@ def read_words(image: numpy.ndarray, dpi: int, vertical: list[Segment] = ()) -> 
             # dots or a dash (the recogniser may read "…" as 烟): a missing marker, which the cell's ink
             # tells surely (`prints_no_number`)
             continue
-        for piece, left, right, confidence in _pieces(read.text, x0, x1, bottom - top, read.centres,
-                                                      read.confidences):
+        pieces = _pieces(read.text, x0, x1, bottom - top, read.centres, read.confidences)
+        # the other reading is of the whole crop: it stands for a crop that is one word
+        second = read.second if len(pieces) == 1 and read.second else None
+        for piece, left, right, confidence in pieces:
             inside = [i for i, centre in enumerate(read.centres) if left <= centre <= right]
             left, right = _drawn_in(left, right, inked, [read.centres[i] for i in inside])
             text = normalise_text(piece) if read.numeric or _sure_text(read, inside) else UNREAD * len(piece)
-            words.append(OcrWord(text, left * scale, right * scale, top * scale, bottom * scale, confidence))
+            words.append(OcrWord(text, left * scale, right * scale, top * scale, bottom * scale, confidence,
+                                 read.reading, second and normalise_text(second.text.strip()),
+                                 second.confidence if second else 0.0))
     return words
 
 
@@ -337,6 +345,10 @@ class Read:
     centres: list[float]
     confidences: list[float]
     numeric: bool
+    # "first" as read; "agreed": a read at another scale agreed surely; "second": the read at another scale,
+    # which saw a character the first dropped
+    reading: str = "first"
+    second: Read | None = None  # an unsure number's likeliest read of another text at another scale
 
     @property
     def confidence(self) -> float:
@@ -348,9 +360,18 @@ def recognise(image: numpy.ndarray, crops: list[tuple[int, int, int, int]], mark
     """Each crop recognised; a number that is not sure read again at other SCALES, and taken as sure only
     when a second read is sure of the same digits. A read that leaves one of its crop's `marks` under no
     character (the recogniser drops a character now and then, surely: "合 计" read as "计") is read again
-    too, and replaced by a read that covers them all, sure if a number; a number none covers is unsure."""
+    too, and replaced by a read that covers them all, sure if a number; a number none covers is unsure. A
+    number still unsure keeps the likeliest read of another text (`Read.second`): the table's checks may
+    confirm that one (harmonise.ocr_checks)."""
     reads = _recognised(image, crops)
-    missed = {i for i, read in enumerate(reads) if _missed(marks[i], crops[i], read)}
+    dashed = functools.cache(lambda i: _leading_dash(image, crops[i]))
+
+    def dropped(i: int, read: Read) -> bool:
+        return _missed(marks[i], crops[i], read) or (read.numeric and not read.text.startswith(("-", "−"))
+                                                     and dashed(i))
+
+    missed = {i for i, read in enumerate(reads) if dropped(i, read)}
+    others: dict[int, list[Read]] = {}
     for share in SCALES:
         again = [i for i, read in enumerate(reads) if i in missed or (read.numeric and read.confidence < SURE_READ)]
         if not again:
@@ -358,14 +379,20 @@ def recognise(image: numpy.ndarray, crops: list[tuple[int, int, int, int]], mark
         grown = [_grown(crops[i], image.shape[0], share) for i in again]
         for i, read in zip(again, _recognised(image, grown, numbers_only=[reads[i].numeric for i in again])):
             if i in missed:
-                if not _missed(marks[i], crops[i], read) and (not read.numeric or read.confidence >= SURE_READ):
-                    reads[i] = read
+                if not dropped(i, read) and (not read.numeric or read.confidence >= SURE_READ):
+                    reads[i] = replace(read, reading="second")
                     missed.discard(i)
             elif read.text == reads[i].text and read.confidence >= SURE_READ:
-                reads[i] = read
+                reads[i] = replace(read, reading="agreed")
+            elif read.text != reads[i].text:
+                others.setdefault(i, []).append(read)
     for i in missed:
         if reads[i].numeric:
             reads[i] = replace(reads[i], confidences=[0.0] * len(reads[i].confidences))
+    for i, other in others.items():
+        # still unsure: its likeliest other reading goes with it, for the table's checks to choose between
+        if i not in missed and reads[i].confidence < SURE_READ:
+            reads[i] = replace(reads[i], second=max(other, key=lambda read: read.confidence))
     return reads
 
 
@@ -431,6 +458,22 @@ def _missed(marks: list[tuple[int, int]], crop: tuple[int, int, int, int], read:
     size = (crop[3] - crop[1]) * BOX_TO_SIZE
     reach = [(centre, _advance(ch) * size / 2 + EDGE_SLACK * size) for ch, centre in zip(read.text, read.centres)]
     return any(all(abs((a + b) / 2 - centre) > half for centre, half in reach) for a, b in marks)
+
+
+def _leading_dash(image: numpy.ndarray, crop: tuple[int, int, int, int]) -> bool:
+    """Whether the crop's ink begins with a dash at mid-height, apart from and left of all its other ink: a
+    minus sign. The recogniser may drop one surely ("-54589" read at 0.999 as "54589" on a 150 dpi scan), and
+    its few pixels lie too near the first digit for `_missed` to tell them from that digit's. Apart, not just
+    left of the taller ink: a serif 5 scanned breaks into its bar, a fleck of its stem and its bowl."""
+    pieces, width, _ = _ink(image, crop)
+    inner = [(x, y, w, h) for x, y, w, h in pieces if x and x + w < width]
+    if len(inner) < 2:
+        return False
+    tallest = max(h for _, _, _, h in inner)
+    top, bottom = min(y for _, y, _, _ in inner), max(y + h for _, y, _, h in inner)
+    third = (bottom - top) / 3
+    return any(h <= MARKER_HEIGHT * tallest and w >= h and top + third <= y + h / 2 <= bottom - third
+               and all(x + w < other[0] for other in inner if other != (x, y, w, h)) for x, y, w, h in inner)
 
 
 def _grown(crop: tuple[int, int, int, int], height: int, share: float) -> tuple[int, int, int, int]:
@@ -575,8 +618,12 @@ class OcrPage:
                   if x0 <= (w.x0 + w.x1) / 2 <= x1 and top <= (w.top + w.bottom) / 2 <= bottom]
         if not inside:
             return OcrRead(1.0, x0, top, x1, bottom) if self.prints_no_number(x0, top, x1, bottom) else None
-        return OcrRead(min(w.confidence for w in inside), min(w.x0 for w in inside), min(w.top for w in inside),
-                        max(w.x1 for w in inside), max(w.bottom for w in inside))
+        least = min(inside, key=lambda w: w.confidence)
+        # a second reading stands for the cell when the cell is that one word
+        second = least.second if len(inside) == 1 else None
+        return OcrRead(least.confidence, min(w.x0 for w in inside), min(w.top for w in inside),
+                       max(w.x1 for w in inside), max(w.bottom for w in inside), least.reading, second,
+                       least.second_confidence if second else 0.0)
 
     def prints_no_number(self, x0: float, top: float, x1: float, bottom: float) -> bool:
         """Whether the box is blank or prints a missing marker the recogniser did not box ("—", "…"): its

@@ -24,6 +24,7 @@ from cnstat_etl.harmonise.units import IncompatibleUnit, UnknownUnit, in_unit_at
 from cnstat_etl.indicators import indicators, is_provisional
 from cnstat_etl.model import (Aggregate, CountyObservation, ExtractedValue, ExtractResult, Observation, Problem,
                               Unresolved)
+from cnstat_etl.text import parse_number
 
 if TYPE_CHECKING:  # the reference tables are frames; harmonising a file needs no pandas
     import pandas
@@ -198,8 +199,10 @@ def harmonise(result: ExtractResult, resolver: RegionResolver | None = None) -> 
     columns_told: set[tuple] = set()
     totals: list[tuple[ExtractedValue, RowRole]] = []
     confidences: dict[int, float] = {}
+    seconds: dict[int, tuple[Observation, float]] = {}
     county_observations: list[CountyObservation] = []
     county_confidences: dict[int, float] = {}
+    county_seconds: dict[int, tuple[Observation, float]] = {}
     unprinted = unprinted_units(v for v in result.values if roles[v.body_row].kind not in _NOT_PLACES)
     for value in result.values:
         role = roles[value.body_row]
@@ -277,24 +280,31 @@ def harmonise(result: ExtractResult, resolver: RegionResolver | None = None) -> 
             column=where.column,
             edition=value.table.edition,
             ocr_confidence=value.ocr.confidence if value.ocr else None,
+            ocr_reading=value.ocr.reading if value.ocr else None,
         )
         misread = _english_names_another(value, place, role, resolver) if value.ocr else None
         if misread:
             observation = replace(observation, needs_review=True, review_reasons=misread)
+        second = _second_reading(value, observation)
         if unit_kind != "prefecture":
             if value.ocr:
                 county_confidences[len(county_observations)] = value.ocr.confidence
+            if second:
+                county_seconds[len(county_observations)] = second
             county_observations.append(CountyObservation(unit_kind, observation))
             continue
         out.observations.append(observation)
         if value.ocr:
             confidences[len(out.observations) - 1] = value.ocr.confidence
+        if second:
+            seconds[len(out.observations) - 1] = second
     out.aggregates = _aggregates(totals, out.observations, resolver)
     if confidences:
-        out.observations = review_reasons(out.observations, out.aggregates, confidences)
+        out.observations = review_reasons(out.observations, out.aggregates, confidences, seconds)
     if county_confidences:
         # a county's value read off a scan is as doubtful as a prefecture's (the province totals aside)
-        reviewed = review_reasons([c.observation for c in county_observations], [], county_confidences)
+        reviewed = review_reasons([c.observation for c in county_observations], [], county_confidences,
+                                  county_seconds)
         county_observations = [replace(c, observation=o) for c, o in zip(county_observations, reviewed)]
     out.observations, out.aggregates, refused = refuse_failing_columns(out.observations, out.aggregates)
     # A county column is held to the same checks; the province totals are the prefectures' to check.
@@ -303,6 +313,26 @@ def harmonise(result: ExtractResult, resolver: RegionResolver | None = None) -> 
     out.county_observations = [c for c in county_observations if id(c.observation) in kept_ids]
     out.problems += refused + county_refused
     return out
+
+
+def _second_reading(value: ExtractedValue, observation: Observation) -> tuple[Observation, float] | None:
+    """The observation as the cell's other reading at another scale gives it (extract's, of an unsure
+    number), with that reading's confidence; None when there is none, or it reads no number in range."""
+    second = value.ocr.second if value.ocr else None
+    parsed = parse_number(second) if second else None
+    if not parsed or not parsed.ok or parsed.value is None:
+        return None
+    try:
+        converted, unit = base_value(replace(value, value=parsed.value, value_as_printed=second))
+    except (UnknownUnit, IncompatibleUnit):
+        return None
+    indicator = indicators().get(value.indicator)
+    canonical = converted if not indicator else in_unit_at_rate(converted, unit, indicator.canonical_unit,
+                                                                value.table.year)
+    if indicator and not indicator.plausible(canonical):
+        return None
+    return replace(observation, value=converted, value_as_printed=second, ocr_confidence=value.ocr.second_confidence,
+                   ocr_reading="second"), value.ocr.second_confidence
 
 
 def _place(value: ExtractedValue, role: RowRole, resolver: RegionResolver) -> Resolution:

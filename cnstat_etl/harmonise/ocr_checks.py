@@ -26,26 +26,46 @@ SUM_TOLERANCE = 0.002
 COMPLETE_SHARE = 0.9
 
 
-def review_reasons(observations: list[Observation], aggregates: list[Aggregate],
-                   confidences: dict[int, float]) -> list[Observation]:
+def review_reasons(observations: list[Observation], aggregates: list[Aggregate], confidences: dict[int, float],
+                   seconds: dict[int, tuple[Observation, float]] | None = None) -> list[Observation]:
     """The observations with `needs_review` and `review_reasons` set for the OCR values a check doubts.
 
-    `confidences` maps an observation's index to the recognition confidence of its cell.
+    `confidences` maps an observation's index to the recognition confidence of its cell; `seconds` an unsure
+    one's to its reading of another text at another scale (extract's), with that reading's confidence. The
+    second reading is taken when a check refutes the first and, itself read surely, it passes every check
+    and makes no other cell doubtful: never on confidence alone, where two readings of one cell disagree.
     """
+    observations, confidences = list(observations), dict(confidences)
+    doubts = _refuted(observations, aggregates)
+    for index, (second, confidence) in (seconds or {}).items():
+        if index not in doubts or confidence < MIN_CONFIDENCE:
+            continue
+        trial = observations[:index] + [second] + observations[index + 1:]
+        again = _refuted(trial, aggregates)
+        if index not in again and again.keys() <= doubts.keys():
+            observations, doubts, confidences[index] = trial, again, confidence
     reasons: dict[int, list[str]] = defaultdict(list)
     for index, confidence in confidences.items():
         if confidence < MIN_CONFIDENCE:
             reasons[index].append(f"recognition confidence {confidence:.2f} < {MIN_CONFIDENCE}")
+    for index, found in doubts.items():
+        reasons[index] += found
+    for index, found in reasons.items():
+        earlier = [observations[index].review_reasons] if observations[index].review_reasons else []  # harmonise's
+        observations[index] = dataclasses.replace(observations[index], needs_review=True,
+                                                  review_reasons="; ".join(earlier + found))
+    return observations
+
+
+def _refuted(observations: list[Observation], aggregates: list[Aggregate]) -> dict[int, list[str]]:
+    """The reasons the table's arithmetic gives to doubt each OCR value, by the observation's index."""
+    reasons: dict[int, list[str]] = defaultdict(list)
     ocr = {i for i, o in enumerate(observations) if o.match_kind == "ocr"}
     _check_totals(observations, aggregates, ocr, reasons)
     by_cell = {(o.source_file, o.region_code, o.year, o.indicator, o.scope): i for i, o in enumerate(observations)}
     _check_scopes(observations, by_cell, ocr, reasons)
     _check_per_capita(observations, by_cell, ocr, reasons)
-    out = list(observations)
-    for index, found in reasons.items():
-        earlier = [out[index].review_reasons] if out[index].review_reasons else []  # harmonise's, of its label
-        out[index] = dataclasses.replace(out[index], needs_review=True, review_reasons="; ".join(earlier + found))
-    return out
+    return reasons
 
 
 def _additive(indicator_id: str) -> bool:
