@@ -24,7 +24,7 @@ from cnstat_etl.extract import ExtractOptions, ocr
 from cnstat_etl.extract.ocr import OcrPage, OcrWord, Read, _decoded, _pieces, find_rules, number_alphabet
 from cnstat_etl.harmonise.ocr_checks import MIN_CONFIDENCE, review_reasons
 from cnstat_etl.load.warehouse import Warehouse
-from cnstat_etl.model import SURE_READ, Aggregate, Observation
+from cnstat_etl.model import SURE_READ, SURE_TEXT, Aggregate, Observation
 from cnstat_etl.pipeline import ingest
 from conftest import FIXTURES, GOLDEN
 from scan_fixtures import SCANNED, write_all
@@ -327,10 +327,10 @@ def test_a_number_read_surely_keeps_its_digits_and_where_they_print():
 WITH_SEPARATORS = [*ALPHABET, ",", "，", "."]
 
 
-def _split_frame(shares: dict[str, float]) -> numpy.ndarray:
-    frame = numpy.full(len(WITH_SEPARATORS), (1 - sum(shares.values())) / (len(WITH_SEPARATORS) - len(shares)))
+def _split_frame(shares: dict[str, float], alphabet: list[str] = WITH_SEPARATORS) -> numpy.ndarray:
+    frame = numpy.full(len(alphabet), (1 - sum(shares.values())) / (len(alphabet) - len(shares)))
     for character, share in shares.items():
-        frame[WITH_SEPARATORS.index(character)] = share
+        frame[alphabet.index(character)] = share
     return frame
 
 
@@ -559,3 +559,15 @@ def test_a_line_a_stacked_box_clips_at_its_edge_is_no_crop_of_its_own():
     # the box ends 2 rows into the line below its last: that line's top is read in its own box, not twice
     image = _stacked_digits([10, 18, 26])
     assert ocr._cut_at_rows(image, (5, 9, 35, 28), 10) == [(5, 9, 35, 17), (5, 17, 35, 25)]
+
+
+CASES = ["blank", "C", "c", "l", "1", "市", "辖"]
+
+
+def test_a_letter_printing_alike_in_both_cases_is_as_sure_as_its_two_cases_together():
+    # a column's code "C" read 0.65 C and 0.34 c: sure of the letter, whatever its size
+    read = _decoded(_split_frame({"C": 0.65, "c": 0.34}, CASES)[None], number_alphabet(CASES), 0, 1, False)
+    assert read.text == "C" and read.confidence >= SURE_TEXT
+    # letters printing otherwise are not: l or 1 is a doubt of what is printed
+    read = _decoded(_split_frame({"l": 0.65, "1": 0.34}, CASES)[None], number_alphabet(CASES), 0, 1, False)
+    assert read.confidence < SURE_TEXT

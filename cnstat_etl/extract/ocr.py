@@ -67,6 +67,10 @@ AFTER = 24
 RULE_CLEAR = 0.75
 # What a number cell may print: its digits-only alphabet (besides the CTC blank).
 NUMBER_CHARACTERS = "0123456789.,-+ *，．"  # with a footnote mark, and the full-width separators
+# Letters whose capital prints as its small letter grown: the recogniser splits such a letter's probability
+# between its cases by its size, so a word's read of either is as sure as the two together (no header or name
+# is told apart by the case of such a letter: a column's code "C" read 0.65 C and 0.34 c).
+CASE_ALIKE = "COSVWXZ"
 # Where no rule parts the columns, a stretch of the page that at most this share of the most boxes covering
 # any point covers is a gap between columns (GAP_ROWS boxes over a point at least: a table's body). Titles,
 # headers spanning columns and boxes the detector joined across a gap are few beside a body's rows.
@@ -468,28 +472,43 @@ def _recognised(image: numpy.ndarray, crops: list[tuple[int, int, int, int]], nu
 
 
 @functools.lru_cache(maxsize=1)
-def _alphabet() -> tuple[list[str], numpy.ndarray, list[tuple[int, int]]]:
+def _alphabet() -> Alphabet:
     return number_alphabet(_engine().text_rec.postprocess_op.character)
 
 
-def number_alphabet(characters: list[str]) -> tuple[list[str], numpy.ndarray, list[tuple[int, int]]]:
-    """The recogniser's characters (index 0 the CTC blank), a mask of those a number may print, and the
-    (index, index of its twin) of those printing as another does: the full-width comma is a comma."""
+@dataclass(frozen=True)
+class Alphabet:
+    """The recogniser's characters (index 0 the CTC blank), a mask of those a number may print, the (index,
+    index of its twin) of those printing as another does in a number (the full-width comma is a comma), and
+    each character's index of its other case where the two print alike (CASE_ALIKE), else its own."""
+
+    characters: list[str]
+    number_mask: numpy.ndarray
+    twins: list[tuple[int, int]]
+    other_case: numpy.ndarray
+
+
+def number_alphabet(characters: list[str]) -> Alphabet:
     index = {ch: i for i, ch in enumerate(characters)}
     twins = [(i, index[unicodedata.normalize("NFKC", ch)]) for i, ch in enumerate(characters)
              if i and ch in NUMBER_CHARACTERS and unicodedata.normalize("NFKC", ch) != ch
              and unicodedata.normalize("NFKC", ch) in index]
-    return characters, numpy.array([i == 0 or ch in NUMBER_CHARACTERS for i, ch in enumerate(characters)]), twins
+    other_case = numpy.arange(len(characters))
+    for i, ch in enumerate(characters):
+        if i and ch.upper() in CASE_ALIKE and ch.swapcase() in index:
+            other_case[i] = index[ch.swapcase()]
+    return Alphabet(characters, numpy.array([i == 0 or ch in NUMBER_CHARACTERS for i, ch in enumerate(characters)]),
+                    twins, other_case)
 
 
-def _decoded(probabilities: numpy.ndarray, alphabet: tuple[list[str], numpy.ndarray, list[tuple[int, int]]],
-             x0: float, stretch: float, numbers_only: bool) -> Read:
+def _decoded(probabilities: numpy.ndarray, alphabet: Alphabet, x0: float, stretch: float, numbers_only: bool) -> Read:
     """Greedy CTC decoding of one crop's frames (frames, classes). A crop whose best reading is mostly digits,
     or any when `numbers_only`, is decoded with the digits-only alphabet: each frame's likeliest digit, sign
     or separator, as confident as the recogniser's probability for it (a separator's and its full-width
     twin's together: the recogniser splits a comma's between them). So a letter read in a number (O for
-    0, l for 1) decodes as an unsure digit and never loads as sure."""
-    characters, number_mask, twins = alphabet
+    0, l for 1) decodes as an unsure digit and never loads as sure. A word's letter printing alike in both
+    cases is as sure as its two cases together."""
+    characters, number_mask, twins = alphabet.characters, alphabet.number_mask, alphabet.twins
     best = probabilities.argmax(axis=1)
     text = "".join(characters[k] for k, previous in zip(best, numpy.r_[-1, best[:-1]]) if k and k != previous)
     digits = sum(ch.isdigit() for ch in text)
@@ -512,8 +531,13 @@ def _decoded(probabilities: numpy.ndarray, alphabet: tuple[list[str], numpy.ndar
             frames.pop(0)
         while frames and characters[best[frames[-1]]] == " ":
             frames.pop()
+    confidences = [float(probabilities[f, best[f]]) for f in frames]
+    if not numeric:
+        other = alphabet.other_case
+        confidences = [sure + float(probabilities[f, other[best[f]]]) if other[best[f]] != best[f] else sure
+                       for f, sure in zip(frames, confidences)]
     return Read("".join(characters[best[f]] for f in frames), [x0 + (f + 0.5) * stretch for f in frames],
-                [float(probabilities[f, best[f]]) for f in frames], numeric)
+                confidences, numeric)
 
 
 def _pieces(text: str, x0: float, x1: float, height: float, centres: list[float], confidences: list[float]
