@@ -571,3 +571,22 @@ def test_a_letter_printing_alike_in_both_cases_is_as_sure_as_its_two_cases_toget
     # letters printing otherwise are not: l or 1 is a doubt of what is printed
     read = _decoded(_split_frame({"l": 0.65, "1": 0.34}, CASES)[None], number_alphabet(CASES), 0, 1, False)
     assert read.confidence < SURE_TEXT
+
+
+def _word_read_twice(again: Read, monkeypatch) -> Read:
+    """What `recognise` makes of a header word read "市辖区" with 辖 at 0.38, then `again` at another scale."""
+    first = Read("市辖区", [25, 35, 45], [0.99, 0.38, 0.99], False)
+    reads = iter([[first], [again], [again]])
+    monkeypatch.setattr(ocr, "_recognised", lambda image, crops, numbers_only=None: next(reads))
+    read, = ocr.recognise(numpy.full((100, 100), 255, dtype=numpy.uint8), [(20, 40, 50, 52)], [[]])
+    return read
+
+
+def test_an_unsure_word_is_read_again_and_taken_as_sure_when_a_second_read_is_sure_of_the_same_text(monkeypatch):
+    sure = Read("市辖区", [25, 35, 45], [0.99, 0.94, 0.99], False)
+    assert _word_read_twice(sure, monkeypatch) is sure
+
+
+def test_an_unsure_word_read_otherwise_the_second_time_stays_unsure(monkeypatch):
+    read = _word_read_twice(Read("市鎋区", [25, 35, 45], [0.99, 0.94, 0.99], False), monkeypatch)
+    assert read.text == "市辖区" and not ocr._sure_text(read, [0, 1, 2])
