@@ -590,3 +590,42 @@ def test_an_unsure_word_is_read_again_and_taken_as_sure_when_a_second_read_is_su
 def test_an_unsure_word_read_otherwise_the_second_time_stays_unsure(monkeypatch):
     read = _word_read_twice(Read("市鎋区", [25, 35, 45], [0.99, 0.94, 0.99], False), monkeypatch)
     assert read.text == "市辖区" and not ocr._sure_text(read, [0, 1, 2])
+
+
+def _two_rows_of_characters() -> numpy.ndarray:
+    """A page with two rows of three character-sized marks (10 pixels tall), at x 20, 40 and 60."""
+    image = numpy.full((100, 100), 255, dtype=numpy.uint8)
+    for top in (20, 50):
+        for left in (20, 40, 60):
+            image[top:top + 10, left:left + 8] = 20
+    return image
+
+
+def test_a_characters_ink_outside_every_detected_box_is_found_but_a_dash_or_a_rule_is_not():
+    image = _two_rows_of_characters()
+    rows = [(18, 18, 70, 32), (18, 48, 70, 62)]
+    assert not ocr._uncovered(image, rows, 14, [])
+    assert ocr._uncovered(image, [(18, 18, 70, 32), (38, 48, 70, 62)], 14, [])  # the 2nd row's first missed
+    image[80:82, 20:30] = 20  # a dash (a missing marker) no box holds
+    image[5:40, 90:92] = 20  # a rule's broken stretch
+    assert not ocr._uncovered(image, rows, 14, [])
+    image[5:15, 88:96] = 20  # a character touching a vertical rule at x 91: the rule's
+    assert not ocr._uncovered(image, rows, 14, [91])
+
+
+def test_a_page_whose_shrunk_detection_misses_a_character_is_located_again_at_its_own_resolution(monkeypatch):
+    image = _two_rows_of_characters()
+    shrunk, full = [(18, 18, 70, 32), (38, 48, 70, 62)], [(18, 18, 70, 32), (18, 48, 70, 62)]
+    asked = []
+
+    def detected(image, shrink):
+        asked.append(shrink)
+        return full if shrink == 1 else shrunk
+
+    monkeypatch.setattr(ocr, "_detected", detected)
+    crops = ocr._crops(image, 2 * ocr.DETECT_DPI, [])
+    assert asked == [0.5, 1] and any(x0 < 20 and top > 40 for x0, top, _, _ in crops)
+    asked.clear()
+    shrunk[:] = full
+    ocr._crops(image, 2 * ocr.DETECT_DPI, [])
+    assert asked == [0.5]  # every character boxed: located once, shrunk

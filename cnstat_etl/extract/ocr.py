@@ -79,6 +79,11 @@ GAP_COVER, GAP_ROWS = 0.25, 5
 # joined (a column's stacked numbers): it is cut at the blank rows between its lines of ink, each line as
 # tall as a character at most (BOX_TO_SIZE boxes: a character's own blank rows, as 三's, lie within one).
 STACKED_BOX = 1.6
+# A piece of ink longer than this many box heights either way is no character: a rule, or glyphs touching one.
+CHARACTER_SPAN = 2.0
+# A piece of ink no wider than this many character sizes is a stretch of a faint rule broken by the scan (a
+# character's narrowest, a 1 with its flag, is wider).
+STROKE_WIDTH = 0.2
 # Ink of such a box no taller than this many box heights at its top or bottom edge is a clipped line.
 CLIPPED_LINE = 0.5
 # Render resolution when the page embeds no image to take it from (dots per inch).
@@ -242,20 +247,18 @@ def read_words(image: numpy.ndarray, dpi: int, vertical: list[Segment] = ()) -> 
 
 def _crops(image: numpy.ndarray, dpi: int, vertical: list[Segment]) -> list[tuple[int, int, int, int]]:
     """The detected text boxes (x0, top, x1, bottom in pixels of the full image), cut at vertical rules."""
-    import cv2
-
-    shrink = min(1.0, DETECT_DPI / dpi)
-    small = cv2.resize(image, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA) if shrink < 1 else image
-    boxes, _ = _engine().text_det(cv2.cvtColor(small, cv2.COLOR_GRAY2BGR))
     height, width = image.shape
     scale = dpi / 72
     clear = round(RULE_CLEAR * scale)
-    found = [(int(box[:, 0].min() / shrink), max(0, int(box[:, 1].min() / shrink)),
-              int(box[:, 0].max() / shrink) + 1, min(height, int(box[:, 1].max() / shrink) + 1))
-             for box in ([] if boxes is None else boxes)]
+    found = _detected(image, min(dpi, DETECT_DPI) / dpi)
+    line = statistics.median([bottom - top for _, top, _, bottom in found]) if found else 0
+    if dpi > DETECT_DPI and _uncovered(image, found, line, [round(s.x0 * scale) for s in vertical]):
+        # the shrunk page lost characters of a small print (a row's 聊 of 聊城, the 山 and 省 of 山西省, whose
+        # province the rows under it then miss): the page is located again at its own resolution
+        found = _detected(image, 1.0)
+        line = statistics.median([bottom - top for _, top, _, bottom in found]) if found else 0
     # no rule parts the columns: the gaps the boxes leave do
     gaps = [] if vertical else _column_gaps(found, width)
-    line = statistics.median([bottom - top for _, top, _, bottom in found]) if found else 0
     found = [piece for box in found for piece in _cut_at_rows(image, box, line)]
     crops = []
     for x0, top, x1, bottom in found:
@@ -271,6 +274,42 @@ def _crops(image: numpy.ndarray, dpi: int, vertical: list[Segment]) -> list[tupl
             if right - left > 2 * clear:
                 crops += _cut_at_gaps(image, (left, top, right, bottom), gaps)
     return crops
+
+
+def _detected(image: numpy.ndarray, shrink: float) -> list[tuple[int, int, int, int]]:
+    """The text boxes the detector finds on the image shrunk by `shrink` (x0, top, x1, bottom in pixels of the
+    full image)."""
+    import cv2
+
+    small = cv2.resize(image, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA) if shrink < 1 else image
+    boxes, _ = _engine().text_det(cv2.cvtColor(small, cv2.COLOR_GRAY2BGR))
+    height = image.shape[0]
+    return [(int(box[:, 0].min() / shrink), max(0, int(box[:, 1].min() / shrink)),
+             int(box[:, 0].max() / shrink) + 1, min(height, int(box[:, 1].max() / shrink) + 1))
+            for box in ([] if boxes is None else boxes)]
+
+
+def _uncovered(image: numpy.ndarray, boxes: list[tuple[int, int, int, int]], line: float, rules: list[int]) -> bool:
+    """Whether a character's ink lies outside every box: a piece of ink taller than a missing marker's dash
+    or dots (MARKER_HEIGHT), wider than a rule's broken stretch (STROKE_WIDTH) and no longer than
+    CHARACTER_SPAN lines (a rule, or a character touching one, is longer), on none of the vertical `rules`
+    (pixels from the left), whose middle no box holds."""
+    import cv2
+
+    if not boxes or not line:
+        return False
+    _, _, stats, _ = cv2.connectedComponentsWithStats((image < INK_LEVEL).astype(numpy.uint8), connectivity=8)
+    x, y, w, h = (stats[1:, k] for k in range(4))
+    size = line * BOX_TO_SIZE
+    character = (h > MARKER_HEIGHT * size) & (h <= CHARACTER_SPAN * line) & (w > STROKE_WIDTH * size) \
+        & (w <= CHARACTER_SPAN * line)
+    for rule in rules:
+        character &= (x > rule) | (x + w < rule)
+    middles_x, middles_y = (x + w / 2)[character], (y + h / 2)[character]
+    held = numpy.zeros(len(middles_x), dtype=bool)
+    for x0, top, x1, bottom in boxes:
+        held |= (x0 <= middles_x) & (middles_x <= x1) & (top <= middles_y) & (middles_y <= bottom)
+    return not held.all()
 
 
 def _cut_at_rows(image: numpy.ndarray, box: tuple[int, int, int, int], line: float
