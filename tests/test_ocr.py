@@ -604,13 +604,14 @@ def _two_rows_of_characters() -> numpy.ndarray:
 def test_a_characters_ink_outside_every_detected_box_is_found_but_a_dash_or_a_rule_is_not():
     image = _two_rows_of_characters()
     rows = [(18, 18, 70, 32), (18, 48, 70, 62)]
-    assert not ocr._uncovered(image, rows, 14, [])
-    assert ocr._uncovered(image, [(18, 18, 70, 32), (38, 48, 70, 62)], 14, [])  # the 2nd row's first missed
+    assert ocr._uncovered(image, rows, 14, []) == []
+    # the 2nd row's first character missed: its middle
+    assert ocr._uncovered(image, [(18, 18, 70, 32), (38, 48, 70, 62)], 14, []) == [(24, 55)]
     image[80:82, 20:30] = 20  # a dash (a missing marker) no box holds
     image[5:40, 90:92] = 20  # a rule's broken stretch
-    assert not ocr._uncovered(image, rows, 14, [])
+    assert ocr._uncovered(image, rows, 14, []) == []
     image[5:15, 88:96] = 20  # a character touching a vertical rule at x 91: the rule's
-    assert not ocr._uncovered(image, rows, 14, [91])
+    assert ocr._uncovered(image, rows, 14, [91]) == []
 
 
 def test_a_page_whose_shrunk_detection_misses_a_character_is_located_again_at_its_own_resolution(monkeypatch):
@@ -625,7 +626,14 @@ def test_a_page_whose_shrunk_detection_misses_a_character_is_located_again_at_it
     monkeypatch.setattr(ocr, "_detected", detected)
     crops = ocr._crops(image, 2 * ocr.DETECT_DPI, [])
     assert asked == [0.5, 1] and any(x0 < 20 and top > 40 for x0, top, _, _ in crops)
+    assert len([crop for crop in crops if crop[1] > 40]) == 1  # the row's box found again, not read twice
     asked.clear()
     shrunk[:] = full
     ocr._crops(image, 2 * ocr.DETECT_DPI, [])
     assert asked == [0.5]  # every character boxed: located once, shrunk
+
+
+def test_boxes_found_again_that_overlap_on_one_line_are_one_box():
+    # '山西省' and its 省 alone (crossing the label column's rule), and the next row's box under them
+    assert ocr._joined([(98, 430, 153, 456), (120, 470, 150, 490), (146, 434, 164, 452)]) == [
+        (98, 430, 164, 456), (120, 470, 150, 490)]

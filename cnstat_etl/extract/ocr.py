@@ -84,6 +84,9 @@ CHARACTER_SPAN = 2.0
 # A piece of ink no wider than this many character sizes is a stretch of a faint rule broken by the scan (a
 # character's narrowest, a 1 with its flag, is wider).
 STROKE_WIDTH = 0.2
+# Pixels square of the stretch of a page located again at its own resolution round a character the shrunk
+# page's detection missed: the detector's least input (RapidOCR enlarges a smaller one to it).
+AGAIN_WINDOW = 736
 # Ink of such a box no taller than this many box heights at its top or bottom edge is a clipped line.
 CLIPPED_LINE = 0.5
 # Render resolution when the page embeds no image to take it from (dots per inch).
@@ -252,11 +255,11 @@ def _crops(image: numpy.ndarray, dpi: int, vertical: list[Segment]) -> list[tupl
     clear = round(RULE_CLEAR * scale)
     found = _detected(image, min(dpi, DETECT_DPI) / dpi)
     line = statistics.median([bottom - top for _, top, _, bottom in found]) if found else 0
-    if dpi > DETECT_DPI and _uncovered(image, found, line, [round(s.x0 * scale) for s in vertical]):
+    if dpi > DETECT_DPI:
         # the shrunk page lost characters of a small print (a row's 聊 of 聊城, the 山 and 省 of 山西省, whose
-        # province the rows under it then miss): the page is located again at its own resolution
-        found = _detected(image, 1.0)
-        line = statistics.median([bottom - top for _, top, _, bottom in found]) if found else 0
+        # province the rows under it then miss): the page round them is located again at its own resolution
+        found = _located_again(image, found, line, _uncovered(image, found, line,
+                                                              [round(s.x0 * scale) for s in vertical]))
     # no rule parts the columns: the gaps the boxes leave do
     gaps = [] if vertical else _column_gaps(found, width)
     found = [piece for box in found for piece in _cut_at_rows(image, box, line)]
@@ -289,15 +292,16 @@ def _detected(image: numpy.ndarray, shrink: float) -> list[tuple[int, int, int, 
             for box in ([] if boxes is None else boxes)]
 
 
-def _uncovered(image: numpy.ndarray, boxes: list[tuple[int, int, int, int]], line: float, rules: list[int]) -> bool:
-    """Whether a character's ink lies outside every box: a piece of ink taller than a missing marker's dash
-    or dots (MARKER_HEIGHT), wider than a rule's broken stretch (STROKE_WIDTH) and no longer than
-    CHARACTER_SPAN lines (a rule, or a character touching one, is longer), on none of the vertical `rules`
-    (pixels from the left), whose middle no box holds."""
+def _uncovered(image: numpy.ndarray, boxes: list[tuple[int, int, int, int]], line: float, rules: list[int]
+               ) -> list[tuple[float, float]]:
+    """The middles (x, y in pixels) of the character's ink that lies outside every box: pieces of ink taller
+    than a missing marker's dash or dots (MARKER_HEIGHT), wider than a rule's broken stretch (STROKE_WIDTH)
+    and no longer than CHARACTER_SPAN lines (a rule, or a character touching one, is longer), on none of the
+    vertical `rules` (pixels from the left), whose middle no box holds."""
     import cv2
 
     if not boxes or not line:
-        return False
+        return []
     _, _, stats, _ = cv2.connectedComponentsWithStats((image < INK_LEVEL).astype(numpy.uint8), connectivity=8)
     x, y, w, h = (stats[1:, k] for k in range(4))
     size = line * BOX_TO_SIZE
@@ -309,7 +313,50 @@ def _uncovered(image: numpy.ndarray, boxes: list[tuple[int, int, int, int]], lin
     held = numpy.zeros(len(middles_x), dtype=bool)
     for x0, top, x1, bottom in boxes:
         held |= (x0 <= middles_x) & (middles_x <= x1) & (top <= middles_y) & (middles_y <= bottom)
-    return not held.all()
+    return list(zip(middles_x[~held].tolist(), middles_y[~held].tolist()))
+
+
+def _located_again(image: numpy.ndarray, boxes: list[tuple[int, int, int, int]], line: float,
+                   missed: list[tuple[float, float]]) -> list[tuple[int, int, int, int]]:
+    """The boxes with those round each `missed` middle (x, y in pixels) found again at the image's own
+    resolution, in a window AGAIN_WINDOW pixels square (the detector's least input: a smaller one it
+    enlarges): within the window less a line each side, the boxes found again replace those found before,
+    each not overlapping a box kept (a title reaching into the window is read once)."""
+    done: list[tuple[float, float, float, float]] = []
+    height, width = image.shape
+    for x, y in missed:
+        if any(x0 <= x <= x1 and top <= y <= bottom for x0, top, x1, bottom in done):
+            continue
+        left, top = max(0, min(width - AGAIN_WINDOW, round(x) - AGAIN_WINDOW // 2)), \
+            max(0, min(height - AGAIN_WINDOW, round(y) - AGAIN_WINDOW // 2))
+        inner = (left + line, top + line, left + AGAIN_WINDOW - line, top + AGAIN_WINDOW - line)
+        done.append(inner)
+
+        def inside(box: tuple[int, int, int, int]) -> bool:
+            return inner[0] <= (box[0] + box[2]) / 2 <= inner[2] and inner[1] <= (box[1] + box[3]) / 2 <= inner[3]
+
+        boxes = [box for box in boxes if not inside(box)]
+        again = _joined([(x0 + left, y0 + top, x1 + left, y1 + top) for x0, y0, x1, y1 in
+                         _detected(image[top:top + AGAIN_WINDOW, left:left + AGAIN_WINDOW], 1.0)])
+        boxes += [box for box in again if inside(box) and not any(
+            box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in boxes)]
+    return boxes
+
+
+def _joined(boxes: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+    """The boxes with those of one line that overlap joined: in a window the detector may box a character
+    crossing a rule both with its word and alone ('山西省' and '省'), which would read as a row of its own
+    (a box over two cells is cut at their rule or gap, `_crops`)."""
+    out: list[tuple[int, int, int, int]] = []
+    for box in sorted(boxes):
+        same = next((i for i, (x0, top, x1, bottom) in enumerate(out)
+                     if box[0] < x1 and top <= (box[1] + box[3]) / 2 <= bottom), None)
+        if same is None:
+            out.append(box)
+        else:
+            x0, top, x1, bottom = out[same]
+            out[same] = (x0, min(top, box[1]), max(x1, box[2]), max(bottom, box[3]))
+    return out
 
 
 def _cut_at_rows(image: numpy.ndarray, box: tuple[int, int, int, int], line: float
