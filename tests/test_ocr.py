@@ -25,7 +25,7 @@ from cnstat_etl.extract import ExtractOptions, ocr
 from cnstat_etl.extract.ocr import OcrPage, OcrWord, Read, _decoded, _pieces, find_rules, number_alphabet
 from cnstat_etl.harmonise.ocr_checks import MIN_CONFIDENCE, review_reasons
 from cnstat_etl.load.warehouse import Warehouse
-from cnstat_etl.model import SURE_READ, Aggregate, Observation
+from cnstat_etl.model import SURE_READ, SURE_TEXT, Aggregate, Observation
 from cnstat_etl.pipeline import ingest
 from conftest import FIXTURES, GOLDEN
 from scan_fixtures import SCANNED, write_all
@@ -368,10 +368,10 @@ def test_a_number_read_surely_keeps_its_digits_and_where_they_print():
 WITH_SEPARATORS = [*ALPHABET, ",", "，", "."]
 
 
-def _split_frame(shares: dict[str, float]) -> numpy.ndarray:
-    frame = numpy.full(len(WITH_SEPARATORS), (1 - sum(shares.values())) / (len(WITH_SEPARATORS) - len(shares)))
+def _split_frame(shares: dict[str, float], alphabet: list[str] = WITH_SEPARATORS) -> numpy.ndarray:
+    frame = numpy.full(len(alphabet), (1 - sum(shares.values())) / (len(alphabet) - len(shares)))
     for character, share in shares.items():
-        frame[WITH_SEPARATORS.index(character)] = share
+        frame[alphabet.index(character)] = share
     return frame
 
 
@@ -648,3 +648,81 @@ def test_a_line_a_stacked_box_clips_at_its_edge_is_no_crop_of_its_own():
     # the box ends 2 rows into the line below its last: that line's top is read in its own box, not twice
     image = _stacked_digits([10, 18, 26])
     assert ocr._cut_at_rows(image, (5, 9, 35, 28), 10) == [(5, 9, 35, 17), (5, 17, 35, 25)]
+
+
+CASES = ["blank", "C", "c", "l", "1", "市", "辖"]
+
+
+def test_a_letter_printing_alike_in_both_cases_is_as_sure_as_its_two_cases_together():
+    # a column's code "C" read 0.65 C and 0.34 c: sure of the letter, whatever its size
+    read = _decoded(_split_frame({"C": 0.65, "c": 0.34}, CASES)[None], number_alphabet(CASES), 0, 1, False)
+    assert read.text == "C" and read.confidence >= SURE_TEXT
+    # letters printing otherwise are not: l or 1 is a doubt of what is printed
+    read = _decoded(_split_frame({"l": 0.65, "1": 0.34}, CASES)[None], number_alphabet(CASES), 0, 1, False)
+    assert read.confidence < SURE_TEXT
+
+
+def _word_read_twice(again: Read, monkeypatch) -> Read:
+    """What `recognise` makes of a header word read "市辖区" with 辖 at 0.38, then `again` at another scale."""
+    first = Read("市辖区", [25, 35, 45], [0.99, 0.38, 0.99], False)
+    reads = iter([[first], [again], [again]])
+    monkeypatch.setattr(ocr, "_recognised", lambda image, crops, numbers_only=None: next(reads))
+    read, = ocr.recognise(numpy.full((100, 100), 255, dtype=numpy.uint8), [(20, 40, 50, 52)], [[]])
+    return read
+
+
+def test_an_unsure_word_is_read_again_and_taken_as_sure_when_a_second_read_is_sure_of_the_same_text(monkeypatch):
+    sure = Read("市辖区", [25, 35, 45], [0.99, 0.94, 0.99], False)
+    assert _word_read_twice(sure, monkeypatch) is sure
+
+
+def test_an_unsure_word_read_otherwise_the_second_time_stays_unsure(monkeypatch):
+    read = _word_read_twice(Read("市鎋区", [25, 35, 45], [0.99, 0.94, 0.99], False), monkeypatch)
+    assert read.text == "市辖区" and not ocr._sure_text(read, [0, 1, 2])
+
+
+def _two_rows_of_characters() -> numpy.ndarray:
+    """A page with two rows of three character-sized marks (10 pixels tall), at x 20, 40 and 60."""
+    image = numpy.full((100, 100), 255, dtype=numpy.uint8)
+    for top in (20, 50):
+        for left in (20, 40, 60):
+            image[top:top + 10, left:left + 8] = 20
+    return image
+
+
+def test_a_characters_ink_outside_every_detected_box_is_found_but_a_dash_or_a_rule_is_not():
+    image = _two_rows_of_characters()
+    rows = [(18, 18, 70, 32), (18, 48, 70, 62)]
+    assert ocr._uncovered(image, rows, 14, []) == []
+    # the 2nd row's first character missed: its middle
+    assert ocr._uncovered(image, [(18, 18, 70, 32), (38, 48, 70, 62)], 14, []) == [(24, 55)]
+    image[80:82, 20:30] = 20  # a dash (a missing marker) no box holds
+    image[5:40, 90:92] = 20  # a rule's broken stretch
+    assert ocr._uncovered(image, rows, 14, []) == []
+    image[5:15, 88:96] = 20  # a character touching a vertical rule at x 91: the rule's
+    assert ocr._uncovered(image, rows, 14, [91]) == []
+
+
+def test_a_page_whose_shrunk_detection_misses_a_character_is_located_again_at_its_own_resolution(monkeypatch):
+    image = _two_rows_of_characters()
+    shrunk, full = [(18, 18, 70, 32), (38, 48, 70, 62)], [(18, 18, 70, 32), (18, 48, 70, 62)]
+    asked = []
+
+    def detected(image, shrink):
+        asked.append(shrink)
+        return full if shrink == 1 else shrunk
+
+    monkeypatch.setattr(ocr, "_detected", detected)
+    crops = ocr._crops(image, 2 * ocr.DETECT_DPI, [])
+    assert asked == [0.5, 1] and any(x0 < 20 and top > 40 for x0, top, _, _ in crops)
+    assert len([crop for crop in crops if crop[1] > 40]) == 1  # the row's box found again, not read twice
+    asked.clear()
+    shrunk[:] = full
+    ocr._crops(image, 2 * ocr.DETECT_DPI, [])
+    assert asked == [0.5]  # every character boxed: located once, shrunk
+
+
+def test_boxes_found_again_that_overlap_on_one_line_are_one_box():
+    # '山西省' and its 省 alone (crossing the label column's rule), and the next row's box under them
+    assert ocr._joined([(98, 430, 153, 456), (120, 470, 150, 490), (146, 434, 164, 452)]) == [
+        (98, 430, 164, 456), (120, 470, 150, 490)]

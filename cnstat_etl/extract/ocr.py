@@ -68,6 +68,10 @@ AFTER = 24
 RULE_CLEAR = 0.75
 # What a number cell may print: its digits-only alphabet (besides the CTC blank).
 NUMBER_CHARACTERS = "0123456789.,-+ *，．"  # with a footnote mark, and the full-width separators
+# Letters whose capital prints as its small letter grown: the recogniser splits such a letter's probability
+# between its cases by its size, so a word's read of either is as sure as the two together (no header or name
+# is told apart by the case of such a letter: a column's code "C" read 0.65 C and 0.34 c).
+CASE_ALIKE = "COSVWXZ"
 # Where no rule parts the columns, a stretch of the page that at most this share of the most boxes covering
 # any point covers is a gap between columns (GAP_ROWS boxes over a point at least: a table's body). Titles,
 # headers spanning columns and boxes the detector joined across a gap are few beside a body's rows.
@@ -76,6 +80,14 @@ GAP_COVER, GAP_ROWS = 0.25, 5
 # joined (a column's stacked numbers): it is cut at the blank rows between its lines of ink, each line as
 # tall as a character at most (BOX_TO_SIZE boxes: a character's own blank rows, as 三's, lie within one).
 STACKED_BOX = 1.6
+# A piece of ink longer than this many box heights either way is no character: a rule, or glyphs touching one.
+CHARACTER_SPAN = 2.0
+# A piece of ink no wider than this many character sizes is a stretch of a faint rule broken by the scan (a
+# character's narrowest, a 1 with its flag, is wider).
+STROKE_WIDTH = 0.2
+# Pixels square of the stretch of a page located again at its own resolution round a character the shrunk
+# page's detection missed: the detector's least input (RapidOCR enlarges a smaller one to it).
+AGAIN_WINDOW = 736
 # Ink of such a box no taller than this many box heights at its top or bottom edge is a clipped line.
 CLIPPED_LINE = 0.5
 # Render resolution when the page embeds no image to take it from (dots per inch).
@@ -246,20 +258,18 @@ def read_words(image: numpy.ndarray, dpi: int, vertical: list[Segment] = ()) -> 
 
 def _crops(image: numpy.ndarray, dpi: int, vertical: list[Segment]) -> list[tuple[int, int, int, int]]:
     """The detected text boxes (x0, top, x1, bottom in pixels of the full image), cut at vertical rules."""
-    import cv2
-
-    shrink = min(1.0, DETECT_DPI / dpi)
-    small = cv2.resize(image, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA) if shrink < 1 else image
-    boxes, _ = _engine().text_det(cv2.cvtColor(small, cv2.COLOR_GRAY2BGR))
     height, width = image.shape
     scale = dpi / 72
     clear = round(RULE_CLEAR * scale)
-    found = [(int(box[:, 0].min() / shrink), max(0, int(box[:, 1].min() / shrink)),
-              int(box[:, 0].max() / shrink) + 1, min(height, int(box[:, 1].max() / shrink) + 1))
-             for box in ([] if boxes is None else boxes)]
+    found = _detected(image, min(dpi, DETECT_DPI) / dpi)
+    line = statistics.median([bottom - top for _, top, _, bottom in found]) if found else 0
+    if dpi > DETECT_DPI:
+        # the shrunk page lost characters of a small print (a row's 聊 of 聊城, the 山 and 省 of 山西省, whose
+        # province the rows under it then miss): the page round them is located again at its own resolution
+        found = _located_again(image, found, line, _uncovered(image, found, line,
+                                                              [round(s.x0 * scale) for s in vertical]))
     # no rule parts the columns: the gaps the boxes leave do
     gaps = [] if vertical else _column_gaps(found, width)
-    line = statistics.median([bottom - top for _, top, _, bottom in found]) if found else 0
     found = [piece for box in found for piece in _cut_at_rows(image, box, line)]
     crops = []
     for x0, top, x1, bottom in found:
@@ -275,6 +285,86 @@ def _crops(image: numpy.ndarray, dpi: int, vertical: list[Segment]) -> list[tupl
             if right - left > 2 * clear:
                 crops += _cut_at_gaps(image, (left, top, right, bottom), gaps)
     return crops
+
+
+def _detected(image: numpy.ndarray, shrink: float) -> list[tuple[int, int, int, int]]:
+    """The text boxes the detector finds on the image shrunk by `shrink` (x0, top, x1, bottom in pixels of the
+    full image)."""
+    import cv2
+
+    small = cv2.resize(image, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA) if shrink < 1 else image
+    boxes, _ = _engine().text_det(cv2.cvtColor(small, cv2.COLOR_GRAY2BGR))
+    height = image.shape[0]
+    return [(int(box[:, 0].min() / shrink), max(0, int(box[:, 1].min() / shrink)),
+             int(box[:, 0].max() / shrink) + 1, min(height, int(box[:, 1].max() / shrink) + 1))
+            for box in ([] if boxes is None else boxes)]
+
+
+def _uncovered(image: numpy.ndarray, boxes: list[tuple[int, int, int, int]], line: float, rules: list[int]
+               ) -> list[tuple[float, float]]:
+    """The middles (x, y in pixels) of the character's ink that lies outside every box: pieces of ink taller
+    than a missing marker's dash or dots (MARKER_HEIGHT), wider than a rule's broken stretch (STROKE_WIDTH)
+    and no longer than CHARACTER_SPAN lines (a rule, or a character touching one, is longer), on none of the
+    vertical `rules` (pixels from the left), whose middle no box holds."""
+    import cv2
+
+    if not boxes or not line:
+        return []
+    _, _, stats, _ = cv2.connectedComponentsWithStats((image < INK_LEVEL).astype(numpy.uint8), connectivity=8)
+    x, y, w, h = (stats[1:, k] for k in range(4))
+    size = line * BOX_TO_SIZE
+    character = (h > MARKER_HEIGHT * size) & (h <= CHARACTER_SPAN * line) & (w > STROKE_WIDTH * size) \
+        & (w <= CHARACTER_SPAN * line)
+    for rule in rules:
+        character &= (x > rule) | (x + w < rule)
+    middles_x, middles_y = (x + w / 2)[character], (y + h / 2)[character]
+    held = numpy.zeros(len(middles_x), dtype=bool)
+    for x0, top, x1, bottom in boxes:
+        held |= (x0 <= middles_x) & (middles_x <= x1) & (top <= middles_y) & (middles_y <= bottom)
+    return list(zip(middles_x[~held].tolist(), middles_y[~held].tolist()))
+
+
+def _located_again(image: numpy.ndarray, boxes: list[tuple[int, int, int, int]], line: float,
+                   missed: list[tuple[float, float]]) -> list[tuple[int, int, int, int]]:
+    """The boxes with those round each `missed` middle (x, y in pixels) found again at the image's own
+    resolution, in a window AGAIN_WINDOW pixels square (the detector's least input: a smaller one it
+    enlarges): within the window less a line each side, the boxes found again replace those found before,
+    each not overlapping a box kept (a title reaching into the window is read once)."""
+    done: list[tuple[float, float, float, float]] = []
+    height, width = image.shape
+    for x, y in missed:
+        if any(x0 <= x <= x1 and top <= y <= bottom for x0, top, x1, bottom in done):
+            continue
+        left, top = max(0, min(width - AGAIN_WINDOW, round(x) - AGAIN_WINDOW // 2)), \
+            max(0, min(height - AGAIN_WINDOW, round(y) - AGAIN_WINDOW // 2))
+        inner = (left + line, top + line, left + AGAIN_WINDOW - line, top + AGAIN_WINDOW - line)
+        done.append(inner)
+
+        def inside(box: tuple[int, int, int, int]) -> bool:
+            return inner[0] <= (box[0] + box[2]) / 2 <= inner[2] and inner[1] <= (box[1] + box[3]) / 2 <= inner[3]
+
+        boxes = [box for box in boxes if not inside(box)]
+        again = _joined([(x0 + left, y0 + top, x1 + left, y1 + top) for x0, y0, x1, y1 in
+                         _detected(image[top:top + AGAIN_WINDOW, left:left + AGAIN_WINDOW], 1.0)])
+        boxes += [box for box in again if inside(box) and not any(
+            box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in boxes)]
+    return boxes
+
+
+def _joined(boxes: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+    """The boxes with those of one line that overlap joined: in a window the detector may box a character
+    crossing a rule both with its word and alone ('山西省' and '省'), which would read as a row of its own
+    (a box over two cells is cut at their rule or gap, `_crops`)."""
+    out: list[tuple[int, int, int, int]] = []
+    for box in sorted(boxes):
+        same = next((i for i, (x0, top, x1, bottom) in enumerate(out)
+                     if box[0] < x1 and top <= (box[1] + box[3]) / 2 <= bottom), None)
+        if same is None:
+            out.append(box)
+        else:
+            x0, top, x1, bottom = out[same]
+            out[same] = (x0, min(top, box[1]), max(x1, box[2]), max(bottom, box[3]))
+    return out
 
 
 def _cut_at_rows(image: numpy.ndarray, box: tuple[int, int, int, int], line: float
@@ -357,12 +447,13 @@ class Read:
 
 def recognise(image: numpy.ndarray, crops: list[tuple[int, int, int, int]], marks: list[list[tuple[int, int]]]
               ) -> list[Read]:
-    """Each crop recognised; a number that is not sure read again at other SCALES, and taken as sure only
-    when a second read is sure of the same digits. A read that leaves one of its crop's `marks` under no
-    character (the recogniser drops a character now and then, surely: "合 计" read as "计") is read again
-    too, and replaced by a read that covers them all, sure if a number; a number none covers is unsure. A
-    number still unsure keeps the likeliest read of another text (`Read.second`): the table's checks may
-    confirm that one (harmonise.ocr_checks)."""
+    """Each crop recognised; a number or a word that is not sure read again at other SCALES, and taken as
+    sure only when a second read is sure of the same text (a header word read unsure refuses its column:
+    "市辖区" read with 辖 at 0.38, then 0.94 on a crop a little taller). A read that leaves one of its crop's
+    `marks` under no character (the recogniser drops a character now and then, surely: "合 计" read as "计")
+    is read again too, and replaced by a read that covers them all, sure if a number; a number none covers is
+    unsure. A number still unsure keeps the likeliest read of another text (`Read.second`): the table's checks
+    may confirm that one (harmonise.ocr_checks)."""
     reads = _recognised(image, crops)
     dashed = functools.cache(lambda i: _leading_dash(image, crops[i]))
 
@@ -373,7 +464,7 @@ def recognise(image: numpy.ndarray, crops: list[tuple[int, int, int, int]], mark
     missed = {i for i, read in enumerate(reads) if dropped(i, read)}
     others: dict[int, list[Read]] = {}
     for share in SCALES:
-        again = [i for i, read in enumerate(reads) if i in missed or (read.numeric and read.confidence < SURE_READ)]
+        again = [i for i, read in enumerate(reads) if i in missed or not _sure(read, crops[i])]
         if not again:
             break
         grown = [_grown(crops[i], image.shape[0], share) for i in again]
@@ -382,9 +473,9 @@ def recognise(image: numpy.ndarray, crops: list[tuple[int, int, int, int]], mark
                 if not dropped(i, read) and (not read.numeric or read.confidence >= SURE_READ):
                     reads[i] = replace(read, reading="second")
                     missed.discard(i)
-            elif read.text == reads[i].text and read.confidence >= SURE_READ:
+            elif read.text == reads[i].text and _sure(read, crops[i]):
                 reads[i] = replace(read, reading="agreed")
-            elif read.text != reads[i].text:
+            elif read.numeric and read.text != reads[i].text:
                 others.setdefault(i, []).append(read)
     for i in missed:
         if reads[i].numeric:
@@ -394,6 +485,15 @@ def recognise(image: numpy.ndarray, crops: list[tuple[int, int, int, int]], mark
         if i not in missed and reads[i].confidence < SURE_READ:
             reads[i] = replace(reads[i], second=max(other, key=lambda read: read.confidence))
     return reads
+
+
+def _sure(read: Read, crop: tuple[int, int, int, int]) -> bool:
+    """Whether a number is read SURE_READ, or each word of a crop's read (`_pieces`) SURE_TEXT."""
+    if read.numeric:
+        return read.confidence >= SURE_READ
+    x0, top, x1, bottom = crop
+    return all(_sure_text(read, [i for i, centre in enumerate(read.centres) if left <= centre <= right])
+               for _, left, right, _ in _pieces(read.text, x0, x1, bottom - top, read.centres, read.confidences))
 
 
 def _sure_text(read: Read, inside: list[int]) -> bool:
@@ -511,28 +611,43 @@ def _recognised(image: numpy.ndarray, crops: list[tuple[int, int, int, int]], nu
 
 
 @functools.lru_cache(maxsize=1)
-def _alphabet() -> tuple[list[str], numpy.ndarray, list[tuple[int, int]]]:
+def _alphabet() -> Alphabet:
     return number_alphabet(_engine().text_rec.postprocess_op.character)
 
 
-def number_alphabet(characters: list[str]) -> tuple[list[str], numpy.ndarray, list[tuple[int, int]]]:
-    """The recogniser's characters (index 0 the CTC blank), a mask of those a number may print, and the
-    (index, index of its twin) of those printing as another does: the full-width comma is a comma."""
+@dataclass(frozen=True)
+class Alphabet:
+    """The recogniser's characters (index 0 the CTC blank), a mask of those a number may print, the (index,
+    index of its twin) of those printing as another does in a number (the full-width comma is a comma), and
+    each character's index of its other case where the two print alike (CASE_ALIKE), else its own."""
+
+    characters: list[str]
+    number_mask: numpy.ndarray
+    twins: list[tuple[int, int]]
+    other_case: numpy.ndarray
+
+
+def number_alphabet(characters: list[str]) -> Alphabet:
     index = {ch: i for i, ch in enumerate(characters)}
     twins = [(i, index[unicodedata.normalize("NFKC", ch)]) for i, ch in enumerate(characters)
              if i and ch in NUMBER_CHARACTERS and unicodedata.normalize("NFKC", ch) != ch
              and unicodedata.normalize("NFKC", ch) in index]
-    return characters, numpy.array([i == 0 or ch in NUMBER_CHARACTERS for i, ch in enumerate(characters)]), twins
+    other_case = numpy.arange(len(characters))
+    for i, ch in enumerate(characters):
+        if i and ch.upper() in CASE_ALIKE and ch.swapcase() in index:
+            other_case[i] = index[ch.swapcase()]
+    return Alphabet(characters, numpy.array([i == 0 or ch in NUMBER_CHARACTERS for i, ch in enumerate(characters)]),
+                    twins, other_case)
 
 
-def _decoded(probabilities: numpy.ndarray, alphabet: tuple[list[str], numpy.ndarray, list[tuple[int, int]]],
-             x0: float, stretch: float, numbers_only: bool) -> Read:
+def _decoded(probabilities: numpy.ndarray, alphabet: Alphabet, x0: float, stretch: float, numbers_only: bool) -> Read:
     """Greedy CTC decoding of one crop's frames (frames, classes). A crop whose best reading is mostly digits,
     or any when `numbers_only`, is decoded with the digits-only alphabet: each frame's likeliest digit, sign
     or separator, as confident as the recogniser's probability for it (a separator's and its full-width
     twin's together: the recogniser splits a comma's between them). So a letter read in a number (O for
-    0, l for 1) decodes as an unsure digit and never loads as sure."""
-    characters, number_mask, twins = alphabet
+    0, l for 1) decodes as an unsure digit and never loads as sure. A word's letter printing alike in both
+    cases is as sure as its two cases together."""
+    characters, number_mask, twins = alphabet.characters, alphabet.number_mask, alphabet.twins
     best = probabilities.argmax(axis=1)
     text = "".join(characters[k] for k, previous in zip(best, numpy.r_[-1, best[:-1]]) if k and k != previous)
     digits = sum(ch.isdigit() for ch in text)
@@ -555,8 +670,13 @@ def _decoded(probabilities: numpy.ndarray, alphabet: tuple[list[str], numpy.ndar
             frames.pop(0)
         while frames and characters[best[frames[-1]]] == " ":
             frames.pop()
+    confidences = [float(probabilities[f, best[f]]) for f in frames]
+    if not numeric:
+        other = alphabet.other_case
+        confidences = [sure + float(probabilities[f, other[best[f]]]) if other[best[f]] != best[f] else sure
+                       for f, sure in zip(frames, confidences)]
     return Read("".join(characters[best[f]] for f in frames), [x0 + (f + 0.5) * stretch for f in frames],
-                [float(probabilities[f, best[f]]) for f in frames], numeric)
+                confidences, numeric)
 
 
 def _pieces(text: str, x0: float, x1: float, height: float, centres: list[float], confidences: list[float]
