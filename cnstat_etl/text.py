@@ -65,6 +65,12 @@ def balanced(text: str) -> bool:
     return depth == 0
 
 
+def shows_part_of(shown: str, text: str) -> bool:
+    """`shown`'s characters are among `text`'s, in the same order (blanks aside)."""
+    rest = iter(squash(text))
+    return all(char in rest for char in squash(shown))
+
+
 def split_bilingual(text: str) -> tuple[str, str]:
     """Split "南 京 Nanjing" into ("南京", "Nanjing"); Chinese padding spaces are dropped.
 

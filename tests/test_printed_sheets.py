@@ -882,6 +882,39 @@ def test_a_first_column_whose_english_group_is_not_the_end_of_the_last_columns_i
     assert not [v for v in result.values if v.provenance.page > 1 and v.indicator == "population_urban_registered"]
 
 
+GRP_BOX = "地区生产总值（当年价格） （亿元） Gross Regional Product （Current Prices） （100 000 000 yuan）"
+
+
+def _pages_of_a_bilingual_box_cut_at_the_page_edge(continued: list[list[str]]) -> ExtractResult:
+    """地区生产总值's bilingual box over 全市 | 市辖区, the page cut after 全市: the next page prints the rest of
+    the box, `continued` (header rows, then 南京市's row)."""
+    from cnstat_etl.extract.tables import Block
+    result = ExtractResult("sheet.pdf", "0" * 64, "pdf")
+    tables = TableAssembler(result, ExtractOptions())
+    tables.add(Block(["2-7 地区生产总值（2022年）"], [["城市", GRP_BOX], ["", "全市 Total City"], ["南京市", "1.87"]],
+                     [1, 2, 3], [1, 2], page=1))
+    tables.add(Block([], continued, list(range(1, len(continued) + 1)), [1, 2], page=2))
+    tables.finish_table()
+    return result
+
+
+def test_a_group_box_whose_text_the_page_edge_cut_short_heads_the_next_pages_column_as_the_whole_box():
+    # PDFium gives the box on the second page without the words drawn off the page's left edge
+    # ("Product （"): a part of the group's text over the last column read, all its Chinese, another scope
+    cut = "地区生产总值（当年价格） （亿元） Gross Regional Current Prices） （100 000 000 yuan）"
+    result = _pages_of_a_bilingual_box_cut_at_the_page_edge([["", cut], ["", "市辖区 Districts under City"],
+                                                             ["南京市", "0.23"]])
+    assert {(v.provenance.page, v.indicator, v.scope, v.value) for v in result.values} == {
+        (1, "gdp", "city_total", 1.87), (2, "gdp", "urban_districts", 0.23)}
+
+
+def test_a_cut_short_group_text_naming_other_chinese_or_the_same_scope_is_not_given_the_boxs_name():
+    for cut, scope in [("年末总人口（万人） Gross Regional Current Prices）", "市辖区 Districts under City"),
+                       ("地区生产总值（当年价格） （亿元） Gross Regional Current Prices）", "全市 Total City")]:
+        result = _pages_of_a_bilingual_box_cut_at_the_page_edge([["", cut], ["", scope], ["南京市", "0.23"]])
+        assert not [v for v in result.values if v.provenance.page > 1], cut
+
+
 def test_pages_whose_rows_no_column_of_their_header_places_are_each_refused_with_the_reason():
     # the group row of a block's header printed at the foot of the page before (CNKI's 2-1 continued 5 in
     # one print): the next page heads its columns with scopes alone, and neither it nor the page after it

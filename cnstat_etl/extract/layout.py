@@ -44,7 +44,7 @@ from cnstat_etl.extract import compiled
 from cnstat_etl.extract.tables import Block, formula_cell, is_continuation, marks_continuation
 from cnstat_etl.model import Problem
 from cnstat_etl.text import (TEXT_CACHE, balanced, fold, is_missing, matches_prefix, parse_number, split_bilingual,
-                             squash)
+                             shows_part_of, squash)
 
 # Characters farther apart than this many of their own sizes belong to different cells.
 CELL_GAP = 1.5
@@ -1395,7 +1395,7 @@ def _with_clipped_text(lines: list[Line], clipped: list[ClippedCell]) -> list[Li
         # its edge (a header box's line under a title's box, both on one row of the sheet): a box shows a
         # part of its text
         inside = [phrase for line in lines for phrase in line.phrases
-                  if cell.holds(phrase.centre, _middle(line)) and _shows_part_of(phrase.text, cell.text)]
+                  if cell.holds(phrase.centre, _middle(line)) and shows_part_of(phrase.text, cell.text)]
         # a clip round numbers on many lines is the page's edge cutting a column (a box begun on the page
         # before), not a box's text: its lines are read as printed
         if sum(phrase.is_number for phrase in inside) > 1:
@@ -1428,12 +1428,6 @@ def _with_clipped_text(lines: list[Line], clipped: list[ClippedCell]) -> list[Li
         else:
             out.append(line)
     return out
-
-
-def _shows_part_of(shown: str, text: str) -> bool:
-    """`shown`'s characters are among `text`'s, in the same order (blanks aside)."""
-    rest = iter(squash(text))
-    return all(char in rest for char in squash(shown))
 
 
 def _with_hidden_boxes(lines: list[Line], clipped: list[ClippedCell]) -> list[Line]:

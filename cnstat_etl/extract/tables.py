@@ -25,6 +25,7 @@ from cnstat_etl.text import (
     is_missing,
     matches_prefix,
     parse_number,
+    shows_part_of,
     split_bilingual,
     squash,
     strip_footnote_marks,
@@ -431,18 +432,28 @@ def read_header(
 def _box_begun_before(path: list[str], state: TableState) -> list[str] | None:
     """The whole header path of a block's first value column whose group box began on the page before: its
     group text is the English of the group over the last column read before, or its end ("Urban Household
-    Resident Population" cut to "Household Resident Population", the Chinese name left on that page), and it
-    names another scope of that group. None where that is not so."""
+    Resident Population" cut to "Household Resident Population", the Chinese name left on that page), or a
+    part of that group's text with all its Chinese, cut short (the words the page's left edge clipped off
+    missing: "Gross Regional Current Prices）"), and it names another scope of that group. None where that
+    is not so."""
     scope = next((s for s in map(_scope_in, reversed(path)) if s), None)
-    if len(path) < 2 or _CHINESE.search(path[0]) or len(path[0].split()) < 2 or scope is None or not state.meanings:
+    if len(path) < 2 or scope is None or not state.meanings:
         return None
     last = max(state.meanings, key=lambda m: m.column)
     cells = last.label.split(" / ")
     if scope == last.scope or not _scope_in(cells[-1]):
         return None
-    tail = squash(path[0]).lower()
-    group = next((i for i, cell in enumerate(cells[:-1])
-                  if (english := _CHINESE.split(squash(cell))[-1].lower()) and english.endswith(tail)), None)
+    if _CHINESE.search(path[0]):
+        shown = path[0]
+        group = next((i for i, cell in enumerate(cells[:-1])
+                      if not balanced(shown) and balanced(cell) and shows_part_of(shown, cell)
+                      and _CHINESE.findall(shown) == _CHINESE.findall(cell)), None)
+    elif len(path[0].split()) < 2:
+        return None
+    else:
+        tail = squash(path[0]).lower()
+        group = next((i for i, cell in enumerate(cells[:-1])
+                      if (english := _CHINESE.split(squash(cell))[-1].lower()) and english.endswith(tail)), None)
     return None if group is None else cells[:group + 1] + path[1:]
 
 
