@@ -340,7 +340,7 @@ def _located_again(image: numpy.ndarray, boxes: list[tuple[int, int, int, int]],
         inner = (left + line, top + line, left + AGAIN_WINDOW - line, top + AGAIN_WINDOW - line)
         done.append(inner)
 
-        def inside(box: tuple[int, int, int, int]) -> bool:
+        def inside(box: tuple[int, int, int, int], inner: tuple[float, float, float, float] = inner) -> bool:
             return inner[0] <= (box[0] + box[2]) / 2 <= inner[2] and inner[1] <= (box[1] + box[3]) / 2 <= inner[3]
 
         boxes = [box for box in boxes if not inside(box)]

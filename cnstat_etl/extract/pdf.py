@@ -263,9 +263,10 @@ def labelled_blocks(labelled: list[tuple[Block | None, TableLayout | None]],
             reason = (f"its {len(unlabelled)} tables of values are not printed as many to a page as the "
                       f"{len(labelled)} tables printing the labels")
         else:
-            reason = _pair_pages([labelled[j % len(labelled)] for j in range(len(unlabelled))], unlabelled)
-            if not isinstance(reason, str):
-                return reason
+            paired = _pair_pages([labelled[j % len(labelled)] for j in range(len(unlabelled))], unlabelled)
+            if not isinstance(paired, str):
+                return paired
+            reason = paired
         # a block of columns lacking pages (all blank, so not printed): its headers or its rows may place them,
         # where each page prints one table (rows at a page's heights pair with any table's printed there)
         places = None if len(printed) != len(pages) else \

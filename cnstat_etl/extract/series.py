@@ -680,7 +680,7 @@ def _read_all(reader: SeriesReader, grids: list[Grid]) -> bool:
                 block = as_block(grid)
                 loaded, measures = read_wide(reader, block, wide, header_row + 1)
                 _report_provisional_rows(reader, block, measures)
-                reader.report(grid.name, None, "column", loaded, sum(not i.startswith("provisional:") for i in measures),
-                              sum(i.startswith("provisional:") for i in measures))
+                provisional = sum(i.startswith("provisional:") for i in measures)
+                reader.report(grid.name, None, "column", loaded, len(measures) - provisional, provisional)
                 any_read = True
     return any_read

@@ -698,8 +698,8 @@ class TableAssembler:
             return
         if state.series is not None:
             recognised, provisional = state.series.report()
-            self.result.tables.append(TableReport(None, state.series.reader.title, None, tuple(state.pages), state.sheet,
-                                                  state.series.values, recognised, provisional, "column"))
+            self.result.tables.append(TableReport(None, state.series.reader.title, None, tuple(state.pages),
+                                                  state.sheet, state.series.values, recognised, provisional, "column"))
             return
         self.result.tables.append(TableReport(
             table_number=state.context.table_number,
