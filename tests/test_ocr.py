@@ -156,6 +156,20 @@ def test_cities_adding_up_to_a_finance_offices_subtotal_are_not_doubted_by_the_p
     assert all(o.needs_review for o in review_reasons(rows, [province, misread], _confident(rows)))
 
 
+def test_cities_that_add_up_with_one_value_negative_doubt_that_value_alone():
+    # 30 printed -30, its minus dropped: 60 - 30 + 10 = 40
+    rows = [_observation(value=60.0), _observation(region_code="320200", value=30.0, row=6),
+            _observation(region_code="320300", value=10.0, row=7)]
+    total = Aggregate("s.pdf", 1, None, 8, "市县小计", "320000", "t", 2008, "gdp", "city_total", 40.0)
+    checked = review_reasons(rows, [total], _confident(rows))
+    assert [o.needs_review for o in checked] == [False, True, False]
+    assert "negative" in checked[1].review_reasons
+    # either 60 negative makes 20: which of the two is misread is not told
+    ambiguous = [rows[0], replace(rows[1], value=60.0), replace(rows[2], value=20.0)]
+    twice = replace(total, value=20.0)
+    assert all(o.needs_review for o in review_reasons(ambiguous, [twice], _confident(ambiguous)))
+
+
 def test_a_provisional_indicator_read_off_a_scan_is_checked_for_confidence_only():
     indicator = "provisional:城市维护建设资金支出"
     rows = [_observation(indicator=indicator, value=100.0),

@@ -79,7 +79,7 @@ def _check_totals(observations, aggregates, ocr, reasons) -> None:
 
     A finance office prints two: the province (its own level, 本级, included) and 市县小计, the sum of its
     cities alone. Cities that add up to one of a province's totals are confirmed; the other, larger one is
-    no contradiction."""
+    no contradiction. Cities that add up once one of them is negative doubt that one alone (`_sign_lost`)."""
     members: dict[tuple, list[int]] = defaultdict(list)
     for i in ocr:
         o = observations[i]
@@ -94,15 +94,27 @@ def _check_totals(observations, aggregates, ocr, reasons) -> None:
         summed = sum(observations[i].value or 0 for i in parts)
         if any(abs(summed - total.value) <= abs(total.value) * SUM_TOLERANCE for total in printed):
             continue
+        lost = _sign_lost(observations, parts, summed, [total.value for total in printed])
         for total in printed:
             # Over the total is impossible; a little under it is a complete listing that does not add up. Far
             # under it, the table prints only some of the province's cities and the sum says nothing.
             over = summed > total.value * (1 + SUM_TOLERANCE)
             short = COMPLETE_SHARE * total.value <= summed < total.value * (1 - SUM_TOLERANCE)
             if over or short:
-                _doubt(parts, ocr, reasons, f"the cities sum to {summed:g}, the printed total {total.row_label!r} "
-                       f"is {total.value:g}")
+                _doubt(lost or parts, ocr, reasons, f"the cities sum to {summed:g}, the printed total "
+                       f"{total.row_label!r} is {total.value:g}" + (", a total they make with this value "
+                                                                     "negative" if lost else ""))
                 break
+
+
+def _sign_lost(observations, parts, summed: float, totals: list[float]) -> list[int]:
+    """The one part whose value read positive, were it negative, makes the parts add up to one of the printed
+    totals: a minus sign the recogniser dropped (a few faint pixels on a low resolution scan, read surely
+    without it). The others then add up, so only it is doubted; none, or several that would do, doubt every
+    part."""
+    lost = {i for i in parts for total in totals if (observations[i].value or 0) > 0
+            and abs(summed - 2 * observations[i].value - total) <= abs(total) * SUM_TOLERANCE}
+    return list(lost) if len(lost) == 1 else []
 
 
 def _check_scopes(observations, by_cell, ocr, reasons) -> None:
