@@ -170,6 +170,18 @@ def test_cities_that_add_up_with_one_value_negative_doubt_that_value_alone():
     assert all(o.needs_review for o in review_reasons(ambiguous, [twice], _confident(ambiguous)))
 
 
+def test_a_whole_city_is_not_doubted_by_its_urban_districts_value_whose_lost_minus_the_totals_tell():
+    # 南京's 市辖区 printed -30, read 30 over its 全市 20: the districts' 30, 50 and 10 make the total 30 only at -30
+    urban = [_observation(scope="urban_districts", value=30.0, column=3),
+             _observation(region_code="320200", scope="urban_districts", value=50.0, row=6, column=3),
+             _observation(region_code="320300", scope="urban_districts", value=10.0, row=7, column=3)]
+    rows = urban + [_observation(value=20.0)]
+    total = Aggregate("s.pdf", 1, None, 8, "市县小计", "320000", "t", 2008, "gdp", "urban_districts", 30.0)
+    assert [o.needs_review for o in review_reasons(rows, [total], _confident(rows))] == [True, False, False, False]
+    # the same read with nothing to tell its sign by: both doubted
+    assert all(o.needs_review for o in review_reasons([rows[0], rows[3]], [], _confident(rows[:2])))
+
+
 def test_a_provisional_indicator_read_off_a_scan_is_checked_for_confidence_only():
     indicator = "provisional:城市维护建设资金支出"
     rows = [_observation(indicator=indicator, value=100.0),

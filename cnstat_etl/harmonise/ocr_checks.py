@@ -61,9 +61,9 @@ def _refuted(observations: list[Observation], aggregates: list[Aggregate]) -> di
     """The reasons the table's arithmetic gives to doubt each OCR value, by the observation's index."""
     reasons: dict[int, list[str]] = defaultdict(list)
     ocr = {i for i, o in enumerate(observations) if o.match_kind == "ocr"}
-    _check_totals(observations, aggregates, ocr, reasons)
+    signs_lost = _check_totals(observations, aggregates, ocr, reasons)
     by_cell = {(o.source_file, o.region_code, o.year, o.indicator, o.scope): i for i, o in enumerate(observations)}
-    _check_scopes(observations, by_cell, ocr, reasons)
+    _check_scopes(observations, by_cell, ocr, reasons, signs_lost)
     _check_per_capita(observations, by_cell, ocr, reasons)
     return reasons
 
@@ -74,12 +74,14 @@ def _additive(indicator_id: str) -> bool:
     return bool(known and known.additive)
 
 
-def _check_totals(observations, aggregates, ocr, reasons) -> None:
-    """A province's total rows against the sum of that province's cities printed in the same table.
+def _check_totals(observations, aggregates, ocr, reasons) -> set[int]:
+    """A province's total rows against the sum of that province's cities printed in the same table; the
+    values whose lost minus sign the totals tell, by their index.
 
     A finance office prints two: the province (its own level, 本级, included) and 市县小计, the sum of its
     cities alone. Cities that add up to one of a province's totals are confirmed; the other, larger one is
     no contradiction. Cities that add up once one of them is negative doubt that one alone (`_sign_lost`)."""
+    signs_lost: set[int] = set()
     members: dict[tuple, list[int]] = defaultdict(list)
     for i in ocr:
         o = observations[i]
@@ -95,6 +97,7 @@ def _check_totals(observations, aggregates, ocr, reasons) -> None:
         if any(abs(summed - total.value) <= abs(total.value) * SUM_TOLERANCE for total in printed):
             continue
         lost = _sign_lost(observations, parts, summed, [total.value for total in printed])
+        signs_lost.update(lost)
         for total in printed:
             # Over the total is impossible; a little under it is a complete listing that does not add up. Far
             # under it, the table prints only some of the province's cities and the sum says nothing.
@@ -105,6 +108,7 @@ def _check_totals(observations, aggregates, ocr, reasons) -> None:
                        f"{total.row_label!r} is {total.value:g}" + (", a total they make with this value "
                                                                      "negative" if lost else ""))
                 break
+    return signs_lost
 
 
 def _sign_lost(observations, parts, summed: float, totals: list[float]) -> list[int]:
@@ -117,8 +121,10 @@ def _sign_lost(observations, parts, summed: float, totals: list[float]) -> list[
     return list(lost) if len(lost) == 1 else []
 
 
-def _check_scopes(observations, by_cell, ocr, reasons) -> None:
-    """全市 >= 市辖区: the urban districts are part of the whole city, for an additive indicator."""
+def _check_scopes(observations, by_cell, ocr, reasons, signs_lost: set[int]) -> None:
+    """全市 >= 市辖区: the urban districts are part of the whole city, for an additive indicator. A 市辖区 value
+    whose minus the totals tell was lost is no measure of its 全市, which is doubted only if it is below the
+    value negative too."""
     for i in ocr:
         o = observations[i]
         if o.scope != "urban_districts" or o.value is None or not _additive(o.indicator):
@@ -127,7 +133,8 @@ def _check_scopes(observations, by_cell, ocr, reasons) -> None:
         if whole is None or observations[whole].value is None:
             continue
         if o.value > observations[whole].value:
-            _doubt((i, whole), ocr, reasons,
+            lost = i in signs_lost and -o.value <= observations[whole].value
+            _doubt((i,) if lost else (i, whole), ocr, reasons,
                    f"市辖区 {o.value_as_printed} exceeds 全市 {observations[whole].value_as_printed}")
 
 
