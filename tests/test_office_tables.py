@@ -178,7 +178,7 @@ def _roles(labels: list[tuple[str, int]]) -> dict[str, str]:
 
 @pytest.mark.parametrize("label, name", [("（一）成都市", "成都市"), ("二、市（州）合计", "市(州)合计"),
                                          ("1.长春市", "长春市"), ("12、长春市", "长春市"), ("三门峡市", "三门峡市"),
-                                         ("七台河市", "七台河市")])
+                                         ("七台河市", "七台河市"), ("3乐山", "乐山")])  # a scan's 3.乐山, its dot lost
 def test_a_numbered_label_names_its_place_without_the_number(label, name):
     result = ExtractResult("rows.pdf", "0" * 64, "pdf")
     tables = TableAssembler(result, ExtractOptions(year=2019))
