@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import multiprocessing
+import os
 import re
 import statistics
 import unicodedata
@@ -120,13 +122,24 @@ class OcrWord:
     second_confidence: float = 0.0
 
 
-@functools.lru_cache(maxsize=1)
 def _engine():
+    return _loaded(_threads())
+
+
+@functools.lru_cache(maxsize=1)
+def _loaded(threads: int):
     from rapidocr_onnxruntime import RapidOCR  # loads the ONNX models: only when a page needs OCR
 
-    # one thread a model: pages are read in parallel by worker processes, and idle ONNX threads spin on
-    # cores that those (and the layout engine) need
-    return RapidOCR(intra_op_num_threads=1, inter_op_num_threads=1)
+    return RapidOCR(intra_op_num_threads=threads, inter_op_num_threads=1)
+
+
+def _threads() -> int:
+    """ONNX threads a model runs on: every core this process may use when it reads alone, one in a worker
+    process or beside workers (threads x workers <= cores: idle ONNX threads spin on cores that the other
+    workers, and the layout engine, need)."""
+    if multiprocessing.parent_process() is not None or multiprocessing.active_children():
+        return 1
+    return len(os.sched_getaffinity(0))
 
 
 def page_dpi(page) -> int:
