@@ -752,3 +752,36 @@ def test_boxes_found_again_that_overlap_on_one_line_are_one_box():
     # '山西省' and its 省 alone (crossing the label column's rule), and the next row's box under them
     assert ocr._joined([(98, 430, 153, 456), (120, 470, 150, 490), (146, 434, 164, 452)]) == [
         (98, 430, 164, 456), (120, 470, 150, 490)]
+
+
+def _threads_in_a_worker() -> int:
+    return ocr._threads()
+
+
+def test_the_onnx_models_use_every_core_when_reading_alone_and_one_thread_beside_other_workers():
+    import os
+    import subprocess
+    import sys
+    from concurrent.futures import ProcessPoolExecutor
+
+    alone = subprocess.run([sys.executable, "-c", "from cnstat_etl.extract import ocr; print(ocr._threads())"],
+                           check=True, capture_output=True, text=True).stdout
+    assert int(alone) == len(os.sched_getaffinity(0))
+    with ProcessPoolExecutor(1) as pool:
+        # threads x workers <= cores: a worker, and the process whose workers run, each take one thread
+        assert pool.submit(_threads_in_a_worker).result() == 1
+        assert ocr._threads() == 1
+
+
+def test_crops_recognised_side_by_side_read_as_when_recognised_one_after_another(monkeypatch):
+    path = SCANS[0]
+    with pdfplumber.open(path) as pdf:
+        dpi = ocr.page_dpi(pdf.pages[0])
+    image = ocr.cleaned_image(path, 1, dpi)
+    crops = ocr._crops(image, dpi, find_rules(image, dpi)[1])
+    models = ocr._loaded(1)
+    reads = {}
+    for threads in (1, 2):
+        monkeypatch.setattr(ocr, "_engine", lambda threads=threads: replace(models, threads=threads))
+        reads[threads] = ocr._recognised(image, crops)
+    assert len(crops) > 10 and reads[2] == reads[1]

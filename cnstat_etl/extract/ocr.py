@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import multiprocessing
+import os
 import re
 import statistics
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import numpy
@@ -120,13 +123,41 @@ class OcrWord:
     second_confidence: float = 0.0
 
 
-@functools.lru_cache(maxsize=1)
-def _engine():
-    from rapidocr_onnxruntime import RapidOCR  # loads the ONNX models: only when a page needs OCR
+@dataclass(frozen=True)
+class Models:
+    """RapidOCR's detector and recogniser (its direction classifier is never run, so never loaded)."""
 
-    # one thread a model: pages are read in parallel by worker processes, and idle ONNX threads spin on
-    # cores that those (and the layout engine) need
-    return RapidOCR(intra_op_num_threads=1, inter_op_num_threads=1)
+    text_det: object
+    text_rec: object
+    threads: int  # recognitions run side by side (`_recognised`)
+
+
+def _engine() -> Models:
+    return _loaded(_threads())
+
+
+@functools.lru_cache(maxsize=1)
+def _loaded(threads: int) -> Models:
+    # loads the ONNX models: only when a page needs OCR
+    from rapidocr_onnxruntime.ch_ppocr_det import TextDetector
+    from rapidocr_onnxruntime.ch_ppocr_rec import TextRecognizer
+    from rapidocr_onnxruntime.main import DEFAULT_CFG_PATH
+    from rapidocr_onnxruntime.utils import read_yaml, update_model_path
+
+    config = update_model_path(read_yaml(DEFAULT_CFG_PATH))
+    # detection is one large call a page, split over the threads; recognition is many small calls, each on one
+    # thread, `threads` of them side by side: a small call split over two threads measured slower than on one
+    return Models(TextDetector({**config["Det"], "intra_op_num_threads": threads, "inter_op_num_threads": 1}),
+                  TextRecognizer({**config["Rec"], "intra_op_num_threads": 1, "inter_op_num_threads": 1}), threads)
+
+
+def _threads() -> int:
+    """ONNX threads a model runs on: every core this process may use when it reads alone, one in a worker
+    process or beside workers (threads x workers <= cores: idle ONNX threads spin on cores that the other
+    workers, and the layout engine, need)."""
+    if multiprocessing.parent_process() is not None or multiprocessing.active_children():
+        return 1
+    return len(os.sched_getaffinity(0))
 
 
 def page_dpi(page) -> int:
@@ -588,12 +619,14 @@ def _recognised(image: numpy.ndarray, crops: list[tuple[int, int, int, int]], nu
     `numbers_only` says decoded as numbers whatever they read."""
     import cv2
 
-    recogniser = _engine().text_rec
+    models = _engine()
+    recogniser = models.text_rec
     _, height, _ = recogniser.rec_image_shape
     widths = [max(1, round(height * (x1 - x0) / max(1, bottom - top))) for x0, top, x1, bottom in crops]
     reads: list[Read] = [None] * len(crops)
     order = sorted(range(len(crops)), key=widths.__getitem__)
-    for start in range(0, len(order), RECOGNISE_BATCH):
+
+    def read(start: int) -> None:
         batch = order[start:start + RECOGNISE_BATCH]
         padded = max(widths[i] for i in batch) + AFTER
         inputs = numpy.zeros((len(batch), 3, height, padded), dtype=numpy.float32)
@@ -607,6 +640,14 @@ def _recognised(image: numpy.ndarray, crops: list[tuple[int, int, int, int]], nu
             # each output frame covers an equal stretch of the padded input
             stretch = padded / probabilities.shape[1] * (x1 - x0) / widths[i]
             reads[i] = _decoded(probabilities[row], _alphabet(), x0, stretch, bool(numbers_only and numbers_only[i]))
+
+    starts = range(0, len(order), RECOGNISE_BATCH)
+    if models.threads > 1:  # ONNX and OpenCV let go of the GIL: the batches run on all the threads
+        with ThreadPoolExecutor(models.threads) as pool:
+            list(pool.map(read, starts))
+    else:
+        for start in starts:
+            read(start)
     return reads
 
 
