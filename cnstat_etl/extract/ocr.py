@@ -19,6 +19,7 @@ import os
 import re
 import statistics
 import unicodedata
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
@@ -127,8 +128,8 @@ class OcrWord:
 class Models:
     """RapidOCR's detector and recogniser (its direction classifier is never run, so never loaded)."""
 
-    text_det: object
-    text_rec: object
+    text_det: Callable
+    text_rec: Callable
     threads: int  # recognitions run side by side (`_recognised`)
 
 
