@@ -17,6 +17,8 @@ import pytest
 
 from cnstat_etl.extract import extract_file, extract_parts, merged
 from cnstat_etl.extract import pdf
+from cnstat_etl.extract.tables import Block, ExtractOptions, TableAssembler, with_body_read
+from cnstat_etl.model import ExtractResult
 from conftest import FIXTURES
 
 SAMPLES = sorted((FIXTURES / "sources").glob("*.pdf"))
@@ -97,6 +99,29 @@ def test_a_book_cut_into_a_part_per_table_merges_back_to_the_serial_read(book, s
     assert len(parts) == len(serial.tables) and all(len(part.tables) == 1 for part in parts)
     assert merged(parts) == serial
 
+
+
+def _assembled(blocks: list[Block], read_ahead: bool) -> ExtractResult:
+    result = ExtractResult("book.pdf", "0" * 64, "pdf")
+    tables = TableAssembler(result, ExtractOptions())
+    for block in blocks:
+        tables.add(with_body_read(block) if read_ahead else block)
+    tables.finish_table()
+    return result
+
+
+def test_a_continued_page_whose_body_a_worker_read_for_its_own_label_columns_is_read_for_its_tables():
+    # the table's header makes its code column a label column; the continued page alone would read that
+    # column's numbers as values, and its labels without the codes
+    def blocks() -> list[Block]:
+        return [Block(["中国城市统计年鉴—2009", "2-1 地区生产总值", "单位：万元"],
+                      [["城市", "代码", "地区生产总值"], ["南京", "甲", "100"], ["无锡", "乙", "200"]],
+                      [1, 2, 3], [1, 2, 3], page=1),
+                Block(["续表"], [["苏州", "1", "400"], ["南通", "2", "—"]], [1, 2], [1, 2, 3], page=2)]
+
+    ahead = _assembled(blocks(), read_ahead=True)
+    assert [value.row_label for value in ahead.values] == ["南京 甲", "无锡 乙", "苏州 1", "南通 2"]
+    assert ahead == _assembled(blocks(), read_ahead=False)
 
 # Run in a fresh interpreter (this one has them all imported): records what the main process has imported
 # when the page workers are forked, then finishes the ingest.

@@ -25,7 +25,8 @@ from cnstat_etl.extract.layout import (DESCENT, Glyph, PageGeometry, Segment, Ta
                                       text_lines)
 from cnstat_etl.extract.pdfium import PageReading
 from cnstat_etl.extract.series import SeriesTable
-from cnstat_etl.extract.tables import Block, ExtractOptions, TableAssembler, find_header_rows, find_label_columns
+from cnstat_etl.extract.tables import (Block, ExtractOptions, TableAssembler, find_header_rows, find_label_columns,
+                                      with_body_read)
 from cnstat_etl.model import ExtractedValue, ExtractResult, OcrRead, Problem, ProblemKind, Severity
 from cnstat_etl.text import plural
 from cnstat_etl.interrupts import leave_interrupts_to_the_parent
@@ -512,10 +513,17 @@ def page_runs(first: int, last: int, workers: int) -> list[tuple[int, int]]:
 
 
 def _read_run(path: Path, options: ExtractOptions, first: int, last: int) -> tuple[list[PageRead], PageReading]:
-    """The run's pages read, and its first page's reading (see page_reads)."""
+    """The run's pages read, and its first page's reading (see page_reads). The bodies of the tables that
+    print both labels and values are read here too, in the worker: what is left to the process assembling
+    the tables is placing their values (`tables.read_body`)."""
     readings = READERS[options.pdf_reader](path, first, last)
     opening = next(readings)
-    return list(read_page_run(path, options, first, last, pages=chain([opening], readings))), opening
+    pages = list(read_page_run(path, options, first, last, pages=chain([opening], readings)))
+    for page in pages:
+        for block, table in page.found:
+            if table.labels_printed and table.values_printed:
+                with_body_read(block)
+    return pages, opening
 
 
 def _top_lines(page: PageReading | None, count: int = 3) -> list[str]:

@@ -63,6 +63,8 @@ class Block:
     columns: list[int]  # 1-based column number of each grid column
     page: int | None = None
     sheet: str | None = None
+    # its body read ahead, where its page was read (`body_facts`); None: read when it is assembled
+    facts: BodyFacts | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -344,11 +346,13 @@ _WORD = re.compile(r"[^\W\d_]")
 def read_header(
     state: TableState, cells: list[list[str]], header_rows: int, title_scope: str | None,
     source: str, page: int | None, sheet: str | None, columns: list[int], unit_above: str | None = None,
+    label_columns: tuple[int, ...] | None = None,
 ) -> list[Problem]:
-    """Give each value column its (indicator, scope, unit); report the columns that name none."""
+    """Give each value column its (indicator, scope, unit); report the columns that name none.
+    `label_columns` are the cells' (`find_label_columns`) where they were found already."""
     problems = []
     meanings = []
-    state.label_columns = find_label_columns(cells, header_rows)
+    state.label_columns = label_columns or find_label_columns(cells, header_rows)
     for column in range(len(cells[0]) if cells else 0):
         if column in state.label_columns:
             continue
@@ -549,6 +553,62 @@ def _indentation(cell: str) -> int:
     return len(cell) - len(cell.lstrip())
 
 
+@dataclass
+class BodyFacts:
+    """What reading a block's body finds in the block alone, for given header rows and label columns: its
+    rows and its cells' numbers. A page worker works them out for the rows and columns the block itself
+    gives, so that the process assembling a book's tables only places the values (`read_body`)."""
+
+    header_rows: int
+    label_columns: tuple[int, ...]
+    # each row read, in order: (its index in the grid, label, place name, indentation, has values, total,
+    # own level), as `BodyRow` has them
+    rows: list[tuple[int, str, str, int, bool, bool, bool]]
+    # per grid column, down the rows read (empty for a column not read): the number printed (None: a
+    # missing marker), the cell as printed (None: as in the grid), and the rows whose cell is neither
+    numbers: list[list[float | None]]
+    printed: list[list[str | None]]
+    unreadable: list[set[int]]
+
+
+def body_facts(cells: list[list[str]], header_rows: int, label_columns: tuple[int, ...],
+               columns: list[int] | None = None) -> BodyFacts:
+    """The rows below `header_rows` read, spacer rows and notes under the table left out, and the cells of
+    `columns` (default: every column after the label columns) read as numbers."""
+    width = len(cells[0]) if cells else 0
+    columns = range(len(label_columns), width) if columns is None else columns
+    facts = BodyFacts(header_rows, label_columns, [], [[] for _ in range(width)], [[] for _ in range(width)],
+                      [set() for _ in range(width)])
+    for index in range(header_rows, len(cells)):
+        row = cells[index]
+        label = _row_label(row, label_columns)
+        empty = _values_empty(row, label_columns)
+        if not label and empty:
+            continue  # spacer row
+        if matches_prefix(label, layout().footnote_prefixes):
+            continue  # notes under the table
+        name_zh, name_en = _names(label)
+        position = len(facts.rows)
+        facts.rows.append((index, label, name_zh or name_en, _indentation(row[label_columns[0]]), not empty,
+                           not label or _aggregate(name_zh), _own_level(name_zh)))
+        for column in columns:
+            cell = row[column]
+            number = parse_number(cell)
+            if not number.ok:
+                facts.unreadable[column].add(position)
+            facts.numbers[column].append(number.value)
+            shown = as_printed(cell)
+            facts.printed[column].append(None if shown == cell else shown)
+    return facts
+
+
+def with_body_read(block: Block) -> Block:
+    """The block with its body read for its own header rows and label columns (see `BodyFacts`)."""
+    header_rows = find_header_rows(block.cells)
+    block.facts = body_facts(block.cells, header_rows, find_label_columns(block.cells, header_rows))
+    return block
+
+
 def read_body(
     state: TableState, block: Block, start: int, result: ExtractResult,
 ) -> tuple[list[ExtractedValue], list[Problem]]:
@@ -560,43 +620,31 @@ def read_body(
     values: list[ExtractedValue] = []
     problems: list[Problem] = []
     source, sha256 = result.source_file, result.source_sha256
-    for index in range(start, len(block.cells)):
-        row = block.cells[index]
-        label = _row_label(row, state.label_columns)
-        empty = _values_empty(row, state.label_columns)
-        if not label and empty:
-            continue  # spacer row
-        if matches_prefix(label, layout().footnote_prefixes):
-            continue  # notes under the table
-        name_zh, name_en = _names(label)
-        body_row = len(result.rows)
-        result.rows.append(BodyRow(
-            table=state.index, page=block.page, sheet=block.sheet, row=block.rows[index], label=label,
-            name=name_zh or name_en, indentation=_indentation(row[state.label_columns[0]]),
-            has_values=not empty, total=not label or _aggregate(name_zh), own_level=_own_level(name_zh)))
-        for meaning in state.meanings:
-            cell = row[meaning.column]
-            number = parse_number(cell)
-            if not number.ok:
+    facts = block.facts
+    if facts is None or (facts.header_rows, facts.label_columns) != (start, state.label_columns):
+        facts = body_facts(block.cells, start, state.label_columns, [m.column for m in state.meanings])
+    # each known column's cells as read, looked up once a block
+    columns = [(meaning, facts.numbers[meaning.column], facts.printed[meaning.column],
+                facts.unreadable[meaning.column], block.columns[meaning.column]) for meaning in state.meanings]
+    for position, (index, label, name, indentation, has_values, total, own_level) in enumerate(facts.rows):
+        body_row, row = len(result.rows), block.rows[index]
+        result.rows.append(BodyRow(table=state.index, page=block.page, sheet=block.sheet, row=row, label=label,
+                                   name=name, indentation=indentation, has_values=has_values, total=total,
+                                   own_level=own_level))
+        counted = has_values and not total
+        for meaning, numbers, printed, unreadable, column in columns:
+            cell = block.cells[index][meaning.column]
+            if position in unreadable:
                 problems.append(Problem("unreadable_value", f"{cell!r} is neither a number nor a missing "
-                                        f"marker", source, block.page, block.sheet, block.rows[index],
-                                        block.columns[meaning.column]))
+                                        f"marker", source, block.page, block.sheet, row, column))
                 continue
-            values.append(ExtractedValue(
-                provenance=Provenance(source, sha256, block.page, block.sheet, block.rows[index],
-                                      block.columns[meaning.column]),
-                table=state.context,
-                body_row=body_row,
-                row_label=label,
-                region_name=name_zh or name_en,
-                column_label=meaning.label,
-                indicator=meaning.indicator,
-                scope=meaning.scope,
-                unit_as_printed=meaning.unit,
-                value_as_printed=as_printed(cell),
-                value=number.value,
-            ))
-            state.values += not empty and not result.rows[body_row].total
+            shown = printed[position]
+            # (positional, in the fields' order: a book places tens of thousands of values)
+            values.append(ExtractedValue(Provenance(source, sha256, block.page, block.sheet, row, column),
+                                         state.context, body_row, label, name, meaning.label, meaning.indicator,
+                                         meaning.scope, meaning.unit, cell if shown is None else shown,
+                                         numbers[position]))
+            state.values += counted
     return values, problems
 
 
@@ -604,14 +652,16 @@ def read_block(
     block: Block, state: TableState, result: ExtractResult, continued: bool,
 ) -> tuple[list[ExtractedValue], list[Problem]]:
     """Read one block into `state`'s table; a continuation without its own header reuses the last one."""
-    header_rows = find_header_rows(block.cells)
+    facts = block.facts
+    header_rows = facts.header_rows if facts else find_header_rows(block.cells)
     problems: list[Problem] = []
     if header_rows or not continued:
         title_scope = _scope_in(state.context.table_title)
         # a continued page's own unit line or title unit, where the table's first page printed none apart
         unit_above = unit_line(block.lines_above) if continued else None
         problems += read_header(state, block.cells, header_rows, title_scope, result.source_file,
-                                block.page, block.sheet, block.columns, unit_above)
+                                block.page, block.sheet, block.columns, unit_above,
+                                facts.label_columns if facts else None)
     elif any(meaning.column >= len(block.cells[0]) for meaning in state.meanings):
         # its columns are not the ones the header was read for: no cell can be placed under one
         return [], [Problem("no_header", "a block continuing the table prints fewer columns than its header "
