@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from cnstat_etl.config import layout, read_mapping_csv
 from cnstat_etl.errors import MappingError
-from cnstat_etl.text import fold, split_bilingual
+from cnstat_etl.text import TEXT_CACHE, fold, split_bilingual
 
 _PARENTHESISED = re.compile(r"\([^()]*\)")
 # What is left of a bracket a wrapped header opened on one line and closed on the next, each line read into a
@@ -54,8 +54,10 @@ class HeaderVariant:
         )
 
 
+@functools.lru_cache(maxsize=TEXT_CACHE)
 def header_key(text: str) -> str:
-    """The part of a header cell that names an indicator: "#科学支出（万元） Science" -> "科学支出"."""
+    """The part of a header cell that names an indicator: "#科学支出（万元） Science" -> "科学支出".
+    (Cached: a book repeats its header cells on every page, and each is asked several times a page.)"""
     folded = fold(text)
     previous = None
     while previous != folded:  # nested brackets: "(当年价格(万元))"

@@ -260,11 +260,12 @@ def _scope_in(text: str) -> str | None:
     return next(iter(_scopes_in(text)), None)
 
 
-def _scopes_in(text: str) -> list[str]:
-    """Every scope the text names, in the order of parsers/layout.toml."""
+@functools.lru_cache(maxsize=TEXT_CACHE)
+def _scopes_in(text: str) -> tuple[str, ...]:
+    """Every scope the text names, in the order of parsers/layout.toml (asked of each header cell per page)."""
     squashed = squash(text).lower()
-    return [scope for scope, words in layout().scopes.items()
-            if any(squash(word).lower() in squashed for word in words)]
+    return tuple(scope for scope, words in layout().scopes.items()
+                 if any(squash(word).lower() in squashed for word in words))
 
 
 def scope_only(text: str) -> str | None:
