@@ -101,6 +101,29 @@ def test_a_book_cut_into_a_part_per_table_merges_back_to_the_serial_read(book, s
 
 
 
+def test_a_worker_reads_its_run_with_the_layout_the_page_before_leaves_so_no_page_is_read_twice_where_that_is_the_serial_one(
+        book, monkeypatch):
+    monkeypatch.setattr(pdf, "PAGES_PER_RUN", 1)
+    path, pages = book
+    options = ExtractOptions()
+    in_order = [None] + [page.carried for page in pdf.read_page_run(path, options, 1, pages)]  # into page p: [p - 1]
+    alone = [None, None] + [next(pdf.read_page_run(path, options, p - 1, p - 1)).carried for p in range(2, pages + 1)]
+    runs = pdf.page_runs(1, pages, 3)
+    read_again = []
+    reading = pdf.read_page_run
+
+    def recorded(*args, **kwargs):  # in this process only: the workers' reads are their own
+        for page in reading(*args, **kwargs):
+            read_again.append(page.number)
+            yield page
+
+    monkeypatch.setattr(pdf, "read_page_run", recorded)
+    list(extract_parts(path, workers=3))
+    differing = {start for start, _ in runs if alone[start] != in_order[start - 1]}
+    assert len(runs) > 2 and len(differing) < len(runs) - 1
+    assert {next(start for start, end in runs if start <= page <= end) for page in read_again} == differing
+
+
 def _assembled(blocks: list[Block], read_ahead: bool) -> ExtractResult:
     result = ExtractResult("book.pdf", "0" * 64, "pdf")
     tables = TableAssembler(result, ExtractOptions())

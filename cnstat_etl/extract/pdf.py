@@ -446,11 +446,12 @@ def page_reads(path: Path, options: ExtractOptions, first: int, last: int | None
                ) -> Iterator[PageRead]:
     """Pages first..last read in order: in this process, or split into runs of pages read by workers.
 
-    A worker reads its run as if nothing were carried into its first page. Where the table before the
-    run goes on into it, the run's first pages are read again here with the layout carried in, until the
-    two readings leave the same layout to the next page; from there on the worker's pages are the serial
-    read's. So the result never depends on where the book was split. The worker hands back its first
-    page's geometry too: that page, nearly always the only one read again, is not parsed twice.
+    A worker reads its run with the layout the page before it leaves when read alone (`_read_run`), which
+    is nearly always the one it leaves read in order: a book prints its header on every page. Where it is
+    not, the run's first pages are read again here with the layout carried in, until the two readings
+    leave the same layout to the next page; from there on the worker's pages are the serial read's. So
+    the result never depends on where the book was split. The worker hands back its first page's geometry
+    too: that page, nearly always the only one read again, is not parsed twice.
     """
     runs = [(first, last)]
     if workers > 1:
@@ -469,9 +470,9 @@ def page_reads(path: Path, options: ExtractOptions, first: int, last: int | None
                       for start, end in islice(pending, workers * RUNS_AHEAD_PER_WORKER))
         carried = None
         for start, end in runs:
-            theirs, opening = ahead.popleft().result()
+            theirs, opening, assumed = ahead.popleft().result()
             ahead.extend(pool.submit(_read_run, path, options, start, end) for start, end in islice(pending, 1))
-            if carried is not None:
+            if carried != assumed:
                 agreed = 0
                 # (the reader opens the file only if a second page is asked for)
                 readings = chain([opening], READERS[options.pdf_reader](path, start + 1, end))
@@ -512,18 +513,25 @@ def page_runs(first: int, last: int, workers: int) -> list[tuple[int, int]]:
     return [(start + 1, end) for start, end in zip(ends, ends[1:])]
 
 
-def _read_run(path: Path, options: ExtractOptions, first: int, last: int) -> tuple[list[PageRead], PageReading]:
-    """The run's pages read, and its first page's reading (see page_reads). The bodies of the tables that
-    print both labels and values are read here too, in the worker: what is left to the process assembling
-    the tables is placing their values (`tables.read_body`)."""
-    readings = READERS[options.pdf_reader](path, first, last)
+def _read_run(path: Path, options: ExtractOptions, first: int, last: int
+              ) -> tuple[list[PageRead], PageReading, TableLayout | None]:
+    """The run's pages read, its first page's reading, and the layout carried into that page: the one the
+    page before the run leaves when read alone (see page_reads; None for the book's first page, and where
+    pages are OCR'd, as reading one more costs seconds). The bodies of the tables that print both labels
+    and values are read here too, in the worker: what is left to the process assembling the tables is
+    placing their values (`tables.read_body`)."""
+    before = first - 1 if first > 1 and not options.ocr else first
+    readings = READERS[options.pdf_reader](path, before, last)
+    carried = None
+    if before < first:
+        carried = next(read_page_run(path, options, before, before, pages=islice(readings, 1))).carried
     opening = next(readings)
-    pages = list(read_page_run(path, options, first, last, pages=chain([opening], readings)))
+    pages = list(read_page_run(path, options, first, last, carried, pages=chain([opening], readings)))
     for page in pages:
         for block, table in page.found:
             if table.labels_printed and table.values_printed:
                 with_body_read(block)
-    return pages, opening
+    return pages, opening, carried
 
 
 def _top_lines(page: PageReading | None, count: int = 3) -> list[str]:
