@@ -1,4 +1,5 @@
-"""A book's page workers' CPU, per page: PDFium's reading alone, and the reading with the layout engine.
+"""A book's page workers' CPU, per page: PDFium's reading alone, and the reading with the layout engine
+(and the reading of the tables' bodies, `tables.BodyFacts`, which the workers do for the main process).
 
 Usage: .venv/bin/python bench/page_worker_cpu.py [BOOK.pdf] [ROUNDS]   (default: bench/make_book.py's book, 3)
 
@@ -54,7 +55,7 @@ def main(book: Path, rounds: int) -> None:
     whole = [cpu_of(lambda: _read_run(book, options, 1, pages)) for _ in range(rounds)]
     reader, worker = statistics.median(reading), statistics.median(whole)
     print(f"{pages} pages, medians of {rounds}: a worker's CPU {worker:.3f} s ({1000 * worker / pages:.2f} ms a page), "
-          f"of which PDFium's reading {reader:.3f} s and the layout engine {worker - reader:.3f} s")
+          f"of which PDFium's reading {reader:.3f} s and the layout engine with the bodies {worker - reader:.3f} s")
     print(f"a worker forked before any page was read (its caches empty), median of {rounds}: {cold:.3f} s "
           f"({1000 * cold / pages:.2f} ms a page)")
 
