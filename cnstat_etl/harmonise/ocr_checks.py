@@ -34,14 +34,20 @@ def review_reasons(observations: list[Observation], aggregates: list[Aggregate],
     one's to its reading of another text at another scale (extract's), with that reading's confidence. The
     second reading is taken when a check refutes the first and, itself read surely, it passes every check
     and makes no other cell doubtful: never on confidence alone, where two readings of one cell disagree.
+    A second that only adds the minus sign the first lacks (extract's, where the scan shows a dash no read
+    gave) is taken only where the totals tell that sign was lost: an inequality no longer broken is no
+    measure of a sign.
     """
     observations, confidences = list(observations), dict(confidences)
-    doubts = _refuted(observations, aggregates)
+    doubts, signs_lost = _refuted(observations, aggregates)
     for index, (second, confidence) in (seconds or {}).items():
         if index not in doubts or confidence < MIN_CONFIDENCE:
             continue
+        first = observations[index]
+        if first.value and second.value == -first.value and index not in signs_lost:
+            continue
         trial = observations[:index] + [second] + observations[index + 1:]
-        again = _refuted(trial, aggregates)
+        again, _ = _refuted(trial, aggregates)
         if index not in again and again.keys() <= doubts.keys():
             observations, doubts, confidences[index] = trial, again, confidence
     reasons: dict[int, list[str]] = defaultdict(list)
@@ -57,15 +63,16 @@ def review_reasons(observations: list[Observation], aggregates: list[Aggregate],
     return observations
 
 
-def _refuted(observations: list[Observation], aggregates: list[Aggregate]) -> dict[int, list[str]]:
-    """The reasons the table's arithmetic gives to doubt each OCR value, by the observation's index."""
+def _refuted(observations: list[Observation], aggregates: list[Aggregate]) -> tuple[dict[int, list[str]], set[int]]:
+    """The reasons the table's arithmetic gives to doubt each OCR value, by the observation's index; and the
+    values whose lost minus sign the totals tell (`_check_totals`)."""
     reasons: dict[int, list[str]] = defaultdict(list)
     ocr = {i for i, o in enumerate(observations) if o.match_kind == "ocr"}
     signs_lost = _check_totals(observations, aggregates, ocr, reasons)
     by_cell = {(o.source_file, o.region_code, o.year, o.indicator, o.scope): i for i, o in enumerate(observations)}
     _check_scopes(observations, by_cell, ocr, reasons, signs_lost)
     _check_per_capita(observations, by_cell, ocr, reasons)
-    return reasons
+    return reasons, signs_lost
 
 
 def _additive(indicator_id: str) -> bool:
