@@ -170,6 +170,19 @@ def test_cities_that_add_up_with_one_value_negative_doubt_that_value_alone():
     assert all(o.needs_review for o in review_reasons(ambiguous, [twice], _confident(ambiguous)))
 
 
+def test_cities_that_add_up_with_a_decimal_point_in_one_value_doubt_that_value_alone():
+    # 30.5 read 305, its point dropped: 60 + 30.5 + 10 = 100.5
+    rows = [_observation(value=60.0), _observation(region_code="320200", value=305.0, value_as_printed="305", row=6),
+            _observation(region_code="320300", value=10.0, row=7)]
+    total = Aggregate("s.pdf", 1, None, 8, "江苏省", "320000", "t", 2008, "gdp", "city_total", 100.5)
+    checked = review_reasons(rows, [total], _confident(rows))
+    assert [o.needs_review for o in checked] == [False, True, False]
+    assert "decimal point" in checked[1].review_reasons
+    # a value printed with its point could have lost none: every city doubted
+    printed = [rows[0], replace(rows[1], value_as_printed="305.0"), rows[2]]
+    assert all(o.needs_review for o in review_reasons(printed, [total], _confident(printed)))
+
+
 def test_a_whole_city_is_not_doubted_by_its_urban_districts_value_whose_lost_minus_the_totals_tell():
     # 南京's 市辖区 printed -30, read 30 over its 全市 20: the districts' 30, 50 and 10 make the total 30 only at -30
     urban = [_observation(scope="urban_districts", value=30.0, column=3),
