@@ -7,6 +7,7 @@ WenQuanYi Micro Hei font) and holds them to the same standard.
 
 from __future__ import annotations
 
+import io
 import os
 import random
 
@@ -14,7 +15,7 @@ import pytest
 
 from conftest import FIXTURES
 from layout_fuzzer import (COMMITTED_SEEDS, MISSING, _office_rows, check, consistent, layout_for, read_traits,
-                           write_set)
+                           unseen_cells, write_set)
 from truth import CJK_FONT
 
 FUZZ = FIXTURES / "fuzz"
@@ -121,3 +122,44 @@ def test_fresh_layouts_from_a_new_seed_load_right_or_are_refused_never_wrong(tmp
     assert not wrong, "\n".join(wrong)
     refused = [f"{name} ({traits[name]}): {len(s.refused)} refused" for name, s in scores.items() if s.refused]
     assert not refused, "\n".join(refused)
+
+
+def _cell_shows(lines: list[str], box: tuple[float, float, float, float]) -> str:
+    from reportlab.pdfgen import canvas as pdfcanvas
+
+    from layout_fuzzer import _draw_cell, _register_font
+
+    _register_font()
+    x0, low, x1, high = box
+    return _draw_cell(pdfcanvas.Canvas(io.BytesIO()), lines, box, (x0 + x1) / 2, 8 * 1.3, 8, "middle")
+
+
+def test_a_header_cell_clipped_at_its_sides_shows_only_the_glyphs_wholly_inside_its_box():
+    if not CJK_FONT.exists():
+        pytest.skip(f"{CJK_FONT} is not installed (Debian fonts-wqy-microhei): no cells drawn")
+    name = "地方财政一般预算内收入"  # 11 glyphs of 8 points
+    assert _cell_shows([name], (0, 0, 100, 20)) == name
+    shown = _cell_shows([name], (0, 0, 60, 20))  # room for about 7: the middle ones, none cut
+    assert 6 <= len(shown) <= 8 and shown in name and not name.startswith(shown) and not name.endswith(shown)
+
+
+def test_a_header_cell_clipped_at_its_top_and_bottom_shows_only_its_middle_lines():
+    if not CJK_FONT.exists():
+        pytest.skip(f"{CJK_FONT} is not installed (Debian fonts-wqy-microhei): no cells drawn")
+    lines = ["地方财政", "一般预算", "内收入", "（万元）"]
+    assert _cell_shows(lines, (0, 0, 60, 4 * 8 * 1.3 + 2)).split("\n") == lines
+    assert _cell_shows(lines, (0, 0, 60, 2 * 8 * 1.3)).split("\n") == lines[1:3]
+
+
+def test_cells_under_a_header_whose_clip_hides_its_name_are_unseen_and_no_others():
+    if not CJK_FONT.exists():
+        pytest.skip(f"{CJK_FONT} is not installed (Debian fonts-wqy-microhei): no layouts drawn")
+    columns = {seed: {(indicator, scope) for _, indicator, scope in unseen_cells(consistent(layout_for(seed)))}
+               for seed in range(7600, 7605)}
+    # 7600 prints header lines, 7601 its one-line cells' names whole (the clip cuts blanks and English only)
+    assert not columns[7600] and not columns[7601]
+    # 7602's clipped 地方财政一般预算内收入（万元）shows 一般预算 / 内收入 only; 7603's and 7604's one-line
+    # cells are cut into every indicator's name ("政一般预算内收入 Local Budget R", "元）Gross Regional Pro")
+    assert columns[7602] == {("budget_revenue", "city_total")}
+    assert {indicator for indicator, _ in columns[7603]} == {"budget_revenue", "st_expenditure"}
+    assert {indicator for indicator, _ in columns[7604]} == {"budget_revenue", "fdi_utilised", "gdp"}

@@ -25,7 +25,7 @@ from cnstat_etl.extract import ExtractOptions, ocr
 from cnstat_etl.extract.ocr import OcrPage, OcrWord, Read, _decoded, _pieces, find_rules, number_alphabet
 from cnstat_etl.harmonise.ocr_checks import MIN_CONFIDENCE, review_reasons
 from cnstat_etl.load.warehouse import Warehouse
-from cnstat_etl.model import SURE_READ, SURE_TEXT, Aggregate, Observation
+from cnstat_etl.model import SURE_READ, SURE_TEXT, Aggregate, ExtractedValue, Observation
 from cnstat_etl.pipeline import ingest
 from conftest import FIXTURES, GOLDEN
 from scan_fixtures import SCANNED, write_all
@@ -170,6 +170,19 @@ def test_cities_that_add_up_with_one_value_negative_doubt_that_value_alone():
     assert all(o.needs_review for o in review_reasons(ambiguous, [twice], _confident(ambiguous)))
 
 
+def test_cities_that_add_up_with_a_decimal_point_in_one_value_doubt_that_value_alone():
+    # 30.5 read 305, its point dropped: 60 + 30.5 + 10 = 100.5
+    rows = [_observation(value=60.0), _observation(region_code="320200", value=305.0, value_as_printed="305", row=6),
+            _observation(region_code="320300", value=10.0, row=7)]
+    total = Aggregate("s.pdf", 1, None, 8, "江苏省", "320000", "t", 2008, "gdp", "city_total", 100.5)
+    checked = review_reasons(rows, [total], _confident(rows))
+    assert [o.needs_review for o in checked] == [False, True, False]
+    assert "decimal point" in checked[1].review_reasons
+    # a value printed with its point could have lost none: every city doubted
+    printed = [rows[0], replace(rows[1], value_as_printed="305.0"), rows[2]]
+    assert all(o.needs_review for o in review_reasons(printed, [total], _confident(printed)))
+
+
 def test_a_whole_city_is_not_doubted_by_its_urban_districts_value_whose_lost_minus_the_totals_tell():
     # 南京's 市辖区 printed -30, read 30 over its 全市 20: the districts' 30, 50 and 10 make the total 30 only at -30
     urban = [_observation(scope="urban_districts", value=30.0, column=3),
@@ -243,6 +256,52 @@ def test_a_second_reading_that_makes_another_cell_doubtful_is_not_taken():
     rows.append(_observation(scope="urban_districts", value=70.0, column=3))  # 市辖区 70 fits 全市 80, not 60
     checked = review_reasons(rows, totals, {**confidences, 2: 0.999}, seconds)
     assert checked[0].value == 80.0 and checked[0].needs_review and not checked[2].needs_review
+
+
+def _sign_lost_with_its_signed_second(*totals: float):
+    """Three cities read 60, 30 (printed -30, its faint minus read by no read) and 10, the second with its
+    signed reading -30 beside it; their province's totals `totals`."""
+    rows = [_observation(value=60.0), _observation(region_code="320200", value=30.0, value_as_printed="30", row=6),
+            _observation(region_code="320300", value=10.0, row=7)]
+    signed = replace(rows[1], value=-30.0, value_as_printed="-30", ocr_reading="second")
+    aggregates = [Aggregate("s.pdf", 1, None, 8, "市县小计", "320000", "t", 2008, "gdp", "city_total", total)
+                  for total in totals]
+    return rows, aggregates, {0: 0.999, 1: 0.0, 2: 0.999}, {1: (signed, 0.999)}
+
+
+def test_a_minus_sign_the_scan_shows_and_the_totals_tell_loads_the_signed_reading():
+    checked = review_reasons(*_sign_lost_with_its_signed_second(40.0))
+    assert [(o.value, o.needs_review) for o in checked] == [(60.0, False), (-30.0, False), (10.0, False)]
+    # the totals tell another sign, or none: the unsigned reading stays doubted
+    assert review_reasons(*_sign_lost_with_its_signed_second(41.0))[1].needs_review
+    assert review_reasons(*_sign_lost_with_its_signed_second())[1].needs_review
+
+
+def test_a_minus_sign_is_not_taken_because_it_ends_an_inequality_only_the_totals_may_tell_it():
+    # 市辖区 30 over a 全市 20 read short of its 25: at -30 the districts no longer exceed it, which proves no sign
+    rows = [_observation(scope="urban_districts", value=30.0, value_as_printed="30", column=3),
+            _observation(value=20.0)]
+    signed = replace(rows[0], value=-30.0, value_as_printed="-30", ocr_reading="second")
+    checked = review_reasons(rows, [], {0: 0.0, 1: 0.999}, {0: (signed, 0.999)})
+    assert checked[0].value == 30.0 and checked[0].needs_review
+
+
+def _gdp_read(printed: str, second: str) -> tuple[ExtractedValue, Observation]:
+    """南京's GDP in 万元 read `printed` unsure, `second` at another scale, and its observation."""
+    from cnstat_etl.model import OcrRead, Provenance, TableContext
+
+    value = ExtractedValue(Provenance("s.pdf", "x", 1, None, 5, 2), TableContext(None, "t", 2008, "title", "万元"),
+                           0, "南 京", "南京", "c", "gdp", "city_total", "万元", printed, float(printed),
+                           ocr=OcrRead(0.0, 0, 0, 1, 1, second=second, second_confidence=0.99))
+    return value, _observation(value=float(printed) * 1e4, value_as_printed=printed)
+
+
+def test_a_second_reading_out_of_range_is_dropped_unless_the_first_is_out_of_range_too():
+    from cnstat_etl.harmonise import _second_reading
+
+    assert _second_reading(*_gdp_read("2151.96", "-2151.96"))[0].value == -2151.96e4  # both under 1e8 yuan
+    assert _second_reading(*_gdp_read("21519.6", "-21519.6")) is None  # the first in range, the second not
+    assert _second_reading(*_gdp_read("21519.6", "21519.8"))[0].value == 21519.8e4
 
 
 def test_a_tenfold_jump_against_the_same_citys_other_years_is_reviewed(scans_db, tmp_path):
@@ -357,6 +416,18 @@ def test_a_blank_cell_or_an_unboxed_missing_marker_is_read_surely_as_printing_no
     assert _page_image().cell_read(10, 10, 60, 30).confidence == 1.0
     assert _page_image((19, 21, 20, 32)).cell_read(10, 10, 60, 30).confidence == 1.0  # a dash
     assert _page_image((10, 30, 35, 36), (14, 15, 10, 60)).cell_read(10, 10, 60, 30).confidence == 1.0  # rules
+
+
+def test_a_missing_marker_beside_a_faint_gridline_inside_its_cell_is_read_surely_as_printing_no_number():
+    # 150 dpi, JPEG 50: a gridline the cell's stretch overhangs prints grey, darker than INK_LEVEL only in
+    # places down its length, as tall as a digit there
+    page = _page_image((19, 21, 30, 42))  # "—"
+    page.image[10:30, 20] = 150
+    page.image[12:16, 20] = page.image[20:27, 20] = 110
+    assert page.cell_read(10, 10, 60, 30).confidence == 1.0
+    digit = _page_image((14, 22, 30, 36))
+    digit.image[10:30, 20] = 150
+    assert digit.cell_read(10, 10, 60, 30) is None  # the rule goes, the digit stays
 
 
 def test_ink_as_tall_as_a_digit_where_no_word_was_read_is_no_sure_read():
@@ -532,17 +603,48 @@ def test_a_dash_at_mid_height_before_a_numbers_digits_is_a_minus_sign_and_other_
     assert not ocr._leading_dash(after, crop)
 
 
-def test_a_number_read_without_the_minus_sign_it_prints_is_unsure_unless_a_read_gives_the_sign(monkeypatch):
+def _minus_read(first: Read, monkeypatch, again: Read | None = None) -> Read:
+    """`_minus_two_digits` ("-12") recognised: read `first`, and `again` (else `first`) at other scales."""
     image, crop = _minus_two_digits(), (10, 40, 60, 60)
-    unsigned = Read("12", [25, 45], [0.999, 0.999], True)
-    monkeypatch.setattr(ocr, "_recognised", lambda image, crops, numbers_only=None: [unsigned])
-    read, = ocr.recognise(image, [crop], [ocr._marks(image, crop)])
-    assert read.text == "12" and read.confidence < SURE_READ
-    signed = Read("-12", [17, 25, 45], [0.99] * 3, True)
     monkeypatch.setattr(ocr, "_recognised", lambda image, crops, numbers_only=None:
-                        [signed] if numbers_only else [unsigned])
+                        [again or first] if numbers_only else [first])
     read, = ocr.recognise(image, [crop], [ocr._marks(image, crop)])
+    return read
+
+
+UNSIGNED = Read("12", [25, 45], [0.999, 0.999], True)
+
+
+def test_a_number_read_without_the_minus_sign_it_prints_is_unsure_unless_a_read_gives_the_sign(monkeypatch):
+    read = _minus_read(UNSIGNED, monkeypatch)
+    assert read.text == "12" and read.confidence < SURE_READ
+    read = _minus_read(UNSIGNED, monkeypatch, Read("-12", [17, 25, 45], [0.99] * 3, True))
     assert (read.text, read.reading) == ("-12", "second")
+
+
+def _faint(image: numpy.ndarray, box: tuple[int, int, int, int], grey: int) -> numpy.ndarray:
+    """The image with its ink in `box` (top, bottom, left, right) printed `grey`: 150 dpi, JPEG 50."""
+    top, bottom, left, right = box
+    image[top:bottom, left:right] = numpy.where(image[top:bottom, left:right] < 128, grey, 255)
+    return image
+
+
+def test_a_faint_minus_sign_lighter_than_ink_is_a_minus_sign_and_faint_specks_or_far_dashes_are_not():
+    crop = (5, 40, 60, 60)  # digits 10 pixels tall at x 22-28 and 42-48
+    assert ocr._leading_dash(_faint(_minus_two_digits(), (49, 51, 15, 19), 150), crop)
+    speck = _two_digits()
+    speck[49:51, 19:20] = 150  # a grey fleck: shorter than a fifth of a digit's height
+    assert not ocr._leading_dash(speck, crop)
+    far = _two_digits()
+    far[49:51, 8:12] = 150  # a digit's height before them: no sign of theirs
+    assert not ocr._leading_dash(far, crop)
+
+
+def test_a_number_whose_minus_sign_no_read_gives_keeps_its_signed_reading_as_its_second(monkeypatch):
+    read = _minus_read(UNSIGNED, monkeypatch)
+    assert read.confidence < SURE_READ and read.second.text == "-12" and read.second.confidence >= SURE_READ
+    read = _minus_read(Read("12", [25, 45], [0.9, 0.9], True), monkeypatch)  # digits unsure: no sure signed read
+    assert read.second is None or read.second.confidence < SURE_READ
 
 
 def test_a_words_edges_are_drawn_in_to_its_ink_never_out():

@@ -44,6 +44,8 @@ RULE_INK_SHARE = 0.9
 SPECK_PIXELS = 3
 # Ink no taller than this many character sizes is a dash or dots (a missing marker); a digit is twice that.
 MARKER_HEIGHT = 0.3
+# A minus sign is at least this many of its digits' heights long, and at most MINUS_GAP of them before them.
+MINUS_LENGTH, MINUS_GAP = 0.2, 0.6
 # Skew angles tried when deskewing, degrees: scans are straightened to within a tenth of a degree.
 MAX_SKEW, SKEW_STEP = 3.0, 0.1
 # A horizontal rule is an unbroken run of ink at least this many points long (no character prints one);
@@ -511,12 +513,25 @@ def recognise(image: numpy.ndarray, crops: list[tuple[int, int, int, int]], mark
                 others.setdefault(i, []).append(read)
     for i in missed:
         if reads[i].numeric:
-            reads[i] = replace(reads[i], confidences=[0.0] * len(reads[i].confidences))
+            read = reads[i]
+            reads[i] = replace(read, confidences=[0.0] * len(read.confidences))
+            signed = _signed(read, crops[i])
+            if dashed(i) and read.confidence >= SURE_READ and not _missed(marks[i], crops[i], signed):
+                # its digits read surely, its minus sign by no read: the signed reading goes with it, for the
+                # table's totals to confirm (harmonise.ocr_checks)
+                reads[i] = replace(reads[i], second=signed)
     for i, other in others.items():
         # still unsure: its likeliest other reading goes with it, for the table's checks to choose between
         if i not in missed and reads[i].confidence < SURE_READ:
             reads[i] = replace(reads[i], second=max(other, key=lambda read: read.confidence))
     return reads
+
+
+def _signed(read: Read, crop: tuple[int, int, int, int]) -> Read:
+    """The read with a minus sign before its first character, as sure as that character."""
+    before = read.centres[0] - _advance("-") * (crop[3] - crop[1]) * BOX_TO_SIZE if read.centres else crop[0]
+    return replace(read, text="-" + read.text, centres=[before, *read.centres],
+                   confidences=read.confidences[:1] + read.confidences)
 
 
 def _sure(read: Read, crop: tuple[int, int, int, int]) -> bool:
@@ -550,13 +565,14 @@ def _drawn_in(left: float, right: float, marks: list[tuple[int, int]], centres: 
             min(right, max([b for _, b in under] + list(centres[-1:]))))
 
 
-def _ink(image: numpy.ndarray, crop: tuple[int, int, int, int]) -> tuple[list[tuple[int, int, int, int]], int, int]:
-    """The connected pieces of the crop's ink, (x, y, width, height) in it, rules crossing it and specks aside;
-    and the crop's width and height."""
+def _ink(image: numpy.ndarray, crop: tuple[int, int, int, int], level: int = INK_LEVEL
+         ) -> tuple[list[tuple[int, int, int, int]], int, int]:
+    """The connected pieces of the crop's ink (darker than `level`), (x, y, width, height) in it, rules crossing
+    it and specks aside; and the crop's width and height."""
     import cv2
 
     x0, top, x1, bottom = crop
-    ink = image[top:bottom, x0:x1] < INK_LEVEL
+    ink = image[top:bottom, x0:x1] < level
     if not ink.size:
         return [], 0, 0
     ink[_with_neighbours(ink.mean(axis=1) > RULE_INK_SHARE)] = False
@@ -593,18 +609,23 @@ def _missed(marks: list[tuple[int, int]], crop: tuple[int, int, int, int], read:
 
 
 def _leading_dash(image: numpy.ndarray, crop: tuple[int, int, int, int]) -> bool:
-    """Whether the crop's ink begins with a dash at mid-height, apart from and left of all its other ink: a
-    minus sign. The recogniser may drop one surely ("-54589" read at 0.999 as "54589" on a 150 dpi scan), and
-    its few pixels lie too near the first digit for `_missed` to tell them from that digit's. Apart, not just
-    left of the taller ink: a serif 5 scanned breaks into its bar, a fleck of its stem and its bowl."""
-    pieces, width, _ = _ink(image, crop)
+    """Whether the crop's ink begins with a dash at mid-height, apart from and left of all its other ink and
+    near its first digit: a minus sign. The recogniser may drop one surely ("-54589" read at 0.999 as "54589"
+    on a 150 dpi scan), and its few pixels lie too near the first digit for `_missed` to tell them from that
+    digit's. Apart, not just left of the taller ink: a serif 5 scanned breaks into its bar, a fleck of its stem
+    and its bowl. Its ink is told at RULE_LEVEL: at 150 dpi and JPEG 50 a minus prints grey, a few pixels or
+    none darker than INK_LEVEL; as long as a fifth of a digit's height at least, as a minus prints, and no
+    farther from the digits than MINUS_GAP of one (a fleck of noise is smaller, or anywhere)."""
+    pieces, width, _ = _ink(image, crop, RULE_LEVEL)
     inner = [(x, y, w, h) for x, y, w, h in pieces if x and x + w < width]
     if len(inner) < 2:
         return False
     tallest = max(h for _, _, _, h in inner)
+    digits = [x for x, _, _, h in inner if h >= tallest / 2]
     top, bottom = min(y for _, y, _, _ in inner), max(y + h for _, y, _, h in inner)
     third = (bottom - top) / 3
-    return any(h <= MARKER_HEIGHT * tallest and w >= h and top + third <= y + h / 2 <= bottom - third
+    return any(h <= MARKER_HEIGHT * tallest and w >= max(h, MINUS_LENGTH * tallest)
+               and top + third <= y + h / 2 <= bottom - third and min(digits) - (x + w) <= MINUS_GAP * tallest
                and all(x + w < other[0] for other in inner if other != (x, y, w, h)) for x, y, w, h in inner)
 
 
@@ -791,15 +812,18 @@ class OcrPage:
         """Whether the box is blank or prints a missing marker the recogniser did not box ("—", "…"): its
         ink, rules aside (a row or column of pixels inked across the cell, and the rows beside it; its sides
         read RULE_CLEAR short, where a rule printed on them inks too faintly to cross the whole cell), is a
-        few specks or one flat stroke, never as tall as a digit."""
+        few specks or one flat stroke, never as tall as a digit. A rule is told at RULE_LEVEL, as `find_rules`
+        tells it: a grid's faint gridline inside a cell that a column's stretch overhangs (150 dpi, JPEG 50)
+        is ink at INK_LEVEL only here and there, tall as a digit."""
         scale = self.dpi / 72
         clear = 1 + round(RULE_CLEAR * scale)
-        ink = self.image[round(top * scale) + 1:round(bottom * scale) - 1,
-                         round(x0 * scale) + clear:round(x1 * scale) - clear] < INK_LEVEL
-        if not ink.size:
+        grey = self.image[round(top * scale) + 1:round(bottom * scale) - 1,
+                          round(x0 * scale) + clear:round(x1 * scale) - clear]
+        if not grey.size:
             return False
-        ink = ink[~_with_neighbours(ink.mean(axis=1) > RULE_INK_SHARE)][:, ~_with_neighbours(ink.mean(axis=0) >
-                                                                                               RULE_INK_SHARE)]
+        ruled = grey < RULE_LEVEL
+        ink = (grey < INK_LEVEL)[~_with_neighbours(ruled.mean(axis=1) > RULE_INK_SHARE)][
+            :, ~_with_neighbours(ruled.mean(axis=0) > RULE_INK_SHARE)]
         marker = MARKER_HEIGHT * self.glyph_size * scale
         ink = _without_flat_edges(ink, marker)
         rows = numpy.flatnonzero(ink.any(axis=1))

@@ -317,7 +317,8 @@ def harmonise(result: ExtractResult, resolver: RegionResolver | None = None) -> 
 
 def _second_reading(value: ExtractedValue, observation: Observation) -> tuple[Observation, float] | None:
     """The observation as the cell's other reading at another scale gives it (extract's, of an unsure
-    number), with that reading's confidence; None when there is none, or it reads no number in range."""
+    number), with that reading's confidence; None when there is none, or it reads no number in range where
+    the first reading does (out of range both, the range tells neither: the checks may)."""
     second = value.ocr.second if value.ocr else None
     parsed = parse_number(second) if second else None
     if not parsed or not parsed.ok or parsed.value is None:
@@ -327,9 +328,12 @@ def _second_reading(value: ExtractedValue, observation: Observation) -> tuple[Ob
     except (UnknownUnit, IncompatibleUnit):
         return None
     indicator = indicators().get(value.indicator)
-    canonical = converted if not indicator else in_unit_at_rate(converted, unit, indicator.canonical_unit,
-                                                                value.table.year)
-    if indicator and not indicator.plausible(canonical):
+
+    def plausible(amount: float | None) -> bool:
+        return amount is None or not indicator or indicator.plausible(
+            in_unit_at_rate(amount, unit, indicator.canonical_unit, value.table.year))
+
+    if not plausible(converted) and plausible(observation.value):
         return None
     return replace(observation, value=converted, value_as_printed=second, ocr_confidence=value.ocr.second_confidence,
                    ocr_reading="second"), value.ocr.second_confidence

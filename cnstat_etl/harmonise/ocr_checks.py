@@ -24,6 +24,8 @@ MIN_CONFIDENCE = SURE_READ
 SUM_TOLERANCE = 0.002
 # Cities summing to at least this share of their province's printed total are taken for all of them.
 COMPLETE_SHARE = 0.9
+# A decimal point the recogniser drops leaves this many decimals at most: yearbooks print one or two.
+POINT_DIGITS = 2
 
 
 def review_reasons(observations: list[Observation], aggregates: list[Aggregate], confidences: dict[int, float],
@@ -34,14 +36,20 @@ def review_reasons(observations: list[Observation], aggregates: list[Aggregate],
     one's to its reading of another text at another scale (extract's), with that reading's confidence. The
     second reading is taken when a check refutes the first and, itself read surely, it passes every check
     and makes no other cell doubtful: never on confidence alone, where two readings of one cell disagree.
+    A second that only adds the minus sign the first lacks (extract's, where the scan shows a dash no read
+    gave) is taken only where the totals tell that sign was lost: an inequality no longer broken is no
+    measure of a sign.
     """
     observations, confidences = list(observations), dict(confidences)
-    doubts = _refuted(observations, aggregates)
+    doubts, signs_lost = _refuted(observations, aggregates)
     for index, (second, confidence) in (seconds or {}).items():
         if index not in doubts or confidence < MIN_CONFIDENCE:
             continue
+        first = observations[index]
+        if first.value and second.value == -first.value and index not in signs_lost:
+            continue
         trial = observations[:index] + [second] + observations[index + 1:]
-        again = _refuted(trial, aggregates)
+        again, _ = _refuted(trial, aggregates)
         if index not in again and again.keys() <= doubts.keys():
             observations, doubts, confidences[index] = trial, again, confidence
     reasons: dict[int, list[str]] = defaultdict(list)
@@ -57,15 +65,16 @@ def review_reasons(observations: list[Observation], aggregates: list[Aggregate],
     return observations
 
 
-def _refuted(observations: list[Observation], aggregates: list[Aggregate]) -> dict[int, list[str]]:
-    """The reasons the table's arithmetic gives to doubt each OCR value, by the observation's index."""
+def _refuted(observations: list[Observation], aggregates: list[Aggregate]) -> tuple[dict[int, list[str]], set[int]]:
+    """The reasons the table's arithmetic gives to doubt each OCR value, by the observation's index; and the
+    values whose lost minus sign the totals tell (`_check_totals`)."""
     reasons: dict[int, list[str]] = defaultdict(list)
     ocr = {i for i, o in enumerate(observations) if o.match_kind == "ocr"}
     signs_lost = _check_totals(observations, aggregates, ocr, reasons)
     by_cell = {(o.source_file, o.region_code, o.year, o.indicator, o.scope): i for i, o in enumerate(observations)}
     _check_scopes(observations, by_cell, ocr, reasons, signs_lost)
     _check_per_capita(observations, by_cell, ocr, reasons)
-    return reasons
+    return reasons, signs_lost
 
 
 def _additive(indicator_id: str) -> bool:
@@ -98,17 +107,34 @@ def _check_totals(observations, aggregates, ocr, reasons) -> set[int]:
             continue
         lost = _sign_lost(observations, parts, summed, [total.value for total in printed])
         signs_lost.update(lost)
+        point = [] if lost else _point_lost(observations, parts, summed, [total.value for total in printed])
         for total in printed:
             # Over the total is impossible; a little under it is a complete listing that does not add up. Far
             # under it, the table prints only some of the province's cities and the sum says nothing.
             over = summed > total.value * (1 + SUM_TOLERANCE)
             short = COMPLETE_SHARE * total.value <= summed < total.value * (1 - SUM_TOLERANCE)
             if over or short:
-                _doubt(lost or parts, ocr, reasons, f"the cities sum to {summed:g}, the printed total "
-                       f"{total.row_label!r} is {total.value:g}" + (", a total they make with this value "
-                                                                     "negative" if lost else ""))
+                _doubt(lost or point or parts, ocr, reasons, f"the cities sum to {summed:g}, the printed total "
+                       f"{total.row_label!r} is {total.value:g}" + (
+                           ", a total they make with this value negative" if lost else
+                           ", a total they make with a decimal point in this value" if point else ""))
                 break
     return signs_lost
+
+
+def _point_lost(observations, parts, summed: float, totals: list[float]) -> list[int]:
+    """The one part read with no decimal point that, its last one to POINT_DIGITS digits decimals, makes the
+    parts add up to one of the printed totals: a point the recogniser dropped (a pixel or two at 150 dpi,
+    "75729.3" read surely as "757293"). As `_sign_lost`: only it is doubted, the others add up."""
+    lost = set()
+    for i in parts:
+        o = observations[i]
+        digits = sum(ch.isdigit() for ch in o.value_as_printed)
+        if not o.value or "." in o.value_as_printed:
+            continue
+        lost |= {i for decimals in range(1, min(POINT_DIGITS, digits - 1) + 1) for total in totals
+                 if abs(summed - o.value + o.value / 10 ** decimals - total) <= abs(total) * SUM_TOLERANCE}
+    return list(lost) if len(lost) == 1 else []
 
 
 def _sign_lost(observations, parts, summed: float, totals: list[float]) -> list[int]:
