@@ -272,7 +272,8 @@ class Warehouse:
                     self.con.execute("INSERT INTO county_observations BY NAME SELECT * FROM read_parquet(?)",
                                      [staged.county_observation_files()])
                 self._insert("ocr_cells", staged.ocr_cells, source_sha256=sha256)
-                self._flag_jumps(sha256)
+                if staged.ocr_cells:  # (values read off a scan, the only ones a jump doubts, each have a cell)
+                    self._flag_jumps(sha256)
                 self._apply_overrides(sha256)
                 self._insert("aggregates", staged.aggregates, source_sha256=sha256)
                 self._insert("unresolved", staged.unresolved, source_sha256=sha256)
