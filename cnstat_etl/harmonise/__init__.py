@@ -77,7 +77,8 @@ def harmonisation_rows(years: Iterable[int], vintages: Iterable[int],
 
 def _harmonisation_of(year: int, vintages: tuple[int, ...], levels: tuple[str, ...]) -> dict[str, list]:
     resolver = RegionResolver.default()
-    rows = [(code, year, vintage, target, weight) for vintage in vintages for code in sorted(units_in_force(year, levels))
+    rows = [(code, year, vintage, target, weight) for vintage in vintages
+            for code in sorted(units_in_force(year, levels))
             for target, weight in resolver.harmonised_targets(code, year, vintage)]
     return {name: [row[i] for row in rows] for i, name in enumerate(HARMONISATION_COLUMNS)}
 
