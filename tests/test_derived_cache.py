@@ -130,7 +130,7 @@ def test_an_ingest_refills_the_reference_tables_only_when_what_they_are_made_fro
     pipeline.ingest([source], db, jobs=1)
     pipeline.ingest([source], db, jobs=1)
     assert len(made) == 1
-    monkeypatch.setattr(pipeline, "reference_digest", lambda: "another")
+    monkeypatch.setattr(pipeline, "reference_digest", lambda mappings=None: "another")
     pipeline.ingest([source], db, jobs=1)
     assert len(made) == 2
     with duckdb.connect(str(db), read_only=True) as con:
