@@ -73,9 +73,13 @@ def table(records: list, cls: type) -> pa.Table:
 
 def dict_table(rows: list[dict]) -> pa.Table:
     """Rows as a table, the columns those of the first row, each typed as pyarrow would infer it."""
-    names = list(rows[0])
-    columns = [[row.get(name) for row in rows] for name in names]
-    return pa.Table.from_arrays([array(column, inferred_type(column)) for column in columns], names=names)
+    return columns_table({name: [row.get(name) for row in rows] for name in rows[0]})
+
+
+def columns_table(columns: dict[str, list]) -> pa.Table:
+    """Columns of plain Python scalars as a table, each typed as pyarrow would infer it."""
+    return pa.Table.from_arrays([array(column, inferred_type(column)) for column in columns.values()],
+                                names=list(columns))
 
 
 _INFERRED = (({bool}, pa.bool_()), ({int}, pa.int64()), ({int, float}, pa.float64()), ({str}, pa.string()),

@@ -246,7 +246,11 @@ FILE_LEVEL_FAILURES = frozenset({ProblemKind.UNREADABLE_FILE, ProblemKind.NO_TAB
 NOT_STATISTICAL = ProblemKind.NOT_STATISTICAL
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen, though nothing changes one once made (dataclasses.replace makes another): harmonise makes one
+# per value of a book, and a frozen dataclass's __init__, setting each of its 27 fields through
+# object.__setattr__, took four times as long, a tenth of a second of a 400-page book's main process.
+# Hashed by value as a frozen one is.
+@dataclass(slots=True, unsafe_hash=True)
 class Observation:
     """One harmonised value: a row of the warehouse's `observations` relation."""
 

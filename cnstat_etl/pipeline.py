@@ -38,10 +38,12 @@ if TYPE_CHECKING:
 _REFERENCE_CODE = ("harmonise/*.py", "load/*.py")
 
 
-def reference_digest() -> str:
+def reference_digest(mappings: str | None = None) -> str:
     """A digest of everything the warehouse's reference tables and researcher relations are made from:
-    an ingest refills them only when it changes (refilling costs a third of a second and a checkpoint)."""
-    return fingerprint(mappings_fingerprint(), files_in(Path(cnstat_etl.__file__).parent, _REFERENCE_CODE)
+    an ingest refills them only when it changes (refilling costs a third of a second and a checkpoint).
+    `mappings` is `mappings_fingerprint()` where the caller has it (hashing mappings/ again costs an
+    ingest's start, before its page workers, a few milliseconds)."""
+    return fingerprint(mappings or mappings_fingerprint(), files_in(Path(cnstat_etl.__file__).parent, _REFERENCE_CODE)
                        + files_in(WAREHOUSE_DIR, ("*.toml",)))
 
 
@@ -262,8 +264,8 @@ def _connected(address: str | None):
 def _ingest_files(files: list[Path], summary: IngestSummary, db_path: Path, options: ExtractOptions, jobs: int,
                   on_file, vintage: int | None, kind: str | None, use_cache: bool, on_pages, client) -> None:
     """`ingest` of the files listed, each file's outcome added to `summary` as it is done."""
-    digest = reference_digest()
     fingerprint = mappings_fingerprint()
+    digest = reference_digest(fingerprint)
     new = not Path(db_path).exists()
     if new:
         # nothing loaded yet: the template is copied, or the schema made with the reference tables, beside

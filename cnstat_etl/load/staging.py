@@ -65,14 +65,15 @@ class StagedFile:
                             "row": v.provenance.row, "column": v.provenance.column, "x0": v.ocr.x0,
                             "top": v.ocr.top, "x1": v.ocr.x1, "bottom": v.ocr.bottom}
                            for v in extracted.values if v.ocr]
+        # uncompressed: the files live until the file loads, and DuckDB reads them back sooner so
         if harmonised.observations:
-            pq.write_table(arrow.table(harmonised.observations, Observation), self._part(""))
+            pq.write_table(arrow.table(harmonised.observations, Observation), self._part(""), compression="none")
             self.observations += len(harmonised.observations)
         if harmonised.county_observations:
             county = harmonised.county_observations
             rows = arrow.table([c.observation for c in county], Observation)
             pq.write_table(rows.append_column("unit_kind", arrow.array([c.unit_kind for c in county], pa.string())),
-                           self._part(COUNTY_PART))
+                           self._part(COUNTY_PART), compression="none")
             self.county_observations += len(harmonised.county_observations)
 
     def _part(self, prefix: str) -> Path:

@@ -272,7 +272,8 @@ class Warehouse:
                     self.con.execute("INSERT INTO county_observations BY NAME SELECT * FROM read_parquet(?)",
                                      [staged.county_observation_files()])
                 self._insert("ocr_cells", staged.ocr_cells, source_sha256=sha256)
-                self._flag_jumps(sha256)
+                if staged.ocr_cells:  # (values read off a scan, the only ones a jump doubts, each have a cell)
+                    self._flag_jumps(sha256)
                 self._apply_overrides(sha256)
                 self._insert("aggregates", staged.aggregates, source_sha256=sha256)
                 self._insert("unresolved", staged.unresolved, source_sha256=sha256)
@@ -565,24 +566,26 @@ class Warehouse:
             f"(SELECT 1 FROM {mapping} h WHERE h.year = o.year AND h.vintage = v.vintage) ORDER BY ALL",
             [vintages.start, vintages.stop]).fetchall()]
 
-    def store_harmonisation(self, vintage: int, years: list[int], rows: list[dict], vintages: range,
-                            county_years: Iterable[int] = (), county_rows: Iterable[dict] = ()) -> None:
+    def store_harmonisation(self, vintage: int, years: list[int], rows: dict[str, list], vintages: range,
+                            county_years: Iterable[int] = (), county_rows: dict[str, list] | None = None) -> None:
         """Record the current vintage, the vintages the history allows, and the mapping of `years` (of the
-        county panel's `county_years`) onto all of them; harmonised_code follows the current vintage.
+        county panel's `county_years`) onto all of them, given as columns (`rows`, `county_rows`: a column's
+        name to its values); harmonised_code follows the current vintage.
 
         Under the vintage it had, a row keeps its code unless its year was mapped again: only the rows
         with none (those just loaded, and those the mapping places nowhere) and those of `years` are set,
         not a whole warehouse's at each ingest."""
+        from cnstat_etl import arrow
+
         kept = self.vintage() == vintage
         with self.transaction():
-            for key, value in (("vintage", vintage), ("first_vintage", vintages.start),
-                               ("last_vintage", vintages.stop - 1)):
-                self.con.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)", [key, str(value)])
+            self.con.execute("INSERT OR REPLACE INTO settings VALUES ('vintage', ?), ('first_vintage', ?), "
+                             "('last_vintage', ?)", [str(vintage), str(vintages.start), str(vintages.stop - 1)])
             for mapping, observations, mapped_years, mapped in (
                     ("harmonisation", "observations", years, rows),
-                    ("county_harmonisation", "county_observations", county_years, county_rows)):
+                    ("county_harmonisation", "county_observations", county_years, county_rows or {})):
                 self.con.execute(f"DELETE FROM {mapping} WHERE list_contains(?, year)", [list(mapped_years)])
-                self._insert(mapping, list(mapped))
+                self._insert_arrow(mapping, arrow.columns_table(mapped), {})
                 self.con.execute(f"""
                     UPDATE {observations} o SET harmonised_code = (
                         SELECT CASE WHEN count(*) = 1 THEN min(h.harmonised_code) END FROM {mapping} h
@@ -591,9 +594,13 @@ class Warehouse:
                                  [vintage, kept, list(mapped_years)])
 
     def _columns(self, table: str) -> frozenset[str]:
+        """The columns of a table or view that exists (asking of one that does not is an error, which aborts
+        the transaction it is asked in)."""
         if table not in self._column_cache:
+            # its own listing: the information_schema view binds every view of the warehouse to list one
+            # table's columns, a fifth of a load's time in an ingest's tail
             self._column_cache[table] = frozenset(row[0] for row in self.con.execute(
-                "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]).fetchall())
+                "SELECT name FROM pragma_table_info(?)", [table]).fetchall())
         return self._column_cache[table]
 
     def problems(self, file: str | None = None, kind: str | None = None) -> list[Problem]:
@@ -636,7 +643,7 @@ class Warehouse:
         return [row[0] for row in self.con.execute(f"DESCRIBE {sql}").fetchall()]
 
     def has_column(self, table: str, column: str) -> bool:
-        return column in self._columns(table)
+        return self._has_table(table) and column in self._columns(table)
 
     def copy_to(self, sql: str, path: Path, options: str) -> None:
         """Write what a query gives to `path` with DuckDB's COPY `options` (a format and its settings)."""
