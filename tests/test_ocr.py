@@ -460,7 +460,7 @@ def test_an_unsure_number_keeps_the_likeliest_of_its_other_readings_as_the_cells
     others = iter([Read("1284", [10, 20, 30, 40], [0.9] * 4, True), Read("1834", [10, 20, 30, 40], [0.98] * 4, True)])
     monkeypatch.setattr(ocr, "_recognised", lambda image, crops, numbers_only=None:
                         [next(others, first)] if numbers_only else [first])
-    monkeypatch.setattr(ocr, "_crops", lambda image, dpi, vertical, horizontal: [(5, 40, 50, 60)])
+    monkeypatch.setattr(ocr, "_crops", lambda image, dpi, vertical: [(5, 40, 50, 60)])
     image = numpy.full((100, 100), 255, dtype=numpy.uint8)
     word, = ocr.read_words(image, 72)
     assert (word.text, word.second, word.second_confidence) == ("1234", "1834", pytest.approx(0.98))

@@ -53,15 +53,6 @@ HORIZONTAL_RULE, VERTICAL_RULE, RULE_MEET = 20.0, 6.0, 1.5
 # Text boxes are located (not read) on the page shrunk to this resolution: the detector finds a yearbook's
 # smallest print there, at a fraction of the cost of the full scan.
 DETECT_DPI = 120
-# The detector's input measures a multiple of this many pixels either way (its network's stride).
-DETECT_STRIDE = 32
-# Pixels of paper (at the detector's resolution) kept round each band of ink it searches: room for its boxes'
-# padding and for the look of the paper round a line, as on the whole page.
-BAND_MARGIN = 16
-# A ruled cell's one line of ink is boxed this many of its heights wider each way, as the detector pads a line.
-LINE_PAD = 0.45
-# A ruled cell's run of ink taller than this many of the page's usual runs may be lines printed touching: detected.
-LINE_RUN = 1.5
 # Crops recognised in one call of the recogniser, narrowest first: each batch is padded to its widest.
 # With one ONNX thread, one crop a call measured fastest (2.5-3x faster than 16 on the scanned fixtures:
 # the padding costs more than the calls save).
@@ -269,20 +260,18 @@ def find_rules(image: numpy.ndarray, dpi: int) -> tuple[list[Segment], list[Segm
     return across, [s for s in down if meets(s.top, s.x0) and meets(s.bottom, s.x0) or crosses(s)]
 
 
-def read_words(image: numpy.ndarray, dpi: int, vertical: list[Segment] = (), horizontal: list[Segment] = ()
-               ) -> list[OcrWord]:
+def read_words(image: numpy.ndarray, dpi: int, vertical: list[Segment] = ()) -> list[OcrWord]:
     """The text boxes of a cleaned page image, in points, each cut where its characters part.
 
-    The boxes are those of the ruled cells printing one line, and those detection locates elsewhere, on the
-    page shrunk to DETECT_DPI; each box is then cut at the vertical rules it crosses (a ruled grid's cells) and
-    recognised as a crop of the full image by the recogniser alone. A box that reads as a number is decoded
-    with the digits-only alphabet (`NUMBER_CHARACTERS`), and one the recogniser is unsure of is read again at
-    a second scale."""
+    Detection only locates the boxes, on the page shrunk to DETECT_DPI; each box is then cut at the
+    vertical rules it crosses (a ruled grid's cells) and recognised as a crop of the full image, in batches,
+    by the recogniser alone. A box that reads as a number is decoded with the digits-only alphabet
+    (`NUMBER_CHARACTERS`), and one the recogniser is unsure of is read again at a second scale."""
     scale = 72 / dpi
     words = []
     # a crop of dots or a dash is a missing marker, which the cell's ink tells surely (`prints_no_number`):
     # never recognised (the recogniser may read "…" as 烟)
-    crops = [crop for crop in _crops(image, dpi, vertical, horizontal) if not _flat(image, crop)]
+    crops = [crop for crop in _crops(image, dpi, vertical) if not _flat(image, crop)]
     marks = [_marks(image, crop) for crop in crops]
     for (x0, top, x1, bottom), read, inked in zip(crops, recognise(image, crops, marks), marks):
         if not any(ch.isalnum() for ch in read.text):
@@ -300,15 +289,12 @@ def read_words(image: numpy.ndarray, dpi: int, vertical: list[Segment] = (), hor
     return words
 
 
-def _crops(image: numpy.ndarray, dpi: int, vertical: list[Segment], horizontal: list[Segment] = ()
-           ) -> list[tuple[int, int, int, int]]:
-    """The text boxes (x0, top, x1, bottom in pixels of the full image), cut at vertical rules: those of the
-    ruled cells that print one line (`_ruled_lines`), the rest detected."""
+def _crops(image: numpy.ndarray, dpi: int, vertical: list[Segment]) -> list[tuple[int, int, int, int]]:
+    """The detected text boxes (x0, top, x1, bottom in pixels of the full image), cut at vertical rules."""
     height, width = image.shape
     scale = dpi / 72
     clear = round(RULE_CLEAR * scale)
-    lines, read = _ruled_lines(image, dpi, horizontal, vertical)
-    found = _detected(_blanked(image, read), min(dpi, DETECT_DPI) / dpi) + lines
+    found = _detected(image, min(dpi, DETECT_DPI) / dpi)
     line = statistics.median([bottom - top for _, top, _, bottom in found]) if found else 0
     if dpi > DETECT_DPI:
         # the shrunk page lost characters of a small print (a row's 聊 of 聊城, the 山 and 省 of 山西省, whose
@@ -334,140 +320,17 @@ def _crops(image: numpy.ndarray, dpi: int, vertical: list[Segment], horizontal: 
     return crops
 
 
-def _ruled_lines(image: numpy.ndarray, dpi: int, horizontal: list[Segment], vertical: list[Segment]
-                 ) -> tuple[list[tuple[int, int, int, int]], list[tuple[int, int, int, int]]]:
-    """The text boxes of the ruled cells that print one line, boxed from their ink as the detector boxes a line
-    (LINE_PAD), and the stretches of the page (pixels, rules round them included) those cells cover: the
-    detector need not search them. A cell is the stretch between two neighbouring horizontal rules and two
-    neighbouring vertical rules crossing both, each horizontal one reaching across it; one line is ink (rules
-    and specks aside) in one unbroken run of rows, no taller than LINE_RUN of the page's such runs and clear of
-    the cell's sides. Anything else (a header of two lines, a cell whose rule is broken) is left to the
-    detector."""
-    scale = dpi / 72
-    clear = 1 + round(RULE_CLEAR * scale)
-    cells = []
-    for upper, lower in zip(*(lambda ys: (ys, ys[1:]))(_levels([s.top for s in horizontal]))):
-        crossing = _levels([s.x0 for s in vertical if s.top <= upper + RULE_MEET and s.bottom >= lower - RULE_MEET])
-        for left, right in zip(crossing, crossing[1:]):
-            if all(any(abs(s.top - y) <= RULE_MEET and s.x0 <= left + RULE_MEET and s.x1 >= right - RULE_MEET
-                       for s in horizontal) for y in (upper, lower)):
-                cells.append((round(left * scale) + clear, round(upper * scale) + clear,
-                              round(right * scale) - clear, round(lower * scale) - clear))
-    inked = [(cell, _line_of_ink(image, cell)) for cell in cells if cell[2] > cell[0] and cell[3] > cell[1]]
-    runs = [ink[3] - ink[1] for _, ink in inked if ink and ink != BLANK]
-    usual = statistics.median(runs) if runs else 0
-    boxes, read = [], []
-    for (x0, top, x1, bottom), ink in inked:
-        if ink == BLANK or ink and ink[3] - ink[1] <= LINE_RUN * usual:
-            if ink != BLANK:
-                # a line at least as tall as the page's usual one: a dash is boxed as the detector boxes its
-                # line, and reads as flat (`_flat`)
-                tall = max(ink[3] - ink[1], usual)
-                middle, pad = (ink[1] + ink[3]) / 2, LINE_PAD * tall
-                boxes.append((max(x0, round(ink[0] - pad)), max(top, round(middle - tall / 2 - pad)),
-                              min(x1, round(ink[2] + pad)), min(bottom, round(middle + tall / 2 + pad))))
-            # the rules round the cell too: their ink alone would still make a band to search
-            read.append((x0 - 2 * clear, top - 2 * clear, x1 + 2 * clear, bottom + 2 * clear))
-    return boxes, read
-
-
-BLANK = (0, 0, 0, 0)  # a cell's extent of ink when it has none (`_line_of_ink`)
-
-
-def _levels(positions: list[float]) -> list[float]:
-    """The distinct positions (points) of rules, those within RULE_MEET of each other one."""
-    levels: list[float] = []
-    for position in sorted(positions):
-        if not levels or position - levels[-1] > RULE_MEET:
-            levels.append(position)
-    return levels
-
-
-def _line_of_ink(image: numpy.ndarray, cell: tuple[int, int, int, int]) -> tuple[int, int, int, int] | None:
-    """The extent (x0, top, x1, bottom in pixels of the page) of the cell's ink when it is one unbroken run of
-    rows clear of the cell's sides, BLANK when it has none; None when it is neither."""
-    pieces, width, height = _ink(image, cell)
-    if not pieces:
-        return BLANK
-    x0, top = min(x for x, _, _, _ in pieces), min(y for _, y, _, _ in pieces)
-    x1, bottom = max(x + w for x, _, w, _ in pieces), max(y + h for _, y, _, h in pieces)
-    rows = numpy.zeros(bottom - top, dtype=bool)
-    for _, y, _, h in pieces:
-        rows[y - top:y - top + h] = True
-    if not rows.all() or not (x0 and top and x1 < width and bottom < height):
-        return None
-    return cell[0] + x0, cell[1] + top, cell[0] + x1, cell[1] + bottom
-
-
-def _blanked(image: numpy.ndarray, stretches: list[tuple[int, int, int, int]]) -> numpy.ndarray:
-    """The image with the stretches (x0, top, x1, bottom in pixels) blank paper."""
-    if not stretches:
-        return image
-    image = image.copy()
-    for x0, top, x1, bottom in stretches:
-        image[max(0, top):bottom, max(0, x0):x1] = 255
-    return image
-
-
 def _detected(image: numpy.ndarray, shrink: float) -> list[tuple[int, int, int, int]]:
     """The text boxes the detector finds on the image shrunk by `shrink` (x0, top, x1, bottom in pixels of the
-    full image), searched for in its inked bands alone (`_inked_bands`)."""
+    full image)."""
     import cv2
-    from rapidocr_onnxruntime.ch_ppocr_det.utils import DetPreProcess
 
     small = cv2.resize(image, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA) if shrink < 1 else image
-    # the page resized as RapidOCR's detector resizes it whole (its sides to multiples of 32): the bands are cut
-    # from the very pixels the detector would see, and find the boxes it would find
-    detector = _engine().text_det
-    page = DetPreProcess(detector.limit_side_len, detector.limit_type).resize(small)
-    across, down = small.shape[1] / page.shape[1] / shrink, small.shape[0] / page.shape[0] / shrink
+    boxes, _ = _engine().text_det(cv2.cvtColor(small, cv2.COLOR_GRAY2BGR))
     height = image.shape[0]
-    return [(int((x0 + box[:, 0].min()) * across), max(0, int((top + box[:, 1].min()) * down)),
-             int((x0 + box[:, 0].max()) * across) + 1, min(height, int((top + box[:, 1].max()) * down) + 1))
-            for x0, top, x1, bottom in _inked_bands(page) for box in _boxes(page[top:bottom, x0:x1])]
-
-
-def _boxes(image: numpy.ndarray) -> list[numpy.ndarray]:
-    """The detector's boxes (4 corners, pixels) on a grey image at its own scale: padded with paper to the
-    network's multiple of 32, where RapidOCR would resize it (enlarging a band to 736 pixels high)."""
-    detector = _engine().text_det
-    height, width = image.shape
-    padded = numpy.full((-(-height // DETECT_STRIDE) * DETECT_STRIDE, -(-width // DETECT_STRIDE) * DETECT_STRIDE),
-                        255, dtype=numpy.uint8)
-    padded[:height, :width] = image
-    # the detector's input: each of its three colour channels the grey, -1 black .. 1 white
-    inputs = numpy.repeat((padded.astype(numpy.float32) / 127.5 - 1)[None, None], 3, axis=1)
-    boxes, _ = detector.postprocess_op(detector.infer(inputs)[0], padded.shape)
-    return list(detector.filter_tag_det_res(boxes, (height, width)))
-
-
-def _inked_bands(image: numpy.ndarray) -> list[tuple[int, int, int, int]]:
-    """The stretches of the image (x0, top, x1, bottom in pixels) that hold ink: its rows of ink (specks aside)
-    joined into bands, each as wide as its ink, with BAND_MARGIN of paper round it and its edges on the
-    detector's grid of DETECT_STRIDE pixels (bands that then meet joined). Blank paper, most of a table's page,
-    holds no text box to find; on the grid, the detector finds in a band the boxes it finds there on the whole
-    page (moved off it, the network samples the ink at other points and draws its boxes a few pixels apart)."""
-    import cv2
-
-    ink = (image < INK_LEVEL).astype(numpy.uint8)
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    ink = (stats[:, cv2.CC_STAT_AREA] > SPECK_PIXELS)[labels] & (labels > 0)
-    height, width = ink.shape
-    rows = numpy.flatnonzero(ink.any(axis=1))
-    if not rows.size:
-        return []
-    parts = numpy.flatnonzero(numpy.diff(rows) > 2 * BAND_MARGIN)
-    bands: list[list[int]] = []
-    for first, last in zip(rows[numpy.r_[0, parts + 1]].tolist(), rows[numpy.r_[parts, len(rows) - 1]].tolist()):
-        columns = numpy.flatnonzero(ink[first:last + 1].any(axis=0))
-        x0, top = (max(0, edge - BAND_MARGIN) // DETECT_STRIDE * DETECT_STRIDE for edge in (int(columns[0]), first))
-        x1, bottom = (min(end, -(-(edge + 1 + BAND_MARGIN) // DETECT_STRIDE) * DETECT_STRIDE)
-                      for edge, end in ((int(columns[-1]), width), (last, height)))
-        if bands and top <= bands[-1][3]:
-            bands[-1] = [min(x0, bands[-1][0]), bands[-1][1], max(x1, bands[-1][2]), bottom]
-        else:
-            bands.append([x0, top, x1, bottom])
-    return [(x0, top, x1, bottom) for x0, top, x1, bottom in bands]
+    return [(int(box[:, 0].min() / shrink), max(0, int(box[:, 1].min() / shrink)),
+             int(box[:, 0].max() / shrink) + 1, min(height, int(box[:, 1].max() / shrink) + 1))
+            for box in ([] if boxes is None else boxes)]
 
 
 def _uncovered(image: numpy.ndarray, boxes: list[tuple[int, int, int, int]], line: float, rules: list[int]
@@ -992,7 +855,7 @@ def ocr_page(pdf_path, page) -> OcrPage:
     dpi = page_dpi(page)
     image = cleaned_image(pdf_path, page.page_number, dpi)
     horizontal, vertical = find_rules(image, dpi)
-    words = read_words(image, dpi, vertical, horizontal)
+    words = read_words(image, dpi, vertical)
     glyphs = [glyph for word in words for glyph in glyphs_of(word)]
     return OcrPage(PageGeometry(page.page_number, page.width, page.height, glyphs, horizontal, vertical), words,
                    image, dpi)
