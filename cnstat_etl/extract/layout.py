@@ -1494,7 +1494,10 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
     for first, last in spans:
         body = lines[first:last + 1]
         numbered = [line for line in body if line.is_body]
-        label_right = _label_right(numbered or body)
+        # the values of a label wrapped around them count: a wide number there may start left of every
+        # labelled row's first value, and read as the row's label it leaves the label's halves two rows
+        label_right = _label_right(numbered + [line for line in body if line.phrases[0].is_value]
+                                   if numbered else body)
         # rules above the title (a running header's) are the page's, not the table's
         ceiling = max([lines_floor] + [line.bottom for line in lines[floor:first] if line.is_title])
         horizontal = [rule for rule in geometry.horizontal if rule.top > ceiling]
