@@ -1356,3 +1356,20 @@ def test_on_a_continued_unruled_page_a_number_is_refused_only_where_it_reaches_o
     (block, _), = read_page(PageGeometry(2, 600, 800, glyphs, [], []), carried, "sheet.pdf")[0]
     assert [[REFUSED_MARK in cell or cell for cell in row] for row in block.cells] == [
         ["无锡市", True, True, "12"], ["徐州市", "1234", "5678901", "34"]]
+
+
+def test_an_unruled_table_with_two_numbers_run_together_refuses_those_cells_and_reads_the_rest():
+    # 无锡市's 100750702 runs left up to 全市's 5050400: one run "5050400100750702" over both GDP columns. The
+    # columns are found all the same from the other rows (the whole table was refused as not lining up)
+    page = _narrow_grid_page([
+        ("南京市", [_in_cell("1234", 160), _in_cell("567", 200), _in_cell("89", 240)]),
+        ("无锡市", [_in_cell("5050400", 160), _in_cell("100750702", 200), _in_cell("12", 240)]),
+        ("徐州市", [_in_cell("4321", 160), _in_cell("765", 200), _in_cell("98", 240)]),
+        ("苏州市", [_in_cell("2222", 160), _in_cell("333", 200), _in_cell("44", 240)])], ruled=False)
+    cells, refused = _cells_read(page)
+    assert cells == {(city, indicator, scope): value for city, values in [
+        ("南京市", (1234, 567, 89)), ("无锡市", (None, None, 12)), ("徐州市", (4321, 765, 98)),
+        ("苏州市", (2222, 333, 44))] for (indicator, scope), value in zip(
+            [("gdp", "city_total"), ("gdp", "urban_districts"), ("population", "city_total")], values)
+        if value is not None}
+    assert [(p.row, p.column) for p in refused] == [(4, 2), (4, 3)]

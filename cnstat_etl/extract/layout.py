@@ -801,8 +801,28 @@ def _cluster_columns(lines: list[Line], label_right: float) -> list[Column] | No
             return None
     for a, b in zip(columns, columns[1:]):
         if b.left <= a.right:
-            return None
+            return _without_overruns(clusters)
     return columns
+
+
+# At most this share of a column's cells may run left over the column before it for the rest to be a column.
+OVERRUN_SHARE = 0.25
+
+
+def _without_overruns(clusters: list[list[tuple[int, Phrase]]]) -> list[Column] | None:
+    """The columns where a few of a column's cells run left over the values of the column before it (a
+    number too wide for its cell, or two cells' numbers run together: "84832.96419420360416"), those cells
+    left out: the grid refuses them (`_parted_at_edges`). None where that does not part the columns."""
+    clusters = sorted(clusters, key=lambda cluster: max(p.x1 for _, p in cluster))
+    kept = [clusters[0]]
+    for cluster in clusters[1:]:
+        before = max(p.x1 for _, p in kept[-1])
+        clear = [cell for cell in cluster if cell[1].x0 > before]
+        if not clear or len(cluster) - len(clear) > OVERRUN_SHARE * len(cluster):
+            return None
+        kept.append(clear)
+    columns = [Column(min(p.x0 for _, p in c), max(p.x1 for _, p in c)) for c in kept]
+    return columns if all(b.left > a.right for a, b in zip(columns, columns[1:])) else None
 
 
 def _fold_marker_clusters(clusters: list[list[tuple[int, Phrase]]]) -> list[list[tuple[int, Phrase]]]:
@@ -1961,7 +1981,7 @@ def _grid(geometry: PageGeometry, band: list[Line], body: list[Line], label_righ
                 else _parted_at_edges(phrase, rules_through, edges, regions, extents)
                 if phrase.is_value and phrase.chars and _over_edge(phrase, edges) else [phrase])]
         for phrase in phrases:
-            if isinstance(phrase, _AcrossRule):
+            if isinstance(phrase, _AcrossColumns):
                 # every column it reaches into is refused: which of them its digits are cannot be told
                 for column, (low, high) in enumerate(regions):
                     if low < phrase.x1 and phrase.x0 < high:
@@ -2031,12 +2051,12 @@ def _rounded_off(phrase: Phrase) -> Phrase:
                                "wide for its cell: its digits are rounded off"), phrase.x0, phrase.x1, phrase.size)
 
 
-class _AcrossRule(Phrase):
+class _AcrossColumns(Phrase):
     """A value printed across the edge between two value columns: its columns' cells are refused, saying so."""
 
 
-def _across(phrase: Phrase, edge: str) -> _AcrossRule:
-    return _AcrossRule(refused_cell(phrase.text, f"is printed across the {edge} between two columns: which column's "
+def _across(phrase: Phrase, edge: str) -> _AcrossColumns:
+    return _AcrossColumns(refused_cell(phrase.text, f"is printed across the {edge} between two columns: which column's "
                                     "number its digits are cannot be told"), phrase.x0, phrase.x1, phrase.size)
 
 
@@ -2046,7 +2066,7 @@ def _parted_at_edges(phrase: Phrase, rules: list[float], edges: list[float], reg
     them: parted where a rule runs through a gap as wide as a space between its glyphs (two cells printed
     close, "60" | "0.3835265"); else one text runs on across it (a number too wide for its cell overflowing
     into its neighbour's, "2008104880500", or two cells' numbers printed close as one run), and which column
-    its digits are cannot be told: it comes back as an `_AcrossRule`. Over an edge no rule is printed on (the
+    its digits are cannot be told: it comes back as an `_AcrossColumns`. Over an edge no rule is printed on (the
     middle of the gap between two columns' values) a number is its column's where it reaches over no other
     column's values (`extents`): a wider number on a continued page; digits a space apart are parted
     already (`_spaced_numbers`)."""
