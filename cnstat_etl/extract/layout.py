@@ -96,8 +96,10 @@ _GARBLED_NUMBER = re.compile(r"[0-9][0-9A-Za-z)]*")
 _TRAILING_NUMBER = re.compile(r"(?<=[\u3400-\u9fffA-Za-z)）])[-−]?[0-9０-９][0-9０-９,，.．]*\s*$")
 # A dash printed right after a Chinese name: the missing marker of the cell after it.
 _TRAILING_MARKER = re.compile(r"(?<=[\u3400-\u9fff])(?:—{1,2}|－)$")
-# Numbers, or what may be, a space apart (checked first: most phrases holding a space are names).
-_SPACED_NUMBERS = re.compile(r"[-−]?[0-9０-９][0-9０-９,，.．]*(?: [-−]?[0-9０-９][0-9０-９,，.．]*)+")
+# Numbers, or what may be, a space apart, or beside a missing marker no sign is mistaken for (checked first:
+# most phrases holding a space are names).
+_SPACED_WORD = r"(?:[-−]?[0-9０-９][0-9０-９,，.．]*|[…—－]+)"
+_SPACED_NUMBERS = re.compile(f"{_SPACED_WORD}(?: {_SPACED_WORD})+")
 # A number in powers of ten: "1E+08", "1.5e-3".
 _EXPONENT = re.compile(r"[0-9０-９][eE][+-]?[0-9]")
 # Digits a number spaces in groups: one to three, then threes, then maybe decimals ("1 234 567.8").
@@ -476,14 +478,16 @@ def _spaced_numbers(phrase: Phrase) -> list[Phrase]:
     """A phrase of numbers a space apart, where the spaces do not group digits in threes ("1 234 567.8"), as
     those numbers: digits are never spaced inside a number, so "60 0.3835265" (two cells printed close, the
     gap narrower than a cell's) is 60 and 0.3835265, not 600.3835265; so are "20,696 91,738" and
-    "73.25 0.3619938"."""
+    "73.25 0.3619938", and a missing marker and a number ("… 3030254712297139")."""
     if not _SPACED_NUMBERS.fullmatch(phrase.text) or _SPACE_GROUPED.fullmatch(phrase.text):
         return [phrase]
     chars, parts, start = phrase.chars, [], 0
     for word in phrase.text.split(" "):  # a space at each gap wider than a space's: a glyph per other character
         parts.append(_phrase_of(chars[start:start + len(word)]))
         start += len(word)
-    return parts if all(part.is_number for part in parts) else [phrase]
+    numbers = sum(part.is_number for part in parts)
+    return parts if numbers and all(part.is_value for part in parts) and numbers + sum(
+        is_missing(part.text) for part in parts) == len(parts) else [phrase]
 
 
 def text_lines(glyphs: Sequence[Glyph]) -> list[Line]:
