@@ -133,6 +133,20 @@ def test_a_page_whose_first_row_is_a_wrapped_label_reads_it():
     assert [row.name for row in result.rows] == ["井陉矿区"] and block.cells[-1][1:] == ["3.00", "2.00", "1.00"]
 
 
+
+def test_a_label_wrapped_around_a_number_wider_than_every_labelled_rows_first_value_is_one_row_with_it():
+    # unruled, tight rows: the only labelled row with values prints a missing marker first, right-aligned
+    # well right of where the wrapped row's wide number starts; taken for that row's label, the number left
+    # 莆 and 田 two rows of blanks, under places that do not exist
+    glyphs = (_printed("城市", 45, 90) + _printed("年末总户数", 140, 90) + _printed("单位：户", 45, 70)
+              + _printed("福建省", 45, 106) + _printed("莆", 54, 115) + _printed("田", 45, 125)
+              + _right_aligned("1036462", 175, 120) + _right_aligned("41953", 235, 120)
+              + _printed("市县小计", 45, 138) + _right_aligned("…", 175, 138) + _right_aligned("98874", 235, 138))
+    block, result = _read(PageGeometry(1, 600, 800, glyphs, [], []))
+    assert [(row[0].strip(), row[1:]) for row in block.cells[-3:]] == [
+        ("福建省", ["", ""]), ("莆 田", ["1036462", "41953"]), ("市县小计", ["…", "98874"])]
+    assert [row.name for row in result.rows] == ["福建省", "莆田", "市县小计"]
+
 @pytest.mark.parametrize("label", ["", "公 式"])
 def test_a_formula_row_of_column_letters_is_header_not_a_row(label):
     # unruled: "A" alone under the header sits in the label column's reach, as a province row printed alone

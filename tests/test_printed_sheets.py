@@ -12,7 +12,7 @@ import pytest
 
 from cnstat_etl.extract import ExtractOptions, extract_file, pdfium
 from cnstat_etl.extract.layout import ClippedCell, Glyph, PageGeometry, Segment, read_page, text_lines
-from cnstat_etl.extract.tables import TableAssembler
+from cnstat_etl.extract.tables import REFUSED_MARK, TableAssembler
 from cnstat_etl.model import ExtractResult
 from conftest import SHARED_REAL
 from drawn_glyphs import printed, right_aligned
@@ -1248,3 +1248,130 @@ def test_a_header_at_a_pages_foot_is_not_read_over_a_next_page_opening_with_its_
     after_foot = _read_in_turn(_page_with_foot(foot_header, foot_rules), own).values
     assert alone and {(v.region_name, v.indicator, v.scope, v.value) for v in after_foot
                       if v.provenance.page == 2} == {(v.region_name, v.indicator, v.scope, v.value) for v in alone}
+
+
+NARROW_RULES = [LEFT, LABEL_EDGE, 160.0, 200.0, 240.0]  # value columns 40 points wide
+
+
+def _narrow_grid_page(rows: list[tuple[str, list[tuple[str, float]]]], ruled: bool = True) -> PageGeometry:
+    """A gridded sheet whose value columns are too narrow for its long numbers: 地区生产总值 over 全市 |
+    市辖区, then 年末总人口; each row's label and its values as (text, x0), where a number too wide for its cell
+    starts left of it, printed over the rule into its neighbour's cell (a spreadsheet prints it whole). Without
+    `ruled`, the body is ruled only round the label column."""
+    header = 6
+    glyphs = (_printed("2-7 主要指标（2022年）", 60, 40, 10) + _printed("单位：万元", 60, 56)
+              + _printed("地区生产总值", 162, 76, header) + _printed("城 市", 62, 84)
+              + _printed("全市", 134, 92, header) + _printed("市辖区", 171, 92, header)
+              + _printed("年末总人口", 205, 92, header))
+    bottom = 110.0
+    for label, values in rows:
+        glyphs += _printed(label, 45, bottom)
+        for text, x0 in values:
+            glyphs += _printed(text, x0, bottom)
+        bottom += 12
+    end = bottom - 6
+    horizontal = [Segment(LEFT, NARROW_RULES[-1], y, y) for y in (66, 97, end)] + [Segment(LABEL_EDGE, 200, 80, 80)]
+    vertical = [Segment(x, x, 66 if x in (LEFT, LABEL_EDGE, 200.0, 240.0) else 80, end if ruled or x <= LABEL_EDGE
+                        else 97) for x in NARROW_RULES]
+    return PageGeometry(1, 600, 800, glyphs, horizontal, vertical)
+
+
+def _in_cell(text: str, right_rule: float) -> tuple[str, float]:
+    """A number right-aligned in the cell that ends at `right_rule`, a point's padding short of it."""
+    return text, right_rule - 1 - 0.55 * SIZE * len(text)
+
+
+def _cells_read(page: PageGeometry) -> tuple[dict, list]:
+    result = _extracted(page)
+    return ({(v.region_name, v.indicator, v.scope): v.value for v in result.values},
+            [p for p in result.problems if p.kind == "unreadable_value"])
+
+
+def test_a_number_overflowing_its_cell_across_the_rule_into_its_neighbours_is_refused_with_the_reason():
+    # 市辖区's 100750702 is too wide for its cell and runs left across the rule into 全市's, right up to
+    # 全市's 5050400: one glyph run "5050400100750702", whose digits either cell may hold
+    page = _narrow_grid_page([
+        ("南京市", [_in_cell("1234", 160), _in_cell("567", 200), _in_cell("89", 240)]),
+        ("无锡市", [_in_cell("5050400", 160), _in_cell("100750702", 200), _in_cell("12", 240)])])
+    cells, refused = _cells_read(page)
+    assert cells == {("南京市", "gdp", "city_total"): 1234, ("南京市", "gdp", "urban_districts"): 567,
+                     ("南京市", "population", "city_total"): 89, ("无锡市", "population", "city_total"): 12}
+    assert sorted((p.row, p.column) for p in refused) == [(4, 2), (4, 3)]
+    assert all(p.message.startswith("'5050400100750702' is printed across the rule between two columns")
+               for p in refused)
+
+
+@pytest.mark.parametrize("ruled", [True, False], ids=["ruled", "unruled"])
+def test_numbers_printed_a_space_apart_are_two_cells(ruled):
+    # 0.38352 starts right of the rule; 60 ends a space's width (not a cell's gap) before it: the rule in that
+    # gap parts them, and so does the gap alone, as no number's digits are spaced so (read as one,
+    # "60 0.38352" was 600.38352)
+    page = _narrow_grid_page([("南京市", [_in_cell("1234", 160), ("60", 190.6), ("0.38352", 201.0)])], ruled)
+    cells, refused = _cells_read(page)
+    assert not refused and cells == {("南京市", "gdp", "city_total"): 1234, ("南京市", "gdp", "urban_districts"): 60,
+                                     ("南京市", "population", "city_total"): 0.38352}
+
+
+def _spaced(*words: str, x0: float = 100.0, gap: float = 1.6) -> list[Glyph]:
+    """The words as one run, each a gap wider than a space's (WORD_GAP) and narrower than a cell's apart."""
+    glyphs = []
+    for word in words:
+        glyphs += _printed(word, x0, 100)
+        x0 = glyphs[-1].x1 + gap
+    return glyphs
+
+
+@pytest.mark.parametrize("words, cells", [(("1", "234", "567.5"), ["1 234 567.5"]),
+                                          (("60", "0.38352"), ["60", "0.38352"]),
+                                          (("20,696", "91,738"), ["20,696", "91,738"]),
+                                          (("73.25", "0.3619938"), ["73.25", "0.3619938"]),
+                                          (("…", "3030254712297139"), ["…", "3030254712297139"])])
+def test_digits_a_space_apart_are_one_number_only_where_the_spaces_group_them_in_threes(words, cells):
+    # (a missing marker a space before a number is two cells too: read as one, the line was no row)
+    (line,) = text_lines(_spaced(*words))
+    assert [phrase.text for phrase in line.phrases] == cells
+
+
+def test_a_number_a_spreadsheet_printed_in_powers_of_ten_is_refused_as_rounded_off():
+    # LibreOffice shows 100113700 in a cell too narrow for it as 1E+08: read, it loaded 100000000
+    page = _narrow_grid_page([("南京市", [_in_cell("1234", 160), _in_cell("1E+08", 200), _in_cell("89", 240)])])
+    cells, refused = _cells_read(page)
+    assert cells == {("南京市", "gdp", "city_total"): 1234, ("南京市", "population", "city_total"): 89}
+    assert [(p.column, p.message.split(" is ")[0]) for p in refused] == [(3, "'1E+08'")]
+    assert "powers of ten" in refused[0].message
+
+
+def test_on_a_continued_unruled_page_a_number_is_refused_only_where_it_reaches_over_another_columns_values():
+    # page 2 prints no header and is read by page 1's columns: 无锡市's 5050400 and 100750702 run together
+    # over the edge between the GDP columns and over 全市's values; 徐州市's 5678901, wider than page 1's
+    # 市辖区 values, reaches over that edge too, but over no 全市 value: it is 市辖区's
+    first = _narrow_grid_page([("南京市", [_in_cell("1234", 160), _in_cell("567", 200), _in_cell("89", 240)])],
+                              ruled=False)
+    (_, carried), = read_page(first, None, "sheet.pdf")[0]
+    glyphs = _printed("续表", 60, 40, 10)
+    for bottom, (label, values) in zip((60, 72), [
+            ("无锡市", [_in_cell("5050400", 160), _in_cell("100750702", 200), _in_cell("12", 240)]),
+            ("徐州市", [_in_cell("1234", 160), _in_cell("5678901", 200), _in_cell("34", 240)])]):
+        glyphs += _printed(label, 45, bottom)
+        for text, x0 in values:
+            glyphs += _printed(text, x0, bottom)
+    (block, _), = read_page(PageGeometry(2, 600, 800, glyphs, [], []), carried, "sheet.pdf")[0]
+    assert [[REFUSED_MARK in cell or cell for cell in row] for row in block.cells] == [
+        ["无锡市", True, True, "12"], ["徐州市", "1234", "5678901", "34"]]
+
+
+def test_an_unruled_table_with_two_numbers_run_together_refuses_those_cells_and_reads_the_rest():
+    # 无锡市's 100750702 runs left up to 全市's 5050400: one run "5050400100750702" over both GDP columns. The
+    # columns are found all the same from the other rows (the whole table was refused as not lining up)
+    page = _narrow_grid_page([
+        ("南京市", [_in_cell("1234", 160), _in_cell("567", 200), _in_cell("89", 240)]),
+        ("无锡市", [_in_cell("5050400", 160), _in_cell("100750702", 200), _in_cell("12", 240)]),
+        ("徐州市", [_in_cell("4321", 160), _in_cell("765", 200), _in_cell("98", 240)]),
+        ("苏州市", [_in_cell("2222", 160), _in_cell("333", 200), _in_cell("44", 240)])], ruled=False)
+    cells, refused = _cells_read(page)
+    assert cells == {(city, indicator, scope): value for city, values in [
+        ("南京市", (1234, 567, 89)), ("无锡市", (None, None, 12)), ("徐州市", (4321, 765, 98)),
+        ("苏州市", (2222, 333, 44))] for (indicator, scope), value in zip(
+            [("gdp", "city_total"), ("gdp", "urban_districts"), ("population", "city_total")], values)
+        if value is not None}
+    assert [(p.row, p.column) for p in refused] == [(4, 2), (4, 3)]

@@ -7,8 +7,9 @@ reads, plus a `TableLayout` saying what was seen (for `--explain` and for the pr
 
 How a page is read:
 - glyphs -> text lines (by baseline) -> phrases (by gaps; a label never swallows a number: a run of
-  digits after a name is cut off even when printed close to it); the grouping and cutting run in C
-  (_text_lines.c) where it was built, a book having a few hundred thousand glyphs;
+  digits after a name is cut off even when printed close to it, and numbers a space apart are two unless
+  the space groups digits in threes); the grouping and cutting run in C (_text_lines.c) where it was built,
+  a book having a few hundred thousand glyphs;
 - body lines: a label then numbers or missing markers; consecutive ones (with the label-only province
   rows between them) make one table's body;
 - columns: vertical rules where they cross the body (values right of the last one a column too: an
@@ -22,6 +23,9 @@ How a page is read:
 - grid rows: the stretches between horizontal rules where vertical rules make cells (a ruled grid) and
   no stretch holds two lines of numbers, otherwise one per text line, a label wrapped around its row's
   values joined to them;
+- cells: each phrase in the column its middle lies in; a number reaching across the rule between two value
+  columns (or over another column's values) is refused in both, unless the rule runs through a space in it
+  (two cells printed close); a number in powers of ten ("1E+08", a spreadsheet's cell too narrow) is refused;
 - a page whose table prints no header reuses the columns of the table before it (a continuation).
 """
 
@@ -41,7 +45,7 @@ import numpy
 
 from cnstat_etl.config import layout
 from cnstat_etl.extract import compiled
-from cnstat_etl.extract.tables import Block, formula_cell, is_continuation, marks_continuation
+from cnstat_etl.extract.tables import Block, formula_cell, is_continuation, marks_continuation, refused_cell
 from cnstat_etl.model import Problem
 from cnstat_etl.text import (TEXT_CACHE, balanced, fold, is_missing, matches_prefix, parse_number, split_bilingual,
                              shows_part_of, squash)
@@ -92,6 +96,14 @@ _GARBLED_NUMBER = re.compile(r"[0-9][0-9A-Za-z)]*")
 _TRAILING_NUMBER = re.compile(r"(?<=[\u3400-\u9fffA-Za-z)）])[-−]?[0-9０-９][0-9０-９,，.．]*\s*$")
 # A dash printed right after a Chinese name: the missing marker of the cell after it.
 _TRAILING_MARKER = re.compile(r"(?<=[\u3400-\u9fff])(?:—{1,2}|－)$")
+# Numbers, or what may be, a space apart, or beside a missing marker no sign is mistaken for (checked first:
+# most phrases holding a space are names).
+_SPACED_WORD = r"(?:[-−]?[0-9０-９][0-9０-９,，.．]*|[…—－]+)"
+_SPACED_NUMBERS = re.compile(f"{_SPACED_WORD}(?: {_SPACED_WORD})+")
+# A number in powers of ten: "1E+08", "1.5e-3".
+_EXPONENT = re.compile(r"[0-9０-９][eE][+-]?[0-9]")
+# Digits a number spaces in groups: one to three, then threes, then maybe decimals ("1 234 567.8").
+_SPACE_GROUPED = re.compile(r"[-−]?[0-9０-９]{1,3}(?: [0-9０-９]{3})+(?:[.．][0-9０-９]+)?")
 # A sign never stands inside a number: one a space after a number's digits starts the next number.
 _NEGATIVE_AFTER_NUMBER = re.compile(r"(?<=[0-9０-９] )[-−][0-9０-９][0-9０-９,，.．]*$")
 
@@ -440,7 +452,9 @@ def _centre_column(chars: list[Glyph], regions: list[tuple[float, float]]) -> in
 
 def _cut_trailing_number(phrase: Phrase) -> list[Phrase]:
     """"石家庄65421691" printed too close: the name and the number are two cells; so are "34563.6" and the
-    negative number a space after it."""
+    negative number a space after it, and numbers a space apart that no number's digit groups make."""
+    if " " in phrase.text and len(parts := _spaced_numbers(phrase)) > 1:
+        return parts
     if phrase.is_value:
         return [phrase]
     squashed = phrase.text.replace(" ", "")
@@ -458,6 +472,22 @@ def _cut_trailing_number(phrase: Phrase) -> list[Phrase]:
         return [phrase]
     # the head read again: "晋 中 Jinzhong 73779.25 -38628.1" is a name and two numbers
     return _cut_trailing_number(_phrase_of(phrase.chars[:-digits])) + [_phrase_of(phrase.chars[-digits:])]
+
+
+def _spaced_numbers(phrase: Phrase) -> list[Phrase]:
+    """A phrase of numbers a space apart, where the spaces do not group digits in threes ("1 234 567.8"), as
+    those numbers: digits are never spaced inside a number, so "60 0.3835265" (two cells printed close, the
+    gap narrower than a cell's) is 60 and 0.3835265, not 600.3835265; so are "20,696 91,738" and
+    "73.25 0.3619938", and a missing marker and a number ("… 3030254712297139")."""
+    if not _SPACED_NUMBERS.fullmatch(phrase.text) or _SPACE_GROUPED.fullmatch(phrase.text):
+        return [phrase]
+    chars, parts, start = phrase.chars, [], 0
+    for word in phrase.text.split(" "):  # a space at each gap wider than a space's: a glyph per other character
+        parts.append(_phrase_of(chars[start:start + len(word)]))
+        start += len(word)
+    numbers = sum(part.is_number for part in parts)
+    return parts if numbers and all(part.is_value for part in parts) and numbers + sum(
+        is_missing(part.text) for part in parts) == len(parts) else [phrase]
 
 
 def text_lines(glyphs: Sequence[Glyph]) -> list[Line]:
@@ -775,8 +805,28 @@ def _cluster_columns(lines: list[Line], label_right: float) -> list[Column] | No
             return None
     for a, b in zip(columns, columns[1:]):
         if b.left <= a.right:
-            return None
+            return _without_overruns(clusters)
     return columns
+
+
+# At most this share of a column's cells may run left over the column before it for the rest to be a column.
+OVERRUN_SHARE = 0.25
+
+
+def _without_overruns(clusters: list[list[tuple[int, Phrase]]]) -> list[Column] | None:
+    """The columns where a few of a column's cells run left over the values of the column before it (a
+    number too wide for its cell, or two cells' numbers run together: "84832.96419420360416"), those cells
+    left out: the grid refuses them (`_parted_at_edges`). None where that does not part the columns."""
+    clusters = sorted(clusters, key=lambda cluster: max(p.x1 for _, p in cluster))
+    kept = [clusters[0]]
+    for cluster in clusters[1:]:
+        before = max(p.x1 for _, p in kept[-1])
+        clear = [cell for cell in cluster if cell[1].x0 > before]
+        if not clear or len(cluster) - len(clear) > OVERRUN_SHARE * len(cluster):
+            return None
+        kept.append(clear)
+    columns = [Column(min(p.x0 for _, p in c), max(p.x1 for _, p in c)) for c in kept]
+    return columns if all(b.left > a.right for a, b in zip(columns, columns[1:])) else None
 
 
 def _fold_marker_clusters(clusters: list[list[tuple[int, Phrase]]]) -> list[list[tuple[int, Phrase]]]:
@@ -1106,6 +1156,8 @@ class TableLayout:
     blank_to: float | None = None
     # a table's title and header printed at the page's foot with no row under them: the next page's head
     foot: PageFoot | None = None
+    # each value column's values' extent (x0, x1) on the table's pages so far (`_column_extents`)
+    extents: list[tuple[float, float]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -1494,7 +1546,10 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
     for first, last in spans:
         body = lines[first:last + 1]
         numbered = [line for line in body if line.is_body]
-        label_right = _label_right(numbered or body)
+        # the values of a label wrapped around them count: a wide number there may start left of every
+        # labelled row's first value, and read as the row's label it leaves the label's halves two rows
+        label_right = _label_right(numbered + [line for line in body if line.phrases[0].is_value]
+                                   if numbered else body)
         # rules above the title (a running header's) are the page's, not the table's
         ceiling = max([lines_floor] + [line.bottom for line in lines[floor:first] if line.is_title])
         horizontal = [rule for rule in geometry.horizontal if rule.top > ceiling]
@@ -1558,7 +1613,8 @@ def read_page(geometry: PageGeometry, carried: TableLayout | None, source: str,
         # indentation is measured from the flush labels of the table so far: a continued page may print
         # only indented cities
         carried_indent = (carried.flush, carried.indent_size, carried.label_levels) if continued else None
-        block, table = _grid(geometry, band, body, label_right, regions, left, right, rules, carried_indent)
+        block, table = _grid(geometry, band, body, label_right, regions, left, right, rules, carried_indent,
+                             carried.extents if fitted else [])
         table.blank_to = _blank_below(geometry, body[-1].bottom, lines[last + 1:], left, right)
         block.lines_above = title_lines
         found.append((block, table))
@@ -1830,7 +1886,8 @@ def _fit_carried(body: list[Line], label_right: float, carried: TableLayout,
 
 def _grid(geometry: PageGeometry, band: list[Line], body: list[Line], label_right: float,
           regions: list[tuple[float, float]], left: float, right: float, rules: list[float],
-          carried_indent: tuple[float, float, list[float]] | None) -> tuple[Block, TableLayout]:
+          carried_indent: tuple[float, float, list[float]] | None, carried_extents: list[tuple[float, float]],
+          ) -> tuple[Block, TableLayout]:
     top = (band or body)[0].top
     bottom = body[-1].bottom
     xs = _rule_columns(geometry.vertical, body[0].top, bottom)
@@ -1912,10 +1969,29 @@ def _grid(geometry: PageGeometry, band: list[Line], body: list[Line], label_righ
                 + ([carried_indent[0]] if carried_indent else []))
     indent_size = carried_indent[1] if carried_indent else sorted(line.size for line in body)[len(body) // 2]
     label_starts = _label_starts(body, indent_size, carried_indent[2] if carried_indent else [])
+    # the edges between value columns, and the rules printed there: a value reaching over one is refused, or
+    # parted where a rule runs through a gap in it (`_parted_at_edges`)
+    edges = [high for _, high in regions[:-1]]
+    extents = _column_extents(body, regions, edges, carried_extents)
+    between_values = [rule for rule in vertical if label_right < rule.x0 < right - 1]
     for line in body:
         row = cells[row_of[id(line)]]
         phrases = line.phrases
+        if any(phrase.is_value and (_over_edge(phrase, edges) or _EXPONENT.search(phrase.text)) for phrase in phrases):
+            middle = _middle(line)
+            rules_through = [rule.x0 for rule in between_values if rule.top <= middle <= rule.bottom]
+            phrases = [piece for phrase in phrases for piece in (
+                [_rounded_off(phrase)] if phrase.is_number and _EXPONENT.search(phrase.text)
+                else _parted_at_edges(phrase, rules_through, edges, regions, extents)
+                if phrase.is_value and phrase.chars and _over_edge(phrase, edges) else [phrase])]
         for phrase in phrases:
+            if isinstance(phrase, _AcrossColumns):
+                # every column it reaches into is refused: which of them its digits are cannot be told
+                for column, (low, high) in enumerate(regions):
+                    if low < phrase.x1 and phrase.x0 < high:
+                        text = row[column + 1]
+                        row[column + 1] = f"{text} | {phrase.text}" if text else phrase.text
+                continue
             centre = phrase.centre
             # a number after the label that lies in a value column is a value, even where it reaches left
             # of where the table's values began so far (a wider number on a continued page)
@@ -1944,9 +2020,76 @@ def _grid(geometry: PageGeometry, band: list[Line], body: list[Line], label_righ
                         band[0].top if band else None, band[-1].bottom if band else None,
                         body[0].top, bottom, headers, row_tops, ruled_rows, flush, indent_size,
                         sorted(set(label_starts.values()) | set(carried_indent[2] if carried_indent else [])),
-                        labels_printed=not all(line.phrases[0].is_value for line in body))
+                        labels_printed=not all(line.phrases[0].is_value for line in body), extents=extents)
     block = Block([], cells, list(range(1, len(cells) + 1)), list(range(1, width + 1)), page=geometry.number)
     return block, table
+
+
+def _over_edge(phrase: Phrase, edges: list[float]) -> bool:
+    """The phrase reaches over one of the edges between value columns (x, sorted), by more than a glyph's
+    overhang."""
+    at = bisect_right(edges, phrase.x0 + CLIP_TOLERANCE)
+    return at < len(edges) and edges[at] < phrase.x1 - CLIP_TOLERANCE
+
+
+def _column_extents(body: list[Line], regions: list[tuple[float, float]], edges: list[float],
+                    carried: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Each value column's extent: from the leftmost start to the rightmost end of the values printed in it
+    (by their middles), those reaching over an edge between columns left out, and of the `carried` extents
+    of the table's pages before."""
+    extents = list(carried) if len(carried) == len(regions) else [(float("inf"), float("-inf"))] * len(regions)
+    for line in body:
+        for phrase in line.phrases:
+            if phrase.is_value and not _over_edge(phrase, edges) \
+                    and (column := _region_of(phrase.centre, regions)) is not None:
+                x0, x1 = extents[column]
+                extents[column] = (min(x0, phrase.x0), max(x1, phrase.x1))
+    return extents
+
+
+def _rounded_off(phrase: Phrase) -> Phrase:
+    """A number printed in powers of ten ("1E+08"), as its cell refused: a spreadsheet shows a number too wide
+    for its cell so, its digits rounded off (100113700 printed as 1E+08); a table printed to be read never
+    does."""
+    return Phrase(refused_cell(phrase.text, "is printed in powers of ten, as a spreadsheet shows a number too "
+                               "wide for its cell: its digits are rounded off"), phrase.x0, phrase.x1, phrase.size)
+
+
+class _AcrossColumns(Phrase):
+    """A value printed across the edge between two value columns: its columns' cells are refused, saying so."""
+
+
+def _across(phrase: Phrase, edge: str) -> _AcrossColumns:
+    return _AcrossColumns(refused_cell(phrase.text, f"is printed across the {edge} between two columns: which column's "
+                                    "number its digits are cannot be told"), phrase.x0, phrase.x1, phrase.size)
+
+
+def _parted_at_edges(phrase: Phrase, rules: list[float], edges: list[float], regions: list[tuple[float, float]],
+                     extents: list[tuple[float, float]]) -> list[Phrase]:
+    """A value phrase reaching over the edges between value columns (x, sorted) or the rules printed between
+    them: parted where a rule runs through a gap as wide as a space between its glyphs (two cells printed
+    close, "60" | "0.3835265"); else one text runs on across it (a number too wide for its cell overflowing
+    into its neighbour's, "2008104880500", or two cells' numbers printed close as one run), and which column
+    its digits are cannot be told: it comes back as an `_AcrossColumns`. Over an edge no rule is printed on (the
+    middle of the gap between two columns' values) a number is its column's where it reaches over no other
+    column's values (`extents`): a wider number on a continued page; digits a space apart are parted
+    already (`_spaced_numbers`)."""
+    low, high = phrase.x0 + CLIP_TOLERANCE, phrase.x1 - CLIP_TOLERANCE
+    crossed = [x for x in rules if low < x < high]
+    at = bisect_right(edges, low)
+    if any(not any(abs(x - rule) <= 1 for rule in crossed) for x in edges[at:] if x < high):
+        own = _region_of(phrase.centre, regions)
+        if any(low < x1 and x0 < high for column, (x0, x1) in enumerate(extents) if column != own):
+            return [_across(phrase, "edge")]
+    chars, parts, start = list(phrase.chars), [], 0
+    for x in sorted(crossed):
+        cut = next((k for k in range(start + 1, len(chars)) if chars[k - 1].x1 <= x <= chars[k].x0
+                    and chars[k].x0 - chars[k - 1].x1 > WORD_GAP * chars[k].size), None)
+        if cut is None:
+            return [_across(phrase, "rule")]
+        parts.append(_phrase_of(chars[start:cut]))
+        start = cut
+    return parts + [_phrase_of(chars[start:])]
 
 
 def _rows_in_stretches(body: list[Line], stretch: Callable[[Line], int], numbered: list[Line]) -> dict[int, int]:

@@ -24,7 +24,7 @@ from typing import Iterator, Sequence
 
 from cnstat_etl.config import layout, source_descriptors
 from cnstat_etl.extract.tables import (Block, ExtractOptions, _aggregate, _scope_in, catalogued_edition,
-                                      find_header_rows)
+                                      find_header_rows, unreadable_message)
 from cnstat_etl.extract.workbook import Grid
 from cnstat_etl.indicators import match_header, provisional_id
 from cnstat_etl.model import (NOT_STATISTICAL, BodyRow, ExtractedValue, ExtractResult, Problem, ProblemKind,
@@ -268,9 +268,8 @@ class SeriesReader:
         where = Provenance(self.result.source_file, self.result.source_sha256, page, sheet, row, column)
         number = parse_number(cell)
         if not number.ok:
-            self.result.problems.append(Problem(ProblemKind.UNREADABLE_VALUE, f"{cell!r} is neither a number nor a "
-                                                "missing marker", self.result.source_file, page, sheet, row,
-                                                column))
+            self.result.problems.append(Problem(ProblemKind.UNREADABLE_VALUE, unreadable_message(cell),
+                                                self.result.source_file, page, sheet, row, column))
             return False
         self.result.values.append(ExtractedValue(
             provenance=where, table=context, body_row=body_row, row_label=printed.label, region_name=printed.name,

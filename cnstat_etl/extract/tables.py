@@ -292,8 +292,25 @@ def _unit_in(text: str) -> str | None:
 
 # Label columns are the leading ones (find_label_columns): a row's value cells are those after them.
 
+# A value cell a parser saw printed and refuses to read, with why: its text, this mark, the reason (a number
+# printed across the rule between two columns). It makes its row a body row as a number does, and is listed
+# as an unreadable value with its reason.
+REFUSED_MARK = " \u2016 "
+
+
+def refused_cell(text: str, why: str) -> str:
+    return f"{text}{REFUSED_MARK}{why}"
+
+
+def unreadable_message(cell: str) -> str:
+    """Why a cell that reads as neither a number nor a missing marker is not loaded."""
+    printed, mark, why = cell.partition(REFUSED_MARK)
+    return f"{printed!r} {why}" if mark else f"{cell!r} is neither a number nor a missing marker"
+
+
 def _row_is_body(row: list[str], label_columns: tuple[int, ...]) -> bool:
-    return any(parse_number(cell).ok and not is_missing(cell) for cell in row[len(label_columns):])
+    return any(parse_number(cell).ok and not is_missing(cell) or REFUSED_MARK in cell
+               for cell in row[len(label_columns):])
 
 
 def _values_empty(row: list[str], label_columns: tuple[int, ...]) -> bool:
@@ -324,7 +341,7 @@ def find_label_columns(cells: list[list[str]], header_rows: int) -> tuple[int, .
     label_columns = [0]
     for column in range(1, len(cells[0]) if cells else 0):
         filled = [row[column] for row in body if not is_missing(row[column])]
-        if filled and sum(not parse_number(c).ok for c in filled) > len(filled) / 2:
+        if filled and sum(not parse_number(c).ok and REFUSED_MARK not in c for c in filled) > len(filled) / 2:
             label_columns.append(column)
         else:
             break
@@ -636,8 +653,8 @@ def read_body(
         for meaning, numbers, printed, unreadable, column in columns:
             cell = block.cells[index][meaning.column]
             if position in unreadable:
-                problems.append(Problem("unreadable_value", f"{cell!r} is neither a number nor a missing "
-                                        f"marker", source, block.page, block.sheet, row, column))
+                problems.append(Problem("unreadable_value", unreadable_message(cell), source, block.page,
+                                        block.sheet, row, column))
                 continue
             shown = printed[position]
             # (positional, in the fields' order: a book places tens of thousands of values)
