@@ -54,17 +54,13 @@ CREATE OR REPLACE MACRO disagree(highest, lowest) AS highest - lowest > 0.005 * 
 -- come after, the one loaded last first. Values equal in that precedence (one book printing a city in two
 -- tables, two files of one edition) are ordered by how the printed name was placed (exact first), then
 -- by where they were printed, so that the choice never depends on the order rows were loaded in. Where
--- such equals disagree by more than 0.5% (the `conflicts` threshold) the cell is `refused`: no value is
--- better than a coin toss between two printings; `conflicts` lists them.
+-- the first value's equals disagree by more than 0.5% (the `conflicts` threshold) the cell is refused: no
+-- value is better than a coin toss between two printings; `conflicts` lists them.
 -- A value a check doubts (needs_review) is left out unless the researcher opts in:
 -- INSERT OR REPLACE INTO settings VALUES ('include_needs_review', 'true').
--- A value printed in the other currency its indicator is also printed in (indicators.also_printed_in: 出口
--- in 万元 where the dictionary's unit is USD) is stored as printed and given here in the canonical unit at
--- the year's annual average rate; NULL in a year with no rate.
 CREATE OR REPLACE VIEW cell_candidates AS
 WITH candidates AS (
-    SELECT o.* REPLACE (in_canonical_unit(o.value, o.unit, o.indicator, o.year) AS value,
-                        coalesce((SELECT canonical_unit FROM indicators i WHERE i.id = o.indicator), o.unit) AS unit),
+    SELECT o.*,
            CASE coalesce(s.kind, 'yearbook') WHEN 'yearbook' THEN 0 WHEN 'nbs' THEN 1 WHEN 'census' THEN 1 ELSE 2 END
                AS kind_rank,
            -- the load time decides only between sources of unknown edition
@@ -74,27 +70,28 @@ WITH candidates AS (
       USING (source_sha256)
     WHERE NOT coalesce(o.needs_review, false)
        OR coalesce((SELECT value = 'true' FROM settings WHERE key = 'include_needs_review'), false)
-),
-ranked AS (
-    SELECT *,
-           row_number() OVER (PARTITION BY region_code, year, indicator, scope
-                              ORDER BY kind_rank, edition DESC NULLS LAST, unknown_edition_loaded_at DESC NULLS LAST,
-                                       placement_rank(match_kind),
-                                       source_file, source_sha256, sheet NULLS FIRST, page NULLS FIRST, table_title,
-                                       "row", "column", value_as_printed) AS preference,
-           -- the spread of each group of equally preferred values
-           max(value) OVER equals AS equals_highest, min(value) OVER equals AS equals_lowest
-    FROM candidates
-    WINDOW equals AS (PARTITION BY region_code, year, indicator, scope, kind_rank, edition, unknown_edition_loaded_at)
 )
-SELECT * EXCLUDE (kind_rank, unknown_edition_loaded_at, equals_highest, equals_lowest),
-       coalesce(first_value(disagree(equals_highest, equals_lowest)) OVER cell, false) AS refused
-FROM ranked
-WINDOW cell AS (PARTITION BY region_code, year, indicator, scope ORDER BY preference);
+-- equals_disagree: the values equal to this one in precedence and printed in its unit differ by more than
+-- 0.5% (the conflicts view compares within a unit too: 出口 in 万元 and in USD are not a disagreement)
+SELECT * EXCLUDE (kind_rank, unknown_edition_loaded_at),
+       row_number() OVER (PARTITION BY region_code, year, indicator, scope
+                          ORDER BY kind_rank, edition DESC NULLS LAST, unknown_edition_loaded_at DESC NULLS LAST,
+                                   placement_rank(match_kind),
+                                   source_file, source_sha256, sheet NULLS FIRST, page NULLS FIRST, table_title,
+                                   "row", "column", value_as_printed) AS preference,
+       coalesce(disagree(max(value) OVER equals, min(value) OVER equals), false) AS equals_disagree
+FROM candidates
+WINDOW equals AS (PARTITION BY region_code, year, indicator, scope, unit, kind_rank, edition, unknown_edition_loaded_at);
 
--- One value per cell: the first of cell_candidates, unless the cell is refused.
+-- One value per cell: the first of cell_candidates, unless its equals disagree (the cell is refused).
+-- A value printed in the other currency its indicator is also printed in (indicators.also_printed_in: 出口
+-- in 万元 where the dictionary's unit is USD) is stored as printed and given in the canonical unit at
+-- the year's annual average rate; NULL in a year with no rate.
 CREATE OR REPLACE VIEW observations_preferred AS
-SELECT * EXCLUDE (preference, refused) FROM cell_candidates WHERE preference = 1 AND NOT refused;
+SELECT c.* EXCLUDE (preference, equals_disagree)
+           REPLACE (in_canonical_unit(c.value, c.unit, c.indicator, c.year) AS value,
+                    coalesce((SELECT canonical_unit FROM indicators i WHERE i.id = c.indicator), c.unit) AS unit)
+FROM cell_candidates c WHERE c.preference = 1 AND NOT c.equals_disagree;
 
 -- Values on the units of a target vintage. A rename or upgrade maps 1:1; a merger adds additive
 -- indicators into the successor; a dissolved or split unit's additive values are allocated by the
@@ -158,7 +155,8 @@ SELECT region_code, year, indicator, scope, count(*) AS sources,
        coalesce(any_value(c.refused), false) AS refused
 FROM observations o LEFT JOIN (SELECT source_sha256, any_value(kind) AS kind FROM sources GROUP BY source_sha256) s
   USING (source_sha256)
-LEFT JOIN (SELECT region_code, year, indicator, scope, refused FROM cell_candidates WHERE preference = 1) c
+LEFT JOIN (SELECT region_code, year, indicator, scope, equals_disagree AS refused FROM cell_candidates
+           WHERE preference = 1) c
   USING (region_code, year, indicator, scope)
 WHERE value IS NOT NULL
 GROUP BY region_code, year, indicator, scope, unit  -- a provisional indicator may come in several units
@@ -178,7 +176,7 @@ WITH preferred AS (
       USING (source_sha256)
     WHERE NOT coalesce(o.needs_review, false)
     -- cell_candidates' order and refusal, on the county panel's cells
-    WINDOW equals AS (PARTITION BY o.unit_kind, o.region_code, o.year, o.indicator, o.scope, o.edition,
+    WINDOW equals AS (PARTITION BY o.unit_kind, o.region_code, o.year, o.indicator, o.scope, o.unit, o.edition,
                                    CASE WHEN o.edition IS NULL THEN s.loaded_at END)
     QUALIFY row_number() OVER (PARTITION BY o.unit_kind, o.region_code, o.year, o.indicator, o.scope
                                ORDER BY o.edition DESC NULLS LAST,
@@ -186,7 +184,7 @@ WITH preferred AS (
                                         placement_rank(o.match_kind), o.source_file, o.source_sha256,
                                         o.sheet NULLS FIRST, o.page NULLS FIRST, o.table_title, o."row",
                                         o."column", o.value_as_printed) = 1
-        AND NOT coalesce(disagree(max(value) OVER equals, min(value) OVER equals), false)
+        AND NOT coalesce(disagree(max(o.value) OVER equals, min(o.value) OVER equals), false)
 ),
 units AS (SELECT * FROM county_harmonisation WHERE vintage = checked_vintage(target_vintage)),
 cells AS (
