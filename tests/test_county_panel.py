@@ -270,3 +270,12 @@ def test_extract_shows_the_county_rows_that_load_and_problems_lists_none_of_them
     assert listed.exit_code == 0 and "county_row" not in listed.output and "辛集市" not in listed.output, listed.output
     # what loads is on the county panel; the 新华区 flush under the province, unresolved, is in `unresolved`
     assert rows(db, "select count(*) from county_observations") == [(3,)]
+
+
+def test_a_county_printed_twice_differently_by_one_table_has_no_value_in_the_county_panel(tmp_path):
+    write_table(tmp_path / "hebei.xlsx", "河北省各市县主要指标（2019年）", ["地区", "地区生产总值（亿元）", "年末总人口（万人）"],
+                [["河北省", 35000.0, 7592.0], ["  石家庄市", 5800.0, 1039.0], ["    辛集市", 430.0, 63.0],
+                 ["    辛集市", 410.0, 63.0]])
+    db = tmp_path / "w.duckdb"
+    ingest([tmp_path / "hebei.xlsx"], db, jobs=1)
+    assert rows(db, "select gdp, population from analysis_county where harmonised_code = '130181'") == [(None, 63e4)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -205,3 +206,40 @@ def test_exports_load_in_whichever_currency_an_edition_prints_them(tmp_path):
     assert panel[2022] == pytest.approx(5_400_000 * 1e4 / rates[2022], rel=1e-12)
     assert shares[2012] == pytest.approx(1_200_000 * rates[2012] / 160_000_000, rel=1e-12)
     assert shares[2022] == pytest.approx(5_400_000 / 160_000_000, rel=1e-12)
+
+
+PANEL_RELATIONS = ("observations_preferred", "harmonised_observations", "panel", "analysis_city", "conflicts")
+
+
+def relations_with_observations_in(db: Path, order: str) -> dict[str, list]:
+    """Each panel relation once the warehouse's observations are written again in `order`."""
+    with duckdb.connect(str(db)) as con:
+        con.execute("CREATE TEMP TABLE loaded AS FROM observations")
+        con.execute("DELETE FROM observations")
+        con.execute(f'INSERT INTO observations FROM loaded ORDER BY {order}')
+        return {relation: sorted(map(repr, con.execute(f"FROM {relation}").fetchall())) for relation in PANEL_RELATIONS}
+
+
+def test_the_panel_is_the_same_whichever_order_one_files_printings_of_a_cell_were_loaded_in(tmp_path):
+    # One table printing 南京市 twice: its population alike, its GDP 1% apart.
+    write_table(tmp_path / "a.xlsx", "各市主要指标（2008年）", ["地区", "地区生产总值（亿元）", "年末总人口（万人）"],
+                [["南京市", 3814.53, 624.46], ["无锡市", 4460.21, 461.74], ["南京市", 3775.00, 624.46]])
+    ingest([tmp_path / "a.xlsx"], tmp_path / "w.duckdb")
+    shutil.copy(tmp_path / "w.duckdb", tmp_path / "reversed.duckdb")
+    assert (relations_with_observations_in(tmp_path / "w.duckdb", '"row"')
+            == relations_with_observations_in(tmp_path / "reversed.duckdb", '"row" DESC'))
+
+
+def test_printings_of_equal_precedence_that_disagree_leave_the_cell_empty_and_are_listed_as_refused(tmp_path):
+    write_table(tmp_path / "a.xlsx", "各市主要指标（2008年）", ["地区", "地区生产总值（亿元）", "年末总人口（万人）"],
+                [["南京市", 3814.53, 624.46], ["无锡市", 4460.21, 461.74], ["南京市", 3775.00, 624.47]])
+    db = tmp_path / "w.duckdb"
+    ingest([tmp_path / "a.xlsx"], db)
+    with duckdb.connect(str(db), read_only=True) as con:
+        panel = dict(con.execute("select harmonised_code, gdp from panel").fetchall())
+        assert panel == {"320100": None, "320200": 4460.21e8}
+        # the population's two printings differ by a rounding: the first printed is taken
+        assert con.execute("select value, \"row\" from observations_preferred where indicator = 'population' "
+                           "and region_code = '320100'").fetchall() == [(624.46e4, 3)]
+        assert con.execute("select region_code, indicator, sources, printed, refused from conflicts").fetchall() == [
+            ("320100", "gdp", 2, "a.xlsx 表1: 3814.53; a.xlsx 表1: 3775", True)]

@@ -38,26 +38,60 @@ SELECT o.*, r.cny_per_usd,
 FROM observations o
 LEFT JOIN exchange_rates r ON r.year = o.year;
 
--- One value per cell (region_code, year, indicator, scope): where several sources print it, yearbooks win
--- over NBS database exports and census tables, which win over researcher panels; among yearbooks the latest
--- edition wins (a later yearbook revises an earlier year); sources of unknown edition come after, the one
--- loaded last first. A value a check doubts (needs_review) is left out unless the researcher opts in:
+-- How surely a printed name was placed (observations.match_kind), surest first: it orders values that are
+-- otherwise equal in the panel's precedence.
+CREATE OR REPLACE MACRO placement_rank(match_kind) AS
+    CASE match_kind WHEN 'exact' THEN 0 WHEN 'short_name' THEN 1 WHEN 'abbreviation' THEN 2 WHEN 'alias' THEN 3
+                    WHEN 'former_name' THEN 4 WHEN 'later_name' THEN 4 WHEN 'pinyin' THEN 5 WHEN 'fuzzy' THEN 6
+                    ELSE 7 END;
+
+-- Two printings of one cell disagree when they differ by more than 0.5%: more than a rounding.
+CREATE OR REPLACE MACRO disagree(highest, lowest) AS highest - lowest > 0.005 * greatest(abs(highest), abs(lowest));
+
+-- Every value that competes for one cell (region_code, year, indicator, scope), in the order the panel
+-- prefers them: yearbooks over NBS database exports and census tables, which win over researcher panels;
+-- among yearbooks the latest edition (a later yearbook revises an earlier year); sources of unknown edition
+-- come after, the one loaded last first. Values equal in that precedence (one book printing a city in two
+-- tables, two files of one edition) are ordered by how the printed name was placed (exact first), then
+-- by where they were printed, so that the choice never depends on the order rows were loaded in. Where
+-- the first value's equals disagree by more than 0.5% (the `conflicts` threshold) the cell is refused: no
+-- value is better than a coin toss between two printings; `conflicts` lists them.
+-- A value a check doubts (needs_review) is left out unless the researcher opts in:
 -- INSERT OR REPLACE INTO settings VALUES ('include_needs_review', 'true').
+CREATE OR REPLACE VIEW cell_candidates AS
+WITH candidates AS (
+    SELECT o.*,
+           CASE coalesce(s.kind, 'yearbook') WHEN 'yearbook' THEN 0 WHEN 'nbs' THEN 1 WHEN 'census' THEN 1 ELSE 2 END
+               AS kind_rank,
+           -- the load time decides only between sources of unknown edition
+           CASE WHEN o.edition IS NULL THEN s.loaded_at END AS unknown_edition_loaded_at
+    FROM observations o
+    JOIN (SELECT source_sha256, max(loaded_at) AS loaded_at, any_value(kind) AS kind FROM sources GROUP BY source_sha256) s
+      USING (source_sha256)
+    WHERE NOT coalesce(o.needs_review, false)
+       OR coalesce((SELECT value = 'true' FROM settings WHERE key = 'include_needs_review'), false)
+)
+-- equals_disagree: the values equal to this one in precedence and printed in its unit differ by more than
+-- 0.5% (the conflicts view compares within a unit too: 出口 in 万元 and in USD are not a disagreement)
+SELECT * EXCLUDE (kind_rank, unknown_edition_loaded_at),
+       row_number() OVER (PARTITION BY region_code, year, indicator, scope
+                          ORDER BY kind_rank, edition DESC NULLS LAST, unknown_edition_loaded_at DESC NULLS LAST,
+                                   placement_rank(match_kind),
+                                   source_file, source_sha256, sheet NULLS FIRST, page NULLS FIRST, table_title,
+                                   "row", "column", value_as_printed) AS preference,
+       coalesce(disagree(max(value) OVER equals, min(value) OVER equals), false) AS equals_disagree
+FROM candidates
+WINDOW equals AS (PARTITION BY region_code, year, indicator, scope, unit, kind_rank, edition, unknown_edition_loaded_at);
+
+-- One value per cell: the first of cell_candidates, unless its equals disagree (the cell is refused).
 -- A value printed in the other currency its indicator is also printed in (indicators.also_printed_in: 出口
--- in 万元 where the dictionary's unit is USD) is stored as printed and given here in the canonical unit at
+-- in 万元 where the dictionary's unit is USD) is stored as printed and given in the canonical unit at
 -- the year's annual average rate; NULL in a year with no rate.
 CREATE OR REPLACE VIEW observations_preferred AS
-SELECT o.* REPLACE (in_canonical_unit(o.value, o.unit, o.indicator, o.year) AS value,
-                    coalesce((SELECT canonical_unit FROM indicators i WHERE i.id = o.indicator), o.unit) AS unit)
-FROM observations o
-JOIN (SELECT source_sha256, max(loaded_at) AS loaded_at, any_value(kind) AS kind FROM sources GROUP BY source_sha256) s
-  USING (source_sha256)
-WHERE NOT coalesce(o.needs_review, false)
-   OR coalesce((SELECT value = 'true' FROM settings WHERE key = 'include_needs_review'), false)
-QUALIFY row_number() OVER (PARTITION BY o.region_code, o.year, o.indicator, o.scope
-                           ORDER BY CASE coalesce(s.kind, 'yearbook') WHEN 'yearbook' THEN 0 WHEN 'nbs' THEN 1
-                                         WHEN 'census' THEN 1 ELSE 2 END,
-                                    o.edition DESC NULLS LAST, s.loaded_at DESC, o.source_file) = 1;
+SELECT c.* EXCLUDE (preference, equals_disagree)
+           REPLACE (in_canonical_unit(c.value, c.unit, c.indicator, c.year) AS value,
+                    coalesce((SELECT canonical_unit FROM indicators i WHERE i.id = c.indicator), c.unit) AS unit)
+FROM cell_candidates c WHERE c.preference = 1 AND NOT c.equals_disagree;
 
 -- Values on the units of a target vintage. A rename or upgrade maps 1:1; a merger adds additive
 -- indicators into the successor; a dissolved or split unit's additive values are allocated by the
@@ -108,18 +142,25 @@ GROUP BY ALL;
 CREATE OR REPLACE VIEW harmonised_observations AS
 FROM harmonised_at((SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'vintage'));
 
--- Cells whose sources disagree by more than 0.5%: a revision, or a reading error to look at. Sources of
+-- Cells whose printings disagree by more than 0.5%: a revision, or a reading error to look at. Sources of
 -- every kind are compared, so a researcher panel's typo shows up against the yearbook; `kinds` lists them.
+-- One file printing a cell twice counts too. `refused`: the disagreeing values are equal in the panel's
+-- precedence (cell_candidates), so the panel leaves the cell empty rather than pick one.
 CREATE OR REPLACE VIEW conflicts AS
 SELECT region_code, year, indicator, scope, count(*) AS sources,
        min(value) AS lowest, max(value) AS highest,
-       string_agg(source_file || ': ' || value_as_printed, '; ' ORDER BY source_file) AS printed,
-       string_agg(DISTINCT coalesce(s.kind, 'yearbook'), ', ' ORDER BY coalesce(s.kind, 'yearbook')) AS kinds
-FROM observations LEFT JOIN (SELECT source_sha256, any_value(kind) AS kind FROM sources GROUP BY source_sha256) s
+       string_agg(source_file || coalesce(' p' || page, ' ' || sheet, '') || ': ' || value_as_printed, '; '
+                  ORDER BY source_file, source_sha256, page, sheet, "row", "column") AS printed,
+       string_agg(DISTINCT coalesce(s.kind, 'yearbook'), ', ' ORDER BY coalesce(s.kind, 'yearbook')) AS kinds,
+       coalesce(any_value(c.refused), false) AS refused
+FROM observations o LEFT JOIN (SELECT source_sha256, any_value(kind) AS kind FROM sources GROUP BY source_sha256) s
   USING (source_sha256)
+LEFT JOIN (SELECT region_code, year, indicator, scope, equals_disagree AS refused FROM cell_candidates
+           WHERE preference = 1) c
+  USING (region_code, year, indicator, scope)
 WHERE value IS NOT NULL
 GROUP BY region_code, year, indicator, scope, unit  -- a provisional indicator may come in several units
-HAVING count(DISTINCT source_sha256) > 1 AND max(value) - min(value) > 0.005 * greatest(abs(max(value)), abs(min(value)));
+HAVING count(*) > 1 AND disagree(max(value), min(value));
 
 -- The county panel's values on the units of a target vintage: county-level units (and governments' own
 -- levels, 本级, kept apart by unit_kind) through the same lineage as the prefectures: a county made a
@@ -134,8 +175,16 @@ WITH preferred AS (
     JOIN (SELECT source_sha256, max(loaded_at) AS loaded_at FROM sources GROUP BY source_sha256) s
       USING (source_sha256)
     WHERE NOT coalesce(o.needs_review, false)
+    -- cell_candidates' order and refusal, on the county panel's cells
+    WINDOW equals AS (PARTITION BY o.unit_kind, o.region_code, o.year, o.indicator, o.scope, o.unit, o.edition,
+                                   CASE WHEN o.edition IS NULL THEN s.loaded_at END)
     QUALIFY row_number() OVER (PARTITION BY o.unit_kind, o.region_code, o.year, o.indicator, o.scope
-                               ORDER BY o.edition DESC NULLS LAST, s.loaded_at DESC, o.source_file) = 1
+                               ORDER BY o.edition DESC NULLS LAST,
+                                        CASE WHEN o.edition IS NULL THEN s.loaded_at END DESC NULLS LAST,
+                                        placement_rank(o.match_kind), o.source_file, o.source_sha256,
+                                        o.sheet NULLS FIRST, o.page NULLS FIRST, o.table_title, o."row",
+                                        o."column", o.value_as_printed) = 1
+        AND NOT coalesce(disagree(max(o.value) OVER equals, min(o.value) OVER equals), false)
 ),
 units AS (SELECT * FROM county_harmonisation WHERE vintage = checked_vintage(target_vintage)),
 cells AS (

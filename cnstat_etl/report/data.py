@@ -225,7 +225,8 @@ def conflicts(warehouse: Warehouse, first: int, last: int, indicators: list[str]
                o.unit_as_printed, o.source_file, o.page, o.sheet, o."row", o."column", o.table_title, o.edition
         FROM conflicts c JOIN observations o USING (region_code, year, indicator, scope)
         WHERE o.value IS NOT NULL AND c.year BETWEEN ? AND ? AND list_contains(?, c.indicator)
-        ORDER BY c.indicator, c.region_code, c.year, c.scope, o.source_file""", [first, last, indicators])
+        ORDER BY c.indicator, c.region_code, c.year, c.scope, o.source_file, o.sheet, o.page, o."row", o."column" """,
+        [first, last, indicators])
     cells: dict[tuple, ConflictCell] = {}
     for row in rows:
         key = row[:4]
