@@ -51,6 +51,33 @@ def _page_read(done: int, total: int) -> None:
         marks["last page"] = time.process_time()
 
 
+# The tail's steps, each one's CPU after the last page: what shrinking or overlapping it could save.
+TAIL_STEPS = {"cnstat_etl.pipeline": ("harmonise", "_loading"),
+              "cnstat_etl.load.warehouse:Warehouse": ("load_file", "unharmonised_years", "store_harmonisation", "close")}
+tail: dict[str, float] = {}
+
+
+def _in_tail(name: str, step):
+    def timed(*args, **kwargs):
+        started = time.process_time()
+        try:
+            return step(*args, **kwargs)
+        finally:
+            if "last page" in marks:
+                tail[name] = tail.get(name, 0.0) + time.process_time() - started
+    return timed
+
+
+def _time_tail_steps() -> None:
+    import importlib
+
+    for where, names in TAIL_STEPS.items():
+        module, _, cls = where.partition(":")
+        owner = getattr(importlib.import_module(module), cls) if cls else importlib.import_module(module)
+        for name in names:
+            setattr(owner, name, _in_tail(name, getattr(owner, name)))
+
+
 def main(book: Path | None) -> None:
     Future.result = _timed_result  # every wait of the main process for a worker's run goes through it
     os.fork = _marked_fork
@@ -58,6 +85,7 @@ def main(book: Path | None) -> None:
     from cnstat_etl.pipeline import ingest
 
     imports = time.process_time() - started
+    _time_tail_steps()  # (after the imports are timed: the load's module is imported here, not in them)
     with tempfile.TemporaryDirectory() as tmp:
         if book is None:
             import make_book  # beside this script
@@ -79,6 +107,9 @@ def main(book: Path | None) -> None:
         print(f"main process CPU before its page workers fork {marks['forked'] - started:.2f} s (imports aside), "
               f"while the pages are read {marks['last page'] - marks['forked']:.2f} s, after the last page "
               f"{ended - marks['last page']:.2f} s")
+        print("of which " + ", ".join(f"{name} {cpu:.3f} s" for name, cpu in tail.items())
+              + f", the rest {ended - marks['last page'] - sum(tail.values()):.3f} s (the last part's assembly, "
+              "its cache and staging writes, the harmonisation rows)")
     print("load average at the end: " + " ".join(f"{load:.2f}" for load in os.getloadavg()))
 
 
