@@ -53,7 +53,8 @@ def _page_read(done: int, total: int) -> None:
 
 # The tail's steps, each one's CPU after the last page: what shrinking or overlapping it could save.
 TAIL_STEPS = {"cnstat_etl.pipeline": ("harmonise", "_loading"),
-              "cnstat_etl.load.warehouse:Warehouse": ("load_file", "unharmonised_years", "store_harmonisation", "close")}
+              "cnstat_etl.load.warehouse:Warehouse": ("load_file", "unharmonised_years", "store_harmonisation",
+                                                      "close")}
 tail: dict[str, float] = {}
 
 
