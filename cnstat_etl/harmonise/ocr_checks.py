@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
+from collections.abc import Callable
 
 from cnstat_etl.config import ocr_review
 from cnstat_etl.indicators import indicators
@@ -122,29 +123,33 @@ def _check_totals(observations, aggregates, ocr, reasons) -> set[int]:
     return signs_lost
 
 
-def _point_lost(observations, parts, summed: float, totals: list[float]) -> list[int]:
-    """The one part read with no decimal point that, its last one to POINT_DIGITS digits decimals, makes the
-    parts add up to one of the printed totals: a point the recogniser dropped (a pixel or two at 150 dpi,
-    "75729.3" read surely as "757293"). As `_sign_lost`: only it is doubted, the others add up."""
-    lost = set()
-    for i in parts:
-        o = observations[i]
-        digits = sum(ch.isdigit() for ch in o.value_as_printed)
-        if not o.value or "." in o.value_as_printed:
-            continue
-        lost |= {i for decimals in range(1, min(POINT_DIGITS, digits - 1) + 1) for total in totals
-                 if abs(summed - o.value + o.value / 10 ** decimals - total) <= abs(total) * SUM_TOLERANCE}
-    return list(lost) if len(lost) == 1 else []
-
-
 def _sign_lost(observations, parts, summed: float, totals: list[float]) -> list[int]:
     """The one part whose value read positive, were it negative, makes the parts add up to one of the printed
     totals: a minus sign the recogniser dropped (a few faint pixels on a low resolution scan, read surely
     without it). The others then add up, so only it is doubted; none, or several that would do, doubt every
     part."""
-    lost = {i for i in parts for total in totals if (observations[i].value or 0) > 0
-            and abs(summed - 2 * observations[i].value - total) <= abs(total) * SUM_TOLERANCE}
-    return list(lost) if len(lost) == 1 else []
+    return _one_misread(observations, parts, summed, totals, lambda o: [-o.value] if (o.value or 0) > 0 else [])
+
+
+def _point_lost(observations, parts, summed: float, totals: list[float]) -> list[int]:
+    """The one part read with no decimal point that, its last one to POINT_DIGITS digits decimals, makes the
+    parts add up to one of the printed totals: a point the recogniser dropped (a pixel or two at 150 dpi,
+    "75729.3" read surely as "757293"). As `_sign_lost`: only it is doubted, the others add up."""
+    def pointed(o: Observation) -> list[float]:
+        if not o.value or "." in o.value_as_printed:
+            return []
+        digits = sum(ch.isdigit() for ch in o.value_as_printed)
+        return [o.value / 10 ** decimals for decimals in range(1, min(POINT_DIGITS, digits - 1) + 1)]
+    return _one_misread(observations, parts, summed, totals, pointed)
+
+
+def _one_misread(observations, parts, summed: float, totals: list[float],
+                 readings: Callable[[Observation], list[float]]) -> list[int]:
+    """The one part that, read as one of `readings` of it instead, makes the parts add up to one of the
+    printed totals; none where no part or several would."""
+    found = {i for i in parts for value in readings(observations[i]) for total in totals
+             if abs(summed - (observations[i].value or 0) + value - total) <= abs(total) * SUM_TOLERANCE}
+    return list(found) if len(found) == 1 else []
 
 
 def _check_scopes(observations, by_cell, ocr, reasons, signs_lost: set[int]) -> None:
