@@ -1989,8 +1989,7 @@ def _grid(geometry: PageGeometry, band: list[Line], body: list[Line], label_righ
                 # every column it reaches into is refused: which of them its digits are cannot be told
                 for column, (low, high) in enumerate(regions):
                     if low < phrase.x1 and phrase.x0 < high:
-                        text = row[column + 1]
-                        row[column + 1] = f"{text} | {phrase.text}" if text else phrase.text
+                        _add_to_cell(row, column + 1, phrase.text)
                 continue
             centre = phrase.centre
             # a number after the label that lies in a value column is a value, even where it reaches left
@@ -2004,10 +2003,7 @@ def _grid(geometry: PageGeometry, band: list[Line], body: list[Line], label_righ
                 continue
             if column is None:
                 continue
-            # two cells landing in one column are kept apart so the cell reads as no number: refused,
-            # never "20,696 91,738" read as 2069691738
-            text = row[column + 1]
-            row[column + 1] = f"{text} | {phrase.text}" if text else phrase.text
+            _add_to_cell(row, column + 1, phrase.text)
     headers = []
     for column in range(len(regions)):
         path = [p.text for p in sorted(value_pieces, key=lambda p: p.first_line) if column in p.columns]
@@ -2023,6 +2019,12 @@ def _grid(geometry: PageGeometry, band: list[Line], body: list[Line], label_righ
                         labels_printed=not all(line.phrases[0].is_value for line in body), extents=extents)
     block = Block([], cells, list(range(1, len(cells) + 1)), list(range(1, width + 1)), page=geometry.number)
     return block, table
+
+
+def _add_to_cell(row: list[str], cell: int, text: str) -> None:
+    """Text into a row's cell: two landing in one are kept apart, so that the cell reads as no number and is
+    refused, never "20,696 91,738" read as 2069691738."""
+    row[cell] = f"{row[cell]} | {text}" if row[cell] else text
 
 
 def _over_edge(phrase: Phrase, edges: list[float]) -> bool:
